@@ -1,0 +1,65 @@
+//! Stage 2: rules that relate loaded values to each other (arithmetic, unit names, dates), each
+//! problem as a [`Diagnostic`] pointing at the offending value.
+//!
+//! One file per family of rules: [`registry`] (the registry and the table descriptions), [`tables`]
+//! (a month's figures), [`document`] (a month's text and metadata).
+
+pub mod document;
+pub mod registry;
+pub mod tables;
+
+use crate::diag::{Diagnostic, quote_list, suggestions};
+use crate::load::{Data, Month, Registry, Unit};
+
+/// Runs every rule on the loaded data; the months checked are those in `data.months` whose name is
+/// in `months` (the others were loaded only to compare with).
+pub fn check(data: &Data, months: &[String]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    registry::check_registry(&data.registry, &mut diags);
+    for spec in &data.specs {
+        registry::check_spec(spec, &data.registry, &mut diags);
+    }
+    for month in data.months.iter().filter(|m| months.contains(&m.id.name)) {
+        check_month(data, month, &mut diags);
+    }
+    diags
+}
+
+fn check_month(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
+    for table in &month.tables {
+        if let Some(spec) = data.spec(&table.id) {
+            tables::check_table(spec, table, &data.registry, diags);
+        }
+    }
+    if let Some(doc) = &month.document {
+        document::check_document(data, month, doc, diags);
+    }
+}
+
+/// Resolves a unit name, or reports it unknown with the nearest registry names.
+pub fn resolve_unit<'r>(
+    registry: &'r Registry,
+    name: &str,
+    loc: &crate::diag::Loc,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'r Unit> {
+    let unit = registry.resolve(name);
+    if unit.is_none() {
+        let near = suggestions(name, registry.all_names(), 3);
+        let mut d = Diagnostic::error(
+            "unit-unknown",
+            loc,
+            format!("单位“{name}”不在单位名录（data/units.yaml）中"),
+        );
+        d = if near.is_empty() {
+            d.help("如果是新单位，请先在 data/units.yaml 中登记；如果是已有单位的另一种写法，请加到它的“别名”里")
+        } else {
+            d.help(format!(
+                "是否应为{}？如果是新单位，请先在 data/units.yaml 中登记；如果是另一种写法，请加到“别名”里",
+                quote_list(&near)
+            ))
+        };
+        diags.push(d);
+    }
+    unit
+}

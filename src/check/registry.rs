@@ -1,0 +1,166 @@
+//! Rules on the registry and on the table descriptions.
+
+use std::collections::HashMap;
+
+use crate::diag::{Diagnostic, Loc, quote_list};
+use crate::load::{Registry, TableSpec};
+
+/// Every name (canonical or alias) names one unit; every unit has a known kind.
+pub fn check_registry(registry: &Registry, diags: &mut Vec<Diagnostic>) {
+    let kinds: Vec<&str> = registry.kinds.iter().map(|(k, _)| k.as_str()).collect();
+    let mut seen: HashMap<&str, (&str, &Loc)> = HashMap::new();
+    for unit in &registry.units {
+        if !kinds.contains(&unit.kind.as_str()) {
+            diags.push(
+                Diagnostic::error(
+                    "unit-kind",
+                    &unit.kind_loc,
+                    format!("未知的单位类别“{}”", unit.kind),
+                )
+                .help(format!(
+                    "类别须是名录开头“类别”中的一项：{}",
+                    quote_list(&kinds)
+                )),
+            );
+        }
+        let names = std::iter::once((unit.name.as_str(), &unit.loc))
+            .chain(unit.aliases.iter().map(|(a, l)| (a.as_str(), l)));
+        for (name, loc) in names {
+            if let Some((owner, first)) = seen.get(name) {
+                let msg = if *owner == unit.name {
+                    format!("“{name}”在同一单位下重复出现")
+                } else {
+                    format!(
+                        "名称“{name}”已用于单位“{owner}”（第 {} 行），不能再指另一个单位",
+                        first.line
+                    )
+                };
+                diags.push(
+                    Diagnostic::error("unit-duplicate-name", loc, msg)
+                        .help("每个名称（含别名）只能指向一个单位"),
+                );
+            } else {
+                seen.insert(name, (unit.name.as_str(), loc));
+            }
+        }
+    }
+}
+
+/// Keys are unique and every reference in a description names something that exists.
+pub fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<Diagnostic>) {
+    let mut keys: HashMap<&str, &Loc> = HashMap::new();
+    let declared = spec
+        .columns
+        .iter()
+        .map(|c| (c.key.as_str(), &c.loc))
+        .chain(spec.headlines.iter().map(|h| (h.key.as_str(), &h.loc)))
+        .chain(spec.derived.iter().map(|d| (d.key.as_str(), &d.loc)));
+    for (key, loc) in declared {
+        if key == "单位" {
+            diags.push(
+                Diagnostic::error("spec-key", loc, "“单位”是保留的键，不能用作列名")
+                    .help("请换一个键名"),
+            );
+        }
+        if let Some(first) = keys.insert(key, loc) {
+            diags.push(
+                Diagnostic::error(
+                    "spec-key",
+                    loc,
+                    format!("键“{key}”重复（第 {} 行已定义）", first.line),
+                )
+                .help("列、概况和派生的键在一张表里必须各不相同"),
+            );
+        }
+    }
+    let is_col = |k: &str| spec.column(k).is_some();
+    let is_head = |k: &str| spec.headline(k).is_some();
+    let same_family = |a: &str, b: &str| (is_col(a) && is_col(b)) || (is_head(a) && is_head(b));
+    for d in &spec.derived {
+        for (k, loc) in [&d.numerator, &d.denominator] {
+            if !is_col(k) && !is_head(k) {
+                diags.push(unknown_key(spec, k, loc));
+            }
+        }
+        if (is_col(&d.numerator.0) || is_head(&d.numerator.0))
+            && !same_family(&d.numerator.0, &d.denominator.0)
+            && (is_col(&d.denominator.0) || is_head(&d.denominator.0))
+        {
+            diags.push(
+                Diagnostic::error("spec-derived", &d.loc, "分子和分母必须同为列或同为概况")
+                    .help("比率只能在同一行的两列之间，或两个概况数之间计算"),
+            );
+        }
+    }
+    for rule in &spec.rules {
+        for k in [&rule.left, &rule.right] {
+            if !is_col(k) && !is_head(k) {
+                diags.push(unknown_key(spec, k, &rule.loc));
+            }
+        }
+        if is_col(&rule.left) != is_col(&rule.right)
+            && (is_col(&rule.left) || is_head(&rule.left))
+            && (is_col(&rule.right) || is_head(&rule.right))
+        {
+            diags.push(Diagnostic::error(
+                "spec-rule",
+                &rule.loc,
+                "规则两边必须同为列或同为概况",
+            ));
+        }
+    }
+    for h in &spec.headlines {
+        if let Some((col, loc)) = &h.equals_total {
+            match spec.column(col) {
+                None => diags.push(unknown_key(spec, col, loc)),
+                Some(c) if c.measure.is_some() && h.measure.is_some() && c.measure != h.measure => {
+                    diags.push(
+                        Diagnostic::warning(
+                            "measure-mismatch",
+                            loc,
+                            format!(
+                                "概况“{}”以“{}”计，而它应等于的列“{}”以“{}”计",
+                                h.label,
+                                h.measure.as_deref().unwrap_or_default(),
+                                c.label,
+                                c.measure.as_deref().unwrap_or_default()
+                            ),
+                        )
+                        .help("正文与附件的量词应一致；如统计口径不同，请核对列名"),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let kinds: Vec<&str> = registry.kinds.iter().map(|(k, _)| k.as_str()).collect();
+    for (kind, loc) in &spec.required_kinds {
+        if !kinds.contains(&kind.as_str()) {
+            diags.push(
+                Diagnostic::error("unit-kind", loc, format!("未知的单位类别“{kind}”"))
+                    .help(format!("可用的类别：{}", quote_list(&kinds))),
+            );
+        }
+    }
+}
+
+fn unknown_key(spec: &TableSpec, key: &str, loc: &Loc) -> Diagnostic {
+    let known: Vec<&str> = spec
+        .columns
+        .iter()
+        .map(|c| c.key.as_str())
+        .chain(spec.headlines.iter().map(|h| h.key.as_str()))
+        .collect();
+    let near = crate::diag::suggestions(key, known.iter().copied(), 1);
+    let help = if near.is_empty() {
+        format!("可用的键：{}", quote_list(&known))
+    } else {
+        format!("是否应为{}？", quote_list(&near))
+    };
+    Diagnostic::error(
+        "spec-key",
+        loc,
+        format!("表格“{}”中没有键“{key}”", spec.name),
+    )
+    .help(help)
+}

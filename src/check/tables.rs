@@ -1,0 +1,229 @@
+//! Rules on one month's table: unit names, column rules, rates, the 合计 row and headline figures.
+
+use std::collections::HashMap;
+
+use super::resolve_unit;
+use crate::aggregate::percent;
+use crate::diag::{Diagnostic, Severity};
+use crate::load::month::MonthTable;
+use crate::load::{Registry, TableSpec};
+
+/// Checks one table of one month against its description and the registry.
+pub fn check_table(
+    spec: &TableSpec,
+    table: &MonthTable,
+    registry: &Registry,
+    diags: &mut Vec<Diagnostic>,
+) {
+    check_units(spec, table, registry, diags);
+    let label = |k: &str| {
+        spec.column(k)
+            .map(|c| c.label.clone())
+            .or_else(|| spec.headline(k).map(|h| h.label.clone()))
+            .unwrap_or_else(|| k.to_string())
+    };
+
+    for row in &table.rows {
+        for rule in spec.rules.iter().filter(|r| spec.column(&r.left).is_some()) {
+            let (Some(a), Some(b)) = (row.value(&rule.left), row.value(&rule.right)) else {
+                continue;
+            };
+            if !rule.op.holds(a, b) {
+                let at = row
+                    .values
+                    .iter()
+                    .find(|f| f.key == rule.left)
+                    .map(|f| &f.loc)
+                    .unwrap_or(&row.loc);
+                diags.push(
+                    Diagnostic::error(
+                        "rule",
+                        at,
+                        format!(
+                            "{}：“{}”为 {a}，{}“{}”（{b}）",
+                            row.unit,
+                            label(&rule.left),
+                            rule.op.words(),
+                            label(&rule.right)
+                        ),
+                    )
+                    .help(format!(
+                        "规则“{} {} {}”见 {}；请核对这一行的数字",
+                        rule.left,
+                        op_symbol(rule.op),
+                        rule.right,
+                        spec.loc.src.path.display()
+                    )),
+                );
+            }
+        }
+        for stated in &row.stated {
+            let Some(d) = spec.derived(&stated.key) else {
+                continue;
+            };
+            let (Some(num), Some(den)) = (row.value(&d.numerator.0), row.value(&d.denominator.0))
+            else {
+                continue;
+            };
+            let computed = percent(num, den, d.rounding);
+            if computed != Some(stated.value) {
+                let shown = computed.map_or("无法计算（分母为 0）".to_string(), |c| {
+                    format!("{c}%")
+                });
+                diags.push(
+                    Diagnostic::error(
+                        "rate",
+                        &stated.loc,
+                        format!(
+                            "{}：“{}”写的是 {}%，按 {num}/{den} 计算应为 {shown}",
+                            row.unit, d.label, stated.value
+                        ),
+                    )
+                    .help(format!(
+                        "比率由 tongbao 自动计算，可以删去“{}”这一项；保留时须与计算值一致",
+                        d.key
+                    )),
+                );
+            }
+        }
+    }
+
+    if table.incomplete {
+        // Some figure could not be read: sums would only repeat that problem.
+        return;
+    }
+    let sums: HashMap<&str, u64> = spec
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.key.as_str(),
+                table.rows.iter().filter_map(|r| r.value(&c.key)).sum(),
+            )
+        })
+        .collect();
+    for stated in table.total.iter().flatten() {
+        let sum = sums.get(stated.key.as_str()).copied().unwrap_or(0);
+        if stated.value != sum {
+            diags.push(
+                Diagnostic::error("total", &stated.loc, format!("合计“{}”写的是 {}，各行相加为 {sum}", label(&stated.key), stated.value))
+                    .help("合计由 tongbao 自动计算，可以删去；保留时须与各行之和一致，请核对合计或各行数字"),
+            );
+        }
+    }
+
+    for h in &spec.headlines {
+        let Some(fig) = table.headline(&h.key) else {
+            continue;
+        };
+        if let Some((col, _)) = &h.equals_total
+            && let Some(sum) = sums.get(col.as_str())
+            && *sum != fig.value
+        {
+            let help = match (&h.note, h.severity) {
+                (Some(note), _) => note.clone(),
+                (None, Severity::Warning) => "这是提醒，不影响生成；请确认统计口径".to_string(),
+                (None, Severity::Error) => "正文数字与附件表格必须一致，请核对".to_string(),
+            };
+            diags.push(
+                Diagnostic::at(
+                    h.severity,
+                    "headline",
+                    &fig.loc,
+                    format!(
+                        "概况“{}”为 {}，但附件中“{}”合计为 {sum}",
+                        h.label,
+                        fig.value,
+                        label(col)
+                    ),
+                )
+                .help(help),
+            );
+        }
+    }
+    for rule in spec
+        .rules
+        .iter()
+        .filter(|r| spec.headline(&r.left).is_some())
+    {
+        let (Some(a), Some(b)) = (table.headline(&rule.left), table.headline(&rule.right)) else {
+            continue;
+        };
+        if !rule.op.holds(a.value, b.value) {
+            diags.push(Diagnostic::error(
+                "rule",
+                &a.loc,
+                format!(
+                    "概况“{}”为 {}，{}“{}”（{}）",
+                    label(&rule.left),
+                    a.value,
+                    rule.op.words(),
+                    label(&rule.right),
+                    b.value
+                ),
+            ));
+        }
+    }
+}
+
+fn op_symbol(op: crate::load::schema::Op) -> &'static str {
+    use crate::load::schema::Op;
+    match op {
+        Op::Le => "<=",
+        Op::Lt => "<",
+        Op::Eq => "=",
+        Op::Ge => ">=",
+    }
+}
+
+fn check_units(
+    spec: &TableSpec,
+    table: &MonthTable,
+    registry: &Registry,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for row in &table.rows {
+        let Some(unit) = resolve_unit(registry, &row.unit, &row.unit_loc, diags) else {
+            continue;
+        };
+        if let Some(line) = seen.insert(unit.name.as_str(), row.unit_loc.line) {
+            let also = if row.unit == unit.name {
+                String::new()
+            } else {
+                format!("（“{}”是“{}”的别名）", row.unit, unit.name)
+            };
+            diags.push(
+                Diagnostic::error(
+                    "unit-twice",
+                    &row.unit_loc,
+                    format!(
+                        "单位“{}”在表中出现了两次{also}，第 {line} 行已有",
+                        unit.name
+                    ),
+                )
+                .help("每个单位只占一行，请合并两行的数字或删去重复的一行"),
+            );
+        }
+    }
+    for (kind, _) in &spec.required_kinds {
+        let missing: Vec<&str> = registry
+            .units
+            .iter()
+            .filter(|u| &u.kind == kind && !seen.contains_key(u.name.as_str()))
+            .map(|u| u.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    "unit-missing",
+                    &table.loc,
+                    format!("{}缺少{}类单位：{}", spec.name, kind, missing.join("、")),
+                )
+                .help(format!(
+                    "表格定义要求列出所有“{kind}”；本月没有数据的单位请填一行 0"
+                )),
+            );
+        }
+    }
+}

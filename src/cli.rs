@@ -1,0 +1,100 @@
+//! Command-line arguments (clap) and dispatch; nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::cmd;
+
+/// Exit code: everything fine (warnings allowed).
+pub const EXIT_OK: i32 = 0;
+/// Exit code: the data or the templates have errors.
+pub const EXIT_ERRORS: i32 = 1;
+/// Exit code: wrong usage or an I/O problem.
+pub const EXIT_USAGE: i32 = 2;
+
+/// tongbao：把 data/ 中的月度统计 YAML 生成为符合 GB/T 9704-2012 的通报 PDF。
+#[derive(Debug, Parser)]
+#[command(name = "tongbao", version, about)]
+pub struct Cli {
+    /// 项目根目录（默认：当前目录或其上级中含 data/units.yaml 的目录）
+    #[arg(long, global = true)]
+    pub root: Option<PathBuf>,
+    /// 要执行的命令
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output format of diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// 给人看的中文说明
+    Human,
+    /// JSON（供编辑器和 CI 使用）
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 检查数据：类型、算术、单位名称、日期
+    Check {
+        /// 月份（YYYY-MM）；省略时检查全部月份
+        month: Option<String>,
+        /// 输出格式
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// 生成通报 PDF 到 out/YYYY-MM/（先检查，有错误则不生成）
+    Build {
+        /// 月份（YYYY-MM）；省略时生成最新的月份
+        month: Option<String>,
+        /// 生成全部月份
+        #[arg(long, conflicts_with = "month")]
+        all: bool,
+        /// 也使用本机安装的字体（默认只用项目 fonts/ 中的字体，保证同一提交在任何机器上生成相同的 PDF）
+        #[arg(long)]
+        system_fonts: bool,
+        /// 显示各阶段用时
+        #[arg(long)]
+        timings: bool,
+        /// 诊断信息的输出格式
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// 列出各字体角色实际使用的字体
+    Fonts {
+        /// 也使用本机安装的字体
+        #[arg(long)]
+        system_fonts: bool,
+    },
+}
+
+/// Parses arguments, runs the command and returns the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+        }
+    };
+    let root = match cmd::root(cli.root.as_deref()) {
+        Ok(root) => root,
+        Err(msg) => {
+            eprintln!("错误：{msg}");
+            return EXIT_USAGE;
+        }
+    };
+    match cli.command {
+        Command::Check { month, format } => cmd::check::run(&root, month.as_deref(), format),
+        Command::Build {
+            month,
+            all,
+            system_fonts,
+            timings,
+            format,
+        } => cmd::build::run(&root, month.as_deref(), all, system_fonts, timings, format),
+        Command::Fonts { system_fonts } => cmd::fonts::run(&root, system_fonts),
+    }
+}

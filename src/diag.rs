@@ -1,0 +1,366 @@
+//! One diagnostic type for every stage, rendered for terminals (Chinese, rustc-style snippet with a
+//! caret aligned under CJK text) and as JSON for editors and CI.
+//!
+//! Stages never print: they return [`Diagnostic`]s, and the command decides how to show them.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use unicode_width::UnicodeWidthChar;
+
+/// A text file read from the project, kept so that diagnostics can quote its lines.
+#[derive(Debug)]
+pub struct Source {
+    /// Path relative to the project root (what users see in messages).
+    pub path: PathBuf,
+    /// The decoded text (UTF-8, BOM removed, line ends as in the file).
+    pub text: String,
+}
+
+impl Source {
+    /// Wraps a file's path and text.
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<Source> {
+        Arc::new(Source {
+            path: path.into(),
+            text: text.into(),
+        })
+    }
+
+    /// The text of 1-based line `line`, without its line end.
+    pub fn line_text(&self, line: usize) -> Option<&str> {
+        self.text
+            .lines()
+            .nth(line.checked_sub(1)?)
+            .map(|l| l.trim_end_matches('\r'))
+    }
+
+    /// 1-based line and character column of a byte offset.
+    pub fn line_col(&self, byte: usize) -> (usize, usize) {
+        let byte = byte.min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, byte)];
+        let line = before.matches('\n').count() + 1;
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[start..].chars().count() + 1)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A place in a source file: 1-based line and column (in characters) and a length in characters.
+#[derive(Debug, Clone)]
+pub struct Loc {
+    /// The file.
+    pub src: Arc<Source>,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub col: usize,
+    /// Length in characters (at least 1 when rendered).
+    pub len: usize,
+}
+
+impl Loc {
+    /// The location of a whole file (line 1, column 1), for problems that have no better place.
+    pub fn file(src: &Arc<Source>) -> Loc {
+        Loc {
+            src: src.clone(),
+            line: 1,
+            col: 1,
+            len: 0,
+        }
+    }
+}
+
+/// How bad a diagnostic is: errors stop a build, warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Stops `build`; `check` exits with 1.
+    Error,
+    /// Printed, but the build goes on.
+    Warning,
+}
+
+/// One problem found in the project, with where it is and how to fix it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A stable short code (e.g. `unit-unknown`), for scripts and the docs.
+    pub code: &'static str,
+    /// What is wrong, in Chinese.
+    pub message: String,
+    /// File relative to the project root, if the problem is in a file.
+    pub file: Option<PathBuf>,
+    /// 1-based line, 0 if unknown.
+    pub line: usize,
+    /// 1-based column in characters, 0 if unknown.
+    pub column: usize,
+    /// Length of the offending text in characters.
+    #[serde(skip)]
+    pub len: usize,
+    /// The offending line of the file, quoted under the message.
+    #[serde(skip)]
+    pub snippet: Option<String>,
+    /// How to fix it, in Chinese.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error at `loc`.
+    pub fn error(code: &'static str, loc: &Loc, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::at(Severity::Error, code, loc, message)
+    }
+
+    /// A warning at `loc`.
+    pub fn warning(code: &'static str, loc: &Loc, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::at(Severity::Warning, code, loc, message)
+    }
+
+    /// A diagnostic of the given severity at `loc`.
+    pub fn at(
+        severity: Severity,
+        code: &'static str,
+        loc: &Loc,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity,
+            code,
+            message: message.into(),
+            file: Some(loc.src.path.clone()),
+            line: loc.line,
+            column: loc.col,
+            len: loc.len,
+            snippet: loc.src.line_text(loc.line).map(str::to_owned),
+            help: None,
+        }
+    }
+
+    /// A diagnostic that belongs to no file (a missing folder, an I/O failure).
+    pub fn general(
+        severity: Severity,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity,
+            code,
+            message: message.into(),
+            file: None,
+            line: 0,
+            column: 0,
+            len: 0,
+            snippet: None,
+            help: None,
+        }
+    }
+
+    /// A diagnostic about a file as a whole (no line to point at).
+    pub fn in_file(
+        severity: Severity,
+        code: &'static str,
+        file: &Path,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            file: Some(file.to_path_buf()),
+            ..Diagnostic::general(severity, code, message)
+        }
+    }
+
+    /// Adds a hint on how to fix the problem.
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Renders the diagnostic for a terminal, rustc style, in Chinese.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let label = match self.severity {
+            Severity::Error => "错误",
+            Severity::Warning => "警告",
+        };
+        let _ = writeln!(out, "{label}[{}]：{}", self.code, self.message);
+        if let Some(file) = &self.file {
+            let path = file.display().to_string().replace('\\', "/");
+            if self.line > 0 {
+                let _ = writeln!(out, "  --> {path}:{}:{}", self.line, self.column);
+            } else {
+                let _ = writeln!(out, "  --> {path}");
+            }
+        }
+        if let (Some(full), true) = (&self.snippet, self.line > 0) {
+            let (snippet, column) = window(full, self.column);
+            let snippet = &snippet;
+            let num = self.line.to_string();
+            let pad = " ".repeat(num.len());
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{num} | {}", snippet.replace('\t', " "));
+            let (indent, width) = caret_extent(snippet, column, self.len);
+            let _ = writeln!(
+                out,
+                "{pad} | {}{}",
+                " ".repeat(indent),
+                "^".repeat(width.max(1))
+            );
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "  = 提示：{help}");
+        }
+        out
+    }
+}
+
+/// At most 100 characters of a long line around `column`, with the column adjusted to match.
+fn window(line: &str, column: usize) -> (String, usize) {
+    const WIDTH: usize = 100;
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= WIDTH {
+        return (line.to_string(), column);
+    }
+    let start = column
+        .saturating_sub(1)
+        .saturating_sub(WIDTH / 2)
+        .min(chars.len() - WIDTH);
+    let mut text: String = chars[start..start + WIDTH].iter().collect();
+    let mut column = column - start;
+    if start > 0 {
+        text.insert(0, '…');
+        column += 1;
+    }
+    if start + WIDTH < chars.len() {
+        text.push('…');
+    }
+    (text, column)
+}
+
+/// Display columns before the caret and the caret's width, counting CJK characters as two columns.
+fn caret_extent(line: &str, col: usize, len: usize) -> (usize, usize) {
+    let width = |c: char| if c == '\t' { 1 } else { c.width().unwrap_or(0) };
+    let indent = line.chars().take(col.saturating_sub(1)).map(width).sum();
+    let span = line
+        .chars()
+        .skip(col.saturating_sub(1))
+        .take(len.max(1))
+        .map(width)
+        .sum::<usize>();
+    (indent, span.max(1))
+}
+
+/// Counts errors and warnings.
+pub fn counts(diags: &[Diagnostic]) -> (usize, usize) {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    (errors, diags.len() - errors)
+}
+
+/// Sorts diagnostics by file, line and column, errors first on the same spot.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.severity).cmp(&(&b.file, b.line, b.column, b.severity))
+    });
+}
+
+/// Renders all diagnostics as a JSON array (one object per diagnostic).
+pub fn to_json(diags: &[Diagnostic]) -> String {
+    serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into())
+}
+
+/// The closest candidates to `word` among `candidates` (edit distance on characters), best first.
+pub fn suggestions<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max: usize,
+) -> Vec<&'a str> {
+    let len = word.chars().count();
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .filter(|c| *c != word)
+        .map(|c| {
+            let dist = strsim::generic_levenshtein(
+                &word.chars().collect::<Vec<_>>(),
+                &c.chars().collect::<Vec<_>>(),
+            );
+            let longest = len.max(c.chars().count()).max(1);
+            let common = c.chars().filter(|ch| word.contains(*ch)).count();
+            // Distance relative to length, with a bonus for shared characters (Chinese names often
+            // differ by an inserted or dropped word, e.g. 区自然资源局 / 区自然资源和林业局).
+            (
+                dist as f64 / longest as f64 - common as f64 / (longest as f64 * 4.0),
+                c,
+            )
+        })
+        .filter(|(score, _)| *score < 0.5)
+        .collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(max).map(|(_, c)| c).collect()
+}
+
+/// Formats suggestions as “甲”、“乙”.
+pub fn quote_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|s| format!("“{s}”"))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caret_is_aligned_under_cjk_text() {
+        let src = Source::new("data/x.yaml", "  - {单位: 区自然资源和农业局, 邮箱: 1}\n");
+        let loc = Loc {
+            src,
+            line: 1,
+            col: 10,
+            len: 9,
+        };
+        let text = Diagnostic::error("unit-unknown", &loc, "单位不在名录中").render();
+        let lines: Vec<&str> = text.lines().collect();
+        // "  - {单位: " is 6 ASCII + 2 CJK (4 columns) + ": " = 10 display columns before the name.
+        assert_eq!(
+            lines[3],
+            "1 | ".to_string() + "  - {单位: 区自然资源和农业局, 邮箱: 1}"
+        );
+        assert_eq!(
+            lines[4],
+            format!("  | {}{}", " ".repeat(11), "^".repeat(18))
+        );
+    }
+
+    #[test]
+    fn suggests_nearest_unit_names() {
+        let names = [
+            "区自然资源和林业局",
+            "区农业农村和乡村振兴局",
+            "区财政局",
+            "区教育局",
+        ];
+        let got = suggestions("区自然资源和农业局", names, 3);
+        assert_eq!(got.first(), Some(&"区自然资源和林业局"));
+        assert!(suggestions("完全无关的名字", names, 3).is_empty());
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        let src = Source::new("a", "甲乙\n丙丁x");
+        let byte = "甲乙\n丙丁".len();
+        assert_eq!(src.line_col(byte), (2, 3));
+    }
+}

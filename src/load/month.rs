@@ -1,0 +1,569 @@
+//! One month: `data/YYYY-MM/document.yaml` (the circular's own text and metadata) and one file per
+//! table (`data/YYYY-MM/<table id>.yaml`: headline figures, one row per unit, optional 合计).
+
+use std::path::Path;
+
+use super::schema::TableSpec;
+use super::yaml::{self, Date, MapReader, Reader};
+use super::{month_path, read_source};
+use crate::diag::{Diagnostic, Loc, Severity};
+
+/// A month's identity, from its folder name `YYYY-MM`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MonthId {
+    /// Year.
+    pub year: i32,
+    /// Month, 1–12.
+    pub month: u8,
+    /// The folder name.
+    pub name: String,
+}
+
+impl MonthId {
+    /// Parses a folder name such as `2023-03`.
+    pub fn parse(name: &str) -> Option<MonthId> {
+        let (y, m) = name.split_once('-')?;
+        if y.len() != 4 || m.len() != 2 || !y.chars().chain(m.chars()).all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let (year, month) = (y.parse().ok()?, m.parse().ok()?);
+        ((1900..=9999).contains(&year) && (1..=12).contains(&month)).then(|| MonthId {
+            year,
+            month,
+            name: name.into(),
+        })
+    }
+
+    /// The folder name of the month before.
+    pub fn previous(&self) -> String {
+        if self.month == 1 {
+            format!("{:04}-12", self.year - 1)
+        } else {
+            format!("{:04}-{:02}", self.year, self.month - 1)
+        }
+    }
+
+    /// The last day of the month.
+    pub fn last_day(&self) -> Date {
+        Date {
+            year: self.year,
+            month: self.month,
+            day: yaml::days_in_month(self.year, self.month),
+        }
+    }
+}
+
+/// A figure with its place.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// Column, headline or derived key.
+    pub key: String,
+    /// The value.
+    pub value: u64,
+    /// Where it is written.
+    pub loc: Loc,
+}
+
+/// A table row: one unit and its figures.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The unit as written (canonical name or alias).
+    pub unit: String,
+    /// Where the unit name is written.
+    pub unit_loc: Loc,
+    /// Column figures, in the description's column order.
+    pub values: Vec<Figure>,
+    /// Derived figures stated in the file (checked against the computed ones).
+    pub stated: Vec<Figure>,
+    /// Where the row starts.
+    pub loc: Loc,
+}
+
+impl Row {
+    /// The figure for column `key`.
+    pub fn value(&self, key: &str) -> Option<u64> {
+        self.values.iter().find(|f| f.key == key).map(|f| f.value)
+    }
+}
+
+/// One table of one month.
+#[derive(Debug, Clone)]
+pub struct MonthTable {
+    /// The table id (its description's file name).
+    pub id: String,
+    /// Headline figures (`概况`).
+    pub headlines: Vec<Figure>,
+    /// Rows, in file order.
+    pub rows: Vec<Row>,
+    /// The 合计 row as written, if the file states one.
+    pub total: Option<Vec<Figure>>,
+    /// Whether some figure could not be read (sums are then not checked, to avoid follow-on errors).
+    pub incomplete: bool,
+    /// The file.
+    pub loc: Loc,
+}
+
+impl MonthTable {
+    /// A headline figure.
+    pub fn headline(&self, key: &str) -> Option<&Figure> {
+        self.headlines.iter().find(|f| f.key == key)
+    }
+}
+
+/// One paragraph-bearing text of the document, keyed for the template.
+#[derive(Debug, Clone)]
+pub struct Text {
+    /// Key in `正文`.
+    pub key: String,
+    /// Paragraphs (one for a plain string).
+    pub paragraphs: Vec<(String, Loc)>,
+}
+
+/// An entry of the 附件说明.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    /// The table it shows.
+    pub table: String,
+    /// Where the table id is written.
+    pub table_loc: Loc,
+    /// Its name as listed in the 附件说明.
+    pub name: String,
+    /// Where the name is written.
+    pub name_loc: Loc,
+}
+
+/// The 版记 (closing block) of the last page.
+#[derive(Debug, Clone, Default)]
+pub struct Colophon {
+    /// 抄送 list.
+    pub copies: Option<String>,
+    /// 印发机关.
+    pub printer: Option<String>,
+    /// 印发日期.
+    pub printed: Option<Date>,
+}
+
+/// Layout switches of the month (all optional; the defaults give the seed's published form).
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// Print the red header (发文机关标志, 发文字号, red rule).
+    pub red_header: bool,
+    /// 发文机关标志 text, default: issuing office + "文件".
+    pub header_mark: Option<String>,
+    /// 份号.
+    pub copy_number: Option<String>,
+    /// 密级.
+    pub secrecy: Option<String>,
+    /// 紧急程度.
+    pub urgency: Option<String>,
+    /// Seal image, a path under the project root.
+    pub seal: Option<(String, Loc)>,
+    /// 附注.
+    pub note: Option<String>,
+    /// 版记.
+    pub colophon: Option<Colophon>,
+}
+
+/// The circular's own text and metadata.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// 发文机关.
+    pub issuer: String,
+    /// 发文字号, e.g. 城中政办〔2023〕12号.
+    pub number: Option<String>,
+    /// 标题.
+    pub title: String,
+    /// 主送机关 (without the final colon).
+    pub recipients: String,
+    /// 成文日期.
+    pub date: Date,
+    /// Where the date is written.
+    pub date_loc: Loc,
+    /// Prose texts (`正文`), in file order.
+    pub texts: Vec<Text>,
+    /// Named units (`点名`): lists of unit names used in the prose.
+    pub named: Vec<(String, Vec<(String, Loc)>)>,
+    /// 附件说明 entries.
+    pub attachments: Vec<Attachment>,
+    /// Layout switches.
+    pub layout: Layout,
+    /// The file.
+    pub loc: Loc,
+}
+
+/// A loaded month.
+#[derive(Debug, Clone)]
+pub struct Month {
+    /// Its identity.
+    pub id: MonthId,
+    /// The document text and metadata.
+    pub document: Option<Document>,
+    /// Its tables, in description order.
+    pub tables: Vec<MonthTable>,
+}
+
+impl Month {
+    /// Table `id` of this month.
+    pub fn table(&self, id: &str) -> Option<&MonthTable> {
+        self.tables.iter().find(|t| t.id == id)
+    }
+}
+
+/// The document file's name inside a month folder.
+pub const DOCUMENT: &str = "document.yaml";
+
+/// Loads month folder `name`; problems go to `diags`.
+pub fn load(
+    root: &Path,
+    name: &str,
+    specs: &[TableSpec],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Month> {
+    let dir = month_path(name);
+    let Some(id) = MonthId::parse(name) else {
+        diags.push(
+            Diagnostic::in_file(
+                Severity::Error,
+                "month-name",
+                &dir,
+                format!("文件夹名“{name}”不是月份"),
+            )
+            .help("月份文件夹应命名为 YYYY-MM，例如 data/2023-03"),
+        );
+        return None;
+    };
+    let document = load_file(root, &dir.join(DOCUMENT), diags, read_document);
+    let mut tables = Vec::new();
+    for spec in specs {
+        let file = dir.join(format!("{}.yaml", spec.id));
+        if !root.join(&file).exists() {
+            diags.push(
+                Diagnostic::in_file(
+                    Severity::Error,
+                    "table-missing",
+                    &file,
+                    format!("缺少{}的本月数据", spec.name),
+                )
+                .help(format!(
+                    "请新建 {}（可复制上个月的同名文件再修改）",
+                    file.display()
+                )),
+            );
+            continue;
+        }
+        if let Some(t) = load_file(root, &file, diags, |r, tree| read_table(r, tree, spec)) {
+            tables.push(t);
+        }
+    }
+    // Files nobody reads are probably misnamed.
+    if let Ok(entries) = std::fs::read_dir(root.join(&dir)) {
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        for f in names {
+            let stem = f.strip_suffix(".yaml").or_else(|| f.strip_suffix(".yml"));
+            if let Some(stem) = stem
+                && f != DOCUMENT
+                && !specs.iter().any(|s| s.id == stem)
+            {
+                let known: Vec<&str> = specs.iter().map(|s| s.id.as_str()).collect();
+                diags.push(
+                    Diagnostic::in_file(
+                        Severity::Warning,
+                        "unknown-file",
+                        &dir.join(&f),
+                        format!("没有名为“{stem}”的表格定义，文件未被使用"),
+                    )
+                    .help(format!(
+                        "表格数据文件应与 data/tables/ 中的定义同名：{}",
+                        known.join("、")
+                    )),
+                );
+            }
+        }
+    }
+    Some(Month {
+        id,
+        document,
+        tables,
+    })
+}
+
+fn load_file<T>(
+    root: &Path,
+    rel: &Path,
+    diags: &mut Vec<Diagnostic>,
+    read: impl FnOnce(&mut Reader, &yaml::Node) -> Option<T>,
+) -> Option<T> {
+    let src = read_source(root, rel).map_err(|d| diags.push(d)).ok()?;
+    let tree = yaml::parse(&src).map_err(|d| diags.push(d)).ok()?;
+    let mut r = Reader::new();
+    let out = read(&mut r, &tree);
+    diags.append(&mut r.diags);
+    out
+}
+
+fn opt_text(r: &mut Reader, m: &mut MapReader<'_>, key: &str) -> Option<String> {
+    m.opt(key).and_then(|n| r.text(n, key))
+}
+
+fn read_document(r: &mut Reader, tree: &yaml::Node) -> Option<Document> {
+    let mut top = r.map(tree, "公文")?;
+    let issuer = r
+        .req(&mut top, "发文机关")
+        .and_then(|n| r.text(n, "发文机关"));
+    let number = opt_text(r, &mut top, "发文字号");
+    let title = r.req(&mut top, "标题").and_then(|n| r.text(n, "标题"));
+    let recipients = r.req(&mut top, "主送").and_then(|n| r.text(n, "主送"));
+    let date_node = r.req(&mut top, "成文日期");
+    let date = date_node.and_then(|n| r.date(n, "成文日期"));
+    let mut texts = Vec::new();
+    if let Some(node) = r.req(&mut top, "正文")
+        && let Some(mut m) = r.map(node, "正文")
+    {
+        m.use_all();
+        for (key, _, value) in m.entries() {
+            let paragraphs = r.texts(value, &format!("正文“{key}”"));
+            texts.push(Text {
+                key: key.to_string(),
+                paragraphs,
+            });
+        }
+    }
+    let mut named = Vec::new();
+    if let Some(node) = top.opt("点名")
+        && let Some(mut m) = r.map(node, "点名")
+    {
+        m.use_all();
+        for (key, _, value) in m.entries() {
+            named.push((key.to_string(), r.texts(value, &format!("点名“{key}”"))));
+        }
+    }
+    let mut attachments = Vec::new();
+    if let Some(items) = top.opt("附件").and_then(|n| r.seq(n, "附件")) {
+        for item in items {
+            let Some(mut m) = r.map(item, "附件") else {
+                continue;
+            };
+            let table = r
+                .req(&mut m, "表")
+                .and_then(|n| r.text(n, "表").map(|t| (t, n.loc.clone())));
+            let name = r
+                .req(&mut m, "名称")
+                .and_then(|n| r.text(n, "名称").map(|t| (t, n.loc.clone())));
+            r.finish(m, &["表", "名称"]);
+            if let (Some((table, table_loc)), Some((name, name_loc))) = (table, name) {
+                attachments.push(Attachment {
+                    table,
+                    table_loc,
+                    name,
+                    name_loc,
+                });
+            }
+        }
+    }
+    let layout = top
+        .opt("版式")
+        .map(|n| read_layout(r, n))
+        .unwrap_or_default();
+    r.finish(
+        top,
+        &[
+            "发文机关",
+            "发文字号",
+            "标题",
+            "主送",
+            "成文日期",
+            "正文",
+            "点名",
+            "附件",
+            "版式",
+        ],
+    );
+    Some(Document {
+        issuer: issuer?,
+        number,
+        title: title?,
+        recipients: recipients?.trim_end_matches([':', '：']).to_string(),
+        date: date?,
+        date_loc: date_node?.loc.clone(),
+        texts,
+        named,
+        attachments,
+        layout,
+        loc: Loc::file(&tree.loc.src),
+    })
+}
+
+fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
+    let mut layout = Layout::default();
+    let Some(mut m) = r.map(node, "版式") else {
+        return layout;
+    };
+    layout.red_header = m
+        .opt("版头")
+        .and_then(|n| r.boolean(n, "版头"))
+        .unwrap_or(false);
+    layout.header_mark = opt_text(r, &mut m, "发文机关标志");
+    layout.copy_number = opt_text(r, &mut m, "份号");
+    layout.secrecy = opt_text(r, &mut m, "密级");
+    layout.urgency = opt_text(r, &mut m, "紧急程度");
+    layout.seal = m
+        .opt("印章")
+        .and_then(|n| r.text(n, "印章").map(|t| (t, n.loc.clone())));
+    layout.note = opt_text(r, &mut m, "附注");
+    if let Some(n) = m.opt("版记")
+        && let Some(mut c) = r.map(n, "版记")
+    {
+        let copies = opt_text(r, &mut c, "抄送");
+        let printer = opt_text(r, &mut c, "印发机关");
+        let printed = c.opt("印发日期").and_then(|n| r.date(n, "印发日期"));
+        r.finish(c, &["抄送", "印发机关", "印发日期"]);
+        layout.colophon = Some(Colophon {
+            copies,
+            printer,
+            printed,
+        });
+    }
+    r.finish(
+        m,
+        &[
+            "版头",
+            "发文机关标志",
+            "份号",
+            "密级",
+            "紧急程度",
+            "印章",
+            "附注",
+            "版记",
+        ],
+    );
+    layout
+}
+
+fn read_figures(
+    r: &mut Reader,
+    m: &mut MapReader<'_>,
+    keys: &[&str],
+    required: bool,
+    what: &str,
+) -> Vec<Figure> {
+    let mut out = Vec::new();
+    for key in keys {
+        let node = if required { r.req(m, key) } else { m.opt(key) };
+        if let Some(node) = node
+            && let Some(value) = r.count(node, &format!("{what}“{key}”"))
+        {
+            out.push(Figure {
+                key: key.to_string(),
+                value,
+                loc: node.loc.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn read_table(r: &mut Reader, tree: &yaml::Node, spec: &TableSpec) -> Option<MonthTable> {
+    let problems_before = r.diags.len();
+    let mut top = r.map(tree, "表格数据")?;
+    let columns: Vec<&str> = spec.columns.iter().map(|c| c.key.as_str()).collect();
+    let headline_keys: Vec<&str> = spec.headlines.iter().map(|h| h.key.as_str()).collect();
+    let derived_keys: Vec<&str> = spec.derived.iter().map(|d| d.key.as_str()).collect();
+
+    let mut headlines = Vec::new();
+    if let Some(node) = top.opt("概况") {
+        if let Some(mut m) = r.map(node, "概况") {
+            headlines = read_figures(r, &mut m, &headline_keys, true, "概况");
+            r.finish(m, &headline_keys);
+        }
+    } else if !spec.headlines.is_empty() {
+        r.push(
+            Diagnostic::error("missing-field", top.loc(), "缺少“概况”").help(format!(
+                "请补上“概况: {{{}}}”",
+                headline_keys
+                    .iter()
+                    .map(|k| format!("{k}: 0"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        );
+    }
+    let mut rows = Vec::new();
+    if let Some(items) = r.req(&mut top, "行").and_then(|n| r.seq(n, "行")) {
+        for item in items {
+            let Some(mut m) = r.map(item, "行") else {
+                continue;
+            };
+            let unit = r
+                .req(&mut m, "单位")
+                .and_then(|n| r.text(n, "单位").map(|t| (t, n.loc.clone())));
+            let values = read_figures(r, &mut m, &columns, true, "");
+            let stated: Vec<Figure> = spec
+                .derived
+                .iter()
+                .filter_map(|d| {
+                    let node = m.opt(&d.key)?;
+                    let value = r.percent(node, &d.key)?;
+                    Some(Figure {
+                        key: d.key.clone(),
+                        value,
+                        loc: node.loc.clone(),
+                    })
+                })
+                .collect();
+            let known: Vec<&str> = std::iter::once("单位")
+                .chain(columns.iter().copied())
+                .chain(derived_keys.iter().copied())
+                .collect();
+            r.finish(m, &known);
+            if let Some((unit, unit_loc)) = unit {
+                rows.push(Row {
+                    unit,
+                    unit_loc,
+                    values,
+                    stated,
+                    loc: item.loc.clone(),
+                });
+            }
+        }
+    }
+    let total = match top.opt("合计") {
+        Some(node) => r.map(node, "合计").map(|mut m| {
+            let figures = read_figures(r, &mut m, &columns, false, "合计");
+            r.finish(m, &columns);
+            figures
+        }),
+        None => None,
+    };
+    r.finish(top, &["概况", "行", "合计"]);
+    let incomplete = r.diags.len() > problems_before;
+    Some(MonthTable {
+        id: spec.id.clone(),
+        headlines,
+        rows,
+        total,
+        incomplete,
+        loc: Loc::file(&tree.loc.src),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_names() {
+        assert_eq!(
+            MonthId::parse("2023-03").map(|m| (m.year, m.month)),
+            Some((2023, 3))
+        );
+        assert!(MonthId::parse("2023-13").is_none());
+        assert!(MonthId::parse("2023-3").is_none());
+        assert!(MonthId::parse("2023年3月").is_none());
+        assert_eq!(MonthId::parse("2023-01").unwrap().previous(), "2022-12");
+        assert_eq!(MonthId::parse("2024-02").unwrap().last_day().day, 29);
+    }
+}

@@ -1,0 +1,469 @@
+//! Table descriptions, `data/tables/<id>.yaml`: written once, used by every month.
+//!
+//! A description names the columns (label and measure word), the headline figures that are not
+//! per-unit rows, which figures are derived (rates), which must not exceed which, whether a 合计 row
+//! is printed, and which kinds of unit every month must list. Adding a column or a table needs a
+//! description and a template section, no Rust.
+
+use std::path::{Path, PathBuf};
+
+use super::yaml::{self, MapReader, Reader};
+use super::{io_reason, read_source};
+use crate::diag::{Diagnostic, Loc, Severity};
+
+/// A per-unit column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// Key used in month files (`本月`).
+    pub key: String,
+    /// Header label (`本月投诉`).
+    pub label: String,
+    /// Measure word (`条`), printed as `本月投诉(条)`.
+    pub measure: Option<String>,
+    /// Where the column is declared.
+    pub loc: Loc,
+}
+
+impl Column {
+    /// The header as printed: label plus measure word in parentheses.
+    pub fn header(&self) -> String {
+        match &self.measure {
+            Some(m) => format!("{}（{m}）", self.label),
+            None => self.label.clone(),
+        }
+    }
+}
+
+/// A headline figure of the month that is not a per-unit row (59 tasks assigned …).
+#[derive(Debug, Clone)]
+pub struct Headline {
+    /// Key used in the month file's `概况`.
+    pub key: String,
+    /// What it counts.
+    pub label: String,
+    /// Measure word.
+    pub measure: Option<String>,
+    /// The column whose total it must equal, if any.
+    pub equals_total: Option<(String, Loc)>,
+    /// How a disagreement with that total is reported.
+    pub severity: Severity,
+    /// Why a disagreement is only a warning (shown with it).
+    pub note: Option<String>,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// How a derived rate is rounded to a whole percent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    /// 四舍五入: half up (the seed's rule: 37.5% → 38%).
+    HalfUp,
+    /// 去尾: truncate.
+    Down,
+    /// 进一: round up.
+    Up,
+}
+
+/// A derived figure: numerator / denominator as a whole percent.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    /// Key (`采纳率`), also usable in month files to state the printed value.
+    pub key: String,
+    /// Header label.
+    pub label: String,
+    /// Numerator key (a column or a headline).
+    pub numerator: (String, Loc),
+    /// Denominator key (a column or a headline).
+    pub denominator: (String, Loc),
+    /// Rounding rule.
+    pub rounding: Rounding,
+    /// Whether it is printed as a table column (false: only for the prose).
+    pub shown: bool,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// Comparison in a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `<=`
+    Le,
+    /// `<`
+    Lt,
+    /// `=`
+    Eq,
+    /// `>=`
+    Ge,
+}
+
+impl Op {
+    /// Whether `a op b` holds.
+    pub fn holds(self, a: u64, b: u64) -> bool {
+        match self {
+            Op::Le => a <= b,
+            Op::Lt => a < b,
+            Op::Eq => a == b,
+            Op::Ge => a >= b,
+        }
+    }
+
+    /// The comparison in words, for messages ("不应超过").
+    pub fn words(self) -> &'static str {
+        match self {
+            Op::Le => "不应超过",
+            Op::Lt => "应小于",
+            Op::Eq => "应等于",
+            Op::Ge => "不应少于",
+        }
+    }
+}
+
+/// A rule `左 <= 右` between two columns (checked on every row and the 合计) or two headlines.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Left key.
+    pub left: String,
+    /// Comparison.
+    pub op: Op,
+    /// Right key.
+    pub right: String,
+    /// Where the rule is written.
+    pub loc: Loc,
+}
+
+/// A table description.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    /// The table's id: its file name without `.yaml`, also the month file's name.
+    pub id: String,
+    /// A short name for messages (“12345”民生服务热线).
+    pub name: String,
+    /// The attachment title; `{月}` and `{年}` are replaced by the month.
+    pub title: String,
+    /// The per-unit columns, in print order.
+    pub columns: Vec<Column>,
+    /// Derived rates, printed after the columns.
+    pub derived: Vec<Derived>,
+    /// Headline figures.
+    pub headlines: Vec<Headline>,
+    /// Rules between columns or between headlines.
+    pub rules: Vec<Rule>,
+    /// Whether a 合计 row is printed.
+    pub total_row: bool,
+    /// Print rows in registry order (default: in the order of the month's file).
+    pub registry_order: bool,
+    /// Kinds of unit every month must list.
+    pub required_kinds: Vec<(String, Loc)>,
+    /// The description's file.
+    pub loc: Loc,
+}
+
+impl TableSpec {
+    /// The column with this key.
+    pub fn column(&self, key: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.key == key)
+    }
+
+    /// The headline with this key.
+    pub fn headline(&self, key: &str) -> Option<&Headline> {
+        self.headlines.iter().find(|h| h.key == key)
+    }
+
+    /// Whether `key` names a derived figure.
+    pub fn derived(&self, key: &str) -> Option<&Derived> {
+        self.derived.iter().find(|d| d.key == key)
+    }
+
+    /// The title for a month.
+    pub fn title_for(&self, year: i32, month: u8) -> String {
+        self.title
+            .replace("{月}", &month.to_string())
+            .replace("{年}", &year.to_string())
+    }
+}
+
+/// Folder of the table descriptions, relative to the root.
+pub const DIR: &str = "data/tables";
+
+/// Loads every `data/tables/*.yaml`, in file-name order.
+pub fn load_all(root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Vec<TableSpec>> {
+    let dir = root.join(DIR);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) => {
+            diags.push(
+                Diagnostic::in_file(
+                    Severity::Error,
+                    "io",
+                    Path::new(DIR),
+                    format!("无法读取表格定义文件夹：{}", io_reason(&e)),
+                )
+                .help("每张统计表需要一个定义文件 data/tables/<表名>.yaml"),
+            );
+            return None;
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    let mut specs = Vec::new();
+    for file in files {
+        let id = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let rel = Path::new(DIR).join(file.file_name().unwrap_or_default());
+        let src = match read_source(root, &rel) {
+            Ok(s) => s,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let tree = match yaml::parse(&src) {
+            Ok(t) => t,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let mut r = Reader::new();
+        if let Some(spec) = read(&mut r, &tree, id) {
+            specs.push(spec);
+        }
+        diags.append(&mut r.diags);
+    }
+    Some(specs)
+}
+
+fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
+    let mut top = r.map(tree, "表格定义")?;
+    let name = r.req(&mut top, "名称").and_then(|n| r.text(n, "名称"));
+    let title = r.req(&mut top, "标题").and_then(|n| r.text(n, "标题"));
+    let mut columns = Vec::new();
+    if let Some(items) = r.req(&mut top, "列").and_then(|n| r.seq(n, "列")) {
+        for item in items {
+            let Some(mut m) = r.map(item, "列") else {
+                continue;
+            };
+            let (key, label, measure) = key_label_measure(r, &mut m);
+            r.finish(m, &["键", "名称", "量词"]);
+            if let (Some(key), Some(label)) = (key, label) {
+                columns.push(Column {
+                    key,
+                    label,
+                    measure,
+                    loc: item.loc.clone(),
+                });
+            }
+        }
+    }
+    let mut derived = Vec::new();
+    if let Some(items) = top.opt("派生").and_then(|n| r.seq(n, "派生")) {
+        for item in items {
+            let Some(mut m) = r.map(item, "派生") else {
+                continue;
+            };
+            let key = r.req(&mut m, "键").and_then(|n| r.text(n, "键"));
+            let label = m.opt("名称").and_then(|n| r.text(n, "名称"));
+            let num = r
+                .req(&mut m, "分子")
+                .and_then(|n| r.text(n, "分子").map(|t| (t, n.loc.clone())));
+            let den = r
+                .req(&mut m, "分母")
+                .and_then(|n| r.text(n, "分母").map(|t| (t, n.loc.clone())));
+            let rounding = match m.opt("取整") {
+                None => Some(Rounding::HalfUp),
+                Some(n) => match n.scalar().map(str::trim) {
+                    Some("四舍五入") => Some(Rounding::HalfUp),
+                    Some("去尾") => Some(Rounding::Down),
+                    Some("进一") => Some(Rounding::Up),
+                    _ => {
+                        r.push(
+                            Diagnostic::error("unknown-value", &n.loc, "未知的取整方式")
+                                .help("可用：四舍五入、去尾、进一"),
+                        );
+                        None
+                    }
+                },
+            };
+            let shown = m
+                .opt("入表")
+                .and_then(|n| r.boolean(n, "入表"))
+                .unwrap_or(true);
+            r.finish(m, &["键", "名称", "分子", "分母", "取整", "入表"]);
+            if let (Some(key), Some(numerator), Some(denominator), Some(rounding)) =
+                (key, num, den, rounding)
+            {
+                let label = label.unwrap_or_else(|| key.clone());
+                derived.push(Derived {
+                    key,
+                    label,
+                    numerator,
+                    denominator,
+                    rounding,
+                    shown,
+                    loc: item.loc.clone(),
+                });
+            }
+        }
+    }
+    let mut headlines = Vec::new();
+    if let Some(items) = top.opt("概况").and_then(|n| r.seq(n, "概况")) {
+        for item in items {
+            let Some(mut m) = r.map(item, "概况") else {
+                continue;
+            };
+            let (key, label, measure) = key_label_measure(r, &mut m);
+            let equals_total = m
+                .opt("等于合计")
+                .and_then(|n| r.text(n, "等于合计").map(|t| (t, n.loc.clone())));
+            let severity = match m.opt("不符时") {
+                None => Severity::Error,
+                Some(n) => match n.scalar().map(str::trim) {
+                    Some("错误") => Severity::Error,
+                    Some("警告") => Severity::Warning,
+                    _ => {
+                        r.push(Diagnostic::error(
+                            "unknown-value",
+                            &n.loc,
+                            "“不符时”只能是“错误”或“警告”",
+                        ));
+                        Severity::Error
+                    }
+                },
+            };
+            let note = m.opt("说明").and_then(|n| r.text(n, "说明"));
+            r.finish(m, &["键", "名称", "量词", "等于合计", "不符时", "说明"]);
+            if let (Some(key), Some(label)) = (key, label) {
+                headlines.push(Headline {
+                    key,
+                    label,
+                    measure,
+                    equals_total,
+                    severity,
+                    note,
+                    loc: item.loc.clone(),
+                });
+            }
+        }
+    }
+    let mut rules = Vec::new();
+    if let Some(items) = top.opt("规则").and_then(|n| r.seq(n, "规则")) {
+        for item in items {
+            let Some(text) = r.text(item, "规则") else {
+                continue;
+            };
+            match parse_rule(&text) {
+                Some((left, op, right)) => rules.push(Rule {
+                    left,
+                    op,
+                    right,
+                    loc: item.loc.clone(),
+                }),
+                None => r.push(
+                    Diagnostic::error("rule-syntax", &item.loc, format!("看不懂的规则“{text}”"))
+                        .help("规则写成“办结 <= 本月”，比较符可用 <=、<、=、>="),
+                ),
+            }
+        }
+    }
+    let total_row = top
+        .opt("合计行")
+        .and_then(|n| r.boolean(n, "合计行"))
+        .unwrap_or(false);
+    let registry_order = top
+        .opt("按名录排序")
+        .and_then(|n| r.boolean(n, "按名录排序"))
+        .unwrap_or(false);
+    let required_kinds = top
+        .opt("必列类别")
+        .map(|n| r.texts(n, "必列类别"))
+        .unwrap_or_default();
+    r.finish(
+        top,
+        &[
+            "名称",
+            "标题",
+            "列",
+            "派生",
+            "概况",
+            "规则",
+            "合计行",
+            "按名录排序",
+            "必列类别",
+        ],
+    );
+    Some(TableSpec {
+        id,
+        name: name?,
+        title: title?,
+        columns,
+        derived,
+        headlines,
+        rules,
+        total_row,
+        registry_order,
+        required_kinds,
+        loc: Loc::file(&tree.loc.src),
+    })
+}
+
+fn key_label_measure(
+    r: &mut Reader,
+    m: &mut MapReader<'_>,
+) -> (Option<String>, Option<String>, Option<String>) {
+    let key = r.req(m, "键").and_then(|n| r.text(n, "键"));
+    let label = match m.opt("名称") {
+        Some(n) => r.text(n, "名称"),
+        None => key.clone(),
+    };
+    let measure = m.opt("量词").and_then(|n| r.text(n, "量词"));
+    (key, label, measure)
+}
+
+/// Parses `左 <= 右`.
+pub fn parse_rule(text: &str) -> Option<(String, Op, String)> {
+    let text = text
+        .replace('＜', "<")
+        .replace('＞', ">")
+        .replace('＝', "=")
+        .replace('≤', "<=")
+        .replace('≥', ">=");
+    for (sym, op) in [
+        ("<=", Op::Le),
+        (">=", Op::Ge),
+        ("==", Op::Eq),
+        ("<", Op::Lt),
+        ("=", Op::Eq),
+    ] {
+        if let Some((l, r)) = text.split_once(sym) {
+            let (l, r) = (l.trim(), r.trim());
+            if !l.is_empty() && !r.is_empty() && !r.contains(['<', '>', '=']) {
+                return Some((l.to_string(), op, r.to_string()));
+            }
+            return None;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_parse() {
+        assert_eq!(parse_rule("办结 <= 本月").map(|r| r.1), Some(Op::Le));
+        assert_eq!(
+            parse_rule("办结≤本月").map(|r| (r.0, r.2)),
+            Some(("办结".into(), "本月".into()))
+        );
+        assert!(parse_rule("办结 本月").is_none());
+        assert!(parse_rule("<= 本月").is_none());
+    }
+}

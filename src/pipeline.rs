@@ -1,0 +1,287 @@
+//! Runs the stages in order for one month: load → check → aggregate → render → typeset → output.
+//! `build`, `watch`, the tests and the benchmarks all call [`Session::build`]; nothing else builds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::diag::{Diagnostic, Severity, Source};
+use crate::typeset::{self, FontSet, Resolved, TongbaoWorld};
+use crate::{aggregate, check, load, output, project, render};
+
+/// Options of a build session.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Also use the machine's installed fonts (default: only the project's, for reproducibility).
+    pub system_fonts: bool,
+}
+
+/// Time spent in each stage.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    /// Reading and parsing YAML.
+    pub load: Duration,
+    /// Checking rules.
+    pub check: Duration,
+    /// Aggregating.
+    pub aggregate: Duration,
+    /// Rendering templates.
+    pub render: Duration,
+    /// Typst compile (layout).
+    pub compile: Duration,
+    /// PDF export.
+    pub pdf: Duration,
+    /// Writing files.
+    pub write: Duration,
+}
+
+/// What a build produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Every diagnostic, errors and warnings.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The PDF written (None when the build failed: the previous PDF is untouched).
+    pub pdf: Option<PathBuf>,
+    /// The generated Typst source written for inspection.
+    pub typst: Option<PathBuf>,
+    /// Number of pages.
+    pub pages: usize,
+    /// PDF size in bytes.
+    pub bytes: usize,
+    /// Which face served each role.
+    pub fonts: Vec<Resolved>,
+    /// Stage timings.
+    pub timings: Timings,
+}
+
+impl Outcome {
+    /// Whether the build failed.
+    pub fn failed(&self) -> bool {
+        self.pdf.is_none()
+    }
+}
+
+/// Files produced for a month, relative to the root.
+pub fn pdf_path(month: &str) -> PathBuf {
+    Path::new("out").join(month).join("circular.pdf")
+}
+
+/// A long-lived build context: fonts, templates and the Typst world are kept between builds.
+pub struct Session {
+    root: PathBuf,
+    fonts: Arc<FontSet>,
+    env: minijinja::Environment<'static>,
+    world: Option<TongbaoWorld>,
+    /// The last laid-out document (for the preview and layout tests).
+    pub document: Option<typst_layout::PagedDocument>,
+}
+
+#[derive(Serialize)]
+struct RenderContext<'a> {
+    #[serde(flatten)]
+    circular: &'a aggregate::Circular,
+    字体: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl Session {
+    /// Opens a session on the project at `root`, loading its fonts.
+    pub fn new(root: &Path, options: &Options) -> Session {
+        Session {
+            root: root.to_path_buf(),
+            fonts: Arc::new(FontSet::load(root, options.system_fonts)),
+            env: render::environment(root),
+            world: None,
+            document: None,
+        }
+    }
+
+    /// The project root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The loaded fonts.
+    pub fn fonts(&self) -> &FontSet {
+        &self.fonts
+    }
+
+    /// Builds month `month` (folder name). On any error nothing is written but the generated Typst
+    /// source (when rendering got that far); the previous PDF stays in place.
+    pub fn build(&mut self, month: &str) -> Outcome {
+        let mut out = Outcome::default();
+        let started = Instant::now();
+        let config = project::config(&self.root, &mut out.diagnostics);
+        let mut months = vec![month.to_string()];
+        if let Some(id) = load::month::MonthId::parse(month) {
+            let prev = id.previous();
+            if self.root.join(load::month_path(&prev)).is_dir() {
+                months.push(prev);
+            }
+        }
+        if !self.root.join(load::month_path(month)).is_dir() {
+            out.diagnostics.push(
+                Diagnostic::general(
+                    Severity::Error,
+                    "month-missing",
+                    format!("没有找到月份文件夹 data/{month}"),
+                )
+                .help("新的月份请复制上个月的文件夹再修改，文件夹名为 YYYY-MM"),
+            );
+            return out;
+        }
+        let (data, mut diags) = load::load(&self.root, &months);
+        out.timings.load = started.elapsed();
+        out.diagnostics.append(&mut diags);
+        let Some(data) = data else { return out };
+
+        let t = Instant::now();
+        out.diagnostics
+            .extend(check::check(&data, &[month.to_string()]));
+        out.fonts = self.fonts.resolve(&config.roles);
+        for src in sources(&data, month) {
+            typeset::uncovered(&self.fonts, &src, &mut out.diagnostics);
+        }
+        out.timings.check = t.elapsed();
+        if has_errors(&out.diagnostics) {
+            return out;
+        }
+
+        let t = Instant::now();
+        let Some(circular) = aggregate::aggregate(&data, month) else {
+            return out;
+        };
+        let date = data
+            .month(month)
+            .and_then(|m| m.document.as_ref())
+            .map(|d| d.date);
+        out.timings.aggregate = t.elapsed();
+
+        let t = Instant::now();
+        self.env.clear_templates();
+        let ctx = RenderContext {
+            circular: &circular,
+            字体: out
+                .fonts
+                .iter()
+                .map(|r| (r.role.key, r.present.clone()))
+                .collect(),
+        };
+        let source = match render::render(&self.env, &self.root, render::MAIN_TEMPLATE, &ctx) {
+            Ok(s) => s,
+            Err(d) => {
+                out.diagnostics.push(d);
+                return out;
+            }
+        };
+        out.timings.render = t.elapsed();
+
+        let t = Instant::now();
+        let main = typeset::main_path(month);
+        let typ_path = self.root.join(&main);
+        if let Err(e) = output::write_atomic(&typ_path, source.as_bytes()) {
+            out.diagnostics.push(io_error(&main, &e));
+            return out;
+        }
+        out.typst = Some(PathBuf::from(&main));
+        out.timings.write = t.elapsed();
+
+        let t = Instant::now();
+        let today = typeset::datetime(date.unwrap_or(crate::load::yaml::Date {
+            year: 2000,
+            month: 1,
+            day: 1,
+        }));
+        let world = match &mut self.world {
+            Some(w) => {
+                w.update(&main, &source, today);
+                w
+            }
+            None => self.world.insert(TongbaoWorld::new(
+                &self.root,
+                self.fonts.clone(),
+                &main,
+                source,
+                today,
+            )),
+        };
+        let compiled = typeset::compile(world);
+        out.timings.compile = t.elapsed();
+        let compiled = match compiled {
+            Ok(c) => c,
+            Err(mut errors) => {
+                out.diagnostics.append(&mut errors);
+                return out;
+            }
+        };
+        out.diagnostics.extend(compiled.warnings);
+        out.pages = compiled.document.pages().len();
+
+        let t = Instant::now();
+        let Some(date) = date else { return out };
+        let bytes = match typeset::pdf(&compiled.document, &format!("tongbao/{month}"), date) {
+            Ok(b) => b,
+            Err(mut errors) => {
+                out.diagnostics.append(&mut errors);
+                return out;
+            }
+        };
+        out.timings.pdf = t.elapsed();
+
+        let t = Instant::now();
+        let rel = pdf_path(month);
+        if let Err(e) = output::write_atomic(&self.root.join(&rel), &bytes) {
+            out.diagnostics
+                .push(io_error(&rel.display().to_string(), &e));
+            return out;
+        }
+        out.timings.write += t.elapsed();
+        out.bytes = bytes.len();
+        out.pdf = Some(rel);
+        self.document = Some(compiled.document);
+        out
+    }
+}
+
+fn has_errors(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(Diagnostic::is_error)
+}
+
+fn io_error(path: &str, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::general(
+        Severity::Error,
+        "io",
+        format!("无法写入 {path}：{}", load::io_reason(e)),
+    )
+    .help("检查 out/ 文件夹是否可写、磁盘是否已满")
+}
+
+/// The data files a month's circular is made from (registry, descriptions, the month's files).
+fn sources(data: &load::Data, month: &str) -> Vec<Arc<Source>> {
+    let mut all: Vec<Arc<Source>> = Vec::new();
+    let mut add = |s: &Arc<Source>| {
+        if !all.iter().any(|x| x.path == s.path) {
+            all.push(s.clone());
+        }
+    };
+    data.registry.units.iter().for_each(|u| add(&u.loc.src));
+    data.specs.iter().for_each(|s| add(&s.loc.src));
+    if let Some(m) = data.month(month) {
+        m.tables.iter().for_each(|t| add(&t.loc.src));
+        if let Some(d) = &m.document {
+            add(&d.loc.src);
+        }
+    }
+    all
+}
+
+/// The month folders under `data/` that are valid month names, oldest first.
+pub fn months(root: &Path) -> Vec<String> {
+    load::month_dirs(root)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| load::month::MonthId::parse(m).is_some())
+        .collect()
+}

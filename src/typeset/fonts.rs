@@ -1,0 +1,246 @@
+//! Fonts: the project's `fonts/` folder (official faces an office adds, plus the bundled open
+//! stand-ins), typst-assets' Latin fonts, and with `--system-fonts` the machine's fonts. Each role
+//! (title, body, headings, page numbers, Latin) has a preference list, official faces first; the
+//! first family present serves the role.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use typst::text::{Font, FontBook, FontInfo};
+use typst::utils::LazyHash;
+use typst_kit::fonts::{self, FontPath, FontStore};
+
+/// Where a font came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Origin {
+    /// A file in the project's `fonts/` folder (path relative to the root).
+    Project(PathBuf),
+    /// A font installed on the machine (only with `--system-fonts`).
+    System(PathBuf),
+    /// Compiled into tongbao (typst-assets' Latin fonts).
+    Embedded,
+}
+
+/// A typographic role of the circular and the families that may serve it, best first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    /// Key used by the templates (`title`, `body`, …).
+    pub key: &'static str,
+    /// Chinese name of the role, for reports.
+    pub name: &'static str,
+    /// Family names, official faces first, then the bundled stand-ins.
+    pub families: Vec<String>,
+}
+
+/// The open stand-in families bundled in `fonts/` (everything else counts as an official face).
+pub const STANDINS: &[&str] = &[
+    "Noto Serif CJK SC",
+    "FandolFang",
+    "Noto Sans CJK SC",
+    "WenKai GB2312",
+    "Liberation Serif",
+];
+
+/// Whether `family` is one of the bundled stand-ins.
+pub fn is_standin(family: &str) -> bool {
+    STANDINS.iter().any(|s| s.eq_ignore_ascii_case(family))
+}
+
+/// The default roles (GB/T 9704-2012 styles and their open stand-ins).
+pub fn default_roles() -> Vec<Role> {
+    let role = |key, name, official: &[&str], standins: &[&str]| Role {
+        key,
+        name,
+        families: official
+            .iter()
+            .chain(standins)
+            .map(|s| s.to_string())
+            .collect(),
+    };
+    vec![
+        role(
+            "title",
+            "标题（小标宋）",
+            &["方正小标宋简体", "FZXiaoBiaoSong-B05S", "方正小标宋_GBK"],
+            &["Noto Serif CJK SC"],
+        ),
+        role(
+            "body",
+            "正文（仿宋）",
+            &["仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong"],
+            &["FandolFang"],
+        ),
+        role(
+            "heading1",
+            "一级标题（黑体）",
+            &["黑体", "SimHei"],
+            &["Noto Sans CJK SC"],
+        ),
+        role(
+            "heading2",
+            "二级标题（楷体）",
+            &["楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi"],
+            &["WenKai GB2312"],
+        ),
+        role(
+            "page",
+            "页码（宋体）",
+            &["宋体", "SimSun"],
+            &["Noto Serif CJK SC"],
+        ),
+        role(
+            "latin",
+            "西文与数字",
+            &["Times New Roman"],
+            &["Liberation Serif"],
+        ),
+    ]
+}
+
+/// The loaded fonts and where each came from.
+pub struct FontSet {
+    store: FontStore,
+    origins: Vec<Origin>,
+}
+
+impl FontSet {
+    /// Scans `root/fonts` (recursively), adds typst-assets' fonts and, if asked, the system's.
+    /// Project fonts come first so that an office's own faces win over everything else.
+    pub fn load(root: &Path, system: bool) -> FontSet {
+        let mut store = FontStore::new();
+        let mut origins = Vec::new();
+        let dir = root.join("fonts");
+        let mut found: Vec<(FontPath, FontInfo)> = fonts::scan(&dir).collect();
+        // fontdb's order follows the directory listing; sort so every machine builds the same book.
+        found.sort_by(|a, b| (&a.0.path, a.0.index).cmp(&(&b.0.path, b.0.index)));
+        for (path, info) in found {
+            let rel = path
+                .path
+                .strip_prefix(root)
+                .unwrap_or(&path.path)
+                .to_path_buf();
+            origins.push(Origin::Project(rel));
+            store.push((path, info));
+        }
+        if system {
+            let mut sys: Vec<(FontPath, FontInfo)> = fonts::system().collect();
+            sys.sort_by(|a, b| (&a.0.path, a.0.index).cmp(&(&b.0.path, b.0.index)));
+            for (path, info) in sys {
+                origins.push(Origin::System(path.path.clone()));
+                store.push((path, info));
+            }
+        }
+        for (font, info) in fonts::embedded() {
+            origins.push(Origin::Embedded);
+            store.push((font, info));
+        }
+        FontSet { store, origins }
+    }
+
+    /// The font book (for `World::book`).
+    pub fn book(&self) -> &LazyHash<FontBook> {
+        self.store.book()
+    }
+
+    /// Font `index` (for `World::font`).
+    pub fn font(&self, index: usize) -> Option<Font> {
+        self.store.font(index)
+    }
+
+    /// Whether some font covers character `c`.
+    pub fn covers(&self, c: char) -> bool {
+        let book = self.store.book();
+        (0..self.origins.len()).any(|i| {
+            book.info(i)
+                .is_some_and(|info| info.coverage.contains(c as u32))
+        })
+    }
+
+    /// Resolves each role to the families present, in preference order.
+    pub fn resolve(&self, roles: &[Role]) -> Vec<Resolved> {
+        let book = self.store.book();
+        roles
+            .iter()
+            .map(|role| {
+                let present: Vec<(usize, &String)> = role
+                    .families
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| book.contains_family(&f.to_lowercase()))
+                    .collect();
+                let chosen = present.first().map(|(_, family)| {
+                    let index = book
+                        .select_family(&family.to_lowercase())
+                        .next()
+                        .unwrap_or(0);
+                    Chosen {
+                        family: (*family).clone(),
+                        origin: self.origins.get(index).cloned().unwrap_or(Origin::Embedded),
+                        official: !is_standin(family),
+                    }
+                });
+                Resolved {
+                    role: role.clone(),
+                    present: present.into_iter().map(|(_, f)| f.clone()).collect(),
+                    chosen,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The family chosen for a role.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chosen {
+    /// Family name.
+    pub family: String,
+    /// Where its file is.
+    pub origin: Origin,
+    /// Whether it is one of the official faces (false: an open stand-in).
+    pub official: bool,
+}
+
+/// A role and the families that can serve it on this machine.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolved {
+    /// The role.
+    pub role: Role,
+    /// Families present, in preference order (what the template passes to Typst).
+    pub present: Vec<String>,
+    /// The family that serves the role, if any.
+    pub chosen: Option<Chosen>,
+}
+
+impl Resolved {
+    /// One line for the build report: role, face, where it was found, and whether it stands in.
+    pub fn describe(&self) -> String {
+        match &self.chosen {
+            None => format!(
+                "{}：没有可用字体（请把字体文件放入 fonts/）",
+                self.role.name
+            ),
+            Some(c) => {
+                let place = match &c.origin {
+                    Origin::Project(p) => p.display().to_string(),
+                    Origin::System(p) => format!("系统字体 {}", p.display()),
+                    Origin::Embedded => "内置".to_string(),
+                };
+                let kind = if c.official {
+                    "正式字体".to_string()
+                } else {
+                    {
+                        let wanted: Vec<&str> = self
+                            .role
+                            .families
+                            .iter()
+                            .map(String::as_str)
+                            .filter(|f| !is_standin(f))
+                            .collect();
+                        format!("代用字体，未找到 {}", wanted.join("/"))
+                    }
+                };
+                format!("{}：{}（{}；{}）", self.role.name, c.family, place, kind)
+            }
+        }
+    }
+}

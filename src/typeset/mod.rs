@@ -1,0 +1,167 @@
+//! Stage 5: compile the generated Typst source in-process and export PDF (and SVG for the preview).
+
+pub mod fonts;
+pub mod world;
+
+use std::path::Path;
+
+use typst::WorldExt;
+use typst::diag::{Severity as TypstSeverity, SourceDiagnostic};
+use typst::foundations::{Datetime, Smart};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, Timestamp};
+
+use crate::diag::{Diagnostic, Loc, Severity, Source};
+use crate::load::yaml::Date;
+
+pub use fonts::{FontSet, Resolved, Role};
+pub use world::TongbaoWorld;
+
+/// A laid-out circular and the compiler's warnings.
+pub struct Compiled {
+    /// The pages.
+    pub document: PagedDocument,
+    /// Typst warnings, as diagnostics.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A Typst date from a calendar date.
+pub fn datetime(date: Date) -> Datetime {
+    Datetime::from_ymd(date.year, date.month, date.day)
+        .unwrap_or_else(|| Datetime::from_ymd(2000, 1, 1).expect("valid date"))
+}
+
+/// Compiles the world's main source. Errors and warnings point at the generated source (written to
+/// `out/` for inspection) or at the template library under `templates/`.
+pub fn compile(world: &TongbaoWorld) -> Result<Compiled, Vec<Diagnostic>> {
+    let warned = typst::compile::<PagedDocument>(world);
+    // Keep memory flat across many compiles (watch mode): drop cache entries unused for a while.
+    typst::comemo::evict(10);
+    let warnings = warned.warnings.iter().map(|d| convert(world, d)).collect();
+    match warned.output {
+        Ok(document) => Ok(Compiled { document, warnings }),
+        Err(errors) => Err(errors.iter().map(|d| convert(world, d)).collect()),
+    }
+}
+
+/// Exports a PDF. Same input, same bytes: the timestamp is the date of issue and the document id is
+/// derived from `ident`, never from the clock or the machine.
+pub fn pdf(document: &PagedDocument, ident: &str, date: Date) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    let options = PdfOptions {
+        ident: Smart::Custom(ident.to_string()),
+        creator: Smart::Custom(Some(format!("tongbao {}", env!("CARGO_PKG_VERSION")))),
+        timestamp: Some(Timestamp::new_utc(datetime(date))),
+        ..PdfOptions::default()
+    };
+    typst_pdf::pdf(document, &options).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| {
+                Diagnostic::general(
+                    Severity::Error,
+                    "pdf",
+                    format!("生成 PDF 失败：{}", e.message),
+                )
+            })
+            .collect()
+    })
+}
+
+/// SVG images of every page (for the preview).
+pub fn svg_pages(document: &PagedDocument) -> Vec<String> {
+    document
+        .pages()
+        .iter()
+        .map(|page| typst_svg::svg(page, &typst_svg::SvgOptions::default()))
+        .collect()
+}
+
+fn convert(world: &TongbaoWorld, diag: &SourceDiagnostic) -> Diagnostic {
+    let severity = match diag.severity {
+        TypstSeverity::Error => Severity::Error,
+        TypstSeverity::Warning => Severity::Warning,
+    };
+    let label = if severity == Severity::Error {
+        "排版错误"
+    } else {
+        "排版提示"
+    };
+    let message = format!("{label}：{}", diag.message);
+    let hints: Vec<String> = diag.hints.iter().map(|h| h.v.to_string()).collect();
+    let mut help = hints.join("；");
+    let located = diag.span.id().and_then(|id| {
+        let range = world.range(diag.span)?;
+        let source = typst::World::source(world, id).ok()?;
+        let path = world.display_path(id);
+        if id == typst::World::main(world) {
+            let note = "这是由 templates/ 中的模板生成的 Typst 源文件，请修改对应的模板";
+            help = if help.is_empty() {
+                note.to_string()
+            } else {
+                format!("{help}；{note}")
+            };
+        }
+        let src = Source::new(path, source.text().to_string());
+        let (line, col) = src.line_col(range.start);
+        let len = source
+            .text()
+            .get(range)
+            .map_or(1, |s| s.chars().take_while(|c| *c != '\n').count());
+        Some(Loc {
+            src,
+            line,
+            col,
+            len,
+        })
+    });
+    let d = match located {
+        Some(loc) => Diagnostic::at(severity, "typst", &loc, message),
+        None => Diagnostic::general(severity, "typst", message),
+    };
+    if help.is_empty() { d } else { d.help(help) }
+}
+
+/// Characters in `text` (a data file) that no loaded font can display, as warnings at their place.
+/// Comment lines are skipped.
+pub fn uncovered(fonts: &FontSet, src: &std::sync::Arc<Source>, diags: &mut Vec<Diagnostic>) {
+    for (i, line) in src.text.lines().enumerate() {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        for (col, c) in line.chars().enumerate() {
+            if c.is_control() || c.is_ascii() || fonts.covers(c) {
+                continue;
+            }
+            let loc = Loc {
+                src: src.clone(),
+                line: i + 1,
+                col: col + 1,
+                len: 1,
+            };
+            diags.push(
+                Diagnostic::warning(
+                    "glyph-missing",
+                    &loc,
+                    format!(
+                        "字符“{c}”（U+{:04X}）没有任何字体能显示，PDF 中会是空白方框",
+                        c as u32
+                    ),
+                )
+                .help("换用常用字，或把含有该字的字体放入 fonts/"),
+            );
+        }
+    }
+}
+
+/// The root-relative path of the generated source for a month.
+pub fn main_path(month: &str) -> String {
+    format!("out/{month}/circular.typ")
+}
+
+/// Whether `path` is inside `root` after resolving symlinks (used by tests and the preview server).
+pub fn inside(root: &Path, path: &Path) -> bool {
+    match (root.canonicalize(), path.canonicalize()) {
+        (Ok(r), Ok(p)) => p.starts_with(r),
+        _ => false,
+    }
+}

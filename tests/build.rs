@@ -1,0 +1,304 @@
+//! `tongbao build`: the shipped data reproduces the seed circular sentence by sentence and cell by
+//! cell; hostile text is printed literally; a failed build leaves the last good PDF in place.
+
+mod common;
+
+use common::{Project, normalise, pdftotext, repo};
+
+/// Drops page numbers (“—3—” once whitespace is gone) from normalised text.
+fn without_page_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '—' {
+            let digits = chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if digits > 0 && chars.get(i + 1 + digits) == Some(&'—') {
+                i += digits + 2;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+fn canonical(name: &str) -> &str {
+    match name {
+        "总寨镇政府" => "总寨镇人民政府",
+        "凤凰投资公司" => "西宁凤凰投资开发有限公司",
+        "区自然资源局" | "区自然资源和农业局" => "区自然资源和林业局",
+        other => other,
+    }
+}
+
+fn build(p: &Project) -> String {
+    let out = p.run(&["build", "2023-03"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    without_page_numbers(&normalise(&pdftotext(&p.path("out/2023-03/circular.pdf"))))
+}
+
+#[test]
+fn the_march_pdf_holds_every_sentence_and_every_cell_of_the_seed() {
+    let p = Project::shipped();
+    let text = build(&p);
+    let seed = std::fs::read_to_string(repo().join("../shared/seed/circular-2023-03.txt"))
+        .expect("the seed circular is in ../shared/seed");
+
+    let (body, attachments) = seed.split_once("\n附件1\n").expect("seed has attachments");
+    let mut sentences = 0;
+    for line in body.lines().filter(|l| !l.trim().is_empty()) {
+        for sentence in line.split_inclusive('。') {
+            let s = normalise(sentence);
+            if s.is_empty() {
+                continue;
+            }
+            assert!(
+                text.contains(&s),
+                "sentence missing from the PDF: {sentence}"
+            );
+            sentences += 1;
+        }
+    }
+    assert!(sentences >= 28, "only {sentences} sentences compared");
+
+    let mut cells = 0;
+    let mut rows = 0;
+    let lines: Vec<&str> = attachments.lines().map(str::trim).collect();
+    for (i, line) in lines.iter().enumerate() {
+        if !line.starts_with('|') {
+            if line.starts_with("附件") || line.ends_with("统计表") {
+                assert!(
+                    text.contains(&normalise(line)),
+                    "attachment heading missing: {line}"
+                );
+            }
+            continue;
+        }
+        let mut row: Vec<String> = line
+            .trim_matches('|')
+            .split('|')
+            .map(|c| canonical(c.trim()).to_string())
+            .collect();
+        if row == ["合计"] {
+            // The seed splits its 合计 row over two lines.
+            let next = lines[i + 1..].iter().find(|l| l.starts_with('|')).unwrap();
+            row.extend(
+                next.trim_matches('|')
+                    .split('|')
+                    .map(|c| c.trim().to_string()),
+            );
+        }
+        if row[0] == "合计" && row.len() == 5 {
+            continue; // second half of the 合计 row, handled above
+        }
+        if row[0] == "序号" {
+            for cell in &row {
+                let (label, measure) = cell.split_once('(').unwrap_or((cell, ""));
+                assert!(text.contains(label), "header cell missing: {cell}");
+                assert!(measure.is_empty() || text.contains(&normalise(&format!("({measure}"))));
+                cells += 1;
+            }
+            continue;
+        }
+        let joined = normalise(&row.concat());
+        assert!(
+            text.contains(&joined),
+            "table row missing from the PDF: {row:?}"
+        );
+        cells += row.len();
+        rows += 1;
+    }
+    assert_eq!(rows, 35 + 27 + 1 + 28, "rows compared");
+    assert!(cells > 500);
+}
+
+#[test]
+fn hostile_text_is_printed_literally_and_never_run() {
+    let p = Project::shipped();
+    let hostile = [
+        r#"#panic()"#,
+        r#"#read("/etc/passwd")"#,
+        "$x$",
+        "]",
+        "*粗*",
+        "_斜_",
+        "@x",
+        "<x>",
+        r"\",
+        "// 注释",
+        r#""引号""#,
+        "#import \"/etc/passwd\"",
+    ];
+    let name = hostile.join("");
+    // A unit named with every hostile piece, used in a table, and the same text in the prose.
+    p.edit(
+        "data/units.yaml",
+        "{名称: 区审计局, 类别: 区直部门}",
+        &format!("{{名称: '{}', 类别: 区直部门}}", name.replace('\'', "''")),
+    );
+    p.edit(
+        "data/2023-03/710.yaml",
+        "{单位: 区审计局,",
+        &format!("{{单位: '{}',", name.replace('\'', "''")),
+    );
+    p.edit(
+        "data/2023-03/portal.yaml",
+        "{单位: 区审计局,",
+        &format!("{{单位: '{}',", name.replace('\'', "''")),
+    );
+    p.edit(
+        "data/2023-03/document.yaml",
+        "[区财政局, 区审计局,",
+        &format!("[区财政局, '{}',", name.replace('\'', "''")),
+    );
+    p.edit(
+        "data/2023-03/document.yaml",
+        "督办标题: “710”政务督办系统运行情况",
+        &format!("督办标题: '{}'", name.replace('\'', "''")),
+    );
+    let out = p.run(&["build", "2023-03"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = pdftotext(&p.path("out/2023-03/circular.pdf"));
+    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let expected: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+    // Heading, prose list and two table rows.
+    assert!(
+        flat.matches(&expected).count() >= 3,
+        "hostile text not printed verbatim:\n{text}"
+    );
+    assert!(
+        !text.contains("root:"),
+        "a file outside the project was read"
+    );
+}
+
+#[test]
+fn a_failed_build_keeps_the_last_good_pdf() {
+    let p = Project::shipped();
+    build(&p);
+    let pdf = p.path("out/2023-03/circular.pdf");
+    let good = std::fs::read(&pdf).unwrap();
+
+    // A check error: nothing is typeset.
+    p.edit(
+        "data/2023-03/12345.yaml",
+        "本月: 71, 办结: 71",
+        "本月: 71, 办结: 99",
+    );
+    let out = p.run(&["build", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("上次生成的 PDF 保持不变"), "{stderr}");
+    assert_eq!(std::fs::read(&pdf).unwrap(), good);
+
+    // A template error.
+    p.edit(
+        "data/2023-03/12345.yaml",
+        "本月: 71, 办结: 99",
+        "本月: 71, 办结: 71",
+    );
+    p.edit(
+        "templates/circular.typ.j2",
+        "{{ 文.热线要求[0] }}",
+        "{{ 文.热线要求[0] }}{{ 不存在.x }}",
+    );
+    let out = p.run(&["build", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("templates/circular.typ.j2:"), "{stderr}");
+    assert_eq!(std::fs::read(&pdf).unwrap(), good);
+
+    // A Typst error in the layout library.
+    p.edit("templates/circular.typ.j2", "{{ 不存在.x }}", "");
+    p.edit(
+        "templates/gongwen.typ",
+        "#let blank-line = v(pitch, weak: false)",
+        "#let blank-line = v(pitch, weak: false) + undefined-thing",
+    );
+    let out = p.run(&["build", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("templates/gongwen.typ:"), "{stderr}");
+    assert_eq!(std::fs::read(&pdf).unwrap(), good);
+    let leftovers: Vec<_> = std::fs::read_dir(p.path("out/2023-03"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn the_same_input_gives_the_same_bytes() {
+    let p = Project::shipped();
+    build(&p);
+    let first = std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap();
+    std::fs::remove_file(p.path("out/2023-03/circular.pdf")).unwrap();
+    build(&p);
+    assert_eq!(
+        first,
+        std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap()
+    );
+}
+
+#[test]
+fn the_generated_source_is_kept_and_figures_come_from_the_data() {
+    let p = Project::shipped();
+    // Change one figure in a table: the prose total and the 合计 row follow.
+    p.edit(
+        "data/2023-03/12345.yaml",
+        "本月: 71, 办结: 71",
+        "本月: 72, 办结: 72",
+    );
+    p.edit(
+        "data/2023-03/12345.yaml",
+        "合计: {本月: 1164, 办结: 1164",
+        "合计: {本月: 1165, 办结: 1165",
+    );
+    let text = build(&p);
+    assert!(text.contains("共转办城中区工单1165件,办结1165件"), "{text}");
+    assert!(
+        p.read("out/2023-03/circular.typ")
+            .contains("#import \"/templates/gongwen.typ\"")
+    );
+}
+
+#[test]
+fn changes_from_last_month_are_available_to_templates() {
+    let p = Project::shipped();
+    // Make a February from March with one figure lowered.
+    std::fs::create_dir(p.path("data/2023-02")).unwrap();
+    for f in ["710.yaml", "12345.yaml", "portal.yaml", "document.yaml"] {
+        std::fs::copy(
+            p.path(&format!("data/2023-03/{f}")),
+            p.path(&format!("data/2023-02/{f}")),
+        )
+        .unwrap();
+    }
+    p.edit(
+        "data/2023-02/document.yaml",
+        "成文日期: 2023-05-05",
+        "成文日期: 2023-04-05",
+    );
+    p.edit("data/2023-02/710.yaml", "交办任务: 59", "交办任务: 50");
+    p.edit(
+        "templates/circular.typ.j2",
+        "按期办结率{{ t710.比率.按期办结率 }}%。",
+        "按期办结率{{ t710.比率.按期办结率 }}%{% if t710.变化.交办任务 %}（较上月增加{{ t710.变化.交办任务.增减 }}项）{% endif %}。",
+    );
+    let text = build(&p);
+    assert!(text.contains("按期办结率100%(较上月增加9项)"), "{text}");
+}

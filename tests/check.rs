@@ -1,0 +1,367 @@
+//! `tongbao check`: every rule, on good data and on each kind of bad input. Each bad input gives its
+//! message at the right file:line:column, the right exit code, and no panic.
+
+mod common;
+
+use common::{Project, only_error};
+
+fn assert_at(d: &serde_json::Value, file: &str, line: u64) {
+    assert_eq!(d["file"], file, "{d:#?}");
+    assert_eq!(d["line"], line, "{d:#?}");
+}
+
+fn message(d: &serde_json::Value) -> String {
+    format!(
+        "{} {}",
+        d["message"].as_str().unwrap_or(""),
+        d["help"].as_str().unwrap_or("")
+    )
+}
+
+#[test]
+fn shipped_data_has_no_errors_and_reports_the_seed_slips_as_warnings() {
+    let p = Project::shipped();
+    let (code, diags) = p.check();
+    assert_eq!(code, 0, "{diags:#?}");
+    let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert!(diags.iter().all(|d| d["severity"] == "warning"));
+    // 710: 59 tasks in the prose vs 119 in the table, counted in 项 vs 条.
+    assert_eq!(
+        codes.iter().filter(|c| **c == "headline").count(),
+        2,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == "measure-mismatch").count(),
+        2,
+        "{codes:?}"
+    );
+    // 附件说明 names that differ from the attachment titles (附件1, 附件2).
+    assert_eq!(
+        codes.iter().filter(|c| **c == "attachment-name").count(),
+        2,
+        "{codes:?}"
+    );
+}
+
+#[test]
+fn human_output_is_chinese_with_place_and_caret() {
+    let p = Project::shipped();
+    p.edit(
+        "data/2023-03/710.yaml",
+        "本月: 10, 办结: 10",
+        "本月: 10, 办结: 12条",
+    );
+    let out = p.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stderr).unwrap();
+    assert!(text.contains("错误[type]"), "{text}");
+    assert!(text.contains("--> data/2023-03/710.yaml:"), "{text}");
+    assert!(text.contains("^^^"), "{text}");
+    assert!(text.contains("提示："), "{text}");
+}
+
+#[test]
+fn wrong_types_are_named() {
+    for (bad, expect) in [
+        ("12条", "多了“条”"),
+        ("3.5", "不是整数"),
+        ("-1", "负数"),
+        ("99999999999999999999", "过大"),
+        ("no", "布尔值"),
+        ("[1, 2]", "列表"),
+    ] {
+        let p = Project::shipped();
+        p.edit(
+            "data/2023-03/12345.yaml",
+            "本月: 71, 办结: 71",
+            &format!("本月: 71, 办结: {bad}"),
+        );
+        let d = only_error(&p);
+        assert_at(&d, "data/2023-03/12345.yaml", 5);
+        assert!(message(&d).contains(expect), "{bad}: {d:#?}");
+    }
+}
+
+#[test]
+fn missing_and_unknown_fields_with_did_you_mean() {
+    let p = Project::shipped();
+    p.edit("data/2023-03/12345.yaml", "延期: 4, 重办: 4}", "延期: 4}");
+    let d = only_error(&p);
+    assert_eq!(d["code"], "missing-field");
+    assert!(message(&d).contains("重办"));
+
+    let p = Project::shipped();
+    p.edit(
+        "data/2023-03/12345.yaml",
+        "延期: 4, 重办: 4}",
+        "延期: 4, 重: 4}",
+    );
+    let (_, errors) = p.errors();
+    let unknown = errors
+        .iter()
+        .find(|d| d["code"] == "unknown-field")
+        .expect("unknown field reported");
+    assert!(message(unknown).contains("是否应为“重办”"), "{unknown:#?}");
+    assert_at(unknown, "data/2023-03/12345.yaml", 5);
+
+    let p = Project::shipped();
+    p.edit("data/2023-03/document.yaml", "成文日期:", "成文时间:");
+    let (code, errors) = p.errors();
+    assert_eq!(code, 1);
+    assert!(
+        errors
+            .iter()
+            .any(|d| d["code"] == "unknown-field" && message(d).contains("成文日期")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn duplicate_keys() {
+    let p = Project::shipped();
+    p.edit(
+        "data/2023-03/12345.yaml",
+        "本月: 71, 办结: 71",
+        "本月: 71, 本月: 71, 办结: 71",
+    );
+    let d = only_error(&p);
+    assert_eq!(d["code"], "yaml-duplicate-key");
+    assert_at(&d, "data/2023-03/12345.yaml", 5);
+}
+
+#[test]
+fn yaml_syntax_errors() {
+    let p = Project::shipped();
+    p.edit("data/2023-03/12345.yaml", "重办: 4}", "重办: 4");
+    let d = only_error(&p);
+    assert_eq!(d["code"], "yaml-syntax");
+    assert_eq!(d["file"], "data/2023-03/12345.yaml");
+}
+
+#[test]
+fn unknown_unit_suggests_the_registry_name() {
+    // The seed's own slip: 区自然资源和农业局 for 区自然资源和林业局.
+    let p = Project::shipped();
+    p.edit(
+        "data/2023-03/portal.yaml",
+        "{单位: 区自然资源和林业局",
+        "{单位: 区自然资源和农业局",
+    );
+    let d = only_error(&p);
+    assert_eq!(d["code"], "unit-unknown");
+    assert!(
+        message(&d).contains("是否应为“区自然资源和林业局”"),
+        "{d:#?}"
+    );
+    assert_eq!(d["column"], 10);
+}
+
+#[test]
+fn aliases_resolve_and_the_same_unit_twice_is_refused() {
+    let p = Project::shipped();
+    // 总寨镇政府 (alias) is already in the 12345 table; add 总寨镇人民政府 (canonical) again.
+    let text = p.read("data/2023-03/12345.yaml");
+    p.write(
+        "data/2023-03/12345.yaml",
+        &text
+            .replace(
+                "合计: {本月: 1164, 办结: 1164",
+                "合计: {本月: 1165, 办结: 1165",
+            )
+            .replacen(
+                "行:\n",
+                "行:\n  - {单位: 总寨镇人民政府, 本月: 1, 办结: 1, 延期: 0, 重办: 0}\n",
+                1,
+            ),
+    );
+    let (code, errors) = p.errors();
+    assert_eq!(code, 1);
+    assert!(
+        errors
+            .iter()
+            .any(|d| d["code"] == "unit-twice" && message(d).contains("别名")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().all(|d| d["code"] == "unit-twice"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_required_unit_missing_from_a_table() {
+    let p = Project::shipped();
+    let text = p.read("data/2023-03/710.yaml");
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("南滩街道办事处"))
+        .collect();
+    p.write("data/2023-03/710.yaml", &(kept.join("\n") + "\n"));
+    let (code, errors) = p.errors();
+    assert_eq!(code, 1);
+    let d = errors
+        .iter()
+        .find(|d| d["code"] == "unit-missing")
+        .expect("missing unit reported");
+    assert!(message(d).contains("南滩街道办事处"));
+}
+
+#[test]
+fn column_rule_total_rate_and_headline() {
+    let p = Project::shipped();
+    p.edit(
+        "data/2023-03/12345.yaml",
+        "本月: 71, 办结: 71",
+        "本月: 71, 办结: 72",
+    );
+    let (_, errors) = p.errors();
+    let rule = errors
+        .iter()
+        .find(|d| d["code"] == "rule")
+        .expect("rule broken");
+    assert!(message(rule).contains("“办结投诉”为 72"), "{rule:#?}");
+    assert_at(rule, "data/2023-03/12345.yaml", 5);
+    // The stated 合计 no longer matches the rows either.
+    let total = errors
+        .iter()
+        .find(|d| d["code"] == "total")
+        .expect("total checked");
+    assert!(message(total).contains("各行相加为 1165"), "{total:#?}");
+
+    let p = Project::shipped();
+    p.edit(
+        "data/2023-03/portal.yaml",
+        "采纳: 16, 采纳率: 33%",
+        "采纳: 16, 采纳率: 34%",
+    );
+    let d = only_error(&p);
+    assert_eq!(d["code"], "rate");
+    assert!(message(&d).contains("应为 33%"), "{d:#?}");
+
+    let p = Project::shipped();
+    p.edit(
+        "data/2023-03/12345.yaml",
+        "邻里牵手办结: 155",
+        "邻里牵手办结: 156",
+    );
+    let d = only_error(&p);
+    assert_eq!(d["code"], "rule");
+
+    // A headline that must equal its column total is an error unless the description says warning.
+    let p = Project::shipped();
+    p.edit("data/tables/710.yaml", "不符时: 警告, 说明: 附件1的列名沿用了附件2，统计口径可能与正文不同；请核对附件1的列名和数字}\n  - {键: 按期办结", "说明: 口径}\n  - {键: 按期办结");
+    let d = only_error(&p);
+    assert_eq!(d["code"], "headline");
+    assert!(message(&d).contains("合计为 119"));
+}
+
+#[test]
+fn month_folder_and_date_of_issue() {
+    let p = Project::shipped();
+    std::fs::create_dir(p.path("data/2023-13")).unwrap();
+    let (code, errors) = p.errors();
+    assert_eq!(code, 1);
+    assert!(
+        errors.iter().any(|d| d["code"] == "month-name"),
+        "{errors:#?}"
+    );
+
+    let p = Project::shipped();
+    p.edit(
+        "data/2023-03/document.yaml",
+        "成文日期: 2023-05-05",
+        "成文日期: 2023-03-20",
+    );
+    let d = only_error(&p);
+    assert_eq!(d["code"], "date-early");
+
+    let p = Project::shipped();
+    p.edit(
+        "data/2023-03/document.yaml",
+        "成文日期: 2023-05-05",
+        "成文日期: 2023-02-30",
+    );
+    let d = only_error(&p);
+    assert!(message(&d).contains("不是有效日期"));
+}
+
+#[test]
+fn encodings_and_empty_files() {
+    let p = Project::shipped();
+    let text = p.read("data/2023-03/710.yaml");
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    std::fs::write(p.path("data/2023-03/710.yaml"), gbk).unwrap();
+    let d = only_error(&p);
+    assert_eq!(d["code"], "encoding");
+    assert!(message(&d).contains("GB18030/GBK"));
+
+    let p = Project::shipped();
+    let text = p.read("data/2023-03/710.yaml");
+    let crlf = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+    p.write("data/2023-03/710.yaml", &crlf);
+    let (code, _) = p.errors();
+    assert_eq!(code, 0, "BOM and CRLF are fine");
+
+    let p = Project::shipped();
+    p.write("data/2023-03/710.yaml", "");
+    let d = only_error(&p);
+    assert_eq!(d["code"], "empty-file");
+}
+
+#[test]
+fn alias_bombs_and_deep_nesting_are_refused_quickly() {
+    let p = Project::shipped();
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let prev = format!("*a{}", i - 1);
+        bomb += &format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 10].join(", "));
+    }
+    p.write("data/2023-03/710.yaml", &bomb);
+    let started = std::time::Instant::now();
+    let d = only_error(&p);
+    assert_eq!(d["code"], "yaml-too-big");
+    assert!(started.elapsed().as_secs() < 5);
+
+    let p = Project::shipped();
+    p.write(
+        "data/2023-03/710.yaml",
+        &format!("行: {}{}\n", "[".repeat(5000), "]".repeat(5000)),
+    );
+    let d = only_error(&p);
+    assert_eq!(d["code"], "yaml-too-deep");
+}
+
+#[test]
+fn registry_rules() {
+    let p = Project::shipped();
+    p.edit(
+        "data/units.yaml",
+        "{名称: 区财政局, 类别: 区直部门}",
+        "{名称: 区财政局, 别名: [总寨镇政府], 类别: 区直部门}",
+    );
+    let (code, errors) = p.errors();
+    assert_eq!(code, 1);
+    assert!(
+        errors.iter().any(|d| d["code"] == "unit-duplicate-name"),
+        "{errors:#?}"
+    );
+
+    let p = Project::shipped();
+    p.edit(
+        "data/units.yaml",
+        "{名称: 区财政局, 类别: 区直部门}",
+        "{名称: 区财政局, 类别: 区直部}",
+    );
+    let d = only_error(&p);
+    assert_eq!(d["code"], "unit-kind");
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let p = Project::shipped();
+    assert_eq!(p.run(&["check", "2023-3"]).status.code(), Some(2));
+    assert_eq!(p.run(&["check", "2031-01"]).status.code(), Some(2));
+    assert_eq!(p.run(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(p.run(&["check", "2023-03"]).status.code(), Some(0));
+}

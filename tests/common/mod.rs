@@ -1,0 +1,141 @@
+//! Helpers shared by the integration tests: a throw-away copy of the shipped project, a way to edit
+//! its files, and runners for the `tongbao` binary and `pdftotext`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (where Cargo.toml is).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A copy of the shipped project (data/ and templates/ copied, fonts/ linked) in a temporary folder.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+impl Project {
+    /// Copies the shipped project.
+    pub fn shipped() -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&repo().join("data"), &dir.path().join("data"));
+        copy_dir(&repo().join("templates"), &dir.path().join("templates"));
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(repo().join("fonts"), dir.path().join("fonts")).unwrap();
+        Project { dir }
+    }
+
+    /// The project root.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A path inside the project.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Reads a project file.
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap()
+    }
+
+    /// Writes a project file.
+    pub fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.path(rel), text).unwrap();
+    }
+
+    /// Replaces the first occurrence of `from` in a file (which must contain it).
+    pub fn edit(&self, rel: &str, from: &str, to: &str) {
+        let text = self.read(rel);
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        self.write(rel, &text.replacen(from, to, 1));
+    }
+
+    /// Runs tongbao with `args` in this project.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_tongbao"))
+            .args(args)
+            .arg("--root")
+            .arg(self.root())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs `check --format json` and returns the exit code and the diagnostics.
+    pub fn check(&self) -> (i32, Vec<serde_json::Value>) {
+        let out = self.run(&["check", "--format", "json"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let diags: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {stdout}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), diags)
+    }
+
+    /// The errors (not warnings) of `check`.
+    pub fn errors(&self) -> (i32, Vec<serde_json::Value>) {
+        let (code, diags) = self.check();
+        (
+            code,
+            diags
+                .into_iter()
+                .filter(|d| d["severity"] == "error")
+                .collect(),
+        )
+    }
+}
+
+/// The only error of a check run, asserting there is exactly one.
+pub fn only_error(project: &Project) -> serde_json::Value {
+    let (code, errors) = project.errors();
+    assert_eq!(code, 1, "expected exit code 1, errors: {errors:#?}");
+    assert_eq!(errors.len(), 1, "expected one error: {errors:#?}");
+    errors.into_iter().next().unwrap()
+}
+
+/// Text of a PDF as pdftotext extracts it (poppler-utils).
+pub fn pdftotext(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed; .ci/run installs it");
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Removes all whitespace and folds full-width punctuation to its ASCII twin, so the seed's web
+/// text (half-width commas and colons) and the typeset circular (full-width) compare equal.
+pub fn normalise(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '，' => ',',
+            '：' => ':',
+            '；' => ';',
+            '（' => '(',
+            '）' => ')',
+            '．' => '.',
+            '％' => '%',
+            c => c,
+        })
+        .collect()
+}
