@@ -222,12 +222,7 @@ pub fn aggregate(data: &Data, id: &str) -> Option<Circular> {
             正文: doc
                 .texts
                 .iter()
-                .map(|t| {
-                    (
-                        t.key.clone(),
-                        t.paragraphs.iter().map(|(p, _)| prose(p)).collect(),
-                    )
-                })
+                .map(|t| (t.key.clone(), t.paragraphs.iter().map(|(p, _)| prose(p)).collect()))
                 .collect(),
             点名: doc
                 .named
@@ -269,13 +264,7 @@ pub fn aggregate(data: &Data, id: &str) -> Option<Circular> {
     })
 }
 
-fn table_out(
-    data: &Data,
-    month: &Month,
-    spec: &TableSpec,
-    table: &MonthTable,
-    prev: Option<&MonthTable>,
-) -> TableOut {
+fn table_out(data: &Data, month: &Month, spec: &TableSpec, table: &MonthTable, prev: Option<&MonthTable>) -> TableOut {
     let registry = &data.registry;
     // Rows in file order, or in registry order when the description asks for it.
     let mut rows: Vec<(usize, &crate::load::Row, String, String)> = table
@@ -294,12 +283,7 @@ fn table_out(
     let totals: BTreeMap<String, u64> = spec
         .columns
         .iter()
-        .map(|c| {
-            (
-                c.key.clone(),
-                table.rows.iter().filter_map(|r| r.value(&c.key)).sum(),
-            )
-        })
+        .map(|c| (c.key.clone(), table.rows.iter().filter_map(|r| r.value(&c.key)).sum()))
         .collect();
     let rates_over = |values: &BTreeMap<String, u64>| -> BTreeMap<String, Option<u64>> {
         spec.derived
@@ -310,29 +294,24 @@ fn table_out(
             })
             .collect()
     };
-    let cells =
-        |values: &BTreeMap<String, u64>, rates: &BTreeMap<String, Option<u64>>| -> Vec<String> {
-            spec.columns
-                .iter()
-                .map(|c| values.get(&c.key).map_or(String::new(), u64::to_string))
-                .chain(
-                    spec.derived
-                        .iter()
-                        .filter(|d| d.shown)
-                        .map(|d| rate_cell(rates.get(&d.key).copied().flatten())),
-                )
-                .collect()
-        };
+    let cells = |values: &BTreeMap<String, u64>, rates: &BTreeMap<String, Option<u64>>| -> Vec<String> {
+        spec.columns
+            .iter()
+            .map(|c| values.get(&c.key).map_or(String::new(), u64::to_string))
+            .chain(
+                spec.derived
+                    .iter()
+                    .filter(|d| d.shown)
+                    .map(|d| rate_cell(rates.get(&d.key).copied().flatten())),
+            )
+            .collect()
+    };
 
     let rows_out: Vec<RowOut> = rows
         .iter()
         .enumerate()
         .map(|(i, (_, row, name, kind))| {
-            let values: BTreeMap<String, u64> = row
-                .values
-                .iter()
-                .map(|f| (f.key.clone(), f.value))
-                .collect();
+            let values: BTreeMap<String, u64> = row.values.iter().map(|f| (f.key.clone(), f.value)).collect();
             let rates = rates_over(&values);
             RowOut {
                 序号: i + 1,
@@ -345,11 +324,7 @@ fn table_out(
         })
         .collect();
 
-    let headlines: BTreeMap<String, u64> = table
-        .headlines
-        .iter()
-        .map(|f| (f.key.clone(), f.value))
-        .collect();
+    let headlines: BTreeMap<String, u64> = table.headlines.iter().map(|f| (f.key.clone(), f.value)).collect();
     let mut all = totals.clone();
     all.extend(headlines.clone());
     let rates = rates_over(&all);
@@ -377,12 +352,7 @@ fn table_out(
         let mut before: BTreeMap<String, u64> = spec
             .columns
             .iter()
-            .map(|c| {
-                (
-                    c.key.clone(),
-                    prev.rows.iter().filter_map(|r| r.value(&c.key)).sum(),
-                )
-            })
+            .map(|c| (c.key.clone(), prev.rows.iter().filter_map(|r| r.value(&c.key)).sum()))
             .collect();
         before.extend(prev.headlines.iter().map(|f| (f.key.clone(), f.value)));
         for (k, now) in &all {
@@ -406,12 +376,7 @@ fn table_out(
         表头: ["序号".to_string(), "单位".to_string()]
             .into_iter()
             .chain(spec.columns.iter().map(|c| c.header()))
-            .chain(
-                spec.derived
-                    .iter()
-                    .filter(|d| d.shown)
-                    .map(|d| d.label.clone()),
-            )
+            .chain(spec.derived.iter().filter(|d| d.shown).map(|d| d.label.clone()))
             .collect(),
         列: spec
             .columns

@@ -55,6 +55,9 @@ pub enum Command {
         /// 也使用本机安装的字体（默认只用项目 fonts/ 中的字体，保证同一提交在任何机器上生成相同的 PDF）
         #[arg(long)]
         system_fonts: bool,
+        /// 生成带结构标签的 PDF（便于读屏软件，文件约大一半）
+        #[arg(long)]
+        tagged: bool,
         /// 显示各阶段用时
         #[arg(long)]
         timings: bool,
@@ -92,9 +95,13 @@ pub fn run() -> i32 {
             month,
             all,
             system_fonts,
+            tagged,
             timings,
             format,
-        } => cmd::build::run(&root, month.as_deref(), all, system_fonts, timings, format),
+        } => {
+            let options = crate::pipeline::Options { system_fonts, tagged };
+            cmd::build::run(&root, month.as_deref(), all, &options, timings, format)
+        }
         Command::Fonts { system_fonts } => cmd::fonts::run(&root, system_fonts),
     }
 }

@@ -125,12 +125,7 @@ impl Diagnostic {
     }
 
     /// A diagnostic of the given severity at `loc`.
-    pub fn at(
-        severity: Severity,
-        code: &'static str,
-        loc: &Loc,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn at(severity: Severity, code: &'static str, loc: &Loc, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity,
             code,
@@ -145,11 +140,7 @@ impl Diagnostic {
     }
 
     /// A diagnostic that belongs to no file (a missing folder, an I/O failure).
-    pub fn general(
-        severity: Severity,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn general(severity: Severity, code: &'static str, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity,
             code,
@@ -164,12 +155,7 @@ impl Diagnostic {
     }
 
     /// A diagnostic about a file as a whole (no line to point at).
-    pub fn in_file(
-        severity: Severity,
-        code: &'static str,
-        file: &Path,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn in_file(severity: Severity, code: &'static str, file: &Path, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             file: Some(file.to_path_buf()),
             ..Diagnostic::general(severity, code, message)
@@ -211,12 +197,7 @@ impl Diagnostic {
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{num} | {}", snippet.replace('\t', " "));
             let (indent, width) = caret_extent(snippet, column, self.len);
-            let _ = writeln!(
-                out,
-                "{pad} | {}{}",
-                " ".repeat(indent),
-                "^".repeat(width.max(1))
-            );
+            let _ = writeln!(out, "{pad} | {}{}", " ".repeat(indent), "^".repeat(width.max(1)));
         }
         if let Some(help) = &self.help {
             let _ = writeln!(out, "  = 提示：{help}");
@@ -269,9 +250,7 @@ pub fn counts(diags: &[Diagnostic]) -> (usize, usize) {
 
 /// Sorts diagnostics by file, line and column, errors first on the same spot.
 pub fn sort(diags: &mut [Diagnostic]) {
-    diags.sort_by(|a, b| {
-        (&a.file, a.line, a.column, a.severity).cmp(&(&b.file, b.line, b.column, b.severity))
-    });
+    diags.sort_by(|a, b| (&a.file, a.line, a.column, a.severity).cmp(&(&b.file, b.line, b.column, b.severity)));
 }
 
 /// Renders all diagnostics as a JSON array (one object per diagnostic).
@@ -280,28 +259,18 @@ pub fn to_json(diags: &[Diagnostic]) -> String {
 }
 
 /// The closest candidates to `word` among `candidates` (edit distance on characters), best first.
-pub fn suggestions<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-    max: usize,
-) -> Vec<&'a str> {
+pub fn suggestions<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, max: usize) -> Vec<&'a str> {
     let len = word.chars().count();
     let mut scored: Vec<(f64, &str)> = candidates
         .into_iter()
         .filter(|c| *c != word)
         .map(|c| {
-            let dist = strsim::generic_levenshtein(
-                &word.chars().collect::<Vec<_>>(),
-                &c.chars().collect::<Vec<_>>(),
-            );
+            let dist = strsim::generic_levenshtein(&word.chars().collect::<Vec<_>>(), &c.chars().collect::<Vec<_>>());
             let longest = len.max(c.chars().count()).max(1);
             let common = c.chars().filter(|ch| word.contains(*ch)).count();
             // Distance relative to length, with a bonus for shared characters (Chinese names often
             // differ by an inserted or dropped word, e.g. 区自然资源局 / 区自然资源和林业局).
-            (
-                dist as f64 / longest as f64 - common as f64 / (longest as f64 * 4.0),
-                c,
-            )
+            (dist as f64 / longest as f64 - common as f64 / (longest as f64 * 4.0), c)
         })
         .filter(|(score, _)| *score < 0.5)
         .collect();
@@ -311,11 +280,7 @@ pub fn suggestions<'a>(
 
 /// Formats suggestions as “甲”、“乙”.
 pub fn quote_list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|s| format!("“{s}”"))
-        .collect::<Vec<_>>()
-        .join("、")
+    items.iter().map(|s| format!("“{s}”")).collect::<Vec<_>>().join("、")
 }
 
 #[cfg(test)]
@@ -334,24 +299,13 @@ mod tests {
         let text = Diagnostic::error("unit-unknown", &loc, "单位不在名录中").render();
         let lines: Vec<&str> = text.lines().collect();
         // "  - {单位: " is 6 ASCII + 2 CJK (4 columns) + ": " = 10 display columns before the name.
-        assert_eq!(
-            lines[3],
-            "1 | ".to_string() + "  - {单位: 区自然资源和农业局, 邮箱: 1}"
-        );
-        assert_eq!(
-            lines[4],
-            format!("  | {}{}", " ".repeat(11), "^".repeat(18))
-        );
+        assert_eq!(lines[3], "1 | ".to_string() + "  - {单位: 区自然资源和农业局, 邮箱: 1}");
+        assert_eq!(lines[4], format!("  | {}{}", " ".repeat(11), "^".repeat(18)));
     }
 
     #[test]
     fn suggests_nearest_unit_names() {
-        let names = [
-            "区自然资源和林业局",
-            "区农业农村和乡村振兴局",
-            "区财政局",
-            "区教育局",
-        ];
+        let names = ["区自然资源和林业局", "区农业农村和乡村振兴局", "区财政局", "区教育局"];
         let got = suggestions("区自然资源和农业局", names, 3);
         assert_eq!(got.first(), Some(&"区自然资源和林业局"));
         assert!(suggestions("完全无关的名字", names, 3).is_empty());

@@ -17,6 +17,8 @@ use crate::{aggregate, check, load, output, project, render};
 pub struct Options {
     /// Also use the machine's installed fonts (default: only the project's, for reproducibility).
     pub system_fonts: bool,
+    /// Write a tagged (accessible) PDF; off by default to keep the file small.
+    pub tagged: bool,
 }
 
 /// Time spent in each stage.
@@ -73,6 +75,7 @@ pub fn pdf_path(month: &str) -> PathBuf {
 pub struct Session {
     root: PathBuf,
     fonts: Arc<FontSet>,
+    options: Options,
     env: minijinja::Environment<'static>,
     world: Option<TongbaoWorld>,
     /// The last laid-out document (for the preview and layout tests).
@@ -92,6 +95,7 @@ impl Session {
         Session {
             root: root.to_path_buf(),
             fonts: Arc::new(FontSet::load(root, options.system_fonts)),
+            options: options.clone(),
             env: render::environment(root),
             world: None,
             document: None,
@@ -138,8 +142,7 @@ impl Session {
         let Some(data) = data else { return out };
 
         let t = Instant::now();
-        out.diagnostics
-            .extend(check::check(&data, &[month.to_string()]));
+        out.diagnostics.extend(check::check(&data, &[month.to_string()]));
         out.fonts = self.fonts.resolve(&config.roles);
         for src in sources(&data, month) {
             typeset::uncovered(&self.fonts, &src, &mut out.diagnostics);
@@ -153,21 +156,14 @@ impl Session {
         let Some(circular) = aggregate::aggregate(&data, month) else {
             return out;
         };
-        let date = data
-            .month(month)
-            .and_then(|m| m.document.as_ref())
-            .map(|d| d.date);
+        let date = data.month(month).and_then(|m| m.document.as_ref()).map(|d| d.date);
         out.timings.aggregate = t.elapsed();
 
         let t = Instant::now();
         self.env.clear_templates();
         let ctx = RenderContext {
             circular: &circular,
-            字体: out
-                .fonts
-                .iter()
-                .map(|r| (r.role.key, r.present.clone()))
-                .collect(),
+            字体: out.fonts.iter().map(|r| (r.role.key, r.present.clone())).collect(),
         };
         let source = match render::render(&self.env, &self.root, render::MAIN_TEMPLATE, &ctx) {
             Ok(s) => s,
@@ -199,13 +195,9 @@ impl Session {
                 w.update(&main, &source, today);
                 w
             }
-            None => self.world.insert(TongbaoWorld::new(
-                &self.root,
-                self.fonts.clone(),
-                &main,
-                source,
-                today,
-            )),
+            None => self
+                .world
+                .insert(TongbaoWorld::new(&self.root, self.fonts.clone(), &main, source, today)),
         };
         let compiled = typeset::compile(world);
         out.timings.compile = t.elapsed();
@@ -221,7 +213,12 @@ impl Session {
 
         let t = Instant::now();
         let Some(date) = date else { return out };
-        let bytes = match typeset::pdf(&compiled.document, &format!("tongbao/{month}"), date) {
+        let bytes = match typeset::pdf(
+            &compiled.document,
+            &format!("tongbao/{month}"),
+            date,
+            self.options.tagged,
+        ) {
             Ok(b) => b,
             Err(mut errors) => {
                 out.diagnostics.append(&mut errors);
@@ -233,8 +230,7 @@ impl Session {
         let t = Instant::now();
         let rel = pdf_path(month);
         if let Err(e) = output::write_atomic(&self.root.join(&rel), &bytes) {
-            out.diagnostics
-                .push(io_error(&rel.display().to_string(), &e));
+            out.diagnostics.push(io_error(&rel.display().to_string(), &e));
             return out;
         }
         out.timings.write += t.elapsed();

@@ -64,8 +64,7 @@ pub fn config(root: &Path, diags: &mut Vec<Diagnostic>) -> Config {
         {
             for (zh, key) in ROLE_KEYS {
                 if let Some(list) = m.opt(zh) {
-                    let families: Vec<String> =
-                        r.texts(list, zh).into_iter().map(|(t, _)| t).collect();
+                    let families: Vec<String> = r.texts(list, zh).into_iter().map(|(t, _)| t).collect();
                     if let Some(role) = roles.iter_mut().find(|x| x.key == key) {
                         role.families = families;
                     }
@@ -77,9 +76,7 @@ pub fn config(root: &Path, diags: &mut Vec<Diagnostic>) -> Config {
     }
     diags.extend(r.diags);
     if diags.iter().any(|d| d.severity == Severity::Error) {
-        return Config {
-            roles: default_roles(),
-        };
+        return Config { roles: default_roles() };
     }
     Config { roles }
 }

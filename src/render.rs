@@ -60,10 +60,7 @@ pub fn environment(root: &Path) -> Environment<'static> {
         match std::fs::read(&path) {
             Ok(bytes) => match crate::load::decode(&bytes) {
                 Ok(text) => Ok(Some(text)),
-                Err((msg, _)) => Err(Error::new(
-                    ErrorKind::InvalidOperation,
-                    format!("模板 {name}：{msg}"),
-                )),
+                Err((msg, _)) => Err(Error::new(ErrorKind::InvalidOperation, format!("模板 {name}：{msg}"))),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::new(
@@ -88,9 +85,7 @@ pub fn environment(root: &Path) -> Environment<'static> {
         }
     });
     env.set_formatter(|out, state: &mut State, value| {
-        if matches!(state.auto_escape(), AutoEscape::Custom(name) if name == "typst")
-            && !value.is_safe()
-        {
+        if matches!(state.auto_escape(), AutoEscape::Custom(name) if name == "typst") && !value.is_safe() {
             if value.is_none() || value.is_undefined() {
                 return Ok(());
             }
@@ -133,9 +128,7 @@ pub fn render<S: serde::Serialize>(
     ctx: &S,
 ) -> Result<String, Diagnostic> {
     let ctx = Value::from(minijinja::value::Serde(ctx));
-    let tmpl = env
-        .get_template(name)
-        .map_err(|e| template_error(root, &e))?;
+    let tmpl = env.get_template(name).map_err(|e| template_error(root, &e))?;
     tmpl.render(ctx).map_err(|e| template_error(root, &e))
 }
 
@@ -151,9 +144,7 @@ fn template_error(root: &Path, err: &Error) -> Diagnostic {
     };
     let detail = err.detail().map(|d| format!("（{d}）")).unwrap_or_default();
     let help = match err.kind() {
-        ErrorKind::UndefinedError => {
-            "检查模板中的名称是否与数据文件中的键一致（例如 公文.正文 下的键）"
-        }
+        ErrorKind::UndefinedError => "检查模板中的名称是否与数据文件中的键一致（例如 公文.正文 下的键）",
         ErrorKind::TemplateNotFound => "模板应放在项目的 templates/ 文件夹中",
         _ => "请对照模板这一行修改",
     };
@@ -170,23 +161,10 @@ fn template_error(root: &Path, err: &Error) -> Diagnostic {
                 .range()
                 .map(|r| {
                     let (_, col) = src.line_col(r.start);
-                    (
-                        col,
-                        src.text.get(r.clone()).map_or(1, |s| s.chars().count()),
-                    )
+                    (col, src.text.get(r.clone()).map_or(1, |s| s.chars().count()))
                 })
                 .unwrap_or((1, 1));
-            Diagnostic::error(
-                "template",
-                &Loc {
-                    src,
-                    line,
-                    col,
-                    len,
-                },
-                message,
-            )
-            .help(help)
+            Diagnostic::error("template", &Loc { src, line, col, len }, message).help(help)
         }
         _ => Diagnostic::in_file(Severity::Error, "template", &rel, message).help(help),
     }
@@ -213,13 +191,7 @@ mod tests {
         )
         .unwrap();
         let env = environment(dir.path());
-        let out = render(
-            &env,
-            dir.path(),
-            "t.typ.j2",
-            &serde_json::json!({"x": "]#x", "n": 3}),
-        )
-        .unwrap();
+        let out = render(&env, dir.path(), "t.typ.j2", &serde_json::json!({"x": "]#x", "n": 3})).unwrap();
         assert_eq!(out, "*#\"]#x\";* 3 \"]#x\"");
     }
 
@@ -227,11 +199,7 @@ mod tests {
     fn template_errors_name_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join(DIR)).unwrap();
-        std::fs::write(
-            dir.path().join(DIR).join("t.typ.j2"),
-            "ok\n{{ missing.x }}\n",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join(DIR).join("t.typ.j2"), "ok\n{{ missing.x }}\n").unwrap();
         let env = environment(dir.path());
         let d = render(&env, dir.path(), "t.typ.j2", &serde_json::json!({})).unwrap_err();
         assert_eq!(d.file.as_deref(), Some(Path::new("templates/t.typ.j2")));

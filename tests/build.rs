@@ -12,10 +12,7 @@ fn without_page_numbers(text: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         if chars[i] == '—' {
-            let digits = chars[i + 1..]
-                .iter()
-                .take_while(|c| c.is_ascii_digit())
-                .count();
+            let digits = chars[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
             if digits > 0 && chars.get(i + 1 + digits) == Some(&'—') {
                 i += digits + 2;
                 continue;
@@ -38,11 +35,7 @@ fn canonical(name: &str) -> &str {
 
 fn build(p: &Project) -> String {
     let out = p.run(&["build", "2023-03"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     without_page_numbers(&normalise(&pdftotext(&p.path("out/2023-03/circular.pdf"))))
 }
 
@@ -61,10 +54,7 @@ fn the_march_pdf_holds_every_sentence_and_every_cell_of_the_seed() {
             if s.is_empty() {
                 continue;
             }
-            assert!(
-                text.contains(&s),
-                "sentence missing from the PDF: {sentence}"
-            );
+            assert!(text.contains(&s), "sentence missing from the PDF: {sentence}");
             sentences += 1;
         }
     }
@@ -76,10 +66,7 @@ fn the_march_pdf_holds_every_sentence_and_every_cell_of_the_seed() {
     for (i, line) in lines.iter().enumerate() {
         if !line.starts_with('|') {
             if line.starts_with("附件") || line.ends_with("统计表") {
-                assert!(
-                    text.contains(&normalise(line)),
-                    "attachment heading missing: {line}"
-                );
+                assert!(text.contains(&normalise(line)), "attachment heading missing: {line}");
             }
             continue;
         }
@@ -91,11 +78,7 @@ fn the_march_pdf_holds_every_sentence_and_every_cell_of_the_seed() {
         if row == ["合计"] {
             // The seed splits its 合计 row over two lines.
             let next = lines[i + 1..].iter().find(|l| l.starts_with('|')).unwrap();
-            row.extend(
-                next.trim_matches('|')
-                    .split('|')
-                    .map(|c| c.trim().to_string()),
-            );
+            row.extend(next.trim_matches('|').split('|').map(|c| c.trim().to_string()));
         }
         if row[0] == "合计" && row.len() == 5 {
             continue; // second half of the 合计 row, handled above
@@ -110,10 +93,7 @@ fn the_march_pdf_holds_every_sentence_and_every_cell_of_the_seed() {
             continue;
         }
         let joined = normalise(&row.concat());
-        assert!(
-            text.contains(&joined),
-            "table row missing from the PDF: {row:?}"
-        );
+        assert!(text.contains(&joined), "table row missing from the PDF: {row:?}");
         cells += row.len();
         rows += 1;
     }
@@ -166,11 +146,7 @@ fn hostile_text_is_printed_literally_and_never_run() {
         &format!("督办标题: '{}'", name.replace('\'', "''")),
     );
     let out = p.run(&["build", "2023-03"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = pdftotext(&p.path("out/2023-03/circular.pdf"));
     let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let expected: String = name.chars().filter(|c| !c.is_whitespace()).collect();
@@ -179,10 +155,7 @@ fn hostile_text_is_printed_literally_and_never_run() {
         flat.matches(&expected).count() >= 3,
         "hostile text not printed verbatim:\n{text}"
     );
-    assert!(
-        !text.contains("root:"),
-        "a file outside the project was read"
-    );
+    assert!(!text.contains("root:"), "a file outside the project was read");
 }
 
 #[test]
@@ -193,11 +166,7 @@ fn a_failed_build_keeps_the_last_good_pdf() {
     let good = std::fs::read(&pdf).unwrap();
 
     // A check error: nothing is typeset.
-    p.edit(
-        "data/2023-03/12345.yaml",
-        "本月: 71, 办结: 71",
-        "本月: 71, 办结: 99",
-    );
+    p.edit("data/2023-03/12345.yaml", "本月: 71, 办结: 71", "本月: 71, 办结: 99");
     let out = p.run(&["build", "2023-03"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -205,11 +174,7 @@ fn a_failed_build_keeps_the_last_good_pdf() {
     assert_eq!(std::fs::read(&pdf).unwrap(), good);
 
     // A template error.
-    p.edit(
-        "data/2023-03/12345.yaml",
-        "本月: 71, 办结: 99",
-        "本月: 71, 办结: 71",
-    );
+    p.edit("data/2023-03/12345.yaml", "本月: 71, 办结: 99", "本月: 71, 办结: 71");
     p.edit(
         "templates/circular.typ.j2",
         "{{ 文.热线要求[0] }}",
@@ -248,21 +213,14 @@ fn the_same_input_gives_the_same_bytes() {
     let first = std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap();
     std::fs::remove_file(p.path("out/2023-03/circular.pdf")).unwrap();
     build(&p);
-    assert_eq!(
-        first,
-        std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap()
-    );
+    assert_eq!(first, std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap());
 }
 
 #[test]
 fn the_generated_source_is_kept_and_figures_come_from_the_data() {
     let p = Project::shipped();
     // Change one figure in a table: the prose total and the 合计 row follow.
-    p.edit(
-        "data/2023-03/12345.yaml",
-        "本月: 71, 办结: 71",
-        "本月: 72, 办结: 72",
-    );
+    p.edit("data/2023-03/12345.yaml", "本月: 71, 办结: 71", "本月: 72, 办结: 72");
     p.edit(
         "data/2023-03/12345.yaml",
         "合计: {本月: 1164, 办结: 1164",

@@ -26,11 +26,7 @@ fn shipped_data_has_no_errors_and_reports_the_seed_slips_as_warnings() {
     let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
     assert!(diags.iter().all(|d| d["severity"] == "warning"));
     // 710: 59 tasks in the prose vs 119 in the table, counted in 项 vs 条.
-    assert_eq!(
-        codes.iter().filter(|c| **c == "headline").count(),
-        2,
-        "{codes:?}"
-    );
+    assert_eq!(codes.iter().filter(|c| **c == "headline").count(), 2, "{codes:?}");
     assert_eq!(
         codes.iter().filter(|c| **c == "measure-mismatch").count(),
         2,
@@ -47,11 +43,7 @@ fn shipped_data_has_no_errors_and_reports_the_seed_slips_as_warnings() {
 #[test]
 fn human_output_is_chinese_with_place_and_caret() {
     let p = Project::shipped();
-    p.edit(
-        "data/2023-03/710.yaml",
-        "本月: 10, 办结: 10",
-        "本月: 10, 办结: 12条",
-    );
+    p.edit("data/2023-03/710.yaml", "本月: 10, 办结: 10", "本月: 10, 办结: 12条");
     let out = p.run(&["check"]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stderr).unwrap();
@@ -92,11 +84,7 @@ fn missing_and_unknown_fields_with_did_you_mean() {
     assert!(message(&d).contains("重办"));
 
     let p = Project::shipped();
-    p.edit(
-        "data/2023-03/12345.yaml",
-        "延期: 4, 重办: 4}",
-        "延期: 4, 重: 4}",
-    );
+    p.edit("data/2023-03/12345.yaml", "延期: 4, 重办: 4}", "延期: 4, 重: 4}");
     let (_, errors) = p.errors();
     let unknown = errors
         .iter()
@@ -150,10 +138,7 @@ fn unknown_unit_suggests_the_registry_name() {
     );
     let d = only_error(&p);
     assert_eq!(d["code"], "unit-unknown");
-    assert!(
-        message(&d).contains("是否应为“区自然资源和林业局”"),
-        "{d:#?}"
-    );
+    assert!(message(&d).contains("是否应为“区自然资源和林业局”"), "{d:#?}");
     assert_eq!(d["column"], 10);
 }
 
@@ -165,10 +150,7 @@ fn aliases_resolve_and_the_same_unit_twice_is_refused() {
     p.write(
         "data/2023-03/12345.yaml",
         &text
-            .replace(
-                "合计: {本月: 1164, 办结: 1164",
-                "合计: {本月: 1165, 办结: 1165",
-            )
+            .replace("合计: {本月: 1164, 办结: 1164", "合计: {本月: 1165, 办结: 1165")
             .replacen(
                 "行:\n",
                 "行:\n  - {单位: 总寨镇人民政府, 本月: 1, 办结: 1, 延期: 0, 重办: 0}\n",
@@ -183,20 +165,14 @@ fn aliases_resolve_and_the_same_unit_twice_is_refused() {
             .any(|d| d["code"] == "unit-twice" && message(d).contains("别名")),
         "{errors:#?}"
     );
-    assert!(
-        errors.iter().all(|d| d["code"] == "unit-twice"),
-        "{errors:#?}"
-    );
+    assert!(errors.iter().all(|d| d["code"] == "unit-twice"), "{errors:#?}");
 }
 
 #[test]
 fn a_required_unit_missing_from_a_table() {
     let p = Project::shipped();
     let text = p.read("data/2023-03/710.yaml");
-    let kept: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.contains("南滩街道办事处"))
-        .collect();
+    let kept: Vec<&str> = text.lines().filter(|l| !l.contains("南滩街道办事处")).collect();
     p.write("data/2023-03/710.yaml", &(kept.join("\n") + "\n"));
     let (code, errors) = p.errors();
     assert_eq!(code, 1);
@@ -210,23 +186,13 @@ fn a_required_unit_missing_from_a_table() {
 #[test]
 fn column_rule_total_rate_and_headline() {
     let p = Project::shipped();
-    p.edit(
-        "data/2023-03/12345.yaml",
-        "本月: 71, 办结: 71",
-        "本月: 71, 办结: 72",
-    );
+    p.edit("data/2023-03/12345.yaml", "本月: 71, 办结: 71", "本月: 71, 办结: 72");
     let (_, errors) = p.errors();
-    let rule = errors
-        .iter()
-        .find(|d| d["code"] == "rule")
-        .expect("rule broken");
+    let rule = errors.iter().find(|d| d["code"] == "rule").expect("rule broken");
     assert!(message(rule).contains("“办结投诉”为 72"), "{rule:#?}");
     assert_at(rule, "data/2023-03/12345.yaml", 5);
     // The stated 合计 no longer matches the rows either.
-    let total = errors
-        .iter()
-        .find(|d| d["code"] == "total")
-        .expect("total checked");
+    let total = errors.iter().find(|d| d["code"] == "total").expect("total checked");
     assert!(message(total).contains("各行相加为 1165"), "{total:#?}");
 
     let p = Project::shipped();
@@ -240,11 +206,7 @@ fn column_rule_total_rate_and_headline() {
     assert!(message(&d).contains("应为 33%"), "{d:#?}");
 
     let p = Project::shipped();
-    p.edit(
-        "data/2023-03/12345.yaml",
-        "邻里牵手办结: 155",
-        "邻里牵手办结: 156",
-    );
+    p.edit("data/2023-03/12345.yaml", "邻里牵手办结: 155", "邻里牵手办结: 156");
     let d = only_error(&p);
     assert_eq!(d["code"], "rule");
 
@@ -262,10 +224,7 @@ fn month_folder_and_date_of_issue() {
     std::fs::create_dir(p.path("data/2023-13")).unwrap();
     let (code, errors) = p.errors();
     assert_eq!(code, 1);
-    assert!(
-        errors.iter().any(|d| d["code"] == "month-name"),
-        "{errors:#?}"
-    );
+    assert!(errors.iter().any(|d| d["code"] == "month-name"), "{errors:#?}");
 
     let p = Project::shipped();
     p.edit(
@@ -342,10 +301,7 @@ fn registry_rules() {
     );
     let (code, errors) = p.errors();
     assert_eq!(code, 1);
-    assert!(
-        errors.iter().any(|d| d["code"] == "unit-duplicate-name"),
-        "{errors:#?}"
-    );
+    assert!(errors.iter().any(|d| d["code"] == "unit-duplicate-name"), "{errors:#?}");
 
     let p = Project::shipped();
     p.edit(

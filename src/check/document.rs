@@ -12,11 +12,7 @@ pub fn check_document(data: &Data, month: &Month, doc: &Document, diags: &mut Ve
             Diagnostic::error(
                 "date-early",
                 &doc.date_loc,
-                format!(
-                    "成文日期 {} 早于统计月份结束（{}）",
-                    doc.date.chinese(),
-                    end.chinese()
-                ),
+                format!("成文日期 {} 早于统计月份结束（{}）", doc.date.chinese(), end.chinese()),
             )
             .help(format!(
                 "{}年{}月的通报只能在月底之后成文，请核对日期或文件夹名",
@@ -46,8 +42,12 @@ pub fn check_document(data: &Data, month: &Month, doc: &Document, diags: &mut Ve
         let title = spec.title_for(month.id.year, month.id.month);
         if title != att.name {
             diags.push(
-                Diagnostic::warning("attachment-name", &att.name_loc, format!("附件说明写作“{}”，附件标题却是“{title}”", att.name))
-                    .help("GB/T 9704 要求附件说明与附件标题一致；请改其中之一（附件标题在 data/tables/ 的定义中）"),
+                Diagnostic::warning(
+                    "attachment-name",
+                    &att.name_loc,
+                    format!("附件说明写作“{}”，附件标题却是“{title}”", att.name),
+                )
+                .help("GB/T 9704 要求附件说明与附件标题一致；请改其中之一（附件标题在 data/tables/ 的定义中）"),
             );
         }
     }
@@ -60,12 +60,8 @@ pub fn check_document(data: &Data, month: &Month, doc: &Document, diags: &mut Ve
         && (number.contains(['[', ']', '(', ')', '（', '）', '【', '】']) || number.contains("第"))
     {
         diags.push(
-            Diagnostic::warning(
-                "doc-number",
-                &doc.loc,
-                format!("发文字号“{number}”的写法不规范"),
-            )
-            .help("年份用六角括号〔〕，序号不编虚位、不加“第”，例如 城中政办〔2023〕12号"),
+            Diagnostic::warning("doc-number", &doc.loc, format!("发文字号“{number}”的写法不规范"))
+                .help("年份用六角括号〔〕，序号不编虚位、不加“第”，例如 城中政办〔2023〕12号"),
         );
     }
 }

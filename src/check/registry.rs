@@ -12,19 +12,12 @@ pub fn check_registry(registry: &Registry, diags: &mut Vec<Diagnostic>) {
     for unit in &registry.units {
         if !kinds.contains(&unit.kind.as_str()) {
             diags.push(
-                Diagnostic::error(
-                    "unit-kind",
-                    &unit.kind_loc,
-                    format!("未知的单位类别“{}”", unit.kind),
-                )
-                .help(format!(
-                    "类别须是名录开头“类别”中的一项：{}",
-                    quote_list(&kinds)
-                )),
+                Diagnostic::error("unit-kind", &unit.kind_loc, format!("未知的单位类别“{}”", unit.kind))
+                    .help(format!("类别须是名录开头“类别”中的一项：{}", quote_list(&kinds))),
             );
         }
-        let names = std::iter::once((unit.name.as_str(), &unit.loc))
-            .chain(unit.aliases.iter().map(|(a, l)| (a.as_str(), l)));
+        let names =
+            std::iter::once((unit.name.as_str(), &unit.loc)).chain(unit.aliases.iter().map(|(a, l)| (a.as_str(), l)));
         for (name, loc) in names {
             if let Some((owner, first)) = seen.get(name) {
                 let msg = if *owner == unit.name {
@@ -36,8 +29,7 @@ pub fn check_registry(registry: &Registry, diags: &mut Vec<Diagnostic>) {
                     )
                 };
                 diags.push(
-                    Diagnostic::error("unit-duplicate-name", loc, msg)
-                        .help("每个名称（含别名）只能指向一个单位"),
+                    Diagnostic::error("unit-duplicate-name", loc, msg).help("每个名称（含别名）只能指向一个单位"),
                 );
             } else {
                 seen.insert(name, (unit.name.as_str(), loc));
@@ -57,19 +49,12 @@ pub fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<Diagnos
         .chain(spec.derived.iter().map(|d| (d.key.as_str(), &d.loc)));
     for (key, loc) in declared {
         if key == "单位" {
-            diags.push(
-                Diagnostic::error("spec-key", loc, "“单位”是保留的键，不能用作列名")
-                    .help("请换一个键名"),
-            );
+            diags.push(Diagnostic::error("spec-key", loc, "“单位”是保留的键，不能用作列名").help("请换一个键名"));
         }
         if let Some(first) = keys.insert(key, loc) {
             diags.push(
-                Diagnostic::error(
-                    "spec-key",
-                    loc,
-                    format!("键“{key}”重复（第 {} 行已定义）", first.line),
-                )
-                .help("列、概况和派生的键在一张表里必须各不相同"),
+                Diagnostic::error("spec-key", loc, format!("键“{key}”重复（第 {} 行已定义）", first.line))
+                    .help("列、概况和派生的键在一张表里必须各不相同"),
             );
         }
     }
@@ -113,22 +98,20 @@ pub fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<Diagnos
         if let Some((col, loc)) = &h.equals_total {
             match spec.column(col) {
                 None => diags.push(unknown_key(spec, col, loc)),
-                Some(c) if c.measure.is_some() && h.measure.is_some() && c.measure != h.measure => {
-                    diags.push(
-                        Diagnostic::warning(
-                            "measure-mismatch",
-                            loc,
-                            format!(
-                                "概况“{}”以“{}”计，而它应等于的列“{}”以“{}”计",
-                                h.label,
-                                h.measure.as_deref().unwrap_or_default(),
-                                c.label,
-                                c.measure.as_deref().unwrap_or_default()
-                            ),
-                        )
-                        .help("正文与附件的量词应一致；如统计口径不同，请核对列名"),
+                Some(c) if c.measure.is_some() && h.measure.is_some() && c.measure != h.measure => diags.push(
+                    Diagnostic::warning(
+                        "measure-mismatch",
+                        loc,
+                        format!(
+                            "概况“{}”以“{}”计，而它应等于的列“{}”以“{}”计",
+                            h.label,
+                            h.measure.as_deref().unwrap_or_default(),
+                            c.label,
+                            c.measure.as_deref().unwrap_or_default()
+                        ),
                     )
-                }
+                    .help("正文与附件的量词应一致；如统计口径不同，请核对列名"),
+                ),
                 Some(_) => {}
             }
         }
@@ -157,10 +140,5 @@ fn unknown_key(spec: &TableSpec, key: &str, loc: &Loc) -> Diagnostic {
     } else {
         format!("是否应为{}？", quote_list(&near))
     };
-    Diagnostic::error(
-        "spec-key",
-        loc,
-        format!("表格“{}”中没有键“{key}”", spec.name),
-    )
-    .help(help)
+    Diagnostic::error("spec-key", loc, format!("表格“{}”中没有键“{key}”", spec.name)).help(help)
 }

@@ -9,12 +9,7 @@ use crate::load::month::MonthTable;
 use crate::load::{Registry, TableSpec};
 
 /// Checks one table of one month against its description and the registry.
-pub fn check_table(
-    spec: &TableSpec,
-    table: &MonthTable,
-    registry: &Registry,
-    diags: &mut Vec<Diagnostic>,
-) {
+pub fn check_table(spec: &TableSpec, table: &MonthTable, registry: &Registry, diags: &mut Vec<Diagnostic>) {
     check_units(spec, table, registry, diags);
     let label = |k: &str| {
         spec.column(k)
@@ -61,15 +56,12 @@ pub fn check_table(
             let Some(d) = spec.derived(&stated.key) else {
                 continue;
             };
-            let (Some(num), Some(den)) = (row.value(&d.numerator.0), row.value(&d.denominator.0))
-            else {
+            let (Some(num), Some(den)) = (row.value(&d.numerator.0), row.value(&d.denominator.0)) else {
                 continue;
             };
             let computed = percent(num, den, d.rounding);
             if computed != Some(stated.value) {
-                let shown = computed.map_or("无法计算（分母为 0）".to_string(), |c| {
-                    format!("{c}%")
-                });
+                let shown = computed.map_or("无法计算（分母为 0）".to_string(), |c| format!("{c}%"));
                 diags.push(
                     Diagnostic::error(
                         "rate",
@@ -95,19 +87,18 @@ pub fn check_table(
     let sums: HashMap<&str, u64> = spec
         .columns
         .iter()
-        .map(|c| {
-            (
-                c.key.as_str(),
-                table.rows.iter().filter_map(|r| r.value(&c.key)).sum(),
-            )
-        })
+        .map(|c| (c.key.as_str(), table.rows.iter().filter_map(|r| r.value(&c.key)).sum()))
         .collect();
     for stated in table.total.iter().flatten() {
         let sum = sums.get(stated.key.as_str()).copied().unwrap_or(0);
         if stated.value != sum {
             diags.push(
-                Diagnostic::error("total", &stated.loc, format!("合计“{}”写的是 {}，各行相加为 {sum}", label(&stated.key), stated.value))
-                    .help("合计由 tongbao 自动计算，可以删去；保留时须与各行之和一致，请核对合计或各行数字"),
+                Diagnostic::error(
+                    "total",
+                    &stated.loc,
+                    format!("合计“{}”写的是 {}，各行相加为 {sum}", label(&stated.key), stated.value),
+                )
+                .help("合计由 tongbao 自动计算，可以删去；保留时须与各行之和一致，请核对合计或各行数字"),
             );
         }
     }
@@ -141,11 +132,7 @@ pub fn check_table(
             );
         }
     }
-    for rule in spec
-        .rules
-        .iter()
-        .filter(|r| spec.headline(&r.left).is_some())
-    {
+    for rule in spec.rules.iter().filter(|r| spec.headline(&r.left).is_some()) {
         let (Some(a), Some(b)) = (table.headline(&rule.left), table.headline(&rule.right)) else {
             continue;
         };
@@ -176,12 +163,7 @@ fn op_symbol(op: crate::load::schema::Op) -> &'static str {
     }
 }
 
-fn check_units(
-    spec: &TableSpec,
-    table: &MonthTable,
-    registry: &Registry,
-    diags: &mut Vec<Diagnostic>,
-) {
+fn check_units(spec: &TableSpec, table: &MonthTable, registry: &Registry, diags: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for row in &table.rows {
         let Some(unit) = resolve_unit(registry, &row.unit, &row.unit_loc, diags) else {
@@ -197,10 +179,7 @@ fn check_units(
                 Diagnostic::error(
                     "unit-twice",
                     &row.unit_loc,
-                    format!(
-                        "单位“{}”在表中出现了两次{also}，第 {line} 行已有",
-                        unit.name
-                    ),
+                    format!("单位“{}”在表中出现了两次{also}，第 {line} 行已有", unit.name),
                 )
                 .help("每个单位只占一行，请合并两行的数字或删去重复的一行"),
             );
@@ -220,9 +199,7 @@ fn check_units(
                     &table.loc,
                     format!("{}缺少{}类单位：{}", spec.name, kind, missing.join("、")),
                 )
-                .help(format!(
-                    "表格定义要求列出所有“{kind}”；本月没有数据的单位请填一行 0"
-                )),
+                .help(format!("表格定义要求列出所有“{kind}”；本月没有数据的单位请填一行 0")),
             );
         }
     }

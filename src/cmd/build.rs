@@ -7,14 +7,7 @@ use crate::diag;
 use crate::pipeline::{self, Options, Outcome, Session};
 
 /// Runs the command.
-pub fn run(
-    root: &Path,
-    month: Option<&str>,
-    all: bool,
-    system_fonts: bool,
-    timings: bool,
-    format: Format,
-) -> i32 {
+pub fn run(root: &Path, month: Option<&str>, all: bool, options: &Options, timings: bool, format: Format) -> i32 {
     let available = pipeline::months(root);
     let months: Vec<String> = match (month, all) {
         (Some(m), _) => {
@@ -33,7 +26,7 @@ pub fn run(
             }
         },
     };
-    let mut session = Session::new(root, &Options { system_fonts });
+    let mut session = Session::new(root, options);
     let mut failed = false;
     for month in &months {
         let mut outcome = session.build(month);

@@ -47,11 +47,7 @@ pub fn check_months(root: &Path, months: &[String]) -> Vec<Diagnostic> {
     if let Some(data) = data {
         diags.extend(check::check(&data, months));
     } else if diags.is_empty() {
-        diags.push(Diagnostic::general(
-            Severity::Error,
-            "io",
-            "无法读取项目数据",
-        ));
+        diags.push(Diagnostic::general(Severity::Error, "io", "无法读取项目数据"));
     }
     diags
 }

@@ -13,14 +13,13 @@ use crate::diag::{self, Diagnostic};
 pub fn root(given: Option<&Path>) -> Result<PathBuf, String> {
     match given {
         Some(p) if p.join("data").is_dir() => Ok(p.to_path_buf()),
-        Some(p) => Err(format!(
-            "{} 不是 tongbao 项目（其中没有 data/ 文件夹）",
-            p.display()
-        )),
+        Some(p) => Err(format!("{} 不是 tongbao 项目（其中没有 data/ 文件夹）", p.display())),
         None => {
             let cwd = std::env::current_dir().map_err(|e| format!("无法读取当前目录：{e}"))?;
-            crate::project::find_root(&cwd)
-                .ok_or_else(|| "当前目录及其上级中没有 tongbao 项目（找不到 data/units.yaml）；请进入项目目录，或用 --root 指定".to_string())
+            crate::project::find_root(&cwd).ok_or_else(|| {
+                "当前目录及其上级中没有 tongbao 项目（找不到 data/units.yaml）；请进入项目目录，或用 --root 指定"
+                    .to_string()
+            })
         }
     }
 }

@@ -47,9 +47,7 @@ impl Data {
 /// oversized files. `rel` is the path relative to the root, used in messages.
 pub fn read_source(root: &Path, rel: &Path) -> Result<Arc<Source>, Diagnostic> {
     let path = root.join(rel);
-    let fail = |code, msg: String, help: &str| {
-        Diagnostic::in_file(Severity::Error, code, rel, msg).help(help)
-    };
+    let fail = |code, msg: String, help: &str| Diagnostic::in_file(Severity::Error, code, rel, msg).help(help);
     let meta = std::fs::metadata(&path).map_err(|e| {
         fail(
             "io",
@@ -68,20 +66,11 @@ pub fn read_source(root: &Path, rel: &Path) -> Result<Arc<Source>, Diagnostic> {
             "检查是否放错了文件",
         ));
     }
-    let bytes = std::fs::read(&path).map_err(|e| {
-        fail(
-            "io",
-            format!("无法读取文件：{}", io_reason(&e)),
-            "检查文件权限",
-        )
-    })?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| fail("io", format!("无法读取文件：{}", io_reason(&e)), "检查文件权限"))?;
     let text = decode(&bytes).map_err(|(msg, help)| fail("encoding", msg, help))?;
     if text.trim().is_empty() {
-        return Err(fail(
-            "empty-file",
-            "文件是空的".into(),
-            "请填写内容，或删除这个文件",
-        ));
+        return Err(fail("empty-file", "文件是空的".into(), "请填写内容，或删除这个文件"));
     }
     Ok(Source::new(rel, text))
 }

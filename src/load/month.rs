@@ -213,22 +213,12 @@ impl Month {
 pub const DOCUMENT: &str = "document.yaml";
 
 /// Loads month folder `name`; problems go to `diags`.
-pub fn load(
-    root: &Path,
-    name: &str,
-    specs: &[TableSpec],
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Month> {
+pub fn load(root: &Path, name: &str, specs: &[TableSpec], diags: &mut Vec<Diagnostic>) -> Option<Month> {
     let dir = month_path(name);
     let Some(id) = MonthId::parse(name) else {
         diags.push(
-            Diagnostic::in_file(
-                Severity::Error,
-                "month-name",
-                &dir,
-                format!("文件夹名“{name}”不是月份"),
-            )
-            .help("月份文件夹应命名为 YYYY-MM，例如 data/2023-03"),
+            Diagnostic::in_file(Severity::Error, "month-name", &dir, format!("文件夹名“{name}”不是月份"))
+                .help("月份文件夹应命名为 YYYY-MM，例如 data/2023-03"),
         );
         return None;
     };
@@ -244,10 +234,7 @@ pub fn load(
                     &file,
                     format!("缺少{}的本月数据", spec.name),
                 )
-                .help(format!(
-                    "请新建 {}（可复制上个月的同名文件再修改）",
-                    file.display()
-                )),
+                .help(format!("请新建 {}（可复制上个月的同名文件再修改）", file.display())),
             );
             continue;
         }
@@ -284,11 +271,7 @@ pub fn load(
             }
         }
     }
-    Some(Month {
-        id,
-        document,
-        tables,
-    })
+    Some(Month { id, document, tables })
 }
 
 fn load_file<T>(
@@ -311,9 +294,7 @@ fn opt_text(r: &mut Reader, m: &mut MapReader<'_>, key: &str) -> Option<String> 
 
 fn read_document(r: &mut Reader, tree: &yaml::Node) -> Option<Document> {
     let mut top = r.map(tree, "公文")?;
-    let issuer = r
-        .req(&mut top, "发文机关")
-        .and_then(|n| r.text(n, "发文机关"));
+    let issuer = r.req(&mut top, "发文机关").and_then(|n| r.text(n, "发文机关"));
     let number = opt_text(r, &mut top, "发文字号");
     let title = r.req(&mut top, "标题").and_then(|n| r.text(n, "标题"));
     let recipients = r.req(&mut top, "主送").and_then(|n| r.text(n, "主送"));
@@ -364,10 +345,7 @@ fn read_document(r: &mut Reader, tree: &yaml::Node) -> Option<Document> {
             }
         }
     }
-    let layout = top
-        .opt("版式")
-        .map(|n| read_layout(r, n))
-        .unwrap_or_default();
+    let layout = top.opt("版式").map(|n| read_layout(r, n)).unwrap_or_default();
     r.finish(
         top,
         &[
@@ -402,10 +380,7 @@ fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
     let Some(mut m) = r.map(node, "版式") else {
         return layout;
     };
-    layout.red_header = m
-        .opt("版头")
-        .and_then(|n| r.boolean(n, "版头"))
-        .unwrap_or(false);
+    layout.red_header = m.opt("版头").and_then(|n| r.boolean(n, "版头")).unwrap_or(false);
     layout.header_mark = opt_text(r, &mut m, "发文机关标志");
     layout.copy_number = opt_text(r, &mut m, "份号");
     layout.secrecy = opt_text(r, &mut m, "密级");
@@ -443,13 +418,7 @@ fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
     layout
 }
 
-fn read_figures(
-    r: &mut Reader,
-    m: &mut MapReader<'_>,
-    keys: &[&str],
-    required: bool,
-    what: &str,
-) -> Vec<Figure> {
+fn read_figures(r: &mut Reader, m: &mut MapReader<'_>, keys: &[&str], required: bool, what: &str) -> Vec<Figure> {
     let mut out = Vec::new();
     for key in keys {
         let node = if required { r.req(m, key) } else { m.opt(key) };
@@ -556,10 +525,7 @@ mod tests {
 
     #[test]
     fn month_names() {
-        assert_eq!(
-            MonthId::parse("2023-03").map(|m| (m.year, m.month)),
-            Some((2023, 3))
-        );
+        assert_eq!(MonthId::parse("2023-03").map(|m| (m.year, m.month)), Some((2023, 3)));
         assert!(MonthId::parse("2023-13").is_none());
         assert!(MonthId::parse("2023-3").is_none());
         assert!(MonthId::parse("2023年3月").is_none());

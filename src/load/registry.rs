@@ -37,18 +37,17 @@ impl Registry {
     /// The unit with this canonical name or alias.
     pub fn resolve(&self, name: &str) -> Option<&Unit> {
         let name = name.trim();
-        self.units.iter().find(|u| u.name == name).or_else(|| {
-            self.units
-                .iter()
-                .find(|u| u.aliases.iter().any(|(a, _)| a == name))
-        })
+        self.units
+            .iter()
+            .find(|u| u.name == name)
+            .or_else(|| self.units.iter().find(|u| u.aliases.iter().any(|(a, _)| a == name)))
     }
 
     /// Every name (canonical and alias) the registry knows, for suggestions.
     pub fn all_names(&self) -> impl Iterator<Item = &str> {
-        self.units.iter().flat_map(|u| {
-            std::iter::once(u.name.as_str()).chain(u.aliases.iter().map(|(a, _)| a.as_str()))
-        })
+        self.units
+            .iter()
+            .flat_map(|u| std::iter::once(u.name.as_str()).chain(u.aliases.iter().map(|(a, _)| a.as_str())))
     }
 }
 
@@ -99,10 +98,7 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Registry> {
         let name = r.req(&mut m, "名称").and_then(|n| r.text(n, "名称"));
         let kind_node = r.req(&mut m, "类别");
         let kind = kind_node.and_then(|n| r.text(n, "类别"));
-        let aliases = m
-            .opt("别名")
-            .map(|n| r.texts(n, "别名"))
-            .unwrap_or_default();
+        let aliases = m.opt("别名").map(|n| r.texts(n, "别名")).unwrap_or_default();
         r.finish(m, &["名称", "别名", "类别"]);
         if let (Some(name), Some(kind), Some(kind_node)) = (name, kind, kind_node) {
             units.push(Unit {

@@ -291,14 +291,9 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
                     }
                 },
             };
-            let shown = m
-                .opt("入表")
-                .and_then(|n| r.boolean(n, "入表"))
-                .unwrap_or(true);
+            let shown = m.opt("入表").and_then(|n| r.boolean(n, "入表")).unwrap_or(true);
             r.finish(m, &["键", "名称", "分子", "分母", "取整", "入表"]);
-            if let (Some(key), Some(numerator), Some(denominator), Some(rounding)) =
-                (key, num, den, rounding)
-            {
+            if let (Some(key), Some(numerator), Some(denominator), Some(rounding)) = (key, num, den, rounding) {
                 let label = label.unwrap_or_else(|| key.clone());
                 derived.push(Derived {
                     key,
@@ -372,18 +367,12 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
             }
         }
     }
-    let total_row = top
-        .opt("合计行")
-        .and_then(|n| r.boolean(n, "合计行"))
-        .unwrap_or(false);
+    let total_row = top.opt("合计行").and_then(|n| r.boolean(n, "合计行")).unwrap_or(false);
     let registry_order = top
         .opt("按名录排序")
         .and_then(|n| r.boolean(n, "按名录排序"))
         .unwrap_or(false);
-    let required_kinds = top
-        .opt("必列类别")
-        .map(|n| r.texts(n, "必列类别"))
-        .unwrap_or_default();
+    let required_kinds = top.opt("必列类别").map(|n| r.texts(n, "必列类别")).unwrap_or_default();
     r.finish(
         top,
         &[
@@ -413,10 +402,7 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
     })
 }
 
-fn key_label_measure(
-    r: &mut Reader,
-    m: &mut MapReader<'_>,
-) -> (Option<String>, Option<String>, Option<String>) {
+fn key_label_measure(r: &mut Reader, m: &mut MapReader<'_>) -> (Option<String>, Option<String>, Option<String>) {
     let key = r.req(m, "键").and_then(|n| r.text(n, "键"));
     let label = match m.opt("名称") {
         Some(n) => r.text(n, "名称"),

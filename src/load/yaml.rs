@@ -114,21 +114,17 @@ pub fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
             Event::DocumentStart(..) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(Diagnostic::error(
-                        "yaml-syntax",
-                        &loc,
-                        "一个文件只能有一个 YAML 文档",
-                    )
-                    .help("删除多余的“---”分隔线，或把内容拆到另一个文件"));
+                    return Err(Diagnostic::error("yaml-syntax", &loc, "一个文件只能有一个 YAML 文档")
+                        .help("删除多余的“---”分隔线，或把内容拆到另一个文件"));
                 }
                 continue;
             }
             #[allow(unreachable_patterns)]
             Event::Comment(..) | Event::Anchor(..) => continue,
             Event::Alias(id) => {
-                let target = anchors.get(&id).ok_or_else(|| {
-                    Diagnostic::error("yaml-syntax", &loc, "别名（*）指向不存在的锚点（&）")
-                })?;
+                let target = anchors
+                    .get(&id)
+                    .ok_or_else(|| Diagnostic::error("yaml-syntax", &loc, "别名（*）指向不存在的锚点（&）"))?;
                 nodes += target.size();
                 if nodes > MAX_NODES {
                     return Err(too_big(&loc));
@@ -139,8 +135,7 @@ pub fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
             }
             Event::Scalar(text, style, anchor, _tag) => {
                 let plain = style == ScalarStyle::Plain;
-                let value = if plain && matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL")
-                {
+                let value = if plain && matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL") {
                     Value::Null
                 } else {
                     Value::Scalar {
@@ -184,9 +179,7 @@ pub fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
                     },
                     anchor,
                 ),
-                Some(Frame::Map {
-                    pairs, loc, anchor, ..
-                }) => (
+                Some(Frame::Map { pairs, loc, anchor, .. }) => (
                     Node {
                         value: Value::Map(pairs),
                         loc,
@@ -210,17 +203,11 @@ pub fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
             Some(Frame::Map { pairs, key, .. }) => match key.take() {
                 None => {
                     if node.scalar().is_none() && !node.is_null() {
-                        return Err(Diagnostic::error(
-                            "yaml-syntax",
-                            &node.loc,
-                            "键必须是简单的文字",
-                        )
-                        .help("键（冒号前面的部分）不能是列表或键值表"));
+                        return Err(Diagnostic::error("yaml-syntax", &node.loc, "键必须是简单的文字")
+                            .help("键（冒号前面的部分）不能是列表或键值表"));
                     }
                     let name = node.scalar().unwrap_or("");
-                    if let Some((first, _)) =
-                        pairs.iter().find(|(k, _)| k.scalar().unwrap_or("") == name)
-                    {
+                    if let Some((first, _)) = pairs.iter().find(|(k, _)| k.scalar().unwrap_or("") == name) {
                         return Err(Diagnostic::error(
                             "yaml-duplicate-key",
                             &node.loc,
@@ -296,9 +283,7 @@ impl<'n> MapReader<'n> {
 
     /// The entries, in file order.
     pub fn entries(&self) -> impl Iterator<Item = (&'n str, &'n Node, &'n Node)> + 'n {
-        self.pairs
-            .iter()
-            .map(|(k, v)| (k.scalar().unwrap_or(""), k, v))
+        self.pairs.iter().map(|(k, v)| (k.scalar().unwrap_or(""), k, v))
     }
 
     /// Marks every key as used (for free-form mappings).
@@ -308,10 +293,7 @@ impl<'n> MapReader<'n> {
 
     /// The value under `key`, if present and not null; marks the key as used.
     pub fn opt(&mut self, key: &str) -> Option<&'n Node> {
-        let i = self
-            .pairs
-            .iter()
-            .position(|(k, _)| k.scalar() == Some(key))?;
+        let i = self.pairs.iter().position(|(k, _)| k.scalar() == Some(key))?;
         self.used[i] = true;
         let v = &self.pairs[i].1;
         (!v.is_null()).then_some(v)
@@ -319,10 +301,7 @@ impl<'n> MapReader<'n> {
 
     /// The key node (for pointing at a key rather than its value).
     pub fn key_node(&self, key: &str) -> Option<&'n Node> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k.scalar() == Some(key))
-            .map(|(k, _)| k)
+        self.pairs.iter().find(|(k, _)| k.scalar() == Some(key)).map(|(k, _)| k)
     }
 }
 
@@ -389,8 +368,7 @@ impl Reader {
         if v.is_none() {
             let at = m.key_node(key).unwrap_or(m.node);
             self.push(
-                Diagnostic::error("missing-field", &at.loc, format!("缺少“{key}”"))
-                    .help(format!("请补上“{key}: …”")),
+                Diagnostic::error("missing-field", &at.loc, format!("缺少“{key}”")).help(format!("请补上“{key}: …”")),
             );
         }
         v
@@ -419,11 +397,7 @@ impl Reader {
         match &node.value {
             Value::Scalar { text, .. } if !text.trim().is_empty() => Some(text.trim().to_string()),
             Value::Scalar { .. } | Value::Null => {
-                self.push(Diagnostic::error(
-                    "type",
-                    &node.loc,
-                    format!("{what}不能为空"),
-                ));
+                self.push(Diagnostic::error("type", &node.loc, format!("{what}不能为空")));
                 None
             }
             _ => {
@@ -459,9 +433,7 @@ impl Reader {
         match parse_count(node) {
             Ok(n) => Some(n),
             Err((msg, help)) => {
-                self.push(
-                    Diagnostic::error("type", &node.loc, format!("{what}：{msg}")).help(help),
-                );
+                self.push(Diagnostic::error("type", &node.loc, format!("{what}：{msg}")).help(help));
                 None
             }
         }
@@ -538,10 +510,7 @@ fn parse_count(node: &Node) -> Result<u64, (String, String)> {
         if text.len() > 1 && text.starts_with('0') {
             return Err((
                 format!("“{text}”以 0 开头"),
-                format!(
-                    "请写成 {}",
-                    text.trim_start_matches('0').parse::<u64>().unwrap_or(0)
-                ),
+                format!("请写成 {}", text.trim_start_matches('0').parse::<u64>().unwrap_or(0)),
             ));
         }
         return match text.parse::<u64>() {
@@ -565,10 +534,7 @@ fn parse_count(node: &Node) -> Result<u64, (String, String)> {
     if let Some(rest) = text.strip_prefix('-')
         && plain_digits(rest)
     {
-        return Err((
-            format!("“{text}”是负数"),
-            "统计数不能为负，请检查正负号".into(),
-        ));
+        return Err((format!("“{text}”是负数"), "统计数不能为负，请检查正负号".into()));
     }
     if text.contains('.') && text.replace('.', "").chars().all(|c| c.is_ascii_digit()) {
         return Err((format!("“{text}”不是整数"), "统计数必须是整数".into()));
@@ -584,10 +550,7 @@ fn parse_count(node: &Node) -> Result<u64, (String, String)> {
                 }
             })
             .collect();
-        return Err((
-            format!("“{text}”用了全角数字"),
-            format!("请改为半角数字 {half}"),
-        ));
+        return Err((format!("“{text}”用了全角数字"), format!("请改为半角数字 {half}")));
     }
     if text.contains(',') || text.contains('_') {
         return Err((
@@ -603,10 +566,7 @@ fn parse_count(node: &Node) -> Result<u64, (String, String)> {
             format!("只填数字 {digits}，量词和单位由表头给出"),
         ));
     }
-    Err((
-        format!("“{text}”不是数字"),
-        "请填写一个不带单位的整数".into(),
-    ))
+    Err((format!("“{text}”不是数字"), "请填写一个不带单位的整数".into()))
 }
 
 /// A calendar date.
@@ -714,9 +674,7 @@ mod tests {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..12 {
             let p = i - 1;
-            text += &format!(
-                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
-            );
+            text += &format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n");
         }
         let started = std::time::Instant::now();
         let err = parse(&Source::new("bomb.yaml", text)).unwrap_err();

@@ -51,11 +51,7 @@ pub fn default_roles() -> Vec<Role> {
     let role = |key, name, official: &[&str], standins: &[&str]| Role {
         key,
         name,
-        families: official
-            .iter()
-            .chain(standins)
-            .map(|s| s.to_string())
-            .collect(),
+        families: official.iter().chain(standins).map(|s| s.to_string()).collect(),
     };
     vec![
         role(
@@ -82,18 +78,8 @@ pub fn default_roles() -> Vec<Role> {
             &["楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi"],
             &["WenKai GB2312"],
         ),
-        role(
-            "page",
-            "页码（宋体）",
-            &["宋体", "SimSun"],
-            &["Noto Serif CJK SC"],
-        ),
-        role(
-            "latin",
-            "西文与数字",
-            &["Times New Roman"],
-            &["Liberation Serif"],
-        ),
+        role("page", "页码（宋体）", &["宋体", "SimSun"], &["Noto Serif CJK SC"]),
+        role("latin", "西文与数字", &["Times New Roman"], &["Liberation Serif"]),
     ]
 }
 
@@ -114,11 +100,7 @@ impl FontSet {
         // fontdb's order follows the directory listing; sort so every machine builds the same book.
         found.sort_by(|a, b| (&a.0.path, a.0.index).cmp(&(&b.0.path, b.0.index)));
         for (path, info) in found {
-            let rel = path
-                .path
-                .strip_prefix(root)
-                .unwrap_or(&path.path)
-                .to_path_buf();
+            let rel = path.path.strip_prefix(root).unwrap_or(&path.path).to_path_buf();
             origins.push(Origin::Project(rel));
             store.push((path, info));
         }
@@ -150,10 +132,7 @@ impl FontSet {
     /// Whether some font covers character `c`.
     pub fn covers(&self, c: char) -> bool {
         let book = self.store.book();
-        (0..self.origins.len()).any(|i| {
-            book.info(i)
-                .is_some_and(|info| info.coverage.contains(c as u32))
-        })
+        (0..self.origins.len()).any(|i| book.info(i).is_some_and(|info| info.coverage.contains(c as u32)))
     }
 
     /// Resolves each role to the families present, in preference order.
@@ -169,10 +148,7 @@ impl FontSet {
                     .filter(|(_, f)| book.contains_family(&f.to_lowercase()))
                     .collect();
                 let chosen = present.first().map(|(_, family)| {
-                    let index = book
-                        .select_family(&family.to_lowercase())
-                        .next()
-                        .unwrap_or(0);
+                    let index = book.select_family(&family.to_lowercase()).next().unwrap_or(0);
                     Chosen {
                         family: (*family).clone(),
                         origin: self.origins.get(index).cloned().unwrap_or(Origin::Embedded),
@@ -215,10 +191,7 @@ impl Resolved {
     /// One line for the build report: role, face, where it was found, and whether it stands in.
     pub fn describe(&self) -> String {
         match &self.chosen {
-            None => format!(
-                "{}：没有可用字体（请把字体文件放入 fonts/）",
-                self.role.name
-            ),
+            None => format!("{}：没有可用字体（请把字体文件放入 fonts/）", self.role.name),
             Some(c) => {
                 let place = match &c.origin {
                     Origin::Project(p) => p.display().to_string(),

@@ -32,13 +32,7 @@ impl TongbaoWorld {
     /// A world rooted at `root` (canonicalised). `main_path` is the root-relative path the generated
     /// source claims (e.g. `out/2023-03/circular.typ`), so relative paths in it resolve as they
     /// would for the stock `typst` CLI run with `--root`.
-    pub fn new(
-        root: &Path,
-        fonts: Arc<FontSet>,
-        main_path: &str,
-        text: String,
-        today: Datetime,
-    ) -> TongbaoWorld {
+    pub fn new(root: &Path, fonts: Arc<FontSet>, main_path: &str, text: String, today: Datetime) -> TongbaoWorld {
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let main = file_id(main_path);
         TongbaoWorld {
@@ -95,9 +89,7 @@ impl TongbaoWorld {
             ))));
         }
         let path = id.vpath().realize(&self.root).map_err(FileError::Realize)?;
-        let real = path
-            .canonicalize()
-            .map_err(|e| FileError::from_io(e, &path))?;
+        let real = path.canonicalize().map_err(|e| FileError::from_io(e, &path))?;
         if !real.starts_with(&self.root) {
             return Err(FileError::AccessDenied);
         }
@@ -110,8 +102,7 @@ impl TongbaoWorld {
 
 /// The file id of a root-relative path.
 pub fn file_id(path: &str) -> FileId {
-    let vpath = VirtualPath::new(path)
-        .unwrap_or_else(|_| VirtualPath::new("main.typ").expect("static path is valid"));
+    let vpath = VirtualPath::new(path).unwrap_or_else(|_| VirtualPath::new("main.typ").expect("static path is valid"));
     RootedPath::new(VirtualRoot::Project, vpath).intern()
 }
 
@@ -140,9 +131,7 @@ impl World for TongbaoWorld {
                 let text = String::from_utf8(bytes).map_err(|_| FileError::InvalidUtf8)?;
                 Ok(Source::new(
                     id,
-                    text.strip_prefix('\u{feff}')
-                        .map(str::to_string)
-                        .unwrap_or(text),
+                    text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text),
                 ))
             })
             .clone()
@@ -153,10 +142,7 @@ impl World for TongbaoWorld {
             return Ok(Bytes::from_string(self.main_source.text().to_string()));
         }
         let mut cache = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .entry(id)
-            .or_insert_with(|| self.read(id).map(Bytes::new))
-            .clone()
+        cache.entry(id).or_insert_with(|| self.read(id).map(Bytes::new)).clone()
     }
 
     fn font(&self, index: usize) -> Option<Font> {

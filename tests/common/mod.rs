@@ -92,13 +92,7 @@ impl Project {
     /// The errors (not warnings) of `check`.
     pub fn errors(&self) -> (i32, Vec<serde_json::Value>) {
         let (code, diags) = self.check();
-        (
-            code,
-            diags
-                .into_iter()
-                .filter(|d| d["severity"] == "error")
-                .collect(),
-        )
+        (code, diags.into_iter().filter(|d| d["severity"] == "error").collect())
     }
 }
 

@@ -1,0 +1,201 @@
+//! Read positions back from a laid-out document: text runs, filled shapes and images, in millimetres
+//! from the page's top-left corner. Used by the layout tests (to measure the GB/T 9704 figures) and
+//! by the build (to find characters no font could display).
+
+use typst::layout::{Abs, FrameItem, Point, Transform};
+use typst::visualize::{Geometry, Paint};
+use typst_layout::PagedDocument;
+
+/// Points to millimetres.
+pub fn mm(abs: Abs) -> f64 {
+    abs.to_mm()
+}
+
+/// A run of text as laid out.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// 1-based page number (physical).
+    pub page: usize,
+    /// Left edge of the first glyph's advance, mm.
+    pub x: f64,
+    /// Baseline, mm from the top of the page.
+    pub baseline: f64,
+    /// Sum of advances, mm.
+    pub width: f64,
+    /// Font size, pt.
+    pub size: f64,
+    /// Font family.
+    pub family: String,
+    /// The text.
+    pub text: String,
+    /// Characters shaped with the font's "missing glyph".
+    pub missing: Vec<char>,
+    /// Fill colour as `#rrggbb`.
+    pub color: String,
+    /// Top of the glyphs' ink, mm from the top of the page.
+    pub ink_top: f64,
+    /// Bottom of the glyphs' ink, mm from the top of the page.
+    pub ink_bottom: f64,
+}
+
+/// A filled or stroked shape's bounding box.
+#[derive(Debug, Clone)]
+pub struct ShapeBox {
+    /// 1-based page.
+    pub page: usize,
+    /// Left, mm.
+    pub x: f64,
+    /// Top, mm.
+    pub y: f64,
+    /// Width, mm.
+    pub width: f64,
+    /// Height, mm (for a stroked line: the stroke thickness).
+    pub height: f64,
+    /// Fill or stroke colour as `#rrggbb`.
+    pub color: String,
+}
+
+/// An image's bounding box.
+#[derive(Debug, Clone)]
+pub struct ImageBox {
+    /// 1-based page.
+    pub page: usize,
+    /// Left, mm.
+    pub x: f64,
+    /// Top, mm.
+    pub y: f64,
+    /// Width, mm.
+    pub width: f64,
+    /// Height, mm.
+    pub height: f64,
+}
+
+/// Everything measured on the pages.
+#[derive(Debug, Default)]
+pub struct Layout {
+    /// Page sizes (width, height) in mm.
+    pub pages: Vec<(f64, f64)>,
+    /// Text runs, in paint order.
+    pub runs: Vec<Run>,
+    /// Shapes.
+    pub shapes: Vec<ShapeBox>,
+    /// Images.
+    pub images: Vec<ImageBox>,
+}
+
+fn color(paint: &Paint) -> String {
+    match paint {
+        Paint::Solid(c) => c.to_hex().to_string(),
+        _ => "pattern".to_string(),
+    }
+}
+
+/// Measures a laid-out document.
+pub fn measure(doc: &PagedDocument) -> Layout {
+    let mut layout = Layout::default();
+    for (i, page) in doc.pages().iter().enumerate() {
+        layout.pages.push((mm(page.frame.width()), mm(page.frame.height())));
+        walk(&page.frame, Transform::identity(), i + 1, &mut layout);
+    }
+    layout
+}
+
+fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layout) {
+    for (pos, item) in frame.items() {
+        let at = |p: Point| p.transform(ts);
+        match item {
+            FrameItem::Group(group) => {
+                let inner = ts
+                    .pre_concat(Transform::translate(pos.x, pos.y))
+                    .pre_concat(group.transform);
+                walk(&group.frame, inner, page, out);
+            }
+            FrameItem::Text(text) => {
+                let origin = at(*pos);
+                let missing = text
+                    .glyphs
+                    .iter()
+                    .filter(|g| g.id == 0)
+                    .filter_map(|g| text.text.get(g.range()).and_then(|s| s.chars().next()))
+                    .collect();
+                let font = &text.font;
+                let to_mm = |units: i16| mm(text.size * font.to_em(units).get());
+                let (mut top, mut bottom) = (f64::INFINITY, f64::NEG_INFINITY);
+                for g in &text.glyphs {
+                    if let Some(b) = font.ttf().glyph_bounding_box(ttf_parser::GlyphId(g.id)) {
+                        top = top.min(mm(origin.y) - to_mm(b.y_max));
+                        bottom = bottom.max(mm(origin.y) - to_mm(b.y_min));
+                    }
+                }
+                out.runs.push(Run {
+                    page,
+                    x: mm(origin.x),
+                    baseline: mm(origin.y),
+                    width: mm(text.width()),
+                    size: text.size.to_pt(),
+                    family: font.font().info().family.clone(),
+                    text: text.text.to_string(),
+                    missing,
+                    color: color(&text.fill),
+                    ink_top: if top.is_finite() { top } else { mm(origin.y) },
+                    ink_bottom: if bottom.is_finite() { bottom } else { mm(origin.y) },
+                });
+            }
+            FrameItem::Shape(shape, _) => {
+                let (w, h) = match &shape.geometry {
+                    Geometry::Line(p) => (p.x, p.y),
+                    Geometry::Rect(size) => (size.x, size.y),
+                    Geometry::Curve(curve) => {
+                        let b = curve.bbox(None);
+                        (b.max.x - b.min.x, b.max.y - b.min.y)
+                    }
+                };
+                let top_left = at(*pos);
+                let thickness = shape.stroke.as_ref().map_or(Abs::zero(), |s| s.thickness);
+                let paint = shape.fill.as_ref().or(shape.stroke.as_ref().map(|s| &s.paint));
+                out.shapes.push(ShapeBox {
+                    page,
+                    x: mm(top_left.x),
+                    y: mm(top_left.y),
+                    width: mm(w.abs()),
+                    height: mm(if h.abs() > Abs::zero() { h.abs() } else { thickness }),
+                    color: paint.map(color).unwrap_or_default(),
+                });
+            }
+            FrameItem::Image(_, size, _) => {
+                let top_left = at(*pos);
+                out.images.push(ImageBox {
+                    page,
+                    x: mm(top_left.x),
+                    y: mm(top_left.y),
+                    width: mm(size.x),
+                    height: mm(size.y),
+                });
+            }
+            FrameItem::Link(..) | FrameItem::Tag(_) => {}
+        }
+    }
+}
+
+/// Groups runs of one page into lines by baseline (within 0.2 mm), top to bottom; each line's runs
+/// are sorted left to right.
+pub fn lines(runs: &[Run], page: usize) -> Vec<Vec<&Run>> {
+    let mut on_page: Vec<&Run> = runs.iter().filter(|r| r.page == page).collect();
+    on_page.sort_by(|a, b| a.baseline.total_cmp(&b.baseline).then(a.x.total_cmp(&b.x)));
+    let mut lines: Vec<Vec<&Run>> = Vec::new();
+    for run in on_page {
+        match lines.last_mut() {
+            Some(line) if (line[0].baseline - run.baseline).abs() < 0.2 => line.push(run),
+            _ => lines.push(vec![run]),
+        }
+    }
+    for line in &mut lines {
+        line.sort_by(|a, b| a.x.total_cmp(&b.x));
+    }
+    lines
+}
+
+/// The text of a line.
+pub fn line_text(line: &[&Run]) -> String {
+    line.iter().map(|r| r.text.as_str()).collect()
+}

@@ -1,0 +1,264 @@
+//! GB/T 9704-2012 layout, measured on the laid-out March circular (positions read from Typst's
+//! frames): page and text block, the 22 × 28 grid, fonts and sizes by role, page numbers, and
+//! attachment pages with repeated table headers.
+
+mod common;
+
+use common::Project;
+use tongbao::pipeline::{Options, Session};
+use tongbao::typeset::inspect::{self, Layout, Run};
+
+const TOP: f64 = 37.0;
+const LEFT: f64 = 28.0;
+const WIDTH: f64 = 156.0;
+const HEIGHT: f64 = 225.0;
+const PT: f64 = 25.4 / 72.0;
+const ADVANCE: f64 = WIDTH / 28.0;
+
+fn build(p: &Project) -> Layout {
+    let mut session = Session::new(p.root(), &Options::default());
+    let outcome = session.build("2023-03");
+    assert!(!outcome.failed(), "{:#?}", outcome.diagnostics);
+    inspect::measure(session.document.as_ref().unwrap())
+}
+
+fn march() -> Layout {
+    build(&Project::shipped())
+}
+
+fn is_body(r: &Run) -> bool {
+    (r.size - 16.0).abs() < 0.01
+}
+
+/// Body-size lines of a page inside the text block, as (baseline, text, left, right).
+fn body_lines(l: &Layout, page: usize) -> Vec<(f64, String, f64, f64)> {
+    inspect::lines(&l.runs, page)
+        .into_iter()
+        .filter(|line| line.iter().all(|r| is_body(r)) && line[0].baseline < TOP + HEIGHT)
+        .map(|line| {
+            let right = line.iter().map(|r| r.x + r.width).fold(f64::MIN, f64::max);
+            (line[0].baseline, inspect::line_text(&line), line[0].x, right)
+        })
+        .collect()
+}
+
+fn attachment_pages(l: &Layout) -> Vec<usize> {
+    l.runs
+        .iter()
+        .filter(|r| r.text.starts_with("附件") && r.text.len() <= "附件99".len())
+        .map(|r| r.page)
+        .collect()
+}
+
+#[test]
+fn page_is_a4_and_text_block_is_where_the_standard_puts_it() {
+    let l = march();
+    for (w, h) in &l.pages {
+        assert!((w - 210.0).abs() < 0.1 && (h - 297.0).abs() < 0.1, "page {w}×{h}");
+    }
+    // Page 2 is all body text: its first line box starts at the top of the block, flush with the left edge.
+    let lines = body_lines(&l, 2);
+    let first_top = lines[0].0 - 0.88 * 16.0 * PT;
+    assert!((first_top - TOP).abs() < 1.0, "first line top at {first_top} mm");
+    let min_left = lines.iter().map(|x| x.2).fold(f64::MAX, f64::min);
+    assert!((min_left - LEFT).abs() < 1.0, "left edge at {min_left} mm");
+    let max_right = lines.iter().map(|x| x.3).fold(f64::MIN, f64::max);
+    assert!((max_right - (LEFT + WIDTH)).abs() < 0.5, "right edge at {max_right} mm");
+}
+
+#[test]
+fn full_body_pages_hold_22_lines_at_one_pitch() {
+    let l = march();
+    let first_attachment = attachment_pages(&l)[0];
+    let mut full_pages = 0;
+    let grid0 = TOP + 0.88 * 16.0 * PT;
+    for page in 1..first_attachment {
+        let lines = body_lines(&l, page);
+        let pitches: Vec<f64> = lines.windows(2).map(|w| w[1].0 - w[0].0).collect();
+        let pitch = pitches.iter().cloned().fold(f64::MAX, f64::min);
+        assert!(
+            (28.9 * PT..=29.7 * PT).contains(&pitch),
+            "page {page}: pitch {pitch} mm"
+        );
+        for (baseline, text, ..) in &lines {
+            let k = (baseline - grid0) / pitch;
+            assert!(
+                (k - k.round()).abs() < 0.01,
+                "page {page}: line {text:?} is off the grid ({k})"
+            );
+        }
+        if page > 1 && page + 1 < first_attachment {
+            assert_eq!(lines.len(), 22, "page {page} has {} lines", lines.len());
+            full_pages += 1;
+        }
+        let last = lines.last().unwrap().0 + 0.12 * 16.0 * PT;
+        assert!(
+            last <= TOP + HEIGHT + 0.01,
+            "page {page}: text below the block ({last} mm)"
+        );
+    }
+    assert!(full_pages >= 1);
+}
+
+#[test]
+fn full_lines_hold_28_characters_and_span_the_block() {
+    // A full line of Chinese holds 28 characters; punctuation is never squeezed to take a 29th. Where
+    // a closing mark may not start the next line, the line holds 27, spaced out to the full width.
+    let l = march();
+    let first_attachment = attachment_pages(&l)[0];
+    let (mut full, mut exact) = (0, 0);
+    for page in 1..first_attachment {
+        for (_, text, left, right) in body_lines(&l, page) {
+            let cjk_only = text.chars().all(|c| !c.is_ascii());
+            if (left - LEFT).abs() < 0.1 && (right - (LEFT + WIDTH)).abs() < 0.3 && cjk_only {
+                let n = text.chars().count();
+                assert!(n == 28 || n == 27, "{n} characters: {text:?}");
+                full += 1;
+                exact += (n == 28) as usize;
+            }
+        }
+    }
+    assert!(full >= 20, "only {full} full lines found");
+    assert!(exact * 5 >= full * 4, "{exact} of {full} full lines hold 28 characters");
+}
+
+#[test]
+#[ignore = "prints the measured lines; run with --ignored --nocapture"]
+fn dump() {
+    let l = march();
+    for page in 1..=l.pages.len() {
+        for line in inspect::lines(&l.runs, page) {
+            let right = line.iter().map(|r| r.x + r.width).fold(f64::MIN, f64::max);
+            let text = inspect::line_text(&line);
+            println!(
+                "p{page} y={:.2} x={:.2}..{:.2} n={} size={} {}",
+                line[0].baseline,
+                line[0].x,
+                right,
+                text.chars().count(),
+                line[0].size,
+                text
+            );
+            if std::env::var("RUNS").is_ok() {
+                for r in &line {
+                    println!(
+                        "    {:?} {} {:.2} ink {:.2}..{:.2}",
+                        r.text, r.family, r.x, r.ink_top, r.ink_bottom
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn indent_is_two_characters() {
+    let l = march();
+    let lines = body_lines(&l, 2);
+    let indented: Vec<f64> = lines.iter().map(|x| x.2).filter(|x| (x - LEFT).abs() > 1.0).collect();
+    assert!(!indented.is_empty());
+    for x in indented {
+        assert!((x - (LEFT + 2.0 * ADVANCE)).abs() < 0.2, "indent at {x} mm");
+    }
+}
+
+#[test]
+fn sizes_and_fonts_by_role() {
+    let l = march();
+    let title: Vec<&Run> = l
+        .runs
+        .iter()
+        .filter(|r| r.page == 1 && r.text.contains("通报"))
+        .collect();
+    assert!(
+        title
+            .iter()
+            .any(|r| (r.size - 22.0).abs() < 0.01 && r.family == "Noto Serif CJK SC"),
+        "{title:#?}"
+    );
+    let body = l.runs.iter().find(|r| r.text.contains("为切实运用好")).unwrap();
+    assert_eq!((body.size, body.family.as_str()), (16.0, "FandolFang"));
+    let heading = inspect::lines(&l.runs, 1)
+        .into_iter()
+        .find(|line| line[0].text.starts_with("一、"))
+        .unwrap();
+    assert!(
+        heading
+            .iter()
+            .all(|r| r.family == "Noto Sans CJK SC" || r.family == "Liberation Serif"),
+        "{heading:#?}"
+    );
+    let digits = l.runs.iter().find(|r| r.text == "2023" && is_body(r)).unwrap();
+    assert_eq!(digits.family, "Liberation Serif");
+    for r in &l.runs {
+        assert!(r.missing.is_empty(), "missing glyphs {:?} in {:?}", r.missing, r.text);
+    }
+}
+
+#[test]
+fn page_numbers_sit_7mm_below_the_block_alternating_sides() {
+    let l = march();
+    for page in 1..=l.pages.len() {
+        let runs: Vec<&Run> = l
+            .runs
+            .iter()
+            .filter(|r| r.page == page && r.baseline > TOP + HEIGHT)
+            .collect();
+        let text: String = runs.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(text.replace(' ', ""), format!("—{page}—"), "page {page}");
+        assert!(runs.iter().all(|r| (r.size - 14.0).abs() < 0.01));
+        let dash = runs.iter().find(|r| r.text.contains('—')).unwrap();
+        // The em dash (一字线) is 7 mm below the bottom edge of the text block.
+        let gap = dash.ink_top - (TOP + HEIGHT);
+        assert!((gap - 7.0).abs() < 0.5, "page {page}: dash {gap} mm below the block");
+        let left = runs.iter().map(|r| r.x).fold(f64::MAX, f64::min);
+        let right = runs.iter().map(|r| r.x + r.width).fold(f64::MIN, f64::max);
+        if page % 2 == 1 {
+            assert!(
+                (right - (LEFT + WIDTH - ADVANCE)).abs() < 0.3,
+                "odd page {page}: right edge {right} mm"
+            );
+        } else {
+            assert!(
+                (left - (LEFT + ADVANCE)).abs() < 0.3,
+                "even page {page}: left edge {left} mm"
+            );
+        }
+    }
+}
+
+#[test]
+fn attachments_start_on_new_pages_with_number_on_line_1_and_title_on_line_3() {
+    let l = march();
+    let pitch = 16.0 * PT + 13.6 * PT;
+    let grid0 = TOP + 0.88 * 16.0 * PT;
+    let pages = attachment_pages(&l);
+    assert_eq!(pages.len(), 3);
+    for (i, page) in pages.iter().enumerate() {
+        let lines = inspect::lines(&l.runs, *page);
+        assert_eq!(inspect::line_text(&lines[0]), format!("附件{}", i + 1));
+        assert!((lines[0][0].baseline - grid0).abs() < 0.2, "附件 label off line 1");
+        assert_eq!(lines[0][0].family, "Noto Sans CJK SC");
+        assert!((lines[0][0].x - LEFT).abs() < 0.2);
+        let title = &lines[1];
+        assert!(inspect::line_text(title).ends_with("统计表"));
+        assert!(
+            (title[0].baseline - (grid0 + 2.0 * pitch)).abs() < 0.2,
+            "title off line 3"
+        );
+        let centre = (title[0].x + title.last().map(|r| r.x + r.width).unwrap()) / 2.0;
+        assert!((centre - (LEFT + WIDTH / 2.0)).abs() < 1.0, "title centred at {centre}");
+    }
+}
+
+#[test]
+fn table_headers_repeat_on_continuation_pages() {
+    let l = march();
+    let starts = attachment_pages(&l);
+    let last = l.pages.len();
+    for page in starts[0]..=last {
+        let has_header = l.runs.iter().any(|r| r.page == page && r.text == "序号");
+        assert!(has_header, "page {page} has no table header");
+    }
+    assert!(last > starts[2], "the last table spans two pages");
+}
