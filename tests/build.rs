@@ -104,7 +104,7 @@ fn the_march_pdf_holds_every_sentence_and_every_cell_of_the_seed() {
 #[test]
 fn hostile_text_is_printed_literally_and_never_run() {
     let p = Project::shipped();
-    let hostile = [
+    let pieces = [
         r#"#panic()"#,
         r#"#read("/etc/passwd")"#,
         "$x$",
@@ -116,45 +116,70 @@ fn hostile_text_is_printed_literally_and_never_run() {
         r"\",
         "// 注释",
         r#""引号""#,
-        "#import \"/etc/passwd\"",
+        "#import \"/etc/passwd\": *",
+        "[",
     ];
-    let name = hostile.join("");
-    // A unit named with every hostile piece, used in a table, and the same text in the prose.
-    p.edit(
-        "data/units.yaml",
-        "{名称: 区审计局, 类别: 区直部门}",
-        &format!("{{名称: '{}', 类别: 区直部门}}", name.replace('\'', "''")),
-    );
-    p.edit(
-        "data/2023-03/710.yaml",
-        "{单位: 区审计局,",
-        &format!("{{单位: '{}',", name.replace('\'', "''")),
-    );
+    let all = pieces.join("");
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    // Unit names short enough not to wrap in a table cell, each used in two tables.
+    let units = [r#"#panic()$x$]*粗*"#, r#"#read("/etc/passwd")"#, r#"_斜_@x<x>\//["#];
+    for (unit, replaced) in units.iter().zip(["区审计局", "区统计局", "区司法局"]) {
+        p.edit(
+            "data/units.yaml",
+            &format!("{{名称: {replaced},"),
+            &format!("{{名称: {},", quote(unit)),
+        );
+        p.edit(
+            "data/2023-03/710.yaml",
+            &format!("{{单位: {replaced},"),
+            &format!("{{单位: {},", quote(unit)),
+        );
+    }
     p.edit(
         "data/2023-03/portal.yaml",
         "{单位: 区审计局,",
-        &format!("{{单位: '{}',", name.replace('\'', "''")),
+        &format!("{{单位: {},", quote(units[0])),
+    );
+    p.edit(
+        "data/2023-03/portal.yaml",
+        "{单位: 区司法局,",
+        &format!("{{单位: {},", quote(units[2])),
+    );
+    // The whole hostile text in a heading, in a paragraph and in the list of named units.
+    p.edit(
+        "data/2023-03/document.yaml",
+        "督办标题: “710”政务督办系统运行情况",
+        &format!("督办标题: {}", quote(&all)),
+    );
+    let doc = p.read("data/2023-03/document.yaml");
+    let line = doc.lines().find(|l| l.trim_start().starts_with("督办评价:")).unwrap();
+    p.edit(
+        "data/2023-03/document.yaml",
+        line,
+        &format!("  督办评价: {}", quote(&format!("{all}。"))),
     );
     p.edit(
         "data/2023-03/document.yaml",
         "[区财政局, 区审计局,",
-        &format!("[区财政局, '{}',", name.replace('\'', "''")),
+        &format!("[区财政局, {},", quote(units[0])),
     );
-    p.edit(
-        "data/2023-03/document.yaml",
-        "督办标题: “710”政务督办系统运行情况",
-        &format!("督办标题: '{}'", name.replace('\'', "''")),
-    );
+
     let out = p.run(&["build", "2023-03"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = pdftotext(&p.path("out/2023-03/circular.pdf"));
     let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let expected: String = name.chars().filter(|c| !c.is_whitespace()).collect();
-    // Heading, prose list and two table rows.
+    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
     assert!(
-        flat.matches(&expected).count() >= 3,
-        "hostile text not printed verbatim:\n{text}"
+        flat.matches(&squash(&all)).count() >= 2,
+        "hostile prose not printed verbatim:\n{text}"
     );
+    assert_eq!(
+        flat.matches(&squash(units[0])).count(),
+        3,
+        "the named-units list and two tables:\n{text}"
+    );
+    assert!(flat.matches(&squash(units[1])).count() >= 1, "{text}");
+    assert_eq!(flat.matches(&squash(units[2])).count(), 2, "{text}");
     assert!(!text.contains("root:"), "a file outside the project was read");
 }
 
@@ -259,4 +284,31 @@ fn changes_from_last_month_are_available_to_templates() {
     );
     let text = build(&p);
     assert!(text.contains("按期办结率100%(较上月增加9项)"), "{text}");
+}
+
+#[test]
+fn typst_reads_only_inside_the_project() {
+    let p = Project::shipped();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "秘密内容").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path(), p.path("templates/outside")).unwrap();
+    for path in [
+        "/templates/outside/secret.txt",
+        "../../../etc/hostname",
+        "/etc/hostname",
+    ] {
+        p.write(
+            "templates/circular.typ.j2",
+            &format!(
+                "{}\n#read(\"{path}\")\n",
+                common::repo_file("templates/circular.typ.j2")
+            ),
+        );
+        let out = p.run(&["build", "2023-03"]);
+        assert_eq!(out.status.code(), Some(1), "{path} was read");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("排版错误"), "{stderr}");
+        assert!(!p.path("out/2023-03/circular.pdf").exists());
+    }
 }

@@ -133,3 +133,8 @@ pub fn normalise(text: &str) -> String {
         })
         .collect()
 }
+
+/// A file of the repository, as text.
+pub fn repo_file(rel: &str) -> String {
+    std::fs::read_to_string(repo().join(rel)).unwrap()
+}
