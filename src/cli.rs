@@ -85,7 +85,7 @@ pub fn run() -> i32 {
     let root = match cmd::root(cli.root.as_deref()) {
         Ok(root) => root,
         Err(msg) => {
-            eprintln!("错误：{msg}");
+            crate::tell!("错误：{msg}");
             return EXIT_USAGE;
         }
     };

@@ -262,3 +262,192 @@ fn table_headers_repeat_on_continuation_pages() {
     }
     assert!(last > starts[2], "the last table spans two pages");
 }
+
+const SEAL: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="420" height="420" viewBox="0 0 420 420">
+<circle cx="210" cy="210" r="200" fill="none" stroke="#e60012" stroke-width="14"/>
+<polygon points="210,110 233,180 307,180 247,223 270,293 210,250 150,293 173,223 113,180 187,180" fill="#e60012"/>
+</svg>"##;
+
+/// The March circular with every optional part switched on.
+fn with_options(seal: bool) -> Layout {
+    let p = Project::shipped();
+    std::fs::create_dir(p.path("assets")).unwrap();
+    p.write("assets/seal.svg", SEAL);
+    let mut layout = String::from("版式:\n  版头: true\n  份号: \"000001\"\n  密级: 秘密★1年\n  紧急程度: 特急\n");
+    if seal {
+        layout += "  印章: assets/seal.svg\n";
+    }
+    layout += "  附注: 联系人：张三，电话：1234567\n  版记: {抄送: 区委办公室，区人大常委会办公室, 印发机关: 西宁市城中区人民政府办公室, 印发日期: 2023-05-05}\n";
+    let doc = p
+        .read("data/2023-03/document.yaml")
+        .replace("# 发文字号: 城中政办〔2023〕12号", "发文字号: 城中政办〔2023〕12号");
+    p.write("data/2023-03/document.yaml", &(doc + &layout));
+    build(&p)
+}
+
+fn page_of(l: &Layout, needle: &str) -> usize {
+    (1..=l.pages.len())
+        .find(|&p| {
+            inspect::lines(&l.runs, p)
+                .iter()
+                .any(|line| inspect::line_text(line).contains(needle))
+        })
+        .unwrap_or_else(|| panic!("{needle:?} not found"))
+}
+
+fn line_with<'a>(l: &'a Layout, page: usize, needle: &str) -> Vec<&'a Run> {
+    inspect::lines(&l.runs, page)
+        .into_iter()
+        .find(|line| inspect::line_text(line).contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} on page {page}"))
+}
+
+fn span(line: &[&Run]) -> (f64, f64) {
+    (line[0].x, line.iter().map(|r| r.x + r.width).fold(f64::MIN, f64::max))
+}
+
+#[test]
+fn red_header_mark_number_and_rule() {
+    let l = with_options(false);
+    let pitch = (16.0 + 13.6) * PT;
+    let grid0 = TOP + 0.88 * 16.0 * PT;
+    let on_grid = |baseline: f64| {
+        let k = (baseline - grid0) / pitch;
+        (k - k.round()).abs() < 0.01
+    };
+    // 份号, 密级, 紧急程度: top left, one per line, from line 1.
+    for (i, item) in ["000001", "秘密★1年", "特急"].iter().enumerate() {
+        let line = line_with(&l, 1, item);
+        assert!((line[0].x - LEFT).abs() < 0.2, "{item} at x {}", line[0].x);
+        assert!(
+            (line[0].baseline - (grid0 + i as f64 * pitch)).abs() < 0.2,
+            "{item} not on line {}",
+            i + 1
+        );
+    }
+    // 发文机关标志: red, centred, its top edge 35 mm below the top of the block.
+    let mark = line_with(&l, 1, "文件");
+    assert!(mark.iter().all(|r| r.color == "#e60012"), "{mark:#?}");
+    let top = mark.iter().map(|r| r.ink_top).fold(f64::MAX, f64::min);
+    assert!((top - (TOP + 35.0)).abs() < 0.5, "mark top at {top} mm");
+    let (l0, r0) = span(&mark);
+    assert!(((l0 + r0) / 2.0 - (LEFT + WIDTH / 2.0)).abs() < 1.0);
+    let mark_bottom = mark.iter().map(|r| r.ink_bottom).fold(f64::MIN, f64::max);
+    // 发文字号: centred, on the grid, two blank lines under the mark.
+    let number = line_with(&l, 1, "城中政办〔2023〕12号");
+    let (nl, nr) = span(&number);
+    assert!(((nl + nr) / 2.0 - (LEFT + WIDTH / 2.0)).abs() < 0.5);
+    assert!(on_grid(number[0].baseline));
+    assert!(number[0].baseline - 0.88 * 16.0 * PT - mark_bottom >= 2.0 * pitch - 0.1);
+    // The red rule: as wide as the block, 4 mm under the 发文字号.
+    let rule = l
+        .shapes
+        .iter()
+        .find(|s| s.page == 1 && s.color == "#e60012")
+        .expect("red rule");
+    assert!(
+        (rule.width - WIDTH).abs() < 0.1 && (rule.x - LEFT).abs() < 0.1,
+        "{rule:?}"
+    );
+    let number_bottom = number[0].baseline + 0.12 * 16.0 * PT;
+    assert!(
+        (rule.y - number_bottom - 4.0).abs() < 0.3,
+        "rule {} mm under the number",
+        rule.y - number_bottom
+    );
+    // The title two blank lines under the rule, and the body back on the grid.
+    let title = l
+        .runs
+        .iter()
+        .filter(|r| r.page == 1 && (r.size - 22.0).abs() < 0.01)
+        .map(|r| r.baseline)
+        .fold(f64::MAX, f64::min);
+    assert!(
+        title - 22.0 * 0.88 * PT - rule.y >= 2.0 * pitch - 0.5,
+        "title too close to the rule"
+    );
+    let recipients = line_with(&l, 1, "区政府各部门");
+    assert!(on_grid(recipients[0].baseline));
+}
+
+#[test]
+fn unsealed_signature_and_date_positions() {
+    let l = march();
+    let page = page_of(&l, "2023年5月5日");
+    let office = line_with(&l, page, "西宁市城中区人民政府办公室");
+    let date = line_with(&l, page, "2023年5月5日");
+    let (ox, or) = span(&office);
+    let (dx, _) = span(&date);
+    assert!(
+        (or - (LEFT + WIDTH - 2.0 * ADVANCE)).abs() < 0.3,
+        "office ends at {or} mm (右空二字)"
+    );
+    assert!(
+        (dx - (ox + 2.0 * ADVANCE)).abs() < 0.3,
+        "date starts at {dx} mm, office at {ox} mm"
+    );
+    let pitch = (16.0 + 13.6) * PT;
+    assert!((date[0].baseline - office[0].baseline - pitch).abs() < 0.1);
+    // One blank line between the 附件说明 and the signature.
+    let note = line_with(&l, page, "3．3月网站公开信息报送情况统计表");
+    assert!((office[0].baseline - note[0].baseline - 2.0 * pitch).abs() < 0.1);
+}
+
+#[test]
+fn sealed_signature_note_and_colophon() {
+    let l = with_options(true);
+    let page = page_of(&l, "2023年5月5日");
+    let office = line_with(&l, page, "西宁市城中区人民政府办公室");
+    let date = line_with(&l, page, "2023年5月5日");
+    let (ox, or) = span(&office);
+    let (dx, dr) = span(&date);
+    assert!(
+        (dr - (LEFT + WIDTH - 4.0 * ADVANCE)).abs() < 0.3,
+        "date ends at {dr} mm (右空四字)"
+    );
+    assert!(
+        ((ox + or) / 2.0 - (dx + dr) / 2.0).abs() < 0.3,
+        "office not centred over the date"
+    );
+    let seal = l.images.iter().find(|i| i.page == page).expect("seal image");
+    assert!(
+        seal.y < office[0].baseline && seal.y + seal.height > date[0].baseline,
+        "seal does not press on both lines: {seal:?}"
+    );
+    assert!(((seal.x + seal.width / 2.0) - (dx + dr) / 2.0).abs() < 0.5);
+    // 附注: in parentheses, 2 字 in, on the line after the date.
+    let note = line_with(&l, page, "联系人");
+    assert!(inspect::line_text(&note).starts_with('（') && inspect::line_text(&note).ends_with('）'));
+    assert!((note[0].x - (LEFT + 2.0 * ADVANCE)).abs() < 0.3);
+    assert!((note[0].baseline - date[0].baseline - (16.0 + 13.6) * PT).abs() < 0.1);
+
+    // 版记 on the last page: rules as wide as the block, the last one on its bottom edge.
+    let last = l.pages.len();
+    let rules: Vec<_> = l
+        .shapes
+        .iter()
+        .filter(|s| s.page == last && (s.width - WIDTH).abs() < 0.1 && s.height < 0.5)
+        .collect();
+    assert_eq!(rules.len(), 3, "{rules:#?}");
+    let bottom = rules.iter().map(|r| r.y).fold(f64::MIN, f64::max);
+    assert!((bottom - (TOP + HEIGHT)).abs() < 0.3, "last rule at {bottom} mm");
+    let thick: Vec<f64> = rules.iter().map(|r| (r.height * 100.0).round() / 100.0).collect();
+    assert_eq!(thick, vec![0.35, 0.25, 0.35]);
+    let copies = line_with(&l, last, "抄送：");
+    assert!(inspect::line_text(&copies).ends_with('。'));
+    assert!(copies.iter().all(|r| (r.size - 14.0).abs() < 0.01));
+    assert!((copies[0].x - (LEFT + ADVANCE)).abs() < 0.3, "抄送 1 字 in");
+    let printed = line_with(&l, last, "印发");
+    let (_, pr) = span(&printed);
+    assert!(
+        (pr - (LEFT + WIDTH - ADVANCE)).abs() < 0.3,
+        "印发日期 1 字 in from the right: {pr}"
+    );
+    assert!(inspect::line_text(&printed).ends_with("2023年5月5日印发"));
+    // No page number on the 版记 page; the others keep theirs.
+    assert!(
+        !l.runs.iter().any(|r| r.page == last && r.baseline > TOP + HEIGHT),
+        "page number on the 版记 page"
+    );
+    assert!(l.runs.iter().any(|r| r.page == last - 1 && r.baseline > TOP + HEIGHT));
+}

@@ -56,6 +56,27 @@ pub fn check_document(data: &Data, month: &Month, doc: &Document, diags: &mut Ve
             resolve_unit(&data.registry, name, loc, diags);
         }
     }
+    if let Some((seal, loc)) = &doc.layout.seal {
+        let root = data.root.as_path();
+        let path = root.join(seal.trim_start_matches('/'));
+        let inside = crate::typeset::inside(root, &path);
+        let image = [".png", ".svg", ".jpg", ".jpeg"]
+            .iter()
+            .any(|x| seal.to_ascii_lowercase().ends_with(x));
+        if !path.is_file() || !inside || !image {
+            let msg = if !image {
+                format!("印章“{seal}”不是图片（应为 PNG、SVG 或 JPG）")
+            } else if !inside {
+                format!("印章“{seal}”不在项目文件夹内")
+            } else {
+                format!("找不到印章图片“{seal}”")
+            };
+            diags.push(
+                Diagnostic::error("seal", loc, msg)
+                    .help("印章图片放在项目文件夹内（例如 assets/seal.png），这里写相对于项目根目录的路径"),
+            );
+        }
+    }
     if let Some(number) = &doc.number
         && (number.contains(['[', ']', '(', ')', '（', '）', '【', '】']) || number.contains("第"))
     {

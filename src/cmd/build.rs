@@ -12,7 +12,7 @@ pub fn run(root: &Path, month: Option<&str>, all: bool, options: &Options, timin
     let months: Vec<String> = match (month, all) {
         (Some(m), _) => {
             if let Err(msg) = super::month_arg(m) {
-                eprintln!("错误：{msg}");
+                crate::tell!("错误：{msg}");
                 return EXIT_USAGE;
             }
             vec![m.to_string()]
@@ -21,7 +21,7 @@ pub fn run(root: &Path, month: Option<&str>, all: bool, options: &Options, timin
         (None, false) => match available.last() {
             Some(m) => vec![m.clone()],
             None => {
-                eprintln!("错误：data/ 中没有月份文件夹（应命名为 YYYY-MM，例如 data/2023-03）");
+                crate::tell!("错误：data/ 中没有月份文件夹（应命名为 YYYY-MM，例如 data/2023-03）");
                 return EXIT_USAGE;
             }
         },
@@ -54,7 +54,7 @@ fn summary(month: &str, o: &Outcome, timings: bool) {
             ]
             .iter()
             .sum();
-            eprintln!(
+            crate::tell!(
                 "已生成 {}（{} 页，{} KiB，用时 {} ms{}）",
                 pdf.display(),
                 o.pages,
@@ -66,9 +66,9 @@ fn summary(month: &str, o: &Outcome, timings: bool) {
                     String::new()
                 }
             );
-            eprintln!("字体：");
+            crate::tell!("字体：");
             for f in &o.fonts {
-                eprintln!("  {}", f.describe());
+                crate::tell!("  {}", f.describe());
             }
         }
         None => {
@@ -77,12 +77,12 @@ fn summary(month: &str, o: &Outcome, timings: bool) {
             } else {
                 ""
             };
-            eprintln!("{month} 未生成：{errors} 个错误{previous}");
+            crate::tell!("{month} 未生成：{errors} 个错误{previous}");
         }
     }
     if timings {
         let t = &o.timings;
-        eprintln!(
+        crate::tell!(
             "用时（毫秒）：读取 {:.1}，检查 {:.1}，汇总 {:.1}，模板 {:.1}，排版 {:.1}，PDF {:.1}，写入 {:.1}",
             ms(t.load),
             ms(t.check),

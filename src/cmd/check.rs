@@ -11,11 +11,11 @@ pub fn run(root: &Path, month: Option<&str>, format: Format) -> i32 {
     let (months, mut diags) = match month {
         Some(m) => {
             if let Err(msg) = super::month_arg(m) {
-                eprintln!("错误：{msg}");
+                crate::tell!("错误：{msg}");
                 return EXIT_USAGE;
             }
             if !root.join(load::month_path(m)).is_dir() {
-                eprintln!("错误：没有找到月份文件夹 data/{m}");
+                crate::tell!("错误：没有找到月份文件夹 data/{m}");
                 return EXIT_USAGE;
             }
             (vec![m.to_string()], Vec::new())
@@ -30,9 +30,9 @@ pub fn run(root: &Path, month: Option<&str>, format: Format) -> i32 {
     super::report(&mut diags, format);
     if format == Format::Human {
         if errors == 0 && warnings == 0 {
-            eprintln!("检查通过：{} 个月份，没有发现问题", months.len());
+            crate::tell!("检查通过：{} 个月份，没有发现问题", months.len());
         } else {
-            eprintln!("检查完成：{errors} 个错误，{warnings} 个警告");
+            crate::tell!("检查完成：{errors} 个错误，{warnings} 个警告");
         }
     }
     if errors > 0 { EXIT_ERRORS } else { EXIT_OK }

@@ -14,8 +14,8 @@ pub fn run(root: &Path, system_fonts: bool) -> i32 {
     super::report(&mut diags, crate::cli::Format::Human);
     let fonts = FontSet::load(root, system_fonts);
     for resolved in fonts.resolve(&config.roles) {
-        println!("{}", resolved.describe());
-        println!("    候选：{}", resolved.role.families.join(" > "));
+        crate::say!("{}", resolved.describe());
+        crate::say!("    候选：{}", resolved.role.families.join(" > "));
     }
     EXIT_OK
 }

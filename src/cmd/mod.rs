@@ -9,6 +9,24 @@ use std::path::{Path, PathBuf};
 use crate::cli::Format;
 use crate::diag::{self, Diagnostic};
 
+/// Prints a line to stdout; a closed pipe (`tongbao fonts | head`) is not an error worth a panic.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// Prints a line to stderr, ignoring a closed pipe.
+#[macro_export]
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 /// Resolves the project root from `--root` or the current directory.
 pub fn root(given: Option<&Path>) -> Result<PathBuf, String> {
     match given {
@@ -28,10 +46,10 @@ pub fn root(given: Option<&Path>) -> Result<PathBuf, String> {
 pub fn report(diags: &mut [Diagnostic], format: Format) {
     diag::sort(diags);
     match format {
-        Format::Json => println!("{}", diag::to_json(diags)),
+        Format::Json => crate::say!("{}", diag::to_json(diags)),
         Format::Human => {
             for d in diags.iter() {
-                eprintln!("{}", d.render());
+                crate::tell!("{}", d.render());
             }
         }
     }

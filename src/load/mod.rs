@@ -23,6 +23,8 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 /// Everything loaded from `data/`: the registry, the table descriptions and the requested months.
 #[derive(Debug)]
 pub struct Data {
+    /// The project root the data was read from.
+    pub root: PathBuf,
     /// The unit registry (`data/units.yaml`).
     pub registry: Registry,
     /// The table descriptions (`data/tables/*.yaml`), in file-name order.
@@ -156,6 +158,7 @@ pub fn load(root: &Path, months: &[String]) -> (Option<Data>, Vec<Diagnostic>) {
     loaded.sort_by(|a, b| a.id.cmp(&b.id));
     (
         Some(Data {
+            root: root.to_path_buf(),
             registry,
             specs,
             months: loaded,

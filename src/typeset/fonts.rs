@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use typst::text::{Font, FontBook, FontInfo};
+use typst::text::{Font, FontBook, FontInfo, FontStretch, FontStyle, FontVariant, FontWeight};
 use typst::utils::LazyHash;
 use typst_kit::fonts::{self, FontPath, FontStore};
 
@@ -30,6 +30,8 @@ pub struct Role {
     pub name: &'static str,
     /// Family names, official faces first, then the bundled stand-ins.
     pub families: Vec<String>,
+    /// The weight the templates ask for (700 for the title, 400 otherwise).
+    pub weight: u16,
 }
 
 /// The open stand-in families bundled in `fonts/` (everything else counts as an official face).
@@ -52,6 +54,7 @@ pub fn default_roles() -> Vec<Role> {
         key,
         name,
         families: official.iter().chain(standins).map(|s| s.to_string()).collect(),
+        weight: if key == "title" { 700 } else { 400 },
     };
     vec![
         role(
@@ -85,6 +88,7 @@ pub fn default_roles() -> Vec<Role> {
 
 /// The loaded fonts and where each came from.
 pub struct FontSet {
+    root: PathBuf,
     store: FontStore,
     origins: Vec<Origin>,
 }
@@ -116,7 +120,11 @@ impl FontSet {
             origins.push(Origin::Embedded);
             store.push((font, info));
         }
-        FontSet { store, origins }
+        FontSet {
+            root: root.to_path_buf(),
+            store,
+            origins,
+        }
     }
 
     /// The font book (for `World::book`).
@@ -148,10 +156,17 @@ impl FontSet {
                     .filter(|(_, f)| book.contains_family(&f.to_lowercase()))
                     .collect();
                 let chosen = present.first().map(|(_, family)| {
-                    let index = book.select_family(&family.to_lowercase()).next().unwrap_or(0);
+                    let variant = FontVariant::new(
+                        FontStyle::Normal,
+                        FontWeight::from_number(role.weight),
+                        FontStretch::NORMAL,
+                    );
+                    let index = book.select(&family.to_lowercase(), variant).unwrap_or(0);
+                    let origin = self.origins.get(index).cloned().unwrap_or(Origin::Embedded);
                     Chosen {
                         family: (*family).clone(),
-                        origin: self.origins.get(index).cloned().unwrap_or(Origin::Embedded),
+                        licence: licence(&self.root, &origin, family),
+                        origin,
                         official: !is_standin(family),
                     }
                 });
@@ -174,6 +189,43 @@ pub struct Chosen {
     pub origin: Origin,
     /// Whether it is one of the official faces (false: an open stand-in).
     pub official: bool,
+    /// Its licence, where known.
+    pub licence: Option<String>,
+}
+
+/// The licence of a font: the bundled stand-ins' are known; for other files in `fonts/`, a licence
+/// file beside the font sharing its name's first letters (e.g. `NotoCJK-LICENSE.txt`) is named.
+fn licence(root: &Path, origin: &Origin, family: &str) -> Option<String> {
+    let known = match family {
+        "Noto Serif CJK SC" | "Noto Sans CJK SC" | "WenKai GB2312" => Some("SIL OFL 1.1"),
+        "FandolFang" => Some("GPL v3 + 字体例外"),
+        "Liberation Serif" => Some("GPL v2 + 字体例外"),
+        _ => None,
+    };
+    let Origin::Project(rel) = origin else {
+        return known.map(str::to_string);
+    };
+    let file = rel.file_name()?.to_string_lossy().to_string();
+    let prefix: String = file.chars().take(4).collect();
+    let dir = root.join(rel.parent()?);
+    let mut beside: Vec<String> = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| {
+            n.starts_with(&prefix)
+                && ["LICENSE", "LICENCE", "OFL", "COPYING"]
+                    .iter()
+                    .any(|k| n.to_uppercase().contains(k))
+        })
+        .collect();
+    beside.sort();
+    match (known, beside.first()) {
+        (Some(k), Some(f)) => Some(format!("{k}，见 {}", rel.with_file_name(f).display())),
+        (None, Some(f)) => Some(format!("见 {}", rel.with_file_name(f).display())),
+        (Some(k), None) => Some(k.to_string()),
+        (None, None) => None,
+    }
 }
 
 /// A role and the families that can serve it on this machine.
@@ -212,7 +264,12 @@ impl Resolved {
                         format!("代用字体，未找到 {}", wanted.join("/"))
                     }
                 };
-                format!("{}：{}（{}；{}）", self.role.name, c.family, place, kind)
+                let licence = match &c.licence {
+                    Some(l) => format!("；许可：{l}"),
+                    None if c.official => "；许可：未知，请确认本单位有使用授权".to_string(),
+                    None => String::new(),
+                };
+                format!("{}：{}（{}；{}{licence}）", self.role.name, c.family, place, kind)
             }
         }
     }

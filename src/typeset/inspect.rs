@@ -131,7 +131,7 @@ fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layo
                     page,
                     x: mm(origin.x),
                     baseline: mm(origin.y),
-                    width: mm(text.width()),
+                    width: mm(text.width()) * ts.sx.get(),
                     size: text.size.to_pt(),
                     family: font.font().info().family.clone(),
                     text: text.text.to_string(),
@@ -157,8 +157,8 @@ fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layo
                     page,
                     x: mm(top_left.x),
                     y: mm(top_left.y),
-                    width: mm(w.abs()),
-                    height: mm(if h.abs() > Abs::zero() { h.abs() } else { thickness }),
+                    width: mm(w.abs()) * ts.sx.get().abs(),
+                    height: mm(if h.abs() > Abs::zero() { h.abs() } else { thickness }) * ts.sy.get().abs(),
                     color: paint.map(color).unwrap_or_default(),
                 });
             }
@@ -168,8 +168,8 @@ fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layo
                     page,
                     x: mm(top_left.x),
                     y: mm(top_left.y),
-                    width: mm(size.x),
-                    height: mm(size.y),
+                    width: mm(size.x) * ts.sx.get().abs(),
+                    height: mm(size.y) * ts.sy.get().abs(),
                 });
             }
             FrameItem::Link(..) | FrameItem::Tag(_) => {}

@@ -39,6 +39,18 @@ impl Project {
         Project { dir }
     }
 
+    /// Replaces the linked `fonts/` by a real folder linking each bundled font, so tests can add faces.
+    pub fn own_fonts(&self) {
+        let dir = self.path("fonts");
+        std::fs::remove_file(&dir).unwrap();
+        std::fs::create_dir(&dir).unwrap();
+        for entry in std::fs::read_dir(repo().join("fonts")).unwrap() {
+            let entry = entry.unwrap();
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+    }
+
     /// The project root.
     pub fn root(&self) -> &Path {
         self.dir.path()
