@@ -166,8 +166,10 @@ pub struct DocOut {
     pub 发文机关: String,
     /// 发文字号.
     pub 发文字号: Option<String>,
-    /// 标题.
+    /// 标题, in one piece.
     pub 标题: String,
+    /// 标题 as the lines the office asked for (one entry: balance automatically).
+    pub 标题行: Vec<String>,
     /// 主送.
     pub 主送: String,
     /// 成文日期, written 2023年5月5日.
@@ -216,7 +218,8 @@ pub fn aggregate(data: &Data, id: &str) -> Option<Circular> {
         公文: DocOut {
             发文机关: prose(&doc.issuer),
             发文字号: doc.number.clone(),
-            标题: prose(&doc.title),
+            标题: prose(&doc.title.concat()),
+            标题行: doc.title.iter().map(|t| prose(t)).collect(),
             主送: prose(&doc.recipients),
             成文日期: doc.date.chinese(),
             正文: doc

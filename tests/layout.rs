@@ -451,3 +451,52 @@ fn sealed_signature_note_and_colophon() {
     );
     assert!(l.runs.iter().any(|r| r.page == last - 1 && r.baseline > TOP + HEIGHT));
 }
+
+fn title_lines(l: &Layout) -> Vec<String> {
+    inspect::lines(&l.runs, 1)
+        .into_iter()
+        .filter(|line| (line[0].size - 22.0).abs() < 0.01)
+        .map(|line| {
+            let (a, b) = span(&line);
+            assert!(
+                ((a + b) / 2.0 - (LEFT + WIDTH / 2.0)).abs() < 0.5,
+                "title line not centred"
+            );
+            inspect::line_text(&line)
+        })
+        .collect()
+}
+
+#[test]
+fn a_long_title_is_balanced_and_manual_breaks_are_kept() {
+    let lines = title_lines(&march());
+    assert_eq!(
+        lines.concat(),
+        "西宁市城中区人民政府办公室关于2023年3月份“710”政务督办系统运行情况、“12345”民生服务热线情况及政府门户网站信息报送情况的通报"
+    );
+    assert!(lines.len() >= 3);
+    let counts: Vec<usize> = lines.iter().map(|l| l.chars().count()).collect();
+    let longest = *counts.iter().max().unwrap();
+    // Balanced: no line much shorter than the others, never a lone character at the end.
+    assert!(
+        counts.iter().all(|c| c * 3 >= longest * 2),
+        "unbalanced title lines {counts:?}"
+    );
+
+    let p = Project::shipped();
+    p.edit(
+        "data/2023-03/document.yaml",
+        "标题: 西宁市城中区人民政府办公室关于2023年3月份“710”政务督办系统运行情况、“12345”民生服务热线情况及政府门户网站信息报送情况的通报",
+        "标题:\n  - 西宁市城中区人民政府办公室关于\n  - 2023年3月份“710”政务督办系统\n  - 运行情况、“12345”民生服务热线情况及\n  - 政府门户网站信息报送情况的通报",
+    );
+    let lines = title_lines(&build(&p));
+    assert_eq!(
+        lines,
+        [
+            "西宁市城中区人民政府办公室关于",
+            "2023年3月份“710”政务督办系统",
+            "运行情况、“12345”民生服务热线情况及",
+            "政府门户网站信息报送情况的通报"
+        ]
+    );
+}

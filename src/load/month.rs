@@ -171,8 +171,8 @@ pub struct Document {
     pub issuer: String,
     /// 发文字号, e.g. 城中政办〔2023〕12号.
     pub number: Option<String>,
-    /// 标题.
-    pub title: String,
+    /// 标题: one string (lines balanced automatically) or the lines as the office breaks them.
+    pub title: Vec<String>,
     /// 主送机关 (without the final colon).
     pub recipients: String,
     /// 成文日期.
@@ -296,7 +296,10 @@ fn read_document(r: &mut Reader, tree: &yaml::Node) -> Option<Document> {
     let mut top = r.map(tree, "公文")?;
     let issuer = r.req(&mut top, "发文机关").and_then(|n| r.text(n, "发文机关"));
     let number = opt_text(r, &mut top, "发文字号");
-    let title = r.req(&mut top, "标题").and_then(|n| r.text(n, "标题"));
+    let title = r
+        .req(&mut top, "标题")
+        .map(|n| r.texts(n, "标题").into_iter().map(|(t, _)| t).collect::<Vec<_>>())
+        .filter(|t| !t.is_empty());
     let recipients = r.req(&mut top, "主送").and_then(|n| r.text(n, "主送"));
     let date_node = r.req(&mut top, "成文日期");
     let date = date_node.and_then(|n| r.date(n, "成文日期"));
