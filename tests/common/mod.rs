@@ -116,10 +116,11 @@ pub fn only_error(project: &Project) -> serde_json::Value {
     errors.into_iter().next().unwrap()
 }
 
-/// Text of a PDF as pdftotext extracts it (poppler-utils).
+/// Text of a PDF as `pdftotext -layout` extracts it (poppler-utils): one line per printed line, so a
+/// table row stays one line whatever order the cells were drawn in.
 pub fn pdftotext(pdf: &Path) -> String {
     let out = Command::new("pdftotext")
-        .args(["-enc", "UTF-8"])
+        .args(["-layout", "-enc", "UTF-8"])
         .arg(pdf)
         .arg("-")
         .output()
