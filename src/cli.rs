@@ -65,6 +65,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// 监视数据和模板，保存即重新生成，并在浏览器中实时预览
+    Watch {
+        /// 月份（YYYY-MM）；省略时为最新的月份
+        month: Option<String>,
+        /// 预览端口（默认 7345，被占用时自动另选）
+        #[arg(long)]
+        port: Option<u16>,
+        /// 启动后打开浏览器
+        #[arg(long)]
+        open: bool,
+        /// 也使用本机安装的字体
+        #[arg(long)]
+        system_fonts: bool,
+    },
     /// 列出各字体角色实际使用的字体
     Fonts {
         /// 也使用本机安装的字体
@@ -101,6 +115,18 @@ pub fn run() -> i32 {
         } => {
             let options = crate::pipeline::Options { system_fonts, tagged };
             cmd::build::run(&root, month.as_deref(), all, &options, timings, format)
+        }
+        Command::Watch {
+            month,
+            port,
+            open,
+            system_fonts,
+        } => {
+            let options = crate::pipeline::Options {
+                system_fonts,
+                tagged: false,
+            };
+            cmd::watch::run(&root, month.as_deref(), port, open, &options)
         }
         Command::Fonts { system_fonts } => cmd::fonts::run(&root, system_fonts),
     }

@@ -1,7 +1,8 @@
 //! tongbao turns monthly statistics kept as YAML into a GB/T 9704-2012 circular (通报) as PDF.
 //!
 //! The modules follow the data flow: [`load`] → [`check`] → [`aggregate`] → [`render`] →
-//! [`typeset`] → [`output`], run in order by [`pipeline`]; [`cli`] and [`cmd`] are thin layers on top.
+//! [`typeset`] → [`output`], run in order by [`pipeline`]; [`cli`], [`cmd`] and [`preview`] are thin
+//! layers on top.
 
 pub mod aggregate;
 pub mod check;
@@ -11,6 +12,7 @@ pub mod diag;
 pub mod load;
 pub mod output;
 pub mod pipeline;
+pub mod preview;
 pub mod project;
 pub mod render;
 pub mod typeset;

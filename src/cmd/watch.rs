@@ -1,0 +1,282 @@
+//! `tongbao watch [MONTH] [--port N] [--open]`: rebuild on every save and show a live preview.
+//!
+//! The loop is `build` plus a file watcher: it watches folders (data/, templates/, fonts/ and the
+//! project root for tongbao.yaml), never single files, so editors that save by renaming a temporary
+//! file keep being seen. A burst of events is debounced into one rebuild. One [`Session`] lives for
+//! the whole run, so Typst reuses unchanged work between rebuilds.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use notify::{EventKind, RecursiveMode, Watcher};
+
+use crate::cli::{EXIT_OK, EXIT_USAGE};
+use crate::diag::{self, Diagnostic};
+use crate::pipeline::{self, Options, Session};
+use crate::preview::{self, State};
+
+/// Quiet time that ends a burst of file events.
+pub const DEBOUNCE: Duration = Duration::from_millis(25);
+/// Longest a steady stream of events can delay a rebuild.
+pub const MAX_DELAY: Duration = Duration::from_millis(400);
+/// Default preview port.
+pub const DEFAULT_PORT: u16 = 7345;
+
+/// Whether a changed path matters: not an editor's swap/backup/temporary file, not in `out/`.
+pub fn relevant(root: &Path, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else { return false };
+    let mut parts = rel.components().map(|c| c.as_os_str().to_string_lossy().to_string());
+    let Some(first) = parts.next() else { return false };
+    let in_scope =
+        matches!(first.as_str(), "data" | "templates" | "fonts" | "assets") || first == crate::project::CONFIG;
+    if !in_scope {
+        return false;
+    }
+    let name = rel
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let editor_junk = name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name == "4913"
+        || [".swp", ".swx", ".swo", ".tmp", ".bak", ".orig", ".part", ".crdownload"]
+            .iter()
+            .any(|x| name.ends_with(x));
+    if editor_junk
+        || rel
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+    {
+        return false;
+    }
+    // Files the build reads, and folders (a month folder created, renamed or deleted). Anything else
+    // (e.g. `sed -i`'s temporary "sedAbC123") is an editor's scratch file.
+    match Path::new(&name).extension().and_then(|x| x.to_str()) {
+        Some(ext) => KNOWN.contains(&ext.to_ascii_lowercase().as_str()),
+        None => path.is_dir() || crate::load::month::MonthId::parse(&name).is_some() || rel.components().count() == 1,
+    }
+}
+
+/// Extensions of the files a build reads.
+const KNOWN: [&str; 11] = [
+    "yaml", "yml", "typ", "j2", "otf", "ttf", "ttc", "png", "svg", "jpg", "jpeg",
+];
+
+/// Runs the command until Ctrl-C.
+pub fn run(root: &Path, month: Option<&str>, port: Option<u16>, open: bool, options: &Options) -> i32 {
+    if let Some(m) = month
+        && let Err(msg) = super::month_arg(m)
+    {
+        crate::tell!("错误：{msg}");
+        return EXIT_USAGE;
+    }
+    let state = State::new();
+    let server = match preview::serve(
+        port.unwrap_or(DEFAULT_PORT),
+        port.is_none(),
+        state.clone(),
+        root.to_path_buf(),
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::tell!("错误：{}", e.0);
+            return EXIT_USAGE;
+        }
+    };
+    if let Some(busy) = server.busy {
+        crate::tell!("端口 {busy} 已被占用，改用 {}", server.addr.port());
+    }
+    let url = format!("http://{}/", server.addr);
+    crate::say!("预览：{url}");
+    crate::say!("正在监视 data/、templates/、fonts/；按 Ctrl-C 退出");
+    if open {
+        open_browser(&url);
+    }
+
+    let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
+    let mut watcher = match notify::recommended_watcher(move |event| {
+        let _ = tx.send(event);
+    }) {
+        Ok(w) => w,
+        Err(e) => {
+            crate::tell!("错误：无法监视文件变化：{e}");
+            return EXIT_USAGE;
+        }
+    };
+    for dir in ["data", "templates", "fonts", "assets"] {
+        let path = root.join(dir);
+        if path.is_dir()
+            && let Err(e) = watcher.watch(&path, RecursiveMode::Recursive)
+        {
+            crate::tell!("警告：无法监视 {dir}/：{e}");
+        }
+    }
+    // The root itself, for tongbao.yaml and for folders created later.
+    let _ = watcher.watch(root, RecursiveMode::NonRecursive);
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let _ = ctrlc::set_handler(move || {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+    }
+
+    let mut session = Session::new(root, options);
+    rebuild(&mut session, root, month, &state, &BTreeSet::new(), Instant::now());
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let first = match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let started = Instant::now();
+        let mut changed = BTreeSet::new();
+        collect(root, first, &mut changed);
+        if changed.is_empty() {
+            continue;
+        }
+        // Debounce: wait until the burst is over (or MAX_DELAY has passed).
+        loop {
+            let left = MAX_DELAY.saturating_sub(started.elapsed());
+            match rx.recv_timeout(DEBOUNCE.min(left)) {
+                Ok(event) => collect(root, event, &mut changed),
+                Err(_) => break,
+            }
+            if started.elapsed() >= MAX_DELAY {
+                break;
+            }
+        }
+        if changed.iter().any(|p| p.starts_with("fonts")) {
+            session = Session::new(root, options);
+        }
+        rebuild(&mut session, root, month, &state, &changed, started);
+    }
+    crate::say!("已停止监视");
+    EXIT_OK
+}
+
+fn collect(root: &Path, event: notify::Result<notify::Event>, changed: &mut BTreeSet<PathBuf>) {
+    let Ok(event) = event else { return };
+    if matches!(event.kind, EventKind::Access(_) | EventKind::Other) {
+        return;
+    }
+    for path in event.paths {
+        if relevant(root, &path)
+            && let Ok(rel) = path.strip_prefix(root)
+        {
+            changed.insert(rel.to_path_buf());
+        }
+    }
+}
+
+fn rebuild(
+    session: &mut Session,
+    root: &Path,
+    month: Option<&str>,
+    state: &State,
+    changed: &BTreeSet<PathBuf>,
+    started: Instant,
+) {
+    let month = match month {
+        Some(m) => m.to_string(),
+        None => match pipeline::months(root).last() {
+            Some(m) => m.clone(),
+            None => {
+                state.fail("", "data/ 中没有月份文件夹（应命名为 YYYY-MM）".into());
+                crate::tell!("错误：data/ 中没有月份文件夹");
+                return;
+            }
+        },
+    };
+    let mut outcome = session.build(&month);
+    let ms = started.elapsed().as_millis();
+    let (errors, warnings) = diag::counts(&outcome.diagnostics);
+    let what = describe(changed);
+    let clock = clock();
+    match (&outcome.pdf, session.document.as_ref()) {
+        (Some(pdf), Some(doc)) if errors == 0 => {
+            state.publish(&month, doc, pdf.clone());
+            crate::say!(
+                "[{clock}] {month} 已更新（{what}）：{ms} ms，{} 页，{warnings} 个警告",
+                outcome.pages
+            );
+        }
+        _ => {
+            diag::sort(&mut outcome.diagnostics);
+            let shown: Vec<&Diagnostic> = outcome.diagnostics.iter().filter(|d| d.is_error()).collect();
+            let text: String = shown.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n");
+            state.fail(&month, text.clone());
+            crate::say!("[{clock}] {month} 生成失败（{what}）：{errors} 个错误，预览保留上次的版本");
+            crate::tell!("{text}");
+        }
+    }
+}
+
+fn describe(changed: &BTreeSet<PathBuf>) -> String {
+    let names: Vec<String> = changed
+        .iter()
+        .map(|p| p.display().to_string().replace('\\', "/"))
+        .collect();
+    match names.len() {
+        0 => "首次生成".to_string(),
+        1 | 2 => format!("{} 有改动", names.join("、")),
+        n => format!("{} 等 {n} 个文件有改动", names[..2].join("、")),
+    }
+}
+
+fn clock() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    // UTC+8 (the office's clock), hh:mm:ss.
+    let day = (secs + 8 * 3600) % 86_400;
+    format!("{:02}:{:02}:{:02}", day / 3600, day / 60 % 60, day % 60)
+}
+
+fn open_browser(url: &str) {
+    let command = if cfg!(target_os = "windows") {
+        ("cmd", vec!["/C", "start", "", url])
+    } else if cfg!(target_os = "macos") {
+        ("open", vec![url])
+    } else {
+        ("xdg-open", vec![url])
+    };
+    if std::process::Command::new(command.0).args(&command.1).spawn().is_err() {
+        crate::tell!("无法自动打开浏览器，请手动访问 {url}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_files_are_ignored() {
+        let root = Path::new("/p");
+        assert!(relevant(root, Path::new("/p/data/2023-03/710.yaml")));
+        assert!(relevant(root, Path::new("/p/templates/gongwen.typ")));
+        assert!(relevant(root, Path::new("/p/tongbao.yaml")));
+        assert!(
+            relevant(root, Path::new("/p/data/2023-04")),
+            "a month folder created or deleted"
+        );
+        for junk in [
+            "/p/data/2023-03/.710.yaml.swp",
+            "/p/data/2023-03/710.yaml~",
+            "/p/data/2023-03/4913",
+            "/p/data/2023-03/.#710.yaml",
+            "/p/out/2023-03/circular.pdf",
+            "/p/.git/index",
+            "/p/data/2023-03/710.yaml.tmp",
+            "/elsewhere/data/x.yaml",
+            "/p/data/2023-03/sedhwuLqQ",
+        ] {
+            assert!(!relevant(root, Path::new(junk)), "{junk}");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! `tongbao watch`: rebuilds on saves of every kind, recovers from bad edits, debounces bursts; the
+//! preview server answers only its own routes, on loopback only.
+
+mod common;
+
+use std::time::Duration;
+
+use common::watch::{Watch, http};
+use common::{Project, pdftotext};
+
+const FILE: &str = "data/2023-03/12345.yaml";
+
+fn pdf_text(p: &Project) -> String {
+    pdftotext(&p.path("out/2023-03/circular.pdf"))
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// Sets 总寨镇's 本月/办结 to `n` (and the 合计 to match).
+fn set_figure(text: &str, n: u32) -> String {
+    let row = text.lines().find(|l| l.contains("{单位: 总寨镇政府")).unwrap();
+    let total = text.lines().find(|l| l.starts_with("合计:")).unwrap();
+    let sum = 1164 - 71 + n;
+    text.replace(
+        row,
+        &format!("  - {{单位: 总寨镇政府, 本月: {n}, 办结: {n}, 延期: 4, 重办: 4}}"),
+    )
+    .replace(
+        total,
+        &format!("合计: {{本月: {sum}, 办结: {sum}, 延期: 152, 重办: 53}}"),
+    )
+}
+
+#[test]
+fn an_edited_figure_is_rebuilt() {
+    let p = Project::shipped();
+    let w = Watch::start(&p);
+    let before = w.status()["version"].as_u64().unwrap();
+    p.write(FILE, &set_figure(&p.read(FILE), 80));
+    w.wait_status(|s| s["version"].as_u64() > Some(before) && s["error"].is_null());
+    assert!(
+        pdf_text(&p).contains("共转办城中区工单1173件"),
+        "new total not in the PDF"
+    );
+}
+
+#[test]
+fn an_atomic_rename_save_is_seen_every_time() {
+    let p = Project::shipped();
+    let mut w = Watch::start(&p);
+    for n in [81, 82, 83] {
+        let before = w.status()["version"].as_u64().unwrap();
+        let tmp = p.path("data/2023-03/.12345.yaml.swp");
+        std::fs::write(&tmp, set_figure(&p.read(FILE), n)).unwrap();
+        std::fs::rename(&tmp, p.path(FILE)).unwrap();
+        w.wait_status(|s| s["version"].as_u64() > Some(before));
+        assert!(
+            pdf_text(&p).contains(&format!("工单{}件", 1164 - 71 + n)),
+            "save {n} not rebuilt"
+        );
+    }
+    // The swap file's own events never named it as the change.
+    assert!(!w.drain(Duration::from_millis(200)).iter().any(|l| l.contains(".swp")));
+}
+
+#[test]
+fn a_deleted_and_recreated_file_fails_then_recovers() {
+    let p = Project::shipped();
+    let w = Watch::start(&p);
+    let good = std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap();
+    let text = p.read("data/2023-03/710.yaml");
+    std::fs::remove_file(p.path("data/2023-03/710.yaml")).unwrap();
+    let s = w.wait_status(|s| s["error"].is_string());
+    assert!(
+        s["error"].as_str().unwrap().contains("缺少“710”政务督办系统的本月数据"),
+        "{s}"
+    );
+    assert_eq!(
+        std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap(),
+        good,
+        "last good PDF kept"
+    );
+    p.write("data/2023-03/710.yaml", &text);
+    w.wait_status(|s| s["error"].is_null());
+}
+
+#[test]
+fn a_bad_edit_shows_the_diagnostic_and_the_fix_recovers() {
+    let p = Project::shipped();
+    let mut w = Watch::start(&p);
+    let good = std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap();
+    let text = p.read(FILE);
+    p.write(FILE, &text.replace("本月: 71, 办结: 71", "本月: 71, 办结: 71条"));
+    let s = w.wait_status(|s| s["error"].is_string());
+    let error = s["error"].as_str().unwrap();
+    assert!(
+        error.contains("data/2023-03/12345.yaml:5:") && error.contains("不是数字"),
+        "{error}"
+    );
+    w.wait_line(|l| l.contains("生成失败"));
+    assert_eq!(std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap(), good);
+    // The pages of the last good build are still served.
+    assert_eq!(w.get("/page/1.svg").0, 200);
+
+    p.write(FILE, &set_figure(&text, 90));
+    w.wait_status(|s| s["error"].is_null());
+    assert!(pdf_text(&p).contains("工单1183件"));
+}
+
+#[test]
+fn a_burst_of_saves_gives_few_rebuilds() {
+    let p = Project::shipped();
+    let mut w = Watch::start(&p);
+    let text = p.read(FILE);
+    for n in 1..=20 {
+        p.write(FILE, &set_figure(&text, 100 + n));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    w.wait_status(|s| s["error"].is_null() && s["version"].as_u64() > Some(1));
+    std::thread::sleep(Duration::from_millis(600));
+    let rebuilds = w
+        .drain(Duration::from_millis(300))
+        .iter()
+        .filter(|l| l.contains("已更新") || l.contains("生成失败"))
+        .count()
+        - 1;
+    assert!((1..=4).contains(&rebuilds), "{rebuilds} rebuilds for 20 saves");
+    assert!(
+        pdf_text(&p).contains(&format!("工单{}件", 1164 - 71 + 120)),
+        "the last save wins"
+    );
+}
+
+#[test]
+fn server_routes_content_types_and_refusals() {
+    let p = Project::shipped();
+    let w = Watch::start(&p);
+    for (path, status, ty) in [
+        ("/", 200, "text/html; charset=utf-8"),
+        ("/status.json", 200, "application/json"),
+        ("/page/1.svg", 200, "image/svg+xml"),
+        ("/page/9.json", 200, "application/json"),
+        ("/circular.pdf", 200, "application/pdf"),
+        ("/page/10.svg", 404, "text/plain; charset=utf-8"),
+        ("/page/0.svg", 404, "text/plain; charset=utf-8"),
+        ("/data/units.yaml", 404, "text/plain; charset=utf-8"),
+        ("/../../etc/passwd", 404, "text/plain; charset=utf-8"),
+        ("/%2e%2e/%2e%2e/etc/passwd", 404, "text/plain; charset=utf-8"),
+        ("/page/..%2f..%2fCargo.toml", 404, "text/plain; charset=utf-8"),
+        ("/out/2023-03/circular.pdf", 404, "text/plain; charset=utf-8"),
+        ("/fonts/", 404, "text/plain; charset=utf-8"),
+    ] {
+        let (code, content_type, _) = w.get(path);
+        assert_eq!((code, content_type.as_str()), (status, ty), "{path}");
+    }
+    assert_eq!(http(&w.addr, "POST", "/status.json", Some("{}")).0, 405);
+    let (_, _, pdf) = w.get("/circular.pdf");
+    assert_eq!(pdf, std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap());
+
+    // Server-Sent Events: the stream opens with an update event.
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(&w.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream.write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut buf = vec![0; 512];
+    let mut got = String::new();
+    while !got.contains("event: update") {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0);
+        got.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(got.contains("Content-Type: text/event-stream"), "{got}");
+}
+
+#[test]
+fn server_listens_on_loopback_only() {
+    let p = Project::shipped();
+    let w = Watch::start(&p);
+    let port: u16 = w.addr.rsplit(':').next().unwrap().parse().unwrap();
+    assert!(w.addr.starts_with("127.0.0.1:"));
+    // The kernel's own table of listening sockets: the preview's is bound to 127.0.0.1 only.
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap()
+        + &std::fs::read_to_string("/proc/net/tcp6").unwrap_or_default();
+    let listening: Vec<&str> = table
+        .lines()
+        .filter(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            cols.len() > 3 && cols[3] == "0A" && cols[1].ends_with(&format!(":{port:04X}"))
+        })
+        .collect();
+    assert_eq!(listening.len(), 1, "{listening:?}");
+    assert!(
+        listening[0].split_whitespace().nth(1).unwrap().starts_with("0100007F:"),
+        "{listening:?}"
+    );
+}
+
+#[test]
+fn a_busy_port_is_reported() {
+    let p = Project::shipped();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = p.run(&["watch", "--port", &port]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("端口 {port} 已被占用")));
+}
