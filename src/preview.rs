@@ -7,13 +7,12 @@
 //! no path is ever mapped to the file system.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
-use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 use typst_layout::PagedDocument;
 
 use crate::typeset::inspect;
@@ -181,69 +180,95 @@ pub fn serve(port: u16, fallback: bool, state: Arc<State>, root: PathBuf) -> Res
         Err(e) => return Err(StartError(format!("无法在 127.0.0.1:{port} 启动预览服务：{e}"))),
     };
     let addr = listener.local_addr().map_err(|e| StartError(e.to_string()))?;
-    let server = Server::from_listener(listener, None).map_err(|e| StartError(format!("无法启动预览服务：{e}")))?;
-    let server = Arc::new(server);
-    for _ in 0..4 {
-        let server = server.clone();
-        let state = state.clone();
-        let root = root.clone();
-        std::thread::spawn(move || {
-            for request in server.incoming_requests() {
-                handle(request, &state, &root);
-            }
-        });
-    }
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let state = state.clone();
+            let root = root.clone();
+            // A thread per connection and one request per connection: the preview has one user.
+            std::thread::spawn(move || handle(stream, &state, &root));
+        }
+    });
     Ok(Preview { addr, busy })
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("static header is valid")
-}
+/// Largest request head accepted.
+const MAX_HEAD: usize = 16 * 1024;
 
-fn respond<R: Read>(request: Request, response: Response<R>) {
-    let _ = request.respond(response.with_header(header("Cache-Control", "no-store")));
-}
+const TEXT: &str = "text/plain; charset=utf-8";
 
-fn text(request: Request, status: u16, content_type: &str, body: impl Into<Vec<u8>>) {
-    let response = Response::from_data(body.into())
-        .with_status_code(StatusCode(status))
-        .with_header(header("Content-Type", content_type))
-        .with_header(header("X-Content-Type-Options", "nosniff"));
-    respond(request, response);
-}
-
-fn not_found(request: Request) {
-    text(request, 404, "text/plain; charset=utf-8", "404 未找到");
-}
-
-/// Routes one request. Only GET/HEAD of the fixed routes below are answered.
-fn handle(request: Request, state: &Arc<State>, root: &std::path::Path) {
-    if !matches!(request.method(), Method::Get | Method::Head) {
-        return text(request, 405, "text/plain; charset=utf-8", "405 不支持的请求方法");
+/// Reads the request line of one request: (method, target). Headers are read and ignored.
+fn read_request(stream: &mut TcpStream) -> Option<(String, String)> {
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 2048];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 || head.len() + n > MAX_HEAD {
+            return None;
+        }
+        head.extend_from_slice(&buf[..n]);
     }
-    let url = request.url().to_string();
+    let line = String::from_utf8_lossy(&head).lines().next()?.to_string();
+    let mut parts = line.split_whitespace();
+    Some((parts.next()?.to_string(), parts.next()?.to_string()))
+}
+
+fn send(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8], head_only: bool) {
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\
+         X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    if !head_only {
+        let _ = stream.write_all(body);
+    }
+    let _ = stream.flush();
+}
+
+/// Answers one connection. Only GET/HEAD of the fixed routes below are answered.
+fn handle(mut stream: TcpStream, state: &Arc<State>, root: &std::path::Path) {
+    let Some((method, url)) = read_request(&mut stream) else {
+        return;
+    };
+    if std::env::var_os("TONGBAO_DEBUG_HTTP").is_some() {
+        crate::tell!("http {method} {url}");
+    }
+    let head_only = method == "HEAD";
+    if method != "GET" && !head_only {
+        return send(
+            &mut stream,
+            "405 Method Not Allowed",
+            TEXT,
+            "405 不支持的请求方法".as_bytes(),
+            false,
+        );
+    }
     let path = url.split(['?', '#']).next().unwrap_or("");
+    let ok =
+        |stream: &mut TcpStream, content_type: &str, body: &[u8]| send(stream, "200 OK", content_type, body, head_only);
+    let not_found = |stream: &mut TcpStream| send(stream, "404 Not Found", TEXT, "404 未找到".as_bytes(), head_only);
     match path {
-        "/" | "/index.html" => text(request, 200, "text/html; charset=utf-8", INDEX),
-        "/status.json" => text(request, 200, "application/json", state.status_json()),
-        "/events" => events(request, state.clone()),
+        "/" | "/index.html" => ok(&mut stream, "text/html; charset=utf-8", INDEX.as_bytes()),
+        "/status.json" => ok(&mut stream, "application/json", state.status_json().as_bytes()),
+        "/events" if !head_only => events(stream, state.clone()),
         "/circular.pdf" => {
             let pdf = state.lock().pdf.clone();
             match pdf.and_then(|p| std::fs::read(root.join(p)).ok()) {
-                Some(bytes) => text(request, 200, "application/pdf", bytes),
-                None => not_found(request),
+                Some(bytes) => ok(&mut stream, "application/pdf", &bytes),
+                None => not_found(&mut stream),
             }
         }
         _ => match page_route(path) {
             Some((index, kind)) => {
                 let page = state.lock().pages.get(index).cloned();
                 match (page, kind) {
-                    (Some(p), "svg") => text(request, 200, "image/svg+xml", p.svg.as_bytes()),
-                    (Some(p), "json") => text(request, 200, "application/json", p.text.as_bytes()),
-                    _ => not_found(request),
+                    (Some(p), "svg") => ok(&mut stream, "image/svg+xml", p.svg.as_bytes()),
+                    (Some(p), "json") => ok(&mut stream, "application/json", p.text.as_bytes()),
+                    _ => not_found(&mut stream),
                 }
             }
-            None => not_found(request),
+            None => not_found(&mut stream),
         },
     }
 }
@@ -260,27 +285,24 @@ fn page_route(path: &str) -> Option<(usize, &str)> {
 }
 
 /// Server-Sent Events: one `update` event per new version, a comment every 15 s to keep it open.
-fn events(request: Request, state: Arc<State>) {
-    std::thread::spawn(move || {
-        let mut out = request.into_writer();
-        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nConnection: keep-alive\r\n\r\n";
-        if out.write_all(head.as_bytes()).and_then(|_| out.flush()).is_err() {
+fn events(mut out: TcpStream, state: Arc<State>) {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nConnection: keep-alive\r\n\r\n";
+    if out.write_all(head.as_bytes()).and_then(|_| out.flush()).is_err() {
+        return;
+    }
+    let mut seen = u64::MAX;
+    loop {
+        let version = state.wait_for_change(seen, Duration::from_secs(15));
+        let message = if version == seen {
+            ": keep-alive\n\n".to_string()
+        } else {
+            format!("event: update\ndata: {version}\n\n")
+        };
+        seen = version;
+        if out.write_all(message.as_bytes()).and_then(|_| out.flush()).is_err() {
             return;
         }
-        let mut seen = u64::MAX;
-        loop {
-            let version = state.wait_for_change(seen, Duration::from_secs(15));
-            let message = if version == seen {
-                ": keep-alive\n\n".to_string()
-            } else {
-                format!("event: update\ndata: {version}\n\n")
-            };
-            seen = version;
-            if out.write_all(message.as_bytes()).and_then(|_| out.flush()).is_err() {
-                return;
-            }
-        }
-    });
+    }
 }
 
 #[cfg(test)]

@@ -124,12 +124,17 @@ pub fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, S
         body.len()
     );
     stream.write_all(request.as_bytes()).unwrap();
+    // Read the head, then exactly Content-Length bytes (servers may keep the connection open).
     let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("HTTP response head");
+    let mut buf = [0u8; 8192];
+    let split = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = stream.read(&mut buf).unwrap_or(0);
+        assert!(n > 0, "connection closed before the response head");
+        raw.extend_from_slice(&buf[..n]);
+    };
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut payload = raw[split + 4..].to_vec();
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -139,6 +144,20 @@ pub fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, S
             .map(|l| l[name.len() + 1..].trim().to_string())
             .unwrap_or_default()
     };
+    match header("content-length").parse::<usize>() {
+        Ok(len) => {
+            while payload.len() < len {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                payload.extend_from_slice(&buf[..n]);
+            }
+        }
+        Err(_) => {
+            let _ = stream.read_to_end(&mut payload);
+        }
+    }
     if header("transfer-encoding").eq_ignore_ascii_case("chunked") {
         payload = unchunk(&payload);
     }
