@@ -79,11 +79,40 @@ pub enum Command {
         #[arg(long)]
         system_fonts: bool,
     },
+    /// 核验 PDF：从其记录的提交重新生成，检查是否逐字节相同
+    Verify {
+        /// 要核验的 PDF 文件
+        file: PathBuf,
+    },
+    /// 管理 git 钩子：提交前检查，提交后自动生成
+    Hooks {
+        /// 操作
+        #[command(subcommand)]
+        action: HooksAction,
+    },
     /// 列出各字体角色实际使用的字体
     Fonts {
         /// 也使用本机安装的字体
         #[arg(long)]
         system_fonts: bool,
+    },
+}
+
+/// `tongbao hooks …`.
+#[derive(Debug, Subcommand)]
+pub enum HooksAction {
+    /// 安装钩子（可重复执行；保留并串联原有的钩子）
+    Install,
+    /// 卸载钩子，恢复原有的钩子
+    Uninstall,
+    /// 由钩子调用，不需要手动运行
+    #[command(hide = true)]
+    Run {
+        /// 钩子名
+        hook: String,
+        /// git 传给钩子的参数
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
@@ -128,6 +157,12 @@ pub fn run() -> i32 {
             };
             cmd::watch::run(&root, month.as_deref(), port, open, &options)
         }
+        Command::Hooks { action } => match action {
+            HooksAction::Install => cmd::hooks::install(&root),
+            HooksAction::Uninstall => cmd::hooks::uninstall(&root),
+            HooksAction::Run { hook, args } => cmd::hooks::run(&root, &hook, &args),
+        },
+        Command::Verify { file } => cmd::verify::run(&root, &file),
         Command::Fonts { system_fonts } => cmd::fonts::run(&root, system_fonts),
     }
 }

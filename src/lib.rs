@@ -14,5 +14,6 @@ pub mod output;
 pub mod pipeline;
 pub mod preview;
 pub mod project;
+pub mod provenance;
 pub mod render;
 pub mod typeset;

@@ -78,6 +78,7 @@ pub struct Session {
     options: Options,
     env: minijinja::Environment<'static>,
     world: Option<TongbaoWorld>,
+    digester: crate::provenance::Digester,
     /// The last laid-out document (for the preview and layout tests).
     pub document: Option<typst_layout::PagedDocument>,
 }
@@ -98,6 +99,7 @@ impl Session {
             options: options.clone(),
             env: render::environment(root),
             world: None,
+            digester: Default::default(),
             document: None,
         }
     }
@@ -165,13 +167,20 @@ impl Session {
             circular: &circular,
             字体: out.fonts.iter().map(|r| (r.role.key, r.present.clone())).collect(),
         };
-        let source = match render::render(&self.env, &self.root, render::MAIN_TEMPLATE, &ctx) {
+        let mut source = match render::render(&self.env, &self.root, render::MAIN_TEMPLATE, &ctx) {
             Ok(s) => s,
             Err(d) => {
                 out.diagnostics.push(d);
                 return out;
             }
         };
+        // Provenance: the commit and every input's digest travel inside the PDF.
+        let options = BTreeMap::from([
+            ("system_fonts".to_string(), self.options.system_fonts.to_string()),
+            ("tagged".to_string(), self.options.tagged.to_string()),
+        ]);
+        let manifest = crate::provenance::manifest(&self.root, month, options, &mut self.digester);
+        source.push_str(&crate::provenance::attach_code(&manifest));
         out.timings.render = t.elapsed();
 
         let t = Instant::now();
@@ -216,7 +225,7 @@ impl Session {
         let bytes = match typeset::pdf(
             &compiled.document,
             &format!("tongbao/{month}"),
-            date,
+            typeset::timestamp(date),
             self.options.tagged,
         ) {
             Ok(b) => b,

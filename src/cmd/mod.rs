@@ -3,6 +3,8 @@
 pub mod build;
 pub mod check;
 pub mod fonts;
+pub mod hooks;
+pub mod verify;
 pub mod watch;
 
 use std::path::{Path, PathBuf};

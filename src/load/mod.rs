@@ -77,6 +77,19 @@ pub fn read_source(root: &Path, rel: &Path) -> Result<Arc<Source>, Diagnostic> {
     Ok(Source::new(rel, text))
 }
 
+/// Parses a source with `read`, collecting syntax and reading problems in `diags`.
+pub fn parse_with<T>(
+    src: &Arc<Source>,
+    diags: &mut Vec<Diagnostic>,
+    read: impl FnOnce(&mut yaml::Reader, &yaml::Node) -> Option<T>,
+) -> Option<T> {
+    let tree = yaml::parse(src).map_err(|d| diags.push(d)).ok()?;
+    let mut r = yaml::Reader::new();
+    let out = read(&mut r, &tree);
+    diags.append(&mut r.diags);
+    out
+}
+
 /// Decodes UTF-8 (a BOM is allowed); anything else is refused with the encoding it looks like.
 pub fn decode(bytes: &[u8]) -> Result<String, (String, &'static str)> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

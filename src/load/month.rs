@@ -281,11 +281,17 @@ fn load_file<T>(
     read: impl FnOnce(&mut Reader, &yaml::Node) -> Option<T>,
 ) -> Option<T> {
     let src = read_source(root, rel).map_err(|d| diags.push(d)).ok()?;
-    let tree = yaml::parse(&src).map_err(|d| diags.push(d)).ok()?;
-    let mut r = Reader::new();
-    let out = read(&mut r, &tree);
-    diags.append(&mut r.diags);
-    out
+    super::parse_with(&src, diags, read)
+}
+
+/// Parses a month's document from its text (e.g. a blob from git history).
+pub fn parse_document(src: &std::sync::Arc<crate::diag::Source>, diags: &mut Vec<Diagnostic>) -> Option<Document> {
+    super::parse_with(src, diags, read_document)
+}
+
+/// Parses one table of a month from its text.
+pub fn parse_table(src: &std::sync::Arc<crate::diag::Source>, spec: &TableSpec, diags: &mut Vec<Diagnostic>) -> Option<MonthTable> {
+    super::parse_with(src, diags, |r, tree| read_table(r, tree, spec))
 }
 
 fn opt_text(r: &mut Reader, m: &mut MapReader<'_>, key: &str) -> Option<String> {

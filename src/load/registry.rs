@@ -56,24 +56,13 @@ pub const PATH: &str = "data/units.yaml";
 
 /// Loads `data/units.yaml`.
 pub fn load(root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Registry> {
-    let src = match read_source(root, Path::new(PATH)) {
-        Ok(s) => s,
-        Err(d) => {
-            diags.push(d);
-            return None;
-        }
-    };
-    let tree = match yaml::parse(&src) {
-        Ok(t) => t,
-        Err(d) => {
-            diags.push(d);
-            return None;
-        }
-    };
-    let mut r = Reader::new();
-    let registry = read(&mut r, &tree);
-    diags.append(&mut r.diags);
-    registry
+    let src = read_source(root, Path::new(PATH)).map_err(|d| diags.push(d)).ok()?;
+    parse(&src, diags)
+}
+
+/// Parses a registry from its text (e.g. a blob from git history).
+pub fn parse(src: &std::sync::Arc<crate::diag::Source>, diags: &mut Vec<Diagnostic>) -> Option<Registry> {
+    super::parse_with(src, diags, read)
 }
 
 fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Registry> {

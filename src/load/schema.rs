@@ -224,20 +224,16 @@ pub fn load_all(root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Vec<TableSpe
                 continue;
             }
         };
-        let tree = match yaml::parse(&src) {
-            Ok(t) => t,
-            Err(d) => {
-                diags.push(d);
-                continue;
-            }
-        };
-        let mut r = Reader::new();
-        if let Some(spec) = read(&mut r, &tree, id) {
+        if let Some(spec) = parse(&src, id, diags) {
             specs.push(spec);
         }
-        diags.append(&mut r.diags);
     }
     Some(specs)
+}
+
+/// Parses a table description from its text; `id` is its file name without `.yaml`.
+pub fn parse(src: &std::sync::Arc<crate::diag::Source>, id: String, diags: &mut Vec<Diagnostic>) -> Option<TableSpec> {
+    super::parse_with(src, diags, |r, tree| read(r, tree, id))
 }
 
 fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {

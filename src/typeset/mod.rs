@@ -26,6 +26,13 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// The PDF timestamp: SOURCE_DATE_EPOCH when set, else the date of issue.
+pub fn timestamp(date: Date) -> Datetime {
+    crate::provenance::source_date_epoch()
+        .and_then(|(y, mo, d, h, mi, s)| Datetime::from_ymd_hms(y, mo, d, h, mi, s))
+        .unwrap_or_else(|| datetime(date))
+}
+
 /// A Typst date from a calendar date.
 pub fn datetime(date: Date) -> Datetime {
     Datetime::from_ymd(date.year, date.month, date.day)
@@ -45,14 +52,14 @@ pub fn compile(world: &TongbaoWorld) -> Result<Compiled, Vec<Diagnostic>> {
     }
 }
 
-/// Exports a PDF. Same input, same bytes: the timestamp is the date of issue and the document id is
-/// derived from `ident`, never from the clock or the machine. `tagged` adds the structure tree
+/// Exports a PDF. Same input, same bytes: the timestamp comes from the data or SOURCE_DATE_EPOCH and
+/// the document id from `ident`, never from the clock or the machine. `tagged` adds the structure tree
 /// (accessibility; about 50 % larger for the March circular).
-pub fn pdf(document: &PagedDocument, ident: &str, date: Date, tagged: bool) -> Result<Vec<u8>, Vec<Diagnostic>> {
+pub fn pdf(document: &PagedDocument, ident: &str, timestamp: Datetime, tagged: bool) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let options = PdfOptions {
         ident: Smart::Custom(ident.to_string()),
         creator: Smart::Custom(Some(format!("tongbao {}", env!("CARGO_PKG_VERSION")))),
-        timestamp: Some(Timestamp::new_utc(datetime(date))),
+        timestamp: Some(Timestamp::new_utc(timestamp)),
         tagged,
         ..PdfOptions::default()
     };
