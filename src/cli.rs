@@ -84,6 +84,46 @@ pub enum Command {
         /// 要核验的 PDF 文件
         file: PathBuf,
     },
+    /// 两个版本之间数据的变化（按表、单位、列列出旧值 → 新值）
+    Diff {
+        /// 旧版本（提交号、分支、标签、HEAD~1 …）
+        rev1: String,
+        /// 新版本（默认 HEAD）；也可直接写月份
+        rev2: Option<String>,
+        /// 只看这个月份（YYYY-MM）
+        month: Option<String>,
+        /// 输出格式
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// 数字的修改历史：每次提交改了哪些数字、由谁、何时
+    Log {
+        /// 只看这个月份（YYYY-MM）
+        month: Option<String>,
+        /// 只看这张表（如 12345）
+        #[arg(long)]
+        table: Option<String>,
+        /// 只看这个单位（名称或别名；改名前后都算）
+        #[arg(long)]
+        unit: Option<String>,
+        /// 输出格式
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// 某个数字最后由谁在哪次提交中填写，以及它以前的值
+    Blame {
+        /// 月份（YYYY-MM）
+        month: String,
+        /// 表名（如 12345）
+        table: String,
+        /// 单位（名称或别名），或“概况”“合计”
+        unit: String,
+        /// 列（键或表头，如 本月 或 本月投诉）
+        column: String,
+        /// 输出格式
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
     /// 管理 git 钩子：提交前检查，提交后自动生成
     Hooks {
         /// 操作
@@ -157,6 +197,25 @@ pub fn run() -> i32 {
             };
             cmd::watch::run(&root, month.as_deref(), port, open, &options)
         }
+        Command::Diff {
+            rev1,
+            rev2,
+            month,
+            format,
+        } => cmd::audit::diff(&root, &rev1, rev2.as_deref(), month.as_deref(), format),
+        Command::Log {
+            month,
+            table,
+            unit,
+            format,
+        } => cmd::audit::log(&root, &crate::audit::Filter { month, table, unit }, format),
+        Command::Blame {
+            month,
+            table,
+            unit,
+            column,
+            format,
+        } => cmd::audit::blame(&root, &month, &table, &unit, &column, format),
         Command::Hooks { action } => match action {
             HooksAction::Install => cmd::hooks::install(&root),
             HooksAction::Uninstall => cmd::hooks::uninstall(&root),

@@ -5,6 +5,7 @@
 //! layers on top.
 
 pub mod aggregate;
+pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod cmd;

@@ -39,10 +39,17 @@ pub fn input_files(root: &Path, month: &str) -> Vec<String> {
             files.push(rel.to_string());
             return;
         }
-        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name().into_iter().filter_map(Result::ok) {
-            let hidden = entry.path().strip_prefix(root).into_iter().flat_map(|p| p.components()).any(|c| {
-                c.as_os_str().to_string_lossy().starts_with('.')
-            });
+        for entry in walkdir::WalkDir::new(&dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let hidden = entry
+                .path()
+                .strip_prefix(root)
+                .into_iter()
+                .flat_map(|p| p.components())
+                .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
             if entry.file_type().is_file()
                 && !hidden
                 && let Ok(p) = entry.path().strip_prefix(root)
@@ -104,7 +111,12 @@ impl Digester {
 
 /// The commit checked out at `root` and whether any input has uncommitted changes; None outside git.
 pub fn git_state(root: &Path) -> Option<(String, bool)> {
-    let out = Command::new("git").arg("-C").arg(root).args(["rev-parse", "--verify", "HEAD"]).output().ok()?;
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--verify", "HEAD"])
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -112,7 +124,16 @@ pub fn git_state(root: &Path) -> Option<(String, bool)> {
     let status = Command::new("git")
         .arg("-C")
         .arg(root)
-        .args(["status", "--porcelain", "--untracked-files=all", "--", "data", "templates", "fonts", "assets"])
+        .args([
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+            "--",
+            "data",
+            "templates",
+            "fonts",
+            "assets",
+        ])
         .arg(crate::project::CONFIG)
         .output()
         .ok()?;
@@ -157,7 +178,11 @@ pub fn read_manifest(pdf: &[u8]) -> Option<Manifest> {
         if pdf[..start].ends_with(b"end") {
             continue;
         }
-        let dict_start = pdf[..start].iter().rposition(|&b| b == b'<').unwrap_or(0).saturating_sub(400);
+        let dict_start = pdf[..start]
+            .iter()
+            .rposition(|&b| b == b'<')
+            .unwrap_or(0)
+            .saturating_sub(400);
         let dict = &pdf[dict_start..start];
         if find(dict, b"EmbeddedFile").is_none() {
             continue;
@@ -166,7 +191,9 @@ pub fn read_manifest(pdf: &[u8]) -> Option<Manifest> {
         while body < pdf.len() && (pdf[body] == b'\r' || pdf[body] == b'\n') {
             body += 1;
         }
-        let Some(len) = find(&pdf[body..], b"endstream") else { continue };
+        let Some(len) = find(&pdf[body..], b"endstream") else {
+            continue;
+        };
         let raw = &pdf[body..body + len];
         let mut text = Vec::new();
         let inflated = flate2::read::ZlibDecoder::new(raw).read_to_end(&mut text).is_ok();
@@ -203,7 +230,14 @@ pub fn civil(secs: i64) -> (i32, u8, u8, u8, u8, u8) {
     let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
     let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    (year, month, day, (rem / 3600) as u8, (rem / 60 % 60) as u8, (rem % 60) as u8)
+    (
+        year,
+        month,
+        day,
+        (rem / 3600) as u8,
+        (rem / 60 % 60) as u8,
+        (rem % 60) as u8,
+    )
 }
 
 #[cfg(test)]
@@ -219,6 +253,9 @@ mod tests {
 
     #[test]
     fn sha256_is_standard() {
-        assert_eq!(sha256(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -5,7 +5,11 @@ mod common;
 use common::git::{Repo, clone, git, git_output, tongbao_in};
 
 fn text(out: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 #[test]
@@ -23,10 +27,16 @@ fn the_same_commit_gives_the_same_bytes_from_clones_at_different_paths() {
     let pdf_b = std::fs::read(b.join("out/2023-03/circular.pdf")).unwrap();
     assert!(pdf_a == pdf_b, "clones built different PDFs");
     let haystack = String::from_utf8_lossy(&pdf_a);
-    assert!(!haystack.contains(parent.path().to_str().unwrap()), "an absolute path leaked into the PDF");
+    assert!(
+        !haystack.contains(parent.path().to_str().unwrap()),
+        "an absolute path leaked into the PDF"
+    );
 
     let manifest = tongbao::provenance::read_manifest(&pdf_a).expect("manifest attached");
-    assert_eq!(manifest.commit.as_deref(), Some(git(&a, &["rev-parse", "HEAD"]).as_str()));
+    assert_eq!(
+        manifest.commit.as_deref(),
+        Some(git(&a, &["rev-parse", "HEAD"]).as_str())
+    );
     assert!(!manifest.dirty);
     assert!(manifest.inputs.contains_key("data/2023-03/12345.yaml"));
     assert!(manifest.inputs.contains_key("templates/gongwen.typ"));
@@ -43,11 +53,13 @@ fn source_date_epoch_sets_the_pdf_date() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let pdf = String::from_utf8_lossy(&std::fs::read(repo.path().join("out/2023-03/circular.pdf")).unwrap()).to_string();
+    let pdf =
+        String::from_utf8_lossy(&std::fs::read(repo.path().join("out/2023-03/circular.pdf")).unwrap()).to_string();
     assert!(pdf.contains("D:20231114221320"), "CreationDate from SOURCE_DATE_EPOCH");
     let out = tongbao_in(repo.path(), &["build", "2023-03"]);
     assert!(out.status.success());
-    let pdf = String::from_utf8_lossy(&std::fs::read(repo.path().join("out/2023-03/circular.pdf")).unwrap()).to_string();
+    let pdf =
+        String::from_utf8_lossy(&std::fs::read(repo.path().join("out/2023-03/circular.pdf")).unwrap()).to_string();
     assert!(pdf.contains("D:20230505000000"), "otherwise the date of issue");
 }
 
@@ -62,14 +74,23 @@ fn verify_passes_on_an_honest_pdf_and_names_the_input_that_differs() {
 
     // A PDF built from edited (uncommitted) data does not match its commit.
     let file = "data/2023-03/12345.yaml";
-    repo.write(file, &repo.read(file).replace("邻里牵手转办: 155, 邻里牵手办结: 155", "邻里牵手转办: 156, 邻里牵手办结: 156"));
+    repo.write(
+        file,
+        &repo.read(file).replace(
+            "邻里牵手转办: 155, 邻里牵手办结: 155",
+            "邻里牵手转办: 156, 邻里牵手办结: 156",
+        ),
+    );
     assert!(repo.tongbao(&["build", "2023-03"]).status.success());
     let edited = repo.path().join("edited.pdf");
     std::fs::rename(&honest, &edited).unwrap();
     let out = repo.tongbao(&["verify", edited.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
-    assert!(said.contains("不一致") && said.contains("输入不同：data/2023-03/12345.yaml"), "{said}");
+    assert!(
+        said.contains("不一致") && said.contains("输入不同：data/2023-03/12345.yaml"),
+        "{said}"
+    );
     assert!(!said.contains("templates/"), "only the edited input is named: {said}");
     // No worktree is left behind.
     assert_eq!(git(repo.path(), &["worktree", "list"]).lines().count(), 1);
@@ -84,16 +105,33 @@ fn hooks_refuse_a_bad_commit_rebuild_after_a_good_one_and_keep_the_users_hooks()
     let repo = Repo::new();
     let hooks = repo.path().join(".git/hooks");
     // The user's own pre-commit hook leaves a trace each time it runs.
-    std::fs::write(hooks.join("pre-commit"), "#!/bin/sh\necho ran >> \"$(git rev-parse --show-toplevel)/user-hook.log\"\n").unwrap();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(hooks.join("pre-commit")).unwrap().permissions(), 0o755);
-    std::fs::set_permissions(hooks.join("pre-commit"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        hooks.join("pre-commit"),
+        "#!/bin/sh\necho ran >> \"$(git rev-parse --show-toplevel)/user-hook.log\"\n",
+    )
+    .unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut std::fs::metadata(hooks.join("pre-commit")).unwrap().permissions(),
+        0o755,
+    );
+    std::fs::set_permissions(
+        hooks.join("pre-commit"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let user_hook = std::fs::read_to_string(hooks.join("pre-commit")).unwrap();
 
     assert!(repo.tongbao(&["hooks", "install"]).status.success());
     let installed = std::fs::read_to_string(hooks.join("post-commit")).unwrap();
-    assert!(repo.tongbao(&["hooks", "install"]).status.success(), "installing twice is harmless");
+    assert!(
+        repo.tongbao(&["hooks", "install"]).status.success(),
+        "installing twice is harmless"
+    );
     assert_eq!(std::fs::read_to_string(hooks.join("post-commit")).unwrap(), installed);
-    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit.tongbao-saved")).unwrap(), user_hook);
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit.tongbao-saved")).unwrap(),
+        user_hook
+    );
 
     // A commit with an error in the staged data is refused, with the diagnostic.
     let file = "data/2023-03/12345.yaml";
@@ -103,19 +141,40 @@ fn hooks_refuse_a_bad_commit_rebuild_after_a_good_one_and_keep_the_users_hooks()
     let out = git_output(repo.path(), &["commit", "-m", "错误的数据"]);
     assert!(!out.status.success(), "the bad commit was accepted");
     let said = text(&out);
-    assert!(said.contains("提交已取消") && said.contains("data/2023-03/12345.yaml:5:"), "{said}");
-    assert!(std::fs::read_to_string(repo.path().join("user-hook.log")).unwrap().contains("ran"), "user's hook chained");
+    assert!(
+        said.contains("提交已取消") && said.contains("data/2023-03/12345.yaml:5:"),
+        "{said}"
+    );
+    assert!(
+        std::fs::read_to_string(repo.path().join("user-hook.log"))
+            .unwrap()
+            .contains("ran"),
+        "user's hook chained"
+    );
 
     // A good commit goes through and the PDF is rebuilt after it.
     assert!(!repo.path().join("out/2023-03/circular.pdf").exists());
-    repo.write(file, &good.replace("邻里牵手转办: 155, 邻里牵手办结: 155", "邻里牵手转办: 160, 邻里牵手办结: 158"));
+    repo.write(
+        file,
+        &good.replace(
+            "邻里牵手转办: 155, 邻里牵手办结: 155",
+            "邻里牵手转办: 160, 邻里牵手办结: 158",
+        ),
+    );
     git(repo.path(), &["add", file]);
     let out = git_output(repo.path(), &["commit", "-m", "更正邻里牵手数据"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("已重新生成 out/2023-03/circular.pdf"), "{}", text(&out));
+    assert!(
+        text(&out).contains("已重新生成 out/2023-03/circular.pdf"),
+        "{}",
+        text(&out)
+    );
     let pdf = std::fs::read(repo.path().join("out/2023-03/circular.pdf")).unwrap();
     let manifest = tongbao::provenance::read_manifest(&pdf).unwrap();
-    assert_eq!(manifest.commit.as_deref(), Some(git(repo.path(), &["rev-parse", "HEAD"]).as_str()));
+    assert_eq!(
+        manifest.commit.as_deref(),
+        Some(git(repo.path(), &["rev-parse", "HEAD"]).as_str())
+    );
 
     // Checking out the first commit rebuilds the March PDF as it was.
     let out = git_output(repo.path(), &["checkout", "--quiet", "HEAD~1"]);
@@ -123,6 +182,10 @@ fn hooks_refuse_a_bad_commit_rebuild_after_a_good_one_and_keep_the_users_hooks()
     assert!(text(&out).contains("已重新生成"), "{}", text(&out));
 
     assert!(repo.tongbao(&["hooks", "uninstall"]).status.success());
-    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap(), user_hook, "user's hook restored");
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+        user_hook,
+        "user's hook restored"
+    );
     assert!(!hooks.join("post-commit").exists());
 }

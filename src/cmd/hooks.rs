@@ -18,7 +18,9 @@ const SAVED: &str = ".tongbao-saved";
 
 fn git(root: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git").arg("-C").arg(root).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
 }
 
 fn hooks_dir(root: &Path) -> Option<PathBuf> {
@@ -62,7 +64,9 @@ pub fn install(root: &Path) -> i32 {
             }
             crate::say!("已保留原有的 {hook} 钩子（改名为 {hook}{SAVED}，仍会先运行）");
         }
-        if let Err(e) = crate::output::write_atomic(&path, script(hook, &exe, &prefix).as_bytes()).and_then(|_| make_executable(&path)) {
+        if let Err(e) = crate::output::write_atomic(&path, script(hook, &exe, &prefix).as_bytes())
+            .and_then(|_| make_executable(&path))
+        {
             crate::tell!("错误：无法写入 {}：{e}", path.display());
             return EXIT_USAGE;
         }
@@ -113,7 +117,10 @@ pub fn touched_months(files: &[String], all: &[String]) -> Vec<String> {
         match parts.as_slice() {
             ["data", m, ..] if crate::load::month::MonthId::parse(m).is_some() => {
                 months.push(m.to_string());
-                if let Some(next) = all.iter().find(|x| crate::load::month::MonthId::parse(x).is_some_and(|id| id.previous() == *m)) {
+                if let Some(next) = all
+                    .iter()
+                    .find(|x| crate::load::month::MonthId::parse(x).is_some_and(|id| id.previous() == *m))
+                {
                     months.push(next.clone());
                 }
             }
@@ -131,7 +138,11 @@ pub fn touched_months(files: &[String], all: &[String]) -> Vec<String> {
 /// Files changed, relative to the project (paths outside it dropped).
 fn project_files(root: &Path, listing: &str) -> Vec<String> {
     let prefix = git(root, &["rev-parse", "--show-prefix"]).unwrap_or_default();
-    listing.lines().filter_map(|l| l.strip_prefix(prefix.as_str())).map(str::to_string).collect()
+    listing
+        .lines()
+        .filter_map(|l| l.strip_prefix(prefix.as_str()))
+        .map(str::to_string)
+        .collect()
 }
 
 /// `tongbao hooks run HOOK [ARGS]` (called by the installed hooks).
@@ -140,7 +151,11 @@ pub fn run(root: &Path, hook: &str, args: &[String]) -> i32 {
     match hook {
         "pre-commit" => pre_commit(root, &all),
         "post-commit" => {
-            let files = git(root, &["diff-tree", "--no-commit-id", "--name-only", "-r", "--root", "HEAD"]).unwrap_or_default();
+            let files = git(
+                root,
+                &["diff-tree", "--no-commit-id", "--name-only", "-r", "--root", "HEAD"],
+            )
+            .unwrap_or_default();
             rebuild(root, &touched_months(&project_files(root, &files), &all))
         }
         "post-merge" => {
@@ -148,7 +163,9 @@ pub fn run(root: &Path, hook: &str, args: &[String]) -> i32 {
             rebuild(root, &touched_months(&project_files(root, &files), &all))
         }
         "post-checkout" => {
-            let (Some(old), Some(new)) = (args.first(), args.get(1)) else { return EXIT_OK };
+            let (Some(old), Some(new)) = (args.first(), args.get(1)) else {
+                return EXIT_OK;
+            };
             let files = if old.chars().all(|c| c == '0') {
                 return rebuild(root, &all);
             } else {
@@ -176,7 +193,11 @@ fn pre_commit(root: &Path, all: &[String]) -> i32 {
     let prefix = git(root, &["rev-parse", "--show-prefix"]).unwrap_or_default();
     let listed = git(root, &["ls-files", "--", "data", crate::project::CONFIG]).unwrap_or_default();
     let mut cmd = Command::new("git");
-    cmd.arg("-C").arg(root).arg("checkout-index").arg(format!("--prefix={}/", tmp.display())).arg("--");
+    cmd.arg("-C")
+        .arg(root)
+        .arg("checkout-index")
+        .arg(format!("--prefix={}/", tmp.display()))
+        .arg("--");
     // Paths are relative to `root`; checkout-index writes them under the prefix with their full path
     // from the top of the repository.
     cmd.args(listed.lines());
@@ -193,7 +214,10 @@ fn pre_commit(root: &Path, all: &[String]) -> i32 {
         for d in diags.iter().filter(|d| d.is_error()) {
             crate::tell!("{}", d.render());
         }
-        crate::tell!("提交已取消：暂存的数据有 {errors} 个错误（{}）。请修正后重新 git add 并提交。", months.join("、"));
+        crate::tell!(
+            "提交已取消：暂存的数据有 {errors} 个错误（{}）。请修正后重新 git add 并提交。",
+            months.join("、")
+        );
         return EXIT_ERRORS;
     }
     crate::tell!("tongbao：{} 检查通过", months.join("、"));
@@ -224,8 +248,14 @@ mod tests {
     fn touched_months_follow_the_data() {
         let all: Vec<String> = ["2023-02", "2023-03", "2023-04"].map(String::from).to_vec();
         let files = |f: &[&str]| f.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(touched_months(&files(&["data/2023-03/710.yaml"]), &all), ["2023-03", "2023-04"]);
-        assert_eq!(touched_months(&files(&["data/2023-04/document.yaml", "README.md"]), &all), ["2023-04"]);
+        assert_eq!(
+            touched_months(&files(&["data/2023-03/710.yaml"]), &all),
+            ["2023-03", "2023-04"]
+        );
+        assert_eq!(
+            touched_months(&files(&["data/2023-04/document.yaml", "README.md"]), &all),
+            ["2023-04"]
+        );
         assert_eq!(touched_months(&files(&["data/units.yaml"]), &all), all);
         assert_eq!(touched_months(&files(&["templates/gongwen.typ"]), &all), all);
         assert!(touched_months(&files(&["src/main.rs"]), &all).is_empty());

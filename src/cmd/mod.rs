@@ -1,5 +1,6 @@
 //! One file per command; each is a thin shell over the library.
 
+pub mod audit;
 pub mod build;
 pub mod check;
 pub mod fonts;

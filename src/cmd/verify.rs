@@ -19,14 +19,27 @@ pub fn run(root: &Path, file: &Path) -> i32 {
         }
     };
     let Some(manifest) = provenance::read_manifest(&bytes) else {
-        crate::tell!("错误：{} 中没有 tongbao 构建清单，无法核验（它不是 tongbao 生成的，或已被其他软件改写）", file.display());
+        crate::tell!(
+            "错误：{} 中没有 tongbao 构建清单，无法核验（它不是 tongbao 生成的，或已被其他软件改写）",
+            file.display()
+        );
         return EXIT_ERRORS;
     };
     let Some(commit) = manifest.commit.clone() else {
         crate::tell!("不能核验：该 PDF 生成时项目不在 git 仓库中，没有记录源提交");
         return EXIT_ERRORS;
     };
-    crate::say!("PDF 记录：{} 月份，源提交 {}{}，{}", manifest.month, short(&commit), if manifest.dirty { "（含未提交的修改）" } else { "" }, manifest.tool);
+    crate::say!(
+        "PDF 记录：{} 月份，源提交 {}{}，{}",
+        manifest.month,
+        short(&commit),
+        if manifest.dirty {
+            "（含未提交的修改）"
+        } else {
+            ""
+        },
+        manifest.tool
+    );
 
     let worktree = match Worktree::add(root, &commit) {
         Ok(w) => w,
@@ -48,7 +61,11 @@ pub fn run(root: &Path, file: &Path) -> i32 {
 
     match rebuilt {
         Some(rebuilt) if rebuilt == bytes => {
-            crate::say!("一致：从提交 {} 重新生成的 PDF 与该文件逐字节相同（{} 字节）", short(&commit), bytes.len());
+            crate::say!(
+                "一致：从提交 {} 重新生成的 PDF 与该文件逐字节相同（{} 字节）",
+                short(&commit),
+                bytes.len()
+            );
             EXIT_OK
         }
         Some(_) => {
@@ -89,7 +106,10 @@ fn report_differences(recorded: &Manifest, at_commit: &BTreeMap<String, String>)
     if differ == 0 {
         let now = format!("tongbao {}", env!("CARGO_PKG_VERSION"));
         if now != recorded.tool {
-            crate::say!("  输入完全相同；PDF 由 {} 生成，当前是 {now}，版本不同可能导致差异", recorded.tool);
+            crate::say!(
+                "  输入完全相同；PDF 由 {} 生成，当前是 {now}，版本不同可能导致差异",
+                recorded.tool
+            );
         } else {
             crate::say!("  输入完全相同，但输出不同：该文件可能在生成后被修改过");
         }
@@ -112,7 +132,10 @@ struct Worktree {
 
 impl Worktree {
     fn add(root: &Path, commit: &str) -> Result<Worktree, String> {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         let path = std::env::temp_dir().join(format!("tongbao-verify-{}-{nanos}", std::process::id()));
         let out = Command::new("git")
             .arg("-C")
@@ -136,14 +159,27 @@ impl Worktree {
             .output()
             .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
             .unwrap_or_default();
-        Ok(Worktree { repo: root.to_path_buf(), path, prefix })
+        Ok(Worktree {
+            repo: root.to_path_buf(),
+            path,
+            prefix,
+        })
     }
 }
 
 impl Drop for Worktree {
     fn drop(&mut self) {
-        let _ = Command::new("git").arg("-C").arg(&self.repo).args(["worktree", "remove", "--force"]).arg(&self.path).output();
+        let _ = Command::new("git")
+            .arg("-C")
+            .arg(&self.repo)
+            .args(["worktree", "remove", "--force"])
+            .arg(&self.path)
+            .output();
         let _ = std::fs::remove_dir_all(&self.path);
-        let _ = Command::new("git").arg("-C").arg(&self.repo).args(["worktree", "prune"]).output();
+        let _ = Command::new("git")
+            .arg("-C")
+            .arg(&self.repo)
+            .args(["worktree", "prune"])
+            .output();
     }
 }

@@ -290,7 +290,11 @@ pub fn parse_document(src: &std::sync::Arc<crate::diag::Source>, diags: &mut Vec
 }
 
 /// Parses one table of a month from its text.
-pub fn parse_table(src: &std::sync::Arc<crate::diag::Source>, spec: &TableSpec, diags: &mut Vec<Diagnostic>) -> Option<MonthTable> {
+pub fn parse_table(
+    src: &std::sync::Arc<crate::diag::Source>,
+    spec: &TableSpec,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<MonthTable> {
     super::parse_with(src, diags, |r, tree| read_table(r, tree, spec))
 }
 

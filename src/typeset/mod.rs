@@ -55,7 +55,12 @@ pub fn compile(world: &TongbaoWorld) -> Result<Compiled, Vec<Diagnostic>> {
 /// Exports a PDF. Same input, same bytes: the timestamp comes from the data or SOURCE_DATE_EPOCH and
 /// the document id from `ident`, never from the clock or the machine. `tagged` adds the structure tree
 /// (accessibility; about 50 % larger for the March circular).
-pub fn pdf(document: &PagedDocument, ident: &str, timestamp: Datetime, tagged: bool) -> Result<Vec<u8>, Vec<Diagnostic>> {
+pub fn pdf(
+    document: &PagedDocument,
+    ident: &str,
+    timestamp: Datetime,
+    tagged: bool,
+) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let options = PdfOptions {
         ident: Smart::Custom(ident.to_string()),
         creator: Smart::Custom(Some(format!("tongbao {}", env!("CARGO_PKG_VERSION")))),

@@ -9,7 +9,11 @@ use super::repo;
 /// Runs git in `dir` with a fixed identity; panics on failure.
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = git_output(dir, args);
-    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -92,12 +96,20 @@ impl Repo {
 
 /// Runs tongbao with `dir` as the working directory.
 pub fn tongbao_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tongbao")).args(args).current_dir(dir).env("HOME", dir).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_tongbao"))
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .output()
+        .unwrap()
 }
 
 /// Clones `from` into a new temporary folder under `parent` named `name`.
 pub fn clone(from: &Path, parent: &Path, name: &str) -> PathBuf {
     let to = parent.join(name);
-    git(parent, &["clone", "--quiet", from.to_str().unwrap(), to.to_str().unwrap()]);
+    git(
+        parent,
+        &["clone", "--quiet", from.to_str().unwrap(), to.to_str().unwrap()],
+    );
     to
 }
