@@ -117,6 +117,31 @@ impl Session {
     /// Builds month `month` (folder name). On any error nothing is written but the generated Typst
     /// source (when rendering got that far); the previous PDF stays in place.
     pub fn build(&mut self, month: &str) -> Outcome {
+        // The provenance manifest (git state and input digests) is computed on a second thread
+        // while the data is loaded, checked and rendered.
+        let root = self.root.clone();
+        let options = BTreeMap::from([
+            ("system_fonts".to_string(), self.options.system_fonts.to_string()),
+            ("tagged".to_string(), self.options.tagged.to_string()),
+        ]);
+        let mut digester = std::mem::take(&mut self.digester);
+        let month_name = month.to_string();
+        std::thread::scope(|scope| {
+            let mut provenance = Some(scope.spawn(move || {
+                let manifest = crate::provenance::manifest(&root, &month_name, options, &mut digester);
+                (manifest, digester)
+            }));
+            let out = self.build_with(month, &mut provenance);
+            if let Some(handle) = provenance.take()
+                && let Ok((_, digester)) = handle.join()
+            {
+                self.digester = digester;
+            }
+            out
+        })
+    }
+
+    fn build_with(&mut self, month: &str, provenance: &mut Option<Provenance<'_, '_>>) -> Outcome {
         let mut out = Outcome::default();
         let started = Instant::now();
         let config = project::config(&self.root, &mut out.diagnostics);
@@ -175,18 +200,16 @@ impl Session {
             }
         };
         // Provenance: the commit and every input's digest travel inside the PDF.
-        let options = BTreeMap::from([
-            ("system_fonts".to_string(), self.options.system_fonts.to_string()),
-            ("tagged".to_string(), self.options.tagged.to_string()),
-        ]);
-        let manifest = crate::provenance::manifest(&self.root, month, options, &mut self.digester);
-        source.push_str(&crate::provenance::attach_code(&manifest));
+        if let Some(Ok((manifest, digester))) = provenance.take().map(|h| h.join()) {
+            source.push_str(&crate::provenance::attach_code(&manifest));
+            self.digester = digester;
+        }
         out.timings.render = t.elapsed();
 
         let t = Instant::now();
         let main = typeset::main_path(month);
         let typ_path = self.root.join(&main);
-        if let Err(e) = output::write_atomic(&typ_path, source.as_bytes()) {
+        if let Err(e) = output::write_atomic_unsynced(&typ_path, source.as_bytes()) {
             out.diagnostics.push(io_error(&main, &e));
             return out;
         }
@@ -249,6 +272,10 @@ impl Session {
         out
     }
 }
+
+/// The thread computing a build's provenance manifest.
+type Provenance<'scope, 'env> =
+    std::thread::ScopedJoinHandle<'scope, (crate::provenance::Manifest, crate::provenance::Digester)>;
 
 fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)

@@ -80,22 +80,56 @@ pub fn sha256(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Digests files, remembering each file's digest by size and modification time so that watch mode
-/// does not hash 20 MB of fonts on every save.
+/// Digests files, remembering each file's digest by size and modification time (as git's index
+/// does) so that a build does not hash 20 MB of fonts every time. The memory is kept in the session
+/// and in `out/.tongbao-digests.json` between runs.
 #[derive(Default)]
 pub struct Digester {
-    cache: std::collections::HashMap<String, (u64, std::time::SystemTime, String)>,
+    cache: std::collections::HashMap<String, (u64, u128, String)>,
+    loaded: bool,
+    changed: bool,
 }
 
+/// Where digests are remembered between runs (inside the build output, never committed).
+pub const DIGEST_CACHE: &str = "out/.tongbao-digests.json";
+
 impl Digester {
+    fn load(&mut self, root: &Path) {
+        self.loaded = true;
+        if let Ok(bytes) = std::fs::read(root.join(DIGEST_CACHE))
+            && let Ok(cache) = serde_json::from_slice(&bytes)
+        {
+            self.cache = cache;
+        }
+    }
+
+    /// Saves what was learnt (best effort: the cache is only a shortcut).
+    fn save(&mut self, root: &Path) {
+        if self.changed
+            && let Ok(json) = serde_json::to_vec(&self.cache)
+        {
+            let _ = crate::output::write_atomic_unsynced(&root.join(DIGEST_CACHE), &json);
+            self.changed = false;
+        }
+    }
+
     /// Digests of the inputs of a month's build.
     pub fn digests(&mut self, root: &Path, month: &str) -> BTreeMap<String, String> {
-        input_files(root, month)
+        if !self.loaded {
+            self.load(root);
+        }
+        let digests = input_files(root, month)
             .into_iter()
             .filter_map(|f| {
                 let path = root.join(&f);
                 let meta = std::fs::metadata(&path).ok()?;
-                let stamp = (meta.len(), meta.modified().ok()?);
+                let modified = meta
+                    .modified()
+                    .ok()?
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?
+                    .as_nanos();
+                let stamp = (meta.len(), modified);
                 if let Some((len, modified, digest)) = self.cache.get(&f)
                     && (*len, *modified) == stamp
                 {
@@ -103,30 +137,25 @@ impl Digester {
                 }
                 let digest = sha256(&std::fs::read(&path).ok()?);
                 self.cache.insert(f.clone(), (stamp.0, stamp.1, digest.clone()));
+                self.changed = true;
                 Some((f, digest))
             })
-            .collect()
+            .collect();
+        self.save(root);
+        digests
     }
 }
 
 /// The commit checked out at `root` and whether any input has uncommitted changes; None outside git.
 pub fn git_state(root: &Path) -> Option<(String, bool)> {
+    // One git call: the v2 porcelain format names the checked-out commit in its header.
     let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "--verify", "HEAD"])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let commit = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let status = Command::new("git")
         .arg("-C")
         .arg(root)
         .args([
             "status",
-            "--porcelain",
+            "--porcelain=v2",
+            "--branch",
             "--untracked-files=all",
             "--",
             "data",
@@ -137,7 +166,20 @@ pub fn git_state(root: &Path) -> Option<(String, bool)> {
         .arg(crate::project::CONFIG)
         .output()
         .ok()?;
-    Some((commit, !status.stdout.is_empty()))
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let commit = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# branch.oid "))?
+        .trim()
+        .to_string();
+    if commit == "(initial)" {
+        return None;
+    }
+    let dirty = text.lines().any(|l| !l.starts_with('#'));
+    Some((commit, dirty))
 }
 
 /// The manifest of a build about to happen.

@@ -80,7 +80,7 @@ impl Driver {
         while self.script(js) != serde_json::Value::Bool(true) {
             if Instant::now() > deadline {
                 let state = self.script(
-                    "return [document.querySelectorAll('.page').length, document.querySelectorAll('.page > .img > svg').length, \
+                    "return [document.querySelectorAll('.page').length, document.querySelectorAll('.page > img').length, \
                      document.getElementById('state').textContent, document.body.dataset.version].join(' ');",
                 );
                 panic!("the page never showed: {what} (pages, images, state, version: {state})");
@@ -128,7 +128,7 @@ fn the_browser_follows_edits_errors_and_fixes() {
     driver.wait("the March figures", &page_has("共转办城中区工单1164件"));
     driver.wait(
         "nine pages",
-        "return document.querySelectorAll('.page > .img > svg').length === 9;",
+        "return document.querySelectorAll('.page > img').length === 9;",
     );
     assert_eq!(driver.script(OVERLAY_SHOWN), false);
     driver.script("window.scrollTo(0, 2500); return true;");

@@ -91,6 +91,7 @@ pub struct FontSet {
     root: PathBuf,
     store: FontStore,
     origins: Vec<Origin>,
+    covered: std::sync::Mutex<std::collections::HashMap<char, bool>>,
 }
 
 impl FontSet {
@@ -124,6 +125,7 @@ impl FontSet {
             root: root.to_path_buf(),
             store,
             origins,
+            covered: Default::default(),
         }
     }
 
@@ -139,8 +141,11 @@ impl FontSet {
 
     /// Whether some font covers character `c`.
     pub fn covers(&self, c: char) -> bool {
-        let book = self.store.book();
-        (0..self.origins.len()).any(|i| book.info(i).is_some_and(|info| info.coverage.contains(c as u32)))
+        let mut cache = self.covered.lock().unwrap_or_else(|e| e.into_inner());
+        *cache.entry(c).or_insert_with(|| {
+            let book = self.store.book();
+            (0..self.origins.len()).any(|i| book.info(i).is_some_and(|info| info.coverage.contains(c as u32)))
+        })
     }
 
     /// Resolves each role to the families present, in preference order.
