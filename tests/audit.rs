@@ -142,28 +142,24 @@ fn a_rename_is_one_change_and_a_moved_row_changes_no_figure() {
     assert!(text.contains("单位顺序有调整"), "{text}");
 }
 
+fn commits_of(log: &serde_json::Value) -> Vec<&str> {
+    log.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["commit"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn log_follows_a_unit_across_its_rename() {
     let h = history();
     let log = json(&h.repo, &["log", "--unit", "区自然资源和林草局", "--format", "json"]);
-    let commits: Vec<&str> = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["commit"].as_str().unwrap())
-        .collect();
-    assert_eq!(commits, [h.commits[2].as_str(), h.commits[0].as_str()]);
+    assert_eq!(commits_of(&log), [h.commits[2].as_str(), h.commits[0].as_str()]);
     assert_eq!(log[0]["author"], "张三");
     assert_eq!(log[0]["message"], "区自然资源和林业局更名");
 
     let log = json(&h.repo, &["log", "2023-03", "--table", "12345", "--format", "json"]);
-    let commits: Vec<&str> = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["commit"].as_str().unwrap())
-        .collect();
-    assert_eq!(commits, [h.commits[1].as_str(), h.commits[0].as_str()]);
+    assert_eq!(commits_of(&log), [h.commits[1].as_str(), h.commits[0].as_str()]);
 }
 
 #[test]

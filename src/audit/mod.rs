@@ -414,6 +414,41 @@ pub fn schema_at(repo: &mut Repo, rev: &str) -> Result<Schema, GitError> {
     Ok(Schema { registry, specs })
 }
 
+/// The texts of both sides of a changed file.
+fn both_sides(
+    repo: &mut Repo,
+    old: Option<&String>,
+    new: Option<&String>,
+) -> Result<(Option<String>, Option<String>), GitError> {
+    let mut side = |blob: Option<&String>| match blob {
+        Some(b) => repo.blob(b),
+        None => Ok(None),
+    };
+    Ok((side(old)?, side(new)?))
+}
+
+/// Both states of a changed month table file, parsed against their registries, compared.
+fn changed_table(
+    spec: &TableSpec,
+    path: &str,
+    month: &str,
+    texts: (Option<&str>, Option<&str>),
+    registries: (Option<&Registry>, Option<&Registry>),
+    renamed: &BTreeMap<String, String>,
+) -> TableDiff {
+    let state = |text: Option<&str>, reg: Option<&Registry>| {
+        text.and_then(|t| table_state(t, path, spec, reg)).unwrap_or_default()
+    };
+    let mut d = table_diff(
+        spec,
+        &state(texts.0, registries.0),
+        &state(texts.1, registries.1),
+        renamed,
+    );
+    d.month = month.to_string();
+    d
+}
+
 /// `data/<month>/<table>.yaml` → (month, table).
 pub fn month_file(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix("data/")?;
@@ -451,14 +486,7 @@ pub fn diff(repo: &mut Repo, from: &str, to: &str, month: Option<&str>) -> Resul
         if month.is_some_and(|want| want != m) {
             continue;
         }
-        let old_text = match &old_blob {
-            Some(b) => repo.blob(b)?,
-            None => None,
-        };
-        let new_text = match &new_blob {
-            Some(b) => repo.blob(b)?,
-            None => None,
-        };
+        let (old_text, new_text) = both_sides(repo, old_blob.as_ref(), new_blob.as_ref())?;
         if file == "document" {
             out.texts
                 .extend(document_diff(m, old_text.as_deref(), new_text.as_deref()));
@@ -468,13 +496,14 @@ pub fn diff(repo: &mut Repo, from: &str, to: &str, month: Option<&str>) -> Resul
             out.other.push(path);
             continue;
         };
-        let state = |text: Option<&str>, reg: Option<&Registry>| {
-            text.and_then(|t| table_state(t, &path, spec, reg)).unwrap_or_default()
-        };
-        let before = state(old_text.as_deref(), old.registry.as_ref());
-        let after = state(new_text.as_deref(), new.registry.as_ref());
-        let mut d = table_diff(spec, &before, &after, &renamed);
-        d.month = m.to_string();
+        let d = changed_table(
+            spec,
+            &path,
+            m,
+            (old_text.as_deref(), new_text.as_deref()),
+            (old.registry.as_ref(), new.registry.as_ref()),
+            &renamed,
+        );
         if !d.is_empty() {
             out.tables.push(d);
         }
@@ -630,14 +659,7 @@ pub fn log(repo: &mut Repo, filter: &Filter) -> Result<Vec<LogEntry>, GitError> 
             {
                 continue;
             }
-            let old_text = match old_blob {
-                Some(b) => repo.blob(b)?,
-                None => None,
-            };
-            let new_text = match new_blob {
-                Some(b) => repo.blob(b)?,
-                None => None,
-            };
+            let (old_text, new_text) = both_sides(repo, old_blob.as_ref(), new_blob.as_ref())?;
             if file == "document" {
                 if filter.unit.is_none() && filter.table.is_none() {
                     entry
@@ -647,13 +669,14 @@ pub fn log(repo: &mut Repo, filter: &Filter) -> Result<Vec<LogEntry>, GitError> 
                 continue;
             }
             let Some(spec) = walker.specs.get(file) else { continue };
-            let state = |text: Option<&str>, reg: Option<&Registry>| {
-                text.and_then(|t| table_state(t, path, spec, reg)).unwrap_or_default()
-            };
-            let old_state = state(old_text.as_deref(), before.as_ref());
-            let new_state = state(new_text.as_deref(), walker.registry.as_ref());
-            let mut d = table_diff(spec, &old_state, &new_state, &renamed);
-            d.month = month.to_string();
+            let mut d = changed_table(
+                spec,
+                path,
+                month,
+                (old_text.as_deref(), new_text.as_deref()),
+                (before.as_ref(), walker.registry.as_ref()),
+                &renamed,
+            );
             if filter.unit.is_some() {
                 d.figures.retain(|f| unit_names.contains(&f.unit));
                 d.added.retain(|u| unit_names.contains(u));

@@ -7,10 +7,15 @@ use unicode_width::UnicodeWidthStr;
 use crate::audit::{self, Filter, RegistryChange, TableDiff, TextChange, git::Repo};
 use crate::cli::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE, Format};
 
-fn open(root: &Path) -> Result<Repo, i32> {
-    Repo::open(root).map_err(|e| {
+/// Opens the repository and runs `query` on it; a git problem is reported and becomes an exit code.
+fn query<T>(root: &Path, query: impl FnOnce(&mut Repo) -> Result<T, audit::git::GitError>) -> Result<T, i32> {
+    let mut repo = Repo::open(root).map_err(|e| {
         crate::tell!("错误：{}", e.0);
         EXIT_USAGE
+    })?;
+    query(&mut repo).map_err(|e| {
+        crate::tell!("错误：{}", e.0);
+        EXIT_ERRORS
     })
 }
 
@@ -90,16 +95,9 @@ pub fn diff(root: &Path, from: &str, to: Option<&str>, month: Option<&str>, form
         (Some(t), None) if crate::load::month::MonthId::parse(t).is_some() => ("HEAD", Some(t)),
         (to, month) => (to.unwrap_or("HEAD"), month),
     };
-    let mut repo = match open(root) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let d = match audit::diff(&mut repo, from, to, month) {
+    let d = match query(root, |repo| audit::diff(repo, from, to, month)) {
         Ok(d) => d,
-        Err(e) => {
-            crate::tell!("错误：{}", e.0);
-            return EXIT_ERRORS;
-        }
+        Err(code) => return code,
     };
     if format == Format::Json {
         crate::say!("{}", serde_json::to_string_pretty(&d).unwrap_or_default());
@@ -130,16 +128,9 @@ pub fn diff(root: &Path, from: &str, to: Option<&str>, month: Option<&str>, form
 
 /// `tongbao log [MONTH] [--table T] [--unit U]`.
 pub fn log(root: &Path, filter: &Filter, format: Format) -> i32 {
-    let mut repo = match open(root) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let entries = match audit::log(&mut repo, filter) {
+    let entries = match query(root, |repo| audit::log(repo, filter)) {
         Ok(e) => e,
-        Err(e) => {
-            crate::tell!("错误：{}", e.0);
-            return EXIT_ERRORS;
-        }
+        Err(code) => return code,
     };
     if format == Format::Json {
         crate::say!("{}", serde_json::to_string_pretty(&entries).unwrap_or_default());
@@ -163,16 +154,9 @@ pub fn log(root: &Path, filter: &Filter, format: Format) -> i32 {
 
 /// `tongbao blame MONTH TABLE UNIT COLUMN`.
 pub fn blame(root: &Path, month: &str, table: &str, unit: &str, column: &str, format: Format) -> i32 {
-    let mut repo = match open(root) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let history = match audit::blame(&mut repo, month, table, unit, column) {
+    let history = match query(root, |repo| audit::blame(repo, month, table, unit, column)) {
         Ok(h) => h,
-        Err(e) => {
-            crate::tell!("错误：{}", e.0);
-            return EXIT_ERRORS;
-        }
+        Err(code) => return code,
     };
     if format == Format::Json {
         crate::say!("{}", serde_json::to_string_pretty(&history).unwrap_or_default());
