@@ -325,3 +325,58 @@ fn typst_reads_only_inside_the_project() {
         assert!(!p.path("out/2023-03/circular.pdf").exists());
     }
 }
+
+#[test]
+fn a_new_column_and_a_new_table_need_no_rust_change() {
+    let p = Project::shipped();
+    // A column added to a description and to the month's rows appears in the attachment.
+    p.edit(
+        "data/tables/portal.yaml",
+        "  - {键: 采纳, 名称: 采纳数}\n",
+        "  - {键: 采纳, 名称: 采纳数}\n  - {键: 退回, 名称: 退回数, 量词: 条}\n",
+    );
+    let text = p.read("data/2023-03/portal.yaml");
+    let with_column: String = text
+        .lines()
+        .map(|l| if l.starts_with("  - {单位:") { l.replacen(", 采纳率:", ", 退回: 7, 采纳率:", 1) } else { l.to_string() } + "\n")
+        .collect();
+    p.write("data/2023-03/portal.yaml", &with_column);
+    // A whole new table: its description, its month file, and an entry in the 附件说明.
+    p.write(
+        "data/tables/letters.yaml",
+        "名称: 信访件办理\n标题: \"{月}月信访件办理情况统计表\"\n列:\n  - {键: 收到, 名称: 收到信访件, 量词: 件}\n  - {键: 办结, 名称: 办结信访件, 量词: 件}\n规则:\n  - 办结 <= 收到\n合计行: true\n",
+    );
+    p.write(
+        "data/2023-03/letters.yaml",
+        "行:\n  - {单位: 区信访局, 收到: 12, 办结: 11}\n  - {单位: 南滩街道办事处, 收到: 3, 办结: 3}\n",
+    );
+    p.edit(
+        "data/2023-03/document.yaml",
+        "  - {表: portal, 名称: 3月网站公开信息报送情况统计表}\n",
+        "  - {表: portal, 名称: 3月网站公开信息报送情况统计表}\n  - {表: letters, 名称: 3月信访件办理情况统计表}\n",
+    );
+    let text = build(&p);
+    assert!(
+        text.contains("退回数(条)") || text.contains("退回数"),
+        "new column header missing"
+    );
+    assert!(text.contains("1区政府办公室2121217100%"), "new column's cells missing");
+    assert!(
+        text.contains("附件4") && text.contains("3月信访件办理情况统计表"),
+        "new table missing"
+    );
+    assert!(
+        text.contains("1区信访局1211") && text.contains("合计1514"),
+        "new table's rows and 合计 missing"
+    );
+    // Its rule is checked like any other.
+    p.edit("data/2023-03/letters.yaml", "收到: 3, 办结: 3", "收到: 3, 办结: 4");
+    let (code, errors) = p.errors();
+    assert_eq!(code, 1);
+    assert!(
+        errors
+            .iter()
+            .any(|d| d["code"] == "rule" && d["file"] == "data/2023-03/letters.yaml"),
+        "{errors:#?}"
+    );
+}

@@ -500,3 +500,90 @@ fn a_long_title_is_balanced_and_manual_breaks_are_kept() {
         ]
     );
 }
+
+#[test]
+fn attachment_note_hangs_numbers_and_wrapped_names() {
+    let p = Project::shipped();
+    p.edit(
+        "data/2023-03/document.yaml",
+        "{表: portal, 名称: 3月网站公开信息报送情况统计表}",
+        "{表: portal, 名称: 3月网站公开信息报送情况统计表及各单位政府信息公开栏目更新情况和审核表报送情况汇总}",
+    );
+    let l = build(&p);
+    let page = page_of(&l, "附件：");
+    let lines = inspect::lines(&l.runs, page);
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|line| inspect::line_text(line).contains(needle))
+            .unwrap()
+    };
+    let first = &lines[at("附件：")];
+    assert!((first[0].x - (LEFT + 2.0 * ADVANCE)).abs() < 0.2, "附件说明 2 字 in");
+    let number_x = |line: &Vec<&Run>| {
+        line.iter()
+            .find(|r| r.text.starts_with(['1', '2', '3']))
+            .map(|r| r.x)
+            .unwrap()
+    };
+    let one = number_x(first);
+    let two = &lines[at("2．")];
+    let three = &lines[at("3．")];
+    assert!(
+        (number_x(two) - one).abs() < 0.2 && (number_x(three) - one).abs() < 0.2,
+        "items aligned under the first number"
+    );
+    // The long name wraps; its second line starts under the first character of the name.
+    let name_x = three.iter().find(|r| r.text.contains("月网站")).map(|r| r.x).unwrap() - 2.8;
+    let wrapped = &lines[at("3．") + 1];
+    assert!(!inspect::line_text(wrapped).contains('．'));
+    assert!(
+        (wrapped[0].x - name_x).abs() < 1.0,
+        "wrapped name at {} mm, name starts at {name_x} mm",
+        wrapped[0].x
+    );
+}
+
+#[test]
+fn a_table_too_wide_for_portrait_is_turned_and_keeps_its_page_number() {
+    let p = Project::shipped();
+    let extra = ["甲", "乙", "丙", "丁"];
+    let columns: String = extra
+        .iter()
+        .map(|k| format!("  - {{键: {k}, 名称: 指标{k}}}\n"))
+        .collect();
+    p.edit(
+        "data/tables/portal.yaml",
+        "  - {键: 采纳, 名称: 采纳数}\n",
+        &format!("  - {{键: 采纳, 名称: 采纳数}}\n{columns}"),
+    );
+    let text = p.read("data/2023-03/portal.yaml");
+    let cells: String = extra.iter().map(|k| format!(", {k}: 1")).collect();
+    p.write(
+        "data/2023-03/portal.yaml",
+        &text.lines().map(|l| if l.starts_with("  - {单位:") { l.replacen(", 采纳率:", &format!("{cells}, 采纳率:"), 1) } else { l.to_string() } + "\n").collect::<String>(),
+    );
+    let l = build(&p);
+    let start = page_of(&l, "3月网站公开信息报送情况统计表");
+    for page in start..=l.pages.len() {
+        assert!(
+            (l.pages[page - 1].0 - 210.0).abs() < 0.1,
+            "the page itself stays portrait"
+        );
+        let number: String = l
+            .runs
+            .iter()
+            .filter(|r| r.page == page && r.baseline > TOP + HEIGHT)
+            .map(|r| r.text.as_str())
+            .collect();
+        assert_eq!(
+            number.replace(' ', ""),
+            format!("—{page}—"),
+            "page number where it is on portrait pages"
+        );
+    }
+    assert!(
+        l.pages.len() > start,
+        "28 rows of a turned table take more than one page"
+    );
+}

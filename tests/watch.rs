@@ -205,3 +205,26 @@ fn a_busy_port_is_reported() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("端口 {port} 已被占用")));
 }
+
+#[test]
+fn ctrl_c_stops_cleanly() {
+    let p = Project::shipped();
+    let mut w = Watch::start(&p);
+    let pid = w.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    w.wait_line(|l| l.contains("已停止监视"));
+    let status = w.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let leftovers: Vec<_> = std::fs::read_dir(p.path("out/2023-03"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
