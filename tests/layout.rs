@@ -123,35 +123,6 @@ fn full_lines_hold_28_characters_and_span_the_block() {
 }
 
 #[test]
-#[ignore = "prints the measured lines; run with --ignored --nocapture"]
-fn dump() {
-    let l = march();
-    for page in 1..=l.pages.len() {
-        for line in inspect::lines(&l.runs, page) {
-            let right = line.iter().map(|r| r.x + r.width).fold(f64::MIN, f64::max);
-            let text = inspect::line_text(&line);
-            println!(
-                "p{page} y={:.2} x={:.2}..{:.2} n={} size={} {}",
-                line[0].baseline,
-                line[0].x,
-                right,
-                text.chars().count(),
-                line[0].size,
-                text
-            );
-            if std::env::var("RUNS").is_ok() {
-                for r in &line {
-                    println!(
-                        "    {:?} {} {:.2} ink {:.2}..{:.2}",
-                        r.text, r.family, r.x, r.ink_top, r.ink_bottom
-                    );
-                }
-            }
-        }
-    }
-}
-
-#[test]
 fn indent_is_two_characters() {
     let l = march();
     let lines = body_lines(&l, 2);
