@@ -171,8 +171,12 @@ impl Session {
         let t = Instant::now();
         out.diagnostics.extend(check::check(&data, &[month.to_string()]));
         out.fonts = self.fonts.resolve(&config.roles);
-        for src in sources(&data, month) {
-            typeset::uncovered(&self.fonts, &src, &mut out.diagnostics);
+        typeset::uncovered(&self.fonts, &sources(&data, month), &mut out.diagnostics);
+        for role in out.fonts.iter().filter(|r| r.chosen.is_none()) {
+            out.diagnostics.push(
+                Diagnostic::general(Severity::Warning, "font-missing", format!("{}没有可用的字体", role.role.name))
+                    .help("fonts/ 文件夹中应有随项目提供的代用字体；运行 tongbao fonts 查看，或运行 fonts/regenerate.sh 重新生成"),
+            );
         }
         out.timings.check = t.elapsed();
         if has_errors(&out.diagnostics) {

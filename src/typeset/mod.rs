@@ -125,32 +125,53 @@ fn convert(world: &TongbaoWorld, diag: &SourceDiagnostic) -> Diagnostic {
     if help.is_empty() { d } else { d.help(help) }
 }
 
-/// Characters in `text` (a data file) that no loaded font can display, as warnings at their place.
-/// Comment lines are skipped.
-pub fn uncovered(fonts: &FontSet, src: &std::sync::Arc<Source>, diags: &mut Vec<Diagnostic>) {
-    for (i, line) in src.text.lines().enumerate() {
-        if line.trim_start().starts_with('#') {
-            continue;
-        }
-        for (col, c) in line.chars().enumerate() {
-            if c.is_control() || c.is_ascii() || fonts.covers(c) {
+/// Most characters reported one by one; the rest are summed up in one more warning.
+const MAX_GLYPH_WARNINGS: usize = 20;
+
+/// Characters in the data files that no loaded font can display, as warnings at their first place
+/// (each character once; comment lines skipped).
+pub fn uncovered(fonts: &FontSet, sources: &[std::sync::Arc<Source>], diags: &mut Vec<Diagnostic>) {
+    let mut seen = std::collections::HashSet::new();
+    let mut more = 0usize;
+    for src in sources {
+        for (i, line) in src.text.lines().enumerate() {
+            if line.trim_start().starts_with('#') {
                 continue;
             }
-            let loc = Loc {
-                src: src.clone(),
-                line: i + 1,
-                col: col + 1,
-                len: 1,
-            };
-            diags.push(
-                Diagnostic::warning(
-                    "glyph-missing",
-                    &loc,
-                    format!("字符“{c}”（U+{:04X}）没有任何字体能显示，PDF 中会是空白方框", c as u32),
-                )
-                .help("换用常用字，或把含有该字的字体放入 fonts/"),
-            );
+            for (col, c) in line.chars().enumerate() {
+                if c.is_control() || c.is_ascii() || fonts.covers(c) || !seen.insert(c) {
+                    continue;
+                }
+                if seen.len() > MAX_GLYPH_WARNINGS {
+                    more += 1;
+                    continue;
+                }
+                let loc = Loc {
+                    src: src.clone(),
+                    line: i + 1,
+                    col: col + 1,
+                    len: 1,
+                };
+                diags.push(
+                    Diagnostic::warning(
+                        "glyph-missing",
+                        &loc,
+                        format!("字符“{c}”（U+{:04X}）没有任何字体能显示，PDF 中会是空白方框", c as u32),
+                    )
+                    .help("换用常用字，或把含有该字的字体放入 fonts/"),
+                );
+            }
         }
+    }
+    if more > 0 {
+        diags.push(
+            Diagnostic::general(
+                crate::diag::Severity::Warning,
+                "glyph-missing",
+                format!("另有 {more} 个字符没有任何字体能显示"),
+            )
+            .help("fonts/ 文件夹是否缺失或不完整？可运行 fonts/regenerate.sh 重新生成，或运行 tongbao fonts 查看"),
+        );
     }
 }
 
