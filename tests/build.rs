@@ -236,12 +236,7 @@ fn a_failed_build_keeps_the_last_good_pdf() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("templates/gongwen.typ:"), "{stderr}");
     assert_eq!(std::fs::read(&pdf).unwrap(), good);
-    let leftovers: Vec<_> = std::fs::read_dir(p.path("out/2023-03"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty());
+    p.assert_no_temporaries("out/2023-03");
 }
 
 #[test]

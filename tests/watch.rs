@@ -221,10 +221,5 @@ fn ctrl_c_stops_cleanly() {
     w.wait_line(|l| l.contains("已停止监视"));
     let status = w.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
-    let leftovers: Vec<_> = std::fs::read_dir(p.path("out/2023-03"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty());
+    p.assert_no_temporaries("out/2023-03");
 }

@@ -81,6 +81,17 @@ impl Project {
         self.write(rel, &text.replacen(from, to, 1));
     }
 
+    /// Asserts that no temporary file of an atomic write was left in `rel`.
+    pub fn assert_no_temporaries(&self, rel: &str) {
+        let leftovers: Vec<String> = std::fs::read_dir(self.path(rel))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
     /// Runs tongbao with `args` in this project.
     pub fn run(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_tongbao"))
