@@ -109,11 +109,6 @@ impl Session {
         &self.root
     }
 
-    /// The loaded fonts.
-    pub fn fonts(&self) -> &FontSet {
-        &self.fonts
-    }
-
     /// Builds month `month` (folder name). On any error nothing is written but the generated Typst
     /// source (when rendering got that far); the previous PDF stays in place.
     pub fn build(&mut self, month: &str) -> Outcome {

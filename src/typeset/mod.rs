@@ -76,15 +76,6 @@ pub fn pdf(
     })
 }
 
-/// SVG images of every page (for the preview).
-pub fn svg_pages(document: &PagedDocument) -> Vec<String> {
-    document
-        .pages()
-        .iter()
-        .map(|page| typst_svg::svg(page, &typst_svg::SvgOptions::default()))
-        .collect()
-}
-
 fn convert(world: &TongbaoWorld, diag: &SourceDiagnostic) -> Diagnostic {
     let severity = match diag.severity {
         TypstSeverity::Error => Severity::Error,

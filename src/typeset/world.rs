@@ -67,16 +67,6 @@ impl TongbaoWorld {
         self.files.get_mut().map(HashMap::clear).ok();
     }
 
-    /// The main source.
-    pub fn main_source(&self) -> &Source {
-        &self.main_source
-    }
-
-    /// The fonts.
-    pub fn fonts(&self) -> &FontSet {
-        &self.fonts
-    }
-
     /// Root-relative path of a file id, for messages.
     pub fn display_path(&self, id: FileId) -> PathBuf {
         PathBuf::from(id.vpath().get_without_slash())
