@@ -558,3 +558,31 @@ fn a_table_too_wide_for_portrait_is_turned_and_keeps_its_page_number() {
         "28 rows of a turned table take more than one page"
     );
 }
+
+#[test]
+fn a_heading_is_never_the_last_line_of_a_page() {
+    // Push the text down one line at a time through a whole page: wherever a heading lands, the
+    // line after it is on the same page.
+    let p = Project::shipped();
+    let original = p.read("data/2023-03/document.yaml");
+    let mut session = Session::new(p.root(), &Options::default());
+    for extra in 0..22 {
+        let filler = "通报内容".repeat(7 * extra);
+        p.write(
+            "data/2023-03/document.yaml",
+            &original.replacen("  导语: 为切实", &format!("  导语: {filler}为切实"), 1),
+        );
+        let outcome = session.build("2023-03");
+        assert!(!outcome.failed(), "{:#?}", outcome.diagnostics);
+        let l = inspect::measure(session.document.as_ref().unwrap());
+        for page in 1..=l.pages.len() {
+            let lines = body_lines(&l, page);
+            if let Some((_, text, ..)) = lines.last() {
+                assert!(
+                    !["一、", "二、", "三、"].iter().any(|h| text.starts_with(h)),
+                    "with {extra} extra lines, heading {text:?} is the last line of page {page}"
+                );
+            }
+        }
+    }
+}
