@@ -32,14 +32,14 @@ pub fn run(root: &Path, month: Option<&str>, all: bool, options: &Options, timin
         let mut outcome = session.build(month);
         super::report(&mut outcome.diagnostics, format);
         if format == Format::Human {
-            summary(month, &outcome, timings);
+            summary(root, month, &outcome, timings);
         }
         failed |= outcome.failed();
     }
     if failed { EXIT_ERRORS } else { EXIT_OK }
 }
 
-fn summary(month: &str, o: &Outcome, timings: bool) {
+fn summary(root: &Path, month: &str, o: &Outcome, timings: bool) {
     let (errors, warnings) = diag::counts(&o.diagnostics);
     match &o.pdf {
         Some(pdf) => {
@@ -72,7 +72,7 @@ fn summary(month: &str, o: &Outcome, timings: bool) {
             }
         }
         None => {
-            let previous = if Path::new(&pipeline::pdf_path(month)).exists() {
+            let previous = if root.join(pipeline::pdf_path(month)).exists() {
                 "，上次生成的 PDF 保持不变"
             } else {
                 ""
