@@ -4,6 +4,8 @@
 //! [`typeset`] → [`output`], run in order by [`pipeline`]; [`cli`], [`cmd`] and [`preview`] are thin
 //! layers on top.
 
+#![warn(missing_docs)]
+
 pub mod aggregate;
 pub mod audit;
 pub mod check;

@@ -53,19 +53,40 @@ pub fn table_state(text: &str, path: &str, spec: &TableSpec, registry: Option<&R
 #[serde(tag = "change", rename_all = "kebab-case")]
 pub enum RegistryChange {
     /// A unit got a new canonical name (one change, not a removal plus an addition).
-    Renamed { from: String, to: String },
+    Renamed {
+        /// The old canonical name.
+        from: String,
+        /// The new canonical name.
+        to: String,
+    },
     /// A unit was added.
-    Added { unit: String },
-    /// A unit was removed.
-    Removed { unit: String },
-    /// An alias was added or removed.
-    Aliases {
+    Added {
+        /// Its canonical name.
         unit: String,
+    },
+    /// A unit was removed.
+    Removed {
+        /// Its canonical name.
+        unit: String,
+    },
+    /// Aliases were added or removed.
+    Aliases {
+        /// The unit.
+        unit: String,
+        /// New aliases.
         added: Vec<String>,
+        /// Aliases no longer listed.
         removed: Vec<String>,
     },
     /// A unit's kind changed.
-    Kind { unit: String, from: String, to: String },
+    Kind {
+        /// The unit.
+        unit: String,
+        /// The old kind.
+        from: String,
+        /// The new kind.
+        to: String,
+    },
 }
 
 /// Compares two registries. A unit counts as renamed when its old name became an alias of the new
