@@ -9,7 +9,7 @@
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -22,10 +22,25 @@ const INDEX: &str = include_str!("preview/index.html");
 /// One page of the preview.
 #[derive(Clone)]
 struct PageImage {
-    svg: Arc<String>,
-    text: Arc<String>,
+    page: Arc<typst_layout::Page>,
+    /// The SVG and the text layer are made when first asked for, on the server's threads, so a
+    /// rebuild is announced as soon as it is laid out.
+    svg: Arc<OnceLock<String>>,
+    text: Arc<OnceLock<String>>,
     hash: u128,
     version: u64,
+}
+
+impl PageImage {
+    fn svg(&self) -> &str {
+        self.svg
+            .get_or_init(|| typst_svg::svg(&self.page, &typst_svg::SvgOptions::default()))
+    }
+
+    fn text(&self) -> &str {
+        self.text
+            .get_or_init(|| text_layer(&inspect::measure_page(&self.page, 1)))
+    }
 }
 
 /// What the preview shows: the last good pages and, after a failed rebuild, its diagnostics.
@@ -74,7 +89,6 @@ impl State {
 
     /// Shows a new good build: pages whose content changed get a new version; the error goes away.
     pub fn publish(&self, month: &str, document: &PagedDocument, pdf: PathBuf) {
-        let layout = inspect::measure(document);
         let mut snap = self.lock();
         snap.version += 1;
         let version = snap.version;
@@ -88,8 +102,9 @@ impl State {
                 match old.get(i) {
                     Some(p) if p.hash == hash => p.clone(),
                     _ => PageImage {
-                        svg: Arc::new(typst_svg::svg(page, &typst_svg::SvgOptions::default())),
-                        text: Arc::new(text_layer(&layout, i + 1)),
+                        page: Arc::new(page.clone()),
+                        svg: Arc::default(),
+                        text: Arc::default(),
                         hash,
                         version,
                     },
@@ -134,11 +149,10 @@ impl State {
     }
 }
 
-fn text_layer(layout: &inspect::Layout, page: usize) -> String {
+fn text_layer(layout: &inspect::Layout) -> String {
     let runs: Vec<TextRun> = layout
         .runs
         .iter()
-        .filter(|r| r.page == page)
         .map(|r| TextRun {
             x: r.x,
             y: r.baseline,
@@ -263,8 +277,8 @@ fn handle(mut stream: TcpStream, state: &Arc<State>, root: &std::path::Path) {
             Some((index, kind)) => {
                 let page = state.lock().pages.get(index).cloned();
                 match (page, kind) {
-                    (Some(p), "svg") => ok(&mut stream, "image/svg+xml", p.svg.as_bytes()),
-                    (Some(p), "json") => ok(&mut stream, "application/json", p.text.as_bytes()),
+                    (Some(p), "svg") => ok(&mut stream, "image/svg+xml", p.svg().as_bytes()),
+                    (Some(p), "json") => ok(&mut stream, "application/json", p.text().as_bytes()),
                     _ => not_found(&mut stream),
                 }
             }

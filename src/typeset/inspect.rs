@@ -94,10 +94,21 @@ fn color(paint: &Paint) -> String {
 pub fn measure(doc: &PagedDocument) -> Layout {
     let mut layout = Layout::default();
     for (i, page) in doc.pages().iter().enumerate() {
-        layout.pages.push((mm(page.frame.width()), mm(page.frame.height())));
-        walk(&page.frame, Transform::identity(), i + 1, &mut layout);
+        measure_into(page, i + 1, &mut layout);
     }
     layout
+}
+
+/// Measures one page (numbered `number` in the result).
+pub fn measure_page(page: &typst_layout::Page, number: usize) -> Layout {
+    let mut layout = Layout::default();
+    measure_into(page, number, &mut layout);
+    layout
+}
+
+fn measure_into(page: &typst_layout::Page, number: usize, layout: &mut Layout) {
+    layout.pages.push((mm(page.frame.width()), mm(page.frame.height())));
+    walk(&page.frame, Transform::identity(), number, layout);
 }
 
 fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layout) {
