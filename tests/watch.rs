@@ -223,3 +223,27 @@ fn ctrl_c_stops_cleanly() {
     assert_eq!(status.code(), Some(0));
     p.assert_no_temporaries("out/2023-03");
 }
+
+#[test]
+fn a_renamed_month_folder_is_followed() {
+    // Without a month, watch follows the latest one: renaming the folder makes it April's circular.
+    let p = Project::shipped();
+    let w = Watch::start_with(&p, &[]);
+    assert_eq!(w.status()["month"], "2023-03");
+    std::fs::rename(p.path("data/2023-03"), p.path("data/2023-04")).unwrap();
+    let s = w.wait_status(|s| s["month"] == "2023-04");
+    assert!(s["error"].is_null(), "{s}");
+    assert!(p.path("out/2023-04/circular.pdf").exists());
+
+    // Watching a named month whose folder goes away shows the problem, and recovers when it is back.
+    let p = Project::shipped();
+    let w = Watch::start(&p);
+    std::fs::rename(p.path("data/2023-03"), p.path("data/2023-03-old")).unwrap();
+    let s = w.wait_status(|s| s["error"].is_string());
+    assert!(
+        s["error"].as_str().unwrap().contains("没有找到月份文件夹 data/2023-03"),
+        "{s}"
+    );
+    std::fs::rename(p.path("data/2023-03-old"), p.path("data/2023-03")).unwrap();
+    w.wait_status(|s| s["error"].is_null());
+}

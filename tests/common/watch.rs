@@ -18,10 +18,17 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// Starts `tongbao watch --port 0` in the project and waits for the first build.
+    /// Starts `tongbao watch 2023-03 --port 0` in the project and waits for the first build.
     pub fn start(p: &Project) -> Watch {
+        Watch::start_with(p, &["2023-03"])
+    }
+
+    /// Starts `tongbao watch ARGS --port 0` in the project and waits for the first build.
+    pub fn start_with(p: &Project, args: &[&str]) -> Watch {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tongbao"))
-            .args(["watch", "2023-03", "--port", "0", "--root"])
+            .arg("watch")
+            .args(args)
+            .args(["--port", "0", "--root"])
             .arg(p.root())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
