@@ -375,3 +375,34 @@ fn a_new_column_and_a_new_table_need_no_rust_change() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn no_month_builds_the_latest_and_all_builds_every_month() {
+    let p = Project::shipped();
+    std::fs::create_dir(p.path("data/2023-04")).unwrap();
+    for f in ["710.yaml", "12345.yaml", "portal.yaml", "document.yaml"] {
+        std::fs::copy(
+            p.path(&format!("data/2023-03/{f}")),
+            p.path(&format!("data/2023-04/{f}")),
+        )
+        .unwrap();
+    }
+    p.edit(
+        "data/2023-04/document.yaml",
+        "成文日期: 2023-05-05",
+        "成文日期: 2023-06-05",
+    );
+    let out = p.run(&["build"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(p.path("out/2023-04/circular.pdf").exists());
+    assert!(!p.path("out/2023-03/circular.pdf").exists(), "only the latest month");
+    let out = p.run(&["build", "--all"]);
+    assert!(out.status.success());
+    assert!(p.path("out/2023-03/circular.pdf").exists());
+    // A month with errors fails the whole run but still builds the others.
+    p.edit("data/2023-04/12345.yaml", "本月: 71, 办结: 71", "本月: 71, 办结: 72");
+    std::fs::remove_file(p.path("out/2023-03/circular.pdf")).unwrap();
+    let out = p.run(&["build", "--all"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(p.path("out/2023-03/circular.pdf").exists());
+}
