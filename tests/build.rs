@@ -271,19 +271,7 @@ fn the_generated_source_is_kept_and_figures_come_from_the_data() {
 fn changes_from_last_month_are_available_to_templates() {
     let p = Project::shipped();
     // Make a February from March with one figure lowered.
-    std::fs::create_dir(p.path("data/2023-02")).unwrap();
-    for f in ["710.yaml", "12345.yaml", "portal.yaml", "document.yaml"] {
-        std::fs::copy(
-            p.path(&format!("data/2023-03/{f}")),
-            p.path(&format!("data/2023-02/{f}")),
-        )
-        .unwrap();
-    }
-    p.edit(
-        "data/2023-02/document.yaml",
-        "成文日期: 2023-05-05",
-        "成文日期: 2023-04-05",
-    );
+    p.copy_march("2023-02", "2023-04-05");
     p.edit("data/2023-02/710.yaml", "交办任务: 59", "交办任务: 50");
     p.edit(
         "templates/circular.typ.j2",
@@ -379,19 +367,7 @@ fn a_new_column_and_a_new_table_need_no_rust_change() {
 #[test]
 fn no_month_builds_the_latest_and_all_builds_every_month() {
     let p = Project::shipped();
-    std::fs::create_dir(p.path("data/2023-04")).unwrap();
-    for f in ["710.yaml", "12345.yaml", "portal.yaml", "document.yaml"] {
-        std::fs::copy(
-            p.path(&format!("data/2023-03/{f}")),
-            p.path(&format!("data/2023-04/{f}")),
-        )
-        .unwrap();
-    }
-    p.edit(
-        "data/2023-04/document.yaml",
-        "成文日期: 2023-05-05",
-        "成文日期: 2023-06-05",
-    );
+    p.copy_march("2023-04", "2023-06-05");
     let out = p.run(&["build"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(p.path("out/2023-04/circular.pdf").exists());

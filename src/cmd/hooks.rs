@@ -204,8 +204,12 @@ fn pre_commit(root: &Path, all: &[String]) -> i32 {
     let copied = cmd.output().map(|o| o.status.success()).unwrap_or(false);
     let staged_root = tmp.join(&prefix);
     let check_root = if copied { staged_root.as_path() } else { root };
-    let staged_months = pipeline::months(check_root);
-    let months: Vec<String> = if months.is_empty() { staged_months } else { months };
+    // Only a change outside the month folders (e.g. a deleted month) leaves none touched: check all.
+    let months = if months.is_empty() {
+        pipeline::months(check_root)
+    } else {
+        months
+    };
     let mut diags = crate::cmd::check::check_months(check_root, &months);
     let _ = std::fs::remove_dir_all(&tmp);
     let (errors, _) = diag::counts(&diags);

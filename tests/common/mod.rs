@@ -81,6 +81,23 @@ impl Project {
         self.write(rel, &text.replacen(from, to, 1));
     }
 
+    /// Makes month `to` a copy of the shipped March, issued on `issued` (YYYY-MM-DD).
+    pub fn copy_march(&self, to: &str, issued: &str) {
+        std::fs::create_dir(self.path(&format!("data/{to}"))).unwrap();
+        for f in ["710.yaml", "12345.yaml", "portal.yaml", "document.yaml"] {
+            std::fs::copy(
+                self.path(&format!("data/2023-03/{f}")),
+                self.path(&format!("data/{to}/{f}")),
+            )
+            .unwrap();
+        }
+        self.edit(
+            &format!("data/{to}/document.yaml"),
+            "成文日期: 2023-05-05",
+            &format!("成文日期: {issued}"),
+        );
+    }
+
     /// Asserts that no temporary file of an atomic write was left in `rel`.
     pub fn assert_no_temporaries(&self, rel: &str) {
         let leftovers: Vec<String> = std::fs::read_dir(self.path(rel))
