@@ -7,26 +7,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::load::schema::Rounding;
 use crate::load::{Data, Month, MonthTable, TableSpec};
-
-/// numerator / denominator as a whole percent, rounded as asked; `None` when the denominator is 0.
-pub fn percent(num: u64, den: u64, rounding: Rounding) -> Option<u64> {
-    if den == 0 {
-        return None;
-    }
-    let (n, d) = (num as u128 * 100, den as u128);
-    let v = match rounding {
-        Rounding::HalfUp => (2 * n + d) / (2 * d),
-        Rounding::Down => n / d,
-        Rounding::Up => n.div_ceil(d),
-    };
-    Some(v as u64)
-}
 
 /// The month being printed.
 #[derive(Debug, Serialize)]
-pub struct MonthInfo {
+pub(crate) struct MonthInfo {
     /// Year.
     pub 年: i32,
     /// Month 1–12.
@@ -37,7 +22,7 @@ pub struct MonthInfo {
 
 /// A column header.
 #[derive(Debug, Serialize)]
-pub struct ColumnOut {
+pub(crate) struct ColumnOut {
     /// Key.
     pub 键: String,
     /// Label without measure word.
@@ -50,7 +35,7 @@ pub struct ColumnOut {
 
 /// A printed row.
 #[derive(Debug, Serialize)]
-pub struct RowOut {
+pub(crate) struct RowOut {
     /// 1-based row number.
     pub 序号: usize,
     /// Canonical unit name.
@@ -67,7 +52,7 @@ pub struct RowOut {
 
 /// A unit in a ranking.
 #[derive(Debug, Serialize)]
-pub struct Ranked {
+pub(crate) struct Ranked {
     /// Canonical name.
     pub 单位: String,
     /// Its figure.
@@ -78,7 +63,7 @@ pub struct Ranked {
 
 /// A figure this month and last month.
 #[derive(Debug, Serialize)]
-pub struct Change {
+pub(crate) struct Change {
     /// Last month's figure.
     pub 上月: u64,
     /// This month's figure.
@@ -89,7 +74,7 @@ pub struct Change {
 
 /// A table ready to print.
 #[derive(Debug, Serialize)]
-pub struct TableOut {
+pub(crate) struct TableOut {
     /// Table id.
     pub 编号: String,
     /// Short name.
@@ -118,7 +103,7 @@ pub struct TableOut {
 
 /// An entry of the 附件说明.
 #[derive(Debug, Serialize)]
-pub struct AttachmentOut {
+pub(crate) struct AttachmentOut {
     /// 1-based number.
     pub 序号: usize,
     /// Name as listed.
@@ -129,7 +114,7 @@ pub struct AttachmentOut {
 
 /// The 版记.
 #[derive(Debug, Serialize)]
-pub struct ColophonOut {
+pub(crate) struct ColophonOut {
     /// 抄送.
     pub 抄送: Option<String>,
     /// 印发机关.
@@ -140,7 +125,7 @@ pub struct ColophonOut {
 
 /// Layout switches.
 #[derive(Debug, Serialize)]
-pub struct LayoutOut {
+pub(crate) struct LayoutOut {
     /// Red header on/off.
     pub 版头: bool,
     /// 发文机关标志.
@@ -161,7 +146,7 @@ pub struct LayoutOut {
 
 /// The document's text.
 #[derive(Debug, Serialize)]
-pub struct DocOut {
+pub(crate) struct DocOut {
     /// 发文机关.
     pub 发文机关: String,
     /// 发文字号.
@@ -186,7 +171,7 @@ pub struct DocOut {
 
 /// Everything the templates see.
 #[derive(Debug, Serialize)]
-pub struct Circular {
+pub(crate) struct Circular {
     /// The month.
     pub 月份: MonthInfo,
     /// The document.
@@ -196,10 +181,10 @@ pub struct Circular {
 }
 
 /// Aggregates month `id` of `data` (which must have passed the checks without errors).
-pub fn aggregate(data: &Data, id: &str) -> Option<Circular> {
+pub(crate) fn aggregate(data: &Data, id: &str) -> Option<Circular> {
     let month = data.month(id)?;
     let doc = month.document.as_ref()?;
-    let previous = data.month(&month.id.previous());
+    let previous = data.month(&month.id.previous().name());
     let mut tables = BTreeMap::new();
     for spec in &data.specs {
         let Some(table) = month.table(&spec.id) else {
@@ -213,7 +198,7 @@ pub fn aggregate(data: &Data, id: &str) -> Option<Circular> {
         月份: MonthInfo {
             年: month.id.year,
             月: month.id.month,
-            编号: month.id.name.clone(),
+            编号: month.name.clone(),
         },
         公文: DocOut {
             发文机关: prose(&doc.issuer),
@@ -270,7 +255,7 @@ pub fn aggregate(data: &Data, id: &str) -> Option<Circular> {
 fn table_out(data: &Data, month: &Month, spec: &TableSpec, table: &MonthTable, prev: Option<&MonthTable>) -> TableOut {
     let registry = &data.registry;
     // Rows in file order, or in registry order when the description asks for it.
-    let mut rows: Vec<(usize, &crate::load::Row, String, String)> = table
+    let mut rows: Vec<(usize, &crate::load::month::Row, String, String)> = table
         .rows
         .iter()
         .map(|r| match registry.resolve(&r.unit) {
@@ -283,17 +268,13 @@ fn table_out(data: &Data, month: &Month, spec: &TableSpec, table: &MonthTable, p
     }
 
     let rate_cell = |v: Option<u64>| v.map_or("—".to_string(), |v| format!("{v}%"));
-    let totals: BTreeMap<String, u64> = spec
-        .columns
-        .iter()
-        .map(|c| (c.key.clone(), table.rows.iter().filter_map(|r| r.value(&c.key)).sum()))
-        .collect();
+    let totals = table.totals(spec);
     let rates_over = |values: &BTreeMap<String, u64>| -> BTreeMap<String, Option<u64>> {
         spec.derived
             .iter()
             .filter_map(|d| {
                 let (n, den) = (values.get(&d.numerator.0)?, values.get(&d.denominator.0)?);
-                Some((d.key.clone(), percent(*n, *den, d.rounding)))
+                Some((d.key.clone(), d.rounding.percent(*n, *den)))
             })
             .collect()
     };
@@ -352,11 +333,7 @@ fn table_out(data: &Data, month: &Month, spec: &TableSpec, table: &MonthTable, p
 
     let mut changes = BTreeMap::new();
     if let Some(prev) = prev {
-        let mut before: BTreeMap<String, u64> = spec
-            .columns
-            .iter()
-            .map(|c| (c.key.clone(), prev.rows.iter().filter_map(|r| r.value(&c.key)).sum()))
-            .collect();
+        let mut before = prev.totals(spec);
         before.extend(prev.headlines.iter().map(|f| (f.key.clone(), f.value)));
         for (k, now) in &all {
             if let Some(was) = before.get(k) {
@@ -409,7 +386,7 @@ fn is_cjk(c: char) -> bool {
 /// line breaks inside a paragraph are dropped between Chinese characters (kept as one space between
 /// Latin words), and ASCII punctuation `, : ; ? ! ( )` written next to Chinese text becomes the
 /// full-width form a circular uses (`http://…` and `3.5` are left alone).
-pub fn prose(text: &str) -> String {
+pub(crate) fn prose(text: &str) -> String {
     let chars: Vec<char> = text.trim().chars().collect();
     let mut out: Vec<char> = Vec::with_capacity(chars.len());
     let mut open_parens: Vec<bool> = Vec::new();
@@ -461,16 +438,6 @@ pub fn prose(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percent_rounds_half_up_like_the_seed() {
-        assert_eq!(percent(3, 8, Rounding::HalfUp), Some(38)); // 37.5 → 38
-        assert_eq!(percent(226, 572, Rounding::HalfUp), Some(40)); // 39.5 → 40
-        assert_eq!(percent(16, 48, Rounding::HalfUp), Some(33));
-        assert_eq!(percent(3, 8, Rounding::Down), Some(37));
-        assert_eq!(percent(1, 3, Rounding::Up), Some(34));
-        assert_eq!(percent(1, 0, Rounding::HalfUp), None);
-    }
 
     #[test]
     fn prose_uses_full_width_punctuation_next_to_chinese() {

@@ -1,22 +1,59 @@
 //! tongbao turns monthly statistics kept as YAML into a GB/T 9704-2012 circular (通报) as PDF.
 //!
-//! The modules follow the data flow: [`load`] → [`check`] → [`aggregate`] → [`render`] →
-//! [`typeset`] → [`output`], run in order by [`pipeline`]; [`cli`], [`cmd`] and [`preview`] are thin
-//! layers on top.
+//! The modules follow the data flow: `load` → `check` → `aggregate` → `render` → `typeset` →
+//! `output`, run in order by [`pipeline`]. Below them sit the foundations every stage may use
+//! (`diag`, `calendar`, `project`, `git`); above them the thin layers: `provenance`, `audit`,
+//! `preview`, and the commands (`args`, `cmd`). No module imports one above it.
 
-#![warn(missing_docs)]
+/// Prints a line to stdout; a closed pipe (`tongbao fonts | head`) is not worth a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
 
-pub mod aggregate;
-pub mod audit;
-pub mod check;
-pub mod cli;
-pub mod cmd;
-pub mod diag;
-pub mod load;
-pub mod output;
-pub mod pipeline;
-pub mod preview;
+/// Prints a line to stderr, ignoring a closed pipe.
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+// Foundations.
+mod calendar;
+mod diag;
+mod git;
 pub mod project;
-pub mod provenance;
-pub mod render;
+
+// The stages, in flow order.
+mod load;
+mod check;
+mod aggregate;
+mod render;
 pub mod typeset;
+mod output;
+pub mod pipeline;
+
+// Layers on top.
+pub mod provenance;
+mod audit;
+mod preview;
+mod args;
+mod cmd;
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> std::process::ExitCode {
+    // Before any thread exists: reading the time zone is not thread-safe.
+    calendar::init_local_offset();
+    let cli = match <args::Cli as clap::Parser>::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            let code = if e.use_stderr() { args::EXIT_USAGE } else { args::EXIT_OK };
+            return std::process::ExitCode::from(code);
+        }
+    };
+    std::process::ExitCode::from(cmd::dispatch(cli))
+}

@@ -1,3 +1,3 @@
-fn main() {
-    std::process::exit(tongbao::cli::run());
+fn main() -> std::process::ExitCode {
+    tongbao::main()
 }

@@ -6,13 +6,13 @@ use std::path::Path;
 
 /// Writes `bytes` to `path` atomically (and durably: synced before the rename), creating the folder
 /// if needed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write(path, bytes, true)
 }
 
 /// Like [`write_atomic`] but without waiting for the disk: for files that can be regenerated, such
 /// as the generated Typst source kept for inspection. Readers still never see half a file.
-pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write(path, bytes, false)
 }
 

@@ -8,9 +8,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::calendar::MonthId;
 use crate::diag::{Diagnostic, Severity, Source};
+use crate::project::Project;
 use crate::typeset::{self, FontSet, Resolved, TongbaoWorld};
-use crate::{aggregate, check, load, output, project, render};
+use crate::{aggregate, check, load, output, provenance, render};
 
 /// Options of a build session.
 #[derive(Debug, Clone, Default)]
@@ -41,7 +43,7 @@ pub struct Timings {
 }
 
 /// What a build produced.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Outcome {
     /// Every diagnostic, errors and warnings.
     pub diagnostics: Vec<Diagnostic>,
@@ -57,6 +59,8 @@ pub struct Outcome {
     pub fonts: Vec<Resolved>,
     /// Stage timings.
     pub timings: Timings,
+    /// The laid-out pages, when the build succeeded (for the preview and the layout tests).
+    pub document: Option<typst_layout::PagedDocument>,
 }
 
 impl Outcome {
@@ -66,21 +70,14 @@ impl Outcome {
     }
 }
 
-/// Files produced for a month, relative to the root.
-pub fn pdf_path(month: &str) -> PathBuf {
-    Path::new("out").join(month).join("circular.pdf")
-}
-
 /// A long-lived build context: fonts, templates and the Typst world are kept between builds.
 pub struct Session {
-    root: PathBuf,
+    project: Project,
     fonts: Arc<FontSet>,
     options: Options,
     env: minijinja::Environment<'static>,
     world: Option<TongbaoWorld>,
-    digester: crate::provenance::Digester,
-    /// The last laid-out document (for the preview and layout tests).
-    pub document: Option<typst_layout::PagedDocument>,
+    digester: provenance::Digester,
 }
 
 #[derive(Serialize)]
@@ -93,20 +90,19 @@ struct RenderContext<'a> {
 impl Session {
     /// Opens a session on the project at `root`, loading its fonts.
     pub fn new(root: &Path, options: &Options) -> Session {
-        Session {
-            root: root.to_path_buf(),
-            fonts: Arc::new(FontSet::load(root, options.system_fonts)),
-            options: options.clone(),
-            env: render::environment(root),
-            world: None,
-            digester: Default::default(),
-            document: None,
-        }
+        Session::open(&Project::new(root), options)
     }
 
-    /// The project root.
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// Opens a session on `project`, loading its fonts.
+    pub(crate) fn open(project: &Project, options: &Options) -> Session {
+        Session {
+            project: project.clone(),
+            fonts: Arc::new(FontSet::load(project, options.system_fonts)),
+            options: options.clone(),
+            env: render::environment(project),
+            world: None,
+            digester: Default::default(),
+        }
     }
 
     /// Builds month `month` (folder name). On any error nothing is written but the generated Typst
@@ -114,7 +110,7 @@ impl Session {
     pub fn build(&mut self, month: &str) -> Outcome {
         // The provenance manifest (git state and input digests) is computed on a second thread
         // while the data is loaded, checked and rendered.
-        let root = self.root.clone();
+        let project = self.project.clone();
         let options = BTreeMap::from([
             ("system_fonts".to_string(), self.options.system_fonts.to_string()),
             ("tagged".to_string(), self.options.tagged.to_string()),
@@ -123,7 +119,7 @@ impl Session {
         let month_name = month.to_string();
         std::thread::scope(|scope| {
             let mut provenance = Some(scope.spawn(move || {
-                let manifest = crate::provenance::manifest(&root, &month_name, options, &mut digester);
+                let manifest = provenance::manifest(&project, &month_name, options, &mut digester);
                 (manifest, digester)
             }));
             let out = self.build_with(month, &mut provenance);
@@ -139,15 +135,16 @@ impl Session {
     fn build_with(&mut self, month: &str, provenance: &mut Option<Provenance<'_, '_>>) -> Outcome {
         let mut out = Outcome::default();
         let started = Instant::now();
-        let config = project::config(&self.root, &mut out.diagnostics);
+        let project = &self.project;
+        let config = load::config::load(project, &mut out.diagnostics);
         let mut months = vec![month.to_string()];
-        if let Some(id) = load::month::MonthId::parse(month) {
-            let prev = id.previous();
-            if self.root.join(load::month_path(&prev)).is_dir() {
+        if let Some(id) = MonthId::parse(month) {
+            let prev = id.previous().name();
+            if project.path(project.month_dir(&prev)).is_dir() {
                 months.push(prev);
             }
         }
-        if !self.root.join(load::month_path(month)).is_dir() {
+        if !project.path(project.month_dir(month)).is_dir() {
             out.diagnostics.push(
                 Diagnostic::general(
                     Severity::Error,
@@ -158,14 +155,14 @@ impl Session {
             );
             return out;
         }
-        let (data, mut diags) = load::load(&self.root, &months);
+        let (data, mut diags) = load::load(project, &months);
         out.timings.load = started.elapsed();
         out.diagnostics.append(&mut diags);
         let Some(data) = data else { return out };
 
         let t = Instant::now();
         out.diagnostics.extend(check::check(&data, &[month.to_string()]));
-        out.fonts = self.fonts.resolve(&config.roles);
+        out.fonts = self.fonts.resolve(&typeset::fonts::roles(&config));
         typeset::uncovered(&self.fonts, &sources(&data, month), &mut out.diagnostics);
         for role in out.fonts.iter().filter(|r| r.chosen.is_none()) {
             out.diagnostics.push(
@@ -191,7 +188,7 @@ impl Session {
             circular: &circular,
             字体: out.fonts.iter().map(|r| (r.role.key, r.present.clone())).collect(),
         };
-        let mut source = match render::render(&self.env, &self.root, render::MAIN_TEMPLATE, &ctx) {
+        let mut source = match render::render(&self.env, project, render::MAIN_TEMPLATE, &ctx) {
             Ok(s) => s,
             Err(d) => {
                 out.diagnostics.push(d);
@@ -200,14 +197,18 @@ impl Session {
         };
         // Provenance: the commit and every input's digest travel inside the PDF.
         if let Some(Ok((manifest, digester))) = provenance.take().map(|h| h.join()) {
-            source.push_str(&crate::provenance::attach_code(&manifest));
+            source.push_str(&render::attachment(
+                provenance::ATTACHMENT,
+                &manifest.to_json(),
+                provenance::DESCRIPTION,
+            ));
             self.digester = digester;
         }
         out.timings.render = t.elapsed();
 
         let t = Instant::now();
-        let main = typeset::main_path(month);
-        let typ_path = self.root.join(&main);
+        let main = project.typst_source(month);
+        let typ_path = project.path(&main);
         if let Err(e) = output::write_atomic_unsynced(&typ_path, source.as_bytes()) {
             out.diagnostics.push(io_error(&main, &e));
             return out;
@@ -216,7 +217,7 @@ impl Session {
         out.timings.write = t.elapsed();
 
         let t = Instant::now();
-        let today = typeset::datetime(date.unwrap_or(crate::load::yaml::Date {
+        let today = typeset::datetime(date.unwrap_or(crate::calendar::Date {
             year: 2000,
             month: 1,
             day: 1,
@@ -228,7 +229,7 @@ impl Session {
             }
             None => self
                 .world
-                .insert(TongbaoWorld::new(&self.root, self.fonts.clone(), &main, source, today)),
+                .insert(TongbaoWorld::new(project, self.fonts.clone(), &main, source, today)),
         };
         let compiled = typeset::compile(world);
         out.timings.compile = t.elapsed();
@@ -259,22 +260,21 @@ impl Session {
         out.timings.pdf = t.elapsed();
 
         let t = Instant::now();
-        let rel = pdf_path(month);
-        if let Err(e) = output::write_atomic(&self.root.join(&rel), &bytes) {
+        let rel = project.pdf(month);
+        if let Err(e) = output::write_atomic(&project.path(&rel), &bytes) {
             out.diagnostics.push(io_error(&rel.display().to_string(), &e));
             return out;
         }
         out.timings.write += t.elapsed();
         out.bytes = bytes.len();
         out.pdf = Some(rel);
-        self.document = Some(compiled.document);
+        out.document = Some(compiled.document);
         out
     }
 }
 
 /// The thread computing a build's provenance manifest.
-type Provenance<'scope, 'env> =
-    std::thread::ScopedJoinHandle<'scope, (crate::provenance::Manifest, crate::provenance::Digester)>;
+type Provenance<'scope, 'env> = std::thread::ScopedJoinHandle<'scope, (provenance::Manifest, provenance::Digester)>;
 
 fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
@@ -284,7 +284,7 @@ fn io_error(path: &str, e: &std::io::Error) -> Diagnostic {
     Diagnostic::general(
         Severity::Error,
         "io",
-        format!("无法写入 {path}：{}", load::io_reason(e)),
+        format!("无法写入 {path}：{}", crate::project::io_reason(e)),
     )
     .help("检查 out/ 文件夹是否可写、磁盘是否已满")
 }
@@ -306,13 +306,4 @@ fn sources(data: &load::Data, month: &str) -> Vec<Arc<Source>> {
         }
     }
     all
-}
-
-/// The month folders under `data/` that are valid month names, oldest first.
-pub fn months(root: &Path) -> Vec<String> {
-    load::month_dirs(root)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|m| load::month::MonthId::parse(m).is_some())
-        .collect()
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde::Serialize;
 use typst_layout::PagedDocument;
 
+use crate::project::Project;
 use crate::typeset::inspect;
 
 const INDEX: &str = include_str!("preview/index.html");
@@ -55,7 +56,7 @@ struct Snapshot {
 
 /// Shared between the build loop and the server threads.
 #[derive(Default)]
-pub struct State {
+pub(crate) struct State {
     inner: Mutex<Snapshot>,
     changed: Condvar,
 }
@@ -79,7 +80,7 @@ struct TextRun {
 
 impl State {
     /// A new, empty preview.
-    pub fn new() -> Arc<State> {
+    pub(crate) fn new() -> Arc<State> {
         Arc::new(State::default())
     }
 
@@ -88,7 +89,7 @@ impl State {
     }
 
     /// Shows a new good build: pages whose content changed get a new version; the error goes away.
-    pub fn publish(&self, month: &str, document: &PagedDocument, pdf: PathBuf) {
+    pub(crate) fn publish(&self, month: &str, document: &PagedDocument, pdf: PathBuf) {
         let mut snap = self.lock();
         snap.version += 1;
         let version = snap.version;
@@ -119,7 +120,7 @@ impl State {
     }
 
     /// Shows a failed rebuild's diagnostics over the last good pages.
-    pub fn fail(&self, month: &str, diagnostics: String) {
+    pub(crate) fn fail(&self, month: &str, diagnostics: String) {
         let mut snap = self.lock();
         snap.version += 1;
         snap.error = Some(diagnostics);
@@ -165,7 +166,7 @@ fn text_layer(layout: &inspect::Layout) -> String {
 }
 
 /// A running preview server.
-pub struct Preview {
+pub(crate) struct Preview {
     /// The address it listens on (always on 127.0.0.1).
     pub addr: SocketAddr,
     /// The port asked for, if it was busy and another was chosen.
@@ -174,11 +175,11 @@ pub struct Preview {
 
 /// Why the server could not start.
 #[derive(Debug)]
-pub struct StartError(pub String);
+pub(crate) struct StartError(pub String);
 
 /// Starts the server on 127.0.0.1:`port` (0 = any free port). With `fallback`, a busy port is
 /// replaced by a free one (reported in [`Preview::busy`]); without, a busy port is an error.
-pub fn serve(port: u16, fallback: bool, state: Arc<State>, root: PathBuf) -> Result<Preview, StartError> {
+pub(crate) fn serve(port: u16, fallback: bool, state: Arc<State>, project: Project) -> Result<Preview, StartError> {
     let loopback = Ipv4Addr::LOCALHOST;
     let (listener, busy) = match TcpListener::bind((loopback, port)) {
         Ok(l) => (l, None),
@@ -197,9 +198,9 @@ pub fn serve(port: u16, fallback: bool, state: Arc<State>, root: PathBuf) -> Res
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let state = state.clone();
-            let root = root.clone();
+            let project = project.clone();
             // A thread per connection and one request per connection: the preview has one user.
-            std::thread::spawn(move || handle(stream, &state, &root));
+            std::thread::spawn(move || handle(stream, &state, &project));
         }
     });
     Ok(Preview { addr, busy })
@@ -241,12 +242,12 @@ fn send(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8], h
 }
 
 /// Answers one connection. Only GET/HEAD of the fixed routes below are answered.
-fn handle(mut stream: TcpStream, state: &Arc<State>, root: &std::path::Path) {
+fn handle(mut stream: TcpStream, state: &Arc<State>, project: &Project) {
     let Some((method, url)) = read_request(&mut stream) else {
         return;
     };
     if std::env::var_os("TONGBAO_DEBUG_HTTP").is_some() {
-        crate::tell!("http {method} {url}");
+        tell!("http {method} {url}");
     }
     let head_only = method == "HEAD";
     if method != "GET" && !head_only {
@@ -268,7 +269,7 @@ fn handle(mut stream: TcpStream, state: &Arc<State>, root: &std::path::Path) {
         "/events" if !head_only => events(stream, state.clone()),
         "/circular.pdf" => {
             let pdf = state.lock().pdf.clone();
-            match pdf.and_then(|p| std::fs::read(root.join(p)).ok()) {
+            match pdf.and_then(|p| std::fs::read(project.path(p)).ok()) {
                 Some(bytes) => ok(&mut stream, "application/pdf", &bytes),
                 None => not_found(&mut stream),
             }

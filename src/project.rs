@@ -1,82 +1,211 @@
-//! The project: its root folder (the one holding `data/`), and its optional configuration file
-//! `tongbao.yaml` (font preferences per role).
+//! The project: its root folder, every path tongbao reads or writes under it, and the one gate
+//! through which every input file is read.
+//!
+//! Paths are spelt here and nowhere else. A build reads the registry, the table descriptions, the
+//! month's folder (and the months it compares with), the templates, the fonts, the assets and the
+//! configuration; [`INPUTS`] names those top-level places for the watcher, the hooks and the
+//! provenance manifest. [`Project::read`] refuses any file whose real path (symlinks resolved) lies
+//! outside the root, so a symlink committed into `data/` cannot publish a CI runner's files.
 
+use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::diag::{Diagnostic, Severity};
-use crate::load::yaml::{self, Reader};
-use crate::typeset::Role;
-use crate::typeset::fonts::default_roles;
+use crate::calendar::MonthId;
 
-/// The configuration file's name, at the project root.
-pub const CONFIG: &str = "tongbao.yaml";
+pub(crate) const DATA: &str = "data";
+pub(crate) const REGISTRY: &str = "data/units.yaml";
+pub(crate) const TABLES: &str = "data/tables";
+pub(crate) const TEMPLATES: &str = "templates";
+pub(crate) const FONTS: &str = "fonts";
+pub(crate) const ASSETS: &str = "assets";
+pub(crate) const CONFIG: &str = "tongbao.yaml";
+pub(crate) const OUT: &str = "out";
+/// A month's own text and metadata, inside its folder.
+pub(crate) const DOCUMENT: &str = "document.yaml";
+/// Where file digests are remembered between runs (build output, never committed).
+pub(crate) const DIGEST_CACHE: &str = "out/.tongbao-digests.json";
 
-/// Finds the project root: `start` or the nearest parent holding `data/units.yaml` or `tongbao.yaml`.
-pub fn find_root(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .find(|dir| dir.join("data/units.yaml").is_file() || dir.join(CONFIG).is_file())
-        .map(Path::to_path_buf)
+/// The top-level folders and files whose content can change what a build makes.
+pub(crate) const INPUTS: [&str; 5] = [DATA, TEMPLATES, FONTS, ASSETS, CONFIG];
+
+/// Why a file could not be read.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    Io(io::Error),
+    /// The file's real path is outside the project root (a symlink pointing out, or `..`).
+    Outside,
 }
 
-/// The project's configuration.
 #[derive(Debug, Clone)]
-pub struct Config {
-    /// Font roles with their preference lists.
-    pub roles: Vec<Role>,
+pub struct Project {
+    root: PathBuf,
+    /// The root with symlinks resolved, for the inside-the-root test.
+    real: PathBuf,
 }
 
-/// Role keys as written in `tongbao.yaml`.
-const ROLE_KEYS: [(&str, &str); 6] = [
-    ("标题", "title"),
-    ("正文", "body"),
-    ("一级标题", "heading1"),
-    ("二级标题", "heading2"),
-    ("页码", "page"),
-    ("西文", "latin"),
-];
-
-/// Reads `tongbao.yaml` if present; defaults otherwise.
-pub fn config(root: &Path, diags: &mut Vec<Diagnostic>) -> Config {
-    let mut roles = default_roles();
-    let rel = Path::new(CONFIG);
-    if !root.join(rel).exists() {
-        return Config { roles };
+impl Project {
+    /// The project rooted at `root` (which must exist for reads to succeed).
+    pub fn new(root: &Path) -> Project {
+        let real = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        Project {
+            root: root.to_path_buf(),
+            real,
+        }
     }
-    let src = match crate::load::read_source(root, rel) {
-        Ok(s) => s,
-        Err(d) => {
-            diags.push(d);
-            return Config { roles };
+
+    /// `--root` if given, else the current folder or the nearest parent holding
+    /// `data/units.yaml` or `tongbao.yaml`.
+    pub(crate) fn locate(given: Option<&Path>) -> Result<Project, String> {
+        match given {
+            Some(p) if p.join(DATA).is_dir() => Ok(Project::new(p)),
+            Some(p) => Err(format!("{} 不是 tongbao 项目（其中没有 data/ 文件夹）", p.display())),
+            None => {
+                let cwd = std::env::current_dir().map_err(|e| format!("无法读取当前目录：{e}"))?;
+                cwd.ancestors()
+                    .find(|dir| dir.join(REGISTRY).is_file() || dir.join(CONFIG).is_file())
+                    .map(Project::new)
+                    .ok_or_else(|| {
+                        "当前目录及其上级中没有 tongbao 项目（找不到 data/units.yaml）；请进入项目目录，或用 --root 指定"
+                            .to_string()
+                    })
+            }
         }
-    };
-    let tree = match yaml::parse(&src) {
-        Ok(t) => t,
-        Err(d) => {
-            diags.push(d);
-            return Config { roles };
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The absolute path of a root-relative one.
+    pub(crate) fn path(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub(crate) fn month_dir(&self, month: &str) -> PathBuf {
+        Path::new(DATA).join(month)
+    }
+
+    pub(crate) fn document(&self, month: &str) -> PathBuf {
+        self.month_dir(month).join(DOCUMENT)
+    }
+
+    /// A month's file for table `id`.
+    pub(crate) fn table_file(&self, month: &str, id: &str) -> PathBuf {
+        self.month_dir(month).join(format!("{id}.yaml"))
+    }
+
+    pub(crate) fn out_dir(&self, month: &str) -> PathBuf {
+        Path::new(OUT).join(month)
+    }
+
+    pub fn pdf(&self, month: &str) -> PathBuf {
+        self.out_dir(month).join("circular.pdf")
+    }
+
+    /// The generated Typst source, as the root-relative `/`-separated path Typst sees.
+    pub(crate) fn typst_source(&self, month: &str) -> String {
+        format!("{OUT}/{month}/circular.typ")
+    }
+
+    /// The months a month's circular compares with: the month before and the same month a year
+    /// before (loaded when present).
+    pub(crate) fn compared(&self, month: &MonthId) -> [MonthId; 2] {
+        [month.previous(), month.year_before()]
+    }
+
+    /// The folder names under `data/` other than the table descriptions, sorted (valid months or
+    /// not: `check` reports the misnamed ones).
+    pub(crate) fn month_dirs(&self) -> io::Result<Vec<String>> {
+        let mut names: Vec<String> = std::fs::read_dir(self.path(DATA))?
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir() || t.is_symlink()))
+            .filter(|e| self.path(DATA).join(e.file_name()).is_dir())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| Path::new(TABLES).file_name().is_none_or(|t| t != n.as_str()) && !n.starts_with('.'))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The month folders with valid names, oldest first.
+    pub fn months(&self) -> Vec<String> {
+        self.month_dirs()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| MonthId::parse(m).is_some())
+            .collect()
+    }
+
+    /// Every input file of a month's build, root-relative and `/`-separated, sorted: the
+    /// configuration, the registry and descriptions, the month and the months it compares with,
+    /// the templates, the fonts and the assets. Hidden files are left out.
+    pub(crate) fn inputs(&self, month: &str) -> Vec<String> {
+        let mut places: Vec<String> = vec![CONFIG.into(), REGISTRY.into(), TABLES.into()];
+        places.push(format!("{DATA}/{month}"));
+        if let Some(id) = MonthId::parse(month) {
+            places.extend(self.compared(&id).iter().map(|m| format!("{DATA}/{}", m.name())));
         }
-    };
-    let mut r = Reader::new();
-    if let Some(mut top) = r.map(&tree, "配置") {
-        if let Some(node) = top.opt("字体")
-            && let Some(mut m) = r.map(node, "字体")
-        {
-            for (zh, key) in ROLE_KEYS {
-                if let Some(list) = m.opt(zh) {
-                    let families: Vec<String> = r.texts(list, zh).into_iter().map(|(t, _)| t).collect();
-                    if let Some(role) = roles.iter_mut().find(|x| x.key == key) {
-                        role.families = families;
-                    }
+        places.extend([TEMPLATES, FONTS, ASSETS].map(String::from));
+        let mut files = Vec::new();
+        for place in places {
+            for entry in walkdir::WalkDir::new(self.path(&place))
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(Result::ok)
+            {
+                let Ok(rel) = entry.path().strip_prefix(&self.root) else { continue };
+                let hidden = rel.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+                if entry.file_type().is_file() && !hidden {
+                    files.push(rel.to_string_lossy().replace('\\', "/"));
                 }
             }
-            r.finish(m, &ROLE_KEYS.map(|(zh, _)| zh));
         }
-        r.finish(top, &["字体"]);
+        files.sort();
+        files.dedup();
+        files
     }
-    diags.extend(r.diags);
-    if diags.iter().any(|d| d.severity == Severity::Error) {
-        return Config { roles: default_roles() };
+
+    /// Whether `path` (absolute or root-relative) resolves, symlinks followed, inside the root.
+    pub(crate) fn contains(&self, path: &Path) -> bool {
+        self.path(path).canonicalize().is_ok_and(|real| real.starts_with(&self.real))
     }
-    Config { roles }
+
+    /// Reads a file of the project: the only way input files are read. Refuses a file whose real
+    /// path is outside the root, without opening it.
+    pub(crate) fn read(&self, rel: &Path) -> Result<Vec<u8>, ReadError> {
+        let real = self.path(rel).canonicalize().map_err(ReadError::Io)?;
+        if !real.starts_with(&self.real) {
+            return Err(ReadError::Outside);
+        }
+        std::fs::read(&real).map_err(ReadError::Io)
+    }
+
+    /// The size of a file, through the same gate (to refuse oversized files before reading).
+    pub(crate) fn size(&self, rel: &Path) -> Result<u64, ReadError> {
+        let real = self.path(rel).canonicalize().map_err(ReadError::Io)?;
+        if !real.starts_with(&self.real) {
+            return Err(ReadError::Outside);
+        }
+        std::fs::metadata(&real).map(|m| m.len()).map_err(ReadError::Io)
+    }
+}
+
+/// A short Chinese reason for an I/O error.
+pub(crate) fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "文件不存在".into(),
+        io::ErrorKind::PermissionDenied => "没有权限".into(),
+        _ => e.to_string(),
+    }
+}
+
+impl ReadError {
+    /// What went wrong, in Chinese, never quoting the file's content.
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            ReadError::Io(e) => io_reason(e),
+            ReadError::Outside => "它指向项目文件夹之外（符号链接或 ..），为安全起见不予读取".into(),
+        }
+    }
 }

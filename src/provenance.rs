@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::Path;
-use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::project::{DIGEST_CACHE, INPUTS, Project};
+
 /// The name of the attachment inside the PDF.
-pub const ATTACHMENT: &str = "tongbao-manifest.json";
+pub(crate) const ATTACHMENT: &str = "tongbao-manifest.json";
 
 /// What a PDF records about how it was made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,52 +30,8 @@ pub struct Manifest {
     pub inputs: BTreeMap<String, String>,
 }
 
-/// The folders and files a month's build reads.
-pub fn input_files(root: &Path, month: &str) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut add_tree = |rel: &str| {
-        let dir = root.join(rel);
-        if dir.is_file() {
-            files.push(rel.to_string());
-            return;
-        }
-        for entry in walkdir::WalkDir::new(&dir)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            let hidden = entry
-                .path()
-                .strip_prefix(root)
-                .into_iter()
-                .flat_map(|p| p.components())
-                .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
-            if entry.file_type().is_file()
-                && !hidden
-                && let Ok(p) = entry.path().strip_prefix(root)
-            {
-                files.push(p.to_string_lossy().replace('\\', "/"));
-            }
-        }
-    };
-    add_tree(crate::project::CONFIG);
-    add_tree("data/units.yaml");
-    add_tree("data/tables");
-    add_tree(&format!("data/{month}"));
-    if let Some(id) = crate::load::month::MonthId::parse(month) {
-        add_tree(&format!("data/{}", id.previous()));
-    }
-    add_tree("templates");
-    add_tree("fonts");
-    add_tree("assets");
-    files.retain(|f| root.join(f).is_file());
-    files.sort();
-    files.dedup();
-    files
-}
-
 /// SHA-256 of bytes, as lowercase hex.
-pub fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -90,13 +46,10 @@ pub struct Digester {
     changed: bool,
 }
 
-/// Where digests are remembered between runs (inside the build output, never committed).
-pub const DIGEST_CACHE: &str = "out/.tongbao-digests.json";
-
 impl Digester {
-    fn load(&mut self, root: &Path) {
+    fn load(&mut self, project: &Project) {
         self.loaded = true;
-        if let Ok(bytes) = std::fs::read(root.join(DIGEST_CACHE))
+        if let Ok(bytes) = std::fs::read(project.path(DIGEST_CACHE))
             && let Ok(cache) = serde_json::from_slice(&bytes)
         {
             self.cache = cache;
@@ -104,24 +57,26 @@ impl Digester {
     }
 
     /// Saves what was learnt (best effort: the cache is only a shortcut).
-    fn save(&mut self, root: &Path) {
+    fn save(&mut self, project: &Project) {
         if self.changed
             && let Ok(json) = serde_json::to_vec(&self.cache)
         {
-            let _ = crate::output::write_atomic_unsynced(&root.join(DIGEST_CACHE), &json);
+            let _ = crate::output::write_atomic_unsynced(&project.path(DIGEST_CACHE), &json);
             self.changed = false;
         }
     }
 
-    /// Digests of the inputs of a month's build.
-    pub fn digests(&mut self, root: &Path, month: &str) -> BTreeMap<String, String> {
+    /// Digests of the inputs of a month's build. Files are read through the project's gate: one
+    /// outside the root is left out (the build refuses it anyway).
+    pub(crate) fn digests(&mut self, project: &Project, month: &str) -> BTreeMap<String, String> {
         if !self.loaded {
-            self.load(root);
+            self.load(project);
         }
-        let digests = input_files(root, month)
+        let digests = project
+            .inputs(month)
             .into_iter()
             .filter_map(|f| {
-                let path = root.join(&f);
+                let path = project.path(&f);
                 let meta = std::fs::metadata(&path).ok()?;
                 let modified = meta
                     .modified()
@@ -135,41 +90,23 @@ impl Digester {
                 {
                     return Some((f, digest.clone()));
                 }
-                let digest = sha256(&std::fs::read(&path).ok()?);
+                let digest = sha256(&project.read(std::path::Path::new(&f)).ok()?);
                 self.cache.insert(f.clone(), (stamp.0, stamp.1, digest.clone()));
                 self.changed = true;
                 Some((f, digest))
             })
             .collect();
-        self.save(root);
+        self.save(project);
         digests
     }
 }
 
-/// The commit checked out at `root` and whether any input has uncommitted changes; None outside git.
-pub fn git_state(root: &Path) -> Option<(String, bool)> {
+/// The commit checked out and whether any input has uncommitted changes; None outside git.
+fn git_state(project: &Project) -> Option<(String, bool)> {
     // One git call: the v2 porcelain format names the checked-out commit in its header.
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args([
-            "status",
-            "--porcelain=v2",
-            "--branch",
-            "--untracked-files=all",
-            "--",
-            "data",
-            "templates",
-            "fonts",
-            "assets",
-        ])
-        .arg(crate::project::CONFIG)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
+    let mut args = vec!["status", "--porcelain=v2", "--branch", "--untracked-files=all", "--"];
+    args.extend(INPUTS);
+    let text = crate::git::run(project.root(), &args).ok()?;
     let commit = text
         .lines()
         .find_map(|l| l.strip_prefix("# branch.oid "))?
@@ -183,8 +120,13 @@ pub fn git_state(root: &Path) -> Option<(String, bool)> {
 }
 
 /// The manifest of a build about to happen.
-pub fn manifest(root: &Path, month: &str, options: BTreeMap<String, String>, digester: &mut Digester) -> Manifest {
-    let (commit, dirty) = match git_state(root) {
+pub(crate) fn manifest(
+    project: &Project,
+    month: &str,
+    options: BTreeMap<String, String>,
+    digester: &mut Digester,
+) -> Manifest {
+    let (commit, dirty) = match git_state(project) {
         Some((c, d)) => (Some(c), d),
         None => (None, true),
     };
@@ -194,20 +136,19 @@ pub fn manifest(root: &Path, month: &str, options: BTreeMap<String, String>, dig
         commit,
         dirty,
         options,
-        inputs: digester.digests(root, month),
+        inputs: digester.digests(project, month),
     }
 }
 
-/// Typst code that attaches the manifest to the PDF (appended to the generated source; the JSON
-/// reaches Typst as a string literal).
-pub fn attach_code(manifest: &Manifest) -> String {
-    let json = serde_json::to_string_pretty(manifest).unwrap_or_default();
-    format!(
-        "\n#pdf.attach({}, bytes({}), mime-type: \"application/json\", description: \"tongbao 构建清单：源提交与输入文件摘要\")\n",
-        crate::render::typst_string(ATTACHMENT),
-        crate::render::typst_string(&json)
-    )
+impl Manifest {
+    /// The manifest as JSON (what the PDF carries).
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
 }
+
+/// What the attachment says about itself in a PDF reader.
+pub(crate) const DESCRIPTION: &str = "tongbao 构建清单：源提交与输入文件摘要";
 
 /// Finds the manifest attached to a PDF written by tongbao.
 pub fn read_manifest(pdf: &[u8]) -> Option<Manifest> {
@@ -251,47 +192,9 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// The PDF timestamp: SOURCE_DATE_EPOCH when set (reproducible builds convention), else `None`
-/// (the caller uses the date of issue).
-pub fn source_date_epoch() -> Option<(i32, u8, u8, u8, u8, u8)> {
-    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()?;
-    Some(civil(secs))
-}
-
-/// UTC calendar date and time of seconds since 1970-01-01.
-pub fn civil(secs: i64) -> (i32, u8, u8, u8, u8, u8) {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    (
-        year,
-        month,
-        day,
-        (rem / 3600) as u8,
-        (rem / 60 % 60) as u8,
-        (rem % 60) as u8,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn epoch_to_civil_time() {
-        assert_eq!(civil(1_683_244_800), (2023, 5, 5, 0, 0, 0));
-        assert_eq!(civil(951_782_400 + 3661), (2000, 2, 29, 1, 1, 1));
-        assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
-    }
 
     #[test]
     fn sha256_is_standard() {

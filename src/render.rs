@@ -12,14 +12,13 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
 
 use crate::diag::{Diagnostic, Loc, Severity, Source};
+use crate::project::{Project, ReadError, TEMPLATES};
 
 /// The main template of a circular.
-pub const MAIN_TEMPLATE: &str = "circular.typ.j2";
-/// Templates folder, relative to the project root.
-pub const DIR: &str = "templates";
+pub(crate) const MAIN_TEMPLATE: &str = "circular.typ.j2";
 
 /// Writes `s` as a Typst string literal: `"…"` with `\`, `"` and control characters escaped.
-pub fn typst_string(s: &str) -> String {
+pub(crate) fn typst_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -38,7 +37,7 @@ pub fn typst_string(s: &str) -> String {
 }
 
 /// Writes `s` for markup position: an embedded string literal closed by `;`, printed verbatim.
-pub fn typst_markup(s: &str) -> String {
+pub(crate) fn typst_markup(s: &str) -> String {
     format!("#{};", typst_string(s))
 }
 
@@ -49,23 +48,35 @@ fn value_text(value: &Value) -> String {
     }
 }
 
-/// Builds the template environment reading from `root/templates`.
-pub fn environment(root: &Path) -> Environment<'static> {
+/// Typst code attaching a file to the PDF (`pdf.attach`); name, content and description reach
+/// Typst as string literals.
+pub(crate) fn attachment(name: &str, content: &str, description: &str) -> String {
+    format!(
+        "\n#pdf.attach({}, bytes({}), mime-type: \"application/json\", description: {})\n",
+        typst_string(name),
+        typst_string(content),
+        typst_string(description)
+    )
+}
+
+/// Builds the template environment reading from the project's `templates/` (through the
+/// project's read gate: a template linked from outside the root is refused).
+pub(crate) fn environment(project: &Project) -> Environment<'static> {
     let mut env = Environment::new();
-    let dir = root.join(DIR);
+    let project = project.clone();
     env.set_loader(move |name| {
-        let Some(path) = template_path(&dir, name) else {
+        let Some(rel) = template_path(Path::new(TEMPLATES), name) else {
             return Ok(None);
         };
-        match std::fs::read(&path) {
+        match project.read(&rel) {
             Ok(bytes) => match crate::load::decode(&bytes) {
                 Ok(text) => Ok(Some(text)),
                 Err((msg, _)) => Err(Error::new(ErrorKind::InvalidOperation, format!("模板 {name}：{msg}"))),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::new(
                 ErrorKind::InvalidOperation,
-                format!("无法读取模板 {name}：{e}"),
+                format!("无法读取模板 {name}：{}", e.reason()),
             )),
         }
     });
@@ -121,18 +132,18 @@ fn template_path(dir: &Path, name: &str) -> Option<PathBuf> {
 
 /// Renders template `name` with `ctx`. A template error becomes a diagnostic naming the template
 /// file and line.
-pub fn render<S: serde::Serialize>(
+pub(crate) fn render<S: serde::Serialize>(
     env: &Environment<'static>,
-    root: &Path,
+    project: &Project,
     name: &str,
     ctx: &S,
 ) -> Result<String, Diagnostic> {
     let ctx = Value::from(minijinja::value::Serde(ctx));
-    let tmpl = env.get_template(name).map_err(|e| template_error(root, &e))?;
-    tmpl.render(ctx).map_err(|e| template_error(root, &e))
+    let tmpl = env.get_template(name).map_err(|e| template_error(project, &e))?;
+    tmpl.render(ctx).map_err(|e| template_error(project, &e))
 }
 
-fn template_error(root: &Path, err: &Error) -> Diagnostic {
+fn template_error(project: &Project, err: &Error) -> Diagnostic {
     let what = match err.kind() {
         ErrorKind::TemplateNotFound => "找不到模板".to_string(),
         ErrorKind::UndefinedError => "模板引用了不存在的数据".to_string(),
@@ -152,10 +163,11 @@ fn template_error(root: &Path, err: &Error) -> Diagnostic {
     let Some(name) = err.name() else {
         return Diagnostic::general(Severity::Error, "template", message).help(help);
     };
-    let rel = Path::new(DIR).join(name);
+    let rel = Path::new(TEMPLATES).join(name);
     let line = err.line().unwrap_or(0);
-    match (line, std::fs::read_to_string(root.join(&rel))) {
-        (1.., Ok(text)) => {
+    let text = project.read(&rel).ok().and_then(|b| String::from_utf8(b).ok());
+    match (line, text) {
+        (1.., Some(text)) => {
             let src = Source::new(rel, text);
             let (col, len) = err
                 .range()
@@ -184,24 +196,26 @@ mod tests {
     #[test]
     fn values_are_escaped_and_markup_passes() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join(DIR)).unwrap();
+        std::fs::create_dir(dir.path().join(TEMPLATES)).unwrap();
         std::fs::write(
-            dir.path().join(DIR).join("t.typ.j2"),
+            dir.path().join(TEMPLATES).join("t.typ.j2"),
             "*{{ x }}* {{ n|num }} {{ x|str }}",
         )
         .unwrap();
-        let env = environment(dir.path());
-        let out = render(&env, dir.path(), "t.typ.j2", &serde_json::json!({"x": "]#x", "n": 3})).unwrap();
+        let project = Project::new(dir.path());
+        let env = environment(&project);
+        let out = render(&env, &project, "t.typ.j2", &serde_json::json!({"x": "]#x", "n": 3})).unwrap();
         assert_eq!(out, "*#\"]#x\";* 3 \"]#x\"");
     }
 
     #[test]
     fn template_errors_name_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join(DIR)).unwrap();
-        std::fs::write(dir.path().join(DIR).join("t.typ.j2"), "ok\n{{ missing.x }}\n").unwrap();
-        let env = environment(dir.path());
-        let d = render(&env, dir.path(), "t.typ.j2", &serde_json::json!({})).unwrap_err();
+        std::fs::create_dir(dir.path().join(TEMPLATES)).unwrap();
+        std::fs::write(dir.path().join(TEMPLATES).join("t.typ.j2"), "ok\n{{ missing.x }}\n").unwrap();
+        let project = Project::new(dir.path());
+        let env = environment(&project);
+        let d = render(&env, &project, "t.typ.j2", &serde_json::json!({})).unwrap_err();
         assert_eq!(d.file.as_deref(), Some(Path::new("templates/t.typ.j2")));
         assert_eq!(d.line, 2);
         assert!(d.message.contains("不存在的数据"), "{}", d.message);

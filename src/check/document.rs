@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, quote_list, suggestions};
 use crate::load::{Data, Document, Month};
 
 /// Checks the document of `month`.
-pub fn check_document(data: &Data, month: &Month, doc: &Document, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn check_document(data: &Data, month: &Month, doc: &Document, diags: &mut Vec<Diagnostic>) {
     let end = month.id.last_day();
     if doc.date < end {
         diags.push(
@@ -57,9 +57,8 @@ pub fn check_document(data: &Data, month: &Month, doc: &Document, diags: &mut Ve
         }
     }
     if let Some((seal, loc)) = &doc.layout.seal {
-        let root = data.root.as_path();
-        let path = root.join(seal.trim_start_matches('/'));
-        let inside = crate::typeset::inside(root, &path);
+        let path = data.project.path(seal.trim_start_matches('/'));
+        let inside = data.project.contains(&path);
         let image = [".png", ".svg", ".jpg", ".jpeg"]
             .iter()
             .any(|x| seal.to_ascii_lowercase().ends_with(x));

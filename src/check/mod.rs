@@ -4,22 +4,22 @@
 //! One file per family of rules: [`registry`] (the registry and the table descriptions), [`tables`]
 //! (a month's figures), [`document`] (a month's text and metadata).
 
-pub mod document;
-pub mod registry;
-pub mod tables;
+pub(crate) mod document;
+pub(crate) mod registry;
+pub(crate) mod tables;
 
 use crate::diag::{Diagnostic, quote_list, suggestions};
 use crate::load::{Data, Month, Registry, Unit};
 
 /// Runs every rule on the loaded data; the months checked are those in `data.months` whose name is
 /// in `months` (the others were loaded only to compare with).
-pub fn check(data: &Data, months: &[String]) -> Vec<Diagnostic> {
+pub(crate) fn check(data: &Data, months: &[String]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     registry::check_registry(&data.registry, &mut diags);
     for spec in &data.specs {
         registry::check_spec(spec, &data.registry, &mut diags);
     }
-    for month in data.months.iter().filter(|m| months.contains(&m.id.name)) {
+    for month in data.months.iter().filter(|m| months.contains(&m.name)) {
         check_month(data, month, &mut diags);
     }
     diags
@@ -37,7 +37,7 @@ fn check_month(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
 }
 
 /// Resolves a unit name, or reports it unknown with the nearest registry names.
-pub fn resolve_unit<'r>(
+pub(crate) fn resolve_unit<'r>(
     registry: &'r Registry,
     name: &str,
     loc: &crate::diag::Loc,

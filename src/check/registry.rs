@@ -6,7 +6,7 @@ use crate::diag::{Diagnostic, Loc, quote_list};
 use crate::load::{Registry, TableSpec};
 
 /// Every name (canonical or alias) names one unit; every unit has a known kind.
-pub fn check_registry(registry: &Registry, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn check_registry(registry: &Registry, diags: &mut Vec<Diagnostic>) {
     let kinds: Vec<&str> = registry.kinds.iter().map(|(k, _)| k.as_str()).collect();
     let mut seen: HashMap<&str, (&str, &Loc)> = HashMap::new();
     for unit in &registry.units {
@@ -39,7 +39,7 @@ pub fn check_registry(registry: &Registry, diags: &mut Vec<Diagnostic>) {
 }
 
 /// Keys are unique and every reference in a description names something that exists.
-pub fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<Diagnostic>) {
     let mut keys: HashMap<&str, &Loc> = HashMap::new();
     let declared = spec
         .columns

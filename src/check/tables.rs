@@ -3,13 +3,12 @@
 use std::collections::HashMap;
 
 use super::resolve_unit;
-use crate::aggregate::percent;
 use crate::diag::{Diagnostic, Severity};
 use crate::load::month::MonthTable;
 use crate::load::{Registry, TableSpec};
 
 /// Checks one table of one month against its description and the registry.
-pub fn check_table(spec: &TableSpec, table: &MonthTable, registry: &Registry, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn check_table(spec: &TableSpec, table: &MonthTable, registry: &Registry, diags: &mut Vec<Diagnostic>) {
     check_units(spec, table, registry, diags);
     let label = |k: &str| {
         spec.column(k)
@@ -59,7 +58,7 @@ pub fn check_table(spec: &TableSpec, table: &MonthTable, registry: &Registry, di
             let (Some(num), Some(den)) = (row.value(&d.numerator.0), row.value(&d.denominator.0)) else {
                 continue;
             };
-            let computed = percent(num, den, d.rounding);
+            let computed = d.rounding.percent(num, den);
             if computed != Some(stated.value) {
                 let shown = computed.map_or("无法计算（分母为 0）".to_string(), |c| format!("{c}%"));
                 diags.push(
@@ -84,13 +83,9 @@ pub fn check_table(spec: &TableSpec, table: &MonthTable, registry: &Registry, di
         // Some figure could not be read: sums would only repeat that problem.
         return;
     }
-    let sums: HashMap<&str, u64> = spec
-        .columns
-        .iter()
-        .map(|c| (c.key.as_str(), table.rows.iter().filter_map(|r| r.value(&c.key)).sum()))
-        .collect();
+    let sums = table.totals(spec);
     for stated in table.total.iter().flatten() {
-        let sum = sums.get(stated.key.as_str()).copied().unwrap_or(0);
+        let sum = sums.get(&stated.key).copied().unwrap_or(0);
         if stated.value != sum {
             diags.push(
                 Diagnostic::error(
@@ -108,7 +103,7 @@ pub fn check_table(spec: &TableSpec, table: &MonthTable, registry: &Registry, di
             continue;
         };
         if let Some((col, _)) = &h.equals_total
-            && let Some(sum) = sums.get(col.as_str())
+            && let Some(sum) = sums.get(col)
             && *sum != fig.value
         {
             let help = match (&h.note, h.severity) {

@@ -1,22 +1,24 @@
 //! `tongbao diff`, `tongbao log`, `tongbao blame`: the data's history, in figures.
 
-use std::path::Path;
-
 use unicode_width::UnicodeWidthStr;
 
-use crate::audit::{self, Filter, RegistryChange, TableDiff, TextChange, git::Repo};
-use crate::cli::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE, Format};
+use super::verify::short;
+use super::{Error, Result, Status};
+use crate::args::{BlameArgs, DiffArgs, Format, LogArgs};
+use crate::audit::repo::{GitError, Repo};
+use crate::audit::{self, Filter, RegistryChange, TableDiff, TextChange};
+use crate::calendar::MonthId;
+use crate::project::Project;
 
-/// Opens the repository and runs `query` on it; a git problem is reported and becomes an exit code.
-fn query<T>(root: &Path, query: impl FnOnce(&mut Repo) -> Result<T, audit::git::GitError>) -> Result<T, i32> {
-    let mut repo = Repo::open(root).map_err(|e| {
-        crate::tell!("错误：{}", e.0);
-        EXIT_USAGE
-    })?;
-    query(&mut repo).map_err(|e| {
-        crate::tell!("错误：{}", e.0);
-        EXIT_ERRORS
-    })
+/// Opens the repository and runs `query` on it; git's problems become errors.
+fn query<T>(project: &Project, query: impl FnOnce(&mut Repo) -> std::result::Result<T, GitError>) -> Result<T> {
+    let mut repo = Repo::open(project.root()).map_err(|e| Error::Usage(e.0))?;
+    query(&mut repo).map_err(|e| Error::Failed(format!("错误：{}", e.0)))
+}
+
+/// Prints `value` as pretty JSON.
+fn json<T: serde::Serialize>(value: &T) {
+    say!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
 /// Pads `s` to `width` display columns (CJK characters count two).
@@ -26,10 +28,6 @@ fn pad(s: &str, width: usize) -> String {
 
 fn value(v: Option<u64>) -> String {
     v.map_or("—".to_string(), |v| v.to_string())
-}
-
-fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(10)]
 }
 
 fn print_registry(changes: &[RegistryChange], indent: &str) {
@@ -50,12 +48,12 @@ fn print_registry(changes: &[RegistryChange], indent: &str) {
             }
             RegistryChange::Kind { unit, from, to } => format!("类别  {unit}：{from} → {to}"),
         };
-        crate::say!("{indent}{line}");
+        say!("{indent}{line}");
     }
 }
 
 fn print_table(t: &TableDiff, indent: &str) {
-    crate::say!("{indent}{} {}", t.month, t.name);
+    say!("{indent}{} {}", t.month, t.name);
     let unit_w = t.figures.iter().map(|f| f.unit.width()).max().unwrap_or(0).max(4);
     let label_w = t.figures.iter().map(|f| f.label.width()).max().unwrap_or(0);
     let old_w = t.figures.iter().map(|f| value(f.old).len()).max().unwrap_or(0);
@@ -63,7 +61,7 @@ fn print_table(t: &TableDiff, indent: &str) {
     for f in &t.figures {
         let unit = if f.unit == last_unit { "" } else { f.unit.as_str() };
         last_unit = &f.unit;
-        crate::say!(
+        say!(
             "{indent}  {}  {}  {:>old_w$} → {}",
             pad(unit, unit_w),
             pad(&f.label, label_w),
@@ -72,113 +70,116 @@ fn print_table(t: &TableDiff, indent: &str) {
         );
     }
     if !t.added.is_empty() {
-        crate::say!("{indent}  新增单位：{}", t.added.join("、"));
+        say!("{indent}  新增单位：{}", t.added.join("、"));
     }
     if !t.removed.is_empty() {
-        crate::say!("{indent}  删除单位：{}", t.removed.join("、"));
+        say!("{indent}  删除单位：{}", t.removed.join("、"));
     }
     if t.reordered {
-        crate::say!("{indent}  单位顺序有调整");
+        say!("{indent}  单位顺序有调整");
     }
 }
 
 fn print_texts(texts: &[TextChange], indent: &str) {
     for t in texts {
-        crate::say!("{indent}{} {}：{}", t.month, t.key, t.inline);
+        say!("{indent}{} {}：{}", t.month, t.key, t.inline);
     }
 }
 
 /// `tongbao diff REV1 [REV2] [MONTH]`.
-pub fn diff(root: &Path, from: &str, to: Option<&str>, month: Option<&str>, format: Format) -> i32 {
+pub(crate) fn diff(project: &Project, args: &DiffArgs) -> Result {
+    let from = args.rev1.as_str();
     // `diff REV MONTH`: a month in the second place.
-    let (to, month) = match (to, month) {
-        (Some(t), None) if crate::load::month::MonthId::parse(t).is_some() => ("HEAD", Some(t)),
+    let (to, month) = match (args.rev2.as_deref(), args.month.as_deref()) {
+        (Some(t), None) if MonthId::parse(t).is_some() => ("HEAD", Some(t)),
         (to, month) => (to.unwrap_or("HEAD"), month),
     };
-    let d = match query(root, |repo| audit::diff(repo, from, to, month)) {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
-    if format == Format::Json {
-        crate::say!("{}", serde_json::to_string_pretty(&d).unwrap_or_default());
-        return EXIT_OK;
+    let d = query(project, |repo| audit::diff(repo, from, to, month))?;
+    if args.format == Format::Json {
+        json(&d);
+        return Ok(Status::Clean);
     }
-    crate::say!("数据变化：{} → {}", short(&d.from), short(&d.to));
+    say!("数据变化：{} → {}", short(&d.from), short(&d.to));
     if d.registry.is_empty() && d.tables.is_empty() && d.texts.is_empty() && d.other.is_empty() {
-        crate::say!("没有变化");
-        return EXIT_OK;
+        say!("没有变化");
+        return Ok(Status::Clean);
     }
     if !d.registry.is_empty() {
-        crate::say!("\n单位名录");
+        say!("\n单位名录");
         print_registry(&d.registry, "  ");
     }
     for t in &d.tables {
-        crate::say!();
+        say!();
         print_table(t, "");
     }
     if !d.texts.is_empty() {
-        crate::say!("\n文字");
+        say!("\n文字");
         print_texts(&d.texts, "  ");
     }
     if !d.other.is_empty() {
-        crate::say!("\n其他改动的文件：{}", d.other.join("、"));
+        say!("\n其他改动的文件：{}", d.other.join("、"));
     }
-    EXIT_OK
+    Ok(Status::Clean)
 }
 
 /// `tongbao log [MONTH] [--table T] [--unit U]`.
-pub fn log(root: &Path, filter: &Filter, format: Format) -> i32 {
-    let entries = match query(root, |repo| audit::log(repo, filter)) {
-        Ok(e) => e,
-        Err(code) => return code,
+pub(crate) fn log(project: &Project, args: &LogArgs) -> Result {
+    let filter = Filter {
+        month: args.month.clone(),
+        table: args.table.clone(),
+        unit: args.unit.clone(),
     };
-    if format == Format::Json {
-        crate::say!("{}", serde_json::to_string_pretty(&entries).unwrap_or_default());
-        return EXIT_OK;
+    let entries = query(project, |repo| audit::log(repo, &filter))?;
+    if args.format == Format::Json {
+        json(&entries);
+        return Ok(Status::Clean);
     }
     if entries.is_empty() {
-        crate::say!("没有找到相关的修改记录");
+        say!("没有找到相关的修改记录");
     }
     for e in &entries {
-        crate::say!("提交 {}  {}  {}", short(&e.commit), e.author, e.date);
-        crate::say!("    {}", e.message);
+        say!("提交 {}  {}  {}", short(&e.commit), e.author, e.date);
+        say!("    {}", e.message);
         print_registry(&e.registry, "  ");
         for t in &e.tables {
             print_table(t, "  ");
         }
         print_texts(&e.texts, "  ");
-        crate::say!();
+        say!();
     }
-    EXIT_OK
+    Ok(Status::Clean)
 }
 
 /// `tongbao blame MONTH TABLE UNIT COLUMN`.
-pub fn blame(root: &Path, month: &str, table: &str, unit: &str, column: &str, format: Format) -> i32 {
-    let history = match query(root, |repo| audit::blame(repo, month, table, unit, column)) {
-        Ok(h) => h,
-        Err(code) => return code,
-    };
-    if format == Format::Json {
-        crate::say!("{}", serde_json::to_string_pretty(&history).unwrap_or_default());
-        return if history.is_empty() { EXIT_ERRORS } else { EXIT_OK };
+pub(crate) fn blame(project: &Project, args: &BlameArgs) -> Result {
+    let BlameArgs {
+        month,
+        table,
+        unit,
+        column,
+        format,
+    } = args;
+    let history = query(project, |repo| audit::blame(repo, month, table, unit, column))?;
+    if *format == Format::Json {
+        json(&history);
+        return Ok(if history.is_empty() { Status::Problems } else { Status::Clean });
     }
     let Some(last) = history.first() else {
-        crate::tell!(
+        return Err(Error::Failed(format!(
             "没有找到 {month} {table} 中“{unit}”的“{column}”（检查月份、表名、单位和列名，列名可用键或表头，如 本月 或 本月投诉）"
-        );
-        return EXIT_ERRORS;
+        )));
     };
-    crate::say!("{month} {table} · {unit} · {column} = {}", value(last.value));
-    crate::say!(
+    say!("{month} {table} · {unit} · {column} = {}", value(last.value));
+    say!(
         "最后修改：{} {} {} “{}”",
         short(&last.commit),
         last.author,
         last.date,
         last.message
     );
-    crate::say!("历史（新的在前）：");
+    say!("历史（新的在前）：");
     for h in &history {
-        crate::say!(
+        say!(
             "  {}  {}  {}  {:>6}  {}",
             short(&h.commit),
             h.date,
@@ -187,5 +188,5 @@ pub fn blame(root: &Path, month: &str, table: &str, unit: &str, column: &str, fo
             h.message
         );
     }
-    EXIT_OK
+    Ok(Status::Clean)
 }

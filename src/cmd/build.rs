@@ -1,88 +1,70 @@
 //! `tongbao build [MONTH|--all]`: check, then write `out/YYYY-MM/circular.pdf` atomically.
 
-use std::path::Path;
-
-use crate::cli::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE, Format};
+use super::{Result, Status, month_or_latest, report};
+use crate::args::{BuildArgs, Format};
 use crate::diag;
-use crate::pipeline::{self, Options, Outcome, Session};
+use crate::pipeline::{Options, Outcome, Session};
+use crate::project::Project;
 
-/// Runs the command.
-pub fn run(root: &Path, month: Option<&str>, all: bool, options: &Options, timings: bool, format: Format) -> i32 {
-    let available = pipeline::months(root);
-    let months: Vec<String> = match (month, all) {
-        (Some(m), _) => {
-            if let Err(msg) = super::month_arg(m) {
-                crate::tell!("错误：{msg}");
-                return EXIT_USAGE;
-            }
-            vec![m.to_string()]
-        }
-        (None, true) => available,
-        (None, false) => match available.last() {
-            Some(m) => vec![m.clone()],
-            None => {
-                crate::tell!("错误：data/ 中没有月份文件夹（应命名为 YYYY-MM，例如 data/2023-03）");
-                return EXIT_USAGE;
-            }
-        },
+pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
+    let months = if args.all {
+        project.months()
+    } else {
+        vec![month_or_latest(project, args.month.as_deref())?]
     };
-    let mut session = Session::new(root, options);
+    let options = Options {
+        system_fonts: args.fonts.system_fonts,
+        tagged: args.tagged,
+    };
+    let mut session = Session::open(project, &options);
     let mut failed = false;
     for month in &months {
         let mut outcome = session.build(month);
-        super::report(&mut outcome.diagnostics, format);
-        if format == Format::Human {
-            summary(root, month, &outcome, timings);
+        report(&mut outcome.diagnostics, args.format);
+        if args.format == Format::Human {
+            summary(project, month, &outcome, args.timings);
         }
         failed |= outcome.failed();
     }
-    if failed { EXIT_ERRORS } else { EXIT_OK }
+    Ok(if failed { Status::Problems } else { Status::Clean })
 }
 
-fn summary(root: &Path, month: &str, o: &Outcome, timings: bool) {
+fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
     let (errors, warnings) = diag::counts(&o.diagnostics);
     match &o.pdf {
         Some(pdf) => {
-            let total: std::time::Duration = [
-                o.timings.load,
-                o.timings.check,
-                o.timings.aggregate,
-                o.timings.render,
-                o.timings.compile,
-                o.timings.pdf,
-                o.timings.write,
-            ]
-            .iter()
-            .sum();
-            crate::tell!(
-                "已生成 {}（{} 页，{} KiB，用时 {} ms{}）",
+            let t = &o.timings;
+            let total = t.load + t.check + t.aggregate + t.render + t.compile + t.pdf + t.write;
+            let warned = if warnings > 0 {
+                format!("，{warnings} 个警告")
+            } else {
+                String::new()
+            };
+            tell!(
+                "已生成 {}（{} 页，{} KiB，用时 {} ms{warned}）",
                 pdf.display(),
                 o.pages,
                 o.bytes / 1024,
                 total.as_millis(),
-                if warnings > 0 {
-                    format!("，{warnings} 个警告")
-                } else {
-                    String::new()
-                }
             );
-            crate::tell!("字体：");
+            tell!("字体：");
             for f in &o.fonts {
-                crate::tell!("  {}", f.describe());
+                tell!("  {}", f.describe());
             }
         }
         None => {
-            let previous = if root.join(pipeline::pdf_path(month)).exists() {
+            let previous = if project.path(project.pdf(month)).exists() {
                 "，上次生成的 PDF 保持不变"
             } else {
                 ""
             };
-            crate::tell!("{month} 未生成：{errors} 个错误{previous}");
+            tell!("{month} 未生成：{errors} 个错误{previous}");
         }
     }
     if timings {
         let t = &o.timings;
-        crate::tell!(
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        tell!(
             "用时（毫秒）：读取 {:.1}，检查 {:.1}，汇总 {:.1}，模板 {:.1}，排版 {:.1}，PDF {:.1}，写入 {:.1}",
             ms(t.load),
             ms(t.check),
@@ -93,8 +75,4 @@ fn summary(root: &Path, month: &str, o: &Outcome, timings: bool) {
             ms(t.write)
         );
     }
-}
-
-fn ms(d: std::time::Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

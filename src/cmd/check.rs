@@ -1,48 +1,47 @@
 //! `tongbao check [MONTH]`: run every rule and report; exit 0 clean, 1 errors, 2 usage.
 
-use std::path::Path;
-
-use crate::cli::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE, Format};
+use super::{Result, existing_month, report, status};
+use crate::args::{CheckArgs, Format};
 use crate::diag::{self, Diagnostic, Severity};
+use crate::project::Project;
 use crate::{check, load};
 
-/// Runs the command.
-pub fn run(root: &Path, month: Option<&str>, format: Format) -> i32 {
-    let (months, mut diags) = match month {
-        Some(m) => {
-            if let Err(msg) = super::month_arg(m) {
-                crate::tell!("错误：{msg}");
-                return EXIT_USAGE;
-            }
-            if !root.join(load::month_path(m)).is_dir() {
-                crate::tell!("错误：没有找到月份文件夹 data/{m}");
-                return EXIT_USAGE;
-            }
-            (vec![m.to_string()], Vec::new())
-        }
-        None => match load::month_dirs(root) {
+pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
+    let (months, mut diags) = match &args.month {
+        Some(m) => (vec![existing_month(project, m)?], Vec::new()),
+        None => match project.month_dirs() {
             Ok(all) => (all, Vec::new()),
-            Err(d) => (Vec::new(), vec![d]),
+            Err(e) => (
+                Vec::new(),
+                vec![
+                    Diagnostic::general(
+                        Severity::Error,
+                        "io",
+                        format!("无法读取 data 文件夹：{}", crate::project::io_reason(&e)),
+                    )
+                    .help("请在项目根目录（含 data/ 和 templates/ 的文件夹）中运行 tongbao"),
+                ],
+            ),
         },
     };
-    diags.extend(check_months(root, &months));
+    diags.extend(check_months(project, &months));
     let (errors, warnings) = diag::counts(&diags);
-    super::report(&mut diags, format);
-    if format == Format::Human {
+    report(&mut diags, args.format);
+    if args.format == Format::Human {
         if errors == 0 && warnings == 0 {
-            crate::tell!("检查通过：{} 个月份，没有发现问题", months.len());
+            tell!("检查通过：{} 个月份，没有发现问题", months.len());
         } else {
-            crate::tell!("检查完成：{errors} 个错误，{warnings} 个警告");
+            tell!("检查完成：{errors} 个错误，{warnings} 个警告");
         }
     }
-    if errors > 0 { EXIT_ERRORS } else { EXIT_OK }
+    Ok(status(&diags))
 }
 
-/// Loads and checks `months` (plus the registry and descriptions); used by `check` and tests.
-pub fn check_months(root: &Path, months: &[String]) -> Vec<Diagnostic> {
+/// Loads and checks `months` (plus the configuration, the registry and the descriptions).
+pub(crate) fn check_months(project: &Project, months: &[String]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    crate::project::config(root, &mut diags);
-    let (data, mut load_diags) = load::load(root, months);
+    load::config::load(project, &mut diags);
+    let (data, mut load_diags) = load::load(project, months);
     diags.append(&mut load_diags);
     if let Some(data) = data {
         diags.extend(check::check(&data, months));

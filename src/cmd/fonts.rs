@@ -1,21 +1,19 @@
 //! `tongbao fonts`: which face serves each role, where it was found, and whether it stands in for
 //! an official face.
 
-use std::path::Path;
+use super::{Result, Status, report};
+use crate::args::{FontArgs, Format};
+use crate::project::Project;
+use crate::typeset::{FontSet, fonts};
 
-use crate::cli::EXIT_OK;
-use crate::project;
-use crate::typeset::FontSet;
-
-/// Runs the command.
-pub fn run(root: &Path, system_fonts: bool) -> i32 {
+pub(crate) fn run(project: &Project, args: &FontArgs) -> Result {
     let mut diags = Vec::new();
-    let config = project::config(root, &mut diags);
-    super::report(&mut diags, crate::cli::Format::Human);
-    let fonts = FontSet::load(root, system_fonts);
-    for resolved in fonts.resolve(&config.roles) {
-        crate::say!("{}", resolved.describe());
-        crate::say!("    候选：{}", resolved.role.families.join(" > "));
+    let config = crate::load::config::load(project, &mut diags);
+    report(&mut diags, Format::Human);
+    let set = FontSet::load(project, args.system_fonts);
+    for resolved in set.resolve(&fonts::roles(&config)) {
+        say!("{}", resolved.describe());
+        say!("    候选：{}", resolved.role.families.join(" > "));
     }
-    EXIT_OK
+    Ok(Status::Clean)
 }

@@ -1,67 +1,121 @@
-//! One file per command; each is a thin shell over the library.
+//! The commands, one file each, over the library. Every command takes its arguments (from
+//! [`crate::args`]) and the project, prints what it has to say, and returns how it ended; a problem
+//! that stops it travels back here as an [`Error`]. [`dispatch`] is the one place that prints
+//! errors and picks the exit code.
 
-pub mod audit;
-pub mod build;
-pub mod check;
-pub mod fonts;
-pub mod hooks;
-pub mod verify;
-pub mod watch;
+mod audit;
+mod build;
+mod check;
+mod fonts;
+mod hooks;
+mod verify;
+mod watch;
 
-use std::path::{Path, PathBuf};
-
-use crate::cli::Format;
+use crate::args::{Cli, Command, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, Format, HooksAction};
 use crate::diag::{self, Diagnostic};
+use crate::project::Project;
 
-/// Prints a line to stdout; a closed pipe (`tongbao fonts | head`) is not an error worth a panic.
-#[macro_export]
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
+/// How a command that ran to its end found things.
+pub(crate) enum Status {
+    /// Nothing wrong (warnings allowed).
+    Clean,
+    /// The data has errors, already reported as diagnostics; exit code 1.
+    Problems,
 }
 
-/// Prints a line to stderr, ignoring a closed pipe.
-#[macro_export]
-macro_rules! tell {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
-    }};
+/// Why a command stopped.
+pub(crate) enum Error {
+    /// Wrong usage, or a problem outside the data (I/O, git, a busy port): exit code 2.
+    Usage(String),
+    /// The command ran but what it was asked to confirm is false (verify): exit code 1.
+    Failed(String),
 }
 
-/// Resolves the project root from `--root` or the current directory.
-pub fn root(given: Option<&Path>) -> Result<PathBuf, String> {
-    match given {
-        Some(p) if p.join("data").is_dir() => Ok(p.to_path_buf()),
-        Some(p) => Err(format!("{} 不是 tongbao 项目（其中没有 data/ 文件夹）", p.display())),
-        None => {
-            let cwd = std::env::current_dir().map_err(|e| format!("无法读取当前目录：{e}"))?;
-            crate::project::find_root(&cwd).ok_or_else(|| {
-                "当前目录及其上级中没有 tongbao 项目（找不到 data/units.yaml）；请进入项目目录，或用 --root 指定"
-                    .to_string()
-            })
+pub(crate) type Result<T = Status> = std::result::Result<T, Error>;
+
+/// Runs a parsed command line and returns the exit code.
+pub(crate) fn dispatch(cli: Cli) -> u8 {
+    let result = Project::locate(cli.root.as_deref())
+        .map_err(Error::Usage)
+        .and_then(|project| run(&project, cli.command));
+    match result {
+        Ok(Status::Clean) => EXIT_OK,
+        Ok(Status::Problems) => EXIT_ERRORS,
+        Err(Error::Usage(message)) => {
+            tell!("错误：{message}");
+            EXIT_USAGE
+        }
+        Err(Error::Failed(message)) => {
+            tell!("{message}");
+            EXIT_ERRORS
         }
     }
 }
 
-/// Prints diagnostics to stderr (human) or stdout (JSON), sorted by place.
-pub fn report(diags: &mut [Diagnostic], format: Format) {
+fn run(project: &Project, command: Command) -> Result {
+    match command {
+        Command::Check(args) => check::run(project, &args),
+        Command::Build(args) => build::run(project, &args),
+        Command::Watch(args) => watch::run(project, &args),
+        Command::Verify(args) => verify::run(project, &args),
+        Command::Diff(args) => audit::diff(project, &args),
+        Command::Log(args) => audit::log(project, &args),
+        Command::Blame(args) => audit::blame(project, &args),
+        Command::Hooks { action } => match action {
+            HooksAction::Install => hooks::install(project),
+            HooksAction::Uninstall => hooks::uninstall(project),
+            HooksAction::Run { hook, args } => hooks::run(project, &hook, &args),
+        },
+        Command::Fonts(args) => fonts::run(project, &args),
+    }
+}
+
+/// Prints diagnostics, sorted by place: to stderr for people, to stdout as JSON.
+pub(crate) fn report(diags: &mut [Diagnostic], format: Format) {
     diag::sort(diags);
     match format {
-        Format::Json => crate::say!("{}", diag::to_json(diags)),
+        Format::Json => say!("{}", diag::to_json(diags)),
         Format::Human => {
             for d in diags.iter() {
-                crate::tell!("{}", d.render());
+                tell!("{}", d.render());
             }
         }
     }
 }
 
-/// Validates a month argument (`YYYY-MM`).
-pub fn month_arg(month: &str) -> Result<(), String> {
-    crate::load::month::MonthId::parse(month)
+/// The month a command names (checked to be `YYYY-MM` and present), or the latest month.
+pub(crate) fn month_or_latest(project: &Project, month: Option<&str>) -> Result<String> {
+    match month {
+        Some(m) => existing_month(project, m),
+        None => project
+            .months()
+            .last()
+            .cloned()
+            .ok_or_else(|| Error::Usage("data/ 中没有月份文件夹（应命名为 YYYY-MM，例如 data/2023-03）".into())),
+    }
+}
+
+/// `month` if it is written `YYYY-MM` and its folder exists.
+pub(crate) fn existing_month(project: &Project, month: &str) -> Result<String> {
+    valid_month(month)?;
+    if !project.path(project.month_dir(month)).is_dir() {
+        return Err(Error::Usage(format!("没有找到月份文件夹 data/{month}")));
+    }
+    Ok(month.to_string())
+}
+
+/// `month` if it is written `YYYY-MM`.
+pub(crate) fn valid_month(month: &str) -> Result<()> {
+    crate::calendar::MonthId::parse(month)
         .map(|_| ())
-        .ok_or_else(|| format!("“{month}”不是月份；请写成 YYYY-MM，例如 2023-03"))
+        .ok_or_else(|| Error::Usage(format!("“{month}”不是月份；请写成 YYYY-MM，例如 2023-03")))
+}
+
+/// The status for a set of diagnostics: problems if any is an error.
+pub(crate) fn status(diags: &[Diagnostic]) -> Status {
+    if diags.iter().any(Diagnostic::is_error) {
+        Status::Problems
+    } else {
+        Status::Clean
+    }
 }

@@ -2,34 +2,29 @@
 //! and say whether the bytes match; if not, name the inputs that differ.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
-use crate::cli::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use super::{Error, Result, Status};
+use crate::args::VerifyArgs;
+use crate::git;
 use crate::pipeline::{Options, Session};
+use crate::project::{Project, io_reason};
 use crate::provenance::{self, Manifest};
 
-/// Runs the command.
-pub fn run(root: &Path, file: &Path) -> i32 {
-    let bytes = match std::fs::read(file) {
-        Ok(b) => b,
-        Err(e) => {
-            crate::tell!("错误：无法读取 {}：{}", file.display(), crate::load::io_reason(&e));
-            return EXIT_USAGE;
-        }
-    };
-    let Some(manifest) = provenance::read_manifest(&bytes) else {
-        crate::tell!(
+pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
+    let file = &args.file;
+    let bytes = std::fs::read(file)
+        .map_err(|e| Error::Usage(format!("无法读取 {}：{}", file.display(), io_reason(&e))))?;
+    let manifest = provenance::read_manifest(&bytes).ok_or_else(|| {
+        Error::Failed(format!(
             "错误：{} 中没有 tongbao 构建清单，无法核验（它不是 tongbao 生成的，或已被其他软件改写）",
             file.display()
-        );
-        return EXIT_ERRORS;
-    };
-    let Some(commit) = manifest.commit.clone() else {
-        crate::tell!("不能核验：该 PDF 生成时项目不在 git 仓库中，没有记录源提交");
-        return EXIT_ERRORS;
-    };
-    crate::say!(
+        ))
+    })?;
+    let commit = manifest.commit.clone().ok_or_else(|| {
+        Error::Failed("不能核验：该 PDF 生成时项目不在 git 仓库中，没有记录源提交".into())
+    })?;
+    say!(
         "PDF 记录：{} 月份，源提交 {}{}，{}",
         manifest.month,
         short(&commit),
@@ -41,45 +36,39 @@ pub fn run(root: &Path, file: &Path) -> i32 {
         manifest.tool
     );
 
-    let worktree = match Worktree::add(root, &commit) {
-        Ok(w) => w,
-        Err(msg) => {
-            crate::tell!("错误：{msg}");
-            return EXIT_ERRORS;
-        }
-    };
+    let worktree = Worktree::add(project, &commit).map_err(|msg| Error::Failed(format!("错误：{msg}")))?;
     let options = Options {
         system_fonts: manifest.options.get("system_fonts").is_some_and(|v| v == "true"),
         tagged: manifest.options.get("tagged").is_some_and(|v| v == "true"),
     };
-    let project = worktree.path.join(&worktree.prefix);
-    let mut session = Session::new(&project, &options);
+    let there = Project::new(&worktree.path.join(&worktree.prefix));
+    let mut session = Session::open(&there, &options);
     let outcome = session.build(&manifest.month);
-    let rebuilt = outcome.pdf.as_ref().and_then(|p| std::fs::read(project.join(p)).ok());
-    let inputs = provenance::Digester::default().digests(&project, &manifest.month);
+    let rebuilt = outcome.pdf.as_ref().and_then(|p| std::fs::read(there.path(p)).ok());
+    let inputs = provenance::Digester::default().digests(&there, &manifest.month);
     drop(session);
 
     match rebuilt {
         Some(rebuilt) if rebuilt == bytes => {
-            crate::say!(
+            say!(
                 "一致：从提交 {} 重新生成的 PDF 与该文件逐字节相同（{} 字节）",
                 short(&commit),
                 bytes.len()
             );
-            EXIT_OK
+            Ok(Status::Clean)
         }
         Some(_) => {
-            crate::say!("不一致：从提交 {} 重新生成的 PDF 与该文件不同", short(&commit));
+            say!("不一致：从提交 {} 重新生成的 PDF 与该文件不同", short(&commit));
             report_differences(&manifest, &inputs);
-            EXIT_ERRORS
+            Ok(Status::Problems)
         }
         None => {
-            crate::say!("不一致：提交 {} 的数据无法生成 PDF（检查或排版出错）", short(&commit));
+            say!("不一致：提交 {} 的数据无法生成 PDF（检查或排版出错）", short(&commit));
             for d in outcome.diagnostics.iter().filter(|d| d.is_error()).take(5) {
-                crate::tell!("{}", d.render());
+                tell!("{}", d.render());
             }
             report_differences(&manifest, &inputs);
-            EXIT_ERRORS
+            Ok(Status::Problems)
         }
     }
 }
@@ -90,35 +79,36 @@ fn report_differences(recorded: &Manifest, at_commit: &BTreeMap<String, String>)
         match at_commit.get(path) {
             Some(d) if d == digest => {}
             Some(_) => {
-                crate::say!("  输入不同：{path}（PDF 生成时的内容与该提交中的不同）");
+                say!("  输入不同：{path}（PDF 生成时的内容与该提交中的不同）");
                 differ += 1;
             }
             None => {
-                crate::say!("  输入缺失：{path}（PDF 生成时有，该提交中没有）");
+                say!("  输入缺失：{path}（PDF 生成时有，该提交中没有）");
                 differ += 1;
             }
         }
     }
     for path in at_commit.keys().filter(|p| !recorded.inputs.contains_key(*p)) {
-        crate::say!("  多出输入：{path}（该提交中有，PDF 生成时没有）");
+        say!("  多出输入：{path}（该提交中有，PDF 生成时没有）");
         differ += 1;
     }
     if differ == 0 {
         let now = format!("tongbao {}", env!("CARGO_PKG_VERSION"));
         if now != recorded.tool {
-            crate::say!(
+            say!(
                 "  输入完全相同；PDF 由 {} 生成，当前是 {now}，版本不同可能导致差异",
                 recorded.tool
             );
         } else {
-            crate::say!("  输入完全相同，但输出不同：该文件可能在生成后被修改过");
+            say!("  输入完全相同，但输出不同：该文件可能在生成后被修改过");
         }
     } else if recorded.dirty {
-        crate::say!("  该 PDF 生成时有未提交的修改，上述差异即来自这些修改");
+        say!("  该 PDF 生成时有未提交的修改，上述差异即来自这些修改");
     }
 }
 
-fn short(commit: &str) -> &str {
+/// The first ten characters of a commit hash, as `git log --oneline` shows it.
+pub(crate) fn short(commit: &str) -> &str {
     &commit[..commit.len().min(10)]
 }
 
@@ -131,55 +121,30 @@ struct Worktree {
 }
 
 impl Worktree {
-    fn add(root: &Path, commit: &str) -> Result<Worktree, String> {
+    fn add(project: &Project, commit: &str) -> std::result::Result<Worktree, String> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
         let path = std::env::temp_dir().join(format!("tongbao-verify-{}-{nanos}", std::process::id()));
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(["worktree", "add", "--detach", "--quiet"])
-            .arg(&path)
-            .arg(commit)
-            .output()
-            .map_err(|e| format!("无法运行 git：{e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "无法取出提交 {}：{}（该提交不在这个仓库中？）",
-                short(commit),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        let prefix = Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(["rev-parse", "--show-prefix"])
-            .output()
-            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-            .unwrap_or_default();
+        let root = project.root();
+        let target = path.to_string_lossy().to_string();
+        git::run(root, &["worktree", "add", "--detach", "--quiet", target.as_str(), commit]).map_err(|e| {
+            format!("无法取出提交 {}：{e}（该提交不在这个仓库中？）", short(commit))
+        })?;
         Ok(Worktree {
             repo: root.to_path_buf(),
+            prefix: PathBuf::from(git::prefix(root).unwrap_or_default()),
             path,
-            prefix,
         })
     }
 }
 
 impl Drop for Worktree {
     fn drop(&mut self) {
-        let _ = Command::new("git")
-            .arg("-C")
-            .arg(&self.repo)
-            .args(["worktree", "remove", "--force"])
-            .arg(&self.path)
-            .output();
+        let path = self.path.to_string_lossy().to_string();
+        let _ = git::run(&self.repo, &["worktree", "remove", "--force", path.as_str()]);
         let _ = std::fs::remove_dir_all(&self.path);
-        let _ = Command::new("git")
-            .arg("-C")
-            .arg(&self.repo)
-            .args(["worktree", "prune"])
-            .output();
+        let _ = git::run(&self.repo, &["worktree", "prune"]);
     }
 }

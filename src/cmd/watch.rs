@@ -12,26 +12,27 @@ use std::time::{Duration, Instant};
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
-use crate::cli::{EXIT_OK, EXIT_USAGE};
+use super::{Error, Result, Status, valid_month};
+use crate::args::WatchArgs;
+use crate::calendar::{MonthId, clock};
 use crate::diag::{self, Diagnostic};
-use crate::pipeline::{self, Options, Session};
+use crate::pipeline::{Options, Session};
 use crate::preview::{self, State};
+use crate::project::{FONTS, INPUTS, Project};
 
 /// Quiet time that ends a burst of file events.
-pub const DEBOUNCE: Duration = Duration::from_millis(25);
+pub(crate) const DEBOUNCE: Duration = Duration::from_millis(25);
 /// Longest a steady stream of events can delay a rebuild.
-pub const MAX_DELAY: Duration = Duration::from_millis(400);
+pub(crate) const MAX_DELAY: Duration = Duration::from_millis(400);
 /// Default preview port.
-pub const DEFAULT_PORT: u16 = 7345;
+pub(crate) const DEFAULT_PORT: u16 = 7345;
 
 /// Whether a changed path matters: not an editor's swap/backup/temporary file, not in `out/`.
-pub fn relevant(root: &Path, path: &Path) -> bool {
+pub(crate) fn relevant(root: &Path, path: &Path) -> bool {
     let Ok(rel) = path.strip_prefix(root) else { return false };
     let mut parts = rel.components().map(|c| c.as_os_str().to_string_lossy().to_string());
     let Some(first) = parts.next() else { return false };
-    let in_scope =
-        matches!(first.as_str(), "data" | "templates" | "fonts" | "assets") || first == crate::project::CONFIG;
-    if !in_scope {
+    if !INPUTS.contains(&first.as_str()) {
         return false;
     }
     let name = rel
@@ -56,7 +57,7 @@ pub fn relevant(root: &Path, path: &Path) -> bool {
     // (e.g. `sed -i`'s temporary "sedAbC123") is an editor's scratch file.
     match Path::new(&name).extension().and_then(|x| x.to_str()) {
         Some(ext) => KNOWN.contains(&ext.to_ascii_lowercase().as_str()),
-        None => path.is_dir() || crate::load::month::MonthId::parse(&name).is_some() || rel.components().count() == 1,
+        None => path.is_dir() || MonthId::parse(&name).is_some() || rel.components().count() == 1,
     }
 }
 
@@ -65,57 +66,50 @@ const KNOWN: [&str; 11] = [
     "yaml", "yml", "typ", "j2", "otf", "ttf", "ttc", "png", "svg", "jpg", "jpeg",
 ];
 
-/// Runs the command until Ctrl-C.
-pub fn run(root: &Path, month: Option<&str>, port: Option<u16>, open: bool, options: &Options) -> i32 {
-    if let Some(m) = month
-        && let Err(msg) = super::month_arg(m)
-    {
-        crate::tell!("错误：{msg}");
-        return EXIT_USAGE;
+/// Runs until Ctrl-C.
+pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
+    if let Some(m) = &args.month {
+        valid_month(m)?;
     }
+    let month = args.month.as_deref();
+    let root = project.root();
     let state = State::new();
-    let server = match preview::serve(
-        port.unwrap_or(DEFAULT_PORT),
-        port.is_none(),
+    let server = preview::serve(
+        args.port.unwrap_or(DEFAULT_PORT),
+        args.port.is_none(),
         state.clone(),
-        root.to_path_buf(),
-    ) {
-        Ok(s) => s,
-        Err(e) => {
-            crate::tell!("错误：{}", e.0);
-            return EXIT_USAGE;
-        }
-    };
+        project.clone(),
+    )
+    .map_err(|e| Error::Usage(e.0))?;
     if let Some(busy) = server.busy {
-        crate::tell!("端口 {busy} 已被占用，改用 {}", server.addr.port());
+        tell!("端口 {busy} 已被占用，改用 {}", server.addr.port());
     }
     let url = format!("http://{}/", server.addr);
-    crate::say!("预览：{url}");
-    crate::say!("正在监视 data/、templates/、fonts/；按 Ctrl-C 退出");
-    if open {
+    say!("预览：{url}");
+    say!("正在监视 data/、templates/、fonts/；按 Ctrl-C 退出");
+    if args.open {
         open_browser(&url);
     }
 
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
-    let mut watcher = match notify::recommended_watcher(move |event| {
+    let mut watcher = notify::recommended_watcher(move |event| {
         let _ = tx.send(event);
-    }) {
-        Ok(w) => w,
-        Err(e) => {
-            crate::tell!("错误：无法监视文件变化：{e}");
-            return EXIT_USAGE;
-        }
-    };
-    for dir in ["data", "templates", "fonts", "assets"] {
-        let path = root.join(dir);
+    })
+    .map_err(|e| Error::Usage(format!("无法监视文件变化：{e}")))?;
+    for input in INPUTS {
+        let path = project.path(input);
         if path.is_dir()
             && let Err(e) = watcher.watch(&path, RecursiveMode::Recursive)
         {
-            crate::tell!("警告：无法监视 {dir}/：{e}");
+            tell!("警告：无法监视 {input}/：{e}");
         }
     }
     // The root itself, for tongbao.yaml and for folders created later.
     let _ = watcher.watch(root, RecursiveMode::NonRecursive);
+    let options = Options {
+        system_fonts: args.fonts.system_fonts,
+        tagged: false,
+    };
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
@@ -125,8 +119,8 @@ pub fn run(root: &Path, month: Option<&str>, port: Option<u16>, open: bool, opti
         });
     }
 
-    let mut session = Session::new(root, options);
-    rebuild(&mut session, root, month, &state, &BTreeSet::new(), Instant::now());
+    let mut session = Session::open(project, &options);
+    rebuild(&mut session, project, month, &state, &BTreeSet::new(), Instant::now());
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         let first = match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(event) => event,
@@ -150,13 +144,13 @@ pub fn run(root: &Path, month: Option<&str>, port: Option<u16>, open: bool, opti
                 break;
             }
         }
-        if changed.iter().any(|p| p.starts_with("fonts")) {
-            session = Session::new(root, options);
+        if changed.iter().any(|p| p.starts_with(FONTS)) {
+            session = Session::open(project, &options);
         }
-        rebuild(&mut session, root, month, &state, &changed, started);
+        rebuild(&mut session, project, month, &state, &changed, started);
     }
-    crate::say!("已停止监视");
-    EXIT_OK
+    say!("已停止监视");
+    Ok(Status::Clean)
 }
 
 fn collect(root: &Path, event: notify::Result<notify::Event>, changed: &mut BTreeSet<PathBuf>) {
@@ -175,7 +169,7 @@ fn collect(root: &Path, event: notify::Result<notify::Event>, changed: &mut BTre
 
 fn rebuild(
     session: &mut Session,
-    root: &Path,
+    project: &Project,
     month: Option<&str>,
     state: &State,
     changed: &BTreeSet<PathBuf>,
@@ -183,11 +177,11 @@ fn rebuild(
 ) {
     let month = match month {
         Some(m) => m.to_string(),
-        None => match pipeline::months(root).last() {
+        None => match project.months().last() {
             Some(m) => m.clone(),
             None => {
                 state.fail("", "data/ 中没有月份文件夹（应命名为 YYYY-MM）".into());
-                crate::tell!("错误：data/ 中没有月份文件夹");
+                tell!("错误：data/ 中没有月份文件夹");
                 return;
             }
         },
@@ -197,10 +191,10 @@ fn rebuild(
     let (errors, warnings) = diag::counts(&outcome.diagnostics);
     let what = describe(changed);
     let clock = clock();
-    match (&outcome.pdf, session.document.as_ref()) {
+    match (&outcome.pdf, outcome.document.as_ref()) {
         (Some(pdf), Some(doc)) if errors == 0 => {
             state.publish(&month, doc, pdf.clone());
-            crate::say!(
+            say!(
                 "[{clock}] {month} 已更新（{what}）：{ms} ms，{} 页，{warnings} 个警告",
                 outcome.pages
             );
@@ -210,8 +204,8 @@ fn rebuild(
             let shown: Vec<&Diagnostic> = outcome.diagnostics.iter().filter(|d| d.is_error()).collect();
             let text: String = shown.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n");
             state.fail(&month, text.clone());
-            crate::say!("[{clock}] {month} 生成失败（{what}）：{errors} 个错误，预览保留上次的版本");
-            crate::tell!("{text}");
+            say!("[{clock}] {month} 生成失败（{what}）：{errors} 个错误，预览保留上次的版本");
+            tell!("{text}");
         }
     }
 }
@@ -228,16 +222,6 @@ fn describe(changed: &BTreeSet<PathBuf>) -> String {
     }
 }
 
-fn clock() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    // UTC+8 (the office's clock), hh:mm:ss.
-    let day = (secs + 8 * 3600) % 86_400;
-    format!("{:02}:{:02}:{:02}", day / 3600, day / 60 % 60, day % 60)
-}
-
 fn open_browser(url: &str) {
     let command = if cfg!(target_os = "windows") {
         ("cmd", vec!["/C", "start", "", url])
@@ -247,7 +231,7 @@ fn open_browser(url: &str) {
         ("xdg-open", vec![url])
     };
     if std::process::Command::new(command.0).args(&command.1).spawn().is_err() {
-        crate::tell!("无法自动打开浏览器，请手动访问 {url}");
+        tell!("无法自动打开浏览器，请手动访问 {url}");
     }
 }
 

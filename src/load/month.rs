@@ -1,61 +1,19 @@
 //! One month: `data/YYYY-MM/document.yaml` (the circular's own text and metadata) and one file per
 //! table (`data/YYYY-MM/<table id>.yaml`: headline figures, one row per unit, optional 合计).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::read_source;
 use super::schema::TableSpec;
-use super::yaml::{self, Date, MapReader, Reader};
-use super::{month_path, read_source};
+use super::yaml::{self, MapReader, Reader};
+use crate::calendar::{Date, MonthId};
 use crate::diag::{Diagnostic, Loc, Severity};
-
-/// A month's identity, from its folder name `YYYY-MM`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct MonthId {
-    /// Year.
-    pub year: i32,
-    /// Month, 1–12.
-    pub month: u8,
-    /// The folder name.
-    pub name: String,
-}
-
-impl MonthId {
-    /// Parses a folder name such as `2023-03`.
-    pub fn parse(name: &str) -> Option<MonthId> {
-        let (y, m) = name.split_once('-')?;
-        if y.len() != 4 || m.len() != 2 || !y.chars().chain(m.chars()).all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let (year, month) = (y.parse().ok()?, m.parse().ok()?);
-        ((1900..=9999).contains(&year) && (1..=12).contains(&month)).then(|| MonthId {
-            year,
-            month,
-            name: name.into(),
-        })
-    }
-
-    /// The folder name of the month before.
-    pub fn previous(&self) -> String {
-        if self.month == 1 {
-            format!("{:04}-12", self.year - 1)
-        } else {
-            format!("{:04}-{:02}", self.year, self.month - 1)
-        }
-    }
-
-    /// The last day of the month.
-    pub fn last_day(&self) -> Date {
-        Date {
-            year: self.year,
-            month: self.month,
-            day: yaml::days_in_month(self.year, self.month),
-        }
-    }
-}
+use crate::project::{DOCUMENT, Project};
 
 /// A figure with its place.
 #[derive(Debug, Clone)]
-pub struct Figure {
+pub(crate) struct Figure {
     /// Column, headline or derived key.
     pub key: String,
     /// The value.
@@ -66,7 +24,7 @@ pub struct Figure {
 
 /// A table row: one unit and its figures.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(crate) struct Row {
     /// The unit as written (canonical name or alias).
     pub unit: String,
     /// Where the unit name is written.
@@ -81,14 +39,14 @@ pub struct Row {
 
 impl Row {
     /// The figure for column `key`.
-    pub fn value(&self, key: &str) -> Option<u64> {
+    pub(crate) fn value(&self, key: &str) -> Option<u64> {
         self.values.iter().find(|f| f.key == key).map(|f| f.value)
     }
 }
 
 /// One table of one month.
 #[derive(Debug, Clone)]
-pub struct MonthTable {
+pub(crate) struct MonthTable {
     /// The table id (its description's file name).
     pub id: String,
     /// Headline figures (`概况`).
@@ -105,14 +63,24 @@ pub struct MonthTable {
 
 impl MonthTable {
     /// A headline figure.
-    pub fn headline(&self, key: &str) -> Option<&Figure> {
+    pub(crate) fn headline(&self, key: &str) -> Option<&Figure> {
         self.headlines.iter().find(|f| f.key == key)
+    }
+
+    /// The sum of column `key` over the rows (what a 合计 row prints).
+    pub(crate) fn total(&self, key: &str) -> u64 {
+        self.rows.iter().filter_map(|r| r.value(key)).sum()
+    }
+
+    /// Every column's total, by key.
+    pub(crate) fn totals(&self, spec: &TableSpec) -> BTreeMap<String, u64> {
+        spec.columns.iter().map(|c| (c.key.clone(), self.total(&c.key))).collect()
     }
 }
 
 /// One paragraph-bearing text of the document, keyed for the template.
 #[derive(Debug, Clone)]
-pub struct Text {
+pub(crate) struct Text {
     /// Key in `正文`.
     pub key: String,
     /// Paragraphs (one for a plain string).
@@ -121,7 +89,7 @@ pub struct Text {
 
 /// An entry of the 附件说明.
 #[derive(Debug, Clone)]
-pub struct Attachment {
+pub(crate) struct Attachment {
     /// The table it shows.
     pub table: String,
     /// Where the table id is written.
@@ -134,7 +102,7 @@ pub struct Attachment {
 
 /// The 版记 (closing block) of the last page.
 #[derive(Debug, Clone, Default)]
-pub struct Colophon {
+pub(crate) struct Colophon {
     /// 抄送 list.
     pub copies: Option<String>,
     /// 印发机关.
@@ -145,7 +113,7 @@ pub struct Colophon {
 
 /// Layout switches of the month (all optional; the defaults give the seed's published form).
 #[derive(Debug, Clone, Default)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// Print the red header (发文机关标志, 发文字号, red rule).
     pub red_header: bool,
     /// 发文机关标志 text, default: issuing office + "文件".
@@ -166,7 +134,7 @@ pub struct Layout {
 
 /// The circular's own text and metadata.
 #[derive(Debug, Clone)]
-pub struct Document {
+pub(crate) struct Document {
     /// 发文机关.
     pub issuer: String,
     /// 发文字号, e.g. 城中政办〔2023〕12号.
@@ -193,9 +161,10 @@ pub struct Document {
 
 /// A loaded month.
 #[derive(Debug, Clone)]
-pub struct Month {
-    /// Its identity.
+pub(crate) struct Month {
     pub id: MonthId,
+    /// Its folder name, `YYYY-MM`.
+    pub name: String,
     /// The document text and metadata.
     pub document: Option<Document>,
     /// Its tables, in description order.
@@ -204,17 +173,14 @@ pub struct Month {
 
 impl Month {
     /// Table `id` of this month.
-    pub fn table(&self, id: &str) -> Option<&MonthTable> {
+    pub(crate) fn table(&self, id: &str) -> Option<&MonthTable> {
         self.tables.iter().find(|t| t.id == id)
     }
 }
 
-/// The document file's name inside a month folder.
-pub const DOCUMENT: &str = "document.yaml";
-
 /// Loads month folder `name`; problems go to `diags`.
-pub fn load(root: &Path, name: &str, specs: &[TableSpec], diags: &mut Vec<Diagnostic>) -> Option<Month> {
-    let dir = month_path(name);
+pub(crate) fn load(project: &Project, name: &str, specs: &[TableSpec], diags: &mut Vec<Diagnostic>) -> Option<Month> {
+    let dir = project.month_dir(name);
     let Some(id) = MonthId::parse(name) else {
         diags.push(
             Diagnostic::in_file(Severity::Error, "month-name", &dir, format!("文件夹名“{name}”不是月份"))
@@ -222,11 +188,11 @@ pub fn load(root: &Path, name: &str, specs: &[TableSpec], diags: &mut Vec<Diagno
         );
         return None;
     };
-    let document = load_file(root, &dir.join(DOCUMENT), diags, read_document);
+    let document = load_file(project, &project.document(name), diags, read_document);
     let mut tables = Vec::new();
     for spec in specs {
-        let file = dir.join(format!("{}.yaml", spec.id));
-        if !root.join(&file).exists() {
+        let file = project.table_file(name, &spec.id);
+        if !project.path(&file).exists() {
             diags.push(
                 Diagnostic::in_file(
                     Severity::Error,
@@ -238,12 +204,12 @@ pub fn load(root: &Path, name: &str, specs: &[TableSpec], diags: &mut Vec<Diagno
             );
             continue;
         }
-        if let Some(t) = load_file(root, &file, diags, |r, tree| read_table(r, tree, spec)) {
+        if let Some(t) = load_file(project, &file, diags, |r, tree| read_table(r, tree, spec)) {
             tables.push(t);
         }
     }
     // Files nobody reads are probably misnamed.
-    if let Ok(entries) = std::fs::read_dir(root.join(&dir)) {
+    if let Ok(entries) = std::fs::read_dir(project.path(&dir)) {
         let mut names: Vec<String> = entries
             .filter_map(Result::ok)
             .filter_map(|e| e.file_name().into_string().ok())
@@ -271,26 +237,31 @@ pub fn load(root: &Path, name: &str, specs: &[TableSpec], diags: &mut Vec<Diagno
             }
         }
     }
-    Some(Month { id, document, tables })
+    Some(Month {
+        id,
+        name: name.to_string(),
+        document,
+        tables,
+    })
 }
 
 fn load_file<T>(
-    root: &Path,
+    project: &Project,
     rel: &Path,
     diags: &mut Vec<Diagnostic>,
     read: impl FnOnce(&mut Reader, &yaml::Node) -> Option<T>,
 ) -> Option<T> {
-    let src = read_source(root, rel).map_err(|d| diags.push(d)).ok()?;
+    let src = read_source(project, rel).map_err(|d| diags.push(d)).ok()?;
     super::parse_with(&src, diags, read)
 }
 
 /// Parses a month's document from its text (e.g. a blob from git history).
-pub fn parse_document(src: &std::sync::Arc<crate::diag::Source>, diags: &mut Vec<Diagnostic>) -> Option<Document> {
+pub(crate) fn parse_document(src: &std::sync::Arc<crate::diag::Source>, diags: &mut Vec<Diagnostic>) -> Option<Document> {
     super::parse_with(src, diags, read_document)
 }
 
 /// Parses one table of a month from its text.
-pub fn parse_table(
+pub(crate) fn parse_table(
     src: &std::sync::Arc<crate::diag::Source>,
     spec: &TableSpec,
     diags: &mut Vec<Diagnostic>,
@@ -530,19 +501,4 @@ fn read_table(r: &mut Reader, tree: &yaml::Node, spec: &TableSpec) -> Option<Mon
         incomplete,
         loc: Loc::file(&tree.loc.src),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn month_names() {
-        assert_eq!(MonthId::parse("2023-03").map(|m| (m.year, m.month)), Some((2023, 3)));
-        assert!(MonthId::parse("2023-13").is_none());
-        assert!(MonthId::parse("2023-3").is_none());
-        assert!(MonthId::parse("2023年3月").is_none());
-        assert_eq!(MonthId::parse("2023-01").unwrap().previous(), "2022-12");
-        assert_eq!(MonthId::parse("2024-02").unwrap().last_day().day, 29);
-    }
 }

@@ -6,10 +6,11 @@ use std::path::Path;
 use super::read_source;
 use super::yaml::{self, Reader};
 use crate::diag::{Diagnostic, Loc};
+use crate::project::{Project, REGISTRY};
 
 /// A unit (a town, a street office, a department …).
 #[derive(Debug, Clone)]
-pub struct Unit {
+pub(crate) struct Unit {
     /// The canonical name, printed in tables.
     pub name: String,
     /// Other names staff write for it.
@@ -26,7 +27,7 @@ pub struct Unit {
 
 /// The registry of units.
 #[derive(Debug, Clone)]
-pub struct Registry {
+pub(crate) struct Registry {
     /// The allowed kinds, in display order.
     pub kinds: Vec<(String, Loc)>,
     /// The units, in display order.
@@ -35,7 +36,7 @@ pub struct Registry {
 
 impl Registry {
     /// The unit with this canonical name or alias.
-    pub fn resolve(&self, name: &str) -> Option<&Unit> {
+    pub(crate) fn resolve(&self, name: &str) -> Option<&Unit> {
         let name = name.trim();
         self.units
             .iter()
@@ -44,24 +45,21 @@ impl Registry {
     }
 
     /// Every name (canonical and alias) the registry knows, for suggestions.
-    pub fn all_names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn all_names(&self) -> impl Iterator<Item = &str> {
         self.units
             .iter()
             .flat_map(|u| std::iter::once(u.name.as_str()).chain(u.aliases.iter().map(|(a, _)| a.as_str())))
     }
 }
 
-/// The registry's path relative to the project root.
-pub const PATH: &str = "data/units.yaml";
-
 /// Loads `data/units.yaml`.
-pub fn load(root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Registry> {
-    let src = read_source(root, Path::new(PATH)).map_err(|d| diags.push(d)).ok()?;
+pub(crate) fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> Option<Registry> {
+    let src = read_source(project, Path::new(REGISTRY)).map_err(|d| diags.push(d)).ok()?;
     parse(&src, diags)
 }
 
 /// Parses a registry from its text (e.g. a blob from git history).
-pub fn parse(src: &std::sync::Arc<crate::diag::Source>, diags: &mut Vec<Diagnostic>) -> Option<Registry> {
+pub(crate) fn parse(src: &std::sync::Arc<crate::diag::Source>, diags: &mut Vec<Diagnostic>) -> Option<Registry> {
     super::parse_with(src, diags, read)
 }
 

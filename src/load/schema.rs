@@ -7,13 +7,14 @@
 
 use std::path::{Path, PathBuf};
 
+use super::read_source;
 use super::yaml::{self, MapReader, Reader};
-use super::{io_reason, read_source};
 use crate::diag::{Diagnostic, Loc, Severity};
+use crate::project::{Project, TABLES, io_reason};
 
 /// A per-unit column.
 #[derive(Debug, Clone)]
-pub struct Column {
+pub(crate) struct Column {
     /// Key used in month files (`本月`).
     pub key: String,
     /// Header label (`本月投诉`).
@@ -26,7 +27,7 @@ pub struct Column {
 
 impl Column {
     /// The header as printed: label plus measure word in parentheses.
-    pub fn header(&self) -> String {
+    pub(crate) fn header(&self) -> String {
         match &self.measure {
             Some(m) => format!("{}（{m}）", self.label),
             None => self.label.clone(),
@@ -36,7 +37,7 @@ impl Column {
 
 /// A headline figure of the month that is not a per-unit row (59 tasks assigned …).
 #[derive(Debug, Clone)]
-pub struct Headline {
+pub(crate) struct Headline {
     /// Key used in the month file's `概况`.
     pub key: String,
     /// What it counts.
@@ -55,7 +56,7 @@ pub struct Headline {
 
 /// How a derived rate is rounded to a whole percent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rounding {
+pub(crate) enum Rounding {
     /// 四舍五入: half up (the seed's rule: 37.5% → 38%).
     HalfUp,
     /// 去尾: truncate.
@@ -64,9 +65,26 @@ pub enum Rounding {
     Up,
 }
 
+impl Rounding {
+    /// numerator / denominator as a whole percent, rounded this way; `None` when the denominator
+    /// is 0.
+    pub(crate) fn percent(self, num: u64, den: u64) -> Option<u64> {
+        if den == 0 {
+            return None;
+        }
+        let (n, d) = (u128::from(num) * 100, u128::from(den));
+        let v = match self {
+            Rounding::HalfUp => (2 * n + d) / (2 * d),
+            Rounding::Down => n / d,
+            Rounding::Up => n.div_ceil(d),
+        };
+        Some(v as u64)
+    }
+}
+
 /// A derived figure: numerator / denominator as a whole percent.
 #[derive(Debug, Clone)]
-pub struct Derived {
+pub(crate) struct Derived {
     /// Key (`采纳率`), also usable in month files to state the printed value.
     pub key: String,
     /// Header label.
@@ -85,7 +103,7 @@ pub struct Derived {
 
 /// Comparison in a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     /// `<=`
     Le,
     /// `<`
@@ -98,7 +116,7 @@ pub enum Op {
 
 impl Op {
     /// Whether `a op b` holds.
-    pub fn holds(self, a: u64, b: u64) -> bool {
+    pub(crate) fn holds(self, a: u64, b: u64) -> bool {
         match self {
             Op::Le => a <= b,
             Op::Lt => a < b,
@@ -108,7 +126,7 @@ impl Op {
     }
 
     /// The comparison in words, for messages ("不应超过").
-    pub fn words(self) -> &'static str {
+    pub(crate) fn words(self) -> &'static str {
         match self {
             Op::Le => "不应超过",
             Op::Lt => "应小于",
@@ -120,7 +138,7 @@ impl Op {
 
 /// A rule `左 <= 右` between two columns (checked on every row and the 合计) or two headlines.
 #[derive(Debug, Clone)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// Left key.
     pub left: String,
     /// Comparison.
@@ -133,7 +151,7 @@ pub struct Rule {
 
 /// A table description.
 #[derive(Debug, Clone)]
-pub struct TableSpec {
+pub(crate) struct TableSpec {
     /// The table's id: its file name without `.yaml`, also the month file's name.
     pub id: String,
     /// A short name for messages (“12345”民生服务热线).
@@ -160,34 +178,31 @@ pub struct TableSpec {
 
 impl TableSpec {
     /// The column with this key.
-    pub fn column(&self, key: &str) -> Option<&Column> {
+    pub(crate) fn column(&self, key: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.key == key)
     }
 
     /// The headline with this key.
-    pub fn headline(&self, key: &str) -> Option<&Headline> {
+    pub(crate) fn headline(&self, key: &str) -> Option<&Headline> {
         self.headlines.iter().find(|h| h.key == key)
     }
 
     /// Whether `key` names a derived figure.
-    pub fn derived(&self, key: &str) -> Option<&Derived> {
+    pub(crate) fn derived(&self, key: &str) -> Option<&Derived> {
         self.derived.iter().find(|d| d.key == key)
     }
 
     /// The title for a month.
-    pub fn title_for(&self, year: i32, month: u8) -> String {
+    pub(crate) fn title_for(&self, year: i32, month: u8) -> String {
         self.title
             .replace("{月}", &month.to_string())
             .replace("{年}", &year.to_string())
     }
 }
 
-/// Folder of the table descriptions, relative to the root.
-pub const DIR: &str = "data/tables";
-
 /// Loads every `data/tables/*.yaml`, in file-name order.
-pub fn load_all(root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Vec<TableSpec>> {
-    let dir = root.join(DIR);
+pub(crate) fn load_all(project: &Project, diags: &mut Vec<Diagnostic>) -> Option<Vec<TableSpec>> {
+    let dir = project.path(TABLES);
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) => {
@@ -195,7 +210,7 @@ pub fn load_all(root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Vec<TableSpe
                 Diagnostic::in_file(
                     Severity::Error,
                     "io",
-                    Path::new(DIR),
+                    Path::new(TABLES),
                     format!("无法读取表格定义文件夹：{}", io_reason(&e)),
                 )
                 .help("每张统计表需要一个定义文件 data/tables/<表名>.yaml"),
@@ -216,8 +231,8 @@ pub fn load_all(root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Vec<TableSpe
             .and_then(|s| s.to_str())
             .unwrap_or_default()
             .to_string();
-        let rel = Path::new(DIR).join(file.file_name().unwrap_or_default());
-        let src = match read_source(root, &rel) {
+        let rel = Path::new(TABLES).join(file.file_name().unwrap_or_default());
+        let src = match read_source(project, &rel) {
             Ok(s) => s,
             Err(d) => {
                 diags.push(d);
@@ -232,7 +247,7 @@ pub fn load_all(root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Vec<TableSpe
 }
 
 /// Parses a table description from its text; `id` is its file name without `.yaml`.
-pub fn parse(src: &std::sync::Arc<crate::diag::Source>, id: String, diags: &mut Vec<Diagnostic>) -> Option<TableSpec> {
+pub(crate) fn parse(src: &std::sync::Arc<crate::diag::Source>, id: String, diags: &mut Vec<Diagnostic>) -> Option<TableSpec> {
     super::parse_with(src, diags, |r, tree| read(r, tree, id))
 }
 
@@ -409,7 +424,7 @@ fn key_label_measure(r: &mut Reader, m: &mut MapReader<'_>) -> (Option<String>, 
 }
 
 /// Parses `左 <= 右`.
-pub fn parse_rule(text: &str) -> Option<(String, Op, String)> {
+pub(crate) fn parse_rule(text: &str) -> Option<(String, Op, String)> {
     let text = text
         .replace('＜', "<")
         .replace('＞', ">")
@@ -437,6 +452,16 @@ pub fn parse_rule(text: &str) -> Option<(String, Op, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_rounds_half_up_like_the_seed() {
+        assert_eq!(Rounding::HalfUp.percent(3, 8), Some(38)); // 37.5 → 38
+        assert_eq!(Rounding::HalfUp.percent(226, 572), Some(40)); // 39.5 → 40
+        assert_eq!(Rounding::HalfUp.percent(16, 48), Some(33));
+        assert_eq!(Rounding::Down.percent(3, 8), Some(37));
+        assert_eq!(Rounding::Up.percent(1, 3), Some(34));
+        assert_eq!(Rounding::HalfUp.percent(1, 0), None);
+    }
 
     #[test]
     fn rules_parse() {

@@ -10,6 +10,9 @@ use typst::text::{Font, FontBook, FontInfo, FontStretch, FontStyle, FontVariant,
 use typst::utils::LazyHash;
 use typst_kit::fonts::{self, FontPath, FontStore};
 
+use crate::load::config::Config;
+use crate::project::{FONTS, Project};
+
 /// Where a font came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Origin {
@@ -35,7 +38,7 @@ pub struct Role {
 }
 
 /// The open stand-in families bundled in `fonts/` (everything else counts as an official face).
-pub const STANDINS: &[&str] = &[
+pub(crate) const STANDINS: &[&str] = &[
     "Noto Serif CJK SC",
     "FandolFang",
     "Noto Sans CJK SC",
@@ -44,12 +47,23 @@ pub const STANDINS: &[&str] = &[
 ];
 
 /// Whether `family` is one of the bundled stand-ins.
-pub fn is_standin(family: &str) -> bool {
+pub(crate) fn is_standin(family: &str) -> bool {
     STANDINS.iter().any(|s| s.eq_ignore_ascii_case(family))
 }
 
+/// The roles with the configuration's preferences applied over the defaults.
+pub(crate) fn roles(config: &Config) -> Vec<Role> {
+    let mut roles = default_roles();
+    for (key, families) in &config.fonts {
+        if let Some(role) = roles.iter_mut().find(|r| r.key == *key) {
+            role.families = families.clone();
+        }
+    }
+    roles
+}
+
 /// The default roles (GB/T 9704-2012 styles and their open stand-ins).
-pub fn default_roles() -> Vec<Role> {
+fn default_roles() -> Vec<Role> {
     let role = |key, name, official: &[&str], standins: &[&str]| Role {
         key,
         name,
@@ -95,13 +109,16 @@ pub struct FontSet {
 }
 
 impl FontSet {
-    /// Scans `root/fonts` (recursively), adds typst-assets' fonts and, if asked, the system's.
-    /// Project fonts come first so that an office's own faces win over everything else.
-    pub fn load(root: &Path, system: bool) -> FontSet {
+    /// Scans the project's `fonts/` (recursively), adds typst-assets' fonts and, if asked, the
+    /// system's. Project fonts come first so that an office's own faces win over everything else;
+    /// a font file whose real path is outside the project (a symlink pointing out) is skipped.
+    pub(crate) fn load(project: &Project, system: bool) -> FontSet {
         let mut store = FontStore::new();
         let mut origins = Vec::new();
-        let dir = root.join("fonts");
-        let mut found: Vec<(FontPath, FontInfo)> = fonts::scan(&dir).collect();
+        let root = project.root();
+        let mut found: Vec<(FontPath, FontInfo)> = fonts::scan(&project.path(FONTS))
+            .filter(|(path, _)| project.contains(&path.path))
+            .collect();
         // fontdb's order follows the directory listing; sort so every machine builds the same book.
         found.sort_by(|a, b| (&a.0.path, a.0.index).cmp(&(&b.0.path, b.0.index)));
         for (path, info) in found {
@@ -130,17 +147,17 @@ impl FontSet {
     }
 
     /// The font book (for `World::book`).
-    pub fn book(&self) -> &LazyHash<FontBook> {
+    pub(crate) fn book(&self) -> &LazyHash<FontBook> {
         self.store.book()
     }
 
     /// Font `index` (for `World::font`).
-    pub fn font(&self, index: usize) -> Option<Font> {
+    pub(crate) fn font(&self, index: usize) -> Option<Font> {
         self.store.font(index)
     }
 
     /// Whether some font covers character `c`.
-    pub fn covers(&self, c: char) -> bool {
+    pub(crate) fn covers(&self, c: char) -> bool {
         let mut cache = self.covered.lock().unwrap_or_else(|e| e.into_inner());
         *cache.entry(c).or_insert_with(|| {
             let book = self.store.book();
@@ -149,7 +166,7 @@ impl FontSet {
     }
 
     /// Resolves each role to the families present, in preference order.
-    pub fn resolve(&self, roles: &[Role]) -> Vec<Resolved> {
+    pub(crate) fn resolve(&self, roles: &[Role]) -> Vec<Resolved> {
         let book = self.store.book();
         roles
             .iter()
@@ -246,7 +263,7 @@ pub struct Resolved {
 
 impl Resolved {
     /// One line for the build report: role, face, where it was found, and whether it stands in.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.chosen {
             None => format!("{}：没有可用字体（请把字体文件放入 fonts/）", self.role.name),
             Some(c) => {

@@ -2,9 +2,7 @@
 
 pub mod fonts;
 pub mod inspect;
-pub mod world;
-
-use std::path::Path;
+pub(crate) mod world;
 
 use typst::WorldExt;
 use typst::diag::{Severity as TypstSeverity, SourceDiagnostic};
@@ -12,36 +10,36 @@ use typst::foundations::{Datetime, Smart};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, Timestamp};
 
+use crate::calendar::{self, Date};
 use crate::diag::{Diagnostic, Loc, Severity, Source};
-use crate::load::yaml::Date;
 
-pub use fonts::{FontSet, Resolved, Role};
-pub use world::TongbaoWorld;
+pub use fonts::{FontSet, Resolved};
+pub(crate) use world::TongbaoWorld;
 
 /// A laid-out circular and the compiler's warnings.
-pub struct Compiled {
-    /// The pages.
+pub(crate) struct Compiled {
     pub document: PagedDocument,
-    /// Typst warnings, as diagnostics.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// The PDF timestamp: SOURCE_DATE_EPOCH when set, else the date of issue.
-pub fn timestamp(date: Date) -> Datetime {
-    crate::provenance::source_date_epoch()
-        .and_then(|(y, mo, d, h, mi, s)| Datetime::from_ymd_hms(y, mo, d, h, mi, s))
+pub(crate) fn timestamp(date: Date) -> Datetime {
+    calendar::source_date_epoch()
+        .and_then(|t| {
+            Datetime::from_ymd_hms(t.year(), t.month().into(), t.day(), t.hour(), t.minute(), t.second())
+        })
         .unwrap_or_else(|| datetime(date))
 }
 
 /// A Typst date from a calendar date.
-pub fn datetime(date: Date) -> Datetime {
+pub(crate) fn datetime(date: Date) -> Datetime {
     Datetime::from_ymd(date.year, date.month, date.day)
         .unwrap_or_else(|| Datetime::from_ymd(2000, 1, 1).expect("valid date"))
 }
 
 /// Compiles the world's main source. Errors and warnings point at the generated source (written to
 /// `out/` for inspection) or at the template library under `templates/`.
-pub fn compile(world: &TongbaoWorld) -> Result<Compiled, Vec<Diagnostic>> {
+pub(crate) fn compile(world: &TongbaoWorld) -> Result<Compiled, Vec<Diagnostic>> {
     let warned = typst::compile::<PagedDocument>(world);
     // Keep memory flat across many compiles (watch mode): drop cache entries unused for a while.
     typst::comemo::evict(10);
@@ -55,7 +53,7 @@ pub fn compile(world: &TongbaoWorld) -> Result<Compiled, Vec<Diagnostic>> {
 /// Exports a PDF. Same input, same bytes: the timestamp comes from the data or SOURCE_DATE_EPOCH and
 /// the document id from `ident`, never from the clock or the machine. `tagged` adds the structure tree
 /// (accessibility; about 50 % larger for the March circular).
-pub fn pdf(
+pub(crate) fn pdf(
     document: &PagedDocument,
     ident: &str,
     timestamp: Datetime,
@@ -121,7 +119,7 @@ const MAX_GLYPH_WARNINGS: usize = 20;
 
 /// Characters in the data files that no loaded font can display, as warnings at their first place
 /// (each character once; comment lines skipped).
-pub fn uncovered(fonts: &FontSet, sources: &[std::sync::Arc<Source>], diags: &mut Vec<Diagnostic>) {
+pub(crate) fn uncovered(fonts: &FontSet, sources: &[std::sync::Arc<Source>], diags: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
     let mut more = 0usize;
     for src in sources {
@@ -163,18 +161,5 @@ pub fn uncovered(fonts: &FontSet, sources: &[std::sync::Arc<Source>], diags: &mu
             )
             .help("fonts/ 文件夹是否缺失或不完整？可运行 fonts/regenerate.sh 重新生成，或运行 tongbao fonts 查看"),
         );
-    }
-}
-
-/// The root-relative path of the generated source for a month.
-pub fn main_path(month: &str) -> String {
-    format!("out/{month}/circular.typ")
-}
-
-/// Whether `path` is inside `root` after resolving symlinks (used by tests and the preview server).
-pub fn inside(root: &Path, path: &Path) -> bool {
-    match (root.canonicalize(), path.canonicalize()) {
-        (Ok(r), Ok(p)) => p.starts_with(r),
-        _ => false,
     }
 }

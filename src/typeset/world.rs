@@ -3,7 +3,7 @@
 //! packages and no network.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use typst::diag::{FileError, FileResult, PackageError};
@@ -14,11 +14,12 @@ use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
 
 use super::fonts::FontSet;
+use crate::project::{Project, ReadError};
 
 /// A small world for compiling one generated circular at a time. Keep it alive between compiles
 /// (watch mode) so unchanged files, fonts and layout are reused.
-pub struct TongbaoWorld {
-    root: PathBuf,
+pub(crate) struct TongbaoWorld {
+    project: Project,
     library: LazyHash<Library>,
     fonts: Arc<FontSet>,
     main: FileId,
@@ -29,14 +30,19 @@ pub struct TongbaoWorld {
 }
 
 impl TongbaoWorld {
-    /// A world rooted at `root` (canonicalised). `main_path` is the root-relative path the generated
-    /// source claims (e.g. `out/2023-03/circular.typ`), so relative paths in it resolve as they
-    /// would for the stock `typst` CLI run with `--root`.
-    pub fn new(root: &Path, fonts: Arc<FontSet>, main_path: &str, text: String, today: Datetime) -> TongbaoWorld {
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    /// A world for `project`. `main_path` is the root-relative path the generated source claims
+    /// (e.g. `out/2023-03/circular.typ`), so relative paths in it resolve as they would for the
+    /// stock `typst` CLI run with `--root`.
+    pub(crate) fn new(
+        project: &Project,
+        fonts: Arc<FontSet>,
+        main_path: &str,
+        text: String,
+        today: Datetime,
+    ) -> TongbaoWorld {
         let main = file_id(main_path);
         TongbaoWorld {
-            root,
+            project: project.clone(),
             library: LazyHash::new(Library::builder().build()),
             fonts,
             main,
@@ -49,7 +55,7 @@ impl TongbaoWorld {
 
     /// Replaces the main source (incrementally, so unchanged parts are not reparsed), points it at
     /// `main_path`, and forgets cached files so edits on disk are seen.
-    pub fn update(&mut self, main_path: &str, text: &str, today: Datetime) {
+    pub(crate) fn update(&mut self, main_path: &str, text: &str, today: Datetime) {
         let id = file_id(main_path);
         if id == self.main {
             self.main_source.replace(text);
@@ -62,13 +68,13 @@ impl TongbaoWorld {
     }
 
     /// Forgets cached files (call after files on disk may have changed).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.sources.get_mut().map(HashMap::clear).ok();
         self.files.get_mut().map(HashMap::clear).ok();
     }
 
     /// Root-relative path of a file id, for messages.
-    pub fn display_path(&self, id: FileId) -> PathBuf {
+    pub(crate) fn display_path(&self, id: FileId) -> PathBuf {
         PathBuf::from(id.vpath().get_without_slash())
     }
 
@@ -78,20 +84,20 @@ impl TongbaoWorld {
                 "tongbao 不使用 Typst 包".into(),
             ))));
         }
-        let path = id.vpath().realize(&self.root).map_err(FileError::Realize)?;
-        let real = path.canonicalize().map_err(|e| FileError::from_io(e, &path))?;
-        if !real.starts_with(&self.root) {
-            return Err(FileError::AccessDenied);
-        }
-        if real.is_dir() {
+        let rel = PathBuf::from(id.vpath().get_without_slash());
+        let path = self.project.path(&rel);
+        if path.is_dir() {
             return Err(FileError::IsDirectory);
         }
-        std::fs::read(&real).map_err(|e| FileError::from_io(e, &path))
+        self.project.read(&rel).map_err(|e| match e {
+            ReadError::Outside => FileError::AccessDenied,
+            ReadError::Io(e) => FileError::from_io(e, &path),
+        })
     }
 }
 
 /// The file id of a root-relative path.
-pub fn file_id(path: &str) -> FileId {
+pub(crate) fn file_id(path: &str) -> FileId {
     let vpath = VirtualPath::new(path).unwrap_or_else(|_| VirtualPath::new("main.typ").expect("static path is valid"));
     RootedPath::new(VirtualRoot::Project, vpath).intern()
 }

@@ -4,18 +4,16 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
-/// A git problem, in Chinese, for the user.
-#[derive(Debug)]
-pub struct GitError(pub String);
+pub(crate) use crate::git::GitError;
 
 /// A changed file: path relative to the project, old blob, new blob (a missing side is None).
-pub type Change = (String, Option<String>, Option<String>);
+pub(crate) type Change = (String, Option<String>, Option<String>);
 
 /// A commit with the data files it changed.
 #[derive(Debug, Clone)]
-pub struct Commit {
+pub(crate) struct Commit {
     /// Full hash.
     pub hash: String,
     /// Author name.
@@ -29,7 +27,7 @@ pub struct Commit {
 }
 
 /// Access to the history of the repository holding the project.
-pub struct Repo {
+pub(crate) struct Repo {
     root: PathBuf,
     prefix: String,
     cat: Option<(Child, ChildStdin, BufReader<ChildStdout>)>,
@@ -40,7 +38,7 @@ const NULL: &str = "0000000000000000000000000000000000000000";
 
 impl Repo {
     /// Opens the repository containing `root`.
-    pub fn open(root: &Path) -> Result<Repo, GitError> {
+    pub(crate) fn open(root: &Path) -> Result<Repo, GitError> {
         let mut repo = Repo {
             root: root.to_path_buf(),
             prefix: String::new(),
@@ -56,27 +54,18 @@ impl Repo {
     }
 
     fn run(&self, args: &[&str]) -> Result<String, GitError> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(&self.root)
-            .args(args)
-            .output()
-            .map_err(|e| GitError(format!("无法运行 git：{e}")))?;
-        if !out.status.success() {
-            return Err(GitError(String::from_utf8_lossy(&out.stderr).trim().to_string()));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).to_string())
+        crate::git::run(&self.root, args)
     }
 
     /// Resolves a revision to a full commit hash.
-    pub fn resolve(&self, rev: &str) -> Result<String, GitError> {
+    pub(crate) fn resolve(&self, rev: &str) -> Result<String, GitError> {
         self.run(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
             .map(|s| s.trim().to_string())
             .map_err(|_| GitError(format!("找不到版本“{rev}”（可以是提交号、分支名、标签或 HEAD~1 等）")))
     }
 
     /// Blob ids of the project's files under `dir` at `rev`: project-relative path → blob.
-    pub fn tree(&self, rev: &str, dir: &str) -> Result<Vec<(String, String)>, GitError> {
+    pub(crate) fn tree(&self, rev: &str, dir: &str) -> Result<Vec<(String, String)>, GitError> {
         let out = self.run(&[
             "ls-tree",
             "-r",
@@ -97,7 +86,7 @@ impl Repo {
     }
 
     /// Files under `dir` that differ between two revisions, with their blobs on each side.
-    pub fn changed(&self, from: &str, to: &str, dir: &str) -> Result<Vec<Change>, GitError> {
+    pub(crate) fn changed(&self, from: &str, to: &str, dir: &str) -> Result<Vec<Change>, GitError> {
         let out = self.run(&[
             "diff",
             "--raw",
@@ -120,7 +109,7 @@ impl Repo {
     }
 
     /// Every commit that changed files under `dir`, oldest first, with the files it changed.
-    pub fn log(&self, dir: &str) -> Result<Vec<Commit>, GitError> {
+    pub(crate) fn log(&self, dir: &str) -> Result<Vec<Commit>, GitError> {
         let out = self.run(&[
             "log",
             "--reverse",
@@ -154,14 +143,12 @@ impl Repo {
     }
 
     /// The text of a blob (None if it is not UTF-8 text).
-    pub fn blob(&mut self, id: &str) -> Result<Option<String>, GitError> {
+    pub(crate) fn blob(&mut self, id: &str) -> Result<Option<String>, GitError> {
         if let Some(text) = self.cache.get(id) {
             return Ok(text.clone());
         }
         if self.cat.is_none() {
-            let mut child = Command::new("git")
-                .arg("-C")
-                .arg(&self.root)
+            let mut child = crate::git::command(&self.root)
                 .args(["cat-file", "--batch"])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())

@@ -1,0 +1,175 @@
+//! The command line: clap's structs, the output format and the exit codes. A leaf: it imports
+//! nothing from the crate, so every command can import it without a cycle.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Everything fine (warnings allowed).
+pub(crate) const EXIT_OK: u8 = 0;
+/// The data or the templates have errors, or a check failed.
+pub(crate) const EXIT_ERRORS: u8 = 1;
+/// Wrong usage, or a problem outside the data (I/O, git, a port).
+pub(crate) const EXIT_USAGE: u8 = 2;
+
+/// tongbao：把 data/ 中的月度统计 YAML 生成为符合 GB/T 9704-2012 的通报 PDF。
+#[derive(Debug, Parser)]
+#[command(name = "tongbao", version, about)]
+pub(crate) struct Cli {
+    /// 项目根目录（默认：当前目录或其上级中含 data/units.yaml 的目录）
+    #[arg(long, global = true)]
+    pub root: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// 给人看的中文说明
+    Human,
+    /// JSON（供编辑器和 CI 使用）
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// 检查数据：类型、算术、单位名称、日期
+    Check(CheckArgs),
+    /// 生成通报 PDF 到 out/YYYY-MM/（先检查，有错误则不生成）
+    Build(BuildArgs),
+    /// 监视数据和模板，保存即重新生成，并在浏览器中实时预览
+    Watch(WatchArgs),
+    /// 核验 PDF：从其记录的提交重新生成，检查是否逐字节相同
+    Verify(VerifyArgs),
+    /// 两个版本之间数据的变化（按表、单位、列列出旧值 → 新值）
+    Diff(DiffArgs),
+    /// 数字的修改历史：每次提交改了哪些数字、由谁、何时
+    Log(LogArgs),
+    /// 某个数字最后由谁在哪次提交中填写，以及它以前的值
+    Blame(BlameArgs),
+    /// 管理 git 钩子：提交前检查，提交后自动生成
+    Hooks {
+        #[command(subcommand)]
+        action: HooksAction,
+    },
+    /// 列出各字体角色实际使用的字体
+    Fonts(FontArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// 月份（YYYY-MM）；省略时检查全部月份
+    pub month: Option<String>,
+    /// 输出格式
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Font choice shared by the commands that typeset.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct FontArgs {
+    /// 也使用本机安装的字体（默认只用项目 fonts/ 中的字体，保证同一提交在任何机器上生成相同的 PDF）
+    #[arg(long)]
+    pub system_fonts: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BuildArgs {
+    /// 月份（YYYY-MM）；省略时生成最新的月份
+    pub month: Option<String>,
+    /// 生成全部月份
+    #[arg(long, conflicts_with = "month")]
+    pub all: bool,
+    #[command(flatten)]
+    pub fonts: FontArgs,
+    /// 生成带结构标签的 PDF（便于读屏软件，文件约大一半）
+    #[arg(long)]
+    pub tagged: bool,
+    /// 显示各阶段用时
+    #[arg(long)]
+    pub timings: bool,
+    /// 诊断信息的输出格式
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WatchArgs {
+    /// 月份（YYYY-MM）；省略时为最新的月份
+    pub month: Option<String>,
+    /// 预览端口（默认 7345，被占用时自动另选）
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// 启动后打开浏览器
+    #[arg(long)]
+    pub open: bool,
+    #[command(flatten)]
+    pub fonts: FontArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// 要核验的 PDF 文件
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// 旧版本（提交号、分支、标签、HEAD~1 …）
+    pub rev1: String,
+    /// 新版本（默认 HEAD）；也可直接写月份
+    pub rev2: Option<String>,
+    /// 只看这个月份（YYYY-MM）
+    pub month: Option<String>,
+    /// 输出格式
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// 只看这个月份（YYYY-MM）
+    pub month: Option<String>,
+    /// 只看这张表（如 12345）
+    #[arg(long)]
+    pub table: Option<String>,
+    /// 只看这个单位（名称或别名；改名前后都算）
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// 输出格式
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BlameArgs {
+    /// 月份（YYYY-MM）
+    pub month: String,
+    /// 表名（如 12345）
+    pub table: String,
+    /// 单位（名称或别名），或“概况”“合计”
+    pub unit: String,
+    /// 列（键或表头，如 本月 或 本月投诉）
+    pub column: String,
+    /// 输出格式
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum HooksAction {
+    /// 安装钩子（可重复执行；保留并串联原有的钩子）
+    Install,
+    /// 卸载钩子，恢复原有的钩子
+    Uninstall,
+    /// 由钩子调用，不需要手动运行
+    #[command(hide = true)]
+    Run {
+        /// 钩子名
+        hook: String,
+        /// git 传给钩子的参数
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}

@@ -1,0 +1,63 @@
+//! The project's optional configuration file `tongbao.yaml`: font preferences per role.
+//!
+//! ```yaml
+//! 字体:
+//!   正文: [仿宋_GB2312, FandolFang]
+//! ```
+
+use std::path::Path;
+
+use super::yaml::{self, Reader};
+use crate::diag::Diagnostic;
+use crate::project::{CONFIG, Project};
+
+/// Role names as written in `tongbao.yaml`, and the keys the templates use.
+pub(crate) const ROLES: [(&str, &str); 6] = [
+    ("标题", "title"),
+    ("正文", "body"),
+    ("一级标题", "heading1"),
+    ("二级标题", "heading2"),
+    ("页码", "page"),
+    ("西文", "latin"),
+];
+
+/// What the configuration asks for; empty when there is no file.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Config {
+    /// Role key (`body` …) → families in order of preference, replacing the defaults.
+    pub fonts: Vec<(&'static str, Vec<String>)>,
+}
+
+/// Reads `tongbao.yaml` if present. With errors (reported in `diags`) the defaults are kept.
+pub(crate) fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> Config {
+    let rel = Path::new(CONFIG);
+    if !project.path(rel).exists() {
+        return Config::default();
+    }
+    let mut problems = Vec::new();
+    let config = super::read_source(project, rel)
+        .map_err(|d| problems.push(d))
+        .ok()
+        .and_then(|src| super::parse_with(&src, &mut problems, read));
+    let failed = problems.iter().any(Diagnostic::is_error);
+    diags.append(&mut problems);
+    if failed { Config::default() } else { config.unwrap_or_default() }
+}
+
+fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Config> {
+    let mut config = Config::default();
+    let mut top = r.map(tree, "配置")?;
+    if let Some(node) = top.opt("字体")
+        && let Some(mut m) = r.map(node, "字体")
+    {
+        for (zh, key) in ROLES {
+            if let Some(list) = m.opt(zh) {
+                let families = r.texts(list, zh).into_iter().map(|(t, _)| t).collect();
+                config.fonts.push((key, families));
+            }
+        }
+        r.finish(m, &ROLES.map(|(zh, _)| zh));
+    }
+    r.finish(top, &["字体"]);
+    Some(config)
+}

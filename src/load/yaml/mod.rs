@@ -1,0 +1,301 @@
+//! A small YAML layer: parse with granit-parser (the pure-Rust YAML 1.2 parser behind serde-saphyr)
+//! into a tree where every node knows its file, line and column, then read typed values from it.
+//!
+//! We do not deserialize with serde: reading the tree by hand lets every problem (wrong type, unknown
+//! key with "did you mean", missing key, duplicate key) carry a Chinese message and the exact place,
+//! and lets a value keep its place for rules checked later ("办结 exceeds 本月"). Scalars are kept as
+//! text and typed by the schema, so `no` is never silently a boolean and `010` never octal.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use granit_parser::{Event, Parser, ScalarStyle, ScanError};
+
+use crate::diag::{Diagnostic, Loc, Source};
+
+mod read;
+pub(crate) use read::{MapReader, Reader};
+
+/// Deepest nesting accepted. The project's files need 4 levels; 32 leaves room and refuses abuse.
+pub(crate) const MAX_DEPTH: usize = 32;
+/// Most nodes a file may expand to (aliases included). The largest shipped file has ~250.
+pub(crate) const MAX_NODES: usize = 100_000;
+
+/// A YAML value.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    /// `~`, `null` or nothing.
+    Null,
+    /// A scalar, as written (after YAML escapes). A plain `~`/`null`/empty scalar is `Null`
+    /// instead; quoted, it stays text.
+    Scalar { text: String },
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping; keys are kept in file order.
+    Map(Vec<(Node, Node)>),
+}
+
+/// A value with its place in the file.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    /// The value.
+    pub value: Value,
+    /// Where it starts.
+    pub loc: Loc,
+}
+
+impl Node {
+    /// Whether the node is null (absent value).
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// The scalar text, if this is a scalar.
+    pub(crate) fn scalar(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    fn size(&self) -> usize {
+        1 + match &self.value {
+            Value::Seq(items) => items.iter().map(Node::size).sum(),
+            Value::Map(pairs) => pairs.iter().map(|(k, v)| k.size() + v.size()).sum(),
+            _ => 0,
+        }
+    }
+
+    /// A short Chinese description of what kind of value this is, for messages.
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self.value {
+            Value::Null => "空值",
+            Value::Scalar { .. } => "单个值",
+            Value::Seq(_) => "列表",
+            Value::Map(_) => "键值表",
+        }
+    }
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        loc: Loc,
+        anchor: usize,
+    },
+    Map {
+        pairs: Vec<(Node, Node)>,
+        key: Option<Node>,
+        loc: Loc,
+        anchor: usize,
+    },
+}
+
+/// Parses one YAML document. An empty file or one holding only comments gives a `Null` root.
+pub(crate) fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
+    let mut parser = Parser::new_from_str(&src.text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut root: Option<Node> = None;
+    let mut nodes = 0usize;
+    let mut documents = 0usize;
+
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| syntax_error(src, &e))?;
+        let loc = Loc {
+            src: src.clone(),
+            line: span.start.line(),
+            col: span.start.col() + 1,
+            len: span.end.index().saturating_sub(span.start.index()),
+        };
+        let (node, anchor) = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(Diagnostic::error("yaml-syntax", &loc, "一个文件只能有一个 YAML 文档")
+                        .help("删除多余的“---”分隔线，或把内容拆到另一个文件"));
+                }
+                continue;
+            }
+            #[allow(unreachable_patterns)]
+            Event::Comment(..) | Event::Anchor(..) => continue,
+            Event::Alias(id) => {
+                let target = anchors
+                    .get(&id)
+                    .ok_or_else(|| Diagnostic::error("yaml-syntax", &loc, "别名（*）指向不存在的锚点（&）"))?;
+                nodes += target.size();
+                if nodes > MAX_NODES {
+                    return Err(too_big(&loc));
+                }
+                let mut node = target.clone();
+                node.loc = loc;
+                (node, 0)
+            }
+            Event::Scalar(text, style, anchor, _tag) => {
+                let plain = style == ScalarStyle::Plain;
+                let value = if plain && matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL") {
+                    Value::Null
+                } else {
+                    Value::Scalar {
+                        text: text.into_owned(),
+                    }
+                };
+                (Node { value, loc }, anchor)
+            }
+            Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(Diagnostic::error(
+                        "yaml-too-deep",
+                        &loc,
+                        format!("嵌套层次过深（超过 {MAX_DEPTH} 层），文件已拒绝"),
+                    )
+                    .help("本项目的数据文件最多只需 4 层缩进，请检查缩进或括号是否配对"));
+                }
+                let is_seq = matches!(event, Event::SequenceStart(..));
+                stack.push(if is_seq {
+                    Frame::Seq {
+                        items: Vec::new(),
+                        loc,
+                        anchor,
+                    }
+                } else {
+                    Frame::Map {
+                        pairs: Vec::new(),
+                        key: None,
+                        loc,
+                        anchor,
+                    }
+                });
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some(Frame::Seq { items, loc, anchor }) => (
+                    Node {
+                        value: Value::Seq(items),
+                        loc,
+                    },
+                    anchor,
+                ),
+                Some(Frame::Map { pairs, loc, anchor, .. }) => (
+                    Node {
+                        value: Value::Map(pairs),
+                        loc,
+                    },
+                    anchor,
+                ),
+                None => continue,
+            },
+            _ => continue,
+        };
+        nodes += 1;
+        if nodes > MAX_NODES {
+            return Err(too_big(&node.loc));
+        }
+        if anchor != 0 {
+            anchors.insert(anchor, node.clone());
+        }
+        match stack.last_mut() {
+            None => root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { pairs, key, .. }) => match key.take() {
+                None => {
+                    if node.scalar().is_none() && !node.is_null() {
+                        return Err(Diagnostic::error("yaml-syntax", &node.loc, "键必须是简单的文字")
+                            .help("键（冒号前面的部分）不能是列表或键值表"));
+                    }
+                    let name = node.scalar().unwrap_or("");
+                    if let Some((first, _)) = pairs.iter().find(|(k, _)| k.scalar().unwrap_or("") == name) {
+                        return Err(Diagnostic::error(
+                            "yaml-duplicate-key",
+                            &node.loc,
+                            format!("重复的键“{name}”（第 {} 行已经出现过）", first.loc.line),
+                        )
+                        .help("同一层里每个键只能出现一次，请删除或合并重复的一行"));
+                    }
+                    *key = Some(node);
+                }
+                Some(k) => pairs.push((k, node)),
+            },
+        }
+    }
+    Ok(root.unwrap_or(Node {
+        value: Value::Null,
+        loc: Loc::file(src),
+    }))
+}
+
+fn too_big(loc: &Loc) -> Diagnostic {
+    Diagnostic::error(
+        "yaml-too-big",
+        loc,
+        format!("文件展开后超过 {MAX_NODES} 个值（可能是别名“*”的循环展开），文件已拒绝"),
+    )
+    .help("数据文件不需要锚点（&）和别名（*），请直接写出数值")
+}
+
+fn syntax_error(src: &Arc<Source>, err: &ScanError) -> Diagnostic {
+    let mark = err.marker();
+    let loc = Loc {
+        src: src.clone(),
+        line: mark.line().max(1),
+        col: mark.col() + 1,
+        len: 1,
+    };
+    let detail = err.info();
+    if detail.contains("recursion limit") {
+        return Diagnostic::error("yaml-too-deep", &loc, "嵌套层次过深，文件已拒绝")
+            .help("本项目的数据文件最多只需 4 层缩进，请检查括号是否配对");
+    }
+    let message = if detail.contains("tab") {
+        "YAML 语法错误：缩进里有制表符（Tab）".to_string()
+    } else if detail.contains("mapping values are not allowed") {
+        "YAML 语法错误：这里不能出现冒号，可能是缩进不对或冒号后缺少空格".to_string()
+    } else if detail.contains("did not find expected") || detail.contains("expected") {
+        format!("YAML 语法错误：缩进或括号不配对（{detail}）")
+    } else {
+        format!("YAML 语法错误：{detail}")
+    };
+    Diagnostic::error("yaml-syntax", &loc, message)
+        .help("检查这一行及上一行的缩进（只能用空格）、冒号后的空格和括号是否配对")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_are_refused_with_both_lines() {
+        let src = Source::new("t.yaml", "a: 1\nb: 2\na: 3\n");
+        let err = parse(&src).unwrap_err();
+        assert_eq!((err.line, err.column), (3, 1));
+        assert!(err.message.contains("第 1 行"), "{}", err.message);
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_quickly() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text += &format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n");
+        }
+        let started = std::time::Instant::now();
+        let err = parse(&Source::new("bomb.yaml", text)).unwrap_err();
+        assert_eq!(err.code, "yaml-too-big");
+        assert!(started.elapsed().as_secs() < 2);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("v: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let err = parse(&Source::new("deep.yaml", text)).unwrap_err();
+        assert_eq!(err.code, "yaml-too-deep");
+    }
+
+    #[test]
+    fn syntax_errors_have_a_place() {
+        let err = parse(&Source::new("t.yaml", "a: [1, 2\nb: 3\n")).unwrap_err();
+        assert_eq!(err.code, "yaml-syntax");
+        assert_eq!((err.line, err.column), (2, 1), "{err:?}");
+    }
+}
