@@ -1,11 +1,7 @@
 //! Fonts by role: the bundled stand-ins serve a fresh clone, an office's official face in fonts/
 //! wins, the preference lists can be configured, and a character no font has is a warning.
 
-mod common;
-
-use common::{Project, repo};
-use tongbao::pipeline::{Options, Session};
-use tongbao::typeset::inspect;
+use crate::util::{Project, laid_out, repo};
 
 fn fonts_report(p: &Project) -> String {
     let out = p.run(&["fonts"]);
@@ -45,10 +41,7 @@ fn an_official_face_in_fonts_wins() {
         "{report}"
     );
 
-    let mut session = Session::new(p.root(), &Options::default());
-    let outcome = session.build("2023-03");
-    assert!(!outcome.failed(), "{:#?}", outcome.diagnostics);
-    let layout = inspect::measure(session.document.as_ref().unwrap());
+    let layout = laid_out(&mut p.session(), "2023-03");
     let recipients: Vec<_> = layout.runs.iter().filter(|r| r.text.contains("总寨镇政府")).collect();
     assert!(recipients.iter().any(|r| r.family == "仿宋_GB2312"), "{recipients:#?}");
     // Characters the official face lacks fall back to the stand-in, never to tofu.

@@ -1,9 +1,11 @@
 //! Helpers shared by the integration tests: a throw-away copy of the shipped project, a way to edit
-//! its files, and runners for the `tongbao` binary and `pdftotext`.
-#![allow(dead_code)]
+//! its files, runners for the `tongbao` binary and `pdftotext`, and the laid-out document.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use tongbao::pipeline::{Options, Session};
+use tongbao::typeset::inspect::{self, Layout};
 
 pub mod git;
 pub mod watch;
@@ -18,25 +20,35 @@ pub struct Project {
     pub dir: tempfile::TempDir,
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies a tree; with `link`, files are hard-linked instead (only for files no test edits: fonts),
+/// falling back to a copy where linking fails (another file system).
+pub fn copy_tree(from: &Path, to: &Path, link: bool) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
         if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
+            copy_tree(&entry.path(), &target, link);
+        } else if !link || std::fs::hard_link(entry.path(), &target).is_err() {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// Replaces the first occurrence of `from` in the file at `path` by `to`, asserting the file
+/// contains it (so an edit that no longer matches the data fails loudly instead of doing nothing).
+pub fn replace_in(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(text.contains(from), "{} does not contain {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
 impl Project {
     /// Copies the shipped project.
     pub fn shipped() -> Project {
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(&repo().join("data"), &dir.path().join("data"));
-        copy_dir(&repo().join("templates"), &dir.path().join("templates"));
+        copy_tree(&repo().join("data"), &dir.path().join("data"), false);
+        copy_tree(&repo().join("templates"), &dir.path().join("templates"), false);
         #[cfg(unix)]
         std::os::unix::fs::symlink(repo().join("fonts"), dir.path().join("fonts")).unwrap();
         Project { dir }
@@ -76,9 +88,7 @@ impl Project {
 
     /// Replaces the first occurrence of `from` in a file (which must contain it).
     pub fn edit(&self, rel: &str, from: &str, to: &str) {
-        let text = self.read(rel);
-        assert!(text.contains(from), "{rel} does not contain {from:?}");
-        self.write(rel, &text.replacen(from, to, 1));
+        replace_in(&self.path(rel), from, to);
     }
 
     /// Makes month `to` a copy of the shipped March, issued on `issued` (YYYY-MM-DD).
@@ -107,6 +117,11 @@ impl Project {
             .filter(|n| n.ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    /// A build session on this project, with the default options.
+    pub fn session(&self) -> Session {
+        Session::new(self.root(), &Options::default())
     }
 
     /// Runs tongbao with `args` in this project.
@@ -145,6 +160,19 @@ pub fn only_error(project: &Project) -> serde_json::Value {
     assert_eq!(code, 1, "expected exit code 1, errors: {errors:#?}");
     assert_eq!(errors.len(), 1, "expected one error: {errors:#?}");
     errors.into_iter().next().unwrap()
+}
+
+/// Builds `month` in `session`, asserts the build succeeded (printing its diagnostics) and measures
+/// the laid-out document. The one place the tests reach into a session's document.
+pub fn laid_out(session: &mut Session, month: &str) -> Layout {
+    let outcome = session.build(month);
+    assert!(!outcome.failed(), "{:#?}", outcome.diagnostics);
+    inspect::measure(
+        session
+            .document
+            .as_ref()
+            .expect("a successful build keeps its document"),
+    )
 }
 
 /// Text of a PDF as `pdftotext -layout` extracts it (poppler-utils): one line per printed line, so a

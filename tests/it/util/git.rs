@@ -1,10 +1,9 @@
 //! Temporary git repositories holding a copy of the shipped project.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::repo;
+use super::{copy_tree, replace_in, repo};
 
 /// Runs git in `dir` with a fixed identity; panics on failure.
 pub fn git(dir: &Path, args: &[&str]) -> String {
@@ -31,20 +30,6 @@ pub fn git_output(dir: &Path, args: &[&str]) -> Output {
         .env("HOME", dir)
         .output()
         .unwrap()
-}
-
-/// Copies a tree; with `link`, files are hard-linked instead (only for files no test edits: fonts).
-fn copy_tree(from: &Path, to: &Path, link: bool) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target, link);
-        } else if !link || std::fs::hard_link(entry.path(), &target).is_err() {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A git repository with the shipped project committed, in a temporary folder.
@@ -85,9 +70,7 @@ impl Repo {
 
     /// Replaces `from` by `to` in a file, stages and commits it.
     pub fn commit_edit(&self, rel: &str, from: &str, to: &str, message: &str) -> String {
-        let text = self.read(rel);
-        assert!(text.contains(from), "{rel} lacks {from:?}");
-        self.write(rel, &text.replacen(from, to, 1));
+        replace_in(&self.path().join(rel), from, to);
         git(self.path(), &["add", "-A"]);
         git(self.path(), &["commit", "--quiet", "-m", message]);
         git(self.path(), &["rev-parse", "HEAD"])

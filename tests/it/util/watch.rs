@@ -1,5 +1,4 @@
 //! Drives a `tongbao watch` process: its output lines, its preview server, a minimal HTTP client.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -1,9 +1,8 @@
 //! `diff`, `log` and `blame` report exactly the changes of scripted commits: figures, a unit
 //! renamed in the registry (one change), a moved row (no figure changes), prose.
 
-mod common;
-
-use common::git::{Repo, git};
+use crate::util::git::{Repo, git};
+use crate::util::replace_in;
 
 fn json(repo: &Repo, args: &[&str]) -> serde_json::Value {
     let out = repo.tongbao(args);
@@ -20,13 +19,9 @@ fn history() -> History {
     let repo = Repo::new();
     let mut commits = vec![git(repo.path(), &["rev-parse", "HEAD"])];
     let t = "data/2023-03/12345.yaml";
-    let edit = |rel: &str, from: &str, to: &str| {
-        let text = repo.read(rel);
-        assert!(text.contains(from), "{from}");
-        repo.write(rel, &text.replacen(from, to, 1));
-    };
-    edit(
-        t,
+    // Two edits in one commit: the row here, the 合计 in commit_edit.
+    replace_in(
+        &repo.path().join(t),
         "{单位: 总寨镇政府, 本月: 71, 办结: 71,",
         "{单位: 总寨镇政府, 本月: 80, 办结: 80,",
     );

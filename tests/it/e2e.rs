@@ -2,13 +2,11 @@
 //! preview, change a figure in a YAML file and see the page show it; break the file and see the
 //! error overlay; fix it and see the overlay go.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Project;
-use common::watch::{Watch, http};
+use crate::util::Project;
+use crate::util::watch::{Watch, http};
 
 struct Driver {
     child: Child,

@@ -2,11 +2,9 @@
 //! frames): page and text block, the 22 × 28 grid, fonts and sizes by role, page numbers, and
 //! attachment pages with repeated table headers.
 
-mod common;
-
-use common::Project;
-use tongbao::pipeline::{Options, Session};
 use tongbao::typeset::inspect::{self, Layout, Run};
+
+use crate::util::{Project, laid_out};
 
 const TOP: f64 = 37.0;
 const LEFT: f64 = 28.0;
@@ -16,10 +14,7 @@ const PT: f64 = 25.4 / 72.0;
 const ADVANCE: f64 = WIDTH / 28.0;
 
 fn build(p: &Project) -> Layout {
-    let mut session = Session::new(p.root(), &Options::default());
-    let outcome = session.build("2023-03");
-    assert!(!outcome.failed(), "{:#?}", outcome.diagnostics);
-    inspect::measure(session.document.as_ref().unwrap())
+    laid_out(&mut p.session(), "2023-03")
 }
 
 fn march() -> Layout {
@@ -565,16 +560,14 @@ fn a_heading_is_never_the_last_line_of_a_page() {
     // line after it is on the same page.
     let p = Project::shipped();
     let original = p.read("data/2023-03/document.yaml");
-    let mut session = Session::new(p.root(), &Options::default());
+    let mut session = p.session();
     for extra in 0..22 {
         let filler = "通报内容".repeat(7 * extra);
         p.write(
             "data/2023-03/document.yaml",
             &original.replacen("  导语: 为切实", &format!("  导语: {filler}为切实"), 1),
         );
-        let outcome = session.build("2023-03");
-        assert!(!outcome.failed(), "{:#?}", outcome.diagnostics);
-        let l = inspect::measure(session.document.as_ref().unwrap());
+        let l = laid_out(&mut session, "2023-03");
         for page in 1..=l.pages.len() {
             let lines = body_lines(&l, page);
             if let Some((_, text, ..)) = lines.last() {

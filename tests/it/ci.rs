@@ -1,9 +1,7 @@
 //! The CI definitions for the forges offices run are valid against the forges' own schemas
 //! (check-jsonschema's vendored copies; scripts/test installs it) and run the README's commands.
 
-mod common;
-
-use common::repo;
+use crate::util::repo;
 
 fn lint(schema: &str, files: &[&str]) {
     let run = |program: &str, pre: &[&str]| {

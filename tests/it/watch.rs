@@ -1,12 +1,10 @@
 //! `tongbao watch`: rebuilds on saves of every kind, recovers from bad edits, debounces bursts; the
 //! preview server answers only its own routes, on loopback only.
 
-mod common;
-
 use std::time::Duration;
 
-use common::watch::{Watch, http};
-use common::{Project, pdftotext};
+use crate::util::watch::{Watch, http};
+use crate::util::{Project, pdftotext};
 
 const FILE: &str = "data/2023-03/12345.yaml";
 
@@ -60,8 +58,13 @@ fn an_atomic_rename_save_is_seen_every_time() {
             "save {n} not rebuilt"
         );
     }
-    // The swap file's own events never named it as the change.
-    assert!(!w.drain(Duration::from_millis(200)).iter().any(|l| l.contains(".swp")));
+    // Each rebuild names the saved file as the change; the swap file's own events never.
+    let lines = w.drain(Duration::from_millis(200));
+    assert!(
+        lines.iter().any(|l| l.contains("data/2023-03/12345.yaml 有改动")),
+        "{lines:#?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains(".swp")), "{lines:#?}");
 }
 
 #[test]

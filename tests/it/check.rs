@@ -1,9 +1,7 @@
 //! `tongbao check`: every rule, on good data and on each kind of bad input. Each bad input gives its
 //! message at the right file:line:column, the right exit code, and no panic.
 
-mod common;
-
-use common::{Project, only_error};
+use crate::util::{Project, only_error};
 
 fn assert_at(d: &serde_json::Value, file: &str, line: u64) {
     assert_eq!(d["file"], file, "{d:#?}");

@@ -1,8 +1,14 @@
 //! The git workflow: reproducible PDFs from any clone, `verify`, and the hooks.
 
-mod common;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
-use common::git::{Repo, clone, git, git_output, tongbao_in};
+use crate::util::git::{Repo, clone, git, git_output, tongbao_in};
+
+/// Whether anyone may execute the file (git runs a hook only then).
+fn executable(path: &Path) -> bool {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o111 != 0
+}
 
 fn text(out: &std::process::Output) -> String {
     format!(
@@ -110,15 +116,8 @@ fn hooks_refuse_a_bad_commit_rebuild_after_a_good_one_and_keep_the_users_hooks()
         "#!/bin/sh\necho ran >> \"$(git rev-parse --show-toplevel)/user-hook.log\"\n",
     )
     .unwrap();
-    std::os::unix::fs::PermissionsExt::set_mode(
-        &mut std::fs::metadata(hooks.join("pre-commit")).unwrap().permissions(),
-        0o755,
-    );
-    std::fs::set_permissions(
-        hooks.join("pre-commit"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    std::fs::set_permissions(hooks.join("pre-commit"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(executable(&hooks.join("pre-commit")), "the user's hook is executable");
     let user_hook = std::fs::read_to_string(hooks.join("pre-commit")).unwrap();
 
     assert!(repo.tongbao(&["hooks", "install"]).status.success());
@@ -131,6 +130,10 @@ fn hooks_refuse_a_bad_commit_rebuild_after_a_good_one_and_keep_the_users_hooks()
     assert_eq!(
         std::fs::read_to_string(hooks.join("pre-commit.tongbao-saved")).unwrap(),
         user_hook
+    );
+    assert!(
+        executable(&hooks.join("pre-commit.tongbao-saved")),
+        "the saved hook stays executable (the installed hook runs it only then)"
     );
 
     // A commit with an error in the staged data is refused, with the diagnostic.
@@ -187,5 +190,6 @@ fn hooks_refuse_a_bad_commit_rebuild_after_a_good_one_and_keep_the_users_hooks()
         user_hook,
         "user's hook restored"
     );
+    assert!(executable(&hooks.join("pre-commit")), "user's hook restored executable");
     assert!(!hooks.join("post-commit").exists());
 }

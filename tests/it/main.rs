@@ -1,0 +1,15 @@
+//! The integration tests, in one binary (each test binary links the whole typst tree, so one binary
+//! builds much faster than one per file). Each module covers one command or concern; `util` holds
+//! the shared helpers.
+
+mod util;
+
+mod audit;
+mod build;
+mod check;
+mod ci;
+mod e2e;
+mod fonts;
+mod git;
+mod layout;
+mod watch;
