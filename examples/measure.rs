@@ -14,12 +14,12 @@ fn main() {
     let month = plain
         .next()
         .cloned()
-        .unwrap_or_else(|| tongbao::pipeline::months(&root).pop().unwrap_or_default());
+        .unwrap_or_else(|| tongbao::project::Project::new(&root).months().pop().unwrap_or_default());
     let mut session = Session::new(&root, &Options::default());
     let outcome = session.build(&month);
-    let Some(document) = session.document.as_ref() else {
+    let Some(document) = outcome.document.as_ref() else {
         for d in &outcome.diagnostics {
-            tongbao::tell!("{}", d.render());
+            eprintln!("{}", d.render());
         }
         std::process::exit(1);
     };
@@ -28,7 +28,7 @@ fn main() {
         for line in inspect::lines(&layout.runs, page) {
             let right = line.iter().map(|r| r.x + r.width).fold(f64::MIN, f64::max);
             let text = inspect::line_text(&line);
-            tongbao::say!(
+            println!(
                 "p{page} baseline {:7.2} mm  x {:6.2}..{:6.2}  {:2} chars  {:4.1} pt  {text}",
                 line[0].baseline,
                 line[0].x,
@@ -38,14 +38,9 @@ fn main() {
             );
             if runs {
                 for r in &line {
-                    tongbao::say!(
+                    println!(
                         "      {:?} {} x {:.2} ink {:.2}..{:.2} {}",
-                        r.text,
-                        r.family,
-                        r.x,
-                        r.ink_top,
-                        r.ink_bottom,
-                        r.color
+                        r.text, r.family, r.x, r.ink_top, r.ink_bottom, r.color
                     );
                 }
             }

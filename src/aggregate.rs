@@ -12,9 +12,7 @@ use crate::load::{Data, Month, MonthTable, TableSpec};
 /// The month being printed.
 #[derive(Debug, Serialize)]
 pub(crate) struct MonthInfo {
-    /// Year.
     pub 年: i32,
-    /// Month 1–12.
     pub 月: u8,
     /// Folder name `YYYY-MM`.
     pub 编号: String,
@@ -23,11 +21,8 @@ pub(crate) struct MonthInfo {
 /// A column header.
 #[derive(Debug, Serialize)]
 pub(crate) struct ColumnOut {
-    /// Key.
     pub 键: String,
-    /// Label without measure word.
     pub 名称: String,
-    /// Measure word.
     pub 量词: Option<String>,
     /// Printed header, e.g. 本月投诉（条）.
     pub 表头: String,
@@ -40,7 +35,6 @@ pub(crate) struct RowOut {
     pub 序号: usize,
     /// Canonical unit name.
     pub 单位: String,
-    /// Unit kind.
     pub 类别: String,
     /// Column figures by key.
     pub 值: BTreeMap<String, u64>,
@@ -53,9 +47,7 @@ pub(crate) struct RowOut {
 /// A unit in a ranking.
 #[derive(Debug, Serialize)]
 pub(crate) struct Ranked {
-    /// Canonical name.
     pub 单位: String,
-    /// Its figure.
     pub 值: u64,
     /// Registry display order (to list ranked units in the customary order).
     pub 序: usize,
@@ -64,9 +56,7 @@ pub(crate) struct Ranked {
 /// A figure this month and last month.
 #[derive(Debug, Serialize)]
 pub(crate) struct Change {
-    /// Last month's figure.
     pub 上月: u64,
-    /// This month's figure.
     pub 本月: u64,
     /// Difference (this − last).
     pub 增减: i64,
@@ -75,9 +65,7 @@ pub(crate) struct Change {
 /// A table ready to print.
 #[derive(Debug, Serialize)]
 pub(crate) struct TableOut {
-    /// Table id.
     pub 编号: String,
-    /// Short name.
     pub 名称: String,
     /// Attachment title for this month.
     pub 标题: String,
@@ -104,58 +92,42 @@ pub(crate) struct TableOut {
 /// An entry of the 附件说明.
 #[derive(Debug, Serialize)]
 pub(crate) struct AttachmentOut {
-    /// 1-based number.
     pub 序号: usize,
-    /// Name as listed.
     pub 名称: String,
-    /// Table id.
     pub 表: String,
 }
 
 /// The 版记.
 #[derive(Debug, Serialize)]
 pub(crate) struct ColophonOut {
-    /// 抄送.
     pub 抄送: Option<String>,
-    /// 印发机关.
     pub 印发机关: Option<String>,
     /// 印发日期, written 2023年5月5日.
     pub 印发日期: Option<String>,
 }
 
-/// Layout switches.
 #[derive(Debug, Serialize)]
 pub(crate) struct LayoutOut {
-    /// Red header on/off.
     pub 版头: bool,
-    /// 发文机关标志.
     pub 发文机关标志: String,
-    /// 份号.
     pub 份号: Option<String>,
-    /// 密级.
     pub 密级: Option<String>,
-    /// 紧急程度.
     pub 紧急程度: Option<String>,
     /// Seal image path (root-relative, with a leading slash for Typst).
     pub 印章: Option<String>,
-    /// 附注.
     pub 附注: Option<String>,
-    /// 版记.
     pub 版记: Option<ColophonOut>,
 }
 
 /// The document's text.
 #[derive(Debug, Serialize)]
 pub(crate) struct DocOut {
-    /// 发文机关.
     pub 发文机关: String,
-    /// 发文字号.
     pub 发文字号: Option<String>,
     /// 标题, in one piece.
     pub 标题: String,
     /// 标题 as the lines the office asked for (one entry: balance automatically).
     pub 标题行: Vec<String>,
-    /// 主送.
     pub 主送: String,
     /// 成文日期, written 2023年5月5日.
     pub 成文日期: String,
@@ -165,18 +137,14 @@ pub(crate) struct DocOut {
     pub 点名: BTreeMap<String, Vec<String>>,
     /// 附件说明.
     pub 附件: Vec<AttachmentOut>,
-    /// Layout switches.
     pub 版式: LayoutOut,
 }
 
 /// Everything the templates see.
 #[derive(Debug, Serialize)]
 pub(crate) struct Circular {
-    /// The month.
     pub 月份: MonthInfo,
-    /// The document.
     pub 公文: DocOut,
-    /// Tables by id.
     pub 表: BTreeMap<String, TableOut>,
 }
 

@@ -128,7 +128,10 @@ mod tests {
 
     #[test]
     fn dates_are_checked_against_the_calendar() {
-        assert_eq!(Date::parse("2023-05-05").map(|d| d.chinese()), Some("2023年5月5日".into()));
+        assert_eq!(
+            Date::parse("2023-05-05").map(|d| d.chinese()),
+            Some("2023年5月5日".into())
+        );
         assert_eq!(Date::parse("2023年5月5日"), Date::parse("2023-5-5"));
         assert_eq!(Date::parse("2023-02-29"), None);
         assert_eq!(Date::parse("2024-02-29").map(|d| d.day), Some(29));

@@ -56,7 +56,6 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// A place in a source file: 1-based line and column (in characters) and a length in characters.
 #[derive(Debug, Clone)]
 pub struct Loc {
-    /// The file.
     pub src: Arc<Source>,
     /// 1-based line.
     pub line: usize,
@@ -91,7 +90,6 @@ pub enum Severity {
 /// One problem found in the project, with where it is and how to fix it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnostic {
-    /// Error or warning.
     pub severity: Severity,
     /// A stable short code (e.g. `unit-unknown`), for scripts and the docs.
     pub code: &'static str,
@@ -114,12 +112,10 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// An error at `loc`.
     pub fn error(code: &'static str, loc: &Loc, message: impl Into<String>) -> Diagnostic {
         Diagnostic::at(Severity::Error, code, loc, message)
     }
 
-    /// A warning at `loc`.
     pub fn warning(code: &'static str, loc: &Loc, message: impl Into<String>) -> Diagnostic {
         Diagnostic::at(Severity::Warning, code, loc, message)
     }
@@ -168,7 +164,6 @@ impl Diagnostic {
         self
     }
 
-    /// Whether this is an error.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -242,7 +237,6 @@ fn caret_extent(line: &str, col: usize, len: usize) -> (usize, usize) {
     (indent, span.max(1))
 }
 
-/// Counts errors and warnings.
 pub fn counts(diags: &[Diagnostic]) -> (usize, usize) {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     (errors, diags.len() - errors)

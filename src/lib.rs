@@ -28,20 +28,20 @@ mod git;
 pub mod project;
 
 // The stages, in flow order.
-mod load;
-mod check;
 mod aggregate;
-mod render;
-pub mod typeset;
+mod check;
+mod load;
 mod output;
 pub mod pipeline;
+mod render;
+pub mod typeset;
 
 // Layers on top.
-pub mod provenance;
-mod audit;
-mod preview;
 mod args;
+mod audit;
 mod cmd;
+mod preview;
+pub mod provenance;
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> std::process::ExitCode {
@@ -51,7 +51,11 @@ pub fn main() -> std::process::ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            let code = if e.use_stderr() { args::EXIT_USAGE } else { args::EXIT_OK };
+            let code = if e.use_stderr() {
+                args::EXIT_USAGE
+            } else {
+                args::EXIT_OK
+            };
             return std::process::ExitCode::from(code);
         }
     };

@@ -26,19 +26,13 @@ pub struct Options {
 /// Time spent in each stage.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
-    /// Reading and parsing YAML.
     pub load: Duration,
-    /// Checking rules.
     pub check: Duration,
-    /// Aggregating.
     pub aggregate: Duration,
-    /// Rendering templates.
     pub render: Duration,
     /// Typst compile (layout).
     pub compile: Duration,
-    /// PDF export.
     pub pdf: Duration,
-    /// Writing files.
     pub write: Duration,
 }
 
@@ -51,13 +45,10 @@ pub struct Outcome {
     pub pdf: Option<PathBuf>,
     /// The generated Typst source written for inspection.
     pub typst: Option<PathBuf>,
-    /// Number of pages.
     pub pages: usize,
     /// PDF size in bytes.
     pub bytes: usize,
-    /// Which face served each role.
     pub fonts: Vec<Resolved>,
-    /// Stage timings.
     pub timings: Timings,
     /// The laid-out pages, when the build succeeded (for the preview and the layout tests).
     pub document: Option<typst_layout::PagedDocument>,

@@ -154,8 +154,12 @@ impl Project {
                 .into_iter()
                 .filter_map(Result::ok)
             {
-                let Ok(rel) = entry.path().strip_prefix(&self.root) else { continue };
-                let hidden = rel.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+                let Ok(rel) = entry.path().strip_prefix(&self.root) else {
+                    continue;
+                };
+                let hidden = rel
+                    .components()
+                    .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
                 if entry.file_type().is_file() && !hidden {
                     files.push(rel.to_string_lossy().replace('\\', "/"));
                 }
@@ -168,7 +172,9 @@ impl Project {
 
     /// Whether `path` (absolute or root-relative) resolves, symlinks followed, inside the root.
     pub(crate) fn contains(&self, path: &Path) -> bool {
-        self.path(path).canonicalize().is_ok_and(|real| real.starts_with(&self.real))
+        self.path(path)
+            .canonicalize()
+            .is_ok_and(|real| real.starts_with(&self.real))
     }
 
     /// Reads a file of the project: the only way input files are read. Refuses a file whose real

@@ -18,7 +18,6 @@ pub(crate) const ATTACHMENT: &str = "tongbao-manifest.json";
 pub struct Manifest {
     /// tongbao's version.
     pub tool: String,
-    /// The month built.
     pub month: String,
     /// The commit checked out when it was built, if the project is a git repository.
     pub commit: Option<String>,

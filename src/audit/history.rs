@@ -17,28 +17,21 @@ use crate::project::{DATA, REGISTRY};
 /// One commit of the history of the figures.
 #[derive(Debug, Serialize)]
 pub(crate) struct LogEntry {
-    /// Commit hash.
     pub commit: String,
-    /// Author.
     pub author: String,
     /// Date (ISO 8601).
     pub date: String,
     /// Commit message (subject line).
     pub message: String,
-    /// Registry changes in this commit.
     pub registry: Vec<RegistryChange>,
-    /// Figures changed in this commit.
     pub tables: Vec<TableDiff>,
-    /// Texts changed in this commit.
     pub texts: Vec<TextChange>,
 }
 
 /// What to show in the history.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Filter {
-    /// Only this month.
     pub month: Option<String>,
-    /// Only this table.
     pub table: Option<String>,
     /// Only this unit (any of its names, across renames).
     pub unit: Option<String>,
@@ -104,16 +97,8 @@ pub(crate) fn log(repo: &mut Repo, filter: &Filter) -> Result<Vec<LogEntry>, Git
             specs: BTreeMap::new(),
         };
         let mut pairs = Vec::new();
-        for commit in commits
-            .iter()
-            .filter(|c| c.changes.iter().any(|(p, ..)| p == REGISTRY))
-        {
-            let registry_only: Vec<_> = commit
-                .changes
-                .iter()
-                .filter(|(p, ..)| p == REGISTRY)
-                .cloned()
-                .collect();
+        for commit in commits.iter().filter(|c| c.changes.iter().any(|(p, ..)| p == REGISTRY)) {
+            let registry_only: Vec<_> = commit.changes.iter().filter(|(p, ..)| p == REGISTRY).cloned().collect();
             pairs.extend(renames(&walker.advance(repo, &registry_only)?));
             if let Some(unit) = walker.registry.as_ref().and_then(|r| r.resolve(u)) {
                 unit_names.insert(unit.name.clone());
@@ -209,20 +194,22 @@ fn registry_mentions(change: &RegistryChange, names: &BTreeSet<String>) -> bool 
 /// One value a figure had.
 #[derive(Debug, Serialize)]
 pub(crate) struct BlameEntry {
-    /// The commit that set it.
     pub commit: String,
-    /// Author.
     pub author: String,
-    /// Date.
     pub date: String,
-    /// Commit message.
     pub message: String,
     /// The value it set (None: the figure was removed).
     pub value: Option<u64>,
 }
 
 /// Who set a figure, newest first: the first entry is the current value's commit.
-pub(crate) fn blame(repo: &mut Repo, month: &str, table: &str, unit: &str, column: &str) -> Result<Vec<BlameEntry>, GitError> {
+pub(crate) fn blame(
+    repo: &mut Repo,
+    month: &str,
+    table: &str,
+    unit: &str,
+    column: &str,
+) -> Result<Vec<BlameEntry>, GitError> {
     let filter = Filter {
         month: Some(month.to_string()),
         table: Some(table.to_string()),
@@ -254,4 +241,3 @@ pub(crate) fn blame(repo: &mut Repo, month: &str, table: &str, unit: &str, colum
     }
     Ok(history)
 }
-

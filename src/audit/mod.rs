@@ -29,11 +29,8 @@ use crate::project::{DATA, REGISTRY, TABLES};
 /// Everything that changed in the data between two revisions.
 #[derive(Debug, Serialize)]
 pub(crate) struct Diff {
-    /// From this commit.
     pub from: String,
-    /// To this commit.
     pub to: String,
-    /// Registry changes.
     pub registry: Vec<RegistryChange>,
     /// Table changes, by month and table.
     pub tables: Vec<TableDiff>,
@@ -45,9 +42,7 @@ pub(crate) struct Diff {
 
 /// Registry and table descriptions at a revision.
 pub(crate) struct Schema {
-    /// The registry (None if unreadable).
     pub registry: Option<Registry>,
-    /// The descriptions.
     pub specs: Vec<TableSpec>,
 }
 
@@ -172,15 +167,3 @@ pub(crate) fn diff(repo: &mut Repo, from: &str, to: &str, month: Option<&str>) -
     }
     Ok(out)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inline_diffs_mark_changes() {
-        assert_eq!(inline_diff("满意率较低", "满意率很低"), "满意率[-较-]{+很+}低");
-        assert_eq!(inline_diff("", "新"), "{+新+}");
-    }
-}
-

@@ -12,40 +12,20 @@ use crate::load::{self, Registry};
 #[serde(tag = "change", rename_all = "kebab-case")]
 pub(crate) enum RegistryChange {
     /// A unit got a new canonical name (one change, not a removal plus an addition).
-    Renamed {
-        /// The old canonical name.
-        from: String,
-        /// The new canonical name.
-        to: String,
-    },
+    Renamed { from: String, to: String },
     /// A unit was added.
-    Added {
-        /// Its canonical name.
-        unit: String,
-    },
+    Added { unit: String },
     /// A unit was removed.
-    Removed {
-        /// Its canonical name.
-        unit: String,
-    },
+    Removed { unit: String },
     /// Aliases were added or removed.
     Aliases {
-        /// The unit.
         unit: String,
-        /// New aliases.
         added: Vec<String>,
         /// Aliases no longer listed.
         removed: Vec<String>,
     },
     /// A unit's kind changed.
-    Kind {
-        /// The unit.
-        unit: String,
-        /// The old kind.
-        from: String,
-        /// The new kind.
-        to: String,
-    },
+    Kind { unit: String, from: String, to: String },
 }
 
 /// Compares two registries. A unit counts as renamed when its old name became an alias of the new
@@ -130,4 +110,3 @@ pub(crate) fn renames(changes: &[RegistryChange]) -> BTreeMap<String, String> {
         })
         .collect()
 }
-

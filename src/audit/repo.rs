@@ -14,15 +14,11 @@ pub(crate) type Change = (String, Option<String>, Option<String>);
 /// A commit with the data files it changed.
 #[derive(Debug, Clone)]
 pub(crate) struct Commit {
-    /// Full hash.
     pub hash: String,
-    /// Author name.
     pub author: String,
     /// Author date (ISO 8601).
     pub date: String,
-    /// Subject line.
     pub subject: String,
-    /// Changed files.
     pub changes: Vec<Change>,
 }
 

@@ -15,7 +15,6 @@ pub(crate) struct TableState {
     pub rows: BTreeMap<String, BTreeMap<String, u64>>,
     /// Units in file order.
     pub order: Vec<String>,
-    /// Headline figures.
     pub headlines: BTreeMap<String, u64>,
     /// The 合计 row as written, if any.
     pub total: BTreeMap<String, u64>,
@@ -63,11 +62,8 @@ pub(crate) struct FigureChange {
 /// How one table of one month changed.
 #[derive(Debug, Clone, Serialize, Default)]
 pub(crate) struct TableDiff {
-    /// Month folder.
     pub month: String,
-    /// Table id.
     pub table: String,
-    /// Table name.
     pub name: String,
     /// Figures that changed.
     pub figures: Vec<FigureChange>,
@@ -160,4 +156,3 @@ pub(crate) fn table_diff(
     diff.reordered = common_old.iter().ne(common_new);
     diff
 }
-

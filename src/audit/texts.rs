@@ -11,13 +11,10 @@ use crate::project::{DATA, DOCUMENT};
 /// A changed text of a month's document.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct TextChange {
-    /// Month folder.
     pub month: String,
     /// Which text (`标题`, `正文.热线分析`, `点名.审核表未报` …).
     pub key: String,
-    /// Old text.
     pub old: Option<String>,
-    /// New text.
     pub new: Option<String>,
     /// Inline diff: `[-removed-]{+added+}` marks within the text.
     pub inline: String,
@@ -109,3 +106,13 @@ pub(crate) fn document_diff(month: &str, old: Option<&str>, new: Option<&str>) -
         .collect()
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_diffs_mark_changes() {
+        assert_eq!(inline_diff("满意率较低", "满意率很低"), "满意率[-较-]{+很+}低");
+        assert_eq!(inline_diff("", "新"), "{+新+}");
+    }
+}

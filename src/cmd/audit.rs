@@ -162,7 +162,11 @@ pub(crate) fn blame(project: &Project, args: &BlameArgs) -> Result {
     let history = query(project, |repo| audit::blame(repo, month, table, unit, column))?;
     if *format == Format::Json {
         json(&history);
-        return Ok(if history.is_empty() { Status::Problems } else { Status::Clean });
+        return Ok(if history.is_empty() {
+            Status::Problems
+        } else {
+            Status::Clean
+        });
     }
     let Some(last) = history.first() else {
         return Err(Error::Failed(format!(

@@ -38,7 +38,8 @@ fn script(hook: &str, exe: &Path, prefix: &str) -> String {
 /// `tongbao hooks install`.
 pub(crate) fn install(project: &Project) -> Result {
     let root = project.root();
-    let dir = hooks_dir(root).ok_or_else(|| Error::Usage(format!("{} 不在 git 仓库中；请先 git init", root.display())))?;
+    let dir =
+        hooks_dir(root).ok_or_else(|| Error::Usage(format!("{} 不在 git 仓库中；请先 git init", root.display())))?;
     let prefix = git::prefix(root).unwrap_or_default();
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("tongbao"));
     std::fs::create_dir_all(&dir).map_err(|_| Error::Usage(format!("无法创建 {}", dir.display())))?;
@@ -48,8 +49,7 @@ pub(crate) fn install(project: &Project) -> Result {
         let ours = existing.as_deref().is_some_and(|t| t.contains(MARKER));
         if existing.is_some() && !ours {
             let saved = dir.join(format!("{hook}{SAVED}"));
-            std::fs::rename(&path, &saved)
-                .map_err(|e| Error::Usage(format!("无法保存原有的 {hook} 钩子：{e}")))?;
+            std::fs::rename(&path, &saved).map_err(|e| Error::Usage(format!("无法保存原有的 {hook} 钩子：{e}")))?;
             say!("已保留原有的 {hook} 钩子（改名为 {hook}{SAVED}，仍会先运行）");
         }
         crate::output::write_atomic(&path, script(hook, &exe, &prefix).as_bytes())
@@ -101,11 +101,14 @@ pub(crate) fn touched_months(files: &[String], all: &[String]) -> Vec<String> {
             [data, m, ..] if *data == DATA && MonthId::parse(m).is_some() => {
                 // The month itself and the months that compare with it.
                 months.push(m.to_string());
-                months.extend(all.iter().filter(|x| {
-                    MonthId::parse(x).is_some_and(|id| {
-                        [id.previous(), id.year_before()].iter().any(|c| c.name() == *m)
-                    })
-                }).cloned());
+                months.extend(
+                    all.iter()
+                        .filter(|x| {
+                            MonthId::parse(x)
+                                .is_some_and(|id| [id.previous(), id.year_before()].iter().any(|c| c.name() == *m))
+                        })
+                        .cloned(),
+                );
             }
             [first, ..] if INPUTS.contains(first) => return all.to_vec(),
             _ => {}

@@ -13,17 +13,18 @@ use crate::provenance::{self, Manifest};
 
 pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
     let file = &args.file;
-    let bytes = std::fs::read(file)
-        .map_err(|e| Error::Usage(format!("无法读取 {}：{}", file.display(), io_reason(&e))))?;
+    let bytes =
+        std::fs::read(file).map_err(|e| Error::Usage(format!("无法读取 {}：{}", file.display(), io_reason(&e))))?;
     let manifest = provenance::read_manifest(&bytes).ok_or_else(|| {
         Error::Failed(format!(
             "错误：{} 中没有 tongbao 构建清单，无法核验（它不是 tongbao 生成的，或已被其他软件改写）",
             file.display()
         ))
     })?;
-    let commit = manifest.commit.clone().ok_or_else(|| {
-        Error::Failed("不能核验：该 PDF 生成时项目不在 git 仓库中，没有记录源提交".into())
-    })?;
+    let commit = manifest
+        .commit
+        .clone()
+        .ok_or_else(|| Error::Failed("不能核验：该 PDF 生成时项目不在 git 仓库中，没有记录源提交".into()))?;
     say!(
         "PDF 记录：{} 月份，源提交 {}{}，{}",
         manifest.month,
@@ -129,9 +130,11 @@ impl Worktree {
         let path = std::env::temp_dir().join(format!("tongbao-verify-{}-{nanos}", std::process::id()));
         let root = project.root();
         let target = path.to_string_lossy().to_string();
-        git::run(root, &["worktree", "add", "--detach", "--quiet", target.as_str(), commit]).map_err(|e| {
-            format!("无法取出提交 {}：{e}（该提交不在这个仓库中？）", short(commit))
-        })?;
+        git::run(
+            root,
+            &["worktree", "add", "--detach", "--quiet", target.as_str(), commit],
+        )
+        .map_err(|e| format!("无法取出提交 {}：{e}（该提交不在这个仓库中？）", short(commit)))?;
         Ok(Worktree {
             repo: root.to_path_buf(),
             prefix: PathBuf::from(git::prefix(root).unwrap_or_default()),

@@ -41,7 +41,11 @@ pub(crate) fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> Config {
         .and_then(|src| super::parse_with(&src, &mut problems, read));
     let failed = problems.iter().any(Diagnostic::is_error);
     diags.append(&mut problems);
-    if failed { Config::default() } else { config.unwrap_or_default() }
+    if failed {
+        Config::default()
+    } else {
+        config.unwrap_or_default()
+    }
 }
 
 fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Config> {

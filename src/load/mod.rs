@@ -64,7 +64,11 @@ pub(crate) fn read_source(project: &Project, rel: &Path) -> Result<Arc<Source>, 
     if size > MAX_FILE_BYTES {
         return Err(fail(
             "file-too-big",
-            format!("文件过大（{} KiB），数据文件不应超过 {} KiB", size / 1024, MAX_FILE_BYTES / 1024),
+            format!(
+                "文件过大（{} KiB），数据文件不应超过 {} KiB",
+                size / 1024,
+                MAX_FILE_BYTES / 1024
+            ),
             "检查是否放错了文件",
         ));
     }
@@ -74,6 +78,21 @@ pub(crate) fn read_source(project: &Project, rel: &Path) -> Result<Arc<Source>, 
         return Err(fail("empty-file", "文件是空的".into(), "请填写内容，或删除这个文件"));
     }
     Ok(Source::new(rel, text))
+}
+
+/// An error for a folder whose real path is outside the project (a symlink pointing out), or
+/// `None` when it is inside (or absent: reading it will say so).
+pub(crate) fn outside_folder(project: &Project, rel: &Path) -> Option<Diagnostic> {
+    let exists = project.path(rel).exists();
+    (exists && !project.contains(rel)).then(|| {
+        Diagnostic::in_file(
+            Severity::Error,
+            "outside-root",
+            rel,
+            format!("不能读取：{}", ReadError::Outside.reason()),
+        )
+        .help("数据、模板和字体都必须放在项目文件夹之内；请把文件夹复制进来，而不要用指向外面的链接")
+    })
 }
 
 /// Parses a source with `read`, collecting syntax and reading problems in `diags`.

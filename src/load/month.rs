@@ -16,9 +16,7 @@ use crate::project::{DOCUMENT, Project};
 pub(crate) struct Figure {
     /// Column, headline or derived key.
     pub key: String,
-    /// The value.
     pub value: u64,
-    /// Where it is written.
     pub loc: Loc,
 }
 
@@ -33,7 +31,6 @@ pub(crate) struct Row {
     pub values: Vec<Figure>,
     /// Derived figures stated in the file (checked against the computed ones).
     pub stated: Vec<Figure>,
-    /// Where the row starts.
     pub loc: Loc,
 }
 
@@ -57,12 +54,10 @@ pub(crate) struct MonthTable {
     pub total: Option<Vec<Figure>>,
     /// Whether some figure could not be read (sums are then not checked, to avoid follow-on errors).
     pub incomplete: bool,
-    /// The file.
     pub loc: Loc,
 }
 
 impl MonthTable {
-    /// A headline figure.
     pub(crate) fn headline(&self, key: &str) -> Option<&Figure> {
         self.headlines.iter().find(|f| f.key == key)
     }
@@ -74,7 +69,10 @@ impl MonthTable {
 
     /// Every column's total, by key.
     pub(crate) fn totals(&self, spec: &TableSpec) -> BTreeMap<String, u64> {
-        spec.columns.iter().map(|c| (c.key.clone(), self.total(&c.key))).collect()
+        spec.columns
+            .iter()
+            .map(|c| (c.key.clone(), self.total(&c.key)))
+            .collect()
     }
 }
 
@@ -90,13 +88,10 @@ pub(crate) struct Text {
 /// An entry of the 附件说明.
 #[derive(Debug, Clone)]
 pub(crate) struct Attachment {
-    /// The table it shows.
     pub table: String,
-    /// Where the table id is written.
     pub table_loc: Loc,
     /// Its name as listed in the 附件说明.
     pub name: String,
-    /// Where the name is written.
     pub name_loc: Loc,
 }
 
@@ -105,7 +100,6 @@ pub(crate) struct Attachment {
 pub(crate) struct Colophon {
     /// 抄送 list.
     pub copies: Option<String>,
-    /// 印发机关.
     pub printer: Option<String>,
     /// 印发日期.
     pub printed: Option<Date>,
@@ -118,24 +112,18 @@ pub(crate) struct Layout {
     pub red_header: bool,
     /// 发文机关标志 text, default: issuing office + "文件".
     pub header_mark: Option<String>,
-    /// 份号.
     pub copy_number: Option<String>,
-    /// 密级.
     pub secrecy: Option<String>,
-    /// 紧急程度.
     pub urgency: Option<String>,
     /// Seal image, a path under the project root.
     pub seal: Option<(String, Loc)>,
-    /// 附注.
     pub note: Option<String>,
-    /// 版记.
     pub colophon: Option<Colophon>,
 }
 
 /// The circular's own text and metadata.
 #[derive(Debug, Clone)]
 pub(crate) struct Document {
-    /// 发文机关.
     pub issuer: String,
     /// 发文字号, e.g. 城中政办〔2023〕12号.
     pub number: Option<String>,
@@ -145,7 +133,6 @@ pub(crate) struct Document {
     pub recipients: String,
     /// 成文日期.
     pub date: Date,
-    /// Where the date is written.
     pub date_loc: Loc,
     /// Prose texts (`正文`), in file order.
     pub texts: Vec<Text>,
@@ -153,19 +140,15 @@ pub(crate) struct Document {
     pub named: Vec<(String, Vec<(String, Loc)>)>,
     /// 附件说明 entries.
     pub attachments: Vec<Attachment>,
-    /// Layout switches.
     pub layout: Layout,
-    /// The file.
     pub loc: Loc,
 }
 
-/// A loaded month.
 #[derive(Debug, Clone)]
 pub(crate) struct Month {
     pub id: MonthId,
     /// Its folder name, `YYYY-MM`.
     pub name: String,
-    /// The document text and metadata.
     pub document: Option<Document>,
     /// Its tables, in description order.
     pub tables: Vec<MonthTable>,
@@ -188,6 +171,10 @@ pub(crate) fn load(project: &Project, name: &str, specs: &[TableSpec], diags: &m
         );
         return None;
     };
+    if let Some(d) = super::outside_folder(project, &dir) {
+        diags.push(d);
+        return None;
+    }
     let document = load_file(project, &project.document(name), diags, read_document);
     let mut tables = Vec::new();
     for spec in specs {
@@ -256,7 +243,10 @@ fn load_file<T>(
 }
 
 /// Parses a month's document from its text (e.g. a blob from git history).
-pub(crate) fn parse_document(src: &std::sync::Arc<crate::diag::Source>, diags: &mut Vec<Diagnostic>) -> Option<Document> {
+pub(crate) fn parse_document(
+    src: &std::sync::Arc<crate::diag::Source>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Document> {
     super::parse_with(src, diags, read_document)
 }
 

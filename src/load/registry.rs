@@ -19,9 +19,7 @@ pub(crate) struct Unit {
     pub kind: String,
     /// Display order (0-based position in the file).
     pub order: usize,
-    /// Where the unit is defined.
     pub loc: Loc,
-    /// Where its kind is written.
     pub kind_loc: Loc,
 }
 
@@ -54,7 +52,9 @@ impl Registry {
 
 /// Loads `data/units.yaml`.
 pub(crate) fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> Option<Registry> {
-    let src = read_source(project, Path::new(REGISTRY)).map_err(|d| diags.push(d)).ok()?;
+    let src = read_source(project, Path::new(REGISTRY))
+        .map_err(|d| diags.push(d))
+        .ok()?;
     parse(&src, diags)
 }
 

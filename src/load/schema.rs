@@ -21,7 +21,6 @@ pub(crate) struct Column {
     pub label: String,
     /// Measure word (`条`), printed as `本月投诉(条)`.
     pub measure: Option<String>,
-    /// Where the column is declared.
     pub loc: Loc,
 }
 
@@ -42,7 +41,6 @@ pub(crate) struct Headline {
     pub key: String,
     /// What it counts.
     pub label: String,
-    /// Measure word.
     pub measure: Option<String>,
     /// The column whose total it must equal, if any.
     pub equals_total: Option<(String, Loc)>,
@@ -50,7 +48,6 @@ pub(crate) struct Headline {
     pub severity: Severity,
     /// Why a disagreement is only a warning (shown with it).
     pub note: Option<String>,
-    /// Where it is declared.
     pub loc: Loc,
 }
 
@@ -87,17 +84,14 @@ impl Rounding {
 pub(crate) struct Derived {
     /// Key (`采纳率`), also usable in month files to state the printed value.
     pub key: String,
-    /// Header label.
     pub label: String,
     /// Numerator key (a column or a headline).
     pub numerator: (String, Loc),
     /// Denominator key (a column or a headline).
     pub denominator: (String, Loc),
-    /// Rounding rule.
     pub rounding: Rounding,
     /// Whether it is printed as a table column (false: only for the prose).
     pub shown: bool,
-    /// Where it is declared.
     pub loc: Loc,
 }
 
@@ -139,13 +133,9 @@ impl Op {
 /// A rule `左 <= 右` between two columns (checked on every row and the 合计) or two headlines.
 #[derive(Debug, Clone)]
 pub(crate) struct Rule {
-    /// Left key.
     pub left: String,
-    /// Comparison.
     pub op: Op,
-    /// Right key.
     pub right: String,
-    /// Where the rule is written.
     pub loc: Loc,
 }
 
@@ -162,7 +152,6 @@ pub(crate) struct TableSpec {
     pub columns: Vec<Column>,
     /// Derived rates, printed after the columns.
     pub derived: Vec<Derived>,
-    /// Headline figures.
     pub headlines: Vec<Headline>,
     /// Rules between columns or between headlines.
     pub rules: Vec<Rule>,
@@ -202,6 +191,10 @@ impl TableSpec {
 
 /// Loads every `data/tables/*.yaml`, in file-name order.
 pub(crate) fn load_all(project: &Project, diags: &mut Vec<Diagnostic>) -> Option<Vec<TableSpec>> {
+    if let Some(d) = super::outside_folder(project, Path::new(TABLES)) {
+        diags.push(d);
+        return None;
+    }
     let dir = project.path(TABLES);
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
@@ -247,7 +240,11 @@ pub(crate) fn load_all(project: &Project, diags: &mut Vec<Diagnostic>) -> Option
 }
 
 /// Parses a table description from its text; `id` is its file name without `.yaml`.
-pub(crate) fn parse(src: &std::sync::Arc<crate::diag::Source>, id: String, diags: &mut Vec<Diagnostic>) -> Option<TableSpec> {
+pub(crate) fn parse(
+    src: &std::sync::Arc<crate::diag::Source>,
+    id: String,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<TableSpec> {
     super::parse_with(src, diags, |r, tree| read(r, tree, id))
 }
 

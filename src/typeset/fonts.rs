@@ -205,9 +205,7 @@ impl FontSet {
 /// The family chosen for a role.
 #[derive(Debug, Clone, Serialize)]
 pub struct Chosen {
-    /// Family name.
     pub family: String,
-    /// Where its file is.
     pub origin: Origin,
     /// Whether it is one of the official faces (false: an open stand-in).
     pub official: bool,
@@ -253,7 +251,6 @@ fn licence(root: &Path, origin: &Origin, family: &str) -> Option<String> {
 /// A role and the families that can serve it on this machine.
 #[derive(Debug, Clone, Serialize)]
 pub struct Resolved {
-    /// The role.
     pub role: Role,
     /// Families present, in preference order (what the template passes to Typst).
     pub present: Vec<String>,

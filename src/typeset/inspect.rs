@@ -1,6 +1,6 @@
 //! Read positions back from a laid-out document: text runs, filled shapes and images, in millimetres
-//! from the page's top-left corner. Used by the layout tests (to measure the GB/T 9704 figures) and
-//! by the build (to find characters no font could display).
+//! from the page's top-left corner. Used by the layout tests and `examples/measure.rs` (to measure
+//! the GB/T 9704 figures) and by the preview (its invisible, searchable text layer).
 
 use typst::layout::{Abs, FrameItem, Point, Transform};
 use typst::visualize::{Geometry, Paint};
@@ -26,7 +26,6 @@ pub struct Run {
     pub size: f64,
     /// Font family.
     pub family: String,
-    /// The text.
     pub text: String,
     /// Characters shaped with the font's "missing glyph".
     pub missing: Vec<char>,

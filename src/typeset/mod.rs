@@ -25,9 +25,7 @@ pub(crate) struct Compiled {
 /// The PDF timestamp: SOURCE_DATE_EPOCH when set, else the date of issue.
 pub(crate) fn timestamp(date: Date) -> Datetime {
     calendar::source_date_epoch()
-        .and_then(|t| {
-            Datetime::from_ymd_hms(t.year(), t.month().into(), t.day(), t.hour(), t.minute(), t.second())
-        })
+        .and_then(|t| Datetime::from_ymd_hms(t.year(), t.month().into(), t.day(), t.hour(), t.minute(), t.second()))
         .unwrap_or_else(|| datetime(date))
 }
 

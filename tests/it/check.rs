@@ -1,7 +1,7 @@
 //! `tongbao check`: every rule, on good data and on each kind of bad input. Each bad input gives its
 //! message at the right file:line:column, the right exit code, and no panic.
 
-use crate::util::{Project, only_error};
+use crate::util::{self, Project, only_error};
 
 fn assert_at(d: &serde_json::Value, file: &str, line: u64) {
     assert_eq!(d["file"], file, "{d:#?}");
@@ -318,4 +318,60 @@ fn usage_errors_exit_with_2() {
     assert_eq!(p.run(&["check", "2031-01"]).status.code(), Some(2));
     assert_eq!(p.run(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(p.run(&["check", "2023-03"]).status.code(), Some(0));
+}
+
+/// A file outside the project, holding text that must never be printed.
+fn secret_outside(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let outside = tempfile::tempdir().unwrap();
+    let path = outside.path().join(name);
+    std::fs::write(&path, "发文机关: 秘密内容SECRET\n").unwrap();
+    (outside, path)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_file_pointing_outside_is_refused_without_showing_it() {
+    let p = Project::shipped();
+    let (_outside, secret) = secret_outside("document.yaml");
+    std::fs::remove_file(p.path("data/2023-03/document.yaml")).unwrap();
+    std::os::unix::fs::symlink(&secret, p.path("data/2023-03/document.yaml")).unwrap();
+    let d = only_error(&p);
+    assert_eq!(d["code"], "outside-root", "{d:#?}");
+    assert_eq!(d["file"], "data/2023-03/document.yaml");
+    let out = p.run(&["build", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("项目文件夹之外"), "{all}");
+    assert!(!all.contains("SECRET"), "the outside file's content was shown: {all}");
+    assert!(!p.path("out/2023-03/circular.pdf").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_folder_pointing_outside_is_refused() {
+    let p = Project::shipped();
+    let outside = tempfile::tempdir().unwrap();
+    util::copy_tree(&p.path("data/tables"), outside.path(), false);
+    std::fs::write(outside.path().join("710.yaml"), "名称: SECRET\n").unwrap();
+    std::fs::remove_dir_all(p.path("data/tables")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), p.path("data/tables")).unwrap();
+    let d = only_error(&p);
+    assert_eq!(d["code"], "outside-root", "{d:#?}");
+    assert_eq!(d["file"], "data/tables");
+    assert!(!d.to_string().contains("SECRET"), "{d}");
+
+    // A month folder linked from outside is refused the same way.
+    let p = Project::shipped();
+    let month = tempfile::tempdir().unwrap();
+    util::copy_tree(&p.path("data/2023-03"), month.path(), false);
+    std::os::unix::fs::symlink(month.path(), p.path("data/2023-04")).unwrap();
+    let d = only_error(&p);
+    assert_eq!(
+        (d["code"].as_str(), d["file"].as_str()),
+        (Some("outside-root"), Some("data/2023-04"))
+    );
 }

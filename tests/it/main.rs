@@ -11,5 +11,6 @@ mod ci;
 mod e2e;
 mod fonts;
 mod git;
+mod layers;
 mod layout;
 mod watch;

@@ -7,7 +7,6 @@ use crate::diag::{Diagnostic, Loc, quote_list, suggestions};
 
 /// Reads typed values from a parsed tree, collecting every problem instead of stopping at the first.
 pub(crate) struct Reader {
-    /// Problems found so far.
     pub diags: Vec<Diagnostic>,
 }
 
@@ -60,7 +59,6 @@ impl Reader {
         Reader { diags: Vec::new() }
     }
 
-    /// Records a problem.
     pub(crate) fn push(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }

@@ -15,7 +15,9 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A copy of the shipped project (data/ and templates/ copied, fonts/ linked) in a temporary folder.
+/// A copy of the shipped project in a temporary folder: data/ and templates/ copied, the fonts
+/// hard-linked (a symlink to the repository's fonts/ would point outside the project, and tongbao
+/// refuses to read through such links).
 pub struct Project {
     pub dir: tempfile::TempDir,
 }
@@ -49,21 +51,8 @@ impl Project {
         let dir = tempfile::tempdir().unwrap();
         copy_tree(&repo().join("data"), &dir.path().join("data"), false);
         copy_tree(&repo().join("templates"), &dir.path().join("templates"), false);
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(repo().join("fonts"), dir.path().join("fonts")).unwrap();
+        copy_tree(&repo().join("fonts"), &dir.path().join("fonts"), true);
         Project { dir }
-    }
-
-    /// Replaces the linked `fonts/` by a real folder linking each bundled font, so tests can add faces.
-    pub fn own_fonts(&self) {
-        let dir = self.path("fonts");
-        std::fs::remove_file(&dir).unwrap();
-        std::fs::create_dir(&dir).unwrap();
-        for entry in std::fs::read_dir(repo().join("fonts")).unwrap() {
-            let entry = entry.unwrap();
-            #[cfg(unix)]
-            std::os::unix::fs::symlink(entry.path(), dir.join(entry.file_name())).unwrap();
-        }
     }
 
     /// The project root.
@@ -163,12 +152,12 @@ pub fn only_error(project: &Project) -> serde_json::Value {
 }
 
 /// Builds `month` in `session`, asserts the build succeeded (printing its diagnostics) and measures
-/// the laid-out document. The one place the tests reach into a session's document.
+/// the laid-out document. The one place the tests reach into a build's document.
 pub fn laid_out(session: &mut Session, month: &str) -> Layout {
     let outcome = session.build(month);
     assert!(!outcome.failed(), "{:#?}", outcome.diagnostics);
     inspect::measure(
-        session
+        outcome
             .document
             .as_ref()
             .expect("a successful build keeps its document"),

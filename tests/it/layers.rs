@@ -1,0 +1,101 @@
+//! The modules are layered in the order of the data flow: a module may use only modules of lower
+//! layers (or its own submodules), so there is no import cycle and no stage reaches forward.
+//! Read from the source text: every `crate::<module>` a file names.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Lowest first. Foundations, the stages in flow order, then the layers on top.
+const LAYERS: &[&[&str]] = &[
+    &["args", "calendar", "diag", "git"],
+    &["project"],
+    &["load"],
+    &["check"],
+    &["aggregate"],
+    &["render"],
+    &["typeset"],
+    &["output"],
+    &["provenance"],
+    &["pipeline"],
+    &["audit", "preview"],
+    &["cmd"],
+];
+
+fn layer(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+/// The top-level module a file of `src/` belongs to (`src/load/yaml/read.rs` → `load`).
+fn owner(rel: &Path) -> Option<String> {
+    let first = rel.components().next()?.as_os_str().to_string_lossy().to_string();
+    Some(first.trim_end_matches(".rs").to_string())
+}
+
+/// Every `crate::name` in the text (outside line comments).
+fn used(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for line in text.lines() {
+        let code = line.split("//").next().unwrap_or("");
+        let mut rest = code;
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if !name.is_empty() {
+                out.insert(name);
+            }
+        }
+        // `use crate::{a, b}` groups.
+        if let Some(group) = code.split("use crate::{").nth(1) {
+            for part in group.split([',', '}']) {
+                let name: String = part
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    out.insert(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn modules_only_use_lower_layers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut problems = Vec::new();
+    let mut files = 0;
+    for entry in walkdir::WalkDir::new(&src).into_iter().filter_map(Result::ok) {
+        let path = entry.path();
+        if path.extension().is_none_or(|x| x != "rs") {
+            continue;
+        }
+        let rel = path.strip_prefix(&src).unwrap();
+        let Some(module) = owner(rel) else { continue };
+        if module == "lib" || module == "main" {
+            continue;
+        }
+        files += 1;
+        let Some(own) = layer(&module) else {
+            problems.push(format!("{}: module {module} is not in LAYERS", rel.display()));
+            continue;
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        for name in used(&text) {
+            if name == module {
+                continue;
+            }
+            match layer(&name) {
+                Some(l) if l < own => {}
+                Some(_) => problems.push(format!(
+                    "{}: {module} uses {name}, which is not below it",
+                    rel.display()
+                )),
+                None => problems.push(format!("{}: uses crate::{name}, not in LAYERS", rel.display())),
+            }
+        }
+    }
+    assert!(files > 20, "only {files} files read");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
