@@ -97,6 +97,79 @@ impl MonthId {
     }
 }
 
+/// The period a circular reports on: one month or consecutive months of one year, ending with the
+/// month of its folder (`2023年3月`, `2023年3-4月`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Period {
+    pub year: i32,
+    pub first: u8,
+    pub last: u8,
+}
+
+impl Period {
+    pub(crate) fn month(id: &MonthId) -> Period {
+        Period {
+            year: id.year,
+            first: id.month,
+            last: id.month,
+        }
+    }
+
+    /// Parses `2023年3月` or `2023年3-4月` (also with －, —, ~, ～ or 至).
+    pub(crate) fn parse(text: &str) -> Option<Period> {
+        let t = text.trim().strip_suffix("份").unwrap_or(text.trim());
+        let (y, rest) = t.split_once('年')?;
+        let rest = rest.strip_suffix('月')?;
+        let year: i32 = y.trim().parse().ok()?;
+        let (a, b) = match rest.split_once(['-', '－', '—', '~', '～', '至']) {
+            Some((a, b)) => (a.trim().trim_end_matches('月'), b.trim()),
+            None => (rest.trim(), rest.trim()),
+        };
+        let (first, last): (u8, u8) = (a.parse().ok()?, b.parse().ok()?);
+        ((1900..=9999).contains(&year) && (1..=12).contains(&first) && (first..=12).contains(&last)).then_some(Period {
+            year,
+            first,
+            last,
+        })
+    }
+
+    /// The months as the text writes them: `3` or `3-4`.
+    pub(crate) fn months(&self) -> String {
+        if self.first == self.last {
+            self.first.to_string()
+        } else {
+            format!("{}-{}", self.first, self.last)
+        }
+    }
+
+    /// `2023年3月` or `2023年3-4月`.
+    pub(crate) fn label(&self) -> String {
+        format!("{}年{}月", self.year, self.months())
+    }
+
+    /// Whether month `m` of `year` is in the period.
+    pub(crate) fn contains(&self, year: i32, m: u8) -> bool {
+        year == self.year && (self.first..=self.last).contains(&m)
+    }
+
+    /// The period's last month.
+    pub(crate) fn end(&self) -> MonthId {
+        MonthId {
+            year: self.year,
+            month: self.last,
+        }
+    }
+
+    /// The folder a comparison with "last month" reads: the month before the period begins.
+    pub(crate) fn before(&self) -> MonthId {
+        MonthId {
+            year: self.year,
+            month: self.first,
+        }
+        .previous()
+    }
+}
+
 /// Calendar date and time (UTC) of a Unix timestamp.
 pub(crate) fn utc(secs: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(secs).ok()
@@ -150,6 +223,23 @@ mod tests {
         assert!(MonthId::parse("2023-13").is_none());
         assert!(MonthId::parse("2023-3").is_none());
         assert!(MonthId::parse("2023年3月").is_none());
+    }
+
+    #[test]
+    fn periods_of_one_or_more_months() {
+        let p = Period::parse("2023年3-4月").unwrap();
+        assert_eq!(
+            (p.label(), p.months(), p.before().name()),
+            ("2023年3-4月".into(), "3-4".into(), "2023-02".into())
+        );
+        assert_eq!(Period::parse("2023年3月份").unwrap().label(), "2023年3月");
+        assert_eq!(Period::parse("2023年3月至4月").unwrap().months(), "3-4");
+        assert!(Period::parse("2023年4-3月").is_none());
+        assert!(Period::parse("三月").is_none());
+        assert_eq!(
+            Period::month(&MonthId::parse("2023-01").unwrap()).before().name(),
+            "2022-12"
+        );
     }
 
     #[test]

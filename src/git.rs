@@ -16,9 +16,11 @@ impl std::fmt::Display for GitError {
 }
 
 /// A `git -C dir` command, for callers that need more than [`run`] (a long-lived child process).
+/// Paths are printed as they are (`core.quotepath=off`), so `data/2023-03/通报.txt` is not quoted
+/// in octal escapes.
 pub(crate) fn command(dir: &Path) -> Command {
     let mut cmd = Command::new("git");
-    cmd.arg("-C").arg(dir);
+    cmd.args(["-c", "core.quotepath=off", "-C"]).arg(dir);
     cmd
 }
 

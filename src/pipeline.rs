@@ -71,13 +71,6 @@ pub struct Session {
     digester: provenance::Digester,
 }
 
-#[derive(Serialize)]
-struct RenderContext<'a> {
-    #[serde(flatten)]
-    circular: &'a aggregate::Circular,
-    字体: BTreeMap<&'static str, Vec<String>>,
-}
-
 impl Session {
     /// Opens a session on the project at `root`, loading its fonts.
     pub fn new(root: &Path, options: &Options) -> Session {
@@ -130,9 +123,13 @@ impl Session {
         let config = load::config::load(project, &mut out.diagnostics);
         let mut months = vec![month.to_string()];
         if let Some(id) = MonthId::parse(month) {
-            let prev = id.previous().name();
-            if project.path(project.month_dir(&prev)).is_dir() {
-                months.push(prev);
+            // The months the text may compare with (a two-month period compares with the month
+            // before it; which one is known once the month is loaded, so load both candidates).
+            for other in project.compared(&id) {
+                let name = other.name();
+                if project.path(project.month_dir(&name)).is_dir() {
+                    months.push(name);
+                }
             }
         }
         if !project.path(project.month_dir(month)).is_dir() {
@@ -167,16 +164,25 @@ impl Session {
         }
 
         let t = Instant::now();
-        let Some(circular) = aggregate::aggregate(&data, month) else {
+        let (Some(this), Some(agg)) = (data.month(month), aggregate::aggregate(&data, month)) else {
             return out;
         };
-        let date = data.month(month).and_then(|m| m.document.as_ref()).map(|d| d.date);
+        let date = this.text.as_ref().map(|t| t.date);
         out.timings.aggregate = t.elapsed();
 
         let t = Instant::now();
+        let document = match render::document(&data, this, &agg) {
+            Ok(d) => d,
+            Err(mut errors) => {
+                out.diagnostics.append(&mut errors);
+                return out;
+            }
+        };
         self.env.clear_templates();
-        let ctx = RenderContext {
-            circular: &circular,
+        let ctx = render::Circular {
+            月份: agg.month,
+            公文: document,
+            表: agg.tables,
             字体: out.fonts.iter().map(|r| (r.role.key, r.present.clone())).collect(),
         };
         let mut source = match render::render(&self.env, project, render::MAIN_TEMPLATE, &ctx) {
@@ -292,8 +298,11 @@ fn sources(data: &load::Data, month: &str) -> Vec<Arc<Source>> {
     data.specs.iter().for_each(|s| add(&s.loc.src));
     if let Some(m) = data.month(month) {
         m.tables.iter().for_each(|t| add(&t.loc.src));
-        if let Some(d) = &m.document {
-            add(&d.loc.src);
+        if let Some(loc) = &m.document.loc {
+            add(&loc.src);
+        }
+        if let Some(text) = &m.text {
+            add(&text.src);
         }
     }
     all

@@ -22,6 +22,11 @@ pub(crate) const CONFIG: &str = "tongbao.yaml";
 pub(crate) const OUT: &str = "out";
 /// A month's own text and metadata, inside its folder.
 pub(crate) const DOCUMENT: &str = "document.yaml";
+/// The month's circular as staff type it, inside its folder.
+pub(crate) const TEXT: &str = "通报.txt";
+/// The record of an issued circular, inside its folder (with the issued PDF beside it).
+pub(crate) const ISSUE_RECORD: &str = "issued.yaml";
+pub(crate) const ISSUED_PDF: &str = "issued.pdf";
 /// Where file digests are remembered between runs (build output, never committed).
 pub(crate) const DIGEST_CACHE: &str = "out/.tongbao-digests.json";
 
@@ -89,6 +94,10 @@ impl Project {
         self.month_dir(month).join(DOCUMENT)
     }
 
+    pub(crate) fn month_text(&self, month: &str) -> PathBuf {
+        self.month_dir(month).join(TEXT)
+    }
+
     /// A month's file for table `id`.
     pub(crate) fn table_file(&self, month: &str, id: &str) -> PathBuf {
         self.month_dir(month).join(format!("{id}.yaml"))
@@ -107,10 +116,10 @@ impl Project {
         format!("{OUT}/{month}/circular.typ")
     }
 
-    /// The months a month's circular compares with: the month before and the same month a year
-    /// before (loaded when present).
-    pub(crate) fn compared(&self, month: &MonthId) -> [MonthId; 2] {
-        [month.previous(), month.year_before()]
+    /// The months a month's circular may compare with: the months before it (a period of up to
+    /// three months compares with the month before the period) and the same month a year before.
+    pub(crate) fn compared(&self, month: &MonthId) -> [MonthId; 4] {
+        [month.plus(-1), month.plus(-2), month.plus(-3), month.year_before()]
     }
 
     /// The folder names under `data/` other than the table descriptions, sorted (valid months or
@@ -138,7 +147,7 @@ impl Project {
 
     /// Every input file of a month's build, root-relative and `/`-separated, sorted: the
     /// configuration, the registry and descriptions, the month and the months it compares with,
-    /// the templates, the fonts and the assets. Hidden files are left out.
+    /// the templates, the fonts and the assets. Hidden files and issue records are left out.
     pub(crate) fn inputs(&self, month: &str) -> Vec<String> {
         let mut places: Vec<String> = vec![CONFIG.into(), REGISTRY.into(), TABLES.into()];
         places.push(format!("{DATA}/{month}"));

@@ -9,7 +9,7 @@ use super::registry::{RegistryChange, registry_changes, renames};
 use super::repo::{GitError, Repo};
 use super::tables::TableDiff;
 use super::texts::{TextChange, document_diff};
-use super::{both_sides, changed_table, month_file};
+use super::{both_sides, changed_table, month_file, text_file};
 use crate::diag::Source;
 use crate::load::{self, Registry, TableSpec};
 use crate::project::{DATA, REGISTRY};
@@ -148,11 +148,11 @@ pub(crate) fn log(repo: &mut Repo, filter: &Filter) -> Result<Vec<LogEntry>, Git
                 continue;
             }
             let (old_text, new_text) = both_sides(repo, old_blob.as_ref(), new_blob.as_ref())?;
-            if file == "document" {
+            if let Some(name) = text_file(file) {
                 if filter.unit.is_none() && filter.table.is_none() {
                     entry
                         .texts
-                        .extend(document_diff(month, old_text.as_deref(), new_text.as_deref()));
+                        .extend(document_diff(month, name, old_text.as_deref(), new_text.as_deref()));
                 }
                 continue;
             }

@@ -24,7 +24,7 @@ use texts::document_diff;
 use crate::calendar::MonthId;
 use crate::diag::Source;
 use crate::load::{self, Registry, TableSpec};
-use crate::project::{DATA, REGISTRY, TABLES};
+use crate::project::{DATA, DOCUMENT, REGISTRY, TABLES, TEXT};
 
 /// Everything that changed in the data between two revisions.
 #[derive(Debug, Serialize)]
@@ -106,11 +106,20 @@ fn spec_id(path: &str) -> Option<&str> {
     path.strip_prefix(TABLES)?.strip_prefix('/')?.strip_suffix(".yaml")
 }
 
-/// `data/<month>/<table>.yaml` → (month, table).
+/// The file name of a month's text file (its circular text or its settings), given the name
+/// `month_file` returns.
+fn text_file(file: &str) -> Option<&'static str> {
+    [TEXT, DOCUMENT].into_iter().find(|f| *f == file)
+}
+
+/// `data/<month>/<file>` → (month, file name; `.yaml` dropped for table files).
 pub(crate) fn month_file(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix(DATA)?.strip_prefix('/')?;
     let (month, file) = rest.split_once('/')?;
     MonthId::parse(month)?;
+    if text_file(file).is_some() {
+        return Some((month, file));
+    }
     Some((month, file.strip_suffix(".yaml")?))
 }
 
@@ -144,9 +153,9 @@ pub(crate) fn diff(repo: &mut Repo, from: &str, to: &str, month: Option<&str>) -
             continue;
         }
         let (old_text, new_text) = both_sides(repo, old_blob.as_ref(), new_blob.as_ref())?;
-        if file == "document" {
+        if let Some(name) = text_file(file) {
             out.texts
-                .extend(document_diff(m, old_text.as_deref(), new_text.as_deref()));
+                .extend(document_diff(m, name, old_text.as_deref(), new_text.as_deref()));
             continue;
         }
         let Some(spec) = new.specs.iter().chain(&old.specs).find(|s| s.id == file) else {

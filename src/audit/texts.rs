@@ -1,18 +1,12 @@
 //! The month's text across revisions, compared piece by piece with an inline character diff.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use serde::Serialize;
-
-use crate::diag::Source;
-use crate::load;
-use crate::project::{DATA, DOCUMENT};
 
 /// A changed text of a month's document.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct TextChange {
     pub month: String,
-    /// Which text (`标题`, `正文.热线分析`, `点名.审核表未报` …).
+    /// Which file and line (`通报.txt 第12行`).
     pub key: String,
     pub old: Option<String>,
     pub new: Option<String>,
@@ -50,65 +44,85 @@ pub(crate) fn inline_diff(old: &str, new: &str) -> String {
     out
 }
 
-fn document_texts(text: &str, path: &str) -> BTreeMap<String, String> {
-    let src = Source::new(path, text);
-    let Some(doc) = load::month::parse_document(&src, &mut Vec::new()) else {
-        return BTreeMap::new();
+/// Compares two versions of one of a month's text files (`通报.txt`, `document.yaml`) line by
+/// line: each changed line is one change, keyed by file and line number, with an inline diff.
+pub(crate) fn document_diff(month: &str, file: &str, old: Option<&str>, new: Option<&str>) -> Vec<TextChange> {
+    use similar::{DiffOp, TextDiff};
+    let (old, new) = (old.unwrap_or(""), new.unwrap_or(""));
+    let diff = TextDiff::from_lines(old, new);
+    let (before, after): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    let mut out = Vec::new();
+    let mut push = |line: usize, o: Option<&str>, n: Option<&str>| {
+        let (o, n) = (
+            o.map(str::trim).filter(|s| !s.is_empty()),
+            n.map(str::trim).filter(|s| !s.is_empty()),
+        );
+        if o.is_none() && n.is_none() {
+            return;
+        }
+        out.push(TextChange {
+            month: month.to_string(),
+            key: format!("{file} 第{line}行"),
+            inline: inline_diff(o.unwrap_or(""), n.unwrap_or("")),
+            old: o.map(str::to_string),
+            new: n.map(str::to_string),
+        });
     };
-    let mut texts = BTreeMap::new();
-    texts.insert("标题".to_string(), doc.title.concat());
-    texts.insert("发文机关".to_string(), doc.issuer.clone());
-    texts.insert("主送".to_string(), doc.recipients.clone());
-    texts.insert("成文日期".to_string(), doc.date.chinese());
-    if let Some(n) = &doc.number {
-        texts.insert("发文字号".to_string(), n.clone());
-    }
-    for t in &doc.texts {
-        texts.insert(
-            format!("正文.{}", t.key),
-            t.paragraphs
-                .iter()
-                .map(|(p, _)| p.as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        );
-    }
-    for (k, names) in &doc.named {
-        texts.insert(
-            format!("点名.{k}"),
-            names.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join("、"),
-        );
-    }
-    for a in &doc.attachments {
-        texts.insert(format!("附件.{}", a.table), a.name.clone());
-    }
-    texts
-}
-
-/// Compares two versions of a month's document, text by text.
-pub(crate) fn document_diff(month: &str, old: Option<&str>, new: Option<&str>) -> Vec<TextChange> {
-    let path = format!("{DATA}/{month}/{DOCUMENT}");
-    let before = old.map(|t| document_texts(t, &path)).unwrap_or_default();
-    let after = new.map(|t| document_texts(t, &path)).unwrap_or_default();
-    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-    keys.into_iter()
-        .filter(|k| before.get(*k) != after.get(*k))
-        .map(|k| {
-            let (o, n) = (before.get(k).cloned(), after.get(k).cloned());
-            TextChange {
-                month: month.to_string(),
-                key: k.clone(),
-                inline: inline_diff(o.as_deref().unwrap_or(""), n.as_deref().unwrap_or("")),
-                old: o,
-                new: n,
+    for op in diff.ops() {
+        match *op {
+            DiffOp::Equal { .. } => {}
+            DiffOp::Delete {
+                old_index,
+                old_len,
+                new_index,
+            } => {
+                for i in 0..old_len {
+                    push(new_index + 1, before.get(old_index + i).copied(), None);
+                }
             }
-        })
-        .collect()
+            DiffOp::Insert { new_index, new_len, .. } => {
+                for i in 0..new_len {
+                    push(new_index + i + 1, None, after.get(new_index + i).copied());
+                }
+            }
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                for i in 0..old_len.max(new_len) {
+                    let o = (i < old_len).then(|| before.get(old_index + i).copied()).flatten();
+                    let n = (i < new_len).then(|| after.get(new_index + i).copied()).flatten();
+                    push(new_index + i.min(new_len.saturating_sub(1)) + 1, o, n);
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changed_lines_are_changes() {
+        let d = document_diff(
+            "2023-03",
+            "通报.txt",
+            Some("标题\n\n满意率较低。\n其他\n"),
+            Some("标题\n\n满意率很低。\n其他\n新段。\n"),
+        );
+        let got: Vec<(&str, &str)> = d.iter().map(|c| (c.key.as_str(), c.inline.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("通报.txt 第3行", "满意率[-较-]{+很+}低。"),
+                ("通报.txt 第5行", "{+新段。+}")
+            ]
+        );
+    }
 
     #[test]
     fn inline_diffs_mark_changes() {

@@ -1,61 +1,53 @@
-//! Rules on a month's document: date of issue, 附件说明, named units, 发文字号.
+//! Rules on a month's settings and the parts of its text that are not prose: period, date of
+//! issue, attachments, seal, 发文字号.
 
-use super::resolve_unit;
-use crate::diag::{Diagnostic, quote_list, suggestions};
-use crate::load::{Data, Document, Month};
+use super::suggest;
+use crate::diag::{Diagnostic, Loc};
+use crate::load::schema::TableSpec;
+use crate::load::{Data, Month};
 
-/// Checks the document of `month`.
-pub(crate) fn check_document(data: &Data, month: &Month, doc: &Document, diags: &mut Vec<Diagnostic>) {
-    let end = month.id.last_day();
-    if doc.date < end {
+/// The table an attachment entry names, by id or short name.
+pub(crate) fn table_named<'d>(data: &'d Data, name: &str) -> Option<&'d TableSpec> {
+    data.specs.iter().find(|s| s.id == name || s.expression_name() == name)
+}
+
+pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
+    let doc = &month.document;
+    let period = month.period();
+    if let Some((p, loc)) = &doc.period
+        && p.end() != month.id
+    {
         diags.push(
             Diagnostic::error(
-                "date-early",
-                &doc.date_loc,
-                format!("成文日期 {} 早于统计月份结束（{}）", doc.date.chinese(), end.chinese()),
+                "period",
+                loc,
+                format!(
+                    "期间“{}”应止于本文件夹的月份（{}年{}月）",
+                    p.label(),
+                    month.id.year,
+                    month.id.month
+                ),
             )
-            .help(format!(
-                "{}年{}月的通报只能在月底之后成文，请核对日期或文件夹名",
-                month.id.year, month.id.month
-            )),
+            .help("两个月合发的通报放在后一个月的文件夹里，例如 3-4月 放在 data/2023-04"),
         );
     }
-    for att in &doc.attachments {
-        let Some(spec) = data.spec(&att.table) else {
-            let ids: Vec<&str> = data.specs.iter().map(|s| s.id.as_str()).collect();
-            let near = suggestions(&att.table, ids.iter().copied(), 1);
-            let help = if near.is_empty() {
-                format!("可用的表：{}", quote_list(&ids))
-            } else {
-                format!("是否应为{}？", quote_list(&near))
-            };
+    if let Some(text) = &month.text {
+        let end = period.end().last_day();
+        if text.date < end {
             diags.push(
                 Diagnostic::error(
-                    "attachment-table",
-                    &att.table_loc,
-                    format!("没有名为“{}”的表格", att.table),
+                    "date-early",
+                    &text.date_loc,
+                    format!("成文日期 {} 早于统计期间结束（{}）", text.date.chinese(), end.chinese()),
                 )
-                .help(help),
-            );
-            continue;
-        };
-        let title = spec.title_for(month.id.year, month.id.month);
-        if title != att.name {
-            diags.push(
-                Diagnostic::warning(
-                    "attachment-name",
-                    &att.name_loc,
-                    format!("附件说明写作“{}”，附件标题却是“{title}”", att.name),
-                )
-                .help("GB/T 9704 要求附件说明与附件标题一致；请改其中之一（附件标题在 data/tables/ 的定义中）"),
+                .help(format!(
+                    "{}的通报只能在期间结束之后成文，请核对日期或文件夹名",
+                    period.label()
+                )),
             );
         }
     }
-    for (_, names) in &doc.named {
-        for (name, loc) in names {
-            resolve_unit(&data.registry, name, loc, diags);
-        }
-    }
+    check_attachments(data, month, diags);
     if let Some((seal, loc)) = &doc.layout.seal {
         let path = data.project.path(seal.trim_start_matches('/'));
         let inside = data.project.contains(&path);
@@ -76,12 +68,88 @@ pub(crate) fn check_document(data: &Data, month: &Month, doc: &Document, diags: 
             );
         }
     }
-    if let Some(number) = &doc.number
+    if let Some((number, loc)) = &doc.number
         && (number.contains(['[', ']', '(', ')', '（', '）', '【', '】']) || number.contains("第"))
     {
         diags.push(
-            Diagnostic::warning("doc-number", &doc.loc, format!("发文字号“{number}”的写法不规范"))
+            Diagnostic::warning("doc-number", loc, format!("发文字号“{number}”的写法不规范"))
                 .help("年份用六角括号〔〕，序号不编虚位、不加“第”，例如 城中政办〔2023〕12号"),
         );
+    }
+}
+
+fn check_attachments(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
+    let doc = &month.document;
+    let names: Vec<&str> = data.specs.iter().map(|s| s.expression_name()).collect();
+    let mut tables = Vec::new();
+    for att in &doc.attachments {
+        let Some(spec) = table_named(data, &att.table) else {
+            diags.push(
+                Diagnostic::error("attachment-table", &att.loc, format!("没有名为“{}”的表格", att.table))
+                    .help(suggest(&att.table, names.iter().copied(), "可用的表")),
+            );
+            continue;
+        };
+        let file = data.project.table_file(&month.name, &spec.id);
+        // A file that exists but could not be read has its own error already.
+        if month.table(&spec.id).is_none() && !data.project.path(&file).exists() {
+            diags.push(
+                Diagnostic::error(
+                    "table-missing",
+                    &att.loc,
+                    format!("附件要列出{}，但本月没有它的数据（{}）", spec.name, file.display()),
+                )
+                .help(format!(
+                    "请新建 {}（可复制上个月的同名文件再修改），或从附件中删去这一项",
+                    file.display()
+                )),
+            );
+        }
+        tables.push(spec);
+    }
+    let Some(text) = &month.text else { return };
+    if !text.attachments.is_empty() && text.attachments.len() != doc.attachments.len() {
+        let at = text.attachments_at.clone().unwrap_or_else(|| Loc::file(&text.src));
+        diags.push(
+            Diagnostic::error(
+                "attachment-count",
+                &at,
+                format!(
+                    "附件说明列了 {} 个附件，document.yaml 的“附件”列了 {} 张表",
+                    text.attachments.len(),
+                    doc.attachments.len()
+                ),
+            )
+            .help("两处应一一对应：document.yaml 的“附件”按顺序写出每个附件是哪张表"),
+        );
+    }
+    let numbered = text.attachments.len() > 1;
+    for (i, item) in text.attachments.iter().enumerate() {
+        if numbered && item.number != Some(i as u32 + 1) {
+            diags.push(
+                Diagnostic::warning(
+                    "attachment-number",
+                    &item.name.loc,
+                    format!("附件说明的第 {} 项应编号为 {}", i + 1, i + 1),
+                )
+                .help("多个附件按 1. 2. 3. 顺序编号"),
+            );
+        }
+        let Some(spec) = tables.get(i) else { continue };
+        let title = spec.title_for(&month.period());
+        let literal = !item.name.text.contains("{{");
+        if literal && crate::load::text::prose(&item.name.text) != crate::load::text::prose(&title) {
+            diags.push(
+                Diagnostic::warning(
+                    "attachment-name",
+                    &item.name.loc,
+                    format!("附件说明写作“{}”，附件标题却是“{title}”", item.name.text),
+                )
+                .help(format!(
+                    "GB/T 9704 要求附件说明与附件标题一致；可直接写 {{{{ {}.标题 }}}}（附件标题在 data/tables/ 的定义中）",
+                    spec.expression_name()
+                )),
+            );
+        }
     }
 }

@@ -7,6 +7,7 @@
 pub(crate) mod document;
 pub(crate) mod registry;
 pub(crate) mod tables;
+pub(crate) mod text;
 
 use crate::diag::{Diagnostic, quote_list, suggestions};
 use crate::load::{Data, Month, Registry, Unit};
@@ -31,8 +32,18 @@ fn check_month(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
             tables::check_table(spec, table, &data.registry, diags);
         }
     }
-    if let Some(doc) = &month.document {
-        document::check_document(data, month, doc, diags);
+    document::check_document(data, month, diags);
+    text::check_text(data, month, diags);
+}
+
+/// A hint naming the nearest candidates ("是否应为…？"), or listing them all under `label`.
+pub(crate) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, label: &str) -> String {
+    let all: Vec<&str> = candidates.into_iter().collect();
+    let near = suggestions(word, all.iter().copied(), 3);
+    if near.is_empty() {
+        format!("{label}：{}", quote_list(&all))
+    } else {
+        format!("是否应为{}？", quote_list(&near))
     }
 }
 

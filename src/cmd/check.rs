@@ -2,6 +2,7 @@
 
 use super::{Result, existing_month, report, status};
 use crate::args::{CheckArgs, Format};
+use crate::calendar::MonthId;
 use crate::diag::{self, Diagnostic, Severity};
 use crate::project::Project;
 use crate::{check, load};
@@ -37,11 +38,29 @@ pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
     Ok(status(&diags))
 }
 
-/// Loads and checks `months` (plus the configuration, the registry and the descriptions).
+/// Loads and checks `months` (plus the configuration, the registry and the descriptions, and the
+/// months they compare with).
 pub(crate) fn check_months(project: &Project, months: &[String]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     load::config::load(project, &mut diags);
-    let (data, mut load_diags) = load::load(project, months);
+    let mut loaded = months.to_vec();
+    for m in months.iter().filter_map(|m| MonthId::parse(m)) {
+        for other in project.compared(&m) {
+            let name = other.name();
+            if !loaded.contains(&name) && project.path(project.month_dir(&name)).is_dir() {
+                loaded.push(name);
+            }
+        }
+    }
+    let (data, mut load_diags) = load::load(project, &loaded);
+    // Problems in the months loaded only to compare with are reported when those are checked.
+    load_diags.retain(|d| {
+        !d.file.as_ref().is_some_and(|f| {
+            loaded[months.len()..]
+                .iter()
+                .any(|m| f.starts_with(project.month_dir(m)))
+        })
+    });
     diags.append(&mut load_diags);
     if let Some(data) = data {
         diags.extend(check::check(&data, months));

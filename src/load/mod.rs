@@ -8,6 +8,7 @@ pub(crate) mod config;
 pub(crate) mod month;
 pub(crate) mod registry;
 pub(crate) mod schema;
+pub(crate) mod text;
 pub(crate) mod yaml;
 
 use std::path::Path;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use crate::diag::{Diagnostic, Severity, Source};
 use crate::project::{Project, ReadError};
 
-pub(crate) use month::{Document, Month, MonthTable};
+pub(crate) use month::{Month, MonthTable};
 pub(crate) use registry::{Registry, Unit};
 pub(crate) use schema::TableSpec;
 

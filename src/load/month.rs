@@ -6,10 +6,14 @@ use std::path::Path;
 
 use super::read_source;
 use super::schema::TableSpec;
+use super::text::Text;
 use super::yaml::{self, MapReader, Reader};
-use crate::calendar::{Date, MonthId};
+use crate::calendar::{Date, MonthId, Period};
 use crate::diag::{Diagnostic, Loc, Severity};
-use crate::project::{DOCUMENT, Project};
+use crate::project::{DOCUMENT, ISSUE_RECORD, Project};
+
+/// Files of a month folder that are not tables.
+const NOT_TABLES: [&str; 1] = [ISSUE_RECORD];
 
 /// A figure with its place.
 #[derive(Debug, Clone)]
@@ -76,23 +80,11 @@ impl MonthTable {
     }
 }
 
-/// One paragraph-bearing text of the document, keyed for the template.
-#[derive(Debug, Clone)]
-pub(crate) struct Text {
-    /// Key in `正文`.
-    pub key: String,
-    /// Paragraphs (one for a plain string).
-    pub paragraphs: Vec<(String, Loc)>,
-}
-
-/// An entry of the 附件说明.
+/// A table shown as an attachment: its id or short name as written in `附件`.
 #[derive(Debug, Clone)]
 pub(crate) struct Attachment {
     pub table: String,
-    pub table_loc: Loc,
-    /// Its name as listed in the 附件说明.
-    pub name: String,
-    pub name_loc: Loc,
+    pub loc: Loc,
 }
 
 /// The 版记 (closing block) of the last page.
@@ -121,27 +113,18 @@ pub(crate) struct Layout {
     pub colophon: Option<Colophon>,
 }
 
-/// The circular's own text and metadata.
-#[derive(Debug, Clone)]
+/// The month's settings (`document.yaml`): what the text does not say.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Document {
-    pub issuer: String,
     /// 发文字号, e.g. 城中政办〔2023〕12号.
-    pub number: Option<String>,
-    /// 标题: one string (lines balanced automatically) or the lines as the office breaks them.
-    pub title: Vec<String>,
-    /// 主送机关 (without the final colon).
-    pub recipients: String,
-    /// 成文日期.
-    pub date: Date,
-    pub date_loc: Loc,
-    /// Prose texts (`正文`), in file order.
-    pub texts: Vec<Text>,
-    /// Named units (`点名`): lists of unit names used in the prose.
-    pub named: Vec<(String, Vec<(String, Loc)>)>,
-    /// 附件说明 entries.
+    pub number: Option<(String, Loc)>,
+    /// The tables shown as attachments, in order (附件1, 附件2 …).
     pub attachments: Vec<Attachment>,
+    /// The period reported on, when it is not just the folder's month.
+    pub period: Option<(Period, Loc)>,
     pub layout: Layout,
-    pub loc: Loc,
+    /// The file, when there is one.
+    pub loc: Option<Loc>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,7 +132,9 @@ pub(crate) struct Month {
     pub id: MonthId,
     /// Its folder name, `YYYY-MM`.
     pub name: String,
-    pub document: Option<Document>,
+    pub document: Document,
+    /// The circular's text (`通报.txt`); `None` when it is missing or could not be read.
+    pub text: Option<Text>,
     /// Its tables, in description order.
     pub tables: Vec<MonthTable>,
 }
@@ -158,6 +143,14 @@ impl Month {
     /// Table `id` of this month.
     pub(crate) fn table(&self, id: &str) -> Option<&MonthTable> {
         self.tables.iter().find(|t| t.id == id)
+    }
+
+    /// The period the circular reports on: `期间` in document.yaml, else the folder's month.
+    pub(crate) fn period(&self) -> Period {
+        self.document
+            .period
+            .as_ref()
+            .map_or_else(|| Period::month(&self.id), |(p, _)| p.clone())
     }
 }
 
@@ -175,23 +168,35 @@ pub(crate) fn load(project: &Project, name: &str, specs: &[TableSpec], diags: &m
         diags.push(d);
         return None;
     }
-    let document = load_file(project, &project.document(name), diags, read_document);
+    let doc_file = project.document(name);
+    let document = if project.path(&doc_file).exists() {
+        load_file(project, &doc_file, diags, read_document).unwrap_or_default()
+    } else {
+        Document::default()
+    };
+    let text_file = project.month_text(name);
+    let text = if project.path(&text_file).exists() {
+        read_source(project, &text_file)
+            .map_err(|d| diags.push(d))
+            .ok()
+            .and_then(|src| super::text::parse(&src, diags))
+    } else {
+        diags.push(
+            Diagnostic::in_file(Severity::Error, "text-missing", &text_file, "缺少通报正文").help(format!(
+                "请新建 {}：第一段写标题，然后写主送、正文、附件说明、发文机关和成文日期（可复制上个月的再修改）",
+                text_file.display()
+            )),
+        );
+        None
+    };
+    // A month holds the tables it has files for; `check` says when the text or the attachments
+    // need one that is missing.
     let mut tables = Vec::new();
     for spec in specs {
         let file = project.table_file(name, &spec.id);
-        if !project.path(&file).exists() {
-            diags.push(
-                Diagnostic::in_file(
-                    Severity::Error,
-                    "table-missing",
-                    &file,
-                    format!("缺少{}的本月数据", spec.name),
-                )
-                .help(format!("请新建 {}（可复制上个月的同名文件再修改）", file.display())),
-            );
-            continue;
-        }
-        if let Some(t) = load_file(project, &file, diags, |r, tree| read_table(r, tree, spec)) {
+        if project.path(&file).exists()
+            && let Some(t) = load_file(project, &file, diags, |r, tree| read_table(r, tree, spec))
+        {
             tables.push(t);
         }
     }
@@ -206,6 +211,7 @@ pub(crate) fn load(project: &Project, name: &str, specs: &[TableSpec], diags: &m
             let stem = f.strip_suffix(".yaml").or_else(|| f.strip_suffix(".yml"));
             if let Some(stem) = stem
                 && f != DOCUMENT
+                && !NOT_TABLES.contains(&f.as_str())
                 && !specs.iter().any(|s| s.id == stem)
             {
                 let known: Vec<&str> = specs.iter().map(|s| s.id.as_str()).collect();
@@ -228,6 +234,7 @@ pub(crate) fn load(project: &Project, name: &str, specs: &[TableSpec], diags: &m
         id,
         name: name.to_string(),
         document,
+        text,
         tables,
     })
 }
@@ -263,89 +270,54 @@ fn opt_text(r: &mut Reader, m: &mut MapReader<'_>, key: &str) -> Option<String> 
     m.opt(key).and_then(|n| r.text(n, key))
 }
 
+/// Keys of the old document.yaml, whose contents now live in 通报.txt.
+const MOVED_TO_TEXT: [&str; 6] = ["发文机关", "标题", "主送", "成文日期", "正文", "点名"];
+
 fn read_document(r: &mut Reader, tree: &yaml::Node) -> Option<Document> {
-    let mut top = r.map(tree, "公文")?;
-    let issuer = r.req(&mut top, "发文机关").and_then(|n| r.text(n, "发文机关"));
-    let number = opt_text(r, &mut top, "发文字号");
-    let title = r
-        .req(&mut top, "标题")
-        .map(|n| r.texts(n, "标题").into_iter().map(|(t, _)| t).collect::<Vec<_>>())
-        .filter(|t| !t.is_empty());
-    let recipients = r.req(&mut top, "主送").and_then(|n| r.text(n, "主送"));
-    let date_node = r.req(&mut top, "成文日期");
-    let date = date_node.and_then(|n| r.date(n, "成文日期"));
-    let mut texts = Vec::new();
-    if let Some(node) = r.req(&mut top, "正文")
-        && let Some(mut m) = r.map(node, "正文")
-    {
-        m.use_all();
-        for (key, _, value) in m.entries() {
-            let paragraphs = r.texts(value, &format!("正文“{key}”"));
-            texts.push(Text {
-                key: key.to_string(),
-                paragraphs,
-            });
-        }
+    if tree.is_null() {
+        return Some(Document::default());
     }
-    let mut named = Vec::new();
-    if let Some(node) = top.opt("点名")
-        && let Some(mut m) = r.map(node, "点名")
-    {
-        m.use_all();
-        for (key, _, value) in m.entries() {
-            named.push((key.to_string(), r.texts(value, &format!("点名“{key}”"))));
-        }
-    }
-    let mut attachments = Vec::new();
-    if let Some(items) = top.opt("附件").and_then(|n| r.seq(n, "附件")) {
-        for item in items {
-            let Some(mut m) = r.map(item, "附件") else {
-                continue;
-            };
-            let table = r
-                .req(&mut m, "表")
-                .and_then(|n| r.text(n, "表").map(|t| (t, n.loc.clone())));
-            let name = r
-                .req(&mut m, "名称")
-                .and_then(|n| r.text(n, "名称").map(|t| (t, n.loc.clone())));
-            r.finish(m, &["表", "名称"]);
-            if let (Some((table, table_loc)), Some((name, name_loc))) = (table, name) {
-                attachments.push(Attachment {
-                    table,
-                    table_loc,
-                    name,
-                    name_loc,
-                });
+    let mut top = r.map(tree, "公文设置")?;
+    let number = top
+        .opt("发文字号")
+        .and_then(|n| r.text(n, "发文字号").map(|t| (t, n.loc.clone())));
+    let attachments = top
+        .opt("附件")
+        .map(|n| r.texts(n, "附件"))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(table, loc)| Attachment { table, loc })
+        .collect();
+    let period = top.opt("期间").and_then(|n| {
+        let text = r.text(n, "期间")?;
+        match Period::parse(&text) {
+            Some(p) => Some((p, n.loc.clone())),
+            None => {
+                r.push(
+                    Diagnostic::error("type", &n.loc, format!("期间“{text}”看不懂"))
+                        .help("写成 2023年3月 或 2023年3-4月（同一年内连续的几个月，止于本文件夹的月份）"),
+                );
+                None
             }
         }
-    }
+    });
     let layout = top.opt("版式").map(|n| read_layout(r, n)).unwrap_or_default();
-    r.finish(
-        top,
-        &[
-            "发文机关",
-            "发文字号",
-            "标题",
-            "主送",
-            "成文日期",
-            "正文",
-            "点名",
-            "附件",
-            "版式",
-        ],
-    );
+    for key in MOVED_TO_TEXT {
+        if let Some(k) = top.key_node(key) {
+            top.opt(key);
+            r.push(
+                Diagnostic::error("moved-to-text", &k.loc, format!("“{key}”已不在 document.yaml 中填写"))
+                    .help("标题、主送、正文、发文机关和成文日期都写在同一文件夹的 通报.txt 里，照通报的样子书写；请把这里的内容移过去并删除这一项"),
+            );
+        }
+    }
+    r.finish(top, &["发文字号", "附件", "期间", "版式"]);
     Some(Document {
-        issuer: issuer?,
         number,
-        title: title?,
-        recipients: recipients?.trim_end_matches([':', '：']).to_string(),
-        date: date?,
-        date_loc: date_node?.loc.clone(),
-        texts,
-        named,
         attachments,
+        period,
         layout,
-        loc: Loc::file(&tree.loc.src),
+        loc: Some(Loc::file(&tree.loc.src)),
     })
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::read_source;
 use super::yaml::{self, MapReader, Reader};
+use crate::calendar::Period;
 use crate::diag::{Diagnostic, Loc, Severity};
 use crate::project::{Project, TABLES, io_reason};
 
@@ -66,17 +67,55 @@ impl Rounding {
     /// numerator / denominator as a whole percent, rounded this way; `None` when the denominator
     /// is 0.
     pub(crate) fn percent(self, num: u64, den: u64) -> Option<u64> {
+        self.scaled_percent(num, den, 0).map(|v| v as u64)
+    }
+
+    /// numerator / denominator as a percent times 10^`decimals`, rounded this way.
+    pub(crate) fn scaled_percent(self, num: u64, den: u64, decimals: u8) -> Option<i128> {
         if den == 0 {
             return None;
         }
-        let (n, d) = (u128::from(num) * 100, u128::from(den));
+        let scale = 10u128.pow(u32::from(decimals));
+        let (n, d) = (u128::from(num) * 100 * scale, u128::from(den));
         let v = match self {
             Rounding::HalfUp => (2 * n + d) / (2 * d),
             Rounding::Down => n / d,
             Rounding::Up => n.div_ceil(d),
         };
-        Some(v as u64)
+        Some(v as i128)
     }
+
+    /// The percent as printed with `decimals` decimals (`48.6`), without the sign.
+    pub(crate) fn percent_text(self, num: u64, den: u64, decimals: u8) -> Option<String> {
+        self.scaled_percent(num, den, decimals)
+            .map(|v| scaled_text(v, decimals))
+    }
+
+    /// The rule's name as staff write it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Rounding::HalfUp => "四舍五入",
+            Rounding::Down => "去尾",
+            Rounding::Up => "进一",
+        }
+    }
+}
+
+/// A number times 10^`decimals` written with that many decimals (`486`, 1 → `48.6`; `-25`, 1 →
+/// `-2.5`).
+pub(crate) fn scaled_text(v: i128, decimals: u8) -> String {
+    if decimals == 0 {
+        return v.to_string();
+    }
+    let scale = 10i128.pow(u32::from(decimals));
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.abs();
+    format!(
+        "{sign}{}.{:0width$}",
+        a / scale,
+        a % scale,
+        width = usize::from(decimals)
+    )
 }
 
 /// A derived figure: numerator / denominator as a whole percent.
@@ -90,8 +129,10 @@ pub(crate) struct Derived {
     /// Denominator key (a column or a headline).
     pub denominator: (String, Loc),
     pub rounding: Rounding,
-    /// Whether it is printed as a table column (false: only for the prose).
+    /// Whether it is printed as a table column (false: only for the text).
     pub shown: bool,
+    /// Decimals printed (0 to 3); the month's text may ask for others.
+    pub decimals: u8,
     pub loc: Loc,
 }
 
@@ -144,6 +185,8 @@ pub(crate) struct Rule {
 pub(crate) struct TableSpec {
     /// The table's id: its file name without `.yaml`, also the month file's name.
     pub id: String,
+    /// The short Chinese name figures are written with in the month's text (`督办`, `热线`).
+    pub short: Option<(String, Loc)>,
     /// A short name for messages (“12345”民生服务热线).
     pub name: String,
     /// The attachment title; `{月}` and `{年}` are replaced by the month.
@@ -182,10 +225,16 @@ impl TableSpec {
     }
 
     /// The title for a month.
-    pub(crate) fn title_for(&self, year: i32, month: u8) -> String {
+    /// The title for a period: `{月}` becomes `3` or `3-4`, `{年}` the year.
+    pub(crate) fn title_for(&self, period: &Period) -> String {
         self.title
-            .replace("{月}", &month.to_string())
-            .replace("{年}", &year.to_string())
+            .replace("{月}", &period.months())
+            .replace("{年}", &period.year.to_string())
+    }
+
+    /// The name figures of this table are written with: its short name, else its id.
+    pub(crate) fn expression_name(&self) -> &str {
+        self.short.as_ref().map_or(self.id.as_str(), |(s, _)| s.as_str())
     }
 }
 
@@ -251,6 +300,9 @@ pub(crate) fn parse(
 fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
     let mut top = r.map(tree, "表格定义")?;
     let name = r.req(&mut top, "名称").and_then(|n| r.text(n, "名称"));
+    let short = top
+        .opt("简称")
+        .and_then(|n| r.text(n, "简称").map(|t| (t, n.loc.clone())));
     let title = r.req(&mut top, "标题").and_then(|n| r.text(n, "标题"));
     let mut columns = Vec::new();
     if let Some(items) = r.req(&mut top, "列").and_then(|n| r.seq(n, "列")) {
@@ -300,8 +352,24 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
                 },
             };
             let shown = m.opt("入表").and_then(|n| r.boolean(n, "入表")).unwrap_or(true);
-            r.finish(m, &["键", "名称", "分子", "分母", "取整", "入表"]);
-            if let (Some(key), Some(numerator), Some(denominator), Some(rounding)) = (key, num, den, rounding) {
+            let decimals = match m.opt("小数位") {
+                None => Some(0),
+                Some(n) => r.count(n, "小数位").and_then(|d| {
+                    if d <= 3 {
+                        Some(d as u8)
+                    } else {
+                        r.push(
+                            Diagnostic::error("unknown-value", &n.loc, "小数位最多为 3")
+                                .help("比率通常保留 0 或 1 位小数"),
+                        );
+                        None
+                    }
+                }),
+            };
+            r.finish(m, &["键", "名称", "分子", "分母", "取整", "小数位", "入表"]);
+            if let (Some(key), Some(numerator), Some(denominator), Some(rounding), Some(decimals)) =
+                (key, num, den, rounding, decimals)
+            {
                 let label = label.unwrap_or_else(|| key.clone());
                 derived.push(Derived {
                     key,
@@ -310,6 +378,7 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
                     denominator,
                     rounding,
                     shown,
+                    decimals,
                     loc: item.loc.clone(),
                 });
             }
@@ -385,6 +454,7 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
         top,
         &[
             "名称",
+            "简称",
             "标题",
             "列",
             "派生",
@@ -397,6 +467,7 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
     );
     Some(TableSpec {
         id,
+        short,
         name: name?,
         title: title?,
         columns,
@@ -449,6 +520,16 @@ pub(crate) fn parse_rule(text: &str) -> Option<(String, Op, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percents_with_decimals() {
+        assert_eq!(Rounding::HalfUp.percent_text(226, 465, 1).as_deref(), Some("48.6"));
+        assert_eq!(Rounding::Down.percent_text(2, 3, 2).as_deref(), Some("66.66"));
+        assert_eq!(Rounding::Up.percent_text(2, 3, 1).as_deref(), Some("66.7"));
+        assert_eq!(Rounding::HalfUp.percent_text(1, 1, 1).as_deref(), Some("100.0"));
+        assert_eq!(scaled_text(-25, 1), "-2.5");
+        assert_eq!(scaled_text(5, 2), "0.05");
+    }
 
     #[test]
     fn percent_rounds_half_up_like_the_seed() {

@@ -56,7 +56,7 @@ fn history() -> History {
     git(repo.path(), &["commit", "--quiet", "-am", "调整附件1行序"]);
     commits.push(git(repo.path(), &["rev-parse", "HEAD"]));
     commits.push(repo.commit_edit(
-        "data/2023-03/document.yaml",
+        "data/2023-03/通报.txt",
         "满意率较低",
         "满意率仍然较低",
         "修改热线分析措辞",
@@ -126,7 +126,8 @@ fn a_rename_is_one_change_and_a_moved_row_changes_no_figure() {
     );
     let texts = d["texts"].as_array().unwrap();
     assert_eq!(texts.len(), 1);
-    assert_eq!(texts[0]["key"], "正文.热线分析");
+    // The changed paragraph, by file and line, as prose with the change marked inside it.
+    assert_eq!(texts[0]["key"], "通报.txt 第12行");
     assert!(texts[0]["inline"].as_str().unwrap().contains("满意率{+仍然+}较低"));
 
     // Over the whole range, in people's terms.

@@ -1,7 +1,7 @@
 //! `tongbao build`: the shipped data reproduces the seed circular sentence by sentence and cell by
 //! cell; hostile text is printed literally; a failed build leaves the last good PDF in place.
 
-use crate::util::{Project, normalise, pdftotext, repo_file};
+use crate::util::{MARCH_TEXT, Project, normalise, pdftotext, repo_file};
 
 /// Drops page numbers (“—3—” once whitespace is gone) from normalised text.
 fn without_page_numbers(text: &str) -> String {
@@ -167,23 +167,18 @@ fn hostile_text_is_printed_literally_and_never_run() {
         "{单位: 区司法局,",
         &format!("{{单位: {},", quote(units[2])),
     );
-    // The whole hostile text in a heading, in a paragraph and in the list of named units.
+    // The whole hostile text in a heading and in a paragraph of the month's text, and a hostile
+    // unit in the list of named units.
+    p.edit(MARCH_TEXT, "一、“710”政务督办系统运行情况", &format!("一、{all}"));
     p.edit(
-        "data/2023-03/document.yaml",
-        "督办标题: “710”政务督办系统运行情况",
-        &format!("督办标题: {}", quote(&all)),
-    );
-    let doc = p.read("data/2023-03/document.yaml");
-    let line = doc.lines().find(|l| l.trim_start().starts_with("督办评价:")).unwrap();
-    p.edit(
-        "data/2023-03/document.yaml",
-        line,
-        &format!("  督办评价: {}", quote(&format!("{all}。"))),
+        MARCH_TEXT,
+        "各部门、各单位在承办“710”政务督办系统交办的督办事项过程中大部分单位均能按照时间和要求办结销号,有效发挥系统推动工作落实的“助手”作用。",
+        &format!("{all}。"),
     );
     p.edit(
-        "data/2023-03/document.yaml",
-        "[区财政局, 区审计局,",
-        &format!("[区财政局, {},", quote(units[0])),
+        MARCH_TEXT,
+        "点名(\"区财政局、区审计局、",
+        &format!("点名(\"区财政局、{}、", units[0]),
     );
 
     let out = p.run(&["build", "2023-03"]);
@@ -229,8 +224,8 @@ fn a_failed_build_keeps_the_last_good_pdf() {
     p.edit("data/2023-03/12345.yaml", "本月: 71, 办结: 99", "本月: 71, 办结: 71");
     p.edit(
         "templates/circular.typ.j2",
-        "{{ 文.热线要求[0] }}",
-        "{{ 文.热线要求[0] }}{{ 不存在.x }}",
+        "#blank-line\n",
+        "#blank-line\n{{ 不存在.x }}\n",
     );
     let out = p.run(&["build", "2023-03"]);
     assert_eq!(out.status.code(), Some(1));
@@ -239,7 +234,7 @@ fn a_failed_build_keeps_the_last_good_pdf() {
     assert_eq!(std::fs::read(&pdf).unwrap(), good);
 
     // A Typst error in the layout library.
-    p.edit("templates/circular.typ.j2", "{{ 不存在.x }}", "");
+    p.edit("templates/circular.typ.j2", "{{ 不存在.x }}\n", "");
     p.edit(
         "templates/gongwen.typ",
         "#let blank-line = v(pitch, weak: false)",
@@ -282,15 +277,15 @@ fn the_generated_source_is_kept_and_figures_come_from_the_data() {
 }
 
 #[test]
-fn changes_from_last_month_are_available_to_templates() {
+fn changes_from_last_month_are_available_to_the_text() {
     let p = Project::shipped();
     // Make a February from March with one figure lowered.
     p.copy_march("2023-02", "2023-04-05");
     p.edit("data/2023-02/710.yaml", "交办任务: 59", "交办任务: 50");
     p.edit(
-        "templates/circular.typ.j2",
-        "按期办结率{{ t710.比率.按期办结率 }}%。",
-        "按期办结率{{ t710.比率.按期办结率 }}%{% if t710.变化.交办任务 %}（较上月增加{{ t710.变化.交办任务.增减 }}项）{% endif %}。",
+        MARCH_TEXT,
+        "按期办结率{{ 督办.按期办结率 }}%。",
+        "按期办结率{{ 督办.按期办结率 }}%（{{ 督办.交办任务 | 较上月 }}）。",
     );
     let text = build(&p);
     assert!(text.contains("按期办结率100%(较上月增加9项)"), "{text}");
@@ -346,8 +341,13 @@ fn a_new_column_and_a_new_table_need_no_rust_change() {
     );
     p.edit(
         "data/2023-03/document.yaml",
-        "  - {表: portal, 名称: 3月网站公开信息报送情况统计表}\n",
-        "  - {表: portal, 名称: 3月网站公开信息报送情况统计表}\n  - {表: letters, 名称: 3月信访件办理情况统计表}\n",
+        "附件: [督办, 热线, 网站]",
+        "附件: [督办, 热线, 网站, letters]",
+    );
+    p.edit(
+        MARCH_TEXT,
+        "    3.3月网站公开信息报送情况统计表\n",
+        "    3.3月网站公开信息报送情况统计表\n    4.3月信访件办理情况统计表\n",
     );
     let text = build(&p);
     // The new column's header, with its measure word, in the header row of 附件3.

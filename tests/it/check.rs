@@ -1,7 +1,7 @@
 //! `tongbao check`: every rule, on good data and on each kind of bad input. Each bad input gives its
 //! message at the right file:line:column, the right exit code, and no panic.
 
-use crate::util::{self, Project, only_error};
+use crate::util::{self, MARCH_TEXT, Project, only_error};
 
 fn assert_at(d: &serde_json::Value, file: &str, line: u64) {
     assert_eq!(d["file"], file, "{d:#?}");
@@ -92,13 +92,13 @@ fn missing_and_unknown_fields_with_did_you_mean() {
     assert_at(unknown, "data/2023-03/12345.yaml", 5);
 
     let p = Project::shipped();
-    p.edit("data/2023-03/document.yaml", "成文日期:", "成文时间:");
+    p.edit("data/2023-03/document.yaml", "附件:", "附注:");
     let (code, errors) = p.errors();
     assert_eq!(code, 1);
     assert!(
         errors
             .iter()
-            .any(|d| d["code"] == "unknown-field" && message(d).contains("成文日期")),
+            .any(|d| d["code"] == "unknown-field" && message(d).contains("是否应为“附件”")),
         "{errors:#?}"
     );
 }
@@ -225,22 +225,15 @@ fn month_folder_and_date_of_issue() {
     assert!(errors.iter().any(|d| d["code"] == "month-name"), "{errors:#?}");
 
     let p = Project::shipped();
-    p.edit(
-        "data/2023-03/document.yaml",
-        "成文日期: 2023-05-05",
-        "成文日期: 2023-03-20",
-    );
+    p.edit(MARCH_TEXT, "\n2023年5月5日\n", "\n2023年3月20日\n");
     let d = only_error(&p);
     assert_eq!(d["code"], "date-early");
 
     let p = Project::shipped();
-    p.edit(
-        "data/2023-03/document.yaml",
-        "成文日期: 2023-05-05",
-        "成文日期: 2023-02-30",
-    );
+    p.edit(MARCH_TEXT, "\n2023年5月5日\n", "\n2023年2月30日\n");
     let d = only_error(&p);
-    assert!(message(&d).contains("不是有效日期"));
+    assert_eq!(d["code"], "text-form", "{d:#?}");
+    assert!(message(&d).contains("成文日期"), "{d:#?}");
 }
 
 #[test]
@@ -333,11 +326,11 @@ fn secret_outside(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
 fn a_symlinked_file_pointing_outside_is_refused_without_showing_it() {
     let p = Project::shipped();
     let (_outside, secret) = secret_outside("document.yaml");
-    std::fs::remove_file(p.path("data/2023-03/document.yaml")).unwrap();
-    std::os::unix::fs::symlink(&secret, p.path("data/2023-03/document.yaml")).unwrap();
+    std::fs::remove_file(p.path(MARCH_TEXT)).unwrap();
+    std::os::unix::fs::symlink(&secret, p.path(MARCH_TEXT)).unwrap();
     let d = only_error(&p);
     assert_eq!(d["code"], "outside-root", "{d:#?}");
-    assert_eq!(d["file"], "data/2023-03/document.yaml");
+    assert_eq!(d["file"], MARCH_TEXT);
     let out = p.run(&["build", "2023-03"]);
     assert_eq!(out.status.code(), Some(1));
     let all = format!(

@@ -1,7 +1,7 @@
 //! Fonts by role: the bundled stand-ins serve a fresh clone, an office's official face in fonts/
 //! wins, the preference lists can be configured, and a character no font has is a warning.
 
-use crate::util::{Project, laid_out, repo};
+use crate::util::{MARCH_TEXT, Project, laid_out, repo};
 
 fn fonts_report(p: &Project) -> String {
     let out = p.run(&["fonts"]);
@@ -67,15 +67,15 @@ fn configuration_mistakes_are_reported() {
 fn a_character_no_font_has_is_a_warning_with_its_place() {
     let p = Project::shipped();
     p.edit(
-        "data/2023-03/document.yaml",
-        "督办标题: “710”政务督办系统运行情况",
-        "督办标题: “710”政务督办系统运行情况𠀀",
+        MARCH_TEXT,
+        "一、“710”政务督办系统运行情况",
+        "一、“710”政务督办系统运行情况𠀀",
     );
     let out = p.run(&["build", "2023-03", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let diags: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let d = diags.iter().find(|d| d["code"] == "glyph-missing").expect("warning");
     assert_eq!(d["severity"], "warning");
-    assert_eq!(d["file"], "data/2023-03/document.yaml");
+    assert_eq!(d["file"], MARCH_TEXT);
     assert!(d["message"].as_str().unwrap().contains("U+20000"));
 }

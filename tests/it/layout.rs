@@ -4,7 +4,7 @@
 
 use tongbao::typeset::inspect::{self, Layout, Run};
 
-use crate::util::{Project, laid_out};
+use crate::util::{MARCH_TEXT, Project, laid_out};
 
 const TOP: f64 = 37.0;
 const LEFT: f64 = 28.0;
@@ -450,10 +450,11 @@ fn a_long_title_is_balanced_and_manual_breaks_are_kept() {
     );
 
     let p = Project::shipped();
+    // The title written on four lines in the text: printed on those four lines.
     p.edit(
-        "data/2023-03/document.yaml",
-        "标题: 西宁市城中区人民政府办公室关于2023年3月份“710”政务督办系统运行情况、“12345”民生服务热线情况及政府门户网站信息报送情况的通报",
-        "标题:\n  - 西宁市城中区人民政府办公室关于\n  - 2023年3月份“710”政务督办系统\n  - 运行情况、“12345”民生服务热线情况及\n  - 政府门户网站信息报送情况的通报",
+        MARCH_TEXT,
+        "西宁市城中区人民政府办公室关于{{ 期间 }}份“710”政务督办系统运行情况、“12345”民生服务热线情况及政府门户网站信息报送情况的通报",
+        "西宁市城中区人民政府办公室关于\n{{ 期间 }}份“710”政务督办系统\n运行情况、“12345”民生服务热线情况及\n政府门户网站信息报送情况的通报",
     );
     let lines = title_lines(&build(&p));
     assert_eq!(
@@ -471,9 +472,9 @@ fn a_long_title_is_balanced_and_manual_breaks_are_kept() {
 fn attachment_note_hangs_numbers_and_wrapped_names() {
     let p = Project::shipped();
     p.edit(
-        "data/2023-03/document.yaml",
-        "{表: portal, 名称: 3月网站公开信息报送情况统计表}",
-        "{表: portal, 名称: 3月网站公开信息报送情况统计表及各单位政府信息公开栏目更新情况和审核表报送情况汇总}",
+        MARCH_TEXT,
+        "3.3月网站公开信息报送情况统计表",
+        "3.3月网站公开信息报送情况统计表及各单位政府信息公开栏目更新情况和审核表报送情况汇总",
     );
     let l = build(&p);
     let page = page_of(&l, "附件：");
@@ -559,14 +560,11 @@ fn a_heading_is_never_the_last_line_of_a_page() {
     // Push the text down one line at a time through a whole page: wherever a heading lands, the
     // line after it is on the same page.
     let p = Project::shipped();
-    let original = p.read("data/2023-03/document.yaml");
+    let original = p.read(MARCH_TEXT);
     let mut session = p.session();
     for extra in 0..22 {
         let filler = "通报内容".repeat(7 * extra);
-        p.write(
-            "data/2023-03/document.yaml",
-            &original.replacen("  导语: 为切实", &format!("  导语: {filler}为切实"), 1),
-        );
+        p.write(MARCH_TEXT, &original.replacen("为切实", &format!("{filler}为切实"), 1));
         let l = laid_out(&mut session, "2023-03");
         for page in 1..=l.pages.len() {
             let lines = body_lines(&l, page);

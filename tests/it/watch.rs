@@ -76,7 +76,10 @@ fn a_deleted_and_recreated_file_fails_then_recovers() {
     std::fs::remove_file(p.path("data/2023-03/710.yaml")).unwrap();
     let s = w.wait_status(|s| s["error"].is_string());
     assert!(
-        s["error"].as_str().unwrap().contains("缺少“710”政务督办系统的本月数据"),
+        s["error"]
+            .as_str()
+            .unwrap()
+            .contains("附件要列出“710”政务督办系统，但本月没有它的数据"),
         "{s}"
     );
     assert_eq!(

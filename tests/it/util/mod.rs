@@ -10,6 +10,11 @@ use tongbao::typeset::inspect::{self, Layout};
 pub mod git;
 pub mod watch;
 
+/// The month's text file (通报.txt).
+pub const TEXT: &str = "通报.txt";
+/// March's text file, inside the project.
+pub const MARCH_TEXT: &str = "data/2023-03/通报.txt";
+
 /// The repository root (where Cargo.toml is).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -83,17 +88,18 @@ impl Project {
     /// Makes month `to` a copy of the shipped March, issued on `issued` (YYYY-MM-DD).
     pub fn copy_march(&self, to: &str, issued: &str) {
         std::fs::create_dir(self.path(&format!("data/{to}"))).unwrap();
-        for f in ["710.yaml", "12345.yaml", "portal.yaml", "document.yaml"] {
+        for f in ["710.yaml", "12345.yaml", "portal.yaml", "document.yaml", TEXT] {
             std::fs::copy(
                 self.path(&format!("data/2023-03/{f}")),
                 self.path(&format!("data/{to}/{f}")),
             )
             .unwrap();
         }
+        let date: Vec<u32> = issued.split('-').map(|p| p.parse().unwrap()).collect();
         self.edit(
-            &format!("data/{to}/document.yaml"),
-            "成文日期: 2023-05-05",
-            &format!("成文日期: {issued}"),
+            &format!("data/{to}/{TEXT}"),
+            "\n2023年5月5日\n",
+            &format!("\n{}年{}月{}日\n", date[0], date[1], date[2]),
         );
     }
 

@@ -1,5 +1,5 @@
-//! Stage 4: render the aggregated data through the minijinja templates under `templates/` into Typst
-//! source.
+//! Stage 4: fill the month's text with its figures ([`text`]), then render the circular through the
+//! minijinja templates under `templates/` into Typst source.
 //!
 //! Data never becomes markup: in `*.typ.j2` templates every `{{ value }}` is emitted as a Typst string
 //! literal (`#"…";`), so `#panic()`, `$x$`, `]` or `\` in a unit name is printed, not run. Markup
@@ -11,11 +11,183 @@ use std::path::{Component, Path, PathBuf};
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
 
+pub(crate) mod text;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::aggregate::{Aggregate, MonthInfo, TableOut};
 use crate::diag::{Diagnostic, Loc, Severity, Source};
+use crate::load::text::Block;
+use crate::load::text::prose;
+use crate::load::{Data, Month};
 use crate::project::{Project, ReadError, TEMPLATES};
 
 /// The main template of a circular.
 pub(crate) const MAIN_TEMPLATE: &str = "circular.typ.j2";
+
+/// A block of the body: a paragraph (`级别` 0), or a heading of level 1–4 standing alone (only
+/// `标题`) or run in (`标题` then `正文` in the same paragraph).
+#[derive(Debug, Serialize)]
+pub(crate) struct BlockOut {
+    pub 级别: u8,
+    pub 标题: Option<String>,
+    pub 正文: Option<String>,
+}
+
+/// An entry of the 附件说明 and the attachment it names.
+#[derive(Debug, Serialize)]
+pub(crate) struct AttachmentOut {
+    pub 序号: usize,
+    pub 名称: String,
+    /// Table id.
+    pub 表: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ColophonOut {
+    pub 抄送: Option<String>,
+    pub 印发机关: Option<String>,
+    /// Written 2023年5月5日.
+    pub 印发日期: Option<String>,
+}
+
+/// Layout switches (`版式`).
+#[derive(Debug, Serialize)]
+pub(crate) struct LayoutOut {
+    pub 版头: bool,
+    pub 发文机关标志: String,
+    pub 份号: Option<String>,
+    pub 密级: Option<String>,
+    pub 紧急程度: Option<String>,
+    /// Seal image path (root-relative, with a leading slash for Typst).
+    pub 印章: Option<String>,
+    pub 版记: Option<ColophonOut>,
+}
+
+/// The circular's text with its figures, ready to lay out.
+#[derive(Debug, Serialize)]
+pub(crate) struct DocOut {
+    /// The title in one piece (PDF metadata).
+    pub 标题: String,
+    /// The title's lines as the office broke them (one line: balanced automatically).
+    pub 标题行: Vec<String>,
+    pub 主送: Option<String>,
+    pub 正文: Vec<BlockOut>,
+    pub 附件: Vec<AttachmentOut>,
+    pub 发文机关: String,
+    /// Written 2023年5月5日.
+    pub 成文日期: String,
+    pub 附注: Option<String>,
+    pub 发文字号: Option<String>,
+    pub 版式: LayoutOut,
+}
+
+/// Everything the circular template sees.
+#[derive(Debug, Serialize)]
+pub(crate) struct Circular {
+    pub 月份: MonthInfo,
+    pub 公文: DocOut,
+    pub 表: BTreeMap<String, TableOut>,
+    /// Font families by role key.
+    pub 字体: BTreeMap<&'static str, Vec<String>>,
+}
+
+/// Fills month `month`'s text with its figures. Every expression that fails is a diagnostic.
+pub(crate) fn document(data: &Data, month: &Month, agg: &Aggregate) -> Result<DocOut, Vec<Diagnostic>> {
+    let Some(text) = &month.text else {
+        return Err(Vec::new());
+    };
+    let env = text::environment(&data.registry);
+    let ctx = text::context(agg, &data.specs, &data.registry);
+    let mut errors = Vec::new();
+    let mut eval = |line: &crate::load::text::Line, from: usize, len: Option<usize>| -> String {
+        match text::evaluate(&env, &ctx, line, from, len) {
+            Ok(s) => prose(&s),
+            Err(d) => {
+                errors.push(d);
+                String::new()
+            }
+        }
+    };
+    let title: Vec<String> = text.title.iter().map(|l| eval(l, 0, None)).collect();
+    let recipients = text.recipients.as_ref().map(|l| eval(l, 0, None));
+    let body = text
+        .body
+        .iter()
+        .map(|b| match b {
+            Block::Paragraph(line) => BlockOut {
+                级别: 0,
+                标题: None,
+                正文: Some(eval(line, 0, None)),
+            },
+            Block::Heading { level, line, split, .. } => BlockOut {
+                级别: level.0,
+                标题: Some(eval(line, 0, *split)),
+                正文: split.map(|at| eval(line, at, None)),
+            },
+        })
+        .collect();
+    // 附件说明: the names the text gives, else the tables' titles.
+    let tables: Vec<String> = month
+        .document
+        .attachments
+        .iter()
+        .filter_map(|a| {
+            data.specs
+                .iter()
+                .find(|s| s.id == a.table || s.expression_name() == a.table)
+        })
+        .map(|s| s.id.clone())
+        .collect();
+    let attachments = tables
+        .iter()
+        .enumerate()
+        .map(|(i, id)| AttachmentOut {
+            序号: i + 1,
+            名称: match text.attachments.get(i) {
+                Some(a) => eval(&a.name, 0, None),
+                None => agg.tables.get(id).map(|t| t.标题.clone()).unwrap_or_default(),
+            },
+            表: id.clone(),
+        })
+        .collect();
+    let issuer = eval(&text.issuer, 0, None);
+    let note = text.note.as_ref().map(|l| eval(l, 0, None));
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let doc = &month.document;
+    let layout = &doc.layout;
+    Ok(DocOut {
+        标题: title.concat(),
+        标题行: title,
+        主送: recipients,
+        正文: body,
+        附件: attachments,
+        成文日期: text.date.chinese(),
+        附注: note.or_else(|| layout.note.as_ref().map(|n| prose(n))),
+        发文字号: doc.number.as_ref().map(|(n, _)| n.clone()),
+        版式: LayoutOut {
+            版头: layout.red_header,
+            发文机关标志: layout.header_mark.clone().unwrap_or_else(|| format!("{issuer}文件")),
+            份号: layout.copy_number.clone(),
+            密级: layout.secrecy.clone(),
+            紧急程度: layout.urgency.clone(),
+            印章: layout
+                .seal
+                .as_ref()
+                .map(|(p, _)| format!("/{}", p.trim_start_matches('/'))),
+            版记: layout.colophon.as_ref().map(|c| ColophonOut {
+                抄送: c.copies.as_ref().map(|s| prose(s)),
+                印发机关: c.printer.clone(),
+                印发日期: c.printed.map(|d| d.chinese()),
+            }),
+        },
+        发文机关: issuer,
+    })
+}
 
 /// Writes `s` as a Typst string literal: `"…"` with `\`, `"` and control characters escaped.
 pub(crate) fn typst_string(s: &str) -> String {
