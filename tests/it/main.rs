@@ -13,4 +13,5 @@ mod fonts;
 mod git;
 mod layers;
 mod layout;
+mod text;
 mod watch;

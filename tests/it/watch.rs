@@ -233,7 +233,7 @@ fn ctrl_c_stops_cleanly() {
 #[test]
 fn a_renamed_month_folder_is_followed() {
     // Without a month, watch follows the latest one: renaming the folder makes it April's circular.
-    let p = Project::shipped();
+    let p = Project::march_only();
     let w = Watch::start_with(&p, &[]);
     assert_eq!(w.status()["month"], "2023-03");
     std::fs::rename(p.path("data/2023-03"), p.path("data/2023-04")).unwrap();

@@ -60,6 +60,19 @@ impl Project {
         Project { dir }
     }
 
+    /// The shipped project with March 2023 as its only month (the example months removed), for
+    /// tests about which month is the latest.
+    pub fn march_only() -> Project {
+        let p = Project::shipped();
+        for entry in std::fs::read_dir(p.path("data")).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            if name.starts_with("20") && name != "2023-03" {
+                std::fs::remove_dir_all(p.path(&format!("data/{name}"))).unwrap();
+            }
+        }
+        p
+    }
+
     /// The project root.
     pub fn root(&self) -> &Path {
         self.dir.path()
