@@ -92,7 +92,6 @@ pub(crate) struct UnitFact {
 /// What the month's text can read from one table.
 #[derive(Debug, Clone)]
 pub(crate) struct TableFacts {
-    pub id: String,
     pub title: String,
     /// Column totals, headline figures and rates over them, by key.
     pub facts: BTreeMap<String, Fact>,
@@ -109,9 +108,6 @@ pub(crate) struct Aggregate {
     pub tables: BTreeMap<String, TableOut>,
     /// Facts by table id.
     pub facts: BTreeMap<String, Arc<TableFacts>>,
-    /// Whether the month before the period and the same month a year before have data.
-    pub has_prev: bool,
-    pub has_year_ago: bool,
 }
 
 /// Aggregates month `id` of `data` (which must have passed the checks without errors).
@@ -143,8 +139,6 @@ pub(crate) fn aggregate(data: &Data, id: &str) -> Option<Aggregate> {
         period,
         tables,
         facts,
-        has_prev: prev.is_some(),
-        has_year_ago: year_ago.is_some(),
     })
 }
 
@@ -307,7 +301,6 @@ fn table_facts(
         })
         .collect();
     TableFacts {
-        id: spec.id.clone(),
         title: prose(&spec.title_for(period)),
         facts: facts_of(spec, table_amounts(spec, table), prev_all.as_ref(), year_all.as_ref()),
         units,

@@ -55,6 +55,8 @@ pub(crate) enum Command {
     },
     /// 列出各字体角色实际使用的字体
     Fonts(FontArgs),
+    /// 发布通报：保存发布的 PDF 并记录摘要，此后任何会改变它的修改都会被拒绝
+    Issue(IssueArgs),
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +108,15 @@ pub(crate) struct WatchArgs {
     pub open: bool,
     #[command(flatten)]
     pub fonts: FontArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IssueArgs {
+    /// 月份（YYYY-MM）
+    pub month: String,
+    /// 修订已发布的通报，写明原因（会记录在发布记录和 git 历史中）
+    #[arg(long, value_name = "原因")]
+    pub revise: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -188,6 +188,17 @@ pub(crate) fn init_local_offset() {
     let _ = LOCAL_OFFSET.set(UtcOffset::current_local_offset().unwrap_or(UtcOffset::UTC));
 }
 
+/// Today's date in the machine's time zone.
+pub(crate) fn today() -> Date {
+    let offset = LOCAL_OFFSET.get().copied().unwrap_or(UtcOffset::UTC);
+    let now = OffsetDateTime::now_utc().to_offset(offset);
+    Date {
+        year: now.year(),
+        month: now.month().into(),
+        day: now.day(),
+    }
+}
+
 /// The wall clock as `hh:mm:ss` in the machine's time zone (UTC if it could not be read).
 pub(crate) fn clock() -> String {
     let offset = LOCAL_OFFSET.get().copied().unwrap_or(UtcOffset::UTC);

@@ -40,6 +40,7 @@ pub mod typeset;
 mod args;
 mod audit;
 mod cmd;
+mod issue;
 mod preview;
 pub mod provenance;
 

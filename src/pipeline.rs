@@ -52,6 +52,8 @@ pub struct Outcome {
     pub timings: Timings,
     /// The laid-out pages, when the build succeeded (for the preview and the layout tests).
     pub document: Option<typst_layout::PagedDocument>,
+    /// The PDF's bytes, for a build that writes nothing ([`Session::content`]).
+    pub(crate) content: Option<Vec<u8>>,
 }
 
 impl Outcome {
@@ -106,7 +108,7 @@ impl Session {
                 let manifest = provenance::manifest(&project, &month_name, options, &mut digester);
                 (manifest, digester)
             }));
-            let out = self.build_with(month, &mut provenance);
+            let out = self.build_with(month, &mut provenance, true);
             if let Some(handle) = provenance.take()
                 && let Ok((_, digester)) = handle.join()
             {
@@ -116,7 +118,18 @@ impl Session {
         })
     }
 
-    fn build_with(&mut self, month: &str, provenance: &mut Option<Provenance<'_, '_>>) -> Outcome {
+    /// The month's PDF as its content alone, built in memory and written nowhere: no provenance
+    /// manifest (which names the commit) and the date of issue as its timestamp whatever
+    /// `SOURCE_DATE_EPOCH` says, so the same circular always gives the same bytes. What an issued
+    /// circular is frozen to (`issue.rs`). `None` with the diagnostics when it cannot be built.
+    pub(crate) fn content(&mut self, month: &str) -> (Option<Vec<u8>>, Vec<Diagnostic>) {
+        let out = self.build_with(month, &mut None, false);
+        (out.content, out.diagnostics)
+    }
+
+    /// Runs the stages. With `write`, the generated source and the PDF are written to `out/`;
+    /// without, the PDF's bytes are returned in `Outcome::content`.
+    fn build_with(&mut self, month: &str, provenance: &mut Option<Provenance<'_, '_>>, write: bool) -> Outcome {
         let mut out = Outcome::default();
         let started = Instant::now();
         let project = &self.project;
@@ -206,11 +219,13 @@ impl Session {
         let t = Instant::now();
         let main = project.typst_source(month);
         let typ_path = project.path(&main);
-        if let Err(e) = output::write_atomic_unsynced(&typ_path, source.as_bytes()) {
-            out.diagnostics.push(io_error(&main, &e));
-            return out;
+        if write {
+            if let Err(e) = output::write_atomic_unsynced(&typ_path, source.as_bytes()) {
+                out.diagnostics.push(io_error(&main, &e));
+                return out;
+            }
+            out.typst = Some(PathBuf::from(&main));
         }
-        out.typst = Some(PathBuf::from(&main));
         out.timings.write = t.elapsed();
 
         let t = Instant::now();
@@ -242,10 +257,15 @@ impl Session {
 
         let t = Instant::now();
         let Some(date) = date else { return out };
+        let timestamp = if write {
+            typeset::timestamp(date)
+        } else {
+            typeset::datetime(date)
+        };
         let bytes = match typeset::pdf(
             &compiled.document,
             &format!("tongbao/{month}"),
-            typeset::timestamp(date),
+            timestamp,
             self.options.tagged,
         ) {
             Ok(b) => b,
@@ -256,6 +276,10 @@ impl Session {
         };
         out.timings.pdf = t.elapsed();
 
+        if !write {
+            out.content = Some(bytes);
+            return out;
+        }
         let t = Instant::now();
         let rel = project.pdf(month);
         if let Err(e) = output::write_atomic(&project.path(&rel), &bytes) {

@@ -159,12 +159,10 @@ fn check_expression(data: &Data, month: &Month, line: &Line, expr: &Expr, diags:
     let mut k = 0;
     while let Some((Token::Name(n), off, len)) = toks.get(k) {
         path.push((n.clone(), *off, *len));
-        if toks.get(k + 1).map(|t| &t.0) == Some(&Token::Symbol('.')) {
-            k += 2;
-        } else {
-            k += 1;
+        if toks.get(k + 1).map(|t| &t.0) != Some(&Token::Symbol('.')) {
             break;
         }
+        k += 2;
     }
     let mut table: Option<&TableSpec> = None;
     if let Some((head, off, len)) = path.first() {
@@ -404,7 +402,7 @@ fn chinese_number(n: usize) -> String {
         20..=99 => format!(
             "{}十{}",
             CHINESE[n / 10 - 1],
-            if n % 10 == 0 { "" } else { CHINESE[n % 10 - 1] }
+            if n.is_multiple_of(10) { "" } else { CHINESE[n % 10 - 1] }
         ),
         _ => n.to_string(),
     }
@@ -517,9 +515,12 @@ fn in_expression(chars: &[char], k: usize) -> bool {
     before.matches("{{").count() > before.matches("}}").count()
 }
 
-/// A month mention at the start of `chars`: `2023年3月`, `2023年3-4月`, `3月份`, `3-4月份`.
-/// Returns (year, first, last, whether `份` follows) and its length.
-fn month_mention(chars: &[char]) -> (Option<(Option<i32>, u8, u8, bool)>, usize) {
+/// A month named in the text: (year if written, first month, last month, whether `份` follows).
+type Mention = (Option<i32>, u8, u8, bool);
+
+/// A month mention at the start of `chars`: `2023年3月`, `2023年3-4月`, `3月份`, `3-4月份`, and
+/// the number of characters it (or what was skipped) takes.
+fn month_mention(chars: &[char]) -> (Option<Mention>, usize) {
     let digits = |from: usize| chars[from..].iter().take_while(|c| c.is_ascii_digit()).count();
     let number = |from: usize, n: usize| chars[from..from + n].iter().collect::<String>().parse::<u32>().ok();
     let mut k = 0;

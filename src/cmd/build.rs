@@ -5,6 +5,8 @@ use crate::args::{BuildArgs, Format};
 use crate::diag;
 use crate::pipeline::{Options, Outcome, Session};
 use crate::project::Project;
+use crate::provenance::Digester;
+use crate::{issue, output};
 
 pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     let months = if args.all {
@@ -18,7 +20,12 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     };
     let mut session = Session::open(project, &options);
     let mut failed = false;
+    let mut digester = Default::default();
     for month in &months {
+        if issue::is_issued(project, month) {
+            failed |= !issued(project, month, &mut session, &mut digester, args.format);
+            continue;
+        }
         let mut outcome = session.build(month);
         report(&mut outcome.diagnostics, args.format);
         if args.format == Format::Human {
@@ -27,6 +34,37 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
         failed |= outcome.failed();
     }
     Ok(if failed { Status::Problems } else { Status::Clean })
+}
+
+/// An issued month: its output is the issued PDF, as long as the month still gives that circular;
+/// otherwise nothing is written. Returns whether it went well.
+fn issued(project: &Project, month: &str, session: &mut Session, digester: &mut Digester, format: Format) -> bool {
+    let mut rebuilt = None;
+    match issue::verify(project, month, &mut rebuilt, digester) {
+        issue::Frozen::Unchanged => {
+            let out = project.pdf(month);
+            let copied = std::fs::read(issue::issued_pdf(project, month))
+                .and_then(|bytes| output::write_atomic(&project.path(&out), &bytes));
+            match copied {
+                Ok(()) => {
+                    if format == Format::Human {
+                        tell!("{month} 已发布，未改变：{} 即发布的 PDF", out.display());
+                    }
+                    true
+                }
+                Err(e) => {
+                    tell!("错误：无法写入 {}：{e}", out.display());
+                    false
+                }
+            }
+        }
+        issue::Frozen::Changed(mut diags) => {
+            report(&mut diags, format);
+            let _ = session;
+            tell!("{month} 未生成：已发布的通报不能改变，out/{month}/ 保持不变");
+            false
+        }
+    }
 }
 
 fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {

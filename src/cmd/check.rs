@@ -5,7 +5,7 @@ use crate::args::{CheckArgs, Format};
 use crate::calendar::MonthId;
 use crate::diag::{self, Diagnostic, Severity};
 use crate::project::Project;
-use crate::{check, load};
+use crate::{check, issue, load};
 
 pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
     let (months, mut diags) = match &args.month {
@@ -26,6 +26,7 @@ pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
         },
     };
     diags.extend(check_months(project, &months));
+    diags.extend(frozen(project, &months));
     let (errors, warnings) = diag::counts(&diags);
     report(&mut diags, args.format);
     if args.format == Format::Human {
@@ -36,6 +37,19 @@ pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
         }
     }
     Ok(status(&diags))
+}
+
+/// Issued months must still give the circular that was issued.
+fn frozen(project: &Project, months: &[String]) -> Vec<Diagnostic> {
+    let mut session = None;
+    let mut digester = Default::default();
+    let mut diags = Vec::new();
+    for month in months.iter().filter(|m| issue::is_issued(project, m)) {
+        if let issue::Frozen::Changed(mut d) = issue::verify(project, month, &mut session, &mut digester) {
+            diags.append(&mut d);
+        }
+    }
+    diags
 }
 
 /// Loads and checks `months` (plus the configuration, the registry and the descriptions, and the

@@ -8,6 +8,7 @@ mod build;
 mod check;
 mod fonts;
 mod hooks;
+mod issue;
 mod verify;
 mod watch;
 
@@ -67,6 +68,7 @@ fn run(project: &Project, command: Command) -> Result {
             HooksAction::Run { hook, args } => hooks::run(project, &hook, &args),
         },
         Command::Fonts(args) => fonts::run(project, &args),
+        Command::Issue(args) => issue::run(project, &args),
     }
 }
 

@@ -249,14 +249,6 @@ fn load_file<T>(
     super::parse_with(&src, diags, read)
 }
 
-/// Parses a month's document from its text (e.g. a blob from git history).
-pub(crate) fn parse_document(
-    src: &std::sync::Arc<crate::diag::Source>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Document> {
-    super::parse_with(src, diags, read_document)
-}
-
 /// Parses one table of a month from its text.
 pub(crate) fn parse_table(
     src: &std::sync::Arc<crate::diag::Source>,

@@ -90,15 +90,6 @@ impl Rounding {
         self.scaled_percent(num, den, decimals)
             .map(|v| scaled_text(v, decimals))
     }
-
-    /// The rule's name as staff write it.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Rounding::HalfUp => "四舍五入",
-            Rounding::Down => "去尾",
-            Rounding::Up => "进一",
-        }
-    }
 }
 
 /// A number times 10^`decimals` written with that many decimals (`486`, 1 → `48.6`; `-25`, 1 →

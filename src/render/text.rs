@@ -31,8 +31,6 @@ struct Figure {
     fact: Fact,
     /// Every unit's own value of this figure (for lists), when it is a table-wide figure.
     units: Option<Arc<Vec<UnitFact>>>,
-    /// The canonical name of the unit, when this is one unit's figure.
-    unit: Option<String>,
 }
 
 impl Figure {
@@ -73,11 +71,17 @@ impl Object for Figure {
     }
 }
 
+/// A unit in a list: its name as printed, its registry order and the figure it was chosen by
+/// (none for units named by hand).
+type Item = (String, usize, Option<(Amount, Figure)>);
+
+/// A unit's name, registry order and own value of a figure.
+type UnitValue = (String, usize, Amount);
+
 /// A list of units, as the text prints it: names joined by `、`.
 #[derive(Debug, Clone)]
 struct Units {
-    /// Name as printed, registry order, the figure it was chosen by (if any).
-    items: Vec<(String, usize, Option<(Amount, Figure)>)>,
+    items: Vec<Item>,
     separator: String,
     with_figures: bool,
 }
@@ -143,7 +147,6 @@ impl Object for Table {
             return Some(Value::from_object(Figure {
                 fact: fact.clone(),
                 units: Some(self.units.clone()),
-                unit: None,
             }));
         }
         let (canonical, _) = self.names.get(key)?;
@@ -172,7 +175,6 @@ impl Object for UnitRow {
         Some(Value::from_object(Figure {
             fact: fact.clone(),
             units: None,
-            unit: Some(self.unit.name.clone()),
         }))
     }
 
@@ -203,7 +205,7 @@ fn units_of(value: &Value, filter: &str) -> Result<Arc<Units>, Error> {
 }
 
 /// The units of a table-wide figure with their own values of it.
-fn per_unit(value: &Value, filter: &str) -> Result<(Arc<Figure>, Vec<(String, usize, Amount)>), Error> {
+fn per_unit(value: &Value, filter: &str) -> Result<(Arc<Figure>, Vec<UnitValue>), Error> {
     let fig = figure(value, filter)?;
     let Some(units) = &fig.units else {
         return Err(failure(format!(
@@ -217,7 +219,7 @@ fn per_unit(value: &Value, filter: &str) -> Result<(Arc<Figure>, Vec<(String, us
     Ok((fig, list))
 }
 
-fn unit_list(fig: &Arc<Figure>, list: Vec<(String, usize, Amount)>) -> Value {
+fn unit_list(fig: &Arc<Figure>, list: Vec<UnitValue>) -> Value {
     Value::from_object(Units {
         items: list
             .into_iter()

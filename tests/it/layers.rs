@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["output"],
     &["provenance"],
     &["pipeline"],
-    &["audit", "preview"],
+    &["audit", "issue", "preview"],
     &["cmd"],
 ];
 

@@ -11,6 +11,7 @@ mod ci;
 mod e2e;
 mod fonts;
 mod git;
+mod issue;
 mod layers;
 mod layout;
 mod text;

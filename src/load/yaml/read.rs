@@ -23,16 +23,6 @@ impl<'n> MapReader<'n> {
         &self.node.loc
     }
 
-    /// The entries, in file order.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (&'n str, &'n Node, &'n Node)> + 'n {
-        self.pairs.iter().map(|(k, v)| (k.scalar().unwrap_or(""), k, v))
-    }
-
-    /// Marks every key as used (for free-form mappings).
-    pub(crate) fn use_all(&mut self) {
-        self.used.iter_mut().for_each(|u| *u = true);
-    }
-
     /// The value under `key`, if present and not null; marks the key as used.
     pub(crate) fn opt(&mut self, key: &str) -> Option<&'n Node> {
         let i = self.pairs.iter().position(|(k, _)| k.scalar() == Some(key))?;

@@ -1,0 +1,36 @@
+//! `tongbao issue MONTH [--revise 原因]`: issue a circular (or revise an issued one).
+
+use super::{Error, Result, Status, existing_month, report};
+use crate::args::{Format, IssueArgs};
+use crate::issue as record;
+use crate::pipeline::Session;
+use crate::project::Project;
+
+pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
+    let month = existing_month(project, &args.month)?;
+    if args.revise.as_deref().is_some_and(|r| r.trim().is_empty()) {
+        return Err(Error::Usage("修订须写明原因：--revise \"原因\"".into()));
+    }
+    let mut session = Session::open(project, &Default::default());
+    match record::issue(project, &mut session, &month, record::today(), args.revise.as_deref()) {
+        Ok(edition) => {
+            let what = if edition.number == 1 {
+                "已发布".to_string()
+            } else {
+                format!("已修订（第 {} 版）", edition.number)
+            };
+            say!(
+                "{month} 的通报{what}：{}，摘要 {}",
+                record::pdf_path(project, &month).display(),
+                &edition.content[..12]
+            );
+            say!("请提交发布记录：git add data/{month} && git commit -m \"发布{month}通报\"");
+            Ok(Status::Clean)
+        }
+        Err(mut diags) => {
+            report(&mut diags, Format::Human);
+            tell!("{month} 未能发布");
+            Ok(Status::Problems)
+        }
+    }
+}

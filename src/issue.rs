@@ -1,0 +1,285 @@
+//! Issued circulars never change. `tongbao issue MONTH` records what was issued in the month's
+//! folder: `issued.pdf` (the PDF itself, the office's record) and `issued.yaml` (each edition with
+//! the SHA-256 of the PDF's content and of the file, the date and, for a correction, the reason).
+//!
+//! From then on `check` (and so CI) and `build` make sure the month still gives the same circular:
+//! when none of its inputs changed since it was issued (the inputs' digests are in the manifest
+//! the issued PDF carries) and tongbao is the same version, nothing is rebuilt; otherwise the month
+//! is rebuilt in memory and its content compared. A change that would alter the circular is an
+//! error naming the month and the inputs that changed; a correction is explicit (`--revise 原因`)
+//! and recorded as a new edition.
+//!
+//! The content digest is of the PDF without the provenance attachment and with the date of issue as
+//! its timestamp: the same circular gives the same bytes from any commit.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::calendar::Date;
+use crate::diag::{Diagnostic, Loc, Severity};
+use crate::load::yaml::{self, Reader};
+use crate::pipeline::Session;
+use crate::project::{ISSUE_RECORD, ISSUED_PDF, Project};
+use crate::provenance::{self, Digester};
+
+/// One edition of an issued circular.
+#[derive(Debug, Clone)]
+pub(crate) struct Edition {
+    pub number: u64,
+    pub date: Date,
+    /// SHA-256 of the content (PDF without the manifest).
+    pub content: String,
+    /// SHA-256 of `issued.pdf`.
+    pub file: String,
+    pub tool: String,
+    pub reason: Option<String>,
+}
+
+pub(crate) fn record_path(project: &Project, month: &str) -> PathBuf {
+    project.month_dir(month).join(ISSUE_RECORD)
+}
+
+pub(crate) fn pdf_path(project: &Project, month: &str) -> PathBuf {
+    project.month_dir(month).join(ISSUED_PDF)
+}
+
+/// Whether a month has been issued.
+pub(crate) fn is_issued(project: &Project, month: &str) -> bool {
+    project.path(record_path(project, month)).exists()
+}
+
+/// The editions recorded for a month (oldest first).
+pub(crate) fn editions(project: &Project, month: &str, diags: &mut Vec<Diagnostic>) -> Vec<Edition> {
+    let rel = record_path(project, month);
+    let Ok(src) = crate::load::read_source(project, &rel).map_err(|d| diags.push(d)) else {
+        return Vec::new();
+    };
+    crate::load::parse_with(&src, diags, read).unwrap_or_default()
+}
+
+fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Vec<Edition>> {
+    let mut top = r.map(tree, "发布记录")?;
+    let mut out = Vec::new();
+    if let Some(items) = r.req(&mut top, "版次").and_then(|n| r.seq(n, "版次")) {
+        for item in items {
+            let Some(mut m) = r.map(item, "版次") else { continue };
+            let number = r.req(&mut m, "版").and_then(|n| r.count(n, "版"));
+            let date = r.req(&mut m, "日期").and_then(|n| r.date(n, "日期"));
+            let content = r.req(&mut m, "内容摘要").and_then(|n| r.text(n, "内容摘要"));
+            let file = r.req(&mut m, "文件摘要").and_then(|n| r.text(n, "文件摘要"));
+            let tool = r.req(&mut m, "工具").and_then(|n| r.text(n, "工具"));
+            let reason = m.opt("原因").and_then(|n| r.text(n, "原因"));
+            r.finish(m, &["版", "日期", "内容摘要", "文件摘要", "工具", "原因"]);
+            if let (Some(number), Some(date), Some(content), Some(file), Some(tool)) =
+                (number, date, content, file, tool)
+            {
+                out.push(Edition {
+                    number,
+                    date,
+                    content,
+                    file,
+                    tool,
+                    reason,
+                });
+            }
+        }
+    }
+    r.finish(top, &["版次"]);
+    Some(out)
+}
+
+fn write_record(project: &Project, month: &str, editions: &[Edition]) -> std::io::Result<()> {
+    let mut text = format!(
+        "# {month} 的通报已发布：由 tongbao issue 写入，请勿手改。发布后，任何会改变这份通报的修改\n\
+         # （数据、单位名录、表格定义、模板、字体或 tongbao 版本）都会被 tongbao check 拒绝。\n\
+         # 确需更正时运行：tongbao issue {month} --revise \"原因\"（修订），修订记录保存在这里和 git 历史中。\n\
+         # 发布的 PDF 就是同一文件夹中的 {ISSUED_PDF}。\n版次:\n"
+    );
+    for e in editions {
+        let reason = e
+            .reason
+            .as_ref()
+            .map(|r| format!(", 原因: {}", serde_json::to_string(r).unwrap_or_default()))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "  - {{版: {}, 日期: {}-{:02}-{:02}, 内容摘要: {}, 文件摘要: {}, 工具: {}{reason}}}\n",
+            e.number, e.date.year, e.date.month, e.date.day, e.content, e.file, e.tool
+        ));
+    }
+    crate::output::write_atomic(&project.path(record_path(project, month)), text.as_bytes())
+}
+
+fn tool() -> String {
+    format!("tongbao {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Issues (or, with `reason`, revises) a month: builds it, keeps the PDF as `issued.pdf` and adds
+/// an edition to `issued.yaml`. Returns the edition, or the problems that prevent issuing.
+pub(crate) fn issue(
+    project: &Project,
+    session: &mut Session,
+    month: &str,
+    today: Date,
+    reason: Option<&str>,
+) -> Result<Edition, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut editions = if is_issued(project, month) {
+        editions(project, month, &mut diags)
+    } else {
+        Vec::new()
+    };
+    if !editions.is_empty() && reason.is_none() {
+        let loc = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
+        return Err(vec![
+            Diagnostic::error(
+                "issued",
+                &loc,
+                format!("{month} 的通报已经发布（第 {} 版），不能再次发布", editions.len()),
+            )
+            .help(format!(
+                "确需更正时运行 tongbao issue {month} --revise \"原因\"，修订会记录在案"
+            )),
+        ]);
+    }
+    let outcome = session.build(month);
+    diags.extend(outcome.diagnostics.into_iter().filter(Diagnostic::is_error));
+    let (content, mut problems) = session.content(month);
+    diags.extend(problems.drain(..).filter(Diagnostic::is_error));
+    let (Some(pdf), Some(content)) = (outcome.pdf, content) else {
+        return Err(diags);
+    };
+    let bytes = std::fs::read(project.path(&pdf)).map_err(|e| {
+        vec![Diagnostic::general(
+            Severity::Error,
+            "io",
+            format!("无法读取 {}：{e}", pdf.display()),
+        )]
+    })?;
+    let io = |e: std::io::Error| {
+        vec![Diagnostic::general(
+            Severity::Error,
+            "io",
+            format!("无法写入发布记录：{e}"),
+        )]
+    };
+    crate::output::write_atomic(&project.path(pdf_path(project, month)), &bytes).map_err(io)?;
+    let edition = Edition {
+        number: editions.len() as u64 + 1,
+        date: today,
+        content: provenance::sha256(&content),
+        file: provenance::sha256(&bytes),
+        tool: tool(),
+        reason: reason.map(str::to_string),
+    };
+    editions.push(edition.clone());
+    write_record(project, month, &editions).map_err(io)?;
+    Ok(edition)
+}
+
+/// What `check` and `build` find for an issued month.
+pub(crate) enum Frozen {
+    /// Nothing that changes the circular has changed; the issued PDF stands.
+    Unchanged,
+    /// The month would now give a different circular (or none): errors naming what changed.
+    Changed(Vec<Diagnostic>),
+}
+
+/// Checks that an issued month still gives the circular that was issued. `session` is opened
+/// only when a rebuild is needed.
+pub(crate) fn verify(project: &Project, month: &str, session: &mut Option<Session>, digester: &mut Digester) -> Frozen {
+    let mut diags = Vec::new();
+    let Some(last) = editions(project, month, &mut diags).pop() else {
+        return Frozen::Changed(diags);
+    };
+    let record = record_path(project, month);
+    let at = Loc::file(&crate::diag::Source::new(&record, ""));
+    let issued = project.read(&pdf_path(project, month)).ok();
+    if issued.as_deref().map(provenance::sha256).as_deref() != Some(last.file.as_str()) {
+        return Frozen::Changed(vec![
+            Diagnostic::error(
+                "issued-pdf",
+                &at,
+                format!(
+                    "{month} 已发布的 PDF（{}）不见了或被改动过",
+                    pdf_path(project, month).display()
+                ),
+            )
+            .help("从 git 历史中恢复 issued.pdf（git checkout -- 该文件）；发布的文件不能修改"),
+        ]);
+    }
+    // The inputs at issue time, from the manifest the issued PDF carries.
+    let recorded = issued
+        .as_deref()
+        .and_then(provenance::read_manifest)
+        .map(|m| m.inputs)
+        .unwrap_or_default();
+    let now = digester.digests(project, month);
+    let changed = changed_inputs(&recorded, &now);
+    let same_tool = last.tool == tool();
+    if changed.is_empty() && same_tool {
+        return Frozen::Unchanged;
+    }
+    let session = session.get_or_insert_with(|| Session::open(project, &Default::default()));
+    let (content, problems) = session.content(month);
+    if content.as_deref().map(provenance::sha256).as_deref() == Some(last.content.as_str()) {
+        return Frozen::Unchanged;
+    }
+    let mut what: Vec<String> = changed.iter().map(|(p, how)| format!("{p}（{how}）")).collect();
+    if !same_tool {
+        what.push(format!("tongbao 版本（发布时 {}，现在 {}）", last.tool, tool()));
+    }
+    let how = if content.is_none() {
+        "现在已无法生成".to_string()
+    } else {
+        "现在生成的内容与发布的不同".to_string()
+    };
+    let mut out = vec![
+        Diagnostic::error(
+            "issued-changed",
+            &at,
+            format!(
+                "{month} 的通报已于 {} 发布（第 {} 版），{how}；改动的输入：{}",
+                last.date.chinese(),
+                last.number,
+                if what.is_empty() {
+                    "（未知）".to_string()
+                } else {
+                    what.join("、")
+                }
+            ),
+        )
+        .help(format!(
+            "已发布的通报不能改变：请撤销这些改动；确需更正时运行 tongbao issue {month} --revise \"原因\""
+        )),
+    ];
+    out.extend(problems.into_iter().filter(Diagnostic::is_error).take(3));
+    Frozen::Changed(out)
+}
+
+/// Inputs whose digest differs, appeared or disappeared, with how.
+fn changed_inputs(before: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    for (path, digest) in before {
+        match now.get(path) {
+            Some(d) if d == digest => {}
+            Some(_) => out.push((path.clone(), "已修改")),
+            None => out.push((path.clone(), "已删除")),
+        }
+    }
+    out.extend(
+        now.keys()
+            .filter(|p| !before.contains_key(*p))
+            .map(|p| (p.clone(), "新增")),
+    );
+    out
+}
+
+/// The path of a month's issued PDF, for `build` to copy.
+pub(crate) fn issued_pdf(project: &Project, month: &str) -> PathBuf {
+    project.path(pdf_path(project, month))
+}
+
+/// Today's date on the machine's clock, for the record.
+pub(crate) fn today() -> Date {
+    crate::calendar::today()
+}
