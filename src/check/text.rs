@@ -471,9 +471,10 @@ const REFERENCES: [&str; 12] = [
 /// month is the slip staff make most often.
 fn check_periods(line: &Line, period: &Period, diags: &mut Vec<Diagnostic>) {
     let chars: Vec<char> = line.text.chars().collect();
+    let inside = expression_mask(&chars);
     let mut k = 0;
     while k < chars.len() {
-        if in_expression(&chars, k) || !chars[k].is_ascii_digit() || (k > 0 && chars[k - 1].is_ascii_digit()) {
+        if inside[k] || !chars[k].is_ascii_digit() || (k > 0 && chars[k - 1].is_ascii_digit()) {
             k += 1;
             continue;
         }
@@ -509,10 +510,26 @@ fn check_periods(line: &Line, period: &Period, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Whether character `k` lies inside `{{ … }}`.
-fn in_expression(chars: &[char], k: usize) -> bool {
-    let before: String = chars[..k].iter().collect();
-    before.matches("{{").count() > before.matches("}}").count()
+/// For each character of a line, whether it lies inside `{{ … }}` (braces included).
+fn expression_mask(chars: &[char]) -> Vec<bool> {
+    let mut mask = vec![false; chars.len()];
+    let mut inside = false;
+    let mut k = 0;
+    while k < chars.len() {
+        let pair = (chars[k], chars.get(k + 1).copied());
+        if !inside && pair == ('{', Some('{')) {
+            inside = true;
+        }
+        mask[k] = inside;
+        if inside && pair == ('}', Some('}')) {
+            mask[k + 1] = true;
+            inside = false;
+            k += 2;
+            continue;
+        }
+        k += 1;
+    }
+    mask
 }
 
 /// A month named in the text: (year if written, first month, last month, whether `份` follows).
@@ -622,14 +639,12 @@ impl Facts {
 /// is offered; if the words before it name a figure whose value differs, the difference is shown.
 fn check_numbers(line: &Line, facts: &Facts, diags: &mut Vec<Diagnostic>) {
     let chars: Vec<char> = line.text.chars().collect();
+    let inside = expression_mask(&chars);
     let measures = facts.measures();
     let mut k = 0;
     while k < chars.len() {
         let c = chars[k];
-        if !c.is_ascii_digit()
-            || (k > 0 && (chars[k - 1].is_ascii_digit() || chars[k - 1] == '.'))
-            || in_expression(&chars, k)
-        {
+        if !c.is_ascii_digit() || (k > 0 && (chars[k - 1].is_ascii_digit() || chars[k - 1] == '.')) || inside[k] {
             k += 1;
             continue;
         }
