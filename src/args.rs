@@ -57,6 +57,12 @@ pub(crate) enum Command {
     Fonts(FontArgs),
     /// 发布通报：保存发布的 PDF 并记录摘要，此后任何会改变它的修改都会被拒绝
     Issue(IssueArgs),
+    /// 开始新的月份：从最近一个月复制正文和表格，期间自动顺延，数字标为“待填”
+    New(NewArgs),
+    /// 从系统导出的表格（.xlsx .xls .ods .csv）导入一张表的数字
+    Import(ImportArgs),
+    /// 把本月的附件表格导出为 .xlsx（out/YYYY-MM/附件.xlsx）
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +114,29 @@ pub(crate) struct WatchArgs {
     pub open: bool,
     #[command(flatten)]
     pub fonts: FontArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NewArgs {
+    /// 新月份（YYYY-MM）；省略时为最近一个月的下一个月
+    pub month: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// 表（简称或编号，如 热线 或 12345）
+    pub table: String,
+    /// 导出的表格文件（.xlsx、.xls、.ods 或 .csv）
+    pub file: PathBuf,
+    /// 导入到哪个月份（YYYY-MM）；省略时为最近的月份
+    #[arg(long)]
+    pub month: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// 月份（YYYY-MM）；省略时为最近的月份
+    pub month: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -43,6 +43,8 @@ mod cmd;
 mod issue;
 mod preview;
 pub mod provenance;
+mod routine;
+mod sheet;
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> std::process::ExitCode {

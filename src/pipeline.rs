@@ -180,7 +180,7 @@ impl Session {
         let (Some(this), Some(agg)) = (data.month(month), aggregate::aggregate(&data, month)) else {
             return out;
         };
-        let date = this.text.as_ref().map(|t| t.date);
+        let date = this.text.as_ref().and_then(|t| t.date);
         out.timings.aggregate = t.elapsed();
 
         let t = Instant::now();

@@ -31,14 +31,24 @@ pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnos
             .help("两个月合发的通报放在后一个月的文件夹里，例如 3-4月 放在 data/2023-04"),
         );
     }
-    if let Some(text) = &month.text {
+    if let Some(text) = &month.text
+        && text.date.is_none()
+    {
+        diags.push(
+            Diagnostic::error("unfilled", &text.date_loc, "成文日期尚未填写")
+                .help("把“待填”改为成文日期，例如 2023年5月5日"),
+        );
+    }
+    if let Some(text) = &month.text
+        && let Some(date) = text.date
+    {
         let end = period.end().last_day();
-        if text.date < end {
+        if date < end {
             diags.push(
                 Diagnostic::error(
                     "date-early",
                     &text.date_loc,
-                    format!("成文日期 {} 早于统计期间结束（{}）", text.date.chinese(), end.chinese()),
+                    format!("成文日期 {} 早于统计期间结束（{}）", date.chinese(), end.chinese()),
                 )
                 .help(format!(
                     "{}的通报只能在期间结束之后成文，请核对日期或文件夹名",

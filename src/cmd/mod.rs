@@ -6,9 +6,12 @@
 mod audit;
 mod build;
 mod check;
+mod export;
 mod fonts;
 mod hooks;
+mod import;
 mod issue;
+mod new;
 mod verify;
 mod watch;
 
@@ -69,6 +72,9 @@ fn run(project: &Project, command: Command) -> Result {
         },
         Command::Fonts(args) => fonts::run(project, &args),
         Command::Issue(args) => issue::run(project, &args),
+        Command::New(args) => new::run(project, &args),
+        Command::Import(args) => import::run(project, &args),
+        Command::Export(args) => export::run(project, &args),
     }
 }
 

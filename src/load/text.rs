@@ -84,7 +84,8 @@ pub(crate) struct Text {
     pub attachments_at: Option<Loc>,
     pub attachments: Vec<AttachmentLine>,
     pub issuer: Line,
-    pub date: Date,
+    /// `None` while the date is still `待填`.
+    pub date: Option<Date>,
     pub date_loc: Loc,
     /// 附注, without its parentheses.
     pub note: Option<Line>,
@@ -231,7 +232,7 @@ pub(crate) fn parse(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Te
             .or_else(|| last.text.strip_prefix('(').and_then(|t| t.strip_suffix(')')));
         if let Some(inner) = inner
             && end >= 2
-            && Date::parse(&lines[end - 2].text).is_some()
+            && is_date_line(&lines[end - 2].text)
         {
             let mut line = last.clone();
             line.text = inner.to_string();
@@ -242,7 +243,10 @@ pub(crate) fn parse(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Te
         }
     }
     let date_line = (end > i).then(|| &lines[end - 1]);
-    let Some((date, date_line)) = date_line.and_then(|l| Date::parse(&l.text).map(|d| (d, l))) else {
+    let Some((date, date_line)) = date_line
+        .filter(|l| is_date_line(&l.text))
+        .map(|l| (Date::parse(&l.text), l))
+    else {
         let at = date_line.map_or_else(|| Loc::file(src), |l| l.loc.clone());
         diags.push(
             Diagnostic::error("text-form", &at, "通报的最后两行应是发文机关和成文日期")
@@ -309,6 +313,11 @@ pub(crate) fn parse(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Te
         note,
         src: src.clone(),
     })
+}
+
+/// A date of issue, or the mark of one not yet set.
+fn is_date_line(text: &str) -> bool {
+    text == crate::load::yaml::UNFILLED || Date::parse(text).is_some()
 }
 
 /// Removes `{# … #}` comments, keeping line breaks so that places stay right.
@@ -506,7 +515,7 @@ mod tests {
         );
         assert_eq!(t.recipients.as_ref().unwrap().text, "各单位");
         assert_eq!(t.issuer.text, "西宁市城中区人民政府办公室");
-        assert_eq!(t.date.chinese(), "2023年9月5日");
+        assert_eq!(t.date.map(|d| d.chinese()).as_deref(), Some("2023年9月5日"));
         assert_eq!(t.note.as_ref().unwrap().text, "联系人：张三");
         let names: Vec<(Option<u32>, &str)> = t.attachments.iter().map(|a| (a.number, a.name.text.as_str())).collect();
         assert_eq!(names, [(Some(1), "甲表"), (Some(2), "乙表")]);

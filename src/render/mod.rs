@@ -166,7 +166,7 @@ pub(crate) fn document(data: &Data, month: &Month, agg: &Aggregate) -> Result<Do
         主送: recipients,
         正文: body,
         附件: attachments,
-        成文日期: text.date.chinese(),
+        成文日期: text.date.map(|d| d.chinese()).unwrap_or_default(),
         附注: note.or_else(|| layout.note.as_ref().map(|n| prose(n))),
         发文字号: doc.number.as_ref().map(|(n, _)| n.clone()),
         版式: LayoutOut {

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["output"],
     &["provenance"],
     &["pipeline"],
-    &["audit", "issue", "preview"],
+    &["audit", "issue", "preview", "routine", "sheet"],
     &["cmd"],
 ];
 

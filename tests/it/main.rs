@@ -14,5 +14,6 @@ mod git;
 mod issue;
 mod layers;
 mod layout;
+mod routine;
 mod text;
 mod watch;

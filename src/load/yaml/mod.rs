@@ -16,6 +16,9 @@ use crate::diag::{Diagnostic, Loc, Source};
 mod read;
 pub(crate) use read::{MapReader, Reader};
 
+/// A figure (or the date of issue) not yet filled in: what `tongbao new` writes.
+pub(crate) const UNFILLED: &str = "待填";
+
 /// Deepest nesting accepted. The project's files need 4 levels; 32 leaves room and refuses abuse.
 pub(crate) const MAX_DEPTH: usize = 32;
 /// Most nodes a file may expand to (aliases included). The largest shipped file has ~250.

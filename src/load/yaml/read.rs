@@ -161,6 +161,13 @@ impl Reader {
 
     /// Reads a count: a non-negative whole number written in plain decimal digits.
     pub(crate) fn count(&mut self, node: &Node, what: &str) -> Option<u64> {
+        if node.scalar().map(str::trim) == Some(super::UNFILLED) {
+            self.push(
+                Diagnostic::error("unfilled", &node.loc, format!("{what}尚未填写"))
+                    .help("填入本期的数字（没有时填 0），或用 tongbao import 从系统导出的表格导入"),
+            );
+            return None;
+        }
         match parse_count(node) {
             Ok(n) => Some(n),
             Err((msg, help)) => {

@@ -1,0 +1,82 @@
+//! `tongbao new [YYYY-MM]`: start a month from the latest one. Never overwrites a month.
+
+use super::{Error, Result, Status, valid_month};
+use crate::args::NewArgs;
+use crate::calendar::MonthId;
+use crate::project::{DOCUMENT, Project, TEXT};
+use crate::routine;
+
+pub(crate) fn run(project: &Project, args: &NewArgs) -> Result {
+    let months = project.months();
+    let latest = months
+        .last()
+        .and_then(|m| MonthId::parse(m))
+        .ok_or_else(|| Error::Usage("data/ 中还没有月份，无从复制；请先建立第一个月份的文件夹".into()))?;
+    let target = match &args.month {
+        Some(m) => {
+            valid_month(m)?;
+            MonthId::parse(m).unwrap_or_else(|| latest.plus(1))
+        }
+        None => latest.plus(1),
+    };
+    let name = target.name();
+    let dir = project.path(project.month_dir(&name));
+    if dir.exists() {
+        return Err(Error::Usage(format!(
+            "data/{name} 已经存在，不会覆盖；要重新开始请先移走这个文件夹"
+        )));
+    }
+    // The latest month before the new one is the model.
+    let source = months
+        .iter()
+        .rev()
+        .filter_map(|m| MonthId::parse(m))
+        .find(|m| *m < target)
+        .ok_or_else(|| Error::Usage(format!("{name} 之前没有月份可以复制")))?;
+    let delta = (target.year - source.year) * 12 + i32::from(target.month) - i32::from(source.month);
+    let from = project.path(project.month_dir(&source.name()));
+    let mut entries: Vec<_> = std::fs::read_dir(&from)
+        .map_err(|e| Error::Usage(format!("无法读取 data/{}：{e}", source.name())))?
+        .filter_map(std::result::Result::ok)
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    entries.sort();
+    let mut written = Vec::new();
+    let tmp = project.path(project.month_dir(&format!(".{name}.new")));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::Usage(format!("无法建立文件夹：{e}")))?;
+    for file in entries {
+        let text = match project.read(&project.month_dir(&source.name()).join(&file)) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).to_string(),
+            Err(_) => continue,
+        };
+        let carried = if file == TEXT {
+            routine::carry_text(&text, delta)
+        } else if file == DOCUMENT {
+            // A period of several months does not carry over: the new month is one month.
+            text.lines()
+                .map(|l| {
+                    if l.trim_start().starts_with("期间:") {
+                        format!("# {l}（上期的期间，本月不适用）")
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n"
+        } else if file.ends_with(".yaml") && !file.starts_with("issued") {
+            routine::blank_table(&text, delta)
+        } else {
+            continue;
+        };
+        std::fs::write(tmp.join(&file), carried).map_err(|e| Error::Usage(format!("无法写入 {file}：{e}")))?;
+        written.push(file);
+    }
+    // All files appear at once: the folder is renamed into place only when complete.
+    std::fs::rename(&tmp, &dir).map_err(|e| Error::Usage(format!("无法建立 data/{name}：{e}")))?;
+    say!("已从 {} 建立 data/{name}：{}", source.name(), written.join("、"));
+    say!("期间已顺延 {delta} 个月；表格中的数字和成文日期标为“待填”。");
+    say!("下一步：填数字（或 tongbao import 表 文件），改正文，然后 tongbao check {name}");
+    Ok(Status::Clean)
+}

@@ -1,0 +1,206 @@
+//! Starting a month from the one before (`tongbao new`): the text and the settings carried over with
+//! every period reference moved on, the tables with their units and every figure marked as not yet
+//! filled (`待填`), the date of issue left to set.
+
+use crate::calendar::MonthId;
+
+/// What a figure or the date of issue not yet filled in is written as.
+pub(crate) const UNFILLED: &str = crate::load::yaml::UNFILLED;
+
+/// Moves every `YYYY年M月` (also `YYYY年M-N月`) and `M月份` (`M-N月份`) on by `delta` months; a
+/// full date (`2023年5月5日`) is left alone.
+pub(crate) fn shift_periods(text: &str, delta: i32) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut k = 0;
+    let digits = |from: usize| chars[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let number = |from: usize, n: usize| chars[from..from + n].iter().collect::<String>().parse::<i32>().ok();
+    while k < chars.len() {
+        if !chars[k].is_ascii_digit() || (k > 0 && chars[k - 1].is_ascii_digit()) {
+            out.push(chars[k]);
+            k += 1;
+            continue;
+        }
+        // [YYYY年]M[-N]月[份]
+        let mut j = k;
+        let mut year = None;
+        if digits(j) == 4 && chars.get(j + 4) == Some(&'年') {
+            year = number(j, 4);
+            j += 5;
+        }
+        let m = digits(j);
+        let parsed = (1..=2).contains(&m).then(|| number(j, m)).flatten().and_then(|first| {
+            let mut e = j + m;
+            let mut last = first;
+            if matches!(chars.get(e), Some('-' | '－' | '—' | '~' | '～' | '至')) {
+                let m2 = digits(e + 1);
+                if (1..=2).contains(&m2) {
+                    last = number(e + 1, m2)?;
+                    e += 1 + m2;
+                }
+            }
+            (chars.get(e) == Some(&'月') && (1..=12).contains(&first) && (first..=12).contains(&last)).then_some((
+                first,
+                last,
+                e + 1,
+            ))
+        });
+        let Some((first, last, end)) = parsed else {
+            out.push(chars[k]);
+            k += 1;
+            continue;
+        };
+        let fen = chars.get(end) == Some(&'份');
+        let is_date = chars.get(end).is_some_and(|c| c.is_ascii_digit());
+        if is_date || (year.is_none() && !fen) {
+            out.extend(&chars[k..end]);
+            k = end;
+            continue;
+        }
+        let shift = |m: i32| {
+            MonthId {
+                year: year.unwrap_or(2000),
+                month: m as u8,
+            }
+            .plus(delta)
+        };
+        let (a, b) = (shift(first), shift(last));
+        if year.is_some() {
+            out.push_str(&format!("{}年", a.year));
+        }
+        if first == last {
+            out.push_str(&format!("{}月", a.month));
+        } else {
+            out.push_str(&format!("{}-{}月", a.month, b.month));
+        }
+        k = end;
+    }
+    out
+}
+
+/// The month's text for a new month: periods moved on, the date of issue to be set.
+pub(crate) fn carry_text(text: &str, delta: i32) -> String {
+    let shifted = shift_periods(text, delta);
+    let mut lines: Vec<String> = shifted.lines().map(str::to_string).collect();
+    // Attachment names start with their month (`1.3月网站……统计表`): move it on too.
+    if let Some(start) = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("附件：") || l.trim_start().starts_with("附件:"))
+    {
+        for line in lines.iter_mut().skip(start) {
+            *line = shift_leading_month(line, delta);
+        }
+    }
+    // The date of issue: the last line that is a date (before an optional 附注).
+    if let Some(i) = lines
+        .iter()
+        .rposition(|l| crate::calendar::Date::parse(l.trim()).is_some())
+    {
+        lines[i] = UNFILLED.to_string();
+    }
+    lines.join("\n") + "\n"
+}
+
+/// `1.3月网站……` → `1.4月网站……`: a month right after an attachment's number (or `附件：`).
+fn shift_leading_month(line: &str, delta: i32) -> String {
+    let prefix_len = line
+        .char_indices()
+        .find(|(_, c)| !(c.is_whitespace() || c.is_ascii_digit() || "．.、：:附件".contains(*c)))
+        .map_or(line.len(), |(i, _)| i);
+    // Back up over the month's own digits, which the scan above took for the number.
+    let head = &line[..prefix_len];
+    let digits_at_end = head.chars().rev().take_while(char::is_ascii_digit).count();
+    let (keep, month) = head.split_at(head.len() - digits_at_end);
+    let rest = &line[prefix_len..];
+    match month.parse::<i32>() {
+        Ok(m) if (1..=12).contains(&m) && rest.starts_with('月') && !keep.ends_with(|c: char| c.is_ascii_digit()) => {
+            let shifted = MonthId {
+                year: 2000,
+                month: m as u8,
+            }
+            .plus(delta)
+            .month;
+            format!("{keep}{shifted}{rest}")
+        }
+        _ => line.to_string(),
+    }
+}
+
+/// A table file for a new month: the same units and comments, every figure `待填`, no 合计.
+pub(crate) fn blank_table(text: &str, delta: i32) -> String {
+    let mut out = String::new();
+    for line in shift_periods(text, delta).lines() {
+        let t = line.trim_start();
+        if t.starts_with("合计:") {
+            continue;
+        }
+        if t.starts_with("- {") || t.starts_with("概况:") {
+            out.push_str(&blank_figures(line));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `{单位: 甲, 本月: 71, 办结: 71}` → `{单位: 甲, 本月: 待填, 办结: 待填}` (a comment after the
+/// mapping is kept).
+fn blank_figures(line: &str) -> String {
+    let Some(open) = line.find('{') else {
+        return line.to_string();
+    };
+    let Some(close) = line.rfind('}') else {
+        return line.to_string();
+    };
+    let inner = &line[open + 1..close];
+    // A stated rate (`采纳率: 33%`) is dropped: tongbao computes it.
+    let fields: Vec<String> = inner
+        .split(',')
+        .filter(|field| !field.trim_end().ends_with(['%', '％']))
+        .map(|field| match field.split_once(':') {
+            Some((k, _)) if k.trim() != "单位" => format!("{}: {UNFILLED}", k.trim()),
+            _ => field.trim().to_string(),
+        })
+        .collect();
+    format!("{}{{{}}}{}", &line[..open], fields.join(", "), &line[close + 1..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_move_on_dates_stay() {
+        assert_eq!(shift_periods("2023年3月份，城中区3月份", 1), "2023年4月份，城中区4月份");
+        assert_eq!(shift_periods("2023年12月", 1), "2024年1月");
+        assert_eq!(shift_periods("2023年3-4月份", 2), "2023年5-6月份");
+        assert_eq!(
+            shift_periods("成文日期2023年5月5日，3月5日", 1),
+            "成文日期2023年5月5日，3月5日"
+        );
+        assert_eq!(shift_periods("共17项", 1), "共17项");
+    }
+
+    #[test]
+    fn attachment_names_move_on() {
+        assert_eq!(
+            shift_leading_month("附件:1.3月城中区统计表", 1),
+            "附件:1.4月城中区统计表"
+        );
+        assert_eq!(shift_leading_month("    2.12月网站统计表", 1), "    2.1月网站统计表");
+        assert_eq!(
+            shift_leading_month("西宁市城中区人民政府办公室", 1),
+            "西宁市城中区人民政府办公室"
+        );
+    }
+
+    #[test]
+    fn table_rows_keep_units_and_lose_figures() {
+        let t = "# 注释 2023年3月\n概况: {交办任务: 59, 按期办结: 59}\n行:\n  - {单位: 甲, 本月: 2, 办结: 2, 采纳率: 100%}  # 说明\n合计: {本月: 2}\n";
+        assert_eq!(
+            blank_table(t, 1),
+            "# 注释 2023年4月\n概况: {交办任务: 待填, 按期办结: 待填}\n行:\n  - {单位: 甲, 本月: 待填, 办结: 待填}  # 说明\n"
+        );
+    }
+}

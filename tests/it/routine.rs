@@ -1,0 +1,208 @@
+//! The monthly routine: `new` starts a month from the last one, `import` takes its figures from
+//! the systems' spreadsheet exports, `export` gives the tables back as a workbook.
+
+use rust_xlsxwriter::{Format, Workbook};
+
+use crate::util::Project;
+
+fn output(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn new_starts_a_month_from_the_last_with_periods_moved_on_and_figures_to_fill() {
+    let p = Project::march_only();
+    let out = p.run(&["new"]);
+    assert!(out.status.success(), "{}", output(&out));
+    let text = p.read("data/2023-04/通报.txt");
+    assert!(text.contains("{# 2023年4月通报。"), "a period in a comment moved on");
+    assert!(text.contains("同时,2023年5月起"), "a date in the future moved on too");
+    assert!(
+        text.contains("附件:1.4月城中区710政府督办情况统计表"),
+        "attachment names moved on"
+    );
+    assert!(
+        text.trim_end().ends_with("西宁市城中区人民政府办公室\n待填"),
+        "date of issue to be set"
+    );
+    let table = p.read("data/2023-04/12345.yaml");
+    assert!(
+        table.contains("  - {单位: 总寨镇政府, 本月: 待填, 办结: 待填, 延期: 待填, 重办: 待填}"),
+        "{table}"
+    );
+    assert!(!table.contains("合计:"), "no stated 合计 to go stale");
+
+    // check lists every figure still to fill, at its place; build refuses.
+    let (code, errors) = p.errors();
+    assert_eq!(code, 1);
+    let unfilled: Vec<_> = errors.iter().filter(|d| d["code"] == "unfilled").collect();
+    assert_eq!(
+        unfilled.len(),
+        35 * 4 + 27 * 4 + 28 * 3 + 4 + 1,
+        "every figure, every headline, the date"
+    );
+    let first = unfilled
+        .iter()
+        .find(|d| d["file"] == "data/2023-04/12345.yaml" && d["line"] == 5)
+        .unwrap();
+    // The column of the first 待填 on the line: “  - {单位: 总寨镇政府, 本月: ” is 20 characters.
+    assert_eq!(first["column"], 21, "{first:#?}");
+    assert!(errors.iter().all(|d| d["code"] == "unfilled"), "{errors:#?}");
+    let out = p.run(&["build", "2023-04"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!p.path("out/2023-04/circular.pdf").exists());
+
+    // It never overwrites a month.
+    let out = p.run(&["new", "2023-04"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(output(&out).contains("不会覆盖"), "{}", output(&out));
+    let out = p.run(&["new"]);
+    assert!(out.status.success(), "the next one after April: {}", output(&out));
+    assert!(p.path("data/2023-05/通报.txt").exists());
+}
+
+#[test]
+fn export_then_import_gives_the_same_figures() {
+    let p = Project::march_only();
+    let out = p.run(&["export", "2023-03"]);
+    assert!(out.status.success(), "{}", output(&out));
+    let book = p.path("out/2023-03/附件.xlsx");
+    assert!(book.exists());
+    assert!(p.run(&["new"]).status.success());
+    for table in ["督办", "热线", "网站"] {
+        let out = p.run(&["import", table, book.to_str().unwrap(), "--month", "2023-04"]);
+        assert!(out.status.success(), "{table}: {}", output(&out));
+    }
+    assert!(
+        output(&p.run(&["import", "热线", book.to_str().unwrap(), "--month", "2023-04"])).contains("合计行：已核对")
+    );
+    // The same figures, unit by unit (names as in the registry).
+    let rows = |month: &str, file: &str| -> Vec<String> {
+        p.read(&format!("data/{month}/{file}"))
+            .lines()
+            .filter(|l| l.trim_start().starts_with("- {单位:"))
+            .map(|l| {
+                let figures = l.split_once(',').unwrap().1;
+                figures.split('}').next().unwrap().trim().to_string()
+            })
+            .collect()
+    };
+    for file in ["710.yaml", "12345.yaml", "portal.yaml"] {
+        let march = rows("2023-03", file);
+        let april = rows("2023-04", file);
+        // Stated rates (采纳率) are not imported: tongbao computes them.
+        let strip = |r: &String| r.split(", 采纳率").next().unwrap().to_string();
+        assert_eq!(march.iter().map(strip).collect::<Vec<_>>(), april, "{file}");
+    }
+}
+
+/// A workbook as a hotline platform might export it: a title row, a two-row header whose upper cell
+/// is merged across its sub-columns, measure words in brackets, an extra column, numbers written as
+/// text, an alias, and a 合计 row.
+fn hotline_export(path: &std::path::Path, cell: &str) {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let merged = Format::new();
+    sheet
+        .merge_range(0, 0, 0, 6, "城中区热线工单统计（系统导出）", &merged)
+        .unwrap();
+    sheet.write(1, 0, "序号").unwrap();
+    sheet.write(1, 1, "单位名称").unwrap();
+    sheet.merge_range(1, 2, 1, 3, "投诉", &merged).unwrap();
+    sheet.write(1, 4, "延期数(条)").unwrap();
+    sheet.write(1, 5, "重办条数（条）").unwrap();
+    sheet.write(1, 6, "备注").unwrap();
+    sheet.write(2, 2, "本月投诉(条)").unwrap();
+    sheet.write(2, 3, "办结投诉(条)").unwrap();
+    let rows: [(&str, &str, f64, f64, &str); 2] = [
+        ("总寨镇政府", cell, 1234.0, 4.0, "4"),
+        ("南川东路街道办事处", "52", 52.0, 5.0, "2条"),
+    ];
+    let mut r = 3;
+    for (i, (unit, month, done, delay, redo)) in rows.iter().enumerate() {
+        sheet.write(r, 0, (i + 1) as f64).unwrap();
+        sheet.write(r, 1, *unit).unwrap();
+        sheet.write(r, 2, *month).unwrap();
+        sheet.write(r, 3, *done).unwrap();
+        sheet.write(r, 4, *delay).unwrap();
+        sheet.write(r, 5, *redo).unwrap();
+        sheet.write(r, 6, "无").unwrap();
+        r += 1;
+    }
+    sheet.write(r, 1, "合计").unwrap();
+    sheet.write(r, 2, 1286.0).unwrap();
+    sheet.write(r, 3, 1286.0).unwrap();
+    sheet.write(r, 4, 9.0).unwrap();
+    sheet.write(r, 5, 6.0).unwrap();
+    book.save(path).unwrap();
+}
+
+#[test]
+fn import_reads_what_systems_export_and_refuses_with_the_cell() {
+    let p = Project::march_only();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("热线导出.xlsx");
+    hotline_export(&file, "1,234");
+    let out = p.run(&["import", "热线", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", output(&out));
+    let said = output(&out);
+    assert!(
+        said.contains("已导入 2 行") && said.contains("“备注”") && said.contains("合计行：已核对"),
+        "{said}"
+    );
+    let table = p.read("data/2023-03/12345.yaml");
+    assert!(
+        table.contains("  - {单位: 总寨镇人民政府, 本月: 1234, 办结: 1234, 延期: 4, 重办: 4}"),
+        "{table}"
+    );
+    assert!(
+        table.contains("  - {单位: 南川东路街道办事处, 本月: 52, 办结: 52, 延期: 5, 重办: 2}"),
+        "{table}"
+    );
+    assert!(
+        table.contains("概况: {邻里牵手转办: 155, 邻里牵手办结: 155}"),
+        "the headlines are kept"
+    );
+
+    // A cell that is not a number: refused with its address, nothing written.
+    let before = p.read("data/2023-03/12345.yaml");
+    hotline_export(&file, "十二");
+    let out = p.run(&["import", "热线", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(output(&out).contains("C4：“十二”不是数字"), "{}", output(&out));
+    assert_eq!(p.read("data/2023-03/12345.yaml"), before);
+
+    // An unknown unit: did you mean.
+    let csv = dir.path().join("热线.csv");
+    let text = "单位,本月投诉,办结投诉,延期数,重办条数\n区民正局,3,3,0,0\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    std::fs::write(&csv, gbk).unwrap();
+    let out = p.run(&["import", "热线", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        output(&out).contains("A2：单位“区民正局”不在单位名录中；是否应为“区民政局”"),
+        "{}",
+        output(&out)
+    );
+
+    // A missing column: named, with the headers found.
+    std::fs::write(&csv, "单位,本月投诉,办结投诉,延期数\n区民政局,3,3,0\n").unwrap();
+    let out = p.run(&["import", "热线", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(output(&out).contains("找不到“重办条数（条）”列"), "{}", output(&out));
+
+    // A GBK CSV that is right is read.
+    let (gbk, _, _) =
+        encoding_rs::GBK.encode("单位,本月投诉,办结投诉,延期数,重办条数\n区民政局,3,3,0,0\n合计,3,3,0,0\n");
+    std::fs::write(&csv, gbk).unwrap();
+    let out = p.run(&["import", "热线", csv.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", output(&out));
+    assert!(
+        p.read("data/2023-03/12345.yaml")
+            .contains("  - {单位: 区民政局, 本月: 3, 办结: 3, 延期: 0, 重办: 0}")
+    );
+}
