@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::calendar::Period;
+use crate::calendar::{MonthId, Period};
 use crate::load::schema::Rounding;
 use crate::load::text::prose;
 use crate::load::{Data, MonthTable, TableSpec};
@@ -81,8 +81,10 @@ pub(crate) struct Fact {
 /// A unit listed in a table.
 #[derive(Debug, Clone)]
 pub(crate) struct UnitFact {
-    /// Canonical name.
+    /// The unit's name in the month (a former name while it was in use).
     pub name: String,
+    /// Its canonical name.
+    pub canonical: String,
     /// Registry order.
     pub order: usize,
     /// Every figure of the unit's row by key (columns and row-level rates).
@@ -142,19 +144,18 @@ pub(crate) fn aggregate(data: &Data, id: &str) -> Option<Aggregate> {
     })
 }
 
-/// Rows with their canonical name and registry order: in file order, or in registry order when
-/// the description asks for it.
-fn ordered_rows<'t>(
-    data: &Data,
-    spec: &TableSpec,
-    table: &'t MonthTable,
-) -> Vec<(usize, &'t crate::load::month::Row, String)> {
+/// A table row with its unit's registry order, its name as printed in the month (the name in use
+/// then) and its canonical name.
+type OrderedRow<'t> = (usize, &'t crate::load::month::Row, String, String);
+
+/// Rows in file order, or in registry order when the description asks for it.
+fn ordered_rows<'t>(data: &Data, spec: &TableSpec, table: &'t MonthTable, month: &MonthId) -> Vec<OrderedRow<'t>> {
     let mut rows: Vec<_> = table
         .rows
         .iter()
         .map(|r| match data.registry.resolve(&r.unit) {
-            Some(u) => (u.order, r, u.name.clone()),
-            None => (usize::MAX, r, r.unit.clone()),
+            Some(u) => (u.order, r, u.name_at(month).to_string(), u.name.clone()),
+            None => (usize::MAX, r, r.unit.clone(), r.unit.clone()),
         })
         .collect();
     if spec.registry_order {
@@ -176,10 +177,10 @@ fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &MonthTable)
             }))
             .collect()
     };
-    let rows = ordered_rows(data, spec, table)
+    let rows = ordered_rows(data, spec, table, &period.end())
         .into_iter()
         .enumerate()
-        .map(|(i, (_, row, name))| {
+        .map(|(i, (_, row, name, _))| {
             let values: BTreeMap<String, u64> = row.values.iter().map(|f| (f.key.clone(), f.value)).collect();
             RowOut {
                 序号: i + 1,
@@ -287,16 +288,17 @@ fn table_facts(
         })?;
         Some(amounts(spec, &row_values(row)))
     };
-    let units = ordered_rows(data, spec, table)
+    let units = ordered_rows(data, spec, table, &period.end())
         .into_iter()
-        .map(|(order, row, name)| UnitFact {
+        .map(|(order, row, name, canonical)| UnitFact {
             facts: facts_of(
                 spec,
                 amounts(spec, &row_values(row)),
-                row_in(prev, &name).as_ref(),
-                row_in(year_ago, &name).as_ref(),
+                row_in(prev, &canonical).as_ref(),
+                row_in(year_ago, &canonical).as_ref(),
             ),
             name,
+            canonical,
             order,
         })
         .collect();

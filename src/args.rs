@@ -63,6 +63,8 @@ pub(crate) enum Command {
     Import(ImportArgs),
     /// 把本月的附件表格导出为 .xlsx（out/YYYY-MM/附件.xlsx）
     Export(ExportArgs),
+    /// 生成 schemas/ 中的 JSON Schema，供编辑器补全键名和单位名、标出错误
+    Schemas,
 }
 
 #[derive(Debug, Args)]

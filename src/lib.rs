@@ -44,6 +44,7 @@ mod issue;
 mod preview;
 pub mod provenance;
 mod routine;
+mod schemas;
 mod sheet;
 
 /// Runs the command line and returns the process's exit code.

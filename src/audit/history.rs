@@ -102,6 +102,7 @@ pub(crate) fn log(repo: &mut Repo, filter: &Filter) -> Result<Vec<LogEntry>, Git
             pairs.extend(renames(&walker.advance(repo, &registry_only)?));
             if let Some(unit) = walker.registry.as_ref().and_then(|r| r.resolve(u)) {
                 unit_names.insert(unit.name.clone());
+                unit_names.extend(unit.former.iter().map(|f| f.name.clone()));
             }
         }
         loop {

@@ -17,6 +17,7 @@ use crate::load::{Data, Month, Registry, Unit};
 pub(crate) fn check(data: &Data, months: &[String]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     registry::check_registry(&data.registry, &mut diags);
+    registry::check_history(&data.registry, &mut diags);
     for spec in &data.specs {
         registry::check_spec(spec, &data.registry, &mut diags);
     }
@@ -29,7 +30,7 @@ pub(crate) fn check(data: &Data, months: &[String]) -> Vec<Diagnostic> {
 fn check_month(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
     for table in &month.tables {
         if let Some(spec) = data.spec(&table.id) {
-            tables::check_table(spec, table, &data.registry, diags);
+            tables::check_table(spec, table, &data.registry, &month.id, diags);
         }
     }
     document::check_document(data, month, diags);

@@ -16,8 +16,9 @@ pub(crate) fn check_registry(registry: &Registry, diags: &mut Vec<Diagnostic>) {
                     .help(format!("类别须是名录开头“类别”中的一项：{}", quote_list(&kinds))),
             );
         }
-        let names =
-            std::iter::once((unit.name.as_str(), &unit.loc)).chain(unit.aliases.iter().map(|(a, l)| (a.as_str(), l)));
+        let names = std::iter::once((unit.name.as_str(), &unit.loc))
+            .chain(unit.aliases.iter().map(|(a, l)| (a.as_str(), l)))
+            .chain(unit.former.iter().map(|f| (f.name.as_str(), &f.loc)));
         for (name, loc) in names {
             if let Some((owner, first)) = seen.get(name) {
                 let msg = if *owner == unit.name {
@@ -33,6 +34,42 @@ pub(crate) fn check_registry(registry: &Registry, diags: &mut Vec<Diagnostic>) {
                 );
             } else {
                 seen.insert(name, (unit.name.as_str(), loc));
+            }
+        }
+    }
+}
+
+/// A unit's history holds together: 撤销 after 设立, 并入 names a unit and comes with 撤销.
+pub(crate) fn check_history(registry: &Registry, diags: &mut Vec<Diagnostic>) {
+    for unit in &registry.units {
+        if let (Some(s), Some(u)) = (&unit.since, &unit.until)
+            && u <= s
+        {
+            diags.push(
+                Diagnostic::error(
+                    "unit-history",
+                    &unit.loc,
+                    format!("单位“{}”的撤销月份不在设立月份之后", unit.name),
+                )
+                .help("“设立”是开始存在的月份，“撤销”是不再存在的第一个月"),
+            );
+        }
+        if let Some((into, loc)) = &unit.merged_into {
+            if unit.until.is_none() {
+                diags.push(
+                    Diagnostic::error(
+                        "unit-history",
+                        loc,
+                        format!("单位“{}”写了并入，却没有写撤销月份", unit.name),
+                    )
+                    .help("并入另一单位时，写明从哪个月起撤销：撤销: 2024-07"),
+                );
+            }
+            if registry.resolve(into).is_none() {
+                diags.push(
+                    Diagnostic::error("unit-history", loc, format!("并入的单位“{into}”不在名录中"))
+                        .help("并入的单位须在 data/units.yaml 中登记"),
+                );
             }
         }
     }

@@ -3,13 +3,21 @@
 use std::collections::HashMap;
 
 use super::resolve_unit;
+use crate::calendar::MonthId;
 use crate::diag::{Diagnostic, Severity};
 use crate::load::month::MonthTable;
+use crate::load::registry::Standing;
 use crate::load::{Registry, TableSpec};
 
 /// Checks one table of one month against its description and the registry.
-pub(crate) fn check_table(spec: &TableSpec, table: &MonthTable, registry: &Registry, diags: &mut Vec<Diagnostic>) {
-    check_units(spec, table, registry, diags);
+pub(crate) fn check_table(
+    spec: &TableSpec,
+    table: &MonthTable,
+    registry: &Registry,
+    month: &MonthId,
+    diags: &mut Vec<Diagnostic>,
+) {
+    check_units(spec, table, registry, month, diags);
     let label = |k: &str| {
         spec.column(k)
             .map(|c| c.label.clone())
@@ -158,12 +166,61 @@ fn op_symbol(op: crate::load::schema::Op) -> &'static str {
     }
 }
 
-fn check_units(spec: &TableSpec, table: &MonthTable, registry: &Registry, diags: &mut Vec<Diagnostic>) {
+fn check_units(
+    spec: &TableSpec,
+    table: &MonthTable,
+    registry: &Registry,
+    month: &MonthId,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
+    let when = |m: &MonthId| format!("{}年{}月", m.year, m.month);
     for row in &table.rows {
         let Some(unit) = resolve_unit(registry, &row.unit, &row.unit_loc, diags) else {
             continue;
         };
+        match unit.standing(month) {
+            Standing::Exists => {}
+            Standing::NotYet(since) => diags.push(
+                Diagnostic::error(
+                    "unit-not-yet",
+                    &row.unit_loc,
+                    format!("单位“{}”于{}设立，{}时还不存在", unit.name, when(&since), when(month)),
+                )
+                .help("核对月份或单位；单位的设立、撤销和更名记在 data/units.yaml"),
+            ),
+            Standing::Gone(until, merged) => {
+                let into = merged.map(|m| format!("，并入“{m}”")).unwrap_or_default();
+                diags.push(
+                    Diagnostic::error(
+                        "unit-gone",
+                        &row.unit_loc,
+                        format!(
+                            "单位“{}”已于{}撤销{into}，{}时已不存在",
+                            unit.name,
+                            when(&until),
+                            when(month)
+                        ),
+                    )
+                    .help("删去这一行，或把数字计入承接它的单位"),
+                );
+            }
+        }
+        if let Some(renamed) = unit.renamed_since(row.unit.trim(), month) {
+            diags.push(
+                Diagnostic::error(
+                    "unit-renamed",
+                    &row.unit_loc,
+                    format!(
+                        "“{}”已于{}更名为“{}”",
+                        row.unit.trim(),
+                        when(&renamed),
+                        unit.name_at(month)
+                    ),
+                )
+                .help(format!("{}起请写“{}”", when(&renamed), unit.name_at(month))),
+            );
+        }
         if let Some(line) = seen.insert(unit.name.as_str(), row.unit_loc.line) {
             let also = if row.unit == unit.name {
                 String::new()
@@ -184,7 +241,7 @@ fn check_units(spec: &TableSpec, table: &MonthTable, registry: &Registry, diags:
         let missing: Vec<&str> = registry
             .units
             .iter()
-            .filter(|u| &u.kind == kind && !seen.contains_key(u.name.as_str()))
+            .filter(|u| &u.kind == kind && u.standing(month) == Standing::Exists && !seen.contains_key(u.name.as_str()))
             .map(|u| u.name.as_str())
             .collect();
         if !missing.is_empty() {

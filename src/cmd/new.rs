@@ -4,7 +4,7 @@ use super::{Error, Result, Status, valid_month};
 use crate::args::NewArgs;
 use crate::calendar::MonthId;
 use crate::project::{DOCUMENT, Project, TEXT};
-use crate::routine;
+use crate::{routine, schemas};
 
 pub(crate) fn run(project: &Project, args: &NewArgs) -> Result {
     let months = project.months();
@@ -73,10 +73,33 @@ pub(crate) fn run(project: &Project, args: &NewArgs) -> Result {
         std::fs::write(tmp.join(&file), carried).map_err(|e| Error::Usage(format!("无法写入 {file}：{e}")))?;
         written.push(file);
     }
+    // Schemas for the editor, and the line that points each YAML file at its own.
+    schemas(project)?;
+    for file in &written {
+        let schema = match file.as_str() {
+            DOCUMENT => "document.schema.json".to_string(),
+            f if f.ends_with(".yaml") => schemas::month_table(f.trim_end_matches(".yaml")),
+            _ => continue,
+        };
+        let path = tmp.join(file);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let _ = std::fs::write(&path, schemas::with_modeline(&text, &schemas::modeline(&schema, 2)));
+        }
+    }
     // All files appear at once: the folder is renamed into place only when complete.
     std::fs::rename(&tmp, &dir).map_err(|e| Error::Usage(format!("无法建立 data/{name}：{e}")))?;
     say!("已从 {} 建立 data/{name}：{}", source.name(), written.join("、"));
     say!("期间已顺延 {delta} 个月；表格中的数字和成文日期标为“待填”。");
     say!("下一步：填数字（或 tongbao import 表 文件），改正文，然后 tongbao check {name}");
     Ok(Status::Clean)
+}
+
+/// Writes the JSON Schemas of the project's YAML files into `schemas/`.
+pub(crate) fn schemas(project: &Project) -> Result<Vec<String>> {
+    let (data, diags) = crate::load::load(project, &[]);
+    let data = data.ok_or_else(|| {
+        let first = diags.first().map(|d| d.message.clone()).unwrap_or_default();
+        Error::Failed(format!("单位名录或表格定义有错误，无法生成 schemas：{first}"))
+    })?;
+    schemas::write(project, &data).map_err(|e| Error::Usage(format!("无法写入 schemas/：{e}")))
 }

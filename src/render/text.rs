@@ -150,7 +150,7 @@ impl Object for Table {
             }));
         }
         let (canonical, _) = self.names.get(key)?;
-        let unit = self.units.iter().find(|u| &u.name == canonical)?;
+        let unit = self.units.iter().find(|u| &u.canonical == canonical)?;
         Some(Value::from_object(UnitRow {
             written: key.to_string(),
             unit: unit.clone(),

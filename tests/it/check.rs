@@ -68,7 +68,7 @@ fn wrong_types_are_named() {
             &format!("本月: 71, 办结: {bad}"),
         );
         let d = only_error(&p);
-        assert_at(&d, "data/2023-03/12345.yaml", 5);
+        assert_at(&d, "data/2023-03/12345.yaml", 6);
         assert!(message(&d).contains(expect), "{bad}: {d:#?}");
     }
 }
@@ -89,7 +89,7 @@ fn missing_and_unknown_fields_with_did_you_mean() {
         .find(|d| d["code"] == "unknown-field")
         .expect("unknown field reported");
     assert!(message(unknown).contains("是否应为“重办”"), "{unknown:#?}");
-    assert_at(unknown, "data/2023-03/12345.yaml", 5);
+    assert_at(unknown, "data/2023-03/12345.yaml", 6);
 
     let p = Project::shipped();
     p.edit("data/2023-03/document.yaml", "附件:", "附注:");
@@ -113,7 +113,7 @@ fn duplicate_keys() {
     );
     let d = only_error(&p);
     assert_eq!(d["code"], "yaml-duplicate-key");
-    assert_at(&d, "data/2023-03/12345.yaml", 5);
+    assert_at(&d, "data/2023-03/12345.yaml", 6);
 }
 
 #[test]
@@ -188,7 +188,7 @@ fn column_rule_total_rate_and_headline() {
     let (_, errors) = p.errors();
     let rule = errors.iter().find(|d| d["code"] == "rule").expect("rule broken");
     assert!(message(rule).contains("“办结投诉”为 72"), "{rule:#?}");
-    assert_at(rule, "data/2023-03/12345.yaml", 5);
+    assert_at(rule, "data/2023-03/12345.yaml", 6);
     // The stated 合计 no longer matches the rows either.
     let total = errors.iter().find(|d| d["code"] == "total").expect("total checked");
     assert!(message(total).contains("各行相加为 1165"), "{total:#?}");
@@ -367,4 +367,82 @@ fn a_symlinked_folder_pointing_outside_is_refused() {
         (d["code"].as_str(), d["file"].as_str()),
         (Some("outside-root"), Some("data/2023-04"))
     );
+}
+
+#[test]
+fn units_exist_only_in_their_time_and_go_by_the_name_of_the_time() {
+    // Abolished (merged) before the month.
+    let p = Project::march_only();
+    p.edit(
+        "data/units.yaml",
+        "{名称: 区信访局, 类别: 区直部门}",
+        "{名称: 区信访局, 类别: 区直部门, 撤销: 2023-01, 并入: 区政府办公室}",
+    );
+    let d = only_error(&p);
+    assert_eq!(
+        (d["code"].as_str(), d["file"].as_str()),
+        (Some("unit-gone"), Some("data/2023-03/710.yaml")),
+        "{d:#?}"
+    );
+    assert!(message(&d).contains("已于2023年1月撤销，并入“区政府办公室”"), "{d:#?}");
+
+    // Set up after the month.
+    let p = Project::march_only();
+    p.edit(
+        "data/units.yaml",
+        "{名称: 区税务局, 类别: 驻区单位、企业}",
+        "{名称: 区税务局, 类别: 驻区单位、企业, 设立: 2023-06}",
+    );
+    let d = only_error(&p);
+    assert_eq!(d["code"], "unit-not-yet", "{d:#?}");
+    assert!(message(&d).contains("于2023年6月设立"), "{d:#?}");
+
+    // A former name used after the rename is an error; the unit's name then is printed before it.
+    let p = Project::march_only();
+    p.edit(
+        "data/units.yaml",
+        "{名称: 区卫生健康局, 类别: 区直部门}",
+        "{名称: 区卫生健康局, 曾用名: [{名称: 区卫生和计划生育局, 至: 2019-02}], 类别: 区直部门}",
+    );
+    p.edit(
+        "data/2023-03/710.yaml",
+        "{单位: 区卫生健康局,",
+        "{单位: 区卫生和计划生育局,",
+    );
+    let d = only_error(&p);
+    assert_eq!(d["code"], "unit-renamed", "{d:#?}");
+    assert!(message(&d).contains("已于2019年3月更名为“区卫生健康局”"), "{d:#?}");
+    p.edit("data/units.yaml", "至: 2019-02", "至: 2023-03");
+    let out = p.run(&["build", "2023-03"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = util::normalise(&util::pdftotext(&p.path("out/2023-03/circular.pdf")));
+    assert!(
+        text.contains("12区卫生和计划生育局77"),
+        "the name of the time in 附件1: {text}"
+    );
+
+    // A required kind only asks for the units that exist in the month.
+    let p = Project::march_only();
+    p.edit(
+        "data/units.yaml",
+        "{名称: 南滩街道办事处, 类别: 镇、街道}",
+        "{名称: 南滩街道办事处, 类别: 镇、街道, 撤销: 2023-03}",
+    );
+    for table in ["710", "12345", "portal"] {
+        let path = format!("data/2023-03/{table}.yaml");
+        let kept: Vec<String> = p
+            .read(&path)
+            .lines()
+            .filter(|l| !l.contains("南滩街道办事处"))
+            .map(String::from)
+            .collect();
+        p.write(&path, &(kept.join("\n") + "\n"));
+    }
+    p.edit(
+        "data/2023-03/12345.yaml",
+        "合计: {本月: 1164, 办结: 1164, 延期: 152, 重办: 53}",
+        "",
+    );
+    let (code, errors) = p.errors();
+    assert_eq!(code, 0, "{errors:#?}");
 }

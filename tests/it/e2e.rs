@@ -161,7 +161,7 @@ fn the_browser_follows_edits_errors_and_fixes() {
     p.write(file, &with(80, "条"));
     driver.wait("the error overlay", OVERLAY_SHOWN);
     let diag = driver.script("return document.getElementById('diag').textContent;");
-    assert!(diag.as_str().unwrap().contains("data/2023-03/12345.yaml:5:"), "{diag}");
+    assert!(diag.as_str().unwrap().contains("data/2023-03/12345.yaml:6:"), "{diag}");
     assert!(diag.as_str().unwrap().contains("不是数字"), "{diag}");
     assert_eq!(
         driver.script(&page_has("共转办城中区工单1173件")),

@@ -145,7 +145,7 @@ fn hooks_refuse_a_bad_commit_rebuild_after_a_good_one_and_keep_the_users_hooks()
     assert!(!out.status.success(), "the bad commit was accepted");
     let said = text(&out);
     assert!(
-        said.contains("提交已取消") && said.contains("data/2023-03/12345.yaml:5:"),
+        said.contains("提交已取消") && said.contains("data/2023-03/12345.yaml:6:"),
         "{said}"
     );
     assert!(

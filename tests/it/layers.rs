@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["output"],
     &["provenance"],
     &["pipeline"],
-    &["audit", "issue", "preview", "routine", "sheet"],
+    &["audit", "issue", "preview", "routine", "schemas", "sheet"],
     &["cmd"],
 ];
 

@@ -47,7 +47,7 @@ fn new_starts_a_month_from_the_last_with_periods_moved_on_and_figures_to_fill() 
     );
     let first = unfilled
         .iter()
-        .find(|d| d["file"] == "data/2023-04/12345.yaml" && d["line"] == 5)
+        .find(|d| d["file"] == "data/2023-04/12345.yaml" && d["line"] == 6)
         .unwrap();
     // The column of the first 待填 on the line: “  - {单位: 总寨镇政府, 本月: ” is 20 characters.
     assert_eq!(first["column"], 21, "{first:#?}");
@@ -205,4 +205,58 @@ fn import_reads_what_systems_export_and_refuses_with_the_cell() {
         p.read("data/2023-03/12345.yaml")
             .contains("  - {单位: 区民政局, 本月: 3, 办结: 3, 延期: 0, 重办: 0}")
     );
+}
+
+/// check-jsonschema (PyPI, installed by scripts/test) validates a YAML file against a schema.
+fn validates(schema: &std::path::Path, file: &std::path::Path) -> (bool, String) {
+    let run = |program: &str, pre: &[&str]| {
+        std::process::Command::new(program)
+            .args(pre)
+            .arg("--schemafile")
+            .arg(schema)
+            .arg(file)
+            .output()
+    };
+    let out = run("check-jsonschema", &[])
+        .or_else(|_| run("python3", &["-m", "check_jsonschema"]))
+        .expect("check-jsonschema must be installed (scripts/test installs it with pip)");
+    (out.status.success(), output(&out))
+}
+
+#[test]
+fn schemas_follow_the_descriptions_and_new_files_point_at_them() {
+    let p = Project::march_only();
+    // A new column in a description is in the month file's schema at once.
+    p.edit(
+        "data/tables/portal.yaml",
+        "  - {键: 采纳, 名称: 采纳数}\n",
+        "  - {键: 采纳, 名称: 采纳数}\n  - {键: 退回, 名称: 退回数}\n",
+    );
+    let out = p.run(&["new"]);
+    assert!(out.status.success(), "{}", output(&out));
+    let schema = p.path("schemas/month-portal.schema.json");
+    let json: serde_json::Value = serde_json::from_str(&p.read("schemas/month-portal.schema.json")).unwrap();
+    assert!(
+        json["properties"]["行"]["items"]["properties"]["退回"].is_object(),
+        "{json:#}"
+    );
+    let april = p.read("data/2023-04/portal.yaml");
+    assert!(
+        april.starts_with("# yaml-language-server: $schema=../../schemas/month-portal.schema.json\n"),
+        "{april}"
+    );
+    // March (without the new column) is refused by the new schema, and a typo anywhere is caught.
+    let (ok, said) = validates(&schema, &p.path("data/2023-03/portal.yaml"));
+    assert!(!ok && said.contains("退回"), "{said}");
+    let (ok, said) = validates(
+        &p.path("schemas/month-12345.schema.json"),
+        &p.path("data/2023-04/12345.yaml"),
+    );
+    assert!(ok, "待填 is allowed while filling in: {said}");
+    p.edit("data/2023-04/12345.yaml", "本月: 待填, 办结", "本月: 待填, 办节");
+    let (ok, _) = validates(
+        &p.path("schemas/month-12345.schema.json"),
+        &p.path("data/2023-04/12345.yaml"),
+    );
+    assert!(!ok, "a misspelt key is underlined");
 }

@@ -101,7 +101,7 @@ fn a_bad_edit_shows_the_diagnostic_and_the_fix_recovers() {
     let s = w.wait_status(|s| s["error"].is_string());
     let error = s["error"].as_str().unwrap();
     assert!(
-        error.contains("data/2023-03/12345.yaml:5:") && error.contains("不是数字"),
+        error.contains("data/2023-03/12345.yaml:6:") && error.contains("不是数字"),
         "{error}"
     );
     w.wait_line(|l| l.contains("生成失败"));
