@@ -134,7 +134,8 @@ fn hotline_export(path: &std::path::Path, cell: &str) {
         r += 1;
     }
     sheet.write(r, 1, "合计").unwrap();
-    sheet.write(r, 2, 1286.0).unwrap();
+    let first: f64 = cell.replace(',', "").parse().unwrap_or(1234.0);
+    sheet.write(r, 2, first + 52.0).unwrap();
     sheet.write(r, 3, 1286.0).unwrap();
     sheet.write(r, 4, 9.0).unwrap();
     sheet.write(r, 5, 6.0).unwrap();
@@ -259,4 +260,30 @@ fn schemas_follow_the_descriptions_and_new_files_point_at_them() {
         &p.path("data/2023-04/12345.yaml"),
     );
     assert!(!ok, "a misspelt key is underlined");
+}
+
+#[test]
+fn import_reads_ods_and_xls_as_libreoffice_writes_them() {
+    let p = Project::march_only();
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = dir.path().join("热线.xlsx");
+    hotline_export(&xlsx, "71");
+    for format in ["ods", "xls"] {
+        let out = std::process::Command::new("soffice")
+            .args(["--headless", "--convert-to", format, "--outdir"])
+            .arg(dir.path())
+            .arg(&xlsx)
+            .env("HOME", dir.path())
+            .output()
+            .expect("LibreOffice (soffice) must be installed; scripts/test installs libreoffice-calc-nogui");
+        assert!(out.status.success(), "{}", output(&out));
+        let converted = dir.path().join(format!("热线.{format}"));
+        let out = p.run(&["import", "热线", converted.to_str().unwrap()]);
+        assert!(out.status.success(), "{format}: {}", output(&out));
+        let table = p.read("data/2023-03/12345.yaml");
+        assert!(
+            table.contains("  - {单位: 总寨镇人民政府, 本月: 71, 办结: 1234, 延期: 4, 重办: 4}"),
+            "{format}: {table}"
+        );
+    }
 }
