@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::aggregate::TableOut;
+use crate::calendar::MonthId;
 use crate::diag::{quote_list, suggestions};
+use crate::load::registry::Standing;
 use crate::load::{Registry, TableSpec};
 
 /// A cell as read: its text (numbers written as Excel shows them) and whether it was a number.
@@ -204,7 +206,7 @@ fn figure(cell: &Cell, measures: &[&str]) -> Result<Option<u64>, String> {
 }
 
 /// Imports a grid into table `spec`'s rows.
-pub(crate) fn import(grid: &Grid, spec: &TableSpec, registry: &Registry) -> Imported {
+pub(crate) fn import(grid: &Grid, spec: &TableSpec, registry: &Registry, month: &MonthId) -> Imported {
     let mut out = Imported::default();
     let at = |r: usize, c: usize| address(grid.origin.0 + r, grid.origin.1 + c);
     // The header row: the first row with a unit header; a second header row under it when the
@@ -380,6 +382,23 @@ pub(crate) fn import(grid: &Grid, spec: &TableSpec, registry: &Registry) -> Impo
                 .push(format!("{}：单位“{name}”不在单位名录中；{hint}", at(r, unit_col)));
             continue;
         };
+        if let Standing::NotYet(m) | Standing::Gone(m, _) = unit.standing(month) {
+            let what = if matches!(unit.standing(month), Standing::NotYet(_)) {
+                "设立"
+            } else {
+                "撤销"
+            };
+            out.errors.push(format!(
+                "{}：单位“{}”于{}年{}月{what}，{}年{}月时不存在",
+                at(r, unit_col),
+                unit.name,
+                m.year,
+                m.month,
+                month.year,
+                month.month
+            ));
+            continue;
+        }
         if let Some(first) = seen.insert(unit.name.clone(), r) {
             out.errors.push(format!(
                 "{}：单位“{}”出现了两次（第 {} 行已有）",

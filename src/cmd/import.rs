@@ -26,7 +26,8 @@ pub(crate) fn run(project: &Project, args: &ImportArgs) -> Result {
     let sheets = sheet::read(&args.file).map_err(|e| Error::Failed(format!("{}：{e}", args.file.display())))?;
     let grid =
         sheet::pick(&sheets, spec).ok_or_else(|| Error::Failed(format!("{} 中没有工作表", args.file.display())))?;
-    let imported = sheet::import(grid, spec, &data.registry);
+    let id = crate::calendar::MonthId::parse(&month).ok_or_else(|| Error::Usage(format!("“{month}”不是月份")))?;
+    let imported = sheet::import(grid, spec, &data.registry, &id);
     let file = args.file.display();
     if !imported.errors.is_empty() {
         for e in &imported.errors {

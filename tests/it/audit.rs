@@ -196,3 +196,36 @@ fn bad_revisions_are_reported() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("找不到版本“no-such-rev”"));
 }
+
+#[test]
+fn log_and_blame_follow_a_unit_by_a_former_name() {
+    let h = history();
+    // The registry records that 区卫生健康局 was 区卫生和计划生育局 until 2019; a figure of it changes.
+    h.repo.commit_edit(
+        "data/units.yaml",
+        "{名称: 区卫生健康局, 类别: 区直部门}",
+        "{名称: 区卫生健康局, 曾用名: [{名称: 区卫生和计划生育局, 至: 2019-02}], 类别: 区直部门}",
+        "登记区卫生健康局的曾用名",
+    );
+    let changed = h.repo.commit_edit(
+        "data/2023-03/12345.yaml",
+        "{单位: 区卫生健康局, 本月: 23, 办结: 23,",
+        "{单位: 区卫生健康局, 本月: 24, 办结: 24,",
+        "更正区卫生健康局数据",
+    );
+    let log = json(&h.repo, &["log", "--unit", "区卫生和计划生育局", "--format", "json"]);
+    assert_eq!(commits_of(&log).first().copied(), Some(changed.as_str()), "{log:#}");
+    let b = json(
+        &h.repo,
+        &[
+            "blame",
+            "2023-03",
+            "12345",
+            "区卫生和计划生育局",
+            "本月",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(b[0]["value"], 24, "{b:#}");
+}

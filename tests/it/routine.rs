@@ -98,6 +98,29 @@ fn export_then_import_gives_the_same_figures() {
         let strip = |r: &String| r.split(", 采纳率").next().unwrap().to_string();
         assert_eq!(march.iter().map(strip).collect::<Vec<_>>(), april, "{file}");
     }
+    // Fill what check still lists (headlines and the date of issue), and April builds.
+    let (_, errors) = p.errors();
+    let left: Vec<_> = errors.iter().map(|d| format!("{}:{}", d["file"], d["line"])).collect();
+    assert_eq!(left.len(), 5, "{left:#?}");
+    p.edit(
+        "data/2023-04/710.yaml",
+        "概况: {交办任务: 待填, 按期办结: 待填}",
+        "概况: {交办任务: 61, 按期办结: 60}",
+    );
+    p.edit(
+        "data/2023-04/12345.yaml",
+        "概况: {邻里牵手转办: 待填, 邻里牵手办结: 待填}",
+        "概况: {邻里牵手转办: 150, 邻里牵手办结: 149}",
+    );
+    p.edit("data/2023-04/通报.txt", "\n待填\n", "\n2023年6月2日\n");
+    assert_eq!(p.errors(), (0, vec![]));
+    let out = p.run(&["build", "2023-04"]);
+    assert!(out.status.success(), "{}", output(&out));
+    let text = crate::util::normalise(&crate::util::pdftotext(&p.path("out/2023-04/circular.pdf")));
+    assert!(
+        text.contains("2023年4月份“710”政务督办系统运行情况") && text.contains("交办工作任务61项,按期办结60项"),
+        "{text}"
+    );
 }
 
 /// A workbook as a hotline platform might export it: a title row, a two-row header whose upper cell
@@ -177,8 +200,28 @@ fn import_reads_what_systems_export_and_refuses_with_the_cell() {
     assert!(output(&out).contains("C4：“十二”不是数字"), "{}", output(&out));
     assert_eq!(p.read("data/2023-03/12345.yaml"), before);
 
-    // An unknown unit: did you mean.
+    // A unit abolished before the month: refused with its cell and the dates.
     let csv = dir.path().join("热线.csv");
+    p.edit(
+        "data/units.yaml",
+        "{名称: 区民政局, 类别: 区直部门}",
+        "{名称: 区民政局, 类别: 区直部门, 撤销: 2023-01}",
+    );
+    std::fs::write(&csv, "单位,本月投诉,办结投诉,延期数,重办条数\n区民政局,3,3,0,0\n").unwrap();
+    let out = p.run(&["import", "热线", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        output(&out).contains("A2：单位“区民政局”于2023年1月撤销，2023年3月时不存在"),
+        "{}",
+        output(&out)
+    );
+    p.edit(
+        "data/units.yaml",
+        "{名称: 区民政局, 类别: 区直部门, 撤销: 2023-01}",
+        "{名称: 区民政局, 类别: 区直部门}",
+    );
+
+    // An unknown unit: did you mean.
     let text = "单位,本月投诉,办结投诉,延期数,重办条数\n区民正局,3,3,0,0\n";
     let (gbk, _, _) = encoding_rs::GBK.encode(text);
     std::fs::write(&csv, gbk).unwrap();
