@@ -218,17 +218,6 @@ impl Session {
 
         let t = Instant::now();
         let main = project.typst_source(month);
-        let typ_path = project.path(&main);
-        if write {
-            if let Err(e) = output::write_atomic_unsynced(&typ_path, source.as_bytes()) {
-                out.diagnostics.push(io_error(&main, &e));
-                return out;
-            }
-            out.typst = Some(PathBuf::from(&main));
-        }
-        out.timings.write = t.elapsed();
-
-        let t = Instant::now();
         let today = typeset::datetime(date.unwrap_or(crate::calendar::Date {
             year: 2000,
             month: 1,
@@ -239,12 +228,39 @@ impl Session {
                 w.update(&main, &source, today);
                 w
             }
-            None => self
-                .world
-                .insert(TongbaoWorld::new(project, self.fonts.clone(), &main, source, today)),
+            None => self.world.insert(TongbaoWorld::new(
+                project,
+                self.fonts.clone(),
+                &main,
+                source.clone(),
+                today,
+            )),
         };
-        let compiled = typeset::compile(world);
+        let mut compiled = typeset::compile(world);
+        // The 版记 goes on the last even page: when the document does not end on an even page with
+        // room for it, lay it out again with the 版记 on a page of its own (and a blank page before
+        // it when needed).
+        if let Ok(c) = &compiled
+            && source.contains(typeset::COLOPHON_BREAK)
+            && typeset::colophon_needs_own_page(&c.document)
+        {
+            source = source.replacen(typeset::COLOPHON_BREAK, "#pagebreak(to: \"even\")", 1);
+            world.update(&main, &source, today);
+            compiled = typeset::compile(world);
+        }
         out.timings.compile = t.elapsed();
+
+        let t = Instant::now();
+        let typ_path = project.path(&main);
+        if write {
+            if let Err(e) = output::write_atomic_unsynced(&typ_path, source.as_bytes()) {
+                out.diagnostics.push(io_error(&main, &e));
+                return out;
+            }
+            out.typst = Some(PathBuf::from(&main));
+        }
+        out.timings.write = t.elapsed();
+
         let compiled = match compiled {
             Ok(c) => c,
             Err(mut errors) => {

@@ -58,26 +58,7 @@ pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnos
         }
     }
     check_attachments(data, month, diags);
-    if let Some((seal, loc)) = &doc.layout.seal {
-        let path = data.project.path(seal.trim_start_matches('/'));
-        let inside = data.project.contains(&path);
-        let image = [".png", ".svg", ".jpg", ".jpeg"]
-            .iter()
-            .any(|x| seal.to_ascii_lowercase().ends_with(x));
-        if !path.is_file() || !inside || !image {
-            let msg = if !image {
-                format!("印章“{seal}”不是图片（应为 PNG、SVG 或 JPG）")
-            } else if !inside {
-                format!("印章“{seal}”不在项目文件夹内")
-            } else {
-                format!("找不到印章图片“{seal}”")
-            };
-            diags.push(
-                Diagnostic::error("seal", loc, msg)
-                    .help("印章图片放在项目文件夹内（例如 assets/seal.png），这里写相对于项目根目录的路径"),
-            );
-        }
-    }
+    check_form(data, month, diags);
     if let Some((number, loc)) = &doc.number
         && (number.contains(['[', ']', '(', ')', '（', '）', '【', '】']) || number.contains("第"))
     {
@@ -159,6 +140,88 @@ fn check_attachments(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
                     "GB/T 9704 要求附件说明与附件标题一致；可直接写 {{{{ {}.标题 }}}}（附件标题在 data/tables/ 的定义中）",
                     spec.expression_name()
                 )),
+            );
+        }
+    }
+}
+
+/// The form the settings choose must hold together: seal images that exist inside the project, one
+/// per office; a joint issuance of two to four offices; 签发人 only on an upward document.
+fn check_form(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
+    let layout = &month.document.layout;
+    for seal in &layout.seals {
+        let path = data.project.path(seal.image.trim_start_matches('/'));
+        let inside = data.project.contains(&path);
+        let image = [".png", ".svg", ".jpg", ".jpeg"]
+            .iter()
+            .any(|x| seal.image.to_ascii_lowercase().ends_with(x));
+        if !path.is_file() || !inside || !image {
+            let msg = if !path.exists() {
+                format!("找不到印章图片“{}”", seal.image)
+            } else if !inside {
+                format!("印章“{}”不在项目文件夹内", seal.image)
+            } else {
+                format!("印章“{}”不是图片（应为 PNG、SVG 或 JPG）", seal.image)
+            };
+            diags.push(
+                Diagnostic::error("seal", &seal.loc, msg)
+                    .help("印章图片放在项目文件夹内（例如 assets/seal.png），这里写相对于项目根目录的路径"),
+            );
+        }
+    }
+    let Some(text) = &month.text else { return };
+    let offices = text.issuers.len();
+    let at = |loc: Option<&Loc>| loc.cloned().unwrap_or_else(|| text.issuers[0].loc.clone());
+    if let Some((true, loc)) = &layout.joint
+        && offices < 2
+    {
+        diags.push(
+            Diagnostic::error("form", loc, "联合行文至少要有两个发文机关，通报末尾只署了一个")
+                .help("在成文日期上方按顺序逐行写出各发文机关（主办机关在前），或删去“联合行文: true”"),
+        );
+    }
+    if offices > 4 {
+        diags.push(
+            Diagnostic::error(
+                "form",
+                &text.issuers[4].loc,
+                format!("署了 {offices} 个发文机关，联合行文最多四个"),
+            )
+            .help("通报末尾只写发文机关署名；正文的最后一段与署名之间空一行"),
+        );
+    }
+    if !layout.seals.is_empty() && layout.seals.len() != offices {
+        diags.push(
+            Diagnostic::error(
+                "form",
+                &layout.seals[0].loc,
+                format!("有 {} 枚印章，却署了 {offices} 个发文机关", layout.seals.len()),
+            )
+            .help("加盖印章时每个发文机关一枚，按署名顺序列出"),
+        );
+    }
+    let upward = layout.upward.as_ref().is_some_and(|(u, _)| *u);
+    if !layout.signers.is_empty() && !upward {
+        diags.push(
+            Diagnostic::error(
+                "form",
+                &at(layout.signers.first().map(|(_, l)| l)),
+                "签发人只用于上行文，这份通报是下行文",
+            )
+            .help("下行文不标注签发人：删去“签发人”；若确是向上级报送，写“行文: 上行”"),
+        );
+    }
+    if let Some((true, loc)) = &layout.upward {
+        if layout.signers.is_empty() {
+            diags.push(
+                Diagnostic::error("form", loc, "上行文应标注签发人")
+                    .help("在“版式”中写 签发人: 张三（几位签发人写成列表）"),
+            );
+        }
+        if !layout.red_header {
+            diags.push(
+                Diagnostic::error("form", loc, "上行文的签发人排在版头，需要“版头: true”")
+                    .help("在“版式”中写 版头: true"),
             );
         }
     }

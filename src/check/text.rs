@@ -51,7 +51,7 @@ fn lines(text: &Text) -> Vec<(Line, Part)> {
         out.push((line.clone(), Part::Body));
     }
     out.extend(text.attachments.iter().map(|a| (a.name.clone(), Part::Other)));
-    out.push((text.issuer.clone(), Part::Signature));
+    out.extend(text.issuers.iter().map(|l| (l.clone(), Part::Signature)));
     out.extend(text.note.iter().map(|l| (l.clone(), Part::Other)));
     out
 }

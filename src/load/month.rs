@@ -107,11 +107,28 @@ pub(crate) struct Layout {
     pub copy_number: Option<String>,
     pub secrecy: Option<String>,
     pub urgency: Option<String>,
-    /// Seal image, a path under the project root.
-    pub seal: Option<(String, Loc)>,
+    /// Seals, one per issuing office in order (a path under the project root and a diameter).
+    pub seals: Vec<Seal>,
     pub note: Option<String>,
     pub colophon: Option<Colophon>,
+    /// 行文方向: an upward document (上行文) carries 签发人 beside the 发文字号.
+    pub upward: Option<(bool, Loc)>,
+    /// 签发人 of an upward document.
+    pub signers: Vec<(String, Loc)>,
+    /// `联合行文: true`: several offices issue together (the text lists them).
+    pub joint: Option<(bool, Loc)>,
 }
+
+/// A seal image and the diameter it is printed at (offices' round stamps are 40–45 mm).
+#[derive(Debug, Clone)]
+pub(crate) struct Seal {
+    pub image: String,
+    pub diameter_mm: u64,
+    pub loc: Loc,
+}
+
+/// The diameter of a seal when the settings do not state it.
+pub(crate) const SEAL_MM: u64 = 42;
 
 /// The month's settings (`document.yaml`): what the text does not say.
 #[derive(Debug, Clone, Default)]
@@ -323,9 +340,51 @@ fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
     layout.copy_number = opt_text(r, &mut m, "份号");
     layout.secrecy = opt_text(r, &mut m, "密级");
     layout.urgency = opt_text(r, &mut m, "紧急程度");
-    layout.seal = m
-        .opt("印章")
-        .and_then(|n| r.text(n, "印章").map(|t| (t, n.loc.clone())));
+    if let Some(n) = m.opt("印章") {
+        let items: Vec<&yaml::Node> = match &n.value {
+            yaml::Value::Seq(items) => items.iter().collect(),
+            _ => vec![n],
+        };
+        for item in items {
+            let seal = match &item.value {
+                yaml::Value::Map(_) => r.map(item, "印章").and_then(|mut s| {
+                    let image = r.req(&mut s, "图片").and_then(|n| r.text(n, "图片"));
+                    let diameter = s.opt("直径").and_then(|n| r.count(n, "直径（毫米）"));
+                    r.finish(s, &["图片", "直径"]);
+                    image.map(|image| (image, diameter))
+                }),
+                _ => r.text(item, "印章").map(|t| (t, None)),
+            };
+            if let Some((image, diameter)) = seal {
+                if let Some(d) = diameter.filter(|d| !(30..=60).contains(d)) {
+                    r.push(
+                        Diagnostic::error("seal", &item.loc, format!("印章直径 {d} 毫米不合常理"))
+                            .help("机关的圆形印章一般直径 40–45 毫米，写毫米数，如 直径: 42"),
+                    );
+                }
+                layout.seals.push(Seal {
+                    image,
+                    diameter_mm: diameter.unwrap_or(SEAL_MM),
+                    loc: item.loc.clone(),
+                });
+            }
+        }
+    }
+    layout.upward = m.opt("行文").and_then(|n| match n.scalar().map(str::trim) {
+        Some("上行" | "上行文") => Some((true, n.loc.clone())),
+        Some("下行" | "下行文" | "平行" | "平行文") => Some((false, n.loc.clone())),
+        _ => {
+            r.push(
+                Diagnostic::error("unknown-value", &n.loc, "“行文”只能是 上行、下行 或 平行")
+                    .help("上行文（向上级报送）才标注签发人"),
+            );
+            None
+        }
+    });
+    layout.signers = m.opt("签发人").map(|n| r.texts(n, "签发人")).unwrap_or_default();
+    layout.joint = m
+        .opt("联合行文")
+        .and_then(|n| r.boolean(n, "联合行文").map(|b| (b, n.loc.clone())));
     layout.note = opt_text(r, &mut m, "附注");
     if let Some(n) = m.opt("版记")
         && let Some(mut c) = r.map(n, "版记")
@@ -351,6 +410,9 @@ fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
             "印章",
             "附注",
             "版记",
+            "行文",
+            "签发人",
+            "联合行文",
         ],
     );
     layout

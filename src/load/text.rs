@@ -83,7 +83,8 @@ pub(crate) struct Text {
     /// Where `附件：` is written, when there is a 附件说明.
     pub attachments_at: Option<Loc>,
     pub attachments: Vec<AttachmentLine>,
-    pub issuer: Line,
+    /// The issuing offices, in order (one; two to four when they issue jointly).
+    pub issuers: Vec<Line>,
     /// `None` while the date is still `待填`.
     pub date: Option<Date>,
     pub date_loc: Loc,
@@ -266,8 +267,21 @@ pub(crate) fn parse(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Te
         );
         return None;
     }
-    let issuer = lines[end - 1].clone();
-    end -= 1;
+    // The offices: the lines right above the date, up to a blank line (joint issuance lists
+    // several, the lead office first); a line of the body or the 附件说明 ends them.
+    let mut issuers = Vec::new();
+    while end > i {
+        let line = &lines[end - 1];
+        let t = &line.text;
+        let body_like = t.ends_with(['。', '：', ':', '；'])
+            || t.starts_with("附件")
+            || t.chars().next().is_some_and(|c| c.is_ascii_digit());
+        if t.is_empty() || (body_like && !issuers.is_empty()) {
+            break;
+        }
+        issuers.insert(0, line.clone());
+        end -= 1;
+    }
 
     // The 附件说明: from the line starting with 附件： to the signature.
     let mut body_end = end;
@@ -307,7 +321,7 @@ pub(crate) fn parse(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Te
         body,
         attachments_at,
         attachments,
-        issuer,
+        issuers,
         date,
         date_loc,
         note,
@@ -514,7 +528,10 @@ mod tests {
             ["关于2023年8月份", "工作情况的通报"]
         );
         assert_eq!(t.recipients.as_ref().unwrap().text, "各单位");
-        assert_eq!(t.issuer.text, "西宁市城中区人民政府办公室");
+        assert_eq!(
+            t.issuers.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(),
+            ["西宁市城中区人民政府办公室"]
+        );
         assert_eq!(t.date.map(|d| d.chinese()).as_deref(), Some("2023年9月5日"));
         assert_eq!(t.note.as_ref().unwrap().text, "联系人：张三");
         let names: Vec<(Option<u32>, &str)> = t.attachments.iter().map(|a| (a.number, a.name.text.as_str())).collect();

@@ -61,9 +61,20 @@ pub(crate) struct LayoutOut {
     pub 份号: Option<String>,
     pub 密级: Option<String>,
     pub 紧急程度: Option<String>,
-    /// Seal image path (root-relative, with a leading slash for Typst).
-    pub 印章: Option<String>,
+    /// A joint issuance's offices for the red mark, stacked, lead office first (empty otherwise).
+    pub 联合标志: Vec<String>,
+    /// Seals, one per office in order (empty: no seal).
+    pub 印章: Vec<SealOut>,
+    /// An upward document's 签发人 (printed beside the 发文字号).
+    pub 签发人: Vec<String>,
     pub 版记: Option<ColophonOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SealOut {
+    /// Root-relative path, with a leading slash for Typst.
+    pub 图片: String,
+    pub 直径: u64,
 }
 
 /// The circular's text with its figures, ready to lay out.
@@ -76,7 +87,10 @@ pub(crate) struct DocOut {
     pub 主送: Option<String>,
     pub 正文: Vec<BlockOut>,
     pub 附件: Vec<AttachmentOut>,
+    /// The lead office (PDF metadata, the default red mark).
     pub 发文机关: String,
+    /// Every office that signs, in order.
+    pub 署名: Vec<String>,
     /// Written 2023年5月5日.
     pub 成文日期: String,
     pub 附注: Option<String>,
@@ -153,7 +167,8 @@ pub(crate) fn document(data: &Data, month: &Month, agg: &Aggregate) -> Result<Do
             表: id.clone(),
         })
         .collect();
-    let issuer = eval(&text.issuer, 0, None);
+    let issuers: Vec<String> = text.issuers.iter().map(|l| eval(l, 0, None)).collect();
+    let issuer = issuers.first().cloned().unwrap_or_default();
     let note = text.note.as_ref().map(|l| eval(l, 0, None));
     if !errors.is_empty() {
         return Err(errors);
@@ -175,17 +190,28 @@ pub(crate) fn document(data: &Data, month: &Month, agg: &Aggregate) -> Result<Do
             份号: layout.copy_number.clone(),
             密级: layout.secrecy.clone(),
             紧急程度: layout.urgency.clone(),
+            联合标志: if issuers.len() > 1 { issuers.clone() } else { Vec::new() },
             印章: layout
-                .seal
-                .as_ref()
-                .map(|(p, _)| format!("/{}", p.trim_start_matches('/'))),
+                .seals
+                .iter()
+                .map(|s| SealOut {
+                    图片: format!("/{}", s.image.trim_start_matches('/')),
+                    直径: s.diameter_mm,
+                })
+                .collect(),
+            签发人: layout.signers.iter().map(|(s, _)| s.clone()).collect(),
             版记: layout.colophon.as_ref().map(|c| ColophonOut {
-                抄送: c.copies.as_ref().map(|s| prose(s)),
+                // Exactly one 。 closes the list, whatever the data ends with.
+                抄送: c
+                    .copies
+                    .as_ref()
+                    .map(|s| prose(s).trim_end_matches(['。', '.', '，', ',', '；', ';']).to_string()),
                 印发机关: c.printer.clone(),
                 印发日期: c.printed.map(|d| d.chinese()),
             }),
         },
         发文机关: issuer,
+        署名: issuers,
     })
 }
 

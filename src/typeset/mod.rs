@@ -112,6 +112,44 @@ fn convert(world: &TongbaoWorld, diag: &SourceDiagnostic) -> Diagnostic {
     if help.is_empty() { d } else { d.help(help) }
 }
 
+/// The line the circular template leaves before the 版记, replaced by a page break to the next even
+/// page when the 版记 does not fit where the document ends.
+pub(crate) const COLOPHON_BREAK: &str = "// tongbao: 版记另起一页";
+
+/// Whether the 版记, placed at the bottom of the page where the document ends, is on an odd page or
+/// overlaps what is on that page (its text is the only 14 pt text inside the text block).
+pub(crate) fn colophon_needs_own_page(document: &PagedDocument) -> bool {
+    let layout = inspect::measure(document);
+    let block_bottom = 37.0 + 225.0;
+    let colophon: Vec<&inspect::Run> = layout
+        .runs
+        .iter()
+        .filter(|r| (r.size - 14.0).abs() < 0.01 && r.baseline < block_bottom)
+        .collect();
+    let Some(page) = colophon.iter().map(|r| r.page).max() else {
+        return false;
+    };
+    if page % 2 == 1 {
+        return true;
+    }
+    // Its first rule lies about half a line above its first text line.
+    let top = colophon
+        .iter()
+        .filter(|r| r.page == page)
+        .map(|r| r.ink_top)
+        .fold(f64::MAX, f64::min)
+        - 6.0;
+    layout
+        .runs
+        .iter()
+        .filter(|r| r.page == page && (r.size - 14.0).abs() >= 0.01 && r.baseline < block_bottom)
+        .any(|r| r.ink_bottom > top)
+        || layout
+            .shapes
+            .iter()
+            .any(|s| s.page == page && s.width < 155.0 && s.y + s.height > top)
+}
+
 /// Most characters reported one by one; the rest are summed up in one more warning.
 const MAX_GLYPH_WARNINGS: usize = 20;
 

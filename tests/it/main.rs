@@ -10,6 +10,7 @@ mod check;
 mod ci;
 mod e2e;
 mod fonts;
+mod forms;
 mod git;
 mod issue;
 mod layers;
