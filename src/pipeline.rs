@@ -21,6 +21,28 @@ pub struct Options {
     pub system_fonts: bool,
     /// Write a tagged (accessible) PDF; off by default to keep the file small.
     pub tagged: bool,
+    /// Also write the web page and its fragment (`circular.html`, `circular.fragment.html`).
+    pub html: bool,
+    /// An archival PDF: `a-2b` or `a-3b` (PDF/A); `None` for a plain PDF.
+    pub pdf_standard: Option<PdfStandard>,
+}
+
+/// The archival standards a circular's PDF can follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PdfStandard {
+    /// PDF/A-2b: no attachments, so the provenance manifest is left out.
+    A2b,
+    /// PDF/A-3b: the manifest stays attached.
+    A3b,
+}
+
+impl PdfStandard {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            PdfStandard::A2b => "a-2b",
+            PdfStandard::A3b => "a-3b",
+        }
+    }
 }
 
 /// Time spent in each stage.
@@ -54,6 +76,8 @@ pub struct Outcome {
     pub document: Option<typst_layout::PagedDocument>,
     /// The PDF's bytes, for a build that writes nothing ([`Session::content`]).
     pub(crate) content: Option<Vec<u8>>,
+    /// The other outputs written (web page, fragment), root-relative.
+    pub outputs: Vec<PathBuf>,
 }
 
 impl Outcome {
@@ -97,10 +121,13 @@ impl Session {
         // The provenance manifest (git state and input digests) is computed on a second thread
         // while the data is loaded, checked and rendered.
         let project = self.project.clone();
-        let options = BTreeMap::from([
+        let mut options = BTreeMap::from([
             ("system_fonts".to_string(), self.options.system_fonts.to_string()),
             ("tagged".to_string(), self.options.tagged.to_string()),
         ]);
+        if let Some(s) = self.options.pdf_standard {
+            options.insert("pdf_standard".to_string(), s.name().to_string());
+        }
         let mut digester = std::mem::take(&mut self.digester);
         let month_name = month.to_string();
         std::thread::scope(|scope| {
@@ -192,11 +219,12 @@ impl Session {
             }
         };
         self.env.clear_templates();
-        let ctx = render::Circular {
+        let mut ctx = render::Circular {
             月份: agg.month,
             公文: document,
             表: agg.tables,
             字体: out.fonts.iter().map(|r| (r.role.key, r.present.clone())).collect(),
+            片段: false,
         };
         let mut source = match render::render(&self.env, project, render::MAIN_TEMPLATE, &ctx) {
             Ok(s) => s,
@@ -205,13 +233,37 @@ impl Session {
                 return out;
             }
         };
-        // Provenance: the commit and every input's digest travel inside the PDF.
-        if let Some(Ok((manifest, digester))) = provenance.take().map(|h| h.join()) {
-            source.push_str(&render::attachment(
-                provenance::ATTACHMENT,
-                &manifest.to_json(),
-                provenance::DESCRIPTION,
-            ));
+        // The web page and its fragment come from the same context, before the PDF, so that the
+        // manifest can name them with their digests.
+        let mut pages = Vec::new();
+        if self.options.html {
+            for (fragment, rel) in [(false, project.html(month)), (true, project.html_fragment(month))] {
+                ctx.片段 = fragment;
+                match render::render(&self.env, project, render::HTML_TEMPLATE, &ctx) {
+                    Ok(html) => pages.push((rel, html)),
+                    Err(d) => {
+                        out.diagnostics.push(d);
+                        return out;
+                    }
+                }
+            }
+        }
+        // Provenance: the commit, every input's digest and the other outputs' digests travel inside
+        // the PDF (PDF/A-2b allows no attachment: there the manifest is left out).
+        if let Some(Ok((mut manifest, digester))) = provenance.take().map(|h| h.join()) {
+            for (rel, html) in &pages {
+                manifest.outputs.insert(
+                    rel.to_string_lossy().replace('\\', "/"),
+                    provenance::sha256(html.as_bytes()),
+                );
+            }
+            if self.options.pdf_standard != Some(PdfStandard::A2b) {
+                source.push_str(&render::attachment(
+                    provenance::ATTACHMENT,
+                    &manifest.to_json(),
+                    provenance::DESCRIPTION,
+                ));
+            }
             self.digester = digester;
         }
         out.timings.render = t.elapsed();
@@ -278,12 +330,9 @@ impl Session {
         } else {
             typeset::datetime(date)
         };
-        let bytes = match typeset::pdf(
-            &compiled.document,
-            &format!("tongbao/{month}"),
-            timestamp,
-            self.options.tagged,
-        ) {
+        let standard = self.options.pdf_standard.map(PdfStandard::name);
+        let ident = format!("tongbao/{month}");
+        let bytes = match typeset::pdf(&compiled.document, &ident, timestamp, self.options.tagged, standard) {
             Ok(b) => b,
             Err(mut errors) => {
                 out.diagnostics.append(&mut errors);
@@ -301,6 +350,13 @@ impl Session {
         if let Err(e) = output::write_atomic(&project.path(&rel), &bytes) {
             out.diagnostics.push(io_error(&rel.display().to_string(), &e));
             return out;
+        }
+        for (rel, html) in &pages {
+            if let Err(e) = output::write_atomic(&project.path(rel), html.as_bytes()) {
+                out.diagnostics.push(io_error(&rel.display().to_string(), &e));
+                return out;
+            }
+            out.outputs.push(rel.clone());
         }
         out.timings.write += t.elapsed();
         out.bytes = bytes.len();

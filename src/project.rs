@@ -111,6 +111,16 @@ impl Project {
         self.out_dir(month).join("circular.pdf")
     }
 
+    /// The circular as a web page for the portal.
+    pub(crate) fn html(&self, month: &str) -> PathBuf {
+        self.out_dir(month).join("circular.html")
+    }
+
+    /// The web page's body and tables alone, for a CMS editor.
+    pub(crate) fn html_fragment(&self, month: &str) -> PathBuf {
+        self.out_dir(month).join("circular.fragment.html")
+    }
+
     /// The generated Typst source, as the root-relative `/`-separated path Typst sees.
     pub(crate) fn typst_source(&self, month: &str) -> String {
         format!("{OUT}/{month}/circular.typ")

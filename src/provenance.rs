@@ -27,6 +27,9 @@ pub struct Manifest {
     pub options: BTreeMap<String, String>,
     /// Every input file (root-relative, `/`-separated) and its SHA-256.
     pub inputs: BTreeMap<String, String>,
+    /// The other outputs made in the same build (web page, fragment) and their SHA-256.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, String>,
 }
 
 /// SHA-256 of bytes, as lowercase hex.
@@ -136,6 +139,7 @@ pub(crate) fn manifest(
         dirty,
         options,
         inputs: digester.digests(project, month),
+        outputs: BTreeMap::new(),
     }
 }
 

@@ -14,9 +14,32 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     } else {
         vec![month_or_latest(project, args.month.as_deref())?]
     };
+    let outputs: Vec<String> = if args.outputs.is_empty() {
+        crate::load::config::load(project, &mut Vec::new())
+            .outputs
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        args.outputs.iter().map(|s| s.trim().to_ascii_lowercase()).collect()
+    };
+    let known = crate::load::config::OUTPUTS;
+    if let Some(bad) = outputs.iter().find(|o| *o != "all" && !known.contains(&o.as_str())) {
+        return Err(super::Error::Usage(format!(
+            "未知的输出“{bad}”；可用：{}、all",
+            known.join("、")
+        )));
+    }
+    let all = outputs.iter().any(|o| o == "all");
     let options = Options {
         system_fonts: args.fonts.system_fonts,
         tagged: args.tagged,
+        html: all || outputs.iter().any(|o| o == "html"),
+        pdf_standard: match args.pdf_standard.as_deref() {
+            Some("a-2b") => Some(crate::pipeline::PdfStandard::A2b),
+            Some("a-3b") => Some(crate::pipeline::PdfStandard::A3b),
+            _ => None,
+        },
     };
     let mut session = Session::open(project, &options);
     let mut failed = false;
@@ -85,6 +108,9 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
                 o.bytes / 1024,
                 total.as_millis(),
             );
+            for other in &o.outputs {
+                tell!("已生成 {}", other.display());
+            }
             tell!("字体：");
             for f in &o.fonts {
                 tell!("  {}", f.describe());

@@ -41,6 +41,12 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
     let options = Options {
         system_fonts: manifest.options.get("system_fonts").is_some_and(|v| v == "true"),
         tagged: manifest.options.get("tagged").is_some_and(|v| v == "true"),
+        html: !manifest.outputs.is_empty(),
+        pdf_standard: match manifest.options.get("pdf_standard").map(String::as_str) {
+            Some("a-2b") => Some(crate::pipeline::PdfStandard::A2b),
+            Some("a-3b") => Some(crate::pipeline::PdfStandard::A3b),
+            _ => None,
+        },
     };
     let there = Project::new(&worktree.path.join(&worktree.prefix));
     let mut session = Session::open(&there, &options);

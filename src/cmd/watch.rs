@@ -106,9 +106,12 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     }
     // The root itself, for tongbao.yaml and for folders created later.
     let _ = watcher.watch(root, RecursiveMode::NonRecursive);
+    // The outputs the project's configuration asks for are kept fresh too.
+    let config = crate::load::config::load(project, &mut Vec::new());
     let options = Options {
         system_fonts: args.fonts.system_fonts,
-        tagged: false,
+        html: config.outputs.contains(&"html"),
+        ..Options::default()
     };
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -1,8 +1,10 @@
-//! The project's optional configuration file `tongbao.yaml`: font preferences per role.
+//! The project's optional configuration file `tongbao.yaml`: font preferences per role and the
+//! outputs a build makes besides the PDF.
 //!
 //! ```yaml
 //! 字体:
 //!   正文: [仿宋_GB2312, FandolFang]
+//! 输出: [pdf, html]
 //! ```
 
 use std::path::Path;
@@ -26,7 +28,12 @@ pub(crate) const ROLES: [(&str, &str); 6] = [
 pub(crate) struct Config {
     /// Role key (`body` …) → families in order of preference, replacing the defaults.
     pub fonts: Vec<(&'static str, Vec<String>)>,
+    /// The outputs a build makes (`pdf`, `html`); empty: the PDF alone.
+    pub outputs: Vec<&'static str>,
 }
+
+/// The outputs a build can make.
+pub(crate) const OUTPUTS: [&str; 2] = ["pdf", "html"];
 
 /// Reads `tongbao.yaml` if present. With errors (reported in `diags`) the defaults are kept.
 pub(crate) fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> Config {
@@ -62,6 +69,17 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Config> {
         }
         r.finish(m, &ROLES.map(|(zh, _)| zh));
     }
-    r.finish(top, &["字体"]);
+    if let Some(node) = top.opt("输出") {
+        for (name, loc) in r.texts(node, "输出") {
+            match OUTPUTS.iter().find(|o| o.eq_ignore_ascii_case(&name)) {
+                Some(o) => config.outputs.push(o),
+                None => r.push(
+                    Diagnostic::error("unknown-value", &loc, format!("未知的输出“{name}”"))
+                        .help(format!("可用的输出：{}", OUTPUTS.join("、"))),
+                ),
+            }
+        }
+    }
+    r.finish(top, &["字体", "输出"]);
     Some(config)
 }

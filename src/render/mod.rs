@@ -26,6 +26,8 @@ use crate::project::{Project, ReadError, TEMPLATES};
 
 /// The main template of a circular.
 pub(crate) const MAIN_TEMPLATE: &str = "circular.typ.j2";
+/// The circular as a web page (and, with `片段`, the fragment for a CMS editor).
+pub(crate) const HTML_TEMPLATE: &str = "circular.html.j2";
 
 /// A block of the body: a paragraph (`级别` 0), or a heading of level 1–4 standing alone (only
 /// `标题`) or run in (`标题` then `正文` in the same paragraph).
@@ -106,6 +108,8 @@ pub(crate) struct Circular {
     pub 表: BTreeMap<String, TableOut>,
     /// Font families by role key.
     pub 字体: BTreeMap<&'static str, Vec<String>>,
+    /// For the web page: only the body and the tables, no styles.
+    pub 片段: bool,
 }
 
 /// Fills month `month`'s text with its figures. Every expression that fails is a diagnostic.
@@ -289,6 +293,8 @@ pub(crate) fn environment(project: &Project) -> Environment<'static> {
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".typ.j2") {
             AutoEscape::Custom("typst".into())
+        } else if name.ends_with(".html.j2") {
+            AutoEscape::Html
         } else {
             AutoEscape::None
         }

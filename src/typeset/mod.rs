@@ -56,8 +56,24 @@ pub(crate) fn pdf(
     ident: &str,
     timestamp: Datetime,
     tagged: bool,
+    standard: Option<&str>,
 ) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    let standards = match standard {
+        None => typst_pdf::PdfStandards::default(),
+        Some(name) => {
+            let parsed: Option<typst_pdf::PdfStandard> = serde_json::from_value(serde_json::Value::from(name)).ok();
+            let list: Vec<typst_pdf::PdfStandard> = parsed.into_iter().collect();
+            typst_pdf::PdfStandards::new(&list).map_err(|e| {
+                vec![Diagnostic::general(
+                    Severity::Error,
+                    "pdf",
+                    format!("不支持的 PDF 标准 {name}：{}", e.message()),
+                )]
+            })?
+        }
+    };
     let options = PdfOptions {
+        standards,
         ident: Smart::Custom(ident.to_string()),
         creator: Smart::Custom(Some(format!("tongbao {}", env!("CARGO_PKG_VERSION")))),
         timestamp: Some(Timestamp::new_utc(timestamp)),

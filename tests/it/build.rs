@@ -1,26 +1,7 @@
 //! `tongbao build`: the shipped data reproduces the seed circular sentence by sentence and cell by
 //! cell; hostile text is printed literally; a failed build leaves the last good PDF in place.
 
-use crate::util::{MARCH_TEXT, Project, normalise, pdftotext, repo_file};
-
-/// Drops page numbers (“—3—” once whitespace is gone) from normalised text.
-fn without_page_numbers(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == '—' {
-            let digits = chars[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if digits > 0 && chars.get(i + 1 + digits) == Some(&'—') {
-                i += digits + 2;
-                continue;
-            }
-        }
-        out.push(chars[i]);
-        i += 1;
-    }
-    out
-}
+use crate::util::{MARCH_TEXT, Project, normalise, pdftotext, repo_file, without_page_numbers};
 
 fn is_subsequence(needle: &str, haystack: &str) -> bool {
     let mut chars = haystack.chars();

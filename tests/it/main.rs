@@ -15,6 +15,7 @@ mod git;
 mod issue;
 mod layers;
 mod layout;
+mod outputs;
 mod routine;
 mod text;
 mod watch;

@@ -218,3 +218,22 @@ pub fn normalise(text: &str) -> String {
 pub fn repo_file(rel: &str) -> String {
     std::fs::read_to_string(repo().join(rel)).unwrap()
 }
+
+/// Drops page numbers (“—3—” once whitespace is gone) from normalised text.
+pub fn without_page_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '—' {
+            let digits = chars[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits > 0 && chars.get(i + 1 + digits) == Some(&'—') {
+                i += digits + 2;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
