@@ -96,7 +96,7 @@ pub(crate) struct BuildArgs {
     /// 生成带结构标签的 PDF（便于读屏软件，文件约大一半）
     #[arg(long)]
     pub tagged: bool,
-    /// 同时生成哪些输出：pdf、html（网页及其片段），逗号分隔，或 all；默认取 tongbao.yaml 的“输出”，没有时只生成 PDF
+    /// 同时生成哪些输出：pdf、html（网页及其片段）、docx（Word 文件），逗号分隔，或 all；默认取 tongbao.yaml 的“输出”，没有时只生成 PDF
     #[arg(long, value_delimiter = ',')]
     pub outputs: Vec<String>,
     /// 归档用的 PDF 标准：a-2b 或 a-3b（PDF/A）

@@ -24,6 +24,7 @@ macro_rules! tell {
 // Foundations.
 mod calendar;
 mod diag;
+mod docx;
 mod git;
 pub mod project;
 

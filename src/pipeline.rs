@@ -23,6 +23,8 @@ pub struct Options {
     pub tagged: bool,
     /// Also write the web page and its fragment (`circular.html`, `circular.fragment.html`).
     pub html: bool,
+    /// Also write the Word file (`circular.docx`).
+    pub docx: bool,
     /// An archival PDF: `a-2b` or `a-3b` (PDF/A); `None` for a plain PDF.
     pub pdf_standard: Option<PdfStandard>,
 }
@@ -240,7 +242,7 @@ impl Session {
             for (fragment, rel) in [(false, project.html(month)), (true, project.html_fragment(month))] {
                 ctx.片段 = fragment;
                 match render::render(&self.env, project, render::HTML_TEMPLATE, &ctx) {
-                    Ok(html) => pages.push((rel, html)),
+                    Ok(html) => pages.push((rel, html.into_bytes())),
                     Err(d) => {
                         out.diagnostics.push(d);
                         return out;
@@ -248,14 +250,23 @@ impl Session {
                 }
             }
         }
+        if self.options.docx {
+            match crate::docx::docx(&ctx) {
+                Ok(bytes) => pages.push((project.docx(month), bytes)),
+                Err(message) => {
+                    out.diagnostics
+                        .push(Diagnostic::general(Severity::Error, "docx", message));
+                    return out;
+                }
+            }
+        }
         // Provenance: the commit, every input's digest and the other outputs' digests travel inside
         // the PDF (PDF/A-2b allows no attachment: there the manifest is left out).
         if let Some(Ok((mut manifest, digester))) = provenance.take().map(|h| h.join()) {
             for (rel, html) in &pages {
-                manifest.outputs.insert(
-                    rel.to_string_lossy().replace('\\', "/"),
-                    provenance::sha256(html.as_bytes()),
-                );
+                manifest
+                    .outputs
+                    .insert(rel.to_string_lossy().replace('\\', "/"), provenance::sha256(html));
             }
             if self.options.pdf_standard != Some(PdfStandard::A2b) {
                 source.push_str(&render::attachment(
@@ -352,7 +363,7 @@ impl Session {
             return out;
         }
         for (rel, html) in &pages {
-            if let Err(e) = output::write_atomic(&project.path(rel), html.as_bytes()) {
+            if let Err(e) = output::write_atomic(&project.path(rel), html) {
                 out.diagnostics.push(io_error(&rel.display().to_string(), &e));
                 return out;
             }

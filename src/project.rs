@@ -121,6 +121,11 @@ impl Project {
         self.out_dir(month).join("circular.fragment.html")
     }
 
+    /// The circular as a Word file.
+    pub(crate) fn docx(&self, month: &str) -> PathBuf {
+        self.out_dir(month).join("circular.docx")
+    }
+
     /// The generated Typst source, as the root-relative `/`-separated path Typst sees.
     pub(crate) fn typst_source(&self, month: &str) -> String {
         format!("{OUT}/{month}/circular.typ")

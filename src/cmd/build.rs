@@ -35,6 +35,7 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
         system_fonts: args.fonts.system_fonts,
         tagged: args.tagged,
         html: all || outputs.iter().any(|o| o == "html"),
+        docx: all || outputs.iter().any(|o| o == "docx"),
         pdf_standard: match args.pdf_standard.as_deref() {
             Some("a-2b") => Some(crate::pipeline::PdfStandard::A2b),
             Some("a-3b") => Some(crate::pipeline::PdfStandard::A3b),

@@ -41,7 +41,8 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
     let options = Options {
         system_fonts: manifest.options.get("system_fonts").is_some_and(|v| v == "true"),
         tagged: manifest.options.get("tagged").is_some_and(|v| v == "true"),
-        html: !manifest.outputs.is_empty(),
+        html: manifest.outputs.keys().any(|k| k.ends_with(".html")),
+        docx: manifest.outputs.keys().any(|k| k.ends_with(".docx")),
         pdf_standard: match manifest.options.get("pdf_standard").map(String::as_str) {
             Some("a-2b") => Some(crate::pipeline::PdfStandard::A2b),
             Some("a-3b") => Some(crate::pipeline::PdfStandard::A3b),
@@ -52,11 +53,23 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
     let mut session = Session::open(&there, &options);
     let outcome = session.build(&manifest.month);
     let rebuilt = outcome.pdf.as_ref().and_then(|p| std::fs::read(there.path(p)).ok());
+    // The other outputs the build made (web page, Word file): rebuilt, they must have the digests
+    // the manifest records.
+    let mut outputs_differ = 0;
+    for (path, digest) in &manifest.outputs {
+        let now = std::fs::read(there.path(path)).ok().map(|b| provenance::sha256(&b));
+        if now.as_deref() == Some(digest.as_str()) {
+            say!("  输出一致：{path}");
+        } else {
+            say!("  输出不同：{path}（重新生成的与 PDF 记录的摘要不同）");
+            outputs_differ += 1;
+        }
+    }
     let inputs = provenance::Digester::default().digests(&there, &manifest.month);
     drop(session);
 
     match rebuilt {
-        Some(rebuilt) if rebuilt == bytes => {
+        Some(rebuilt) if rebuilt == bytes && outputs_differ == 0 => {
             say!(
                 "一致：从提交 {} 重新生成的 PDF 与该文件逐字节相同（{} 字节）",
                 short(&commit),

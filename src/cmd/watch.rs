@@ -111,6 +111,7 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     let options = Options {
         system_fonts: args.fonts.system_fonts,
         html: config.outputs.contains(&"html"),
+        docx: config.outputs.contains(&"docx"),
         ..Options::default()
     };
 

@@ -28,12 +28,12 @@ pub(crate) const ROLES: [(&str, &str); 6] = [
 pub(crate) struct Config {
     /// Role key (`body` …) → families in order of preference, replacing the defaults.
     pub fonts: Vec<(&'static str, Vec<String>)>,
-    /// The outputs a build makes (`pdf`, `html`); empty: the PDF alone.
+    /// The outputs a build makes (`pdf`, `html`, `docx`); empty: the PDF alone.
     pub outputs: Vec<&'static str>,
 }
 
 /// The outputs a build can make.
-pub(crate) const OUTPUTS: [&str; 2] = ["pdf", "html"];
+pub(crate) const OUTPUTS: [&str; 3] = ["pdf", "html", "docx"];
 
 /// Reads `tongbao.yaml` if present. With errors (reported in `diags`) the defaults are kept.
 pub(crate) fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> Config {

@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["check"],
     &["aggregate"],
     &["render"],
-    &["typeset"],
+    &["typeset", "docx"],
     &["output"],
     &["provenance"],
     &["pipeline"],

@@ -188,3 +188,105 @@ fn archival_pdfs_pass_typsts_validation_and_keep_the_manifest_where_allowed() {
     let out = p.run(&["build", "2023-03", "--pdf-standard", "a-9"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A part of a zip file (the .docx), read with Python's zipfile.
+fn zip_part(file: &std::path::Path, part: &str) -> String {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import zipfile,sys; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())",
+        ])
+        .arg(file)
+        .arg(part)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{part}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_word_file_has_the_page_the_grid_the_styles_and_converts_in_libreoffice() {
+    let p = Project::march_only();
+    build(&p, &["--outputs", "pdf,docx"]);
+    let docx = p.path("out/2023-03/circular.docx");
+    let document = zip_part(&docx, "word/document.xml");
+    // A4, the GB/T margins (twips), 22 lines a page, header rows that repeat, fields for page numbers.
+    assert!(
+        document.contains(r#"<w:pgSz w:w="11905" w:h="16837""#),
+        "{}",
+        &document[document.find("<w:sectPr").unwrap()..]
+    );
+    assert!(document.contains(r#"w:top="2097""#) && document.contains(r#"w:left="1587""#));
+    assert!(document.contains(r#"<w:docGrid w:type="lines" w:linePitch="579""#));
+    assert_eq!(
+        document.matches("<w:tblHeader />").count(),
+        3,
+        "each table's header row repeats"
+    );
+    let styles = zip_part(&docx, "word/styles.xml");
+    for name in ["标题", "正文", "一级标题", "二级标题", "三级标题", "四级标题"] {
+        assert!(
+            styles.contains(&format!(r#"<w:name w:val="{name}" />"#)),
+            "style {name}"
+        );
+    }
+    for font in ["方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"] {
+        assert!(styles.contains(&format!(r#"w:eastAsia="{font}""#)), "font {font}");
+    }
+    assert!(styles.contains(r#"<w:spacing w:val="-5" />"#), "28 characters a line");
+    let settings = zip_part(&docx, "word/settings.xml");
+    assert!(settings.contains("<w:evenAndOddHeaders"), "odd and even footers differ");
+    let odd = zip_part(&docx, "word/footer1.xml");
+    let even = zip_part(&docx, "word/footer2.xml");
+    for (footer, side) in [(&odd, "right"), (&even, "left")] {
+        assert!(
+            footer.contains("PAGE") && footer.contains(r#"w:fldCharType="begin""#),
+            "{footer}"
+        );
+        assert!(footer.contains(&format!(r#"<w:jc w:val="{side}" />"#)), "{footer}");
+    }
+    // LibreOffice opens it: every sentence and every table row, about as many pages as ours.
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("soffice")
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir.path())
+        .arg(&docx)
+        .env("HOME", dir.path())
+        .output()
+        .expect("LibreOffice (scripts/test installs libreoffice-writer-nogui)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let converted = dir.path().join("circular.pdf");
+    let text = without_page_numbers(&normalise(&pdftotext(&converted)));
+    let seed = repo_file("tests/fixtures/seed-circular-2023-03.txt");
+    for sentence in seed
+        .split("\n附件1\n")
+        .next()
+        .unwrap()
+        .lines()
+        .flat_map(|l| l.split_inclusive('。'))
+    {
+        let s = normalise(sentence);
+        if !s.is_empty() && !s.starts_with("附件") {
+            assert!(text.contains(&s), "the Word file lacks {sentence}");
+        }
+    }
+    for row in ["1总寨镇人民政府2200", "10区市场监督管理局20320331", "合计1164116415253"] {
+        assert!(text.contains(row), "{row}");
+    }
+    let pages = |pdf: &std::path::Path| {
+        let out = std::process::Command::new("pdfinfo").arg(pdf).output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().parse::<i64>().unwrap()))
+            .unwrap()
+    };
+    let (ours, word) = (pages(&p.path("out/2023-03/circular.pdf")), pages(&converted));
+    assert!(
+        (word - ours).abs() <= 3,
+        "{word} pages in LibreOffice, {ours} in the PDF"
+    );
+    // The same input, the same bytes.
+    let first = std::fs::read(&docx).unwrap();
+    build(&p, &["--outputs", "docx"]);
+    assert_eq!(std::fs::read(&docx).unwrap(), first);
+}
