@@ -72,11 +72,15 @@ fn source_date_epoch_sets_the_pdf_date() {
 #[test]
 fn verify_passes_on_an_honest_pdf_and_names_the_input_that_differs() {
     let repo = Repo::new();
-    assert!(repo.tongbao(&["build", "2023-03"]).status.success());
+    assert!(repo.tongbao(&["build", "2023-03", "--outputs", "all"]).status.success());
     let honest = repo.path().join("out/2023-03/circular.pdf");
     let out = repo.tongbao(&["verify", honest.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("逐字节相同"));
+    // The other outputs the PDF names are rebuilt and compared too.
+    for output in ["circular.html", "circular.fragment.html", "circular.docx"] {
+        assert!(text(&out).contains(&format!("输出一致：out/2023-03/{output}")), "{}", text(&out));
+    }
 
     // A PDF built from edited (uncommitted) data does not match its commit.
     let file = "data/2023-03/12345.yaml";

@@ -55,8 +55,9 @@ fn the_web_page_holds_the_same_text_and_tables_as_the_pdf() {
     );
     // The fragment: body and tables, no page and no styles.
     assert!(!fragment.contains("<html") && !fragment.contains("<style") && fragment.contains("<table>"));
-    // Every sentence of the body and every row of the tables, as in the PDF.
+    // Every sentence of the body and every row of the tables, as in the PDF (and in the fragment).
     let page = html_text(&html);
+    let piece = html_text(&fragment);
     let pdf = without_page_numbers(&normalise(&pdftotext(&p.path("out/2023-03/circular.pdf"))));
     let seed = repo_file("tests/fixtures/seed-circular-2023-03.txt");
     let body = seed.split("\n附件1\n").next().unwrap();
@@ -67,6 +68,7 @@ fn the_web_page_holds_the_same_text_and_tables_as_the_pdf() {
             continue;
         }
         assert!(page.contains(&s), "web page lacks {sentence}");
+        assert!(piece.contains(&s), "fragment lacks {sentence}");
         assert!(pdf.contains(&s), "PDF lacks {sentence}");
         sentences += 1;
     }
