@@ -105,6 +105,12 @@ pub(crate) struct BuildArgs {
     /// 显示各阶段用时
     #[arg(long)]
     pub timings: bool,
+    /// 多个月份时，即使输入没有变化也重新生成
+    #[arg(long)]
+    pub force: bool,
+    /// 多个月份时，列出每条诊断信息（默认每个月一行，最后按类别汇总警告）
+    #[arg(long)]
+    pub verbose: bool,
     /// 诊断信息的输出格式
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,

@@ -40,6 +40,7 @@ pub mod typeset;
 // Layers on top.
 mod args;
 mod audit;
+mod batch;
 mod cmd;
 mod issue;
 mod preview;

@@ -117,6 +117,19 @@ impl Session {
         }
     }
 
+    /// A new session on the same project and options sharing this one's fonts (for another thread;
+    /// Typst's caches are shared by the whole process).
+    pub(crate) fn sharing(&self) -> Session {
+        Session {
+            project: self.project.clone(),
+            fonts: self.fonts.clone(),
+            options: self.options.clone(),
+            env: render::environment(&self.project),
+            world: None,
+            digester: Default::default(),
+        }
+    }
+
     /// Builds month `month` (folder name). On any error nothing is written but the generated Typst
     /// source (when rendering got that far); the previous PDF stays in place.
     pub fn build(&mut self, month: &str) -> Outcome {

@@ -42,6 +42,9 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
             _ => None,
         },
     };
+    if args.all {
+        return Ok(many(project, &months, &options, args));
+    }
     let mut session = Session::open(project, &options);
     let mut failed = false;
     let mut digester = Default::default();
@@ -55,9 +58,105 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
         if args.format == Format::Human {
             summary(project, month, &outcome, args.timings);
         }
+        if !outcome.failed() {
+            crate::batch::stamp(project, month, &options);
+        }
         failed |= outcome.failed();
     }
     Ok(if failed { Status::Problems } else { Status::Clean })
+}
+
+/// Every month: issued ones checked and copied, the others built on every core (unchanged ones
+/// skipped). One line a month, a progress line on a terminal, then the warnings summed up by kind;
+/// `--verbose` shows every diagnostic, and a failed month's errors are always shown.
+fn many(project: &Project, months: &[String], options: &Options, args: &BuildArgs) -> Status {
+    use std::io::IsTerminal;
+    let started = std::time::Instant::now();
+    let mut failed = 0usize;
+    let (mut built, mut skipped) = (0usize, 0usize);
+    let mut kinds: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    let mut digester = Default::default();
+    let mut session = None::<Session>;
+    let (issued_months, others): (Vec<String>, Vec<String>) =
+        months.iter().cloned().partition(|m| issue::is_issued(project, m));
+    for month in &issued_months {
+        let mut s = session.take().unwrap_or_else(|| Session::open(project, options));
+        if !issued(project, month, &mut s, &mut digester, args.format) {
+            failed += 1;
+        }
+        session = Some(s);
+    }
+    let total = others.len();
+    let terminal = std::io::stderr().is_terminal() && args.format == Format::Human;
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut seen = 0usize;
+    crate::batch::build(project, &others, options, args.force, workers, |r| {
+        seen += 1;
+        if terminal {
+            use std::io::Write as _;
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+        }
+        match r.built {
+            None => {
+                skipped += 1;
+                if args.format == Format::Human {
+                    tell!("{}  未改变，跳过", r.month);
+                }
+            }
+            Some(mut b) => {
+                let (errors, warnings) = diag::counts(&b.diagnostics);
+                for d in b.diagnostics.iter().filter(|d| !d.is_error()) {
+                    *kinds.entry(d.code).or_default() += 1;
+                }
+                if args.verbose || args.format == Format::Json {
+                    report(&mut b.diagnostics, args.format);
+                } else if !b.ok {
+                    let mut errs: Vec<_> = b.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+                    report(&mut errs, args.format);
+                }
+                if args.format == Format::Human {
+                    if b.ok {
+                        tell!(
+                            "{}  已生成  {} 页  {} KiB  {} ms  {warnings} 个警告",
+                            r.month,
+                            b.pages,
+                            b.bytes / 1024,
+                            b.elapsed.as_millis()
+                        );
+                    } else {
+                        tell!("{}  失败：{errors} 个错误（上次生成的文件保持不变）", r.month);
+                    }
+                }
+                if b.ok {
+                    built += 1;
+                } else {
+                    failed += 1;
+                }
+            }
+        }
+        if terminal && seen < total {
+            use std::io::Write as _;
+            let _ = write!(std::io::stderr().lock(), "[{seen}/{total}] 生成中…");
+        }
+    });
+    if args.format == Format::Human {
+        let by_kind: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let warnings = if by_kind.is_empty() {
+            String::new()
+        } else {
+            format!("；警告按类别：{}", by_kind.join("、"))
+        };
+        tell!(
+            "共 {} 个月份：生成 {built}，未改变跳过 {skipped}，已发布 {}，失败 {failed}；用时 {:.1} 秒{warnings}",
+            months.len(),
+            issued_months.len(),
+            started.elapsed().as_secs_f64()
+        );
+        if !args.verbose && !kinds.is_empty() {
+            tell!("（--verbose 列出每条警告）");
+        }
+    }
+    if failed > 0 { Status::Problems } else { Status::Clean }
 }
 
 /// An issued month: its output is the issued PDF, as long as the month still gives that circular;

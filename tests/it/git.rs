@@ -79,7 +79,11 @@ fn verify_passes_on_an_honest_pdf_and_names_the_input_that_differs() {
     assert!(text(&out).contains("逐字节相同"));
     // The other outputs the PDF names are rebuilt and compared too.
     for output in ["circular.html", "circular.fragment.html", "circular.docx"] {
-        assert!(text(&out).contains(&format!("输出一致：out/2023-03/{output}")), "{}", text(&out));
+        assert!(
+            text(&out).contains(&format!("输出一致：out/2023-03/{output}")),
+            "{}",
+            text(&out)
+        );
     }
 
     // A PDF built from edited (uncommitted) data does not match its commit.

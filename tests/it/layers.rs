@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["output"],
     &["provenance"],
     &["pipeline"],
-    &["audit", "issue", "preview", "routine", "schemas", "sheet"],
+    &["audit", "batch", "issue", "preview", "routine", "schemas", "sheet"],
     &["cmd"],
 ];
 

@@ -5,6 +5,7 @@
 mod util;
 
 mod audit;
+mod batch;
 mod build;
 mod check;
 mod ci;

@@ -1,0 +1,158 @@
+//! Many months at once (`build --all`): on every core, sharing the fonts and Typst's caches, and
+//! skipping the months whose inputs have not changed since their last build.
+//!
+//! How a month is known to be up to date: its last successful build left a stamp
+//! (`out/YYYY-MM/.tongbao-stamp.json`) with tongbao's version, the build options and the SHA-256
+//! of every input the build reads — the month's files and the months it compares with, the registry,
+//! the table descriptions, the configuration, the templates, the fonts and the assets (the same list
+//! the provenance manifest records). The month is skipped only when all of these are the same and
+//! its outputs are still there; a changed template, font, datum or tongbao version rebuilds it.
+//! Digests are cached by size and modification time, as git's index does, so a run over ten years
+//! of months with nothing changed reads little more than the file system's metadata.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::diag::Diagnostic;
+use crate::pipeline::{Options, Session};
+use crate::project::Project;
+use crate::provenance::Digester;
+
+/// What a month's last successful build was made from.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Stamp {
+    tool: String,
+    options: String,
+    inputs: BTreeMap<String, String>,
+}
+
+fn stamp_path(project: &Project, month: &str) -> PathBuf {
+    project.out_dir(month).join(".tongbao-stamp.json")
+}
+
+fn options_key(options: &Options) -> String {
+    format!(
+        "system_fonts={} tagged={} html={} docx={} pdf_standard={}",
+        options.system_fonts,
+        options.tagged,
+        options.html,
+        options.docx,
+        options.pdf_standard.map_or("none", |s| s.name())
+    )
+}
+
+fn current(project: &Project, month: &str, options: &Options, digester: &mut Digester) -> Stamp {
+    Stamp {
+        tool: format!("tongbao {}", env!("CARGO_PKG_VERSION")),
+        options: options_key(options),
+        inputs: digester.digests(project, month),
+    }
+}
+
+/// What happened to one month.
+pub(crate) struct Report {
+    pub month: String,
+    /// `None`: skipped, unchanged since its last build.
+    pub built: Option<Built>,
+}
+
+pub(crate) struct Built {
+    pub ok: bool,
+    pub pages: usize,
+    pub bytes: usize,
+    pub elapsed: Duration,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Builds `months` on up to `workers` threads, calling `done` as each month finishes (in the
+/// order they finish). Months whose stamp matches are skipped unless `force`.
+pub(crate) fn build(
+    project: &Project,
+    months: &[String],
+    options: &Options,
+    force: bool,
+    workers: usize,
+    mut done: impl FnMut(Report),
+) {
+    let mut digester = Digester::default();
+    let mut queue = VecDeque::new();
+    let mut stamps = BTreeMap::new();
+    for month in months {
+        let stamp = current(project, month, options, &mut digester);
+        let previous = std::fs::read(project.path(stamp_path(project, month)))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Stamp>(&b).ok());
+        let outputs_there = project.path(project.pdf(month)).exists()
+            && (!options.html || project.path(project.html(month)).exists())
+            && (!options.docx || project.path(project.docx(month)).exists());
+        if !force && outputs_there && previous.as_ref() == Some(&stamp) {
+            done(Report {
+                month: month.clone(),
+                built: None,
+            });
+        } else {
+            queue.push_back(month.clone());
+            stamps.insert(month.clone(), stamp);
+        }
+    }
+    if queue.is_empty() {
+        return;
+    }
+    let workers = workers.clamp(1, queue.len());
+    let queue = Arc::new(Mutex::new(queue));
+    let (tx, rx) = mpsc::channel::<Report>();
+    let base = Session::open(project, options);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let queue = queue.clone();
+            let tx = tx.clone();
+            let mut session = base.sharing();
+            scope.spawn(move || {
+                loop {
+                    let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
+                    let Some(month) = next else { break };
+                    let started = Instant::now();
+                    let outcome = session.build(&month);
+                    let built = Built {
+                        ok: !outcome.failed(),
+                        pages: outcome.pages,
+                        bytes: outcome.bytes,
+                        elapsed: started.elapsed(),
+                        diagnostics: outcome.diagnostics,
+                    };
+                    if tx
+                        .send(Report {
+                            month,
+                            built: Some(built),
+                        })
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for report in rx {
+            if report.built.as_ref().is_some_and(|b| b.ok)
+                && let Some(stamp) = stamps.get(&report.month)
+                && let Ok(json) = serde_json::to_vec(stamp)
+            {
+                let _ = crate::output::write_atomic_unsynced(&project.path(stamp_path(project, &report.month)), &json);
+            }
+            done(report);
+        }
+    });
+}
+
+/// The stamp of a month that was built one by one (`build MONTH`), so that a later `--all` knows it.
+pub(crate) fn stamp(project: &Project, month: &str, options: &Options) {
+    let stamp = current(project, month, options, &mut Digester::default());
+    if let Ok(json) = serde_json::to_vec(&stamp) {
+        let _ = crate::output::write_atomic_unsynced(&project.path(stamp_path(project, month)), &json);
+    }
+}

@@ -1,0 +1,96 @@
+//! `build --all`: every month on every core, one line a month when not on a terminal, unchanged
+//! months skipped (and rebuilt when a datum, a template or a font changes), a failing month
+//! reported among good ones.
+
+use crate::util::{Project, repo};
+
+fn run_all(p: &Project, extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["build", "--all"];
+    args.extend(extra);
+    let out = p.run(&args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// The months whose line of the output says `what` (a month's line starts with it, `YYYY-MM`).
+fn lines(said: &str, what: &str) -> Vec<String> {
+    said.lines()
+        .filter(|l| l.contains(what))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|m| m.len() == 7 && m.as_bytes()[4] == b'-' && m.starts_with("20"))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn unchanged_months_are_skipped_and_changes_rebuild_what_they_must() {
+    let p = Project::shipped();
+    p.copy_march("2023-04", "2023-06-05");
+    let (code, said) = run_all(&p, &[]);
+    assert_eq!(code, 0, "{said}");
+    let mut built = lines(&said, "已生成");
+    built.sort();
+    assert_eq!(built, ["2023-03", "2023-04", "2023-08", "2023-09", "2023-11"], "{said}");
+    // Not a terminal: no progress line, one line a month and a summary.
+    assert!(
+        !said.contains('\r') && said.contains("共 5 个月份：生成 5，未改变跳过 0"),
+        "{said}"
+    );
+    assert!(said.lines().count() <= 5 + 2, "one line a month: {said}");
+
+    // Nothing changed: nothing is built.
+    let (_, said) = run_all(&p, &[]);
+    assert_eq!(lines(&said, "跳过").len(), 5, "{said}");
+    // A datum of March: March and the month that compares with it (April).
+    p.edit(
+        "data/2023-03/12345.yaml",
+        "邻里牵手转办: 155, 邻里牵手办结: 155",
+        "邻里牵手转办: 156, 邻里牵手办结: 156",
+    );
+    let (_, said) = run_all(&p, &[]);
+    let mut built = lines(&said, "已生成");
+    built.sort();
+    assert_eq!(built, ["2023-03", "2023-04"], "{said}");
+    // A template: every month.
+    p.edit(
+        "templates/gongwen.typ",
+        "// GB/T 9704-2012",
+        "// GB/T 9704-2012 (edited)",
+    );
+    let (_, said) = run_all(&p, &[]);
+    assert_eq!(lines(&said, "已生成").len(), 5, "{said}");
+    // A font: every month.
+    std::fs::copy(
+        repo().join("tests/fixtures/FangSongGB2312-fixture.otf"),
+        p.path("fonts/FangSongGB2312-fixture.otf"),
+    )
+    .unwrap();
+    let (_, said) = run_all(&p, &[]);
+    assert_eq!(lines(&said, "已生成").len(), 5, "{said}");
+    // --force rebuilds all; a deleted PDF is rebuilt.
+    std::fs::remove_file(p.path("out/2023-09/circular.pdf")).unwrap();
+    let (_, said) = run_all(&p, &[]);
+    assert_eq!(lines(&said, "已生成"), ["2023-09"], "{said}");
+    let (_, said) = run_all(&p, &["--force"]);
+    assert_eq!(lines(&said, "已生成").len(), 5, "{said}");
+}
+
+#[test]
+fn a_failing_month_among_good_ones_fails_the_run_and_only_what_reads_it() {
+    let p = Project::shipped();
+    p.edit("data/2023-09/12345.yaml", "本月:", "本月: 待填, 旧本月:");
+    let (code, said) = run_all(&p, &[]);
+    assert_eq!(code, 1, "{said}");
+    // 2023-11 compares with 2023-09, so it cannot be built either; the others are.
+    let mut failed = lines(&said, "失败");
+    failed.sort();
+    assert_eq!(failed, ["2023-09", "2023-11"], "{said}");
+    let mut built = lines(&said, "已生成");
+    built.sort();
+    assert_eq!(built, ["2023-03", "2023-08"], "{said}");
+    // Its errors are shown, with their place.
+    assert!(said.contains("data/2023-09/12345.yaml:"), "{said}");
+    assert!(!p.path("out/2023-09/circular.pdf").exists());
+}
