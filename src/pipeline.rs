@@ -14,6 +14,9 @@ use crate::project::Project;
 use crate::typeset::{self, FontSet, Resolved, TongbaoWorld};
 use crate::{aggregate, check, load, output, provenance, render};
 
+#[cfg(test)]
+mod fuzz;
+
 /// Options of a build session.
 #[derive(Debug, Clone, Default)]
 pub struct Options {

@@ -1,0 +1,341 @@
+//! Property-based fuzzing of everything before Typst: the YAML loader, the registry, the table
+//! descriptions, the month's tables and its text with expressions, the checks, the aggregation and
+//! the rendering. Each case takes the shipped project and damages its files with random edits
+//! (hostile characters, deleted spans, duplicated or swapped lines, numbers replaced by anything),
+//! then runs the stages the way a build does. The properties:
+//!
+//! - nothing panics;
+//! - every error says where it is: a file, and a line and column in it (or a named file for the
+//!   problems that belong to a whole file or folder);
+//! - a month without errors renders: a refusal always comes with a diagnostic.
+//!
+//! `scripts/test` runs a small budget (`TONGBAO_FUZZ_CASES`, 48 by default); a longer run:
+//! `TONGBAO_FUZZ_CASES=5000 cargo test --lib fuzz -- --nocapture`. A failing case is shrunk by
+//! proptest and printed with the edits that caused it; add it to `regressions` below.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::project::Project;
+use crate::{aggregate, check, load, render};
+
+const MONTH: &str = "2023-03";
+
+/// The files a case may damage, relative to the project root.
+const FILES: &[&str] = &[
+    "data/units.yaml",
+    "data/tables/710.yaml",
+    "data/tables/12345.yaml",
+    "data/tables/portal.yaml",
+    "data/2023-03/710.yaml",
+    "data/2023-03/12345.yaml",
+    "data/2023-03/portal.yaml",
+    "data/2023-03/document.yaml",
+    "data/2023-03/通报.txt",
+];
+
+/// Text that has meaning somewhere: YAML, Typst, minijinja, the month text, HTML, Unicode edges.
+const TOKENS: &[&str] = &[
+    "#",
+    "$",
+    "[",
+    "]",
+    "*",
+    "_",
+    "@",
+    "<",
+    ">",
+    "\\",
+    "//",
+    "\"",
+    "'",
+    "{{",
+    "}}",
+    "{#",
+    "#}",
+    "{%",
+    "%}",
+    "｛｛",
+    "｝｝",
+    "|",
+    ":",
+    ": ",
+    "- ",
+    "\n",
+    "\t",
+    " ",
+    "&",
+    "!",
+    "%",
+    "`",
+    "...",
+    "---",
+    "\u{FEFF}",
+    "\u{200B}",
+    "\r\n",
+    "\r",
+    "待填",
+    "合计",
+    "附件",
+    "一、",
+    "（一）",
+    "1.",
+    "（1）",
+    "本月",
+    "热线.本月",
+    "{{ 热线.本月 }}",
+    "{{ 热线.办结 | 较上月 }}",
+    "{{ 督办 | 最多(2) }}",
+    "{{ 未知.名字 }}",
+    "{{ 热线. }}",
+    "{{ | }}",
+    "{{ 热线.本月 | 四舍五入(99) }}",
+    "100%",
+    "-1",
+    "1e99",
+    "99999999999999999999",
+    "0.5",
+    "null",
+    "~",
+    "true",
+    "&anchor",
+    "*anchor",
+    "!!str",
+    "2023年2月30日",
+    "2023年13月1日",
+    "2023年5月5日",
+    "待填日期",
+    "城中区",
+    "区民政局",
+    "甲",
+    "\u{1F600}",
+    "é",
+    "\u{0301}",
+    "\0",
+];
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Insert { at: f64, text: String },
+    Delete { at: f64, len: usize },
+    DuplicateLine { at: f64 },
+    SwapLines { a: f64, b: f64 },
+    ReplaceNumber { nth: usize, text: String },
+}
+
+fn token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => proptest::sample::select(TOKENS).prop_map(String::from),
+        1 => proptest::collection::vec(any::<char>(), 1..6).prop_map(|c| c.into_iter().collect()),
+    ]
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (0.0..1.0f64, token()).prop_map(|(at, text)| Edit::Insert { at, text }),
+        (0.0..1.0f64, 1usize..40).prop_map(|(at, len)| Edit::Delete { at, len }),
+        (0.0..1.0f64).prop_map(|at| Edit::DuplicateLine { at }),
+        (0.0..1.0f64, 0.0..1.0f64).prop_map(|(a, b)| Edit::SwapLines { a, b }),
+        (0usize..200, token()).prop_map(|(nth, text)| Edit::ReplaceNumber { nth, text }),
+    ]
+}
+
+/// The nearest character boundary at or before fraction `at` of `s`.
+fn boundary(s: &str, at: f64) -> usize {
+    let mut i = ((s.len() as f64) * at) as usize;
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i.min(s.len())
+}
+
+fn apply(text: &str, edit: &Edit) -> String {
+    let mut s = text.to_string();
+    match edit {
+        Edit::Insert { at, text } => s.insert_str(boundary(&s, *at), text),
+        Edit::Delete { at, len } => {
+            let from = boundary(&s, *at);
+            let to = s[from..].char_indices().nth(*len).map_or(s.len(), |(i, _)| from + i);
+            s.replace_range(from..to, "");
+        }
+        Edit::DuplicateLine { at } | Edit::SwapLines { a: at, .. } => {
+            let mut lines: Vec<&str> = text.split('\n').collect();
+            let i = ((lines.len() as f64) * at) as usize % lines.len();
+            match edit {
+                Edit::SwapLines { b, .. } => {
+                    let j = ((lines.len() as f64) * b) as usize % lines.len();
+                    lines.swap(i, j);
+                }
+                _ => lines.insert(i, lines[i]),
+            }
+            s = lines.join("\n");
+        }
+        Edit::ReplaceNumber { nth, text } => {
+            let numbers: Vec<(usize, usize)> = number_spans(&s);
+            if !numbers.is_empty() {
+                let (from, to) = numbers[nth % numbers.len()];
+                s.replace_range(from..to, text);
+            }
+        }
+    }
+    s
+}
+
+/// Byte spans of the runs of ASCII digits in `s`.
+fn number_spans(s: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, b) in s.bytes().enumerate() {
+        match (b.is_ascii_digit(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(f)) => {
+                out.push((f, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(f) = start {
+        out.push((f, s.len()));
+    }
+    out
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A copy of the shipped data and templates (fonts are not needed before Typst).
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for rel in FILES {
+        let to = dir.path().join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(repo().join(rel), &to).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+    for entry in std::fs::read_dir(repo().join("templates")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join("templates").join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+/// Runs load → check → aggregate → render on `root` the way a build does, and checks the
+/// properties. Returns a description of the first violation.
+fn stages(root: &Path) -> Result<(), String> {
+    let project = Project::new(root);
+    let mut diags = Vec::new();
+    load::config::load(&project, &mut diags);
+    let months = vec![MONTH.to_string()];
+    let (data, mut more) = load::load(&project, &months);
+    diags.append(&mut more);
+    let rendered = data.as_ref().and_then(|data| {
+        diags.extend(check::check(data, &months));
+        if diags.iter().any(|d| d.severity == Severity::Error) {
+            return None;
+        }
+        let month = data.month(MONTH)?;
+        let agg = aggregate::aggregate(data, MONTH)?;
+        match render::document(data, month, &agg) {
+            Ok(document) => {
+                let env = render::environment(&project);
+                let ctx = render::Circular {
+                    月份: agg.month,
+                    公文: document,
+                    表: agg.tables,
+                    字体: Default::default(),
+                    片段: false,
+                };
+                match render::render(&env, &project, render::MAIN_TEMPLATE, &ctx) {
+                    Ok(source) => Some(source),
+                    Err(d) => {
+                        diags.push(d);
+                        None
+                    }
+                }
+            }
+            Err(mut errors) => {
+                diags.append(&mut errors);
+                None
+            }
+        }
+    });
+    for d in diags.iter().filter(|d| d.severity == Severity::Error) {
+        located(d)?;
+    }
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    match (rendered.is_some(), errors) {
+        (false, 0) => Err(format!("refused without an error; warnings: {:?}", codes(&diags))),
+        (true, n) if n > 0 => Err(format!("rendered despite errors: {:?}", codes(&diags))),
+        _ => Ok(()),
+    }
+}
+
+fn codes(diags: &[Diagnostic]) -> Vec<&'static str> {
+    diags.iter().map(|d| d.code).collect()
+}
+
+/// Problems of a whole file, which have no better place than the file's name.
+const WHOLE_FILE: &[&str] = &["empty-file", "encoding"];
+
+/// An error names its file and, unless it is about the whole file, a line and column in it.
+fn located(d: &Diagnostic) -> Result<(), String> {
+    let Some(file) = &d.file else {
+        return Err(format!("error without a file: [{}] {}", d.code, d.message));
+    };
+    if (d.line == 0 || d.column == 0) && !WHOLE_FILE.contains(&d.code) {
+        return Err(format!(
+            "error without line:column in {}: [{}] {}",
+            file.display(),
+            d.code,
+            d.message
+        ));
+    }
+    Ok(())
+}
+
+fn cases() -> u32 {
+    std::env::var("TONGBAO_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn damaged_projects_never_panic_and_every_refusal_is_located(
+        edits in proptest::collection::vec((0..FILES.len(), edit()), 1..6)
+    ) {
+        let dir = project();
+        for (file, edit) in &edits {
+            let path = dir.path().join(FILES[*file]);
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, apply(&text, edit)).unwrap();
+        }
+        if let Err(problem) = stages(dir.path()) {
+            prop_assert!(false, "{problem}");
+        }
+    }
+
+    #[test]
+    fn any_month_text_never_panics_and_every_refusal_is_located(
+        text in proptest::collection::vec(token(), 0..60).prop_map(|t| t.concat())
+    ) {
+        let dir = project();
+        std::fs::write(dir.path().join("data/2023-03/通报.txt"), &text).unwrap();
+        if let Err(problem) = stages(dir.path()) {
+            prop_assert!(false, "{problem}\n--- text ---\n{text}");
+        }
+    }
+}
+
+#[test]
+fn the_undamaged_project_renders() {
+    let dir = project();
+    assert_eq!(stages(dir.path()), Ok(()));
+}
