@@ -7,6 +7,7 @@
 //! the table descriptions, the configuration, the templates, the fonts and the assets (the same list
 //! the provenance manifest records). The month is skipped only when all of these are the same and
 //! its outputs are still there; a changed template, font, datum or tongbao version rebuilds it.
+//! With the machine's fonts (`--system-fonts`), which are not digested, nothing is skipped.
 //! Digests are cached by size and modification time, as git's index does, so a run over ten years
 //! of months with nothing changed reads little more than the file system's metadata.
 
@@ -89,7 +90,8 @@ pub(crate) fn build(
         let outputs_there = project.path(project.pdf(month)).exists()
             && (!options.html || project.path(project.html(month)).exists())
             && (!options.docx || project.path(project.docx(month)).exists());
-        if !force && outputs_there && previous.as_ref() == Some(&stamp) {
+        // The machine's own fonts are not digested: with them nothing is known to be unchanged.
+        if !force && !options.system_fonts && outputs_there && previous.as_ref() == Some(&stamp) {
             done(Report {
                 month: month.clone(),
                 built: None,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use typst_layout::PagedDocument;
 
 use crate::calendar::MonthId;
 use crate::diag::{Diagnostic, Severity, Source};
@@ -78,7 +79,7 @@ pub struct Outcome {
     pub fonts: Vec<Resolved>,
     pub timings: Timings,
     /// The laid-out pages, when the build succeeded (for the preview and the layout tests).
-    pub document: Option<typst_layout::PagedDocument>,
+    pub document: Option<PagedDocument>,
     /// The PDF's bytes, for a build that writes nothing ([`Session::content`]).
     pub(crate) content: Option<Vec<u8>>,
     /// The other outputs written (web page, fragment), root-relative.
@@ -136,6 +137,13 @@ impl Session {
     /// Builds month `month` (folder name). On any error nothing is written but the generated Typst
     /// source (when rendering got that far); the previous PDF stays in place.
     pub fn build(&mut self, month: &str) -> Outcome {
+        self.build_showing(month, &mut |_| {})
+    }
+
+    /// Builds month `month` like [`Session::build`], handing the laid-out pages to `laid_out` as
+    /// soon as the compile succeeded, before the PDF is exported and written (the live preview
+    /// shows them meanwhile). Not called when the build fails before or during the compile.
+    pub(crate) fn build_showing(&mut self, month: &str, laid_out: &mut dyn FnMut(&PagedDocument)) -> Outcome {
         // The provenance manifest (git state and input digests) is computed on a second thread
         // while the data is loaded, checked and rendered.
         let project = self.project.clone();
@@ -153,7 +161,7 @@ impl Session {
                 let manifest = provenance::manifest(&project, &month_name, options, &mut digester);
                 (manifest, digester)
             }));
-            let out = self.build_with(month, &mut provenance, true);
+            let out = self.build_with(month, &mut provenance, true, laid_out);
             if let Some(handle) = provenance.take()
                 && let Ok((_, digester)) = handle.join()
             {
@@ -168,13 +176,19 @@ impl Session {
     /// `SOURCE_DATE_EPOCH` says, so the same circular always gives the same bytes. What an issued
     /// circular is frozen to (`issue.rs`). `None` with the diagnostics when it cannot be built.
     pub(crate) fn content(&mut self, month: &str) -> (Option<Vec<u8>>, Vec<Diagnostic>) {
-        let out = self.build_with(month, &mut None, false);
+        let out = self.build_with(month, &mut None, false, &mut |_| {});
         (out.content, out.diagnostics)
     }
 
     /// Runs the stages. With `write`, the generated source and the PDF are written to `out/`;
     /// without, the PDF's bytes are returned in `Outcome::content`.
-    fn build_with(&mut self, month: &str, provenance: &mut Option<Provenance<'_, '_>>, write: bool) -> Outcome {
+    fn build_with(
+        &mut self,
+        month: &str,
+        provenance: &mut Option<Provenance<'_, '_>>,
+        write: bool,
+        laid_out: &mut dyn FnMut(&PagedDocument),
+    ) -> Outcome {
         let mut out = Outcome::default();
         let started = Instant::now();
         let project = &self.project;
@@ -349,6 +363,7 @@ impl Session {
         };
         out.diagnostics.extend(compiled.warnings);
         out.pages = compiled.document.pages().len();
+        laid_out(&compiled.document);
 
         let t = Instant::now();
         let Some(date) = date else { return out };

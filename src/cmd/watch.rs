@@ -190,16 +190,21 @@ fn rebuild(
             }
         },
     };
-    let mut outcome = session.build(&month);
+    // The pages reach the preview as soon as they are laid out; the PDF is exported after.
+    let mut shown = None;
+    let mut outcome = session.build_showing(&month, &mut |doc| {
+        state.publish(&month, doc, project.pdf(&month));
+        shown = Some(started.elapsed().as_millis());
+    });
     let ms = started.elapsed().as_millis();
     let (errors, warnings) = diag::counts(&outcome.diagnostics);
     let what = describe(changed);
     let clock = clock();
     match (&outcome.pdf, outcome.document.as_ref()) {
-        (Some(pdf), Some(doc)) if errors == 0 => {
-            state.publish(&month, doc, pdf.clone());
+        (Some(_), Some(_)) if errors == 0 => {
+            let shown = shown.unwrap_or(ms);
             say!(
-                "[{clock}] {month} 已更新（{what}）：{ms} ms，{} 页，{warnings} 个警告",
+                "[{clock}] {month} 已更新（{what}）：预览 {shown} ms，PDF {ms} ms，{} 页，{warnings} 个警告",
                 outcome.pages
             );
         }

@@ -15,6 +15,19 @@ fn pdf_text(p: &Project) -> String {
         .collect()
 }
 
+/// Waits (up to 20 s) until the PDF's text contains `what`: the preview shows the new pages before
+/// the PDF is exported, so a changed status does not yet mean a new PDF.
+fn wait_pdf(p: &Project, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !(p.path("out/2023-03/circular.pdf").exists() && pdf_text(p).contains(what)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the PDF never came to contain {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Sets 总寨镇's 本月/办结 to `n` (and the 合计 to match).
 fn set_figure(text: &str, n: u32) -> String {
     let row = text.lines().find(|l| l.contains("{单位: 总寨镇政府")).unwrap();
@@ -33,14 +46,20 @@ fn set_figure(text: &str, n: u32) -> String {
 #[test]
 fn an_edited_figure_is_rebuilt() {
     let p = Project::shipped();
-    let w = Watch::start(&p);
+    let mut w = Watch::start(&p);
     let before = w.status()["version"].as_u64().unwrap();
     p.write(FILE, &set_figure(&p.read(FILE), 80));
     w.wait_status(|s| s["version"].as_u64() > Some(before) && s["error"].is_null());
-    assert!(
-        pdf_text(&p).contains("共转办城中区工单1173件"),
-        "new total not in the PDF"
-    );
+    wait_pdf(&p, "共转办城中区工单1173件");
+    // The pages were shown before the PDF was exported: the line gives both times.
+    let line = w.wait_line(|l| l.contains("已更新（data/2023-03/12345.yaml")).unwrap();
+    let ms: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(line.contains("预览") && line.contains("PDF"), "{line}");
+    let (shown, pdf) = (ms[ms.len() - 4], ms[ms.len() - 3]);
+    assert!(shown <= pdf, "{line}");
 }
 
 #[test]
@@ -53,10 +72,7 @@ fn an_atomic_rename_save_is_seen_every_time() {
         std::fs::write(&tmp, set_figure(&p.read(FILE), n)).unwrap();
         std::fs::rename(&tmp, p.path(FILE)).unwrap();
         w.wait_status(|s| s["version"].as_u64() > Some(before));
-        assert!(
-            pdf_text(&p).contains(&format!("工单{}件", 1164 - 71 + n)),
-            "save {n} not rebuilt"
-        );
+        wait_pdf(&p, &format!("工单{}件", 1164 - 71 + n));
     }
     // Each rebuild names the saved file as the change; the swap file's own events never.
     let lines = w.drain(Duration::from_millis(200));
@@ -239,7 +255,11 @@ fn a_renamed_month_folder_is_followed() {
     std::fs::rename(p.path("data/2023-03"), p.path("data/2023-04")).unwrap();
     let s = w.wait_status(|s| s["month"] == "2023-04");
     assert!(s["error"].is_null(), "{s}");
-    assert!(p.path("out/2023-04/circular.pdf").exists());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !p.path("out/2023-04/circular.pdf").exists() {
+        assert!(std::time::Instant::now() < deadline, "April's PDF never written");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 
     // Watching a named month whose folder goes away shows the problem, and recovers when it is back.
     let p = Project::shipped();
