@@ -6,7 +6,8 @@
 //! of every input the build reads — the month's files and the months it compares with, the registry,
 //! the table descriptions, the configuration, the templates, the fonts and the assets (the same list
 //! the provenance manifest records). The month is skipped only when all of these are the same and
-//! its outputs are still there; a changed template, font, datum or tongbao version rebuilds it.
+//! its outputs are still there; a changed template, font, datum or tongbao executable (version,
+//! code, or the Typst it was built with) rebuilds it.
 //! With the machine's fonts (`--system-fonts`), which are not digested, nothing is skipped.
 //! Digests are cached by size and modification time, as git's index does, so a run over ten years
 //! of months with nothing changed reads little more than the file system's metadata.
@@ -46,9 +47,22 @@ fn options_key(options: &Options) -> String {
     )
 }
 
+/// Which tongbao made a build: its version and its executable's size and modification time, so
+/// that any rebuilt tongbao (new code, or a Typst upgrade that leaves the version number alone)
+/// rebuilds every month. When the executable cannot be examined, the process id stands in, so
+/// nothing is skipped.
+fn tool() -> String {
+    let exe = std::env::current_exe().and_then(std::fs::metadata).ok().and_then(|m| {
+        let modified = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        Some(format!("{} bytes, {} ns", m.len(), modified.as_nanos()))
+    });
+    let exe = exe.unwrap_or_else(|| format!("process {}", std::process::id()));
+    format!("tongbao {} ({exe})", env!("CARGO_PKG_VERSION"))
+}
+
 fn current(project: &Project, month: &str, options: &Options, digester: &mut Digester) -> Stamp {
     Stamp {
-        tool: format!("tongbao {}", env!("CARGO_PKG_VERSION")),
+        tool: tool(),
         options: options_key(options),
         inputs: digester.digests(project, month),
     }

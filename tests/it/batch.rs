@@ -75,6 +75,18 @@ fn unchanged_months_are_skipped_and_changes_rebuild_what_they_must() {
     assert_eq!(lines(&said, "已生成"), ["2023-09"], "{said}");
     let (_, said) = run_all(&p, &["--force"]);
     assert_eq!(lines(&said, "已生成").len(), 5, "{said}");
+
+    // Another tongbao executable (new code, another Typst): every month.
+    let other = tempfile::tempdir().unwrap();
+    let exe = other.path().join("tongbao");
+    std::fs::copy(env!("CARGO_BIN_EXE_tongbao"), &exe).unwrap();
+    let out = std::process::Command::new(&exe)
+        .args(["build", "--all", "--root"])
+        .arg(p.root())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(lines(&said, "已生成").len(), 5, "{said}");
 }
 
 #[test]
