@@ -3,15 +3,7 @@
 //! the month and the input, and `build --all` leaves the issued output alone; a revision is
 //! explicit and recorded.
 
-use crate::util::Project;
-
-fn output(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::util::{Project, output};
 
 #[test]
 fn an_issued_circular_never_changes_and_a_revision_is_recorded() {

@@ -3,15 +3,7 @@
 
 use rust_xlsxwriter::{Format, Workbook};
 
-use crate::util::Project;
-
-fn output(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::util::{Project, output};
 
 #[test]
 fn new_starts_a_month_from_the_last_with_periods_moved_on_and_figures_to_fill() {

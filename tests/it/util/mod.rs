@@ -163,6 +163,15 @@ impl Project {
 }
 
 /// The only error of a check run, asserting there is exactly one.
+/// A command's stdout and stderr together, for assertion messages.
+pub fn output(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 pub fn only_error(project: &Project) -> serde_json::Value {
     let (code, errors) = project.errors();
     assert_eq!(code, 1, "expected exit code 1, errors: {errors:#?}");
