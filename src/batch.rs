@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::diag::Diagnostic;
-use crate::pipeline::{Options, Session};
+use crate::pipeline::{Options, Outcome, Session};
 use crate::project::Project;
 use crate::provenance::Digester;
 
@@ -60,9 +60,9 @@ fn tool() -> String {
     format!("tongbao {} ({exe})", env!("CARGO_PKG_VERSION"))
 }
 
-fn current(project: &Project, month: &str, options: &Options, digester: &mut Digester) -> Stamp {
+fn current(project: &Project, month: &str, options: &Options, tool: &str, digester: &mut Digester) -> Stamp {
     Stamp {
-        tool: tool(),
+        tool: tool.to_string(),
         options: options_key(options),
         inputs: digester.digests(project, month),
     }
@@ -94,10 +94,11 @@ pub(crate) fn build(
     mut done: impl FnMut(Report),
 ) {
     let mut digester = Digester::default();
+    let tool = tool();
     let mut queue = VecDeque::new();
     let mut stamps = BTreeMap::new();
     for month in months {
-        let stamp = current(project, month, options, &mut digester);
+        let stamp = current(project, month, options, &tool, &mut digester);
         let previous = std::fs::read(project.path(stamp_path(project, month)))
             .ok()
             .and_then(|b| serde_json::from_slice::<Stamp>(&b).ok());
@@ -156,19 +157,28 @@ pub(crate) fn build(
         for report in rx {
             if report.built.as_ref().is_some_and(|b| b.ok)
                 && let Some(stamp) = stamps.get(&report.month)
-                && let Ok(json) = serde_json::to_vec(stamp)
             {
-                let _ = crate::output::write_atomic_unsynced(&project.path(stamp_path(project, &report.month)), &json);
+                write_stamp(project, &report.month, stamp);
             }
             done(report);
         }
     });
 }
 
-/// The stamp of a month that was built one by one (`build MONTH`), so that a later `--all` knows it.
-pub(crate) fn stamp(project: &Project, month: &str, options: &Options) {
-    let stamp = current(project, month, options, &mut Digester::default());
-    if let Ok(json) = serde_json::to_vec(&stamp) {
+/// Builds one month with `session` and, when it succeeds, leaves its stamp so that a later `--all`
+/// knows it (`build MONTH`). The stamp describes the inputs as they were before the build: a file
+/// saved during the build makes the next `--all` rebuild rather than skip.
+pub(crate) fn build_one(session: &mut Session, project: &Project, month: &str, options: &Options) -> Outcome {
+    let stamp = current(project, month, options, &tool(), &mut Digester::default());
+    let outcome = session.build(month);
+    if !outcome.failed() {
+        write_stamp(project, month, &stamp);
+    }
+    outcome
+}
+
+fn write_stamp(project: &Project, month: &str, stamp: &Stamp) {
+    if let Ok(json) = serde_json::to_vec(stamp) {
         let _ = crate::output::write_atomic_unsynced(&project.path(stamp_path(project, month)), &json);
     }
 }

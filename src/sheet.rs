@@ -189,16 +189,7 @@ fn figure(cell: &Cell, measures: &[&str]) -> Result<Option<u64>, String> {
             t = rest.to_string();
         }
     }
-    let t: String = t
-        .chars()
-        .map(|c| {
-            if ('０'..='９').contains(&c) {
-                char::from(b'0' + (c as u32 - '０' as u32) as u8)
-            } else {
-                c
-            }
-        })
-        .collect();
+    let t = crate::load::half_width_digits(&t);
     if t.is_empty() || t == "-" || t == "—" {
         return Ok(None);
     }

@@ -53,13 +53,10 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
             failed |= !issued(project, month, &mut session, &mut digester, args.format);
             continue;
         }
-        let mut outcome = session.build(month);
+        let mut outcome = crate::batch::build_one(&mut session, project, month, &options);
         report(&mut outcome.diagnostics, args.format);
         if args.format == Format::Human {
             summary(project, month, &outcome, args.timings);
-        }
-        if !outcome.failed() {
-            crate::batch::stamp(project, month, &options);
         }
         failed |= outcome.failed();
     }

@@ -20,6 +20,7 @@ use crate::project::{Project, ReadError};
 pub(crate) use month::{Month, MonthTable};
 pub(crate) use registry::{Registry, Unit};
 pub(crate) use schema::TableSpec;
+pub(crate) use yaml::half_width_digits;
 
 /// Largest data file accepted (the shipped ones are a few KiB).
 const MAX_FILE_BYTES: u64 = 1 << 20;

@@ -14,7 +14,7 @@ use granit_parser::{Event, Parser, ScalarStyle, ScanError};
 use crate::diag::{Diagnostic, Loc, Source};
 
 mod read;
-pub(crate) use read::{MapReader, Reader};
+pub(crate) use read::{MapReader, Reader, half_width_digits};
 
 /// A figure (or the date of issue) not yet filled in: what `tongbao new` writes.
 pub(crate) const UNFILLED: &str = "待填";

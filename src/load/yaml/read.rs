@@ -275,16 +275,7 @@ fn parse_count(node: &Node) -> Result<u64, (String, String)> {
         return Err((format!("“{text}”不是整数"), "统计数必须是整数".into()));
     }
     if text.chars().any(|c| ('０'..='９').contains(&c)) {
-        let half: String = text
-            .chars()
-            .map(|c| {
-                if ('０'..='９').contains(&c) {
-                    char::from(b'0' + (c as u32 - '０' as u32) as u8)
-                } else {
-                    c
-                }
-            })
-            .collect();
+        let half = half_width_digits(text);
         return Err((format!("“{text}”用了全角数字"), format!("请改为半角数字 {half}")));
     }
     if text.contains(',') || text.contains('_') {
@@ -302,6 +293,16 @@ fn parse_count(node: &Node) -> Result<u64, (String, String)> {
         ));
     }
     Err((format!("“{text}”不是数字"), "请填写一个不带单位的整数".into()))
+}
+
+/// `text` with full-width digits (`０`–`９`, as Chinese input methods type them) made ASCII.
+pub(crate) fn half_width_digits(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            _ => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]
