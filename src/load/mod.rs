@@ -75,11 +75,31 @@ pub(crate) fn read_source(project: &Project, rel: &Path) -> Result<Arc<Source>, 
         ));
     }
     let bytes = project.read(rel).map_err(refused)?;
-    let text = decode(&bytes).map_err(|(msg, help)| fail("encoding", msg, help))?;
+    let text = decode(&bytes).map_err(|(msg, help)| at_first_bad_byte(fail("encoding", msg, help), &bytes))?;
     if text.trim().is_empty() {
         return Err(fail("empty-file", "文件是空的".into(), "请填写内容，或删除这个文件"));
     }
     Ok(Source::new(rel, text))
+}
+
+/// Points an encoding error at the first byte that is not text (a NUL, or a byte that breaks UTF-8
+/// in an otherwise UTF-8 file), so that one stray character is found by its line and column; a file
+/// in another encoding altogether stays an error of the whole file.
+fn at_first_bad_byte(mut d: Diagnostic, bytes: &[u8]) -> Diagnostic {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let good = match std::str::from_utf8(body) {
+        Ok(text) => text.find('\0').map(|at| &text[..at]),
+        // Mostly UTF-8: more than one line decodes before the bad byte.
+        Err(e) => std::str::from_utf8(&body[..e.valid_up_to()])
+            .ok()
+            .filter(|t| t.contains('\n')),
+    };
+    if let Some(before) = good {
+        d.line = before.matches('\n').count() + 1;
+        d.column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        d.len = 1;
+    }
+    d
 }
 
 /// An error for a folder whose real path is outside the project (a symlink pointing out), or

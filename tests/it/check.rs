@@ -257,6 +257,25 @@ fn encodings_and_empty_files() {
     p.write("data/2023-03/710.yaml", "");
     let d = only_error(&p);
     assert_eq!(d["code"], "empty-file");
+
+    // One stray byte in a UTF-8 file, and a NUL: found by line and column.
+    for (bad, column) in [(&b"\xff"[..], 3), (&b"\0"[..], 3)] {
+        let p = Project::shipped();
+        let mut bytes = p.read("data/2023-03/710.yaml").into_bytes();
+        let third = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).unwrap().0 + 1;
+        let mut line = b"# ".to_vec();
+        line.extend_from_slice(bad);
+        line.push(b'\n');
+        bytes.splice(third..third, line);
+        std::fs::write(p.path("data/2023-03/710.yaml"), bytes).unwrap();
+        let d = only_error(&p);
+        assert_eq!(d["code"], "encoding");
+        assert_eq!(
+            (d["line"].as_u64(), d["column"].as_u64()),
+            (Some(3), Some(column)),
+            "{d}"
+        );
+    }
 }
 
 #[test]
