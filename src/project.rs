@@ -49,13 +49,13 @@ pub struct Project {
 }
 
 impl Project {
-    /// The project rooted at `root` (which must exist for reads to succeed).
+    /// The project rooted at `root` (which must exist for reads to succeed). A relative root is
+    /// made absolute first, so paths found by walking a folder of the project (fonts/) and paths
+    /// joined to the root name the same files.
     pub fn new(root: &Path) -> Project {
-        let real = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        Project {
-            root: root.to_path_buf(),
-            real,
-        }
+        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let real = root.canonicalize().unwrap_or_else(|_| root.clone());
+        Project { root, real }
     }
 
     /// `--root` if given, else the current folder or the nearest parent holding

@@ -79,3 +79,24 @@ fn a_character_no_font_has_is_a_warning_with_its_place() {
     assert_eq!(d["file"], MARCH_TEXT);
     assert!(d["message"].as_str().unwrap().contains("U+20000"));
 }
+
+#[test]
+fn a_relative_root_finds_the_same_fonts() {
+    // Run from the project's parent with `--root <name>`: the fonts walked under fonts/ must pass
+    // the inside-the-root test as they do with an absolute root.
+    let p = Project::shipped();
+    let parent = p.root().parent().unwrap();
+    let name = p.root().file_name().unwrap().to_str().unwrap();
+    let out = crate::util::git::tongbao_in(parent, &["build", "2023-03", "--root", name]);
+    let text = crate::util::output(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        !text.contains("font-missing") && !text.contains("没有可用的字体"),
+        "{text}"
+    );
+    let report = crate::util::output(&crate::util::git::tongbao_in(parent, &["fonts", "--root", name]));
+    assert!(
+        report.contains("正文（仿宋）：FandolFang（fonts/FandolFang-Regular.otf"),
+        "{report}"
+    );
+}
