@@ -596,3 +596,168 @@ mod tests {
         assert_eq!(header_key("办结投诉（条）"), "办结投诉");
     }
 }
+
+/// Property-based fuzzing of the spreadsheet import: a sheet as a system exports it (the shipped
+/// registry's units under the 12345 table's headers, with a 合计 row), damaged at random. The
+/// properties: nothing panics; every refusal names its cell (or the header it could not find);
+/// what is accepted is every row a unit of the registry, once. Budget: `TONGBAO_FUZZ_CASES`, as
+/// for the fuzzing in `pipeline`.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const MONTH: &str = "2023-03";
+
+    fn shipped() -> crate::load::Data {
+        let project = crate::project::Project::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+        crate::load::load(&project, &[])
+            .0
+            .expect("the shipped registry and tables load")
+    }
+
+    /// The sheet a system would export: 序号, 单位, the table's columns; a 合计 row last.
+    fn base(data: &crate::load::Data, spec: &TableSpec) -> Grid {
+        let mut head = vec![Cell::Text("序号".into()), Cell::Text("单位".into())];
+        head.extend(spec.columns.iter().map(|c| Cell::Text(c.header())));
+        let mut rows = vec![head];
+        let units = data
+            .registry
+            .units
+            .iter()
+            .filter(|u| u.since.is_none() && u.until.is_none() && u.merged_into.is_none());
+        let mut sums = vec![0.0; spec.columns.len()];
+        for (i, unit) in units.enumerate() {
+            let mut row = vec![Cell::Number(i as f64 + 1.0), Cell::Text(unit.name.clone())];
+            for (k, sum) in sums.iter_mut().enumerate() {
+                let n = ((i * 7 + k * 3) % 50) as f64;
+                *sum += n;
+                row.push(Cell::Number(n));
+            }
+            rows.push(row);
+        }
+        let mut total = vec![Cell::Empty, Cell::Text("合计".into())];
+        total.extend(sums.into_iter().map(Cell::Number));
+        rows.push(total);
+        Grid { rows, origin: (2, 0) }
+    }
+
+    fn cell() -> impl Strategy<Value = Cell> {
+        // Cells systems and people write, separated by `|`.
+        let samples = "| |合计|总计|单位|单位名称|序号|0|12|1,234|１２|12条|-5|1e9|NaN|99999999999999999999999|—|-|十二|\
+                       总寨镇政府|区医疗保障局|不存在的单位|\u{0}|\u{feff}|#|{{|本月投诉（条）|（条）|\n";
+        let texts = prop::sample::select(samples.split('|').collect::<Vec<_>>());
+        prop_oneof![
+            Just(Cell::Empty),
+            any::<f64>().prop_map(Cell::Number),
+            (-3i64..2_000_000_000).prop_map(|n| Cell::Number(n as f64)),
+            texts.prop_map(|t| Cell::Text(t.to_string())),
+            "\\PC{0,12}".prop_map(Cell::Text),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Damage {
+        Set(usize, usize, Cell),
+        DropRow(usize),
+        CopyRow(usize, usize),
+        InsertColumn(usize),
+        DropColumn(usize),
+        Truncate(usize, usize),
+    }
+
+    fn damage() -> impl Strategy<Value = Damage> {
+        prop_oneof![
+            4 => (0..40usize, 0..8usize, cell()).prop_map(|(r, c, v)| Damage::Set(r, c, v)),
+            1 => (0..40usize).prop_map(Damage::DropRow),
+            1 => (0..40usize, 0..40usize).prop_map(|(a, b)| Damage::CopyRow(a, b)),
+            1 => (0..8usize).prop_map(Damage::InsertColumn),
+            1 => (0..8usize).prop_map(Damage::DropColumn),
+            1 => (0..40usize, 0..8usize).prop_map(|(r, len)| Damage::Truncate(r, len)),
+        ]
+    }
+
+    fn apply(grid: &mut Grid, d: &Damage) {
+        let rows = grid.rows.len().max(1);
+        match d {
+            Damage::Set(r, c, v) => {
+                let row = &mut grid.rows[r % rows];
+                if *c >= row.len() {
+                    row.resize(c + 1, Cell::Empty);
+                }
+                row[*c] = v.clone();
+            }
+            Damage::DropRow(r) if grid.rows.len() > 1 => drop(grid.rows.remove(r % rows)),
+            Damage::DropRow(_) => {}
+            Damage::CopyRow(a, b) => {
+                let row = grid.rows[a % rows].clone();
+                grid.rows.insert(b % rows, row);
+            }
+            Damage::InsertColumn(c) => grid
+                .rows
+                .iter_mut()
+                .for_each(|row| row.insert((*c).min(row.len()), Cell::Empty)),
+            Damage::DropColumn(c) => grid
+                .rows
+                .iter_mut()
+                .filter(|row| *c < row.len())
+                .for_each(|row| drop(row.remove(*c))),
+            Damage::Truncate(r, len) => grid.rows[r % rows].truncate(*len),
+        }
+    }
+
+    /// `B7：…`: an error that starts with a cell address.
+    fn names_a_cell(error: &str) -> bool {
+        let Some((at, _)) = error.split_once('：') else {
+            return false;
+        };
+        let letters = at.chars().take_while(char::is_ascii_uppercase).count();
+        letters > 0 && at.len() > letters && at[letters..].chars().all(|c| c.is_ascii_digit())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("TONGBAO_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(48),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn damaged_sheets_never_panic_and_every_refusal_names_its_cell(
+            damages in proptest::collection::vec(damage(), 0..8)
+        ) {
+            let data = shipped();
+            let spec = data.spec("12345").expect("the shipped 12345 table");
+            let month = MonthId::parse(MONTH).unwrap();
+            let mut grid = base(&data, spec);
+            for d in &damages {
+                apply(&mut grid, d);
+            }
+            let imported = import(&grid, spec, &data.registry, &month);
+            for e in &imported.errors {
+                prop_assert!(
+                    names_a_cell(e) || e.starts_with("找不到表头") || e.contains("行的表头中找不到"),
+                    "an error without its cell: {e}"
+                );
+            }
+            if imported.errors.is_empty() {
+                let mut seen = std::collections::BTreeSet::new();
+                for (unit, figures) in &imported.rows {
+                    prop_assert!(data.registry.resolve(unit).is_some(), "{unit} is not in the registry");
+                    prop_assert!(seen.insert(unit.clone()), "{unit} imported twice");
+                    prop_assert_eq!(figures.len(), spec.columns.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_undamaged_sheet_imports_every_unit() {
+        let data = shipped();
+        let spec = data.spec("12345").unwrap();
+        let grid = base(&data, spec);
+        let imported = import(&grid, spec, &data.registry, &MonthId::parse(MONTH).unwrap());
+        assert!(imported.errors.is_empty(), "{:?}", imported.errors);
+        assert_eq!(imported.rows.len(), grid.rows.len() - 2);
+    }
+}

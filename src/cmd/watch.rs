@@ -2,14 +2,15 @@
 //!
 //! The loop is `build` plus a file watcher: it watches folders (data/, templates/, fonts/ and the
 //! project root for tongbao.yaml), never single files, so editors that save by renaming a temporary
-//! file keep being seen. A burst of events is debounced into one rebuild. One [`Session`] lives for
-//! the whole run, so Typst reuses unchanged work between rebuilds.
+//! file keep being seen. A burst of events is gathered into one rebuild (see [`Burst`]). One
+//! [`Session`] lives for the whole run, so Typst reuses unchanged work between rebuilds.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
 use notify::{EventKind, RecursiveMode, Watcher};
 
 use super::{Error, Result, Status, valid_month};
@@ -20,8 +21,11 @@ use crate::pipeline::{Options, Session};
 use crate::preview::{self, State};
 use crate::project::{FONTS, INPUTS, Project};
 
-/// Quiet time that ends a burst of file events.
+/// Quiet time that ends a burst of file events while a file may still be being written.
 pub(crate) const DEBOUNCE: Duration = Duration::from_millis(25);
+/// Quiet time that ends a burst once every file in it is complete: closed after writing, renamed
+/// into place or removed. Enough for the next file of a "save all" or a checkout to be seen.
+pub(crate) const SETTLE: Duration = Duration::from_millis(6);
 /// Longest a steady stream of events can delay a rebuild.
 pub(crate) const MAX_DELAY: Duration = Duration::from_millis(400);
 /// Default preview port.
@@ -132,42 +136,78 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
             Err(RecvTimeoutError::Disconnected) => break,
         };
         let started = Instant::now();
-        let mut changed = BTreeSet::new();
-        collect(root, first, &mut changed);
-        if changed.is_empty() {
+        let mut burst = Burst::default();
+        burst.add(root, first);
+        if burst.changed.is_empty() {
             continue;
         }
-        // Debounce: wait until the burst is over (or MAX_DELAY has passed).
+        // Wait until the burst is over (or MAX_DELAY has passed).
         loop {
             let left = MAX_DELAY.saturating_sub(started.elapsed());
-            match rx.recv_timeout(DEBOUNCE.min(left)) {
-                Ok(event) => collect(root, event, &mut changed),
+            match rx.recv_timeout(burst.quiet().min(left)) {
+                Ok(event) => burst.add(root, event),
                 Err(_) => break,
             }
             if started.elapsed() >= MAX_DELAY {
                 break;
             }
         }
-        if changed.iter().any(|p| p.starts_with(FONTS)) {
+        if burst.changed.iter().any(|p| p.starts_with(FONTS)) {
             session = Session::open(project, &options);
         }
-        rebuild(&mut session, project, month, &state, &changed, started);
+        rebuild(&mut session, project, month, &state, &burst.changed, started);
     }
     say!("已停止监视");
     Ok(Status::Clean)
 }
 
-fn collect(root: &Path, event: notify::Result<notify::Event>, changed: &mut BTreeSet<PathBuf>) {
-    let Ok(event) = event else { return };
-    if matches!(event.kind, EventKind::Access(_) | EventKind::Other) {
-        return;
-    }
-    for path in event.paths {
-        if relevant(root, &path)
-            && let Ok(rel) = path.strip_prefix(root)
-        {
-            changed.insert(rel.to_path_buf());
+/// The files changed by a burst of events, and which of them may still be being written.
+///
+/// A save ends with the file closed after writing (Linux reports it), renamed into place or
+/// removed; until then a half-written file could be read, so the burst waits for [`DEBOUNCE`] of
+/// quiet. Once every file is complete, [`SETTLE`] is enough. Where the platform does not report
+/// closes, every burst waits the full debounce.
+#[derive(Default)]
+struct Burst {
+    changed: BTreeSet<PathBuf>,
+    writing: BTreeSet<PathBuf>,
+}
+
+impl Burst {
+    fn add(&mut self, root: &Path, event: notify::Result<notify::Event>) {
+        let Ok(event) = event else { return };
+        let complete = match event.kind {
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
+                for path in &event.paths {
+                    if let Ok(rel) = path.strip_prefix(root) {
+                        self.writing.remove(rel);
+                    }
+                }
+                return;
+            }
+            EventKind::Access(_) | EventKind::Other => return,
+            EventKind::Modify(ModifyKind::Name(_)) | EventKind::Remove(_) | EventKind::Create(CreateKind::Folder) => {
+                true
+            }
+            _ => false,
+        };
+        for path in event.paths {
+            if relevant(root, &path)
+                && let Ok(rel) = path.strip_prefix(root)
+            {
+                if complete {
+                    self.writing.remove(rel);
+                } else {
+                    self.writing.insert(rel.to_path_buf());
+                }
+                self.changed.insert(rel.to_path_buf());
+            }
         }
+    }
+
+    /// How long to wait for the next event before the burst counts as over.
+    fn quiet(&self) -> Duration {
+        if self.writing.is_empty() { SETTLE } else { DEBOUNCE }
     }
 }
 
@@ -271,5 +311,66 @@ mod tests {
         ] {
             assert!(!relevant(root, Path::new(junk)), "{junk}");
         }
+    }
+
+    fn event(kind: EventKind, path: &str) -> notify::Result<notify::Event> {
+        Ok(notify::Event::new(kind).add_path(PathBuf::from(path)))
+    }
+
+    #[test]
+    fn a_burst_ends_soon_once_every_file_is_complete() {
+        use notify::event::{DataChange, RemoveKind, RenameMode};
+        let root = Path::new("/p");
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+
+        // Written in place: the full debounce until the file is closed.
+        let mut burst = Burst::default();
+        burst.add(root, event(write, "/p/data/2023-03/710.yaml"));
+        assert_eq!(burst.quiet(), DEBOUNCE);
+        burst.add(root, event(write, "/p/data/2023-03/12345.yaml"));
+        burst.add(root, event(closed, "/p/data/2023-03/710.yaml"));
+        assert_eq!(burst.quiet(), DEBOUNCE, "12345.yaml is still open");
+        burst.add(root, event(closed, "/p/data/2023-03/12345.yaml"));
+        assert_eq!(burst.quiet(), SETTLE);
+        assert_eq!(burst.changed.len(), 2);
+
+        // Saved by renaming a finished temporary file into place, or removed: complete at once.
+        let mut burst = Burst::default();
+        burst.add(
+            root,
+            event(EventKind::Create(CreateKind::File), "/p/data/2023-03/.710.yaml.tmp"),
+        );
+        burst.add(
+            root,
+            event(
+                EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+                "/p/data/2023-03/710.yaml",
+            ),
+        );
+        assert_eq!(burst.quiet(), SETTLE);
+        burst.add(root, event(EventKind::Remove(RemoveKind::File), "/p/templates/old.typ"));
+        assert_eq!(burst.quiet(), SETTLE);
+        assert_eq!(
+            burst
+                .changed
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect::<Vec<_>>(),
+            ["data/2023-03/710.yaml", "templates/old.typ"],
+            "the temporary file is not a change"
+        );
+
+        // A close without a write, or of a file that does not matter, changes nothing.
+        let mut burst = Burst::default();
+        burst.add(
+            root,
+            event(
+                EventKind::Access(AccessKind::Close(AccessMode::Read)),
+                "/p/data/2023-03/710.yaml",
+            ),
+        );
+        burst.add(root, event(closed, "/p/out/2023-03/circular.pdf"));
+        assert!(burst.changed.is_empty());
     }
 }

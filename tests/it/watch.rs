@@ -123,7 +123,7 @@ fn a_bad_edit_shows_the_diagnostic_and_the_fix_recovers() {
     w.wait_line(|l| l.contains("生成失败"));
     assert_eq!(std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap(), good);
     // The pages of the last good build are still served.
-    assert_eq!(w.get("/page/1.svg").0, 200);
+    assert_eq!(w.get("/page/1.png").0, 200);
 
     p.write(FILE, &set_figure(&text, 90));
     w.wait_status(|s| s["error"].is_null());
@@ -159,11 +159,11 @@ fn server_routes_content_types_and_refusals() {
     for (path, status, ty) in [
         ("/", 200, "text/html; charset=utf-8"),
         ("/status.json", 200, "application/json"),
-        ("/page/1.svg", 200, "image/svg+xml"),
+        ("/page/1.png?v=1&w=900", 200, "image/png"),
         ("/page/9.json", 200, "application/json"),
         ("/circular.pdf", 200, "application/pdf"),
-        ("/page/10.svg", 404, "text/plain; charset=utf-8"),
-        ("/page/0.svg", 404, "text/plain; charset=utf-8"),
+        ("/page/10.png", 404, "text/plain; charset=utf-8"),
+        ("/page/0.png", 404, "text/plain; charset=utf-8"),
         ("/data/units.yaml", 404, "text/plain; charset=utf-8"),
         ("/../../etc/passwd", 404, "text/plain; charset=utf-8"),
         ("/%2e%2e/%2e%2e/etc/passwd", 404, "text/plain; charset=utf-8"),
@@ -191,6 +191,46 @@ fn server_routes_content_types_and_refusals() {
         got.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
     assert!(got.contains("Content-Type: text/event-stream"), "{got}");
+}
+
+/// Width, height and PNG colour type of a PNG file, from its header.
+fn png_header(bytes: &[u8]) -> (u32, u32, u8) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20), bytes[25])
+}
+
+#[test]
+fn page_images_come_at_the_width_asked_for() {
+    let p = Project::shipped();
+    let w = Watch::start(&p);
+    for (asked, width) in [
+        ("w=600", 600),
+        ("w=1800", 1800),
+        ("", 900),
+        ("w=abc", 900),
+        ("w=100000", 4000),
+    ] {
+        let (code, _, png) = w.get(&format!("/page/1.png?v=1&{asked}"));
+        assert_eq!(code, 200);
+        let (x, y, _) = png_header(&png);
+        assert_eq!(x, width, "{asked}");
+        // A4 proportions.
+        assert!((f64::from(y) / f64::from(x) - 297.0 / 210.0).abs() < 0.01, "{x}×{y}");
+    }
+    // The plain circular is black on white: sent as grey (colour type 0), a quarter of the bytes.
+    assert_eq!(png_header(&w.get("/page/1.png?w=600").2).2, 0);
+}
+
+#[test]
+fn a_red_page_keeps_its_colour() {
+    let p = Project::shipped();
+    let settings = p.read("data/2023-03/document.yaml") + "版式:\n  版头: true\n";
+    p.write("data/2023-03/document.yaml", &settings);
+    let w = Watch::start(&p);
+    let (_, _, png) = w.get("/page/1.png?w=600");
+    assert_eq!(png_header(&png).2, 6, "RGBA for the red 版头");
 }
 
 #[test]
