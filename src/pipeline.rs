@@ -224,6 +224,20 @@ impl Session {
         out.diagnostics.extend(check::check(&data, &[month.to_string()]));
         out.fonts = self.fonts.resolve(&typeset::fonts::roles(&config));
         typeset::uncovered(&self.fonts, &sources(&data, month), &mut out.diagnostics);
+        if let Some(first) = self.fonts.refused().first() {
+            let n = self.fonts.refused().len();
+            out.diagnostics.push(
+                Diagnostic::general(
+                    Severity::Warning,
+                    "outside-root",
+                    format!(
+                        "fonts/ 中有 {n} 个字体文件（如 {}）指向项目文件夹之外（符号链接），为安全起见不予读取",
+                        first.display()
+                    ),
+                )
+                .help("请把字体文件复制到项目的 fonts/ 文件夹中，而不是链接到别处"),
+            );
+        }
         for role in out.fonts.iter().filter(|r| r.chosen.is_none()) {
             out.diagnostics.push(
                 Diagnostic::general(Severity::Warning, "font-missing", format!("{}没有可用的字体", role.role.name))

@@ -105,6 +105,8 @@ pub struct FontSet {
     root: PathBuf,
     store: FontStore,
     origins: Vec<Origin>,
+    /// Font files under fonts/ that were skipped because their real path is outside the project.
+    refused: Vec<PathBuf>,
     covered: std::sync::Mutex<std::collections::HashMap<char, bool>>,
 }
 
@@ -116,9 +118,14 @@ impl FontSet {
         let mut store = FontStore::new();
         let mut origins = Vec::new();
         let root = project.root();
-        let mut found: Vec<(FontPath, FontInfo)> = fonts::scan(&project.path(FONTS))
-            .filter(|(path, _)| project.contains(&path.path))
+        let (mut found, outside): (Vec<(FontPath, FontInfo)>, Vec<_>) =
+            fonts::scan(&project.path(FONTS)).partition(|(path, _)| project.contains(&path.path));
+        let mut refused: Vec<PathBuf> = outside
+            .into_iter()
+            .map(|(path, _)| path.path.strip_prefix(root).unwrap_or(&path.path).to_path_buf())
             .collect();
+        refused.sort();
+        refused.dedup();
         // fontdb's order follows the directory listing; sort so every machine builds the same book.
         found.sort_by(|a, b| (&a.0.path, a.0.index).cmp(&(&b.0.path, b.0.index)));
         for (path, info) in found {
@@ -142,8 +149,14 @@ impl FontSet {
             root: root.to_path_buf(),
             store,
             origins,
+            refused,
             covered: Default::default(),
         }
+    }
+
+    /// Font files under fonts/ skipped because they lead outside the project (root-relative).
+    pub(crate) fn refused(&self) -> &[PathBuf] {
+        &self.refused
     }
 
     /// The font book (for `World::book`).

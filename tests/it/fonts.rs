@@ -100,3 +100,20 @@ fn a_relative_root_finds_the_same_fonts() {
         "{report}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn fonts_linked_from_outside_are_refused_and_said_so() {
+    // fonts/ as a link to a folder outside the project: nothing in it is read, and the build
+    // says why instead of only reporting missing fonts.
+    let p = Project::shipped();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::rename(p.path("fonts"), elsewhere.path().join("fonts")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path().join("fonts"), p.path("fonts")).unwrap();
+    let out = p.run(&["build", "2023-03"]);
+    let text = crate::util::output(&out);
+    assert!(
+        text.contains("警告[outside-root]：fonts/ 中有") && text.contains("指向项目文件夹之外"),
+        "{text}"
+    );
+}
