@@ -80,6 +80,7 @@ pub(crate) struct Built {
     pub pages: usize,
     pub bytes: usize,
     pub elapsed: Duration,
+    pub timings: crate::pipeline::Timings,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -139,6 +140,7 @@ pub(crate) fn build(
                         pages: outcome.pages,
                         bytes: outcome.bytes,
                         elapsed: started.elapsed(),
+                        timings: outcome.timings,
                         diagnostics: outcome.diagnostics,
                     };
                     if tx

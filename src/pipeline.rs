@@ -64,6 +64,18 @@ pub struct Timings {
     pub write: Duration,
 }
 
+impl std::ops::AddAssign<&Timings> for Timings {
+    fn add_assign(&mut self, other: &Timings) {
+        self.load += other.load;
+        self.check += other.check;
+        self.aggregate += other.aggregate;
+        self.render += other.render;
+        self.compile += other.compile;
+        self.pdf += other.pdf;
+        self.write += other.write;
+    }
+}
+
 /// What a build produced.
 #[derive(Default)]
 pub struct Outcome {

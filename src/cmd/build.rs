@@ -3,7 +3,7 @@
 use super::{Result, Status, month_or_latest, report};
 use crate::args::{BuildArgs, Format};
 use crate::diag;
-use crate::pipeline::{Options, Outcome, Session};
+use crate::pipeline::{Options, Outcome, Session, Timings};
 use crate::project::Project;
 use crate::provenance::Digester;
 use crate::{issue, output};
@@ -72,6 +72,7 @@ fn many(project: &Project, months: &[String], options: &Options, args: &BuildArg
     let mut failed = 0usize;
     let (mut built, mut skipped) = (0usize, 0usize);
     let mut kinds: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    let mut total_time = Timings::default();
     let mut digester = Default::default();
     let mut session = None::<Session>;
     let (issued_months, others): (Vec<String>, Vec<String>) =
@@ -101,6 +102,7 @@ fn many(project: &Project, months: &[String], options: &Options, args: &BuildArg
                 }
             }
             Some(mut b) => {
+                total_time += &b.timings;
                 let (errors, warnings) = diag::counts(&b.diagnostics);
                 for d in b.diagnostics.iter().filter(|d| !d.is_error()) {
                     *kinds.entry(d.code).or_default() += 1;
@@ -151,6 +153,11 @@ fn many(project: &Project, months: &[String], options: &Options, args: &BuildArg
         );
         if !args.verbose && !kinds.is_empty() {
             tell!("（--verbose 列出每条警告）");
+        }
+        if args.timings && built + failed > 0 {
+            // Summed over the worker threads: CPU time per stage, not wall time.
+            let n = u32::try_from(built + failed).unwrap_or(u32::MAX);
+            tell!("各阶段平均用时（毫秒/月，各线程合计）：{}", stages(&total_time, n));
         }
     }
     if failed > 0 { Status::Problems } else { Status::Clean }
@@ -223,17 +230,21 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
         }
     }
     if timings {
-        let t = &o.timings;
-        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-        tell!(
-            "用时（毫秒）：读取 {:.1}，检查 {:.1}，汇总 {:.1}，模板 {:.1}，排版 {:.1}，PDF {:.1}，写入 {:.1}",
-            ms(t.load),
-            ms(t.check),
-            ms(t.aggregate),
-            ms(t.render),
-            ms(t.compile),
-            ms(t.pdf),
-            ms(t.write)
-        );
+        tell!("用时（毫秒）：{}", stages(&o.timings, 1));
     }
+}
+
+/// The time of each stage in milliseconds, divided by `months` (an average over a batch).
+fn stages(t: &Timings, months: u32) -> String {
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0 / f64::from(months.max(1));
+    format!(
+        "读取 {:.1}，检查 {:.1}，汇总 {:.1}，模板 {:.1}，排版 {:.1}，PDF {:.1}，写入 {:.1}",
+        ms(t.load),
+        ms(t.check),
+        ms(t.aggregate),
+        ms(t.render),
+        ms(t.compile),
+        ms(t.pdf),
+        ms(t.write)
+    )
 }

@@ -106,3 +106,32 @@ fn a_failing_month_among_good_ones_fails_the_run_and_only_what_reads_it() {
     assert!(said.contains("data/2023-09/12345.yaml:"), "{said}");
     assert!(!p.path("out/2023-09/circular.pdf").exists());
 }
+
+#[test]
+fn timings_give_each_stage_averaged_over_the_months_built() {
+    let p = Project::shipped();
+    let (code, said) = run_all(&p, &["--timings"]);
+    assert_eq!(code, 0, "{said}");
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("各阶段平均用时（毫秒/月，各线程合计）："))
+        .unwrap_or_else(|| panic!("no timings line in\n{said}"));
+    for stage in ["读取", "检查", "汇总", "模板", "排版", "PDF", "写入"] {
+        assert!(line.contains(stage), "{line}");
+    }
+    // Typst's compile of a month takes some time; a sum divided wrongly would show 0.0.
+    let compile: f64 = line
+        .split("排版 ")
+        .nth(1)
+        .and_then(|rest| rest.split('，').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(compile > 1.0, "{line}");
+    // Without --timings, no such line; with nothing built (all skipped), none either.
+    assert!(!run_all(&p, &["--force"]).1.contains("各阶段平均用时"));
+    let (_, skipped) = run_all(&p, &["--timings"]);
+    assert!(
+        skipped.contains("未改变，跳过") && !skipped.contains("各阶段平均用时"),
+        "{skipped}"
+    );
+}
