@@ -16,7 +16,7 @@ use crate::typeset::{self, FontSet, Resolved, TongbaoWorld};
 use crate::{aggregate, check, load, output, provenance, render};
 
 #[cfg(test)]
-mod fuzz;
+pub(crate) mod fuzz;
 
 /// Options of a build session.
 #[derive(Debug, Clone, Default)]

@@ -188,8 +188,11 @@ fn raster(page: &typst_layout::Page, width: u32) -> Vec<u8> {
         },
     );
     let rgba = pixmap.data();
-    let opaque = rgba.chunks_exact(4).all(|px| px[3] == 255);
-    let grey = opaque && rgba.chunks_exact(4).all(|px| px[0] == px[1] && px[1] == px[2]);
+    // One pass: whether every pixel is opaque, and whether every one is also grey.
+    let (opaque, grey) = rgba.chunks_exact(4).fold((true, true), |(opaque, grey), px| {
+        let solid = opaque && px[3] == 255;
+        (solid, grey && solid && px[0] == px[1] && px[1] == px[2])
+    });
     let (color, pixels) = if grey {
         let bytes: Vec<u8> = rgba.chunks_exact(4).map(|px| px[0]).collect();
         (png::ColorType::Grayscale, std::borrow::Cow::Owned(bytes))

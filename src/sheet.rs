@@ -717,7 +717,7 @@ mod fuzz {
 
     proptest! {
         #![proptest_config(ProptestConfig {
-            cases: std::env::var("TONGBAO_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(48),
+            cases: crate::pipeline::fuzz::cases(),
             failure_persistence: None,
             ..ProptestConfig::default()
         })]

@@ -297,7 +297,8 @@ fn located(d: &Diagnostic) -> Result<(), String> {
     Ok(())
 }
 
-fn cases() -> u32 {
+/// The number of cases each fuzzing property runs (`TONGBAO_FUZZ_CASES`, 48 by default).
+pub(crate) fn cases() -> u32 {
     std::env::var("TONGBAO_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
