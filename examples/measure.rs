@@ -3,7 +3,7 @@
 //!
 //! usage: cargo run --example measure -- [PROJECT_ROOT] [MONTH] [--runs]
 
-use tongbao::pipeline::{Options, Session};
+use tongbao::pipeline::{Plan, Session};
 use tongbao::typeset::inspect;
 
 fn main() {
@@ -15,7 +15,7 @@ fn main() {
         .next()
         .cloned()
         .unwrap_or_else(|| tongbao::project::Project::new(&root).months().pop().unwrap_or_default());
-    let mut session = Session::new(&root, &Options::default());
+    let mut session = Session::new(&root, &Plan::default());
     let outcome = session.build(&month);
     let Some(document) = outcome.document.as_ref() else {
         for d in &outcome.diagnostics {

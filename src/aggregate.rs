@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::calendar::{MonthId, Period};
+use crate::load::expr::Compares;
 use crate::load::schema::Rounding;
 use crate::load::text::prose;
 use crate::load::{Data, MonthTable, TableSpec};
@@ -38,6 +39,8 @@ pub(crate) struct RowOut {
 pub(crate) struct TableOut {
     pub 编号: String,
     pub 名称: String,
+    /// The name the text writes figures with (`热线`).
+    pub 简称: String,
     /// Attachment title for this period.
     pub 标题: String,
     /// Headers of all printed columns (序号, 单位, figures, rates).
@@ -116,8 +119,8 @@ pub(crate) struct Aggregate {
 pub(crate) fn aggregate(data: &Data, id: &str) -> Option<Aggregate> {
     let month = data.month(id)?;
     let period = month.period();
-    let prev = data.month(&period.before().name());
-    let year_ago = data.month(&month.id.year_before().name());
+    let prev = data.month(&month.compared_month(Compares::Previous).name());
+    let year_ago = data.month(&month.compared_month(Compares::YearAgo).name());
     let mut tables = BTreeMap::new();
     let mut facts = BTreeMap::new();
     for spec in &data.specs {
@@ -194,6 +197,7 @@ fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &MonthTable)
     TableOut {
         编号: spec.id.clone(),
         名称: spec.name.clone(),
+        简称: spec.expression_name().to_string(),
         标题: prose(&spec.title_for(period)),
         表头: ["序号".to_string(), "单位".to_string()]
             .into_iter()

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::diag::Diagnostic;
-use crate::pipeline::{Options, Outcome, Session};
+use crate::pipeline::{Outcome, Plan, Session};
 use crate::project::Project;
 use crate::provenance::Digester;
 
@@ -28,23 +28,12 @@ use crate::provenance::Digester;
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 struct Stamp {
     tool: String,
-    options: String,
+    plan: Plan,
     inputs: BTreeMap<String, String>,
 }
 
 fn stamp_path(project: &Project, month: &str) -> PathBuf {
     project.out_dir(month).join(".tongbao-stamp.json")
-}
-
-fn options_key(options: &Options) -> String {
-    format!(
-        "system_fonts={} tagged={} html={} docx={} pdf_standard={}",
-        options.system_fonts,
-        options.tagged,
-        options.html,
-        options.docx,
-        options.pdf_standard.map_or("none", |s| s.name())
-    )
 }
 
 /// Which tongbao made a build: its version and its executable's size and modification time, so
@@ -60,10 +49,10 @@ fn tool() -> String {
     format!("tongbao {} ({exe})", env!("CARGO_PKG_VERSION"))
 }
 
-fn current(project: &Project, month: &str, options: &Options, tool: &str, digester: &mut Digester) -> Stamp {
+fn current(project: &Project, month: &str, plan: &Plan, tool: &str, digester: &mut Digester) -> Stamp {
     Stamp {
         tool: tool.to_string(),
-        options: options_key(options),
+        plan: plan.clone(),
         inputs: digester.digests(project, month),
     }
 }
@@ -76,6 +65,8 @@ pub(crate) struct Report {
 }
 
 pub(crate) struct Built {
+    /// The month holds data only: checked, nothing built.
+    pub data_only: bool,
     pub ok: bool,
     pub pages: usize,
     pub bytes: usize,
@@ -89,7 +80,7 @@ pub(crate) struct Built {
 pub(crate) fn build(
     project: &Project,
     months: &[String],
-    options: &Options,
+    plan: &Plan,
     force: bool,
     workers: usize,
     mut done: impl FnMut(Report),
@@ -99,15 +90,13 @@ pub(crate) fn build(
     let mut queue = VecDeque::new();
     let mut stamps = BTreeMap::new();
     for month in months {
-        let stamp = current(project, month, options, &tool, &mut digester);
+        let stamp = current(project, month, plan, &tool, &mut digester);
         let previous = std::fs::read(project.path(stamp_path(project, month)))
             .ok()
             .and_then(|b| serde_json::from_slice::<Stamp>(&b).ok());
-        let outputs_there = project.path(project.pdf(month)).exists()
-            && (!options.html || project.path(project.html(month)).exists())
-            && (!options.docx || project.path(project.docx(month)).exists());
+        let outputs_there = plan.files(project, month).iter().all(|f| project.path(f).exists());
         // The machine's own fonts are not digested: with them nothing is known to be unchanged.
-        if !force && !options.system_fonts && outputs_there && previous.as_ref() == Some(&stamp) {
+        if !force && !plan.system_fonts && outputs_there && previous.as_ref() == Some(&stamp) {
             done(Report {
                 month: month.clone(),
                 built: None,
@@ -123,7 +112,7 @@ pub(crate) fn build(
     let workers = workers.clamp(1, queue.len());
     let queue = Arc::new(Mutex::new(queue));
     let (tx, rx) = mpsc::channel::<Report>();
-    let base = Session::open(project, options);
+    let base = Session::open(project, plan);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let queue = queue.clone();
@@ -136,6 +125,7 @@ pub(crate) fn build(
                     let started = Instant::now();
                     let outcome = session.build(&month);
                     let built = Built {
+                        data_only: outcome.data_only,
                         ok: !outcome.failed(),
                         pages: outcome.pages,
                         bytes: outcome.bytes,
@@ -157,7 +147,7 @@ pub(crate) fn build(
         }
         drop(tx);
         for report in rx {
-            if report.built.as_ref().is_some_and(|b| b.ok)
+            if report.built.as_ref().is_some_and(|b| b.ok && !b.data_only)
                 && let Some(stamp) = stamps.get(&report.month)
             {
                 write_stamp(project, &report.month, stamp);
@@ -170,10 +160,10 @@ pub(crate) fn build(
 /// Builds one month with `session` and, when it succeeds, leaves its stamp so that a later `--all`
 /// knows it (`build MONTH`). The stamp describes the inputs as they were before the build: a file
 /// saved during the build makes the next `--all` rebuild rather than skip.
-pub(crate) fn build_one(session: &mut Session, project: &Project, month: &str, options: &Options) -> Outcome {
-    let stamp = current(project, month, options, &tool(), &mut Digester::default());
+pub(crate) fn build_one(session: &mut Session, project: &Project, month: &str) -> Outcome {
+    let stamp = current(project, month, session.plan(), &tool(), &mut Digester::default());
     let outcome = session.build(month);
-    if !outcome.failed() {
+    if outcome.pdf.is_some() {
         write_stamp(project, month, &stamp);
     }
     outcome
@@ -181,6 +171,6 @@ pub(crate) fn build_one(session: &mut Session, project: &Project, month: &str, o
 
 fn write_stamp(project: &Project, month: &str, stamp: &Stamp) {
     if let Ok(json) = serde_json::to_vec(stamp) {
-        let _ = crate::output::write_atomic_unsynced(&project.path(stamp_path(project, month)), &json);
+        let _ = project.write_unsynced(&stamp_path(project, month), &json);
     }
 }

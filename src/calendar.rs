@@ -40,6 +40,34 @@ impl Date {
         Some(Date { year, month, day })
     }
 
+    /// Why `text`, written like a date (`2023年2月30日`, `2023-02-30`), is not one: the month or
+    /// the day does not exist. `None` when it is a real date or not written like a date at all.
+    pub(crate) fn impossible(text: &str) -> Option<String> {
+        let t = text.trim();
+        let parts: Vec<&str> = match t.strip_suffix('日') {
+            Some(t) => t.split(['年', '月']).collect(),
+            None => t.split('-').collect(),
+        };
+        let [y, m, d] = parts.as_slice() else { return None };
+        let number = |s: &str| {
+            (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<u32>().ok())
+                .flatten()
+        };
+        let (year, month, day) = (number(y)?, number(m)?, number(d)?);
+        if y.len() != 4 || Date::parse(t).is_some() {
+            return None;
+        }
+        let Some(Ok(month_of_year)) = u8::try_from(month).ok().map(Month::try_from) else {
+            return Some(format!("没有{month}月"));
+        };
+        let days = time::util::days_in_month(month_of_year, year as i32);
+        if year < 1900 {
+            return Some(format!("年份 {year} 太早"));
+        }
+        Some(format!("{year}年{month}月只有 {days} 天，没有{day}日"))
+    }
+
     /// The form GB/T 9704 prescribes: Arabic numerals, full year, no leading zeros (2023年5月5日).
     pub(crate) fn chinese(&self) -> String {
         format!("{}年{}月{}日", self.year, self.month, self.day)
@@ -115,21 +143,15 @@ impl Period {
         }
     }
 
-    /// Parses `2023年3月` or `2023年3-4月` (also with －, —, ~, ～ or 至).
+    /// Parses `2023年3月`, `2023年3-4月` or `2023年3月至4月` (also with －, —, ~ or ～), with or
+    /// without `份`: the text must be one [`Mention`] with its year.
     pub(crate) fn parse(text: &str) -> Option<Period> {
-        let t = text.trim().strip_suffix("份").unwrap_or(text.trim());
-        let (y, rest) = t.split_once('年')?;
-        let rest = rest.strip_suffix('月')?;
-        let year: i32 = y.trim().parse().ok()?;
-        let (a, b) = match rest.split_once(['-', '－', '—', '~', '～', '至']) {
-            Some((a, b)) => (a.trim().trim_end_matches('月'), b.trim()),
-            None => (rest.trim(), rest.trim()),
-        };
-        let (first, last): (u8, u8) = (a.parse().ok()?, b.parse().ok()?);
-        ((1900..=9999).contains(&year) && (1..=12).contains(&first) && (first..=12).contains(&last)).then_some(Period {
-            year,
-            first,
-            last,
+        let chars: Vec<char> = text.trim().chars().collect();
+        let m = mention_at(&chars, 0, true)?;
+        (m.len == chars.len()).then_some(Period {
+            year: m.year?,
+            first: m.first,
+            last: m.last,
         })
     }
 
@@ -168,6 +190,104 @@ impl Period {
         }
         .previous()
     }
+}
+
+/// A month or run of months named in a text: `2023年3月`, `2023年3-4月`, `3月份`, `3-4月份`,
+/// `3月至4月份`. A bare `3月` without a year or `份` is not one (too often part of something
+/// else), nor is the month of a date (`3月5日`). The one grammar of month mentions: `check` warns
+/// about the ones that are not the period's, `new` moves them on, `期间` is parsed by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Mention {
+    /// Where it starts and how long it is, in characters.
+    pub at: usize,
+    pub len: usize,
+    pub year: Option<i32>,
+    pub first: u8,
+    pub last: u8,
+    /// Whether `份` follows (`3月份`).
+    pub fen: bool,
+}
+
+/// Every month mention in `text`, in order.
+pub(crate) fn mentions(text: &str) -> Vec<Mention> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < chars.len() {
+        if !chars[k].is_ascii_digit() || (k > 0 && chars[k - 1].is_ascii_digit()) {
+            k += 1;
+            continue;
+        }
+        match mention_at(&chars, k, false) {
+            Some(m) => {
+                k = m.at + m.len;
+                out.push(m);
+            }
+            None => k += 1,
+        }
+    }
+    out
+}
+
+fn is_range_mark(c: Option<&char>) -> bool {
+    matches!(c, Some('-' | '－' | '—' | '~' | '～' | '至'))
+}
+
+/// The mention starting at character `k`; with `bare`, a month without year or 份 counts too.
+fn mention_at(chars: &[char], k: usize, bare: bool) -> Option<Mention> {
+    let digits = |from: usize| {
+        chars
+            .get(from..)
+            .map_or(0, |c| c.iter().take_while(|c| c.is_ascii_digit()).count())
+    };
+    let number = |from: usize, n: usize| chars[from..from + n].iter().collect::<String>().parse::<u32>().ok();
+    let mut j = k;
+    let mut year = None;
+    if digits(j) == 4 && chars.get(j + 4) == Some(&'年') {
+        year = Some(number(j, 4)? as i32);
+        j += 5;
+    }
+    let m = digits(j);
+    if !(1..=2).contains(&m) {
+        return None;
+    }
+    let first = number(j, m)?;
+    j += m;
+    let mut last = first;
+    // `3-4月`, or `3月至4月` with the first 月 written too.
+    let mark = if chars.get(j) == Some(&'月') && is_range_mark(chars.get(j + 1)) {
+        j + 1
+    } else {
+        j
+    };
+    if is_range_mark(chars.get(mark)) {
+        let m2 = digits(mark + 1);
+        if (1..=2).contains(&m2) {
+            last = number(mark + 1, m2)?;
+            j = mark + 1 + m2;
+        }
+    }
+    if chars.get(j) != Some(&'月') || !(1..=12).contains(&first) || !(first..=12).contains(&last) {
+        return None;
+    }
+    j += 1;
+    let fen = chars.get(j) == Some(&'份');
+    if fen {
+        j += 1;
+    } else if chars.get(j).is_some_and(char::is_ascii_digit) {
+        return None; // the month of a date
+    }
+    if year.is_none() && !fen && !bare {
+        return None;
+    }
+    Some(Mention {
+        at: k,
+        len: j - k,
+        year,
+        first: first as u8,
+        last: last as u8,
+        fen,
+    })
 }
 
 /// Calendar date and time (UTC) of a Unix timestamp.
@@ -251,6 +371,32 @@ mod tests {
             Period::month(&MonthId::parse("2023-01").unwrap()).before().name(),
             "2022-12"
         );
+    }
+
+    #[test]
+    fn month_mentions_in_text() {
+        let found = |s: &str| {
+            mentions(s)
+                .into_iter()
+                .map(|m| (m.at, m.len, m.year, m.first, m.last, m.fen))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found("2023年3月份"), [(0, 8, Some(2023), 3, 3, true)]);
+        assert_eq!(found("于2023年3-4月"), [(1, 9, Some(2023), 3, 4, false)]);
+        assert_eq!(found("3月份转办"), [(0, 3, None, 3, 3, true)]);
+        assert_eq!(found("3月至4月份"), [(0, 6, None, 3, 4, true)]);
+        assert!(found("3月5日，2023年5月5日，2022年内容，3月，共17项").is_empty());
+    }
+
+    #[test]
+    fn impossible_dates_say_why() {
+        assert_eq!(
+            Date::impossible("2023年2月30日").as_deref(),
+            Some("2023年2月只有 28 天，没有30日")
+        );
+        assert_eq!(Date::impossible("2023年13月1日").as_deref(), Some("没有13月"));
+        assert_eq!(Date::impossible("2023年5月5日"), None);
+        assert_eq!(Date::impossible("西宁市城中区人民政府办公室"), None);
     }
 
     #[test]

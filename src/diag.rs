@@ -17,6 +17,9 @@ pub struct Source {
     pub path: PathBuf,
     /// The decoded text (UTF-8, BOM removed, line ends as in the file).
     pub text: String,
+    /// A spreadsheet: places are cells (line = row, column = column, both from 1) and are shown as
+    /// `B7`; the text holds the rows, one a line, their cells separated by tabs.
+    pub sheet: bool,
 }
 
 impl Source {
@@ -25,6 +28,16 @@ impl Source {
         Arc::new(Source {
             path: path.into(),
             text: text.into(),
+            sheet: false,
+        })
+    }
+
+    /// A spreadsheet's rows as a source (each row a line, cells separated by tabs).
+    pub(crate) fn sheet(path: impl Into<PathBuf>, rows: impl IntoIterator<Item = String>) -> Arc<Source> {
+        Arc::new(Source {
+            path: path.into(),
+            text: rows.into_iter().collect::<Vec<_>>().join("\n"),
+            sheet: true,
         })
     }
 
@@ -107,6 +120,9 @@ pub struct Diagnostic {
     /// The offending line of the file, quoted under the message.
     #[serde(skip)]
     pub snippet: Option<String>,
+    /// In a spreadsheet: the cell, as `B7`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell: Option<String>,
     /// How to fix it, in Chinese.
     pub help: Option<String>,
 }
@@ -122,15 +138,23 @@ impl Diagnostic {
 
     /// A diagnostic of the given severity at `loc`.
     pub fn at(severity: Severity, code: &'static str, loc: &Loc, message: impl Into<String>) -> Diagnostic {
+        let sheet = loc.src.sheet;
         Diagnostic {
             severity,
             code,
             message: message.into(),
             file: Some(loc.src.path.clone()),
-            line: loc.line,
-            column: loc.col,
+            // A problem of a whole sheet has no cell to point at.
+            line: if sheet && loc.len == 0 { 0 } else { loc.line },
+            column: if sheet && loc.len == 0 { 0 } else { loc.col },
             len: loc.len,
-            snippet: loc.src.line_text(loc.line).map(str::to_owned),
+            snippet: if sheet {
+                None
+            } else {
+                loc.src.line_text(loc.line).map(str::to_owned)
+            },
+            cell: (sheet && loc.len > 0 && loc.line > 0 && loc.col > 0)
+                .then(|| cell_address(loc.line - 1, loc.col - 1)),
             help: None,
         }
     }
@@ -146,6 +170,7 @@ impl Diagnostic {
             column: 0,
             len: 0,
             snippet: None,
+            cell: None,
             help: None,
         }
     }
@@ -178,7 +203,9 @@ impl Diagnostic {
         let _ = writeln!(out, "{label}[{}]：{}", self.code, self.message);
         if let Some(file) = &self.file {
             let path = file.display().to_string().replace('\\', "/");
-            if self.line > 0 {
+            if let Some(cell) = &self.cell {
+                let _ = writeln!(out, "  --> {path} 单元格 {cell}");
+            } else if self.line > 0 {
                 let _ = writeln!(out, "  --> {path}:{}:{}", self.line, self.column);
             } else {
                 let _ = writeln!(out, "  --> {path}");
@@ -222,6 +249,18 @@ fn window(line: &str, column: usize) -> (String, usize) {
         text.push('…');
     }
     (text, column)
+}
+
+/// `B7` for row 6, column 1 (0-based): a cell as spreadsheets name it.
+pub fn cell_address(row: usize, col: usize) -> String {
+    let mut letters = String::new();
+    let mut c = col + 1;
+    while c > 0 {
+        let r = (c - 1) % 26;
+        letters.insert(0, (b'A' + r as u8) as char);
+        c = (c - 1) / 26;
+    }
+    format!("{letters}{}", row + 1)
 }
 
 /// Display columns before the caret and the caret's width, counting CJK characters as two columns.
@@ -270,6 +309,28 @@ pub fn suggestions<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>
         .collect();
     scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
     scored.into_iter().take(max).map(|(_, c)| c).collect()
+}
+
+/// A hint naming the nearest candidates ("是否应为…？"), or listing them all under `label`.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, label: &str) -> String {
+    let all: Vec<&str> = candidates.into_iter().collect();
+    let near = suggestions(word, all.iter().copied(), 3);
+    if near.is_empty() {
+        format!("{label}：{}", quote_list(&all))
+    } else {
+        format!("是否应为{}？", quote_list(&near))
+    }
+}
+
+/// At most `max` characters of `text`, with `…` where it was cut: user input quoted in a message
+/// (an argument, a cell) never floods the terminal.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// Formats suggestions as “甲”、“乙”.

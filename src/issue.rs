@@ -106,7 +106,9 @@ fn write_record(project: &Project, month: &str, editions: &[Edition]) -> std::io
             e.number, e.date.year, e.date.month, e.date.day, e.content, e.file, e.tool
         ));
     }
-    crate::output::write_atomic(&project.path(record_path(project, month)), text.as_bytes())
+    project
+        .write(&record_path(project, month), text.as_bytes())
+        .map_err(|e| std::io::Error::other(e.reason()))
 }
 
 fn tool() -> String {
@@ -162,7 +164,10 @@ pub(crate) fn issue(
             format!("无法写入发布记录：{e}"),
         )]
     };
-    crate::output::write_atomic(&project.path(pdf_path(project, month)), &bytes).map_err(io)?;
+    project
+        .write(&pdf_path(project, month), &bytes)
+        .map_err(|e| std::io::Error::other(e.reason()))
+        .map_err(io)?;
     let edition = Edition {
         number: editions.len() as u64 + 1,
         date: today,
@@ -178,8 +183,9 @@ pub(crate) fn issue(
 
 /// What `check` and `build` find for an issued month.
 pub(crate) enum Frozen {
-    /// Nothing that changes the circular has changed; the issued PDF stands.
-    Unchanged,
+    /// Nothing that changes the circular has changed; the issued PDF stands (its bytes, checked
+    /// against the record).
+    Unchanged(Vec<u8>),
     /// The month would now give a different circular (or none): errors naming what changed.
     Changed(Vec<Diagnostic>),
 }
@@ -216,13 +222,14 @@ pub(crate) fn verify(project: &Project, month: &str, session: &mut Option<Sessio
     let now = digester.digests(project, month);
     let changed = changed_inputs(&recorded, &now);
     let same_tool = last.tool == tool();
+    let issued = issued.unwrap_or_default();
     if changed.is_empty() && same_tool {
-        return Frozen::Unchanged;
+        return Frozen::Unchanged(issued);
     }
     let session = session.get_or_insert_with(|| Session::open(project, &Default::default()));
     let (content, problems) = session.content(month);
     if content.as_deref().map(provenance::sha256).as_deref() == Some(last.content.as_str()) {
-        return Frozen::Unchanged;
+        return Frozen::Unchanged(issued);
     }
     let mut what: Vec<String> = changed.iter().map(|(p, how)| format!("{p}（{how}）")).collect();
     if !same_tool {
@@ -272,11 +279,6 @@ fn changed_inputs(before: &BTreeMap<String, String>, now: &BTreeMap<String, Stri
             .map(|p| (p.clone(), "新增")),
     );
     out
-}
-
-/// The path of a month's issued PDF, for `build` to copy.
-pub(crate) fn issued_pdf(project: &Project, month: &str) -> PathBuf {
-    project.path(pdf_path(project, month))
 }
 
 /// Today's date on the machine's clock, for the record.

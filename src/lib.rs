@@ -24,7 +24,6 @@ macro_rules! tell {
 // Foundations.
 mod calendar;
 mod diag;
-mod docx;
 mod git;
 pub mod project;
 
@@ -32,7 +31,7 @@ pub mod project;
 mod aggregate;
 mod check;
 mod load;
-mod output;
+pub mod output;
 pub mod pipeline;
 mod render;
 pub mod typeset;

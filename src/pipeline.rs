@@ -1,7 +1,10 @@
 //! Runs the stages in order for one month: load → check → aggregate → render → typeset → output.
-//! `build`, `watch`, the tests and the benchmarks all call [`Session::build`]; nothing else builds.
+//!
+//! [`prepare`] is the first four: what `check` reports and what `build` lays out, the same
+//! functions for both, so `check` refuses exactly what `build` refuses but for a failure of Typst
+//! itself. [`Session::build`] adds the last two. `build`, `check`, `watch`, the hooks, `verify`,
+//! `issue`, the tests and the benchmarks all come through here; nothing else builds.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,47 +12,17 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use typst_layout::PagedDocument;
 
-use crate::calendar::MonthId;
+use crate::calendar::Date;
 use crate::diag::{Diagnostic, Severity, Source};
+pub use crate::output::{Output, PdfStandard, Plan};
+use crate::output::{Producer, pdf_path};
 use crate::project::Project;
+use crate::render::Circular;
 use crate::typeset::{self, FontSet, Resolved, TongbaoWorld};
 use crate::{aggregate, check, load, output, provenance, render};
 
 #[cfg(test)]
 pub(crate) mod fuzz;
-
-/// Options of a build session.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Also use the machine's installed fonts (default: only the project's, for reproducibility).
-    pub system_fonts: bool,
-    /// Write a tagged (accessible) PDF; off by default to keep the file small.
-    pub tagged: bool,
-    /// Also write the web page and its fragment (`circular.html`, `circular.fragment.html`).
-    pub html: bool,
-    /// Also write the Word file (`circular.docx`).
-    pub docx: bool,
-    /// An archival PDF: `a-2b` or `a-3b` (PDF/A); `None` for a plain PDF.
-    pub pdf_standard: Option<PdfStandard>,
-}
-
-/// The archival standards a circular's PDF can follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PdfStandard {
-    /// PDF/A-2b: no attachments, so the provenance manifest is left out.
-    A2b,
-    /// PDF/A-3b: the manifest stays attached.
-    A3b,
-}
-
-impl PdfStandard {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            PdfStandard::A2b => "a-2b",
-            PdfStandard::A3b => "a-3b",
-        }
-    }
-}
 
 /// Time spent in each stage.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -76,6 +49,13 @@ impl std::ops::AddAssign<&Timings> for Timings {
     }
 }
 
+impl Timings {
+    /// The whole build.
+    pub fn total(&self) -> Duration {
+        self.load + self.check + self.aggregate + self.render + self.compile + self.pdf + self.write
+    }
+}
+
 /// What a build produced.
 #[derive(Default)]
 pub struct Outcome {
@@ -92,150 +72,349 @@ pub struct Outcome {
     pub timings: Timings,
     /// The laid-out pages, when the build succeeded (for the preview and the layout tests).
     pub document: Option<PagedDocument>,
-    /// The PDF's bytes, for a build that writes nothing ([`Session::content`]).
-    pub(crate) content: Option<Vec<u8>>,
-    /// The other outputs written (web page, fragment), root-relative.
+    /// The other outputs written (web page, fragment, Word file …), root-relative.
     pub outputs: Vec<PathBuf>,
+    /// The month holds data only (no `通报.txt`): there is no circular to build.
+    pub data_only: bool,
 }
 
 impl Outcome {
-    /// Whether the build failed.
+    /// Whether the build failed (a month of data only has nothing to build and does not fail).
     pub fn failed(&self) -> bool {
-        self.pdf.is_none()
+        self.pdf.is_none() && (!self.data_only || self.diagnostics.iter().any(Diagnostic::is_error))
     }
+}
+
+/// A file an output is made of, root-relative, with its bytes.
+pub(crate) struct Artifact {
+    pub rel: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+/// A month after load → check → aggregate → render.
+pub(crate) struct Prepared {
+    pub diagnostics: Vec<Diagnostic>,
+    /// The circular, rendered; `None` when something stopped it (a diagnostic says what) or the
+    /// month holds data only.
+    pub rendered: Option<Rendered>,
+    pub data_only: bool,
+    pub timings: Timings,
+}
+
+/// A month's circular, rendered and ready to lay out.
+pub(crate) struct Rendered {
+    /// The Typst source, without the provenance manifest.
+    pub source: String,
+    pub date: Option<Date>,
+    /// What the producers from the rendered document made (web page, Word file, workbook).
+    pub artifacts: Vec<Artifact>,
+    /// The data files the circular is made from (for the glyph check).
+    pub sources: Vec<Arc<Source>>,
+    pub roles: Vec<typeset::Role>,
+}
+
+/// Runs load → check → aggregate → render for month `month` (folder name) with the producers of
+/// the rendered document that `plan` asks for. `fonts` fills the templates' font lists with the
+/// families present; without (for `check`), every family of each role is listed.
+pub(crate) fn prepare(
+    project: &Project,
+    env: &minijinja::Environment<'static>,
+    plan: &Plan,
+    fonts: Option<&FontSet>,
+    month: &str,
+) -> Prepared {
+    let mut p = Prepared {
+        diagnostics: Vec::new(),
+        rendered: None,
+        data_only: false,
+        timings: Timings::default(),
+    };
+    let t = Instant::now();
+    let config = load::config::load(project, &mut p.diagnostics);
+    let page = load::page::load(project, &mut p.diagnostics);
+    if !project.path(project.month_dir(month)).is_dir() {
+        p.diagnostics.push(
+            Diagnostic::general(
+                Severity::Error,
+                "month-missing",
+                format!("没有找到月份文件夹 data/{month}"),
+            )
+            .help("新的月份用 tongbao new 建立，或复制上个月的文件夹再修改，文件夹名为 YYYY-MM"),
+        );
+        return p;
+    }
+    let (data, mut diags) = load::load_month(project, month);
+    p.diagnostics.append(&mut diags);
+    p.timings.load = t.elapsed();
+    let Some(data) = data else { return p };
+
+    let t = Instant::now();
+    p.diagnostics.extend(check::check(&data, &[month.to_string()]));
+    p.timings.check = t.elapsed();
+    let Some(this) = data.month(month) else { return p };
+    p.data_only = this.data_only();
+    if has_errors(&p.diagnostics) || p.data_only {
+        return p;
+    }
+
+    let t = Instant::now();
+    let Some(agg) = aggregate::aggregate(&data, month) else {
+        return p;
+    };
+    p.timings.aggregate = t.elapsed();
+
+    let t = Instant::now();
+    let document = match render::document(&data, this, &agg) {
+        Ok(d) => d,
+        Err(mut errors) => {
+            p.diagnostics.append(&mut errors);
+            return p;
+        }
+    };
+    let roles = typeset::fonts::roles(&config);
+    let families = match fonts {
+        Some(fonts) => fonts
+            .resolve(&roles)
+            .iter()
+            .map(|r| (r.role.key, r.present.clone()))
+            .collect(),
+        None => roles.iter().map(|r| (r.key, r.families.clone())).collect(),
+    };
+    let circular = Circular {
+        月份: agg.month,
+        公文: document,
+        表: agg.tables,
+        字体: families,
+    };
+    let rendered = render::render(env, project, render::MAIN_TEMPLATE, &circular)
+        .map_err(|d| vec![d])
+        .and_then(|source| {
+            let made = output::Document {
+                project,
+                circular: &circular,
+                env,
+                roles: &roles,
+                page: &page,
+            };
+            let artifacts = document_outputs(project, plan, month, &made)?;
+            Ok((source, artifacts))
+        });
+    p.timings.render = t.elapsed();
+    match rendered {
+        Ok((source, artifacts)) => {
+            p.rendered = Some(Rendered {
+                date: this.text.as_ref().and_then(|t| t.date),
+                sources: sources(&data, month),
+                source,
+                artifacts,
+                roles,
+            })
+        }
+        Err(mut errors) => p.diagnostics.append(&mut errors),
+    }
+    p
+}
+
+/// What a build of each of `months` would report before Typst (what `check` reports): the
+/// configuration, the registry, the descriptions, each month and the tables of the months it
+/// compares with, its text and the templates, rendered with the outputs the configuration asks
+/// for. A problem found in several months (the registry's, a compared month's) is reported once.
+pub(crate) fn check_months(project: &Project, months: &[String]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let config = load::config::load(project, &mut diags);
+    let plan = Plan::configured(&config, &mut diags);
+    if months.is_empty() {
+        let (data, mut found) = load::load(project, &[]);
+        diags.append(&mut found);
+        if let Some(data) = data {
+            diags.extend(check::check(&data, &[]));
+        }
+    }
+    let env = render::environment(project);
+    for month in months {
+        diags.extend(prepare(project, &env, &plan, None, month).diagnostics);
+    }
+    let mut seen = std::collections::HashSet::new();
+    diags.retain(|d| seen.insert((d.file.clone(), d.line, d.column, d.code, d.message.clone())));
+    diags
+}
+
+/// The files of the outputs made from the rendered document.
+fn document_outputs(
+    project: &Project,
+    plan: &Plan,
+    month: &str,
+    doc: &output::Document<'_>,
+) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
+    let mut artifacts = Vec::new();
+    for output in &plan.outputs {
+        if let Producer::Document(produce) = output.producer() {
+            for (file, bytes) in produce(doc)? {
+                artifacts.push(Artifact {
+                    rel: project.out_dir(month).join(file),
+                    bytes,
+                });
+            }
+        }
+    }
+    Ok(artifacts)
 }
 
 /// A long-lived build context: fonts, templates and the Typst world are kept between builds.
 pub struct Session {
     project: Project,
     fonts: Arc<FontSet>,
-    options: Options,
+    plan: Plan,
     env: minijinja::Environment<'static>,
     world: Option<TongbaoWorld>,
     digester: provenance::Digester,
 }
 
+/// The thread computing a build's provenance manifest.
+type Provenance<'scope> = std::thread::ScopedJoinHandle<'scope, (provenance::Manifest, provenance::Digester)>;
+
 impl Session {
     /// Opens a session on the project at `root`, loading its fonts.
-    pub fn new(root: &Path, options: &Options) -> Session {
-        Session::open(&Project::new(root), options)
+    pub fn new(root: &Path, plan: &Plan) -> Session {
+        Session::open(&Project::new(root), plan)
     }
 
     /// Opens a session on `project`, loading its fonts.
-    pub(crate) fn open(project: &Project, options: &Options) -> Session {
+    pub(crate) fn open(project: &Project, plan: &Plan) -> Session {
         Session {
             project: project.clone(),
-            fonts: Arc::new(FontSet::load(project, options.system_fonts)),
-            options: options.clone(),
+            fonts: Arc::new(FontSet::load(project, plan.system_fonts)),
+            plan: plan.clone(),
             env: render::environment(project),
             world: None,
             digester: Default::default(),
         }
     }
 
-    /// A new session on the same project and options sharing this one's fonts (for another thread;
+    /// A new session on the same project and plan sharing this one's fonts (for another thread;
     /// Typst's caches are shared by the whole process).
     pub(crate) fn sharing(&self) -> Session {
         Session {
             project: self.project.clone(),
             fonts: self.fonts.clone(),
-            options: self.options.clone(),
+            plan: self.plan.clone(),
             env: render::environment(&self.project),
             world: None,
             digester: Default::default(),
         }
     }
 
+    /// The plan this session builds with.
+    pub(crate) fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
     /// Builds month `month` (folder name). On any error nothing is written but the generated Typst
-    /// source (when rendering got that far); the previous PDF stays in place.
+    /// source (when rendering got that far); the previous outputs stay in place.
     pub fn build(&mut self, month: &str) -> Outcome {
         self.build_showing(month, &mut |_| {})
     }
 
     /// Builds month `month` like [`Session::build`], handing the laid-out pages to `laid_out` as
-    /// soon as the compile succeeded, before the PDF is exported and written (the live preview
+    /// soon as the compile succeeded, before the outputs are made and written (the live preview
     /// shows them meanwhile). Not called when the build fails before or during the compile.
     pub(crate) fn build_showing(&mut self, month: &str, laid_out: &mut dyn FnMut(&PagedDocument)) -> Outcome {
         // The provenance manifest (git state and input digests) is computed on a second thread
         // while the data is loaded, checked and rendered.
         let project = self.project.clone();
-        let mut options = BTreeMap::from([
-            ("system_fonts".to_string(), self.options.system_fonts.to_string()),
-            ("tagged".to_string(), self.options.tagged.to_string()),
-        ]);
-        if let Some(s) = self.options.pdf_standard {
-            options.insert("pdf_standard".to_string(), s.name().to_string());
-        }
+        let plan = self.plan.clone();
         let mut digester = std::mem::take(&mut self.digester);
-        let month_name = month.to_string();
+        let name = month.to_string();
         std::thread::scope(|scope| {
-            let mut provenance = Some(scope.spawn(move || {
-                let manifest = provenance::manifest(&project, &month_name, options, &mut digester);
+            let provenance: Provenance<'_> = scope.spawn(move || {
+                let manifest = provenance::manifest(&project, &name, &plan, &mut digester);
                 (manifest, digester)
-            }));
-            let out = self.build_with(month, &mut provenance, true, laid_out);
-            if let Some(handle) = provenance.take()
-                && let Ok((_, digester)) = handle.join()
-            {
-                self.digester = digester;
-            }
-            out
+            });
+            self.build_with(month, provenance, laid_out)
         })
     }
 
-    /// The month's PDF as its content alone, built in memory and written nowhere: no provenance
-    /// manifest (which names the commit) and the date of issue as its timestamp whatever
-    /// `SOURCE_DATE_EPOCH` says, so the same circular always gives the same bytes. What an issued
-    /// circular is frozen to (`issue.rs`). `None` with the diagnostics when it cannot be built.
-    pub(crate) fn content(&mut self, month: &str) -> (Option<Vec<u8>>, Vec<Diagnostic>) {
-        let out = self.build_with(month, &mut None, false, &mut |_| {});
-        (out.content, out.diagnostics)
-    }
-
-    /// Runs the stages. With `write`, the generated source and the PDF are written to `out/`;
-    /// without, the PDF's bytes are returned in `Outcome::content`.
     fn build_with(
         &mut self,
         month: &str,
-        provenance: &mut Option<Provenance<'_, '_>>,
-        write: bool,
+        provenance: Provenance<'_>,
         laid_out: &mut dyn FnMut(&PagedDocument),
     ) -> Outcome {
-        let mut out = Outcome::default();
-        let started = Instant::now();
-        let project = &self.project;
-        let config = load::config::load(project, &mut out.diagnostics);
-        let mut months = vec![month.to_string()];
-        if let Some(id) = MonthId::parse(month) {
-            // The months the text may compare with (a two-month period compares with the month
-            // before it; which one is known once the month is loaded, so load both candidates).
-            for other in project.compared(&id) {
-                let name = other.name();
-                if project.path(project.month_dir(&name)).is_dir() {
-                    months.push(name);
-                }
-            }
-        }
-        if !project.path(project.month_dir(month)).is_dir() {
-            out.diagnostics.push(
-                Diagnostic::general(
-                    Severity::Error,
-                    "month-missing",
-                    format!("没有找到月份文件夹 data/{month}"),
-                )
-                .help("新的月份请复制上个月的文件夹再修改，文件夹名为 YYYY-MM"),
-            );
+        let prepared = prepare(&self.project, &self.env, &self.plan, Some(&self.fonts), month);
+        let mut out = Outcome {
+            diagnostics: prepared.diagnostics,
+            timings: prepared.timings,
+            data_only: prepared.data_only,
+            ..Outcome::default()
+        };
+        let manifest = provenance.join().ok().map(|(manifest, digester)| {
+            self.digester = digester;
+            manifest
+        });
+        let Some(rendered) = prepared.rendered else { return out };
+        self.font_warnings(&rendered, &mut out);
+        if has_errors(&out.diagnostics) {
             return out;
         }
-        let (data, mut diags) = load::load(project, &months);
-        out.timings.load = started.elapsed();
-        out.diagnostics.append(&mut diags);
-        let Some(data) = data else { return out };
-
         let t = Instant::now();
-        out.diagnostics.extend(check::check(&data, &[month.to_string()]));
-        out.fonts = self.fonts.resolve(&typeset::fonts::roles(&config));
-        typeset::uncovered(&self.fonts, &sources(&data, month), &mut out.diagnostics);
+        let mut manifest = manifest;
+        if let Some(m) = &mut manifest {
+            for a in &rendered.artifacts {
+                m.outputs.insert(slashed(&a.rel), provenance::sha256(&a.bytes));
+            }
+        }
+        let mut source = self.with_manifest(&rendered.source, manifest.as_ref());
+        let compiled = self.lay_out(month, &mut source, rendered.date);
+        out.timings.compile = t.elapsed();
+        let typ = PathBuf::from(self.project.typst_source(month));
+        if let Err(e) = self.project.write_unsynced(&typ, source.as_bytes()) {
+            out.diagnostics.push(write_error(&typ, &e));
+            return out;
+        }
+        out.typst = Some(typ);
+        let compiled = match compiled {
+            Ok(c) => c,
+            Err(mut errors) => {
+                out.diagnostics.append(&mut errors);
+                return out;
+            }
+        };
+        out.diagnostics.extend(compiled.warnings);
+        out.pages = compiled.document.pages().len();
+        laid_out(&compiled.document);
+        let t = Instant::now();
+        let Some(date) = rendered.date else { return out };
+        let pages = match self.page_outputs(month, compiled.document, &rendered, date, manifest) {
+            Ok(p) => p,
+            Err(mut errors) => {
+                out.diagnostics.append(&mut errors);
+                return out;
+            }
+        };
+        out.timings.pdf = t.elapsed();
+        self.write(month, rendered.artifacts, pages, &mut out);
+        out
+    }
+
+    /// The Typst source with the provenance manifest attached (PDF/A-2b allows no attachment).
+    fn with_manifest(&self, source: &str, manifest: Option<&provenance::Manifest>) -> String {
+        let mut source = source.to_string();
+        if let Some(m) = manifest
+            && self.plan.pdf_standard.is_none_or(PdfStandard::allows_attachments)
+        {
+            source.push_str(&render::attachment(
+                provenance::ATTACHMENT,
+                &m.to_json(),
+                provenance::DESCRIPTION,
+            ));
+        }
+        source
+    }
+
+    /// Font warnings: roles without a face, characters no face has, fonts linked from outside.
+    fn font_warnings(&self, rendered: &Rendered, out: &mut Outcome) {
+        out.fonts = self.fonts.resolve(&rendered.roles);
+        typeset::uncovered(&self.fonts, &rendered.sources, &mut out.diagnostics);
         if let Some(first) = self.fonts.refused().first() {
             let n = self.fonts.refused().len();
             out.diagnostics.push(
@@ -256,198 +435,204 @@ impl Session {
                     .help("fonts/ 文件夹中应有随项目提供的代用字体；运行 tongbao fonts 查看，或运行 fonts/regenerate.sh 重新生成"),
             );
         }
-        out.timings.check = t.elapsed();
-        if has_errors(&out.diagnostics) {
-            return out;
-        }
+    }
 
-        let t = Instant::now();
-        let (Some(this), Some(agg)) = (data.month(month), aggregate::aggregate(&data, month)) else {
-            return out;
-        };
-        let date = this.text.as_ref().and_then(|t| t.date);
-        out.timings.aggregate = t.elapsed();
-
-        let t = Instant::now();
-        let document = match render::document(&data, this, &agg) {
-            Ok(d) => d,
-            Err(mut errors) => {
-                out.diagnostics.append(&mut errors);
-                return out;
-            }
-        };
-        self.env.clear_templates();
-        let mut ctx = render::Circular {
-            月份: agg.month,
-            公文: document,
-            表: agg.tables,
-            字体: out.fonts.iter().map(|r| (r.role.key, r.present.clone())).collect(),
-            片段: false,
-        };
-        let mut source = match render::render(&self.env, project, render::MAIN_TEMPLATE, &ctx) {
-            Ok(s) => s,
-            Err(d) => {
-                out.diagnostics.push(d);
-                return out;
-            }
-        };
-        // The web page and its fragment come from the same context, before the PDF, so that the
-        // manifest can name them with their digests.
-        let mut pages = Vec::new();
-        if self.options.html {
-            for (fragment, rel) in [(false, project.html(month)), (true, project.html_fragment(month))] {
-                ctx.片段 = fragment;
-                match render::render(&self.env, project, render::HTML_TEMPLATE, &ctx) {
-                    Ok(html) => pages.push((rel, html.into_bytes())),
-                    Err(d) => {
-                        out.diagnostics.push(d);
-                        return out;
-                    }
-                }
-            }
-        }
-        if self.options.docx {
-            match crate::docx::docx(&ctx) {
-                Ok(bytes) => pages.push((project.docx(month), bytes)),
-                Err(message) => {
-                    out.diagnostics
-                        .push(Diagnostic::general(Severity::Error, "docx", message));
-                    return out;
-                }
-            }
-        }
-        // Provenance: the commit, every input's digest and the other outputs' digests travel inside
-        // the PDF (PDF/A-2b allows no attachment: there the manifest is left out).
-        if let Some(Ok((mut manifest, digester))) = provenance.take().map(|h| h.join()) {
-            for (rel, html) in &pages {
-                manifest
-                    .outputs
-                    .insert(rel.to_string_lossy().replace('\\', "/"), provenance::sha256(html));
-            }
-            if self.options.pdf_standard != Some(PdfStandard::A2b) {
-                source.push_str(&render::attachment(
-                    provenance::ATTACHMENT,
-                    &manifest.to_json(),
-                    provenance::DESCRIPTION,
-                ));
-            }
-            self.digester = digester;
-        }
-        out.timings.render = t.elapsed();
-
-        let t = Instant::now();
-        let main = project.typst_source(month);
-        let today = typeset::datetime(date.unwrap_or(crate::calendar::Date {
+    /// Compiles `source` in the session's world. The 版记 goes on the last even page: when the
+    /// document does not end on an even page with room for it, it is laid out again with the 版记
+    /// on a page of its own (and a blank page before it when needed); `source` then holds that.
+    fn lay_out(
+        &mut self,
+        month: &str,
+        source: &mut String,
+        date: Option<Date>,
+    ) -> Result<typeset::Compiled, Vec<Diagnostic>> {
+        let main = self.project.typst_source(month);
+        let today = typeset::datetime(date.unwrap_or(Date {
             year: 2000,
             month: 1,
             day: 1,
         }));
         let world = match &mut self.world {
             Some(w) => {
-                w.update(&main, &source, today);
+                w.update(&main, source, today);
                 w
             }
             None => self.world.insert(TongbaoWorld::new(
-                project,
+                &self.project,
                 self.fonts.clone(),
                 &main,
                 source.clone(),
                 today,
             )),
         };
-        let mut compiled = typeset::compile(world);
-        // The 版记 goes on the last even page: when the document does not end on an even page with
-        // room for it, lay it out again with the 版记 on a page of its own (and a blank page before
-        // it when needed).
+        let compiled = typeset::compile(world);
+        let page = load::page::load(&self.project, &mut Vec::new());
         if let Ok(c) = &compiled
             && source.contains(typeset::COLOPHON_BREAK)
-            && typeset::colophon_needs_own_page(&c.document)
+            && typeset::colophon_needs_own_page(&c.document, &page)
         {
-            source = source.replacen(typeset::COLOPHON_BREAK, "#pagebreak(to: \"even\")", 1);
-            world.update(&main, &source, today);
-            compiled = typeset::compile(world);
+            *source = source.replacen(typeset::COLOPHON_BREAK, "#pagebreak(to: \"even\")", 1);
+            world.update(&main, source, today);
+            return typeset::compile(world);
         }
-        out.timings.compile = t.elapsed();
+        compiled
+    }
 
-        let t = Instant::now();
-        let typ_path = project.path(&main);
-        if write {
-            if let Err(e) = output::write_atomic_unsynced(&typ_path, source.as_bytes()) {
-                out.diagnostics.push(io_error(&main, &e));
-                return out;
+    /// The files of the outputs made from the laid-out pages: the PDF last, so that the digests of
+    /// the others are in its manifest (the pages are laid out once more with them, which changes
+    /// nothing on the pages, as is checked).
+    fn page_outputs(
+        &mut self,
+        month: &str,
+        document: PagedDocument,
+        rendered: &Rendered,
+        date: Date,
+        mut manifest: Option<provenance::Manifest>,
+    ) -> Result<(Vec<Artifact>, PagedDocument), Vec<Diagnostic>> {
+        let plan = self.plan.clone();
+        fn meta<'a>(document: &'a PagedDocument, plan: &'a Plan, month: &str, date: Date) -> output::Pages<'a> {
+            output::Pages {
+                document,
+                plan,
+                ident: format!("tongbao/{month}"),
+                timestamp: typeset::timestamp(date),
             }
-            out.typst = Some(PathBuf::from(&main));
+        }
+        let mut artifacts = Vec::new();
+        for o in plan.outputs.iter().filter(|o| **o != Output::Pdf) {
+            if let Producer::Pages(produce) = o.producer() {
+                for (file, bytes) in produce(&meta(&document, &plan, month, date))? {
+                    artifacts.push(Artifact {
+                        rel: self.project.out_dir(month).join(file),
+                        bytes,
+                    });
+                }
+            }
+        }
+        let document = match (&mut manifest, artifacts.is_empty()) {
+            (Some(m), false) => {
+                for a in &artifacts {
+                    m.outputs.insert(slashed(&a.rel), provenance::sha256(&a.bytes));
+                }
+                let mut source = self.with_manifest(&rendered.source, Some(m));
+                let again = self.lay_out(month, &mut source, Some(date))?.document;
+                same_pages(&document, &again)?;
+                again
+            }
+            _ => document,
+        };
+        let Producer::Pages(pdf) = Output::Pdf.producer() else {
+            unreachable!("the PDF is made from the pages")
+        };
+        for (file, bytes) in pdf(&meta(&document, &plan, month, date))? {
+            artifacts.push(Artifact {
+                rel: self.project.out_dir(month).join(file),
+                bytes,
+            });
+        }
+        Ok((artifacts, document))
+    }
+
+    /// Writes every file through the project's gate, the PDF last.
+    fn write(
+        &self,
+        month: &str,
+        mut documents: Vec<Artifact>,
+        pages: (Vec<Artifact>, PagedDocument),
+        out: &mut Outcome,
+    ) {
+        let t = Instant::now();
+        let (page_files, document) = pages;
+        documents.extend(page_files);
+        let pdf = pdf_path(&self.project, month);
+        for a in &documents {
+            if let Err(e) = self.project.write(&a.rel, &a.bytes) {
+                out.diagnostics.push(write_error(&a.rel, &e));
+                return;
+            }
+            if a.rel == pdf {
+                out.bytes = a.bytes.len();
+                out.pdf = Some(a.rel.clone());
+            } else {
+                out.outputs.push(a.rel.clone());
+            }
         }
         out.timings.write = t.elapsed();
+        out.document = Some(document);
+    }
 
-        let compiled = match compiled {
+    /// The month's PDF as its content alone, built in memory and written nowhere: no provenance
+    /// manifest (which names the commit) and the date of issue as its timestamp whatever
+    /// `SOURCE_DATE_EPOCH` says, so the same circular always gives the same bytes. What an issued
+    /// circular is frozen to (`issue.rs`). `None` with the diagnostics when it cannot be built.
+    pub(crate) fn content(&mut self, month: &str) -> (Option<Vec<u8>>, Vec<Diagnostic>) {
+        let plan = Plan {
+            outputs: [Output::Pdf].into(),
+            ..self.plan.clone()
+        };
+        let prepared = prepare(&self.project, &self.env, &plan, Some(&self.fonts), month);
+        let mut diags = prepared.diagnostics;
+        let Some(rendered) = prepared.rendered else {
+            return (None, diags);
+        };
+        let Some(date) = rendered.date else {
+            return (None, diags);
+        };
+        let mut source = rendered.source.clone();
+        let compiled = match self.lay_out(month, &mut source, Some(date)) {
             Ok(c) => c,
             Err(mut errors) => {
-                out.diagnostics.append(&mut errors);
-                return out;
+                diags.append(&mut errors);
+                return (None, diags);
             }
         };
-        out.diagnostics.extend(compiled.warnings);
-        out.pages = compiled.document.pages().len();
-        laid_out(&compiled.document);
-
-        let t = Instant::now();
-        let Some(date) = date else { return out };
-        let timestamp = if write {
-            typeset::timestamp(date)
-        } else {
-            typeset::datetime(date)
-        };
-        let standard = self.options.pdf_standard.map(PdfStandard::name);
-        let ident = format!("tongbao/{month}");
-        let bytes = match typeset::pdf(&compiled.document, &ident, timestamp, self.options.tagged, standard) {
-            Ok(b) => b,
+        match output::pdf::export(
+            &compiled.document,
+            &format!("tongbao/{month}"),
+            typeset::datetime(date),
+            &plan,
+        ) {
+            Ok(bytes) => (Some(bytes), diags),
             Err(mut errors) => {
-                out.diagnostics.append(&mut errors);
-                return out;
+                diags.append(&mut errors);
+                (None, diags)
             }
-        };
-        out.timings.pdf = t.elapsed();
-
-        if !write {
-            out.content = Some(bytes);
-            return out;
         }
-        let t = Instant::now();
-        let rel = project.pdf(month);
-        if let Err(e) = output::write_atomic(&project.path(&rel), &bytes) {
-            out.diagnostics.push(io_error(&rel.display().to_string(), &e));
-            return out;
-        }
-        for (rel, html) in &pages {
-            if let Err(e) = output::write_atomic(&project.path(rel), html) {
-                out.diagnostics.push(io_error(&rel.display().to_string(), &e));
-                return out;
-            }
-            out.outputs.push(rel.clone());
-        }
-        out.timings.write += t.elapsed();
-        out.bytes = bytes.len();
-        out.pdf = Some(rel);
-        out.document = Some(compiled.document);
-        out
     }
 }
 
-/// The thread computing a build's provenance manifest.
-type Provenance<'scope, 'env> = std::thread::ScopedJoinHandle<'scope, (provenance::Manifest, provenance::Digester)>;
+/// Laying the pages out again with the manifest must not change them.
+fn same_pages(a: &PagedDocument, b: &PagedDocument) -> Result<(), Vec<Diagnostic>> {
+    let hashes = |d: &PagedDocument| d.pages().iter().map(typst::utils::hash128).collect::<Vec<_>>();
+    if hashes(a) == hashes(b) {
+        return Ok(());
+    }
+    Err(vec![
+        Diagnostic::general(
+            Severity::Error,
+            "typst",
+            "附上构建清单后版面发生了变化（这不应发生），未生成输出",
+        )
+        .help("请把 out/ 中的 circular.typ 和这条信息报告给 tongbao 的维护者"),
+    ])
+}
+
+fn slashed(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
 
 fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
 }
 
-fn io_error(path: &str, e: &std::io::Error) -> Diagnostic {
+/// A file the build could not write.
+pub(crate) fn write_error(path: &Path, e: &crate::project::WriteError) -> Diagnostic {
     Diagnostic::general(
         Severity::Error,
-        "io",
-        format!("无法写入 {path}：{}", crate::project::io_reason(e)),
+        e.code(),
+        format!("无法写入 {}：{}", slashed(path), e.reason()),
     )
-    .help("检查 out/ 文件夹是否可写、磁盘是否已满")
+    .help("检查 out/ 文件夹是否可写、磁盘是否已满；out/ 不能是指向项目之外的链接")
 }
 
 /// The data files a month's circular is made from (registry, descriptions, the month's files).

@@ -1,11 +1,15 @@
-//! The project: its root folder, every path tongbao reads or writes under it, and the one gate
-//! through which every input file is read.
+//! The project: its root folder, every path tongbao reads or writes under it, the one gate through
+//! which every input file is read and the one gate through which every file is written.
 //!
 //! Paths are spelt here and nowhere else. A build reads the registry, the table descriptions, the
 //! month's folder (and the months it compares with), the templates, the fonts, the assets and the
-//! configuration; [`INPUTS`] names those top-level places for the watcher, the hooks and the
-//! provenance manifest. [`Project::read`] refuses any file whose real path (symlinks resolved) lies
-//! outside the root, so a symlink committed into `data/` cannot publish a CI runner's files.
+//! configuration: [`INPUTS`] names those top-level places and [`Project::is_input`] says which files
+//! in them a build reads, for the watcher, the batch stamps, the hooks and the provenance manifest
+//! alike. [`Project::read`] refuses any file whose real path (symlinks resolved) lies outside the
+//! root, so a symlink committed into `data/` cannot publish a CI runner's files; [`Project::write`]
+//! refuses to write anywhere but inside the root, so a linked `out/` or month folder cannot make
+//! tongbao overwrite a file elsewhere. Writes are atomic: a temporary file in the same folder,
+//! renamed into place, so a reader never sees half a file and a failed write leaves the old one.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -20,6 +24,8 @@ pub(crate) const FONTS: &str = "fonts";
 pub(crate) const ASSETS: &str = "assets";
 pub(crate) const CONFIG: &str = "tongbao.yaml";
 pub(crate) const OUT: &str = "out";
+/// The GB/T 9704 page: paper, text block, lines and characters (read by the templates too).
+pub(crate) const PAGE_SPEC: &str = "templates/page.yaml";
 /// A month's own text and metadata, inside its folder.
 pub(crate) const DOCUMENT: &str = "document.yaml";
 /// The month's circular as staff type it, inside its folder.
@@ -40,6 +46,52 @@ pub(crate) enum ReadError {
     /// The file's real path is outside the project root (a symlink pointing out, or `..`).
     Outside,
 }
+
+/// Why a file could not be written.
+#[derive(Debug)]
+pub(crate) enum WriteError {
+    Io(io::Error),
+    /// The file, or a folder on the way to it, resolves outside the project root.
+    Outside,
+}
+
+impl WriteError {
+    /// What went wrong, in Chinese.
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            WriteError::Io(e) => io_reason(e),
+            WriteError::Outside => "它（或它所在的文件夹）是指向项目文件夹之外的链接，为安全起见不予写入".into(),
+        }
+    }
+
+    /// The stable code of the problem, for diagnostics.
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            WriteError::Io(_) => "io",
+            WriteError::Outside => "outside-root",
+        }
+    }
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason())
+    }
+}
+
+/// Files an editor or a tool leaves beside the real ones while saving: never inputs.
+pub(crate) fn is_scratch(name: &str) -> bool {
+    name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name == "4913"
+        || [".swp", ".swx", ".swo", ".tmp", ".bak", ".orig", ".part", ".crdownload"]
+            .iter()
+            .any(|x| name.ends_with(x))
+}
+
+/// Extensions of the font files Typst reads.
+const FONT_FILES: [&str; 4] = ["ttf", "otf", "ttc", "otc"];
 
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -107,34 +159,9 @@ impl Project {
         Path::new(OUT).join(month)
     }
 
-    pub fn pdf(&self, month: &str) -> PathBuf {
-        self.out_dir(month).join("circular.pdf")
-    }
-
-    /// The circular as a web page for the portal.
-    pub(crate) fn html(&self, month: &str) -> PathBuf {
-        self.out_dir(month).join("circular.html")
-    }
-
-    /// The web page's body and tables alone, for a CMS editor.
-    pub(crate) fn html_fragment(&self, month: &str) -> PathBuf {
-        self.out_dir(month).join("circular.fragment.html")
-    }
-
-    /// The circular as a Word file.
-    pub(crate) fn docx(&self, month: &str) -> PathBuf {
-        self.out_dir(month).join("circular.docx")
-    }
-
     /// The generated Typst source, as the root-relative `/`-separated path Typst sees.
     pub(crate) fn typst_source(&self, month: &str) -> String {
         format!("{OUT}/{month}/circular.typ")
-    }
-
-    /// The months a month's circular may compare with: the months before it (a period of up to
-    /// three months compares with the month before the period) and the same month a year before.
-    pub(crate) fn compared(&self, month: &MonthId) -> [MonthId; 4] {
-        [month.plus(-1), month.plus(-2), month.plus(-3), month.year_before()]
     }
 
     /// The folder names under `data/` other than the table descriptions, sorted (valid months or
@@ -160,15 +187,42 @@ impl Project {
             .collect()
     }
 
+    /// Whether a root-relative path names a file a build reads: the configuration, the registry,
+    /// a table description, a month's files (its settings, its text, its tables and the issued
+    /// PDF and record), anything in templates/ and assets/, a font file in fonts/. Hidden files and
+    /// editors' scratch files never are.
+    pub(crate) fn is_input(&self, rel: &Path) -> bool {
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if parts.iter().any(|p| is_scratch(p)) {
+            return false;
+        }
+        let ext = rel
+            .extension()
+            .map(|x| x.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let yaml = ext == "yaml" || ext == "yml";
+        let tables = Path::new(TABLES).file_name().map(|n| n.to_string_lossy().into_owned());
+        match parts.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            [CONFIG] => true,
+            [DATA, "units.yaml"] => true,
+            [DATA, dir, _] if Some(dir.to_string()) == tables => yaml,
+            [DATA, month, name] if MonthId::parse(month).is_some() => yaml || *name == TEXT || *name == ISSUED_PDF,
+            [TEMPLATES | ASSETS, _, ..] => true,
+            [FONTS, _, ..] => FONT_FILES.contains(&ext.as_str()),
+            _ => false,
+        }
+    }
+
     /// Every input file of a month's build, root-relative and `/`-separated, sorted: the
-    /// configuration, the registry and descriptions, the month and the months it compares with,
-    /// the templates, the fonts and the assets. Hidden files and issue records are left out.
-    pub(crate) fn inputs(&self, month: &str) -> Vec<String> {
+    /// configuration, the registry and descriptions, the month and the months it compares with
+    /// (`compared`, folder names), the templates, the fonts and the assets.
+    pub(crate) fn inputs(&self, month: &str, compared: &[String]) -> Vec<String> {
         let mut places: Vec<String> = vec![CONFIG.into(), REGISTRY.into(), TABLES.into()];
         places.push(format!("{DATA}/{month}"));
-        if let Some(id) = MonthId::parse(month) {
-            places.extend(self.compared(&id).iter().map(|m| format!("{DATA}/{}", m.name())));
-        }
+        places.extend(compared.iter().map(|m| format!("{DATA}/{m}")));
         places.extend([TEMPLATES, FONTS, ASSETS].map(String::from));
         let mut files = Vec::new();
         for place in places {
@@ -181,10 +235,7 @@ impl Project {
                 let Ok(rel) = entry.path().strip_prefix(&self.root) else {
                     continue;
                 };
-                let hidden = rel
-                    .components()
-                    .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
-                if entry.file_type().is_file() && !hidden {
+                if entry.file_type().is_file() && self.is_input(rel) {
                     files.push(rel.to_string_lossy().replace('\\', "/"));
                 }
             }
@@ -219,6 +270,101 @@ impl Project {
         }
         std::fs::metadata(&real).map(|m| m.len()).map_err(ReadError::Io)
     }
+}
+
+impl Project {
+    /// The absolute path at which root-relative `rel` may be written, with the folders on the way
+    /// created: every folder that exists must resolve inside the root (a symlinked `out/` or
+    /// month folder pointing elsewhere is refused, and no folder is created through one), and so
+    /// must the file itself if it is already there as a link.
+    pub(crate) fn writable(&self, rel: &Path) -> Result<PathBuf, WriteError> {
+        let rel = rel.strip_prefix(&self.root).unwrap_or(rel);
+        if !rel.components().all(|c| matches!(c, std::path::Component::Normal(_))) {
+            return Err(WriteError::Outside);
+        }
+        let mut dir = self.real.clone();
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        for part in parent.components() {
+            let next = dir.join(part);
+            match std::fs::symlink_metadata(&next) {
+                Ok(_) => {
+                    let real = next.canonicalize().map_err(WriteError::Io)?;
+                    if !real.starts_with(&self.real) || !real.is_dir() {
+                        return Err(if real.is_dir() {
+                            WriteError::Outside
+                        } else {
+                            WriteError::Io(io::Error::new(io::ErrorKind::NotADirectory, "不是文件夹"))
+                        });
+                    }
+                    dir = real;
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    std::fs::create_dir(&next)
+                        .or_else(|e| {
+                            if e.kind() == io::ErrorKind::AlreadyExists {
+                                Ok(())
+                            } else {
+                                Err(e)
+                            }
+                        })
+                        .map_err(WriteError::Io)?;
+                    dir = next;
+                }
+                Err(e) => return Err(WriteError::Io(e)),
+            }
+        }
+        let Some(name) = rel.file_name() else {
+            return Ok(dir);
+        };
+        let target = dir.join(name);
+        if std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink())
+            && !target.canonicalize().is_ok_and(|real| real.starts_with(&self.real))
+        {
+            return Err(WriteError::Outside);
+        }
+        Ok(target)
+    }
+
+    /// Writes root-relative `rel` atomically and durably (synced before the rename), through the
+    /// gate of [`Project::writable`].
+    pub(crate) fn write(&self, rel: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+        let path = self.writable(rel)?;
+        write_file(&path, bytes, true).map_err(WriteError::Io)
+    }
+
+    /// Like [`Project::write`] without waiting for the disk: for files that can be regenerated
+    /// (the generated Typst source, stamps, caches). Readers still never see half a file.
+    pub(crate) fn write_unsynced(&self, rel: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+        let path = self.writable(rel)?;
+        write_file(&path, bytes, false).map_err(WriteError::Io)
+    }
+
+    /// Creates folder `rel` (and the folders on the way) through the gate; returns its path.
+    pub(crate) fn create_dir(&self, rel: &Path) -> Result<PathBuf, WriteError> {
+        let path = self.writable(&rel.join("x"))?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or(path);
+        Ok(dir)
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
+fn write_file(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        if sync {
+            file.sync_all()?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// A short Chinese reason for an I/O error.

@@ -8,6 +8,7 @@ use std::io::Read;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::output::Plan;
 use crate::project::{DIGEST_CACHE, INPUTS, Project};
 
 /// The name of the attachment inside the PDF.
@@ -23,11 +24,12 @@ pub struct Manifest {
     pub commit: Option<String>,
     /// Whether inputs had uncommitted changes.
     pub dirty: bool,
-    /// Build options that change the bytes.
-    pub options: BTreeMap<String, String>,
+    /// What the build made and how (outputs, PDF standard, tagging, fonts).
+    #[serde(default)]
+    pub plan: Plan,
     /// Every input file (root-relative, `/`-separated) and its SHA-256.
     pub inputs: BTreeMap<String, String>,
-    /// The other outputs made in the same build (web page, fragment) and their SHA-256.
+    /// Every other file the same build made (web page, fragment, Word file …) and its SHA-256.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outputs: BTreeMap<String, String>,
 }
@@ -63,19 +65,21 @@ impl Digester {
         if self.changed
             && let Ok(json) = serde_json::to_vec(&self.cache)
         {
-            let _ = crate::output::write_atomic_unsynced(&project.path(DIGEST_CACHE), &json);
+            let _ = project.write_unsynced(std::path::Path::new(DIGEST_CACHE), &json);
             self.changed = false;
         }
     }
 
-    /// Digests of the inputs of a month's build. Files are read through the project's gate: one
-    /// outside the root is left out (the build refuses it anyway).
+    /// Digests of the inputs of a month's build (the month's own files and those of the months its
+    /// text compares with, and everything else a build reads). Files are read through the
+    /// project's gate: one outside the root is left out (the build refuses it anyway).
     pub(crate) fn digests(&mut self, project: &Project, month: &str) -> BTreeMap<String, String> {
         if !self.loaded {
             self.load(project);
         }
+        let compared = crate::load::compared_months(project, month);
         let digests = project
-            .inputs(month)
+            .inputs(month, &compared)
             .into_iter()
             .filter_map(|f| {
                 let path = project.path(&f);
@@ -122,12 +126,7 @@ fn git_state(project: &Project) -> Option<(String, bool)> {
 }
 
 /// The manifest of a build about to happen.
-pub(crate) fn manifest(
-    project: &Project,
-    month: &str,
-    options: BTreeMap<String, String>,
-    digester: &mut Digester,
-) -> Manifest {
+pub(crate) fn manifest(project: &Project, month: &str, plan: &Plan, digester: &mut Digester) -> Manifest {
     let (commit, dirty) = match git_state(project) {
         Some((c, d)) => (Some(c), d),
         None => (None, true),
@@ -137,7 +136,7 @@ pub(crate) fn manifest(
         month: month.to_string(),
         commit,
         dirty,
-        options,
+        plan: plan.clone(),
         inputs: digester.digests(project, month),
         outputs: BTreeMap::new(),
     }

@@ -2,79 +2,41 @@
 //! every period reference moved on, the tables with their units and every figure marked as not yet
 //! filled (`待填`), the date of issue left to set.
 
-use crate::calendar::MonthId;
+use crate::calendar::{self, MonthId};
 
 /// What a figure or the date of issue not yet filled in is written as.
 pub(crate) const UNFILLED: &str = crate::load::yaml::UNFILLED;
 
-/// Moves every `YYYY年M月` (also `YYYY年M-N月`) and `M月份` (`M-N月份`) on by `delta` months; a
-/// full date (`2023年5月5日`) is left alone.
+/// Moves every month mention ([`calendar::mentions`]: `2023年3月`, `3-4月份` …) on by `delta`
+/// months; a full date (`2023年5月5日`) is left alone.
 pub(crate) fn shift_periods(text: &str, delta: i32) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut k = 0;
-    let digits = |from: usize| chars[from..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let number = |from: usize, n: usize| chars[from..from + n].iter().collect::<String>().parse::<i32>().ok();
-    while k < chars.len() {
-        if !chars[k].is_ascii_digit() || (k > 0 && chars[k - 1].is_ascii_digit()) {
-            out.push(chars[k]);
-            k += 1;
-            continue;
-        }
-        // [YYYY年]M[-N]月[份]
-        let mut j = k;
-        let mut year = None;
-        if digits(j) == 4 && chars.get(j + 4) == Some(&'年') {
-            year = number(j, 4);
-            j += 5;
-        }
-        let m = digits(j);
-        let parsed = (1..=2).contains(&m).then(|| number(j, m)).flatten().and_then(|first| {
-            let mut e = j + m;
-            let mut last = first;
-            if matches!(chars.get(e), Some('-' | '－' | '—' | '~' | '～' | '至')) {
-                let m2 = digits(e + 1);
-                if (1..=2).contains(&m2) {
-                    last = number(e + 1, m2)?;
-                    e += 1 + m2;
-                }
-            }
-            (chars.get(e) == Some(&'月') && (1..=12).contains(&first) && (first..=12).contains(&last)).then_some((
-                first,
-                last,
-                e + 1,
-            ))
-        });
-        let Some((first, last, end)) = parsed else {
-            out.push(chars[k]);
-            k += 1;
-            continue;
-        };
-        let fen = chars.get(end) == Some(&'份');
-        let is_date = chars.get(end).is_some_and(|c| c.is_ascii_digit());
-        if is_date || (year.is_none() && !fen) {
-            out.extend(&chars[k..end]);
-            k = end;
-            continue;
-        }
-        let shift = |m: i32| {
+    let mut from = 0;
+    for m in calendar::mentions(text) {
+        out.extend(&chars[from..m.at]);
+        let shift = |month: u8| {
             MonthId {
-                year: year.unwrap_or(2000),
-                month: m as u8,
+                year: m.year.unwrap_or(2000),
+                month,
             }
             .plus(delta)
         };
-        let (a, b) = (shift(first), shift(last));
-        if year.is_some() {
+        let (a, b) = (shift(m.first), shift(m.last));
+        if m.year.is_some() {
             out.push_str(&format!("{}年", a.year));
         }
-        if first == last {
+        if m.first == m.last {
             out.push_str(&format!("{}月", a.month));
         } else {
             out.push_str(&format!("{}-{}月", a.month, b.month));
         }
-        k = end;
+        if m.fen {
+            out.push('份');
+        }
+        from = m.at + m.len;
     }
+    out.extend(&chars[from..]);
     out
 }
 

@@ -164,11 +164,11 @@ pub(crate) fn modeline(schema: &str, depth: usize) -> String {
 }
 
 /// Writes every schema into `schemas/`; returns the files written.
-pub(crate) fn write(project: &crate::project::Project, data: &Data) -> std::io::Result<Vec<String>> {
+pub(crate) fn write(project: &crate::project::Project, data: &Data) -> Result<Vec<String>, crate::project::WriteError> {
     let mut written = Vec::new();
     for (name, schema) in all(data) {
         let text = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
-        crate::output::write_atomic(&project.path(DIR).join(&name), text.as_bytes())?;
+        project.write(&std::path::Path::new(DIR).join(&name), text.as_bytes())?;
         written.push(name);
     }
     Ok(written)

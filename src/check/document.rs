@@ -3,13 +3,7 @@
 
 use super::suggest;
 use crate::diag::{Diagnostic, Loc};
-use crate::load::schema::TableSpec;
 use crate::load::{Data, Month};
-
-/// The table an attachment entry names, by id or short name.
-pub(crate) fn table_named<'d>(data: &'d Data, name: &str) -> Option<&'d TableSpec> {
-    data.specs.iter().find(|s| s.id == name || s.expression_name() == name)
-}
 
 pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
     let doc = &month.document;
@@ -74,7 +68,7 @@ fn check_attachments(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
     let names: Vec<&str> = data.specs.iter().map(|s| s.expression_name()).collect();
     let mut tables = Vec::new();
     for att in &doc.attachments {
-        let Some(spec) = table_named(data, &att.table) else {
+        let Some(spec) = data.table_named(&att.table) else {
             diags.push(
                 Diagnostic::error("attachment-table", &att.loc, format!("没有名为“{}”的表格", att.table))
                     .help(suggest(&att.table, names.iter().copied(), "可用的表")),

@@ -9,6 +9,7 @@ pub(crate) mod registry;
 pub(crate) mod tables;
 pub(crate) mod text;
 
+pub(crate) use crate::diag::suggest;
 use crate::diag::{Diagnostic, quote_list, suggestions};
 use crate::load::{Data, Month, Registry, Unit};
 
@@ -21,31 +22,32 @@ pub(crate) fn check(data: &Data, months: &[String]) -> Vec<Diagnostic> {
     for spec in &data.specs {
         registry::check_spec(spec, &data.registry, &mut diags);
     }
-    for month in data.months.iter().filter(|m| months.contains(&m.name)) {
-        check_month(data, month, &mut diags);
+    for month in &data.months {
+        if months.contains(&month.name) {
+            check_month(data, month, &mut diags);
+        } else {
+            // A month loaded for another to compare with: its tables must hold, or the month that
+            // reads them cannot be built; its warnings belong to its own check.
+            let mut theirs = Vec::new();
+            check_tables(data, month, &mut theirs);
+            diags.extend(theirs.into_iter().filter(Diagnostic::is_error));
+        }
     }
     diags
 }
 
-fn check_month(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
+fn check_tables(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
     for table in &month.tables {
         if let Some(spec) = data.spec(&table.id) {
             tables::check_table(spec, table, &data.registry, &month.id, diags);
         }
     }
-    document::check_document(data, month, diags);
-    text::check_text(data, month, diags);
 }
 
-/// A hint naming the nearest candidates ("是否应为…？"), or listing them all under `label`.
-pub(crate) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, label: &str) -> String {
-    let all: Vec<&str> = candidates.into_iter().collect();
-    let near = suggestions(word, all.iter().copied(), 3);
-    if near.is_empty() {
-        format!("{label}：{}", quote_list(&all))
-    } else {
-        format!("是否应为{}？", quote_list(&near))
-    }
+fn check_month(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
+    check_tables(data, month, diags);
+    document::check_document(data, month, diags);
+    text::check_text(data, month, diags);
 }
 
 /// Resolves a unit name, or reports it unknown with the nearest registry names.

@@ -3,7 +3,7 @@
 use unicode_width::UnicodeWidthStr;
 
 use super::verify::short;
-use super::{Error, Result, Status};
+use super::{Error, Result, Status, month_name};
 use crate::args::{BlameArgs, DiffArgs, Format, LogArgs};
 use crate::audit::repo::{GitError, Repo};
 use crate::audit::{self, Filter, RegistryChange, TableDiff, TextChange};
@@ -94,6 +94,8 @@ pub(crate) fn diff(project: &Project, args: &DiffArgs) -> Result {
         (Some(t), None) if MonthId::parse(t).is_some() => ("HEAD", Some(t)),
         (to, month) => (to.unwrap_or("HEAD"), month),
     };
+    let month = month.map(month_name).transpose()?.map(|m| m.name());
+    let month = month.as_deref();
     let d = query(project, |repo| audit::diff(repo, from, to, month))?;
     if args.format == Format::Json {
         json(&d);
@@ -125,7 +127,7 @@ pub(crate) fn diff(project: &Project, args: &DiffArgs) -> Result {
 /// `tongbao log [MONTH] [--table T] [--unit U]`.
 pub(crate) fn log(project: &Project, args: &LogArgs) -> Result {
     let filter = Filter {
-        month: args.month.clone(),
+        month: args.month.as_deref().map(month_name).transpose()?.map(|m| m.name()),
         table: args.table.clone(),
         unit: args.unit.clone(),
     };
@@ -159,6 +161,7 @@ pub(crate) fn blame(project: &Project, args: &BlameArgs) -> Result {
         column,
         format,
     } = args;
+    let month = &month_name(month)?.name();
     let history = query(project, |repo| audit::blame(repo, month, table, unit, column))?;
     if *format == Format::Json {
         json(&history);

@@ -3,10 +3,11 @@
 use super::{Result, Status, month_or_latest, report};
 use crate::args::{BuildArgs, Format};
 use crate::diag;
-use crate::pipeline::{Options, Outcome, Session, Timings};
+use crate::issue;
+use crate::output::{Asked, pdf_path};
+use crate::pipeline::{Outcome, Output, Plan, Session, Timings};
 use crate::project::Project;
 use crate::provenance::Digester;
-use crate::{issue, output};
 
 pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     let months = if args.all {
@@ -14,46 +15,19 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     } else {
         vec![month_or_latest(project, args.month.as_deref())?]
     };
-    let outputs: Vec<String> = if args.outputs.is_empty() {
-        crate::load::config::load(project, &mut Vec::new())
-            .outputs
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    } else {
-        args.outputs.iter().map(|s| s.trim().to_ascii_lowercase()).collect()
-    };
-    let known = crate::load::config::OUTPUTS;
-    if let Some(bad) = outputs.iter().find(|o| *o != "all" && !known.contains(&o.as_str())) {
-        return Err(super::Error::Usage(format!(
-            "未知的输出“{bad}”；可用：{}、all",
-            known.join("、")
-        )));
-    }
-    let all = outputs.iter().any(|o| o == "all");
-    let options = Options {
-        system_fonts: args.fonts.system_fonts,
-        tagged: args.tagged,
-        html: all || outputs.iter().any(|o| o == "html"),
-        docx: all || outputs.iter().any(|o| o == "docx"),
-        pdf_standard: match args.pdf_standard.as_deref() {
-            Some("a-2b") => Some(crate::pipeline::PdfStandard::A2b),
-            Some("a-3b") => Some(crate::pipeline::PdfStandard::A3b),
-            _ => None,
-        },
-    };
+    let plan = plan(project, args)?;
     if args.all {
-        return Ok(many(project, &months, &options, args));
+        return Ok(many(project, &months, &plan, args));
     }
-    let mut session = Session::open(project, &options);
+    let mut session = Session::open(project, &plan);
     let mut failed = false;
     let mut digester = Default::default();
     for month in &months {
         if issue::is_issued(project, month) {
-            failed |= !issued(project, month, &mut session, &mut digester, args.format);
+            failed |= !issued(project, month, &mut digester, args.format);
             continue;
         }
-        let mut outcome = crate::batch::build_one(&mut session, project, month, &options);
+        let mut outcome = crate::batch::build_one(&mut session, project, month);
         report(&mut outcome.diagnostics, args.format);
         if args.format == Format::Human {
             summary(project, month, &outcome, args.timings);
@@ -63,32 +37,41 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     Ok(if failed { Status::Problems } else { Status::Clean })
 }
 
+/// The build plan: the command line's choices over the configuration's.
+pub(crate) fn plan(project: &Project, args: &BuildArgs) -> Result<Plan> {
+    let asked = Asked {
+        outputs: &args.outputs,
+        pdf_standard: args.pdf_standard.as_deref(),
+        tagged: args.tagged,
+        system_fonts: args.fonts.system_fonts,
+    };
+    let config = crate::load::config::load(project, &mut Vec::new());
+    Plan::resolve(&asked, &config, &mut Vec::new()).map_err(super::Error::Usage)
+}
+
 /// Every month: issued ones checked and copied, the others built on every core (unchanged ones
 /// skipped). One line a month, a progress line on a terminal, then the warnings summed up by kind;
 /// `--verbose` shows every diagnostic, and a failed month's errors are always shown.
-fn many(project: &Project, months: &[String], options: &Options, args: &BuildArgs) -> Status {
+fn many(project: &Project, months: &[String], plan: &Plan, args: &BuildArgs) -> Status {
     use std::io::IsTerminal;
     let started = std::time::Instant::now();
     let mut failed = 0usize;
-    let (mut built, mut skipped) = (0usize, 0usize);
+    let (mut built, mut skipped, mut data_only) = (0usize, 0usize, 0usize);
     let mut kinds: std::collections::BTreeMap<&'static str, usize> = Default::default();
     let mut total_time = Timings::default();
     let mut digester = Default::default();
-    let mut session = None::<Session>;
     let (issued_months, others): (Vec<String>, Vec<String>) =
         months.iter().cloned().partition(|m| issue::is_issued(project, m));
     for month in &issued_months {
-        let mut s = session.take().unwrap_or_else(|| Session::open(project, options));
-        if !issued(project, month, &mut s, &mut digester, args.format) {
+        if !issued(project, month, &mut digester, args.format) {
             failed += 1;
         }
-        session = Some(s);
     }
     let total = others.len();
     let terminal = std::io::stderr().is_terminal() && args.format == Format::Human;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut seen = 0usize;
-    crate::batch::build(project, &others, options, args.force, workers, |r| {
+    crate::batch::build(project, &others, plan, args.force, workers, |r| {
         seen += 1;
         if terminal {
             use std::io::Write as _;
@@ -114,7 +97,9 @@ fn many(project: &Project, months: &[String], options: &Options, args: &BuildArg
                     report(&mut errs, args.format);
                 }
                 if args.format == Format::Human {
-                    if b.ok {
+                    if b.data_only && b.ok {
+                        tell!("{}  仅数据（没有通报.txt，供其他月份比较），已检查", r.month);
+                    } else if b.ok {
                         tell!(
                             "{}  已生成  {} 页  {} KiB  {} ms  {warnings} 个警告",
                             r.month,
@@ -126,7 +111,9 @@ fn many(project: &Project, months: &[String], options: &Options, args: &BuildArg
                         tell!("{}  失败：{errors} 个错误（上次生成的文件保持不变）", r.month);
                     }
                 }
-                if b.ok {
+                if b.data_only && b.ok {
+                    data_only += 1;
+                } else if b.ok {
                     built += 1;
                 } else {
                     failed += 1;
@@ -146,7 +133,7 @@ fn many(project: &Project, months: &[String], options: &Options, args: &BuildArg
             format!("；警告按类别：{}", by_kind.join("、"))
         };
         tell!(
-            "共 {} 个月份：生成 {built}，未改变跳过 {skipped}，已发布 {}，失败 {failed}；用时 {:.1} 秒{warnings}",
+            "共 {} 个月份：生成 {built}，未改变跳过 {skipped}，已发布 {}，仅数据 {data_only}，失败 {failed}；用时 {:.1} 秒{warnings}",
             months.len(),
             issued_months.len(),
             started.elapsed().as_secs_f64()
@@ -165,14 +152,12 @@ fn many(project: &Project, months: &[String], options: &Options, args: &BuildArg
 
 /// An issued month: its output is the issued PDF, as long as the month still gives that circular;
 /// otherwise nothing is written. Returns whether it went well.
-fn issued(project: &Project, month: &str, session: &mut Session, digester: &mut Digester, format: Format) -> bool {
+fn issued(project: &Project, month: &str, digester: &mut Digester, format: Format) -> bool {
     let mut rebuilt = None;
     match issue::verify(project, month, &mut rebuilt, digester) {
-        issue::Frozen::Unchanged => {
-            let out = project.pdf(month);
-            let copied = std::fs::read(issue::issued_pdf(project, month))
-                .and_then(|bytes| output::write_atomic(&project.path(&out), &bytes));
-            match copied {
+        issue::Frozen::Unchanged(bytes) => {
+            let out = pdf_path(project, month);
+            match project.write(&out, &bytes) {
                 Ok(()) => {
                     if format == Format::Human {
                         tell!("{month} 已发布，未改变：{} 即发布的 PDF", out.display());
@@ -187,7 +172,6 @@ fn issued(project: &Project, month: &str, session: &mut Session, digester: &mut 
         }
         issue::Frozen::Changed(mut diags) => {
             report(&mut diags, format);
-            let _ = session;
             tell!("{month} 未生成：已发布的通报不能改变，out/{month}/ 保持不变");
             false
         }
@@ -196,10 +180,13 @@ fn issued(project: &Project, month: &str, session: &mut Session, digester: &mut 
 
 fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
     let (errors, warnings) = diag::counts(&o.diagnostics);
+    if o.data_only && errors == 0 {
+        tell!("{month} 仅数据（没有通报.txt）：表格已检查，不生成通报；它供其他月份的“较上月”“较去年同期”使用");
+        return;
+    }
     match &o.pdf {
         Some(pdf) => {
-            let t = &o.timings;
-            let total = t.load + t.check + t.aggregate + t.render + t.compile + t.pdf + t.write;
+            let total = o.timings.total();
             let warned = if warnings > 0 {
                 format!("，{warnings} 个警告")
             } else {
@@ -213,7 +200,11 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
                 total.as_millis(),
             );
             for other in &o.outputs {
-                tell!("已生成 {}", other.display());
+                let what = Output::ALL
+                    .into_iter()
+                    .find(|x| x.paths(project, month).contains(other))
+                    .map_or("", Output::describe);
+                tell!("已生成 {}（{what}）", other.display());
             }
             tell!("字体：");
             for f in &o.fonts {
@@ -221,7 +212,7 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
             }
         }
         None => {
-            let previous = if project.path(project.pdf(month)).exists() {
+            let previous = if project.path(pdf_path(project, month)).exists() {
                 "，上次生成的 PDF 保持不变"
             } else {
                 ""

@@ -4,8 +4,9 @@
 use super::{Error, Result, Status, month_or_latest, report};
 use crate::args::ExportArgs;
 use crate::args::Format;
+use crate::output::xlsx;
 use crate::project::Project;
-use crate::{aggregate, check, load, sheet};
+use crate::{aggregate, check, load};
 
 pub(crate) fn run(project: &Project, args: &ExportArgs) -> Result {
     let month = month_or_latest(project, args.month.as_deref())?;
@@ -45,10 +46,17 @@ pub(crate) fn run(project: &Project, args: &ExportArgs) -> Result {
     if tables.is_empty() {
         return Err(Error::Failed(format!("{month} 没有表格数据")));
     }
-    let bytes = sheet::export(&tables).map_err(Error::Failed)?;
-    let rel = project.out_dir(&month).join("附件.xlsx");
-    crate::output::write_atomic(&project.path(&rel), &bytes)
-        .map_err(|e| Error::Usage(format!("无法写入 {}：{e}", rel.display())))?;
+    let date = data.month(&month).and_then(|m| {
+        m.text
+            .as_ref()
+            .and_then(|t| t.date)
+            .or(Some(m.period().end().last_day()))
+    });
+    let bytes = xlsx::workbook(&tables, date).map_err(Error::Failed)?;
+    let rel = project.out_dir(&month).join(xlsx::FILE);
+    project
+        .write(&rel, &bytes)
+        .map_err(|e| Error::Failed(format!("无法写入 {}：{e}", rel.display())))?;
     say!("已导出 {}（{} 张表）", rel.display(), tables.len());
     Ok(Status::Clean)
 }

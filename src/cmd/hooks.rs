@@ -10,8 +10,8 @@ use super::{Error, Result, Status};
 use crate::calendar::MonthId;
 use crate::diag;
 use crate::git;
-use crate::pipeline::{Options, Session};
-use crate::project::{CONFIG, DATA, INPUTS, Project};
+use crate::pipeline::{Plan, Session};
+use crate::project::{ASSETS, CONFIG, DATA, INPUTS, Project, TEMPLATES};
 
 /// The hooks tongbao manages.
 pub(crate) const HOOKS: [&str; 4] = ["pre-commit", "post-commit", "post-merge", "post-checkout"];
@@ -52,7 +52,7 @@ pub(crate) fn install(project: &Project) -> Result {
             std::fs::rename(&path, &saved).map_err(|e| Error::Usage(format!("无法保存原有的 {hook} 钩子：{e}")))?;
             say!("已保留原有的 {hook} 钩子（改名为 {hook}{SAVED}，仍会先运行）");
         }
-        crate::output::write_atomic(&path, script(hook, &exe, &prefix).as_bytes())
+        std::fs::write(&path, script(hook, &exe, &prefix).as_bytes())
             .and_then(|_| make_executable(&path))
             .map_err(|e| Error::Usage(format!("无法写入 {}：{e}", path.display())))?;
     }
@@ -91,28 +91,26 @@ fn make_executable(_: &Path) -> std::io::Result<()> {
 }
 
 /// The months a change to `files` (project-relative paths) touches: a month folder touches that
-/// month and the next (which compares with it); the registry, the descriptions, the templates, the
-/// fonts or the configuration touch every month.
-pub(crate) fn touched_months(files: &[String], all: &[String]) -> Vec<String> {
-    let mut months = Vec::new();
+/// month and every month whose text compares with it (`compared`: each month and the months it
+/// reads, from the one owner of that, `load::compared_months`); the registry, the descriptions,
+/// the templates, the fonts or the configuration touch every month.
+pub(crate) fn touched_months(files: &[String], all: &[String], compared: &dyn Fn(&str) -> Vec<String>) -> Vec<String> {
+    let mut changed = Vec::new();
     for f in files {
         let parts: Vec<&str> = f.split('/').collect();
         match parts.as_slice() {
-            [data, m, ..] if *data == DATA && MonthId::parse(m).is_some() => {
-                // The month itself and the months that compare with it.
-                months.push(m.to_string());
-                months.extend(
-                    all.iter()
-                        .filter(|x| {
-                            MonthId::parse(x)
-                                .is_some_and(|id| [id.previous(), id.year_before()].iter().any(|c| c.name() == *m))
-                        })
-                        .cloned(),
-                );
-            }
+            [data, m, ..] if *data == DATA && MonthId::parse(m).is_some() => changed.push(m.to_string()),
             [first, ..] if INPUTS.contains(first) => return all.to_vec(),
             _ => {}
         }
+    }
+    let mut months: Vec<String> = changed.clone();
+    if !changed.is_empty() {
+        months.extend(
+            all.iter()
+                .filter(|m| compared(m).iter().any(|c| changed.contains(c)))
+                .cloned(),
+        );
     }
     months.retain(|m| all.contains(m));
     months.sort();
@@ -135,15 +133,17 @@ pub(crate) fn run(project: &Project, hook: &str, args: &[String]) -> Result {
     let root = project.root();
     let all = project.months();
     let changed = |args: &[&str]| project_files(root, &git::ask(root, args).unwrap_or_default());
+    let compared = |m: &str| crate::load::compared_months(project, m);
+    let touched = |files: &[String]| touched_months(files, &all, &compared);
     match hook {
         "pre-commit" => pre_commit(project, &all),
         "post-commit" => {
             let files = changed(&["diff-tree", "--no-commit-id", "--name-only", "-r", "--root", "HEAD"]);
-            Ok(rebuild(project, &touched_months(&files, &all)))
+            Ok(rebuild(project, &touched(&files)))
         }
         "post-merge" => {
             let files = changed(&["diff", "--name-only", "ORIG_HEAD", "HEAD"]);
-            Ok(rebuild(project, &touched_months(&files, &all)))
+            Ok(rebuild(project, &touched(&files)))
         }
         "post-checkout" => {
             let (Some(old), Some(new)) = (args.first(), args.get(1)) else {
@@ -153,7 +153,7 @@ pub(crate) fn run(project: &Project, hook: &str, args: &[String]) -> Result {
                 return Ok(rebuild(project, &all));
             }
             let files = changed(&["diff", "--name-only", old, new]);
-            Ok(rebuild(project, &touched_months(&files, &all)))
+            Ok(rebuild(project, &touched(&files)))
         }
         other => Err(Error::Usage(format!("未知的钩子 {other}"))),
     }
@@ -163,7 +163,7 @@ fn pre_commit(project: &Project, all: &[String]) -> Result {
     let root = project.root();
     let staged = git::ask(root, &["diff", "--cached", "--name-only", "--diff-filter=ACMRD"]).unwrap_or_default();
     let files = project_files(root, &staged);
-    let months = touched_months(&files, all);
+    let months = touched_months(&files, all, &|m| crate::load::compared_months(project, m));
     if months.is_empty() && !files.iter().any(|f| f.starts_with("data/")) {
         return Ok(Status::Clean);
     }
@@ -171,7 +171,9 @@ fn pre_commit(project: &Project, all: &[String]) -> Result {
     let tmp = std::env::temp_dir().join(format!("tongbao-pre-commit-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let prefix = git::prefix(root).unwrap_or_default();
-    let listed = git::ask(root, &["ls-files", "--", DATA, CONFIG]).unwrap_or_default();
+    // What `check` reads: the data, the configuration, the templates it renders and the assets it
+    // checks (the fonts only matter to Typst, which `check` does not run).
+    let listed = git::ask(root, &["ls-files", "--", DATA, CONFIG, TEMPLATES, ASSETS]).unwrap_or_default();
     // Paths are relative to the project; checkout-index writes them under the prefix with their
     // full path from the top of the repository.
     let mut checkout = vec![format!("--prefix={}/", tmp.display()), "--".to_string()];
@@ -182,7 +184,7 @@ fn pre_commit(project: &Project, all: &[String]) -> Result {
     let checked = if copied { &staged_project } else { project };
     // Only a change outside the month folders (e.g. a deleted month) leaves none touched: check all.
     let months = if months.is_empty() { checked.months() } else { months };
-    let mut diags = super::check::check_months(checked, &months);
+    let mut diags = crate::pipeline::check_months(checked, &months);
     let _ = std::fs::remove_dir_all(&tmp);
     let (errors, _) = diag::counts(&diags);
     if errors > 0 {
@@ -204,7 +206,9 @@ fn rebuild(project: &Project, months: &[String]) -> Status {
     if months.is_empty() {
         return Status::Clean;
     }
-    let mut session = Session::open(project, &Options::default());
+    let config = crate::load::config::load(project, &mut Vec::new());
+    let plan = Plan::configured(&config, &mut Vec::new());
+    let mut session = Session::open(project, &plan);
     for month in months {
         let outcome = session.build(month);
         match &outcome.pdf {
@@ -223,16 +227,24 @@ mod tests {
     fn touched_months_follow_the_data() {
         let all: Vec<String> = ["2023-02", "2023-03", "2023-04"].map(String::from).to_vec();
         let files = |f: &[&str]| f.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // 2023-04 compares with 2023-03; 2023-02 with nothing.
+        let compared = |m: &str| {
+            if m == "2023-04" {
+                vec!["2023-03".to_string()]
+            } else {
+                Vec::new()
+            }
+        };
+        let touched = |f: &[&str]| touched_months(&files(f), &all, &compared);
+        assert_eq!(touched(&["data/2023-03/710.yaml"]), ["2023-03", "2023-04"]);
         assert_eq!(
-            touched_months(&files(&["data/2023-03/710.yaml"]), &all),
-            ["2023-03", "2023-04"]
+            touched(&["data/2023-02/710.yaml"]),
+            ["2023-02"],
+            "nothing compares with it"
         );
-        assert_eq!(
-            touched_months(&files(&["data/2023-04/document.yaml", "README.md"]), &all),
-            ["2023-04"]
-        );
-        assert_eq!(touched_months(&files(&["data/units.yaml"]), &all), all);
-        assert_eq!(touched_months(&files(&["templates/gongwen.typ"]), &all), all);
-        assert!(touched_months(&files(&["src/main.rs"]), &all).is_empty());
+        assert_eq!(touched(&["data/2023-04/document.yaml", "README.md"]), ["2023-04"]);
+        assert_eq!(touched(&["data/units.yaml"]), all);
+        assert_eq!(touched(&["templates/gongwen.typ"]), all);
+        assert!(touched(&["src/main.rs"]).is_empty());
     }
 }

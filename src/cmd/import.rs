@@ -1,15 +1,14 @@
 //! `tongbao import TABLE FILE [--month YYYY-MM]`: a spreadsheet export into a month's table file.
 
-use super::{Error, Result, Status, existing_month, month_or_latest};
+use super::{Error, Result, Status, month_arg, month_or_latest};
 use crate::args::ImportArgs;
-use crate::check::document::table_named;
 use crate::load::{self, yaml::UNFILLED};
 use crate::project::Project;
 use crate::sheet;
 
 pub(crate) fn run(project: &Project, args: &ImportArgs) -> Result {
     let month = match &args.month {
-        Some(m) => existing_month(project, m)?,
+        Some(m) => month_arg(project, m)?,
         None => month_or_latest(project, None)?,
     };
     let (data, diags) = load::load(project, &[]);
@@ -19,36 +18,41 @@ pub(crate) fn run(project: &Project, args: &ImportArgs) -> Result {
         }
         return Err(Error::Failed("单位名录或表格定义有错误，无法导入".into()));
     };
-    let spec = table_named(&data, &args.table).ok_or_else(|| {
+    let spec = data.table_named(&args.table).ok_or_else(|| {
         let names: Vec<&str> = data.specs.iter().map(|s| s.expression_name()).collect();
-        Error::Usage(format!("没有名为“{}”的表；可用的表：{}", args.table, names.join("、")))
+        Error::Usage(format!(
+            "没有名为“{}”的表；可用的表：{}",
+            crate::diag::shorten(&args.table, 40),
+            names.join("、")
+        ))
     })?;
     let sheets = sheet::read(&args.file).map_err(|e| Error::Failed(format!("{}：{e}", args.file.display())))?;
     let grid =
         sheet::pick(&sheets, spec).ok_or_else(|| Error::Failed(format!("{} 中没有工作表", args.file.display())))?;
-    let id = crate::calendar::MonthId::parse(&month).ok_or_else(|| Error::Usage(format!("“{month}”不是月份")))?;
-    let imported = sheet::import(grid, spec, &data.registry, &id);
-    let file = args.file.display();
-    if !imported.errors.is_empty() {
-        for e in &imported.errors {
-            tell!("错误：{file} {e}");
-        }
+    let id = super::month_name(&month)?;
+    let file = args.file.display().to_string();
+    let mut imported = sheet::import(grid, &file, spec, &data.registry, &id);
+    let rel = project.table_file(&month, &spec.id);
+    if imported.refused() {
+        super::report(&mut imported.diagnostics, crate::args::Format::Human);
         for n in &imported.notes {
             tell!("说明：{n}");
         }
+        let (errors, _) = crate::diag::counts(&imported.diagnostics);
         return Err(Error::Failed(format!(
-            "未导入：{} 个问题，{} 保持不变",
-            imported.errors.len(),
-            project.table_file(&month, &spec.id).display()
+            "未导入：{errors} 个问题，{} 保持不变",
+            rel.display()
         )));
     }
-    let rel = project.table_file(&month, &spec.id);
-    let existing = project.read(&rel).ok().map(|b| String::from_utf8_lossy(&b).to_string());
-    let mut header = format!(
-        "# {month} {}：由 tongbao import 从 {} 导入。",
-        spec.name,
-        args.file.display()
-    );
+    let existing = if project.path(&rel).exists() || project.path(&rel).is_symlink() {
+        let bytes = project
+            .read(&rel)
+            .map_err(|e| Error::Failed(format!("无法读取 {}：{}；未导入", rel.display(), e.reason())))?;
+        Some(String::from_utf8_lossy(&bytes).to_string())
+    } else {
+        None
+    };
+    let mut header = format!("# {month} {}：由 tongbao import 从 {file} 导入。", spec.name);
     if !spec.headlines.is_empty() {
         let heads: Vec<String> = spec
             .headlines
@@ -58,8 +62,9 @@ pub(crate) fn run(project: &Project, args: &ImportArgs) -> Result {
         header.push_str(&format!("\n概况: {{{}}}", heads.join(", ")));
     }
     let text = sheet::rewrite(existing.as_deref(), spec, &imported.rows, &data.registry, &header);
-    crate::output::write_atomic(&project.path(&rel), text.as_bytes())
-        .map_err(|e| Error::Usage(format!("无法写入 {}：{e}", rel.display())))?;
+    project
+        .write(&rel, text.as_bytes())
+        .map_err(|e| Error::Failed(format!("无法写入 {}：{e}；未导入", rel.display())))?;
     say!("已导入 {} 行到 {}", imported.rows.len(), rel.display());
     for n in &imported.notes {
         say!("  {n}");

@@ -1,17 +1,19 @@
 //! `tongbao issue MONTH [--revise 原因]`: issue a circular (or revise an issued one).
 
-use super::{Error, Result, Status, existing_month, report};
+use super::{Error, Result, Status, month_arg, report};
 use crate::args::{Format, IssueArgs};
 use crate::issue as record;
 use crate::pipeline::Session;
 use crate::project::Project;
 
 pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
-    let month = existing_month(project, &args.month)?;
+    let month = month_arg(project, &args.month)?;
     if args.revise.as_deref().is_some_and(|r| r.trim().is_empty()) {
         return Err(Error::Usage("修订须写明原因：--revise \"原因\"".into()));
     }
-    let mut session = Session::open(project, &Default::default());
+    let config = crate::load::config::load(project, &mut Vec::new());
+    let plan = crate::pipeline::Plan::configured(&config, &mut Vec::new());
+    let mut session = Session::open(project, &plan);
     match record::issue(project, &mut session, &month, record::today(), args.revise.as_deref()) {
         Ok(edition) => {
             let what = if edition.number == 1 {

@@ -82,23 +82,39 @@ fn run(project: &Project, command: Command) -> Result {
     }
 }
 
-/// Prints diagnostics, sorted by place: to stderr for people, to stdout as JSON.
+/// Most diagnostics printed for people; the rest are counted (a damaged file of a million rows
+/// must not print a million lines).
+const SHOWN: usize = 20;
+/// Most diagnostics written as JSON.
+const SHOWN_JSON: usize = 1000;
+
+/// Prints diagnostics, sorted by place, errors first: to stderr for people (at most [`SHOWN`],
+/// then a count), to stdout as JSON.
 pub(crate) fn report(diags: &mut [Diagnostic], format: Format) {
     diag::sort(diags);
     match format {
-        Format::Json => say!("{}", diag::to_json(diags)),
+        Format::Json => say!("{}", diag::to_json(&diags[..diags.len().min(SHOWN_JSON)])),
         Format::Human => {
-            for d in diags.iter() {
+            let mut shown: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
+            shown.extend(diags.iter().filter(|d| !d.is_error()));
+            for d in shown.iter().take(SHOWN) {
                 tell!("{}", d.render());
+            }
+            if diags.len() > SHOWN {
+                let (errors, warnings) = diag::counts(diags);
+                tell!(
+                    "……另有 {} 条未列出（共 {errors} 个错误，{warnings} 个警告）；先修正以上问题，再运行查看其余的",
+                    diags.len() - SHOWN
+                );
             }
         }
     }
 }
 
-/// The month a command names (checked to be `YYYY-MM` and present), or the latest month.
+/// The month a command names (checked by [`month_arg`]), or the latest month.
 pub(crate) fn month_or_latest(project: &Project, month: Option<&str>) -> Result<String> {
     match month {
-        Some(m) => existing_month(project, m),
+        Some(m) => month_arg(project, m),
         None => project
             .months()
             .last()
@@ -107,20 +123,25 @@ pub(crate) fn month_or_latest(project: &Project, month: Option<&str>) -> Result<
     }
 }
 
-/// `month` if it is written `YYYY-MM` and its folder exists.
-pub(crate) fn existing_month(project: &Project, month: &str) -> Result<String> {
-    valid_month(month)?;
-    if !project.path(project.month_dir(month)).is_dir() {
-        return Err(Error::Usage(format!("没有找到月份文件夹 data/{month}")));
+/// A month argument whose folder must exist: written `YYYY-MM` ([`month_name`]) and present.
+pub(crate) fn month_arg(project: &Project, month: &str) -> Result<String> {
+    let id = month_name(month)?;
+    let name = id.name();
+    if !project.path(project.month_dir(&name)).is_dir() {
+        return Err(Error::Usage(format!("没有找到月份文件夹 data/{name}")));
     }
-    Ok(month.to_string())
+    Ok(name)
 }
 
-/// `month` if it is written `YYYY-MM`.
-pub(crate) fn valid_month(month: &str) -> Result<()> {
-    crate::calendar::MonthId::parse(month)
-        .map(|_| ())
-        .ok_or_else(|| Error::Usage(format!("“{month}”不是月份；请写成 YYYY-MM，例如 2023-03")))
+/// A month argument, written `YYYY-MM` (a month of a real year, 01–12): the one parser of month
+/// arguments for every command, including those that read history (`log`, `diff`, `blame`).
+pub(crate) fn month_name(month: &str) -> Result<crate::calendar::MonthId> {
+    crate::calendar::MonthId::parse(month.trim()).ok_or_else(|| {
+        Error::Usage(format!(
+            "“{}”不是月份；请写成 YYYY-MM，例如 2023-03",
+            crate::diag::shorten(month, 40)
+        ))
+    })
 }
 
 /// The status for a set of diagnostics: problems if any is an error.

@@ -1,97 +1,138 @@
-//! `tongbao new [YYYY-MM]`: start a month from the latest one. Never overwrites a month.
+//! `tongbao new [YYYY-MM]`: start a month from the ones before it. Never overwrites a month.
+//!
+//! Each file is carried over from the latest earlier month that has it: the text and the settings
+//! with every period reference moved on, each table with its units and every figure `待填` (a table
+//! the latest month went without, such as a section left out for a month, comes from the last month
+//! that had it). Everything is read and written through the project's gates.
 
-use super::{Error, Result, Status, valid_month};
+use std::path::{Path, PathBuf};
+
+use super::{Error, Result, Status, month_name};
 use crate::args::NewArgs;
 use crate::calendar::MonthId;
 use crate::project::{DOCUMENT, Project, TEXT};
 use crate::{routine, schemas};
 
 pub(crate) fn run(project: &Project, args: &NewArgs) -> Result {
-    let months = project.months();
+    let months: Vec<MonthId> = project.months().iter().filter_map(|m| MonthId::parse(m)).collect();
     let latest = months
         .last()
-        .and_then(|m| MonthId::parse(m))
+        .cloned()
         .ok_or_else(|| Error::Usage("data/ 中还没有月份，无从复制；请先建立第一个月份的文件夹".into()))?;
     let target = match &args.month {
-        Some(m) => {
-            valid_month(m)?;
-            MonthId::parse(m).unwrap_or_else(|| latest.plus(1))
-        }
+        Some(m) => month_name(m)?,
         None => latest.plus(1),
     };
     let name = target.name();
-    let dir = project.path(project.month_dir(&name));
-    if dir.exists() {
+    let dir = project.month_dir(&name);
+    if project.path(&dir).exists() || project.path(&dir).is_symlink() {
         return Err(Error::Usage(format!(
             "data/{name} 已经存在，不会覆盖；要重新开始请先移走这个文件夹"
         )));
     }
-    // The latest month before the new one is the model.
-    let source = months
-        .iter()
-        .rev()
-        .filter_map(|m| MonthId::parse(m))
-        .find(|m| *m < target)
-        .ok_or_else(|| Error::Usage(format!("{name} 之前没有月份可以复制")))?;
-    let delta = (target.year - source.year) * 12 + i32::from(target.month) - i32::from(source.month);
-    let from = project.path(project.month_dir(&source.name()));
-    let mut entries: Vec<_> = std::fs::read_dir(&from)
-        .map_err(|e| Error::Usage(format!("无法读取 data/{}：{e}", source.name())))?
-        .filter_map(std::result::Result::ok)
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect();
-    entries.sort();
-    let mut written = Vec::new();
-    let tmp = project.path(project.month_dir(&format!(".{name}.new")));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| Error::Usage(format!("无法建立文件夹：{e}")))?;
-    for file in entries {
-        let text = match project.read(&project.month_dir(&source.name()).join(&file)) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).to_string(),
-            Err(_) => continue,
-        };
-        let carried = if file == TEXT {
-            routine::carry_text(&text, delta)
-        } else if file == DOCUMENT {
-            // A period of several months does not carry over: the new month is one month.
-            text.lines()
-                .map(|l| {
-                    if l.trim_start().starts_with("期间:") {
-                        format!("# {l}（上期的期间，本月不适用）")
-                    } else {
-                        l.to_string()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-                + "\n"
-        } else if file.ends_with(".yaml") && !file.starts_with("issued") {
-            routine::blank_table(&text, delta)
-        } else {
-            continue;
-        };
-        std::fs::write(tmp.join(&file), carried).map_err(|e| Error::Usage(format!("无法写入 {file}：{e}")))?;
-        written.push(file);
+    let earlier: Vec<&MonthId> = months.iter().rev().filter(|m| **m < target).collect();
+    if earlier.is_empty() {
+        return Err(Error::Usage(format!("{name} 之前没有月份可以复制")));
     }
-    // Schemas for the editor, and the line that points each YAML file at its own.
+    let carried = carry(project, &earlier, &target)?;
+    let tmp = project.month_dir(&format!(".{name}.new"));
+    let _ = std::fs::remove_dir_all(project.path(&tmp));
+    project
+        .create_dir(&tmp)
+        .map_err(|e| Error::Usage(format!("无法建立 {}：{e}", tmp.display())))?;
     schemas(project)?;
-    for file in &written {
-        let schema = match file.as_str() {
-            DOCUMENT => "document.schema.json".to_string(),
-            f if f.ends_with(".yaml") => schemas::month_table(f.trim_end_matches(".yaml")),
-            _ => continue,
-        };
-        let path = tmp.join(file);
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let _ = std::fs::write(&path, schemas::with_modeline(&text, &schemas::modeline(&schema, 2)));
-        }
+    let mut written = Vec::new();
+    for (file, text, from) in &carried {
+        let text = with_schema_line(file, text);
+        project
+            .write(&tmp.join(file), text.as_bytes())
+            .map_err(|e| Error::Usage(format!("无法写入 {file}：{e}")))?;
+        written.push(if *from == carried[0].2 {
+            file.clone()
+        } else {
+            format!("{file}（取自 {}）", from.name())
+        });
     }
     // All files appear at once: the folder is renamed into place only when complete.
-    std::fs::rename(&tmp, &dir).map_err(|e| Error::Usage(format!("无法建立 data/{name}：{e}")))?;
-    say!("已从 {} 建立 data/{name}：{}", source.name(), written.join("、"));
-    say!("期间已顺延 {delta} 个月；表格中的数字和成文日期标为“待填”。");
+    let to = project
+        .writable(&dir)
+        .map_err(|e| Error::Usage(format!("无法建立 data/{name}：{e}")))?;
+    std::fs::rename(project.path(&tmp), &to).map_err(|e| Error::Usage(format!("无法建立 data/{name}：{e}")))?;
+    let source = carried.first().map_or(String::new(), |c| c.2.name());
+    say!("已从 {source} 建立 data/{name}：{}", written.join("、"));
+    say!("期间已顺延；表格中的数字和成文日期标为“待填”。");
     say!("下一步：填数字（或 tongbao import 表 文件），改正文，然后 tongbao check {name}");
     Ok(Status::Clean)
+}
+
+/// The new month's files: (file name, text, the month it came from), the text first. Each comes
+/// from the latest of `earlier` (newest first) that has it; a file that cannot be read (outside
+/// the project, not text) is an error, never skipped.
+fn carry(project: &Project, earlier: &[&MonthId], target: &MonthId) -> Result<Vec<(String, String, MonthId)>> {
+    let specs: Vec<String> = crate::load::load(project, &[])
+        .0
+        .map(|d| d.specs.iter().map(|s| format!("{}.yaml", s.id)).collect())
+        .unwrap_or_default();
+    let mut files = vec![TEXT.to_string(), DOCUMENT.to_string()];
+    files.extend(specs);
+    let mut out = Vec::new();
+    for file in files {
+        let Some(from) = earlier
+            .iter()
+            .find(|m| exists(project, &project.month_dir(&m.name()).join(&file)))
+        else {
+            continue;
+        };
+        let rel = project.month_dir(&from.name()).join(&file);
+        let bytes = project
+            .read(&rel)
+            .map_err(|e| Error::Failed(format!("无法读取 {}：{}", rel.display(), e.reason())))?;
+        let text = crate::load::decode(&bytes).map_err(|(m, _)| Error::Failed(format!("{}：{m}", rel.display())))?;
+        let delta = (target.year - from.year) * 12 + i32::from(target.month) - i32::from(from.month);
+        out.push((file.clone(), carried(&file, &text, delta), (*from).clone()));
+    }
+    if out.is_empty() {
+        return Err(Error::Failed("之前的月份里没有可以复制的文件".into()));
+    }
+    Ok(out)
+}
+
+fn exists(project: &Project, rel: &Path) -> bool {
+    let path: PathBuf = project.path(rel);
+    path.exists() || path.is_symlink()
+}
+
+/// A file carried over `delta` months.
+fn carried(file: &str, text: &str, delta: i32) -> String {
+    if file == TEXT {
+        return routine::carry_text(text, delta);
+    }
+    if file == DOCUMENT {
+        // A period of several months does not carry over: the new month is one month.
+        return text
+            .lines()
+            .map(|l| {
+                if l.trim_start().starts_with("期间:") {
+                    format!("# {l}（上期的期间，本月不适用）")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n";
+    }
+    routine::blank_table(text, delta)
+}
+
+/// A YAML file with its first line pointing at its JSON Schema (for the editor).
+fn with_schema_line(file: &str, text: &str) -> String {
+    let schema = match file {
+        DOCUMENT => "document.schema.json".to_string(),
+        f if f.ends_with(".yaml") => schemas::month_table(f.trim_end_matches(".yaml")),
+        _ => return text.to_string(),
+    };
+    schemas::with_modeline(text, &schemas::modeline(&schema, 2))
 }
 
 /// Writes the JSON Schemas of the project's YAML files into `schemas/`.

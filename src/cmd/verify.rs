@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::{Error, Result, Status};
 use crate::args::VerifyArgs;
 use crate::git;
-use crate::pipeline::{Options, Session};
+use crate::pipeline::Session;
 use crate::project::{Project, io_reason};
 use crate::provenance::{self, Manifest};
 
@@ -38,19 +38,8 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
     );
 
     let worktree = Worktree::add(project, &commit).map_err(|msg| Error::Failed(format!("错误：{msg}")))?;
-    let options = Options {
-        system_fonts: manifest.options.get("system_fonts").is_some_and(|v| v == "true"),
-        tagged: manifest.options.get("tagged").is_some_and(|v| v == "true"),
-        html: manifest.outputs.keys().any(|k| k.ends_with(".html")),
-        docx: manifest.outputs.keys().any(|k| k.ends_with(".docx")),
-        pdf_standard: match manifest.options.get("pdf_standard").map(String::as_str) {
-            Some("a-2b") => Some(crate::pipeline::PdfStandard::A2b),
-            Some("a-3b") => Some(crate::pipeline::PdfStandard::A3b),
-            _ => None,
-        },
-    };
     let there = Project::new(&worktree.path.join(&worktree.prefix));
-    let mut session = Session::open(&there, &options);
+    let mut session = Session::open(&there, &manifest.plan);
     let outcome = session.build(&manifest.month);
     let rebuilt = outcome.pdf.as_ref().and_then(|p| std::fs::read(there.path(p)).ok());
     // The other outputs the build made (web page, Word file): rebuilt, they must have the digests
@@ -127,9 +116,10 @@ fn report_differences(recorded: &Manifest, at_commit: &BTreeMap<String, String>)
     }
 }
 
-/// The first ten characters of a commit hash, as `git log --oneline` shows it.
-pub(crate) fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(10)]
+/// The first ten characters of a commit hash, as `git log --oneline` shows it (counted in
+/// characters: a damaged manifest may name anything).
+pub(crate) fn short(commit: &str) -> String {
+    commit.chars().take(10).collect()
 }
 
 /// A temporary detached worktree at a commit, removed when dropped.

@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
 use notify::{EventKind, RecursiveMode, Watcher};
 
-use super::{Error, Result, Status, valid_month};
+use super::{Error, Result, Status, month_name};
 use crate::args::WatchArgs;
 use crate::calendar::{MonthId, clock};
 use crate::diag::{self, Diagnostic};
-use crate::pipeline::{Options, Session};
+use crate::output::{Asked, pdf_path};
+use crate::pipeline::{Plan, Session};
 use crate::preview::{self, State};
 use crate::project::{FONTS, INPUTS, Project};
 
@@ -31,51 +32,36 @@ pub(crate) const MAX_DELAY: Duration = Duration::from_millis(400);
 /// Default preview port.
 pub(crate) const DEFAULT_PORT: u16 = 7345;
 
-/// Whether a changed path matters: not an editor's swap/backup/temporary file, not in `out/`.
-pub(crate) fn relevant(root: &Path, path: &Path) -> bool {
-    let Ok(rel) = path.strip_prefix(root) else { return false };
-    let mut parts = rel.components().map(|c| c.as_os_str().to_string_lossy().to_string());
-    let Some(first) = parts.next() else { return false };
-    if !INPUTS.contains(&first.as_str()) {
+/// Whether a changed path matters: a file the build reads ([`Project::is_input`], the one list
+/// of inputs), or a folder (a month folder created, renamed or deleted). Editors' scratch files and
+/// `out/` never do.
+pub(crate) fn relevant(project: &Project, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(project.root()) else {
         return false;
+    };
+    if project.is_input(rel) {
+        return true;
     }
+    let scratch = rel
+        .components()
+        .any(|c| crate::project::is_scratch(&c.as_os_str().to_string_lossy()));
+    let Some(first) = rel.components().next() else {
+        return false;
+    };
     let name = rel
         .file_name()
-        .map(|n| n.to_string_lossy().to_string())
+        .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let editor_junk = name.starts_with('.')
-        || name.starts_with('#')
-        || name.ends_with('~')
-        || name == "4913"
-        || [".swp", ".swx", ".swo", ".tmp", ".bak", ".orig", ".part", ".crdownload"]
-            .iter()
-            .any(|x| name.ends_with(x));
-    if editor_junk
-        || rel
-            .components()
-            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
-    {
-        return false;
-    }
-    // Files the build reads, and folders (a month folder created, renamed or deleted). Anything else
-    // (e.g. `sed -i`'s temporary "sedAbC123") is an editor's scratch file.
-    match Path::new(&name).extension().and_then(|x| x.to_str()) {
-        Some(ext) => KNOWN.contains(&ext.to_ascii_lowercase().as_str()),
-        None => path.is_dir() || MonthId::parse(&name).is_some() || rel.components().count() == 1,
-    }
+    !scratch
+        && INPUTS.contains(&first.as_os_str().to_string_lossy().as_ref())
+        && rel.extension().is_none()
+        && (path.is_dir() || MonthId::parse(&name).is_some() || rel.components().count() == 1)
 }
-
-/// Extensions of the files a build reads.
-const KNOWN: [&str; 11] = [
-    "yaml", "yml", "typ", "j2", "otf", "ttf", "ttc", "png", "svg", "jpg", "jpeg",
-];
 
 /// Runs until Ctrl-C.
 pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
-    if let Some(m) = &args.month {
-        valid_month(m)?;
-    }
-    let month = args.month.as_deref();
+    let month = args.month.as_deref().map(month_name).transpose()?.map(|m| m.name());
+    let month = month.as_deref();
     let root = project.root();
     let state = State::new();
     let server = preview::serve(
@@ -112,12 +98,11 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     let _ = watcher.watch(root, RecursiveMode::NonRecursive);
     // The outputs the project's configuration asks for are kept fresh too.
     let config = crate::load::config::load(project, &mut Vec::new());
-    let options = Options {
+    let asked = Asked {
         system_fonts: args.fonts.system_fonts,
-        html: config.outputs.contains(&"html"),
-        docx: config.outputs.contains(&"docx"),
-        ..Options::default()
+        ..Asked::default()
     };
+    let plan = Plan::resolve(&asked, &config, &mut Vec::new()).map_err(Error::Usage)?;
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
@@ -127,7 +112,7 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
         });
     }
 
-    let mut session = Session::open(project, &options);
+    let mut session = Session::open(project, &plan);
     rebuild(&mut session, project, month, &state, &BTreeSet::new(), Instant::now());
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         let first = match rx.recv_timeout(Duration::from_millis(200)) {
@@ -137,7 +122,7 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
         };
         let started = Instant::now();
         let mut burst = Burst::default();
-        burst.add(root, first);
+        burst.add(project, first);
         if burst.changed.is_empty() {
             continue;
         }
@@ -145,7 +130,7 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
         loop {
             let left = MAX_DELAY.saturating_sub(started.elapsed());
             match rx.recv_timeout(burst.quiet().min(left)) {
-                Ok(event) => burst.add(root, event),
+                Ok(event) => burst.add(project, event),
                 Err(_) => break,
             }
             if started.elapsed() >= MAX_DELAY {
@@ -153,7 +138,7 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
             }
         }
         if burst.changed.iter().any(|p| p.starts_with(FONTS)) {
-            session = Session::open(project, &options);
+            session = Session::open(project, &plan);
         }
         rebuild(&mut session, project, month, &state, &burst.changed, started);
     }
@@ -174,7 +159,8 @@ struct Burst {
 }
 
 impl Burst {
-    fn add(&mut self, root: &Path, event: notify::Result<notify::Event>) {
+    fn add(&mut self, project: &Project, event: notify::Result<notify::Event>) {
+        let root = project.root();
         let Ok(event) = event else { return };
         let complete = match event.kind {
             EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
@@ -192,7 +178,7 @@ impl Burst {
             _ => false,
         };
         for path in event.paths {
-            if relevant(root, &path)
+            if relevant(project, &path)
                 && let Ok(rel) = path.strip_prefix(root)
             {
                 if complete {
@@ -233,7 +219,7 @@ fn rebuild(
     // The pages reach the preview as soon as they are laid out; the PDF is exported after.
     let mut shown = None;
     let mut outcome = session.build_showing(&month, &mut |doc| {
-        state.publish(&month, doc, project.pdf(&month));
+        state.publish(&month, doc, pdf_path(project, &month));
         shown = Some(started.elapsed().as_millis());
     });
     let ms = started.elapsed().as_millis();
@@ -290,10 +276,16 @@ mod tests {
 
     #[test]
     fn editor_files_are_ignored() {
-        let root = Path::new("/p");
+        let root = &Project::new(Path::new("/p"));
         assert!(relevant(root, Path::new("/p/data/2023-03/710.yaml")));
         assert!(relevant(root, Path::new("/p/templates/gongwen.typ")));
         assert!(relevant(root, Path::new("/p/tongbao.yaml")));
+        assert!(
+            relevant(root, Path::new("/p/data/2023-03/通报.txt")),
+            "the month's text"
+        );
+        assert!(relevant(root, Path::new("/p/templates/page.yaml")));
+        assert!(relevant(root, Path::new("/p/fonts/FandolFang-Regular.otf")));
         assert!(
             relevant(root, Path::new("/p/data/2023-04")),
             "a month folder created or deleted"
@@ -308,6 +300,8 @@ mod tests {
             "/p/data/2023-03/710.yaml.tmp",
             "/elsewhere/data/x.yaml",
             "/p/data/2023-03/sedhwuLqQ",
+            "/p/data/2023-03/notes.txt",
+            "/p/fonts/LICENSE.txt",
         ] {
             assert!(!relevant(root, Path::new(junk)), "{junk}");
         }
@@ -320,7 +314,7 @@ mod tests {
     #[test]
     fn a_burst_ends_soon_once_every_file_is_complete() {
         use notify::event::{DataChange, RemoveKind, RenameMode};
-        let root = Path::new("/p");
+        let root = &Project::new(Path::new("/p"));
         let write = EventKind::Modify(ModifyKind::Data(DataChange::Any));
         let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
 

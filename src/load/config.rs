@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use super::yaml::{self, Reader};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Loc};
 use crate::project::{CONFIG, Project};
 
 /// Role names as written in `tongbao.yaml`, and the keys the templates use.
@@ -28,12 +28,10 @@ pub(crate) const ROLES: [(&str, &str); 6] = [
 pub(crate) struct Config {
     /// Role key (`body` …) → families in order of preference, replacing the defaults.
     pub fonts: Vec<(&'static str, Vec<String>)>,
-    /// The outputs a build makes (`pdf`, `html`, `docx`); empty: the PDF alone.
-    pub outputs: Vec<&'static str>,
+    /// The outputs a build makes, as written (checked when the build plan is resolved, by the
+    /// outputs' owner); empty: the PDF alone.
+    pub outputs: Vec<(String, Loc)>,
 }
-
-/// The outputs a build can make.
-pub(crate) const OUTPUTS: [&str; 3] = ["pdf", "html", "docx"];
 
 /// Reads `tongbao.yaml` if present. With errors (reported in `diags`) the defaults are kept.
 pub(crate) fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> Config {
@@ -70,15 +68,7 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Config> {
         r.finish(m, &ROLES.map(|(zh, _)| zh));
     }
     if let Some(node) = top.opt("输出") {
-        for (name, loc) in r.texts(node, "输出") {
-            match OUTPUTS.iter().find(|o| o.eq_ignore_ascii_case(&name)) {
-                Some(o) => config.outputs.push(o),
-                None => r.push(
-                    Diagnostic::error("unknown-value", &loc, format!("未知的输出“{name}”"))
-                        .help(format!("可用的输出：{}", OUTPUTS.join("、"))),
-                ),
-            }
-        }
+        config.outputs = r.texts(node, "输出");
     }
     r.finish(top, &["字体", "输出"]);
     Some(config)

@@ -5,7 +5,9 @@
 //! [`Project::read`](crate::project::Project::read), which refuses files outside the root.
 
 pub(crate) mod config;
+pub(crate) mod expr;
 pub(crate) mod month;
+pub(crate) mod page;
 pub(crate) mod registry;
 pub(crate) mod schema;
 pub(crate) mod text;
@@ -39,6 +41,11 @@ pub(crate) struct Data {
 impl Data {
     pub(crate) fn spec(&self, id: &str) -> Option<&TableSpec> {
         self.specs.iter().find(|s| s.id == id)
+    }
+
+    /// The table a text or an attachment names, by its short name or its id.
+    pub(crate) fn table_named(&self, name: &str) -> Option<&TableSpec> {
+        self.specs.iter().find(|s| s.id == name || s.expression_name() == name)
     }
 
     pub(crate) fn month(&self, name: &str) -> Option<&Month> {
@@ -174,7 +181,7 @@ pub(crate) fn load(project: &Project, months: &[String]) -> (Option<Data>, Vec<D
     };
     let mut loaded: Vec<Month> = months
         .iter()
-        .filter_map(|name| month::load(project, name, &specs, &mut diags))
+        .filter_map(|name| month::load(project, name, &specs, month::Part::All, &mut diags))
         .collect();
     loaded.sort_by(|a, b| a.id.cmp(&b.id));
     let data = Data {
@@ -184,4 +191,42 @@ pub(crate) fn load(project: &Project, months: &[String]) -> (Option<Data>, Vec<D
         months: loaded,
     };
     (Some(data), diags)
+}
+
+/// Loads what a build of month `name` reads: the registry, the descriptions, the month, and the
+/// tables its text compares with in other months ([`Month::compared`]). Problems of those tables
+/// are errors of this month too (it cannot be built from them); their warnings are reported when
+/// those months are checked themselves.
+pub(crate) fn load_month(project: &Project, name: &str) -> (Option<Data>, Vec<Diagnostic>) {
+    let (data, mut diags) = load(project, &[name.to_string()]);
+    let Some(mut data) = data else {
+        return (None, diags);
+    };
+    let compared = data.month(name).map(Month::compared).unwrap_or_default();
+    for (id, tables) in compared {
+        let other = id.name();
+        if !project.path(project.month_dir(&other)).is_dir() {
+            continue;
+        }
+        let specs: Vec<TableSpec> = tables.iter().filter_map(|t| data.table_named(t).cloned()).collect();
+        let mut theirs = Vec::new();
+        if let Some(m) = month::load(project, &other, &specs, month::Part::Tables, &mut theirs) {
+            data.months.push(m);
+        }
+        diags.extend(theirs.into_iter().filter(Diagnostic::is_error));
+    }
+    data.months.sort_by(|a, b| a.id.cmp(&b.id));
+    (Some(data), diags)
+}
+
+/// The month folders that month `name`'s text compares with and that exist: what else a build of
+/// it reads, for the batch stamps, the provenance manifest and the hooks.
+pub(crate) fn compared_months(project: &Project, name: &str) -> Vec<String> {
+    month::load(project, name, &[], month::Part::Text, &mut Vec::new())
+        .map(|m| m.compared())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(id, _)| id.name())
+        .filter(|m| project.path(project.month_dir(m)).is_dir())
+        .collect()
 }

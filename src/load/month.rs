@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::expr::{Compares, Head};
 use super::read_source;
 use super::schema::TableSpec;
 use super::text::Text;
@@ -152,6 +153,9 @@ pub(crate) struct Month {
     pub document: Document,
     /// The circular's text (`通报.txt`); `None` when it is missing or could not be read.
     pub text: Option<Text>,
+    /// Whether the folder has a `通报.txt` at all: a month without one holds data only (read by
+    /// the months that compare with it) and is never built as a circular.
+    pub has_text: bool,
     /// Its tables, in description order.
     pub tables: Vec<MonthTable>,
 }
@@ -169,10 +173,62 @@ impl Month {
             .as_ref()
             .map_or_else(|| Period::month(&self.id), |(p, _)| p.clone())
     }
+
+    /// The month a comparison reads: the month before the period (a two-month period compares
+    /// with the month before its first month), or the same month a year before. The one place
+    /// that says which month is "上月" and which is "去年同期".
+    pub(crate) fn compared_month(&self, what: Compares) -> MonthId {
+        match what {
+            Compares::Previous => self.period().before(),
+            Compares::YearAgo => self.id.year_before(),
+        }
+    }
+
+    /// The months this month's text compares with, oldest first, each with the tables it reads
+    /// there (as the text names them: short name or id).
+    pub(crate) fn compared(&self) -> Vec<(MonthId, Vec<String>)> {
+        let mut out: Vec<(MonthId, Vec<String>)> = Vec::new();
+        for e in self.text.iter().flat_map(|t| t.lines()).flat_map(|l| l.expressions()) {
+            let Head::Path(path) = &e.head else { continue };
+            for what in e.compares() {
+                let month = self.compared_month(what);
+                let table = path[0].text.clone();
+                match out.iter_mut().find(|(m, _)| *m == month) {
+                    Some((_, tables)) if !tables.contains(&table) => tables.push(table),
+                    Some(_) => {}
+                    None => out.push((month, vec![table])),
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Whether the month holds data only (no `通报.txt`).
+    pub(crate) fn data_only(&self) -> bool {
+        !self.has_text
+    }
+}
+
+/// How much of a month folder to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// Everything: settings, text, tables.
+    All,
+    /// The settings and the text, for the months it compares with.
+    Text,
+    /// The settings and the tables: a month another compares with.
+    Tables,
 }
 
 /// Loads month folder `name`; problems go to `diags`.
-pub(crate) fn load(project: &Project, name: &str, specs: &[TableSpec], diags: &mut Vec<Diagnostic>) -> Option<Month> {
+pub(crate) fn load(
+    project: &Project,
+    name: &str,
+    specs: &[TableSpec],
+    part: Part,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Month> {
     let dir = project.month_dir(name);
     let Some(id) = MonthId::parse(name) else {
         diags.push(
@@ -192,24 +248,19 @@ pub(crate) fn load(project: &Project, name: &str, specs: &[TableSpec], diags: &m
         Document::default()
     };
     let text_file = project.month_text(name);
-    let text = if project.path(&text_file).exists() {
+    let has_text = project.path(&text_file).exists() || project.path(&text_file).is_symlink();
+    let text = if has_text && part != Part::Tables {
         read_source(project, &text_file)
             .map_err(|d| diags.push(d))
             .ok()
             .and_then(|src| super::text::parse(&src, diags))
     } else {
-        diags.push(
-            Diagnostic::in_file(Severity::Error, "text-missing", &text_file, "缺少通报正文").help(format!(
-                "请新建 {}：第一段写标题，然后写主送、正文、附件说明、发文机关和成文日期（可复制上个月的再修改）",
-                text_file.display()
-            )),
-        );
         None
     };
     // A month holds the tables it has files for; `check` says when the text or the attachments
     // need one that is missing.
     let mut tables = Vec::new();
-    for spec in specs {
+    for spec in specs.iter().filter(|_| part != Part::Text) {
         let file = project.table_file(name, &spec.id);
         if project.path(&file).exists()
             && let Some(t) = load_file(project, &file, diags, |r, tree| read_table(r, tree, spec))
@@ -217,8 +268,22 @@ pub(crate) fn load(project: &Project, name: &str, specs: &[TableSpec], diags: &m
             tables.push(t);
         }
     }
-    // Files nobody reads are probably misnamed.
-    if let Ok(entries) = std::fs::read_dir(project.path(&dir)) {
+    if part == Part::All {
+        unknown_files(project, &dir, specs, diags);
+    }
+    Some(Month {
+        id,
+        name: name.to_string(),
+        document,
+        text,
+        has_text,
+        tables,
+    })
+}
+
+/// Files of a month folder nobody reads are probably misnamed.
+fn unknown_files(project: &Project, dir: &Path, specs: &[TableSpec], diags: &mut Vec<Diagnostic>) {
+    if let Ok(entries) = std::fs::read_dir(project.path(dir)) {
         let mut names: Vec<String> = entries
             .filter_map(Result::ok)
             .filter_map(|e| e.file_name().into_string().ok())
@@ -247,13 +312,6 @@ pub(crate) fn load(project: &Project, name: &str, specs: &[TableSpec], diags: &m
             }
         }
     }
-    Some(Month {
-        id,
-        name: name.to_string(),
-        document,
-        text,
-        tables,
-    })
 }
 
 fn load_file<T>(

@@ -25,18 +25,48 @@
 
 use std::sync::Arc;
 
+use super::expr::{self, Expr, Head, Word};
 use crate::calendar::Date;
 use crate::diag::{Diagnostic, Loc, Source};
 
-/// One line of the text as written (expressions unevaluated), with its place.
+/// One line of the text as written, with its place, split into plain text and expressions.
 #[derive(Debug, Clone)]
 pub(crate) struct Line {
+    /// The line as written, trimmed (expressions unevaluated).
     pub text: String,
     /// The line, from the first character of `text`.
     pub loc: Loc,
+    /// The line in pieces: text as written and parsed expressions, in order.
+    pub parts: Vec<Part>,
+}
+
+/// A piece of a line, starting `at` characters into it.
+#[derive(Debug, Clone)]
+pub(crate) struct Part {
+    pub at: usize,
+    pub kind: PartKind,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum PartKind {
+    /// Text as written.
+    Text(String),
+    /// A `{{ … }}`.
+    Expr(Expr),
 }
 
 impl Line {
+    /// A line of `text` at `loc`, with its expressions parsed; problems with them go to `diags`.
+    fn new(text: &str, loc: Loc, diags: &mut Vec<Diagnostic>) -> Line {
+        let mut line = Line {
+            text: text.to_string(),
+            loc,
+            parts: Vec::new(),
+        };
+        line.parts = split(&line, diags);
+        line
+    }
+
     /// The place of the `char_offset`-th character of `text` (for an expression inside the line).
     pub(crate) fn at(&self, char_offset: usize, len: usize) -> Loc {
         Loc {
@@ -46,6 +76,160 @@ impl Line {
             len,
         }
     }
+
+    /// The expressions of the line.
+    pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        self.parts.iter().filter_map(|p| match &p.kind {
+            PartKind::Expr(e) => Some(e),
+            PartKind::Text(_) => None,
+        })
+    }
+
+    /// The plain text of the line, outside expressions, each piece with where it starts.
+    pub(crate) fn texts(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.parts.iter().filter_map(|p| match &p.kind {
+            PartKind::Text(t) => Some((p.at, t.as_str())),
+            PartKind::Expr(_) => None,
+        })
+    }
+
+    /// The line from character `from` on, as its first `len` characters (or all of it): a run-in
+    /// heading splits its line outside any expression.
+    pub(crate) fn slice(&self, from: usize, len: Option<usize>) -> Line {
+        let to = len.map_or(usize::MAX, |n| from + n);
+        let parts = self
+            .parts
+            .iter()
+            .filter_map(|p| match &p.kind {
+                PartKind::Expr(_) => (p.at >= from && p.at < to).then(|| p.clone()),
+                PartKind::Text(t) => {
+                    let n = t.chars().count();
+                    let (a, b) = (from.max(p.at), to.min(p.at + n));
+                    (a < b).then(|| Part {
+                        at: a,
+                        kind: PartKind::Text(t.chars().skip(a - p.at).take(b - a).collect()),
+                    })
+                }
+            })
+            .collect();
+        Line {
+            text: self.text.chars().skip(from).take(to.saturating_sub(from)).collect(),
+            loc: self.at(from, 0),
+            parts: parts_from(parts, from),
+        }
+        .with_len()
+    }
+
+    fn with_len(mut self) -> Line {
+        self.loc.len = self.text.chars().count();
+        self
+    }
+}
+
+/// Parts re-based so that offsets count from `from` (the start of a sliced line).
+fn parts_from(parts: Vec<Part>, from: usize) -> Vec<Part> {
+    parts
+        .into_iter()
+        .map(|mut p| {
+            p.at -= from;
+            if let PartKind::Expr(e) = &mut p.kind {
+                rebase(e, from);
+            }
+            p
+        })
+        .collect()
+}
+
+fn rebase(e: &mut Expr, from: usize) {
+    e.at -= from;
+    let words: Vec<&mut Word> = match &mut e.head {
+        Head::Path(w) | Head::Named(w) => w.iter_mut().collect(),
+    };
+    for w in words {
+        w.at -= from;
+    }
+    for c in &mut e.filters {
+        c.name.at -= from;
+    }
+}
+
+/// Splits a line into text and expressions: `{{ … }}` is parsed by [`expr::parse`]; braces typed
+/// full-width by the input method, a `{{` left open and a statement (`{% … %}`) are errors.
+fn split(line: &Line, diags: &mut Vec<Diagnostic>) -> Vec<Part> {
+    let chars: Vec<char> = line.text.chars().collect();
+    let normal: Vec<char> = normalize_expressions(&line.text).chars().collect();
+    let mut parts = Vec::new();
+    let mut text_start = 0;
+    let mut k = 0;
+    let flush = |parts: &mut Vec<Part>, from: usize, to: usize| {
+        if to > from {
+            parts.push(Part {
+                at: from,
+                kind: PartKind::Text(chars[from..to].iter().collect()),
+            });
+        }
+    };
+    let fail = |diags: &mut Vec<Diagnostic>, at: usize, len: usize, code, message: &str, help: &str| {
+        diags.push(Diagnostic::error(code, &line.at(at, len), message).help(help));
+    };
+    while k + 1 < chars.len() {
+        let pair = (normal[k], normal[k + 1]);
+        if matches!(pair, ('｛', '｛') | ('｝', '｝') | ('{', '｛') | ('｛', '{')) {
+            fail(
+                diags,
+                k,
+                2,
+                "expression-braces",
+                "这里的大括号是全角的“｛｛”，不会被当作数字表达式",
+                "输入法切换到英文（半角）后再输入 {{ 和 }}，例如 {{ 热线.本月 }}",
+            );
+            k += 2;
+            continue;
+        }
+        if pair == ('{', '%') {
+            fail(
+                diags,
+                k,
+                2,
+                "expression",
+                "通报正文里不能写“{% … %}”语句",
+                "正文中的数字写成 {{ 表.数字 }}；要按条件写不同的话，请直接改写这句话",
+            );
+            k += 2;
+            continue;
+        }
+        if pair != ('{', '{') {
+            k += 1;
+            continue;
+        }
+        let body = k + 2;
+        let Some(end) = (body..normal.len().saturating_sub(1)).find(|&j| normal[j] == '}' && normal[j + 1] == '}')
+        else {
+            fail(
+                diags,
+                k,
+                2,
+                "expression",
+                "“{{”没有对应的“}}”",
+                "表达式写在 {{ 和 }} 之间，同一行内写完",
+            );
+            break;
+        };
+        flush(&mut parts, text_start, k);
+        match expr::parse(&normal[body..end], body, (k, end + 2 - k)) {
+            Ok(e) => parts.push(Part {
+                at: k,
+                kind: PartKind::Expr(e),
+            }),
+            Err(slip) => {
+                diags.push(Diagnostic::error(slip.code, &line.at(slip.at, slip.len), slip.message).help(slip.help))
+            }
+        }
+        k = end + 2;
+        text_start = k;
+    }
+    flush(&mut parts, text_start, chars.len());
+    parts
 }
 
 /// A heading's GB/T 9704 level: 一、(1) （一）(2) 1.(3) （1）(4).
@@ -93,40 +277,19 @@ pub(crate) struct Text {
     pub src: Arc<Source>,
 }
 
-/// The notation's vocabulary (evaluated by `render::text`, checked by `check::text`).
-/// The filters and functions the text may use, for `check`'s "did you mean".
-pub(crate) const FILTERS: &[&str] = &[
-    "较上月",
-    "较去年同期",
-    "上月",
-    "去年同期",
-    "四舍五入",
-    "去尾",
-    "进一",
-    "最多",
-    "最少",
-    "为零",
-    "不为零",
-    "大于",
-    "小于",
-    "不小于",
-    "不大于",
-    "等于",
-    "按名录",
-    "按数值",
-    "连接",
-    "带数",
-    "个数",
-];
-
-/// Names the text may start an expression with besides the tables.
-pub(crate) const GLOBALS: &[&str] = &["年", "月", "期间", "点名"];
-
-/// Names in a `点名` argument: separated by `、`, `，`, `,` or spaces.
-pub(crate) fn split_names(arg: &str) -> impl Iterator<Item = &str> {
-    arg.split(['、', '，', ',', ' ', '　'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+impl Text {
+    /// Every line that may hold expressions, in the order of the text.
+    pub(crate) fn lines(&self) -> impl Iterator<Item = &Line> {
+        self.title
+            .iter()
+            .chain(self.recipients.iter())
+            .chain(self.body.iter().map(|b| match b {
+                Block::Paragraph(line) | Block::Heading { line, .. } => line,
+            }))
+            .chain(self.attachments.iter().map(|a| &a.name))
+            .chain(self.issuers.iter())
+            .chain(self.note.iter())
+    }
 }
 
 /// The text with full-width punctuation an input method types inside `{{ … }}` (“ ” （ ） ， ｜
@@ -164,17 +327,51 @@ pub(crate) fn normalize_expressions(text: &str) -> String {
 
 const CHINESE_DIGITS: &str = "一二三四五六七八九十";
 
-/// Parses the text of `src`. Problems of form (no title, no signature and date at the end) are
-/// errors; everything else is for `check`.
+/// A line of the file before it is taken apart: its text (trimmed) and its place.
+#[derive(Clone)]
+struct Raw {
+    text: String,
+    loc: Loc,
+}
+
+impl Raw {
+    /// The piece from character `skip` on, trimmed, as a [`Line`] with its expressions parsed.
+    fn line(&self, skip: usize, diags: &mut Vec<Diagnostic>) -> Line {
+        let rest: String = self.text.chars().skip(skip).collect();
+        let lead = rest.chars().take_while(|c| c.is_whitespace()).count();
+        let text = rest.trim();
+        let loc = Loc {
+            col: self.loc.col + skip + lead,
+            len: text.chars().count(),
+            ..self.loc.clone()
+        };
+        Line::new(text, loc, diags)
+    }
+
+    /// The line without its last `n` characters.
+    fn without_last(&self, n: usize) -> Raw {
+        let keep = self.text.chars().count().saturating_sub(n);
+        Raw {
+            text: self.text.chars().take(keep).collect(),
+            loc: Loc {
+                len: keep,
+                ..self.loc.clone()
+            },
+        }
+    }
+}
+
+/// Parses the text of `src`. Problems of form (no title, no signature and date at the end) and
+/// expressions outside the notation are errors; everything else is for `check`.
 pub(crate) fn parse(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Text> {
-    let stripped = strip_comments(&src.text);
-    let lines: Vec<Line> = stripped
+    let stripped = strip_comments(src, diags);
+    let lines: Vec<Raw> = stripped
         .lines()
         .enumerate()
         .map(|(i, raw)| {
             let raw = raw.trim_end_matches('\r');
             let lead = raw.chars().take_while(|c| c.is_whitespace()).count();
-            Line {
+            Raw {
                 text: raw.trim().to_string(),
                 loc: Loc {
                     src: src.clone(),
@@ -185,148 +382,159 @@ pub(crate) fn parse(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Te
             }
         })
         .collect();
-    let file_error = |message: &str, help: &str| Diagnostic::error("text-form", &Loc::file(src), message).help(help);
-
-    let mut i = 0;
-    let skip_blank = |i: &mut usize| {
-        while *i < lines.len() && lines[*i].text.is_empty() {
-            *i += 1;
-        }
-    };
-    skip_blank(&mut i);
-    let mut title = Vec::new();
-    while i < lines.len() && !lines[i].text.is_empty() {
-        title.push(lines[i].clone());
-        i += 1;
-    }
+    let mut i = skip_blank(&lines, 0);
+    let title_end = (i..lines.len())
+        .find(|&k| lines[k].text.is_empty())
+        .unwrap_or(lines.len());
+    let title: Vec<Line> = lines[i..title_end].iter().map(|l| l.line(0, diags)).collect();
     if title.is_empty() {
-        diags.push(file_error(
-            "通报正文是空的",
-            "第一段写标题，空一行后写主送机关（以冒号结尾），再写正文，最后两行写发文机关和成文日期",
-        ));
+        diags.push(
+            Diagnostic::error("text-form", &Loc::file(src), "通报正文是空的")
+                .help("第一段写标题，空一行后写主送机关（以冒号结尾），再写正文，最后两行写发文机关和成文日期"),
+        );
         return None;
     }
-    skip_blank(&mut i);
+    i = skip_blank(&lines, title_end);
     let mut recipients = None;
     if let Some(line) = lines.get(i)
         && (line.text.ends_with('：') || line.text.ends_with(':'))
     {
-        let mut line = line.clone();
-        line.text = line.text.trim_end_matches(['：', ':']).to_string();
-        line.loc.len = line.text.chars().count();
-        recipients = Some(line);
+        recipients = Some(line.without_last(1).line(0, diags));
         i += 1;
     }
-
-    // The end: 发文机关, 成文日期 and an optional 附注, the last non-empty lines.
-    let mut end = lines.len();
-    while end > i && lines[end - 1].text.is_empty() {
-        end -= 1;
-    }
-    let mut note = None;
-    if end > i {
-        let last = &lines[end - 1];
-        let inner = last
-            .text
-            .strip_prefix('（')
-            .and_then(|t| t.strip_suffix('）'))
-            .or_else(|| last.text.strip_prefix('(').and_then(|t| t.strip_suffix(')')));
-        if let Some(inner) = inner
-            && end >= 2
-            && is_date_line(&lines[end - 2].text)
-        {
-            let mut line = last.clone();
-            line.text = inner.to_string();
-            line.loc.col += 1;
-            line.loc.len = inner.chars().count();
-            note = Some(line);
-            end -= 1;
-        }
-    }
-    let date_line = (end > i).then(|| &lines[end - 1]);
-    let Some((date, date_line)) = date_line
-        .filter(|l| is_date_line(&l.text))
-        .map(|l| (Date::parse(&l.text), l))
-    else {
-        let at = date_line.map_or_else(|| Loc::file(src), |l| l.loc.clone());
-        diags.push(
-            Diagnostic::error("text-form", &at, "通报的最后两行应是发文机关和成文日期")
-                .help("例如最后两行写“西宁市城中区人民政府办公室”和“2023年5月5日”（日期用阿拉伯数字，年份写全）"),
-        );
-        return None;
-    };
-    let date_loc = date_line.loc.clone();
-    end -= 1;
-    while end > i && lines[end - 1].text.is_empty() {
-        end -= 1;
-    }
-    if end <= i {
-        diags.push(
-            Diagnostic::error("text-form", &date_loc, "成文日期前面应是发文机关")
-                .help("在日期的上一行写发文机关的全称"),
-        );
-        return None;
-    }
-    // The offices: the lines right above the date, up to a blank line (joint issuance lists
-    // several, the lead office first); a line of the body or the 附件说明 ends them.
-    let mut issuers = Vec::new();
-    while end > i {
-        let line = &lines[end - 1];
-        let t = &line.text;
-        let body_like = t.ends_with(['。', '：', ':', '；'])
-            || t.starts_with("附件")
-            || t.chars().next().is_some_and(|c| c.is_ascii_digit());
-        if t.is_empty() || (body_like && !issuers.is_empty()) {
-            break;
-        }
-        issuers.insert(0, line.clone());
-        end -= 1;
-    }
-
-    // The 附件说明: from the line starting with 附件： to the signature.
-    let mut body_end = end;
-    let mut attachments_at = None;
-    let mut attachments = Vec::new();
-    if let Some(start) = (i..end).find(|&k| {
-        let t = &lines[k].text;
-        t.starts_with("附件：") || t.starts_with("附件:")
-    }) {
-        body_end = start;
-        let first = &lines[start];
-        attachments_at = Some(first.at(0, 3));
-        let skip = "附件：".chars().count();
-        let mut head = first.clone();
-        head.text = first.text.chars().skip(skip).collect::<String>();
-        let lead = head.text.chars().take_while(|c| c.is_whitespace()).count();
-        head.text = head.text.trim().to_string();
-        head.loc.col += skip + lead;
-        for line in std::iter::once(head).chain(lines[start + 1..end].iter().cloned()) {
-            if line.text.is_empty() {
-                continue;
-            }
-            attachments.push(attachment_line(line));
-        }
-    }
-
-    let mut body = Vec::new();
-    for line in &lines[i..body_end] {
-        if line.text.is_empty() {
-            continue;
-        }
-        body.push(block(line.clone()));
-    }
+    let end = Ending::find(&lines, i, src, diags)?;
+    let (body, attachments_at, attachments) = body_and_attachments(&lines[i..end.issuers_from], diags);
     Some(Text {
         title,
         recipients,
         body,
         attachments_at,
         attachments,
-        issuers,
-        date,
-        date_loc,
-        note,
+        issuers: end.issuers.iter().map(|l| l.line(0, diags)).collect(),
+        date: end.date,
+        date_loc: end.date_loc,
+        note: end.note,
         src: src.clone(),
     })
+}
+
+fn skip_blank(lines: &[Raw], mut i: usize) -> usize {
+    while i < lines.len() && lines[i].text.is_empty() {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the text: the issuing offices, the date of issue and an optional 附注.
+struct Ending {
+    /// Where the offices begin (the body and the 附件说明 end there).
+    issuers_from: usize,
+    issuers: Vec<Raw>,
+    date: Option<Date>,
+    date_loc: Loc,
+    note: Option<Line>,
+}
+
+impl Ending {
+    /// The last non-empty lines from `start` on; `None` (with an error) when they are not there.
+    fn find(lines: &[Raw], start: usize, src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Ending> {
+        let mut end = lines.len();
+        while end > start && lines[end - 1].text.is_empty() {
+            end -= 1;
+        }
+        let mut note = None;
+        if end > start + 1 && is_date_line(&lines[end - 2].text) {
+            let last = &lines[end - 1];
+            let wrapped = |open, close| last.text.starts_with(open) && last.text.ends_with(close);
+            if last.text.chars().count() >= 2 && (wrapped('（', '）') || wrapped('(', ')')) {
+                note = Some(last.without_last(1).line(1, diags));
+                end -= 1;
+            }
+        }
+        let date_line = (end > start).then(|| &lines[end - 1]).filter(|l| is_date_line(&l.text));
+        let Some(date_line) = date_line else {
+            let at = if end > start {
+                lines[end - 1].loc.clone()
+            } else {
+                Loc::file(src)
+            };
+            let last = if end > start { lines[end - 1].text.as_str() } else { "" };
+            diags.push(not_a_date(&at, last));
+            return None;
+        };
+        let date_loc = date_line.loc.clone();
+        end -= 1;
+        while end > start && lines[end - 1].text.is_empty() {
+            end -= 1;
+        }
+        if end <= start {
+            diags.push(
+                Diagnostic::error("text-form", &date_loc, "成文日期前面应是发文机关")
+                    .help("在日期的上一行写发文机关的全称"),
+            );
+            return None;
+        }
+        // The offices: the lines right above the date, up to a blank line (joint issuance lists
+        // several, the lead office first); a line of the body or the 附件说明 ends them.
+        let mut issuers = Vec::new();
+        while end > start {
+            let t = &lines[end - 1].text;
+            let body_like = t.ends_with(['。', '：', ':', '；'])
+                || t.starts_with("附件")
+                || t.chars().next().is_some_and(|c| c.is_ascii_digit());
+            if t.is_empty() || (body_like && !issuers.is_empty()) {
+                break;
+            }
+            issuers.insert(0, lines[end - 1].clone());
+            end -= 1;
+        }
+        Some(Ending {
+            issuers_from: end,
+            issuers,
+            date: Date::parse(&date_line.text),
+            date_loc,
+            note,
+        })
+    }
+}
+
+/// The error for a last line that is not a date of issue: a date that does not exist is named as
+/// such; anything else is the wrong shape of the end.
+fn not_a_date(at: &Loc, last: &str) -> Diagnostic {
+    if let Some(why) = Date::impossible(last) {
+        return Diagnostic::error("date", at, format!("成文日期“{last}”不存在：{why}"))
+            .help("请改为实际的成文日期，例如 2023年5月5日");
+    }
+    Diagnostic::error("text-form", at, "通报的最后两行应是发文机关和成文日期")
+        .help("例如最后两行写“西宁市城中区人民政府办公室”和“2023年5月5日”（日期用阿拉伯数字，年份写全）")
+}
+
+/// The body's blocks and the 附件说明 (from the line starting with 附件：), from `lines`.
+fn body_and_attachments(lines: &[Raw], diags: &mut Vec<Diagnostic>) -> (Vec<Block>, Option<Loc>, Vec<AttachmentLine>) {
+    let start = lines
+        .iter()
+        .position(|l| l.text.starts_with("附件：") || l.text.starts_with("附件:"));
+    let body_end = start.unwrap_or(lines.len());
+    let body = lines[..body_end]
+        .iter()
+        .filter(|l| !l.text.is_empty())
+        .map(|l| block(l.line(0, diags)))
+        .collect();
+    let Some(start) = start else {
+        return (body, None, Vec::new());
+    };
+    let first = &lines[start];
+    let at = Loc {
+        len: 3,
+        ..first.loc.clone()
+    };
+    let skip = "附件：".chars().count();
+    let items = std::iter::once((first, skip))
+        .chain(lines[start + 1..].iter().map(|l| (l, 0)))
+        .filter(|(l, skip)| l.text.chars().count() > *skip)
+        .map(|(l, skip)| attachment_line(l, skip, diags))
+        .collect();
+    (body, Some(at), items)
 }
 
 /// A date of issue, or the mark of one not yet set.
@@ -334,10 +542,12 @@ fn is_date_line(text: &str) -> bool {
     text == crate::load::yaml::UNFILLED || Date::parse(text).is_some()
 }
 
-/// Removes `{# … #}` comments, keeping line breaks so that places stay right.
-fn strip_comments(text: &str) -> String {
+/// Removes `{# … #}` comments, keeping line breaks so that places stay right; a comment left open
+/// is an error at its start.
+fn strip_comments(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> String {
+    let text = &src.text;
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+    let mut rest = text.as_str();
     while let Some(start) = rest.find("{#") {
         out.push_str(&rest[..start]);
         match rest[start..].find("#}") {
@@ -347,8 +557,18 @@ fn strip_comments(text: &str) -> String {
                 rest = &rest[start + len + 2..];
             }
             None => {
-                // An unclosed comment is left in place: rendering reports it.
-                out.push_str(&rest[start..]);
+                let (line, col) = src.line_col(text.len() - rest.len() + start);
+                let loc = Loc {
+                    src: src.clone(),
+                    line,
+                    col,
+                    len: 2,
+                };
+                diags.push(
+                    Diagnostic::error("expression", &loc, "注释“{#”没有对应的“#}”")
+                        .help("注释写在 {# 和 #} 之间；不要的注释整段删去"),
+                );
+                out.extend(rest[start..].chars().filter(|c| *c == '\n'));
                 rest = "";
             }
         }
@@ -357,25 +577,24 @@ fn strip_comments(text: &str) -> String {
     out
 }
 
-/// `1.名称`, `2．名称`, `3、名称` or a bare name.
-fn attachment_line(mut line: Line) -> AttachmentLine {
-    let digits: String = line.text.chars().take_while(char::is_ascii_digit).collect();
-    let after = line.text[digits.len()..].chars().next();
+/// `1.名称`, `2．名称`, `3、名称` or a bare name, from character `skip` of the line on.
+fn attachment_line(raw: &Raw, skip: usize, diags: &mut Vec<Diagnostic>) -> AttachmentLine {
+    let rest: String = raw.text.chars().skip(skip).collect();
+    let lead = rest.chars().take_while(|c| c.is_whitespace()).count();
+    let trimmed: String = rest.chars().skip(lead).collect();
+    let digits: String = trimmed.chars().take_while(char::is_ascii_digit).collect();
+    let after = trimmed[digits.len()..].chars().next();
     if !digits.is_empty()
-        && let Some(sep @ ('.' | '．' | '、')) = after
+        && let Some('.' | '．' | '、') = after
     {
-        let number = digits.parse().ok();
-        let skip = digits.len() + 1;
-        let rest = &line.text[digits.len() + sep.len_utf8()..];
-        let lead = rest.chars().take_while(|c| c.is_whitespace()).count();
-        line.text = rest.trim().to_string();
-        line.loc.col += skip + lead;
-        line.loc.len = line.text.chars().count();
-        return AttachmentLine { number, name: line };
+        return AttachmentLine {
+            number: digits.parse().ok(),
+            name: raw.line(skip + lead + digits.len() + 1, diags),
+        };
     }
     AttachmentLine {
         number: None,
-        name: line,
+        name: raw.line(skip, diags),
     }
 }
 
@@ -416,38 +635,18 @@ fn block(line: Line) -> Block {
     let Some((level, number, _)) = heading_number(&line.text) else {
         return Block::Paragraph(line);
     };
-    // A run-in heading: the heading ends with the first 。 and the paragraph goes on after it.
-    // Expressions are skipped when looking for it (a 。 inside `{{ }}` is not the heading's end).
-    let split = first_stop_outside_expressions(&line.text).filter(|&at| at + 1 < line.text.chars().count());
+    // A run-in heading: the heading ends with the first 。 outside an expression and the
+    // paragraph goes on after it.
+    let stop = line
+        .texts()
+        .find_map(|(at, t)| t.chars().position(|c| c == '。').map(|k| at + k));
+    let split = stop.filter(|&at| at + 1 < line.text.chars().count()).map(|at| at + 1);
     Block::Heading {
         level,
         number,
         line,
-        split: split.map(|at| at + 1),
+        split,
     }
-}
-
-fn first_stop_outside_expressions(text: &str) -> Option<usize> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut depth = 0;
-    let mut k = 0;
-    while k < chars.len() {
-        if chars[k] == '{' && chars.get(k + 1) == Some(&'{') {
-            depth += 1;
-            k += 2;
-            continue;
-        }
-        if chars[k] == '}' && chars.get(k + 1) == Some(&'}') && depth > 0 {
-            depth -= 1;
-            k += 2;
-            continue;
-        }
-        if depth == 0 && chars[k] == '。' {
-            return Some(k);
-        }
-        k += 1;
-    }
-    None
 }
 
 fn is_cjk(c: char) -> bool {

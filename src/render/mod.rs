@@ -19,8 +19,8 @@ use serde::Serialize;
 
 use crate::aggregate::{Aggregate, MonthInfo, TableOut};
 use crate::diag::{Diagnostic, Loc, Severity, Source};
-use crate::load::text::Block;
-use crate::load::text::prose;
+use crate::load::month::Layout;
+use crate::load::text::{Block, Line, prose};
 use crate::load::{Data, Month};
 use crate::project::{Project, ReadError, TEMPLATES};
 
@@ -108,8 +108,6 @@ pub(crate) struct Circular {
     pub 表: BTreeMap<String, TableOut>,
     /// Font families by role key.
     pub 字体: BTreeMap<&'static str, Vec<String>>,
-    /// For the web page: only the body and the tables, no styles.
-    pub 片段: bool,
 }
 
 /// Fills month `month`'s text with its figures. Every expression that fails is a diagnostic.
@@ -117,20 +115,19 @@ pub(crate) fn document(data: &Data, month: &Month, agg: &Aggregate) -> Result<Do
     let Some(text) = &month.text else {
         return Err(Vec::new());
     };
-    let env = text::environment(&data.registry);
-    let ctx = text::context(agg, &data.specs, &data.registry);
+    let scope = text::Scope { data, month, agg };
     let mut errors = Vec::new();
-    let mut eval = |line: &crate::load::text::Line, from: usize, len: Option<usize>| -> String {
-        match text::evaluate(&env, &ctx, line, from, len) {
+    let mut eval = |line: &Line| -> String {
+        match text::evaluate(&scope, line) {
             Ok(s) => prose(&s),
-            Err(d) => {
-                errors.push(d);
+            Err(mut d) => {
+                errors.append(&mut d);
                 String::new()
             }
         }
     };
-    let title: Vec<String> = text.title.iter().map(|l| eval(l, 0, None)).collect();
-    let recipients = text.recipients.as_ref().map(|l| eval(l, 0, None));
+    let title: Vec<String> = text.title.iter().map(&mut eval).collect();
+    let recipients = text.recipients.as_ref().map(&mut eval);
     let body = text
         .body
         .iter()
@@ -138,47 +135,38 @@ pub(crate) fn document(data: &Data, month: &Month, agg: &Aggregate) -> Result<Do
             Block::Paragraph(line) => BlockOut {
                 级别: 0,
                 标题: None,
-                正文: Some(eval(line, 0, None)),
+                正文: Some(eval(line)),
             },
             Block::Heading { level, line, split, .. } => BlockOut {
                 级别: level.0,
-                标题: Some(eval(line, 0, *split)),
-                正文: split.map(|at| eval(line, at, None)),
+                标题: Some(eval(&line.slice(0, *split))),
+                正文: split.map(|at| eval(&line.slice(at, None))),
             },
         })
         .collect();
     // 附件说明: the names the text gives, else the tables' titles.
-    let tables: Vec<String> = month
+    let attachments = month
         .document
         .attachments
         .iter()
-        .filter_map(|a| {
-            data.specs
-                .iter()
-                .find(|s| s.id == a.table || s.expression_name() == a.table)
-        })
-        .map(|s| s.id.clone())
-        .collect();
-    let attachments = tables
-        .iter()
+        .filter_map(|a| data.table_named(&a.table))
         .enumerate()
-        .map(|(i, id)| AttachmentOut {
+        .map(|(i, spec)| AttachmentOut {
             序号: i + 1,
             名称: match text.attachments.get(i) {
-                Some(a) => eval(&a.name, 0, None),
-                None => agg.tables.get(id).map(|t| t.标题.clone()).unwrap_or_default(),
+                Some(a) => eval(&a.name),
+                None => agg.tables.get(&spec.id).map(|t| t.标题.clone()).unwrap_or_default(),
             },
-            表: id.clone(),
+            表: spec.id.clone(),
         })
         .collect();
-    let issuers: Vec<String> = text.issuers.iter().map(|l| eval(l, 0, None)).collect();
-    let issuer = issuers.first().cloned().unwrap_or_default();
-    let note = text.note.as_ref().map(|l| eval(l, 0, None));
+    let issuers: Vec<String> = text.issuers.iter().map(&mut eval).collect();
+    let note = text.note.as_ref().map(&mut eval);
     if !errors.is_empty() {
         return Err(errors);
     }
     let doc = &month.document;
-    let layout = &doc.layout;
+    let issuer = issuers.first().cloned().unwrap_or_default();
     Ok(DocOut {
         标题: title.concat(),
         标题行: title,
@@ -186,37 +174,47 @@ pub(crate) fn document(data: &Data, month: &Month, agg: &Aggregate) -> Result<Do
         正文: body,
         附件: attachments,
         成文日期: text.date.map(|d| d.chinese()).unwrap_or_default(),
-        附注: note.or_else(|| layout.note.as_ref().map(|n| prose(n))),
+        附注: note.or_else(|| doc.layout.note.as_ref().map(|n| prose(n))),
         发文字号: doc.number.as_ref().map(|(n, _)| n.clone()),
-        版式: LayoutOut {
-            版头: layout.red_header,
-            发文机关标志: layout.header_mark.clone().unwrap_or_else(|| format!("{issuer}文件")),
-            份号: layout.copy_number.clone(),
-            密级: layout.secrecy.clone(),
-            紧急程度: layout.urgency.clone(),
-            联合标志: if issuers.len() > 1 { issuers.clone() } else { Vec::new() },
-            印章: layout
-                .seals
-                .iter()
-                .map(|s| SealOut {
-                    图片: format!("/{}", s.image.trim_start_matches('/')),
-                    直径: s.diameter_mm,
-                })
-                .collect(),
-            签发人: layout.signers.iter().map(|(s, _)| s.clone()).collect(),
-            版记: layout.colophon.as_ref().map(|c| ColophonOut {
-                // Exactly one 。 closes the list, whatever the data ends with.
-                抄送: c
-                    .copies
-                    .as_ref()
-                    .map(|s| prose(s).trim_end_matches(['。', '.', '，', ',', '；', ';']).to_string()),
-                印发机关: c.printer.clone(),
-                印发日期: c.printed.map(|d| d.chinese()),
-            }),
-        },
+        版式: layout_out(&doc.layout, &issuers),
         发文机关: issuer,
         署名: issuers,
     })
+}
+
+/// The layout switches as the templates see them.
+fn layout_out(layout: &Layout, issuers: &[String]) -> LayoutOut {
+    let issuer = issuers.first().cloned().unwrap_or_default();
+    LayoutOut {
+        版头: layout.red_header,
+        发文机关标志: layout.header_mark.clone().unwrap_or_else(|| format!("{issuer}文件")),
+        份号: layout.copy_number.clone(),
+        密级: layout.secrecy.clone(),
+        紧急程度: layout.urgency.clone(),
+        联合标志: if issuers.len() > 1 {
+            issuers.to_vec()
+        } else {
+            Vec::new()
+        },
+        印章: layout
+            .seals
+            .iter()
+            .map(|s| SealOut {
+                图片: format!("/{}", s.image.trim_start_matches('/')),
+                直径: s.diameter_mm,
+            })
+            .collect(),
+        签发人: layout.signers.iter().map(|(s, _)| s.clone()).collect(),
+        版记: layout.colophon.as_ref().map(|c| ColophonOut {
+            // Exactly one 。 closes the list, whatever the data ends with.
+            抄送: c
+                .copies
+                .as_ref()
+                .map(|s| prose(s).trim_end_matches(['。', '.', '，', ',', '；', ';']).to_string()),
+            印发机关: c.printer.clone(),
+            印发日期: c.printed.map(|d| d.chinese()),
+        }),
+    }
 }
 
 /// Writes `s` as a Typst string literal: `"…"` with `\`, `"` and control characters escaped.

@@ -1,29 +1,32 @@
-//! The month's text with its figures filled in: every `{{ … }}` of `通报.txt` evaluated by minijinja
-//! against the month's facts, line by line, into plain text.
+//! The month's text with its figures filled in: every expression of `通报.txt` (parsed by
+//! [`crate::load::expr`]) evaluated against the month's facts into plain text.
 //!
 //! The notation is for office staff (README, "通报正文怎么写"): `{{ 督办.交办任务 }}` prints a
 //! figure, `{{ 网站.采纳率 | 四舍五入(1) }}` a rate with one decimal, `{{ 热线.本月 | 较上月 }}` the
 //! change from last month in words, `{{ 热线.延期 | 最多(2) }}` the two units with the most, and so on.
-//! The environment has no loader and no access to files; a fuel limit stops runaway loops. What a
-//! figure prints is plain text: a line break in data becomes a space, so data cannot add headings,
-//! and the text reaches Typst only as string literals.
+//! Evaluation is a walk over the parsed expression: a name that does not exist, a filter used on
+//! the wrong kind of value, a comparison with a month that has no data, a rate over nothing are
+//! errors at the word they concern, found by the same code in `check` and `build`. What a figure
+//! prints is plain text: a line break in data becomes a space, so data cannot add headings, and the
+//! text reaches Typst only as string literals.
 
-use std::collections::BTreeMap;
-use std::fmt;
 use std::sync::Arc;
 
-use minijinja::value::{Object, ObjectRepr, Value, ValueKind};
-use minijinja::{Environment, Error, ErrorKind, State};
-
-use crate::aggregate::{Aggregate, Amount, Fact, RateRule, TableFacts, UnitFact};
-use crate::diag::Diagnostic;
+use crate::aggregate::{Aggregate, Amount, Fact, RateRule, UnitFact};
+use crate::calendar::MonthId;
+use crate::diag::{Diagnostic, quote_list, suggest, suggestions};
+use crate::load::expr::{Arg, Call, Expr, Filter, GLOBALS, Head, Input, Word};
+use crate::load::registry::Standing;
 use crate::load::schema::{Rounding, scaled_text};
-use crate::load::text::{Line, normalize_expressions, split_names};
-use crate::load::{Registry, TableSpec};
+use crate::load::text::{Line, PartKind};
+use crate::load::{Data, Month, TableSpec, Unit};
 
-/// Steps one line may take (a figure takes a few dozen): enough for any sentence, not for a loop
-/// that never ends.
-const FUEL: u64 = 50_000;
+/// What an expression is evaluated against: the data, the month and its aggregated facts.
+pub(crate) struct Scope<'a> {
+    pub data: &'a Data,
+    pub month: &'a Month,
+    pub agg: &'a Aggregate,
+}
 
 /// A figure as the text sees it.
 #[derive(Debug, Clone)]
@@ -31,21 +34,133 @@ struct Figure {
     fact: Fact,
     /// Every unit's own value of this figure (for lists), when it is a table-wide figure.
     units: Option<Arc<Vec<UnitFact>>>,
+    /// The table's name, for messages.
+    table: String,
+}
+
+/// A unit in a list: its name as printed, its registry order, its place in the table or as
+/// written, and the figure it was chosen by (none for units named by hand).
+#[derive(Debug, Clone)]
+struct Item {
+    name: String,
+    order: usize,
+    written: usize,
+    figure: Option<(Amount, Figure)>,
+}
+
+/// A list of units, as the text prints it: names joined by `、`.
+#[derive(Debug, Clone)]
+struct Units {
+    items: Vec<Item>,
+    separator: String,
+    with_figures: bool,
+}
+
+/// A value while an expression is evaluated.
+#[derive(Debug, Clone)]
+enum Value {
+    Text(String),
+    Figure(Figure),
+    Units(Units),
+    Count(usize),
+}
+
+/// An evaluation problem, at a place of the line.
+struct Fail {
+    code: &'static str,
+    at: usize,
+    len: usize,
+    message: String,
+    help: Option<String>,
+}
+
+fn fail(code: &'static str, word: &Word, message: impl Into<String>) -> Fail {
+    Fail {
+        code,
+        at: word.at,
+        len: word.len,
+        message: message.into(),
+        help: None,
+    }
+}
+
+impl Fail {
+    fn help(mut self, help: impl Into<String>) -> Fail {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn at(self, line: &Line) -> Diagnostic {
+        let d = Diagnostic::error(self.code, &line.at(self.at, self.len.max(1)), self.message);
+        match self.help {
+            Some(h) => d.help(h),
+            None => d,
+        }
+    }
+}
+
+/// The line with every expression replaced by what it prints. Every expression that fails is a
+/// diagnostic at its place.
+pub(crate) fn evaluate(scope: &Scope<'_>, line: &Line) -> Result<String, Vec<Diagnostic>> {
+    let mut out = String::new();
+    let mut errors = Vec::new();
+    for part in &line.parts {
+        match &part.kind {
+            PartKind::Text(t) => out.push_str(t),
+            PartKind::Expr(e) => match expression(scope, e).and_then(|v| printed(&v, e)) {
+                Ok(text) => out.push_str(&text.replace(['\n', '\r'], " ")),
+                Err(f) => errors.push(f.at(line)),
+            },
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+fn expression(scope: &Scope<'_>, e: &Expr) -> Result<Value, Fail> {
+    let mut value = match &e.head {
+        Head::Path(path) => path_value(scope, path)?,
+        Head::Named(names) => named(scope, names)?,
+    };
+    for call in &e.filters {
+        value = apply(scope, call, value)?;
+    }
+    Ok(value)
+}
+
+/// What a value prints.
+fn printed(value: &Value, e: &Expr) -> Result<String, Fail> {
+    let whole = Word {
+        text: String::new(),
+        at: e.at,
+        len: e.len,
+    };
+    match value {
+        Value::Text(t) => Ok(t.clone()),
+        Value::Count(n) => Ok(n.to_string()),
+        Value::Units(u) => Ok(u.text()),
+        Value::Figure(f) => f.text(f.fact.now).ok_or_else(|| {
+            fail(
+                "expression-zero",
+                &whole,
+                format!("“{}”的分母为 0，无法计算", f.fact.label),
+            )
+            .help("分母为 0 时比率没有意义：请改写这句话，或核对表格数据")
+        }),
+    }
 }
 
 impl Figure {
-    /// The amount as printed: a whole number, or a percent with the rate's decimals.
-    fn text(&self, amount: Amount) -> Result<String, Error> {
-        match (amount, self.fact.rate) {
-            (Amount::Count(n), _) => Ok(n.to_string()),
-            (Amount::Ratio { num, den }, rule) => {
-                let rule = rule.unwrap_or(RateRule {
+    /// The amount as printed: a whole number, or a percent with the rate's decimals; `None` for a
+    /// rate over nothing.
+    fn text(&self, amount: Amount) -> Option<String> {
+        match amount {
+            Amount::Count(n) => Some(n.to_string()),
+            Amount::Ratio { num, den } => {
+                let rule = self.fact.rate.unwrap_or(RateRule {
                     rounding: Rounding::HalfUp,
                     decimals: 0,
                 });
-                rule.rounding
-                    .percent_text(num, den, rule.decimals)
-                    .ok_or_else(|| failure(format!("“{}”的分母为 0，无法计算", self.fact.label)))
+                rule.rounding.percent_text(num, den, rule.decimals)
             }
         }
     }
@@ -60,46 +175,6 @@ impl Figure {
     }
 }
 
-impl Object for Figure {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
-    }
-
-    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The formatter prints figures (it can report a zero denominator); this is for `string`.
-        f.write_str(&self.text(self.fact.now).unwrap_or_default())
-    }
-}
-
-/// A unit in a list: its name as printed, its registry order and the figure it was chosen by
-/// (none for units named by hand).
-type Item = (String, usize, Option<(Amount, Figure)>);
-
-/// A unit's name, registry order and own value of a figure.
-type UnitValue = (String, usize, Amount);
-
-/// A list of units, as the text prints it: names joined by `、`.
-#[derive(Debug, Clone)]
-struct Units {
-    items: Vec<Item>,
-    separator: String,
-    with_figures: bool,
-}
-
-impl Object for Units {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
-    }
-
-    fn is_true(self: &Arc<Self>) -> bool {
-        !self.items.is_empty()
-    }
-
-    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text())
-    }
-}
-
 impl Units {
     fn text(&self) -> String {
         if self.items.is_empty() {
@@ -107,138 +182,437 @@ impl Units {
         }
         self.items
             .iter()
-            .map(|(name, _, figure)| match figure {
+            .map(|item| match &item.figure {
                 Some((amount, fig)) if self.with_figures => {
-                    let value = fig.text(*amount).unwrap_or_default();
+                    let value = fig.text(*amount).unwrap_or_else(|| "—".into());
                     let unit = if fig.fact.rate.is_some() {
                         "%".to_string()
                     } else {
                         fig.fact.measure.clone().unwrap_or_default()
                     };
-                    format!("{name}（{value}{unit}）")
+                    format!("{}（{value}{unit}）", item.name)
                 }
-                _ => name.clone(),
+                _ => item.name.clone(),
             })
             .collect::<Vec<_>>()
             .join(&self.separator)
     }
 }
 
-/// A table: its figures by key, its units by name or alias, its title.
-#[derive(Debug)]
-struct Table {
-    facts: Arc<TableFacts>,
-    units: Arc<Vec<UnitFact>>,
-    /// Every name and alias → canonical name and registry order.
-    names: Arc<BTreeMap<String, (String, usize)>>,
-}
-
-impl Object for Table {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
+/// `期间`, `年`, `月`, or a table's figure, title or unit.
+fn path_value(scope: &Scope<'_>, path: &[Word]) -> Result<Value, Fail> {
+    let head = &path[0];
+    let period = &scope.agg.period;
+    let global = match head.text.as_str() {
+        "期间" => Some(period.label()),
+        "年" => Some(period.year.to_string()),
+        "月" => Some(period.months()),
+        _ => None,
+    };
+    if let Some(text) = global {
+        return match path.get(1) {
+            None => Ok(Value::Text(text)),
+            Some(w) => Err(fail(
+                "expression-name",
+                w,
+                format!("“{}”后面不能再写“.{}”", head.text, w.text),
+            )),
+        };
     }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let key = key.as_str()?;
-        if key == "标题" {
-            return Some(Value::from(self.facts.title.clone()));
-        }
-        if let Some(fact) = self.facts.facts.get(key) {
-            return Some(Value::from_object(Figure {
-                fact: fact.clone(),
-                units: Some(self.units.clone()),
-            }));
-        }
-        let (canonical, _) = self.names.get(key)?;
-        let unit = self.units.iter().find(|u| &u.canonical == canonical)?;
-        Some(Value::from_object(UnitRow {
-            written: key.to_string(),
-            unit: unit.clone(),
-        }))
-    }
-}
-
-/// One unit's row: prints the unit's name as written; `.键` gives its figures.
-#[derive(Debug)]
-struct UnitRow {
-    written: String,
-    unit: UnitFact,
-}
-
-impl Object for UnitRow {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let fact = self.unit.facts.get(key.as_str()?)?;
-        Some(Value::from_object(Figure {
-            fact: fact.clone(),
-            units: None,
-        }))
-    }
-
-    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.written)
-    }
-}
-
-fn failure(message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::InvalidOperation, message.into())
-}
-
-fn figure(value: &Value, filter: &str) -> Result<Arc<Figure>, Error> {
-    value.downcast_object::<Figure>().ok_or_else(|| {
-        failure(format!(
-            "“{filter}”只能用在数字后面，例如 {{{{ 热线.本月 | {filter} }}}}"
-        ))
-    })
-}
-
-fn units_of(value: &Value, filter: &str) -> Result<Arc<Units>, Error> {
-    if let Some(u) = value.downcast_object::<Units>() {
-        return Ok(u);
-    }
-    Err(failure(format!(
-        "“{filter}”只能用在单位名单后面，例如 {{{{ 热线.延期 | 最多(2) | {filter} }}}}"
-    )))
-}
-
-/// The units of a table-wide figure with their own values of it.
-fn per_unit(value: &Value, filter: &str) -> Result<(Arc<Figure>, Vec<UnitValue>), Error> {
-    let fig = figure(value, filter)?;
-    let Some(units) = &fig.units else {
-        return Err(failure(format!(
-            "“{filter}”要用在整张表的列上（如 热线.延期），不能用在某个单位的数字上"
+    let spec = scope
+        .data
+        .table_named(&head.text)
+        .ok_or_else(|| unknown_table(scope, head))?;
+    let Some(facts) = scope.agg.facts.get(&spec.id) else {
+        let file = scope.data.project.table_file(&scope.month.name, &spec.id);
+        return Err(fail(
+            "expression-table",
+            head,
+            format!("本月没有“{}”（{}）的数据", head.text, spec.name),
+        )
+        .help(format!("请新建 {}，或删去用到它的句子", file.display())));
+    };
+    let Some(second) = path.get(1) else {
+        let keys = keys(spec);
+        return Err(fail(
+            "expression-name",
+            head,
+            format!("“{}”是一张表，请写出要用的数字", head.text),
+        )
+        .help(format!(
+            "例如 {{{{ {}.{} }}}}；可用的有：{}",
+            head.text,
+            keys.first().unwrap_or(&"…"),
+            quote_list(&keys)
         )));
     };
-    let list = units
-        .iter()
-        .filter_map(|u| u.facts.get(&fig.fact.key).map(|f| (u.name.clone(), u.order, f.now)))
-        .collect();
-    Ok((fig, list))
+    let value = if second.text == "标题" {
+        Value::Text(facts.title.clone())
+    } else if let Some(fact) = facts.facts.get(&second.text) {
+        Value::Figure(Figure {
+            fact: fact.clone(),
+            units: Some(Arc::new(facts.units.clone())),
+            table: spec.name.clone(),
+        })
+    } else if keys(spec).contains(&second.text.as_str()) {
+        return Err(fail(
+            "expression-name",
+            second,
+            format!("本月的{}表没有“{}”的数字", spec.name, second.text),
+        )
+        .help("请在本月的表格文件中填写它"));
+    } else {
+        return unit_value(scope, spec, &facts.units, &path[1..]);
+    };
+    match path.get(2) {
+        None => Ok(value),
+        Some(w) => Err(fail(
+            "expression-name",
+            w,
+            format!("“{}.{}”后面不能再写“.{}”", head.text, second.text, w.text),
+        )),
+    }
 }
 
-fn unit_list(fig: &Arc<Figure>, list: Vec<UnitValue>) -> Value {
-    Value::from_object(Units {
-        items: list
-            .into_iter()
-            .map(|(name, order, amount)| {
-                let mut one = (**fig).clone();
-                one.fact.now = amount;
-                (name, order, Some((amount, one)))
-            })
-            .collect(),
+fn unknown_table(scope: &Scope<'_>, head: &Word) -> Fail {
+    let known: Vec<&str> = scope
+        .data
+        .specs
+        .iter()
+        .map(|s| s.expression_name())
+        .chain(GLOBALS.iter().copied())
+        .collect();
+    fail("expression-name", head, format!("没有名为“{}”的表或数据", head.text)).help(suggest(
+        &head.text,
+        known.iter().copied(),
+        "可以用的有",
+    ))
+}
+
+/// The keys a table's figures are written with: columns, headlines, rates.
+fn keys(spec: &TableSpec) -> Vec<&str> {
+    spec.columns
+        .iter()
+        .map(|c| c.key.as_str())
+        .chain(spec.headlines.iter().map(|h| h.key.as_str()))
+        .chain(spec.derived.iter().map(|d| d.key.as_str()))
+        .collect()
+}
+
+/// `表.单位` (the unit's name as written) or `表.单位.键` (its figure).
+fn unit_value(scope: &Scope<'_>, spec: &TableSpec, units: &[UnitFact], path: &[Word]) -> Result<Value, Fail> {
+    let word = &path[0];
+    let Some(unit) = scope.data.registry.resolve(&word.text) else {
+        return Err(not_a_figure(scope, spec, units, word));
+    };
+    at_the_time(unit, word, &scope.month.id)?;
+    let Some(row) = units.iter().find(|u| u.canonical == unit.name) else {
+        return Err(fail(
+            "expression-unit",
+            word,
+            format!("本月的{}表中没有“{}”这一行", spec.name, word.text),
+        )
+        .help("核对单位名称，或在表格数据中加上这一行"));
+    };
+    let Some(key) = path.get(1) else {
+        return Ok(Value::Text(word.text.clone()));
+    };
+    if let Some(extra) = path.get(2) {
+        return Err(fail(
+            "expression-name",
+            extra,
+            format!("“{}”后面不能再写“.{}”", key.text, extra.text),
+        ));
+    }
+    let fact = row.facts.get(&key.text).ok_or_else(|| {
+        let row_keys: Vec<&str> = row.facts.keys().map(String::as_str).collect();
+        fail(
+            "expression-name",
+            key,
+            format!("{}表的单位行没有“{}”", spec.name, key.text),
+        )
+        .help(suggest(&key.text, row_keys.iter().copied(), "每个单位可用的有"))
+    })?;
+    Ok(Value::Figure(Figure {
+        fact: fact.clone(),
+        units: None,
+        table: spec.name.clone(),
+    }))
+}
+
+/// A name after the table that is neither a figure, nor 标题, nor a unit of the registry.
+fn not_a_figure(scope: &Scope<'_>, spec: &TableSpec, units: &[UnitFact], word: &Word) -> Fail {
+    let keys = keys(spec);
+    let candidates: Vec<&str> = keys
+        .iter()
+        .copied()
+        .chain(units.iter().map(|u| u.name.as_str()))
+        .chain(std::iter::once("标题"))
+        .collect();
+    let near = suggestions(&word.text, candidates.iter().copied(), 3);
+    let registry_near = suggestions(&word.text, scope.data.registry.all_names(), 1);
+    let help = if !near.is_empty() {
+        format!("是否应为{}？", quote_list(&near))
+    } else if !registry_near.is_empty() {
+        format!("是否应为{}？", quote_list(&registry_near))
+    } else {
+        format!("可用的数字有：{}", quote_list(&keys))
+    };
+    fail(
+        "expression-name",
+        word,
+        format!(
+            "{}表中没有“{}”（既不是列、概况、比率，也不是单位）",
+            spec.name, word.text
+        ),
+    )
+    .help(help)
+}
+
+/// A unit named in the text must be the unit's name (or an alias, or a former name still in use)
+/// at the month's time, and the unit must exist then.
+fn at_the_time(unit: &Unit, word: &Word, month: &MonthId) -> Result<(), Fail> {
+    let when = |m: &MonthId| format!("{}年{}月", m.year, m.month);
+    if let Some(renamed) = unit.renamed_since(&word.text, month) {
+        let now = unit.name_at(month);
+        return Err(fail(
+            "unit-renamed",
+            word,
+            format!("“{}”已于{}更名为“{now}”", word.text, when(&renamed)),
+        )
+        .help(format!("{}起请写“{now}”", when(&renamed))));
+    }
+    match unit.standing(month) {
+        Standing::Exists => Ok(()),
+        Standing::NotYet(since) => Err(fail(
+            "unit-not-yet",
+            word,
+            format!("单位“{}”于{}设立，{}时还不存在", unit.name, when(&since), when(month)),
+        )),
+        Standing::Gone(until, _) => Err(fail(
+            "unit-gone",
+            word,
+            format!("单位“{}”已于{}撤销，{}时已不存在", unit.name, when(&until), when(month)),
+        )),
+    }
+}
+
+/// `点名("甲、乙")`: units named by hand, printed as written.
+fn named(scope: &Scope<'_>, names: &[Word]) -> Result<Value, Fail> {
+    let registry = &scope.data.registry;
+    let mut items = Vec::new();
+    for (written, word) in names.iter().enumerate() {
+        let Some(unit) = registry.resolve(&word.text) else {
+            return Err(fail(
+                "unit-unknown",
+                word,
+                format!("单位“{}”不在单位名录（data/units.yaml）中", word.text),
+            )
+            .help(suggest(&word.text, registry.all_names(), "名录中的单位有")));
+        };
+        at_the_time(unit, word, &scope.month.id)?;
+        items.push(Item {
+            name: word.text.clone(),
+            order: unit.order,
+            written,
+            figure: None,
+        });
+    }
+    Ok(Value::Units(Units {
+        items,
         separator: "、".into(),
         with_figures: false,
-    })
+    }))
+}
+
+/// Applies one filter. What a filter takes is in its [`crate::load::expr::FilterSpec`]; the
+/// implementation is here, one arm a filter.
+fn apply(scope: &Scope<'_>, call: &Call, value: Value) -> Result<Value, Fail> {
+    let name = &call.name;
+    let spec = call.filter.spec();
+    match (spec.input, value) {
+        (Input::Units, Value::Units(units)) => Ok(list_filter(call, units)),
+        (Input::Units, _) => Err(fail(
+            "expression-filter",
+            name,
+            format!(
+                "“{}”只能用在单位名单后面，例如 {{{{ 热线.延期 | 最多(2) | {} }}}}",
+                spec.name, spec.name
+            ),
+        )),
+        (_, Value::Figure(fig)) => figure_filter(scope, call, fig),
+        _ => Err(fail(
+            "expression-filter",
+            name,
+            format!(
+                "“{}”只能用在数字后面，例如 {{{{ 热线.本月 | {} }}}}",
+                spec.name, spec.name
+            ),
+        )),
+    }
+}
+
+fn figure_filter(scope: &Scope<'_>, call: &Call, fig: Figure) -> Result<Value, Fail> {
+    let name = &call.name;
+    let period = &scope.agg.period;
+    match call.filter {
+        Filter::ChangeFromPrevious => {
+            let before = fig
+                .fact
+                .prev
+                .ok_or_else(|| no_data(&fig, call, "上月", period.before()))?;
+            change(&fig, before, ("较上月", "与上月持平"), name).map(Value::Text)
+        }
+        Filter::ChangeFromYearAgo => {
+            let before = fig
+                .fact
+                .year_ago
+                .ok_or_else(|| no_data(&fig, call, "去年同期", scope.month.id.year_before()))?;
+            change(&fig, before, ("较去年同期", "与去年同期持平"), name).map(Value::Text)
+        }
+        Filter::Previous | Filter::YearAgo => {
+            let (amount, what, month) = if call.filter == Filter::Previous {
+                (fig.fact.prev, "上月", period.before())
+            } else {
+                (fig.fact.year_ago, "去年同期", scope.month.id.year_before())
+            };
+            let amount = amount.ok_or_else(|| no_data(&fig, call, what, month))?;
+            let mut out = fig;
+            out.fact.now = amount;
+            out.fact.prev = None;
+            out.fact.year_ago = None;
+            out.units = None;
+            Ok(Value::Figure(out))
+        }
+        Filter::RoundHalfUp | Filter::RoundDown | Filter::RoundUp => rounded(call, fig),
+        _ => unit_filter(call, fig),
+    }
+}
+
+/// No data for the month a comparison reads.
+fn no_data(fig: &Figure, call: &Call, what: &str, month: MonthId) -> Fail {
+    fail(
+        "expression-month",
+        &call.name,
+        format!("没有{what}（data/{}）的{}数据，无法比较", month.name(), fig.table),
+    )
+    .help("先录入那个月的数据（没有通报时只放表格文件即可），或删去这个比较")
+}
+
+fn rounded(call: &Call, mut fig: Figure) -> Result<Value, Fail> {
+    if fig.fact.rate.is_none() {
+        return Err(fail(
+            "expression-filter",
+            &call.name,
+            format!("“{}”不是比率，不能用“{}”", fig.fact.label, call.filter.name()),
+        ));
+    }
+    let rounding = match call.filter {
+        Filter::RoundDown => Rounding::Down,
+        Filter::RoundUp => Rounding::Up,
+        _ => Rounding::HalfUp,
+    };
+    let decimals = match call.arg {
+        Some(Arg::Decimals(d)) => d,
+        _ => 0,
+    };
+    fig.fact.rate = Some(RateRule { rounding, decimals });
+    Ok(Value::Figure(fig))
+}
+
+/// The units of a table-wide figure chosen by rank or by a rule.
+fn unit_filter(call: &Call, fig: Figure) -> Result<Value, Fail> {
+    let Some(units) = fig.units.clone() else {
+        return Err(fail(
+            "expression-filter",
+            &call.name,
+            format!(
+                "“{}”要用在整张表的列上（如 热线.延期），不能用在某个单位的数字上",
+                call.filter.name()
+            ),
+        ));
+    };
+    let mut list: Vec<Item> = units
+        .iter()
+        .enumerate()
+        .filter_map(|(written, u)| {
+            let fact = u.facts.get(&fig.fact.key)?;
+            let mut one = fig.clone();
+            one.fact.now = fact.now;
+            Some(Item {
+                name: u.name.clone(),
+                order: u.order,
+                written,
+                figure: Some((fact.now, one)),
+            })
+        })
+        .collect();
+    let value = |i: &Item| i.figure.as_ref().map_or(f64::NAN, |(a, _)| Figure::number(*a));
+    let threshold = match call.arg {
+        Some(Arg::Threshold(t)) => t,
+        _ => 0.0,
+    };
+    let keep: Option<Box<dyn Fn(f64) -> bool>> = match call.filter {
+        Filter::Zero => Some(Box::new(|x| x == 0.0)),
+        Filter::NonZero => Some(Box::new(|x| x != 0.0)),
+        Filter::Above => Some(Box::new(move |x| x > threshold)),
+        Filter::Below => Some(Box::new(move |x| x < threshold)),
+        Filter::AtLeast => Some(Box::new(move |x| x >= threshold)),
+        Filter::AtMost => Some(Box::new(move |x| x <= threshold)),
+        Filter::Equal => Some(Box::new(move |x| (x - threshold).abs() < 1e-9)),
+        _ => None,
+    };
+    if let Some(keep) = keep {
+        list.retain(|i| keep(value(i)));
+        list.sort_by_key(|i| i.order);
+    } else {
+        let most = call.filter == Filter::Most;
+        let n = match call.arg {
+            Some(Arg::Count(n)) => n,
+            _ => 1,
+        };
+        // Units with nothing to show are not "the most"; ties keep registry order.
+        list.retain(|i| !most || value(i) > 0.0);
+        list.sort_by(|a, b| {
+            let (x, y) = (value(a), value(b));
+            let by_value = if most { y.total_cmp(&x) } else { x.total_cmp(&y) };
+            by_value.then(a.order.cmp(&b.order))
+        });
+        list.truncate(n);
+    }
+    Ok(Value::Units(Units {
+        items: list,
+        separator: "、".into(),
+        with_figures: false,
+    }))
+}
+
+/// The filters on a list of units: order, separator, figures, count.
+fn list_filter(call: &Call, mut units: Units) -> Value {
+    let value = |i: &Item| i.figure.as_ref().map_or(0.0, |(a, _)| Figure::number(*a));
+    match call.filter {
+        Filter::RegistryOrder => units.items.sort_by_key(|i| i.order),
+        Filter::ByValue => units
+            .items
+            .sort_by(|a, b| value(b).total_cmp(&value(a)).then(a.order.cmp(&b.order))),
+        Filter::Reversed => units.items.reverse(),
+        Filter::AsWritten => units.items.sort_by_key(|i| i.written),
+        Filter::Join => {
+            if let Some(Arg::Separator(s)) = &call.arg {
+                units.separator = s.clone();
+            }
+        }
+        Filter::WithFigures => units.with_figures = true,
+        Filter::Count => return Value::Count(units.items.len()),
+        _ => {}
+    }
+    Value::Units(units)
 }
 
 /// The change between two amounts in words: 增加12件 / 减少3件 / 提高6个百分点 / 持平. `words` are
-/// the comparison (`较上月`), the phrase for no change and the period compared with (`上月`).
-fn change(fig: &Figure, before: Option<Amount>, words: (&str, &str, &str)) -> Result<String, Error> {
-    let (than, same, what) = words;
-    let before = before.ok_or_else(|| failure(format!("没有{what}的“{}”可比", fig.fact.label)))?;
+/// the comparison (`较上月`) and the phrase for no change.
+fn change(fig: &Figure, before: Amount, words: (&str, &str), at: &Word) -> Result<String, Fail> {
+    let (than, same) = words;
     let (now, was, unit, up, down) = match fig.fact.rate {
         Some(rule) => {
             let scaled = |a: Amount| match a {
@@ -246,7 +620,11 @@ fn change(fig: &Figure, before: Option<Amount>, words: (&str, &str, &str)) -> Re
                 Amount::Count(n) => Some(i128::from(n) * 10i128.pow(u32::from(rule.decimals))),
             };
             let (Some(now), Some(was)) = (scaled(fig.fact.now), scaled(before)) else {
-                return Err(failure(format!("“{}”的分母为 0，无法比较", fig.fact.label)));
+                return Err(fail(
+                    "expression-zero",
+                    at,
+                    format!("“{}”的分母为 0，无法比较", fig.fact.label),
+                ));
             };
             (now, was, "个百分点".to_string(), "提高", "下降")
         }
@@ -265,251 +643,5 @@ fn change(fig: &Figure, before: Option<Amount>, words: (&str, &str, &str)) -> Re
         std::cmp::Ordering::Equal => same.to_string(),
         std::cmp::Ordering::Greater => format!("{than}{up}{}{unit}", scaled_text(diff, decimals)),
         std::cmp::Ordering::Less => format!("{than}{down}{}{unit}", scaled_text(-diff, decimals)),
-    })
-}
-
-fn threshold(arg: &Value) -> Result<f64, Error> {
-    match arg.kind() {
-        ValueKind::Number => f64::try_from(arg.clone()).map_err(|_| failure("应当是数字")),
-        _ => Err(failure(format!("“{arg}”应当是数字，例如 大于(10)"))),
-    }
-}
-
-fn select(value: &Value, name: &str, keep: impl Fn(f64) -> bool) -> Result<Value, Error> {
-    let (fig, mut list) = per_unit(value, name)?;
-    list.retain(|(_, _, a)| keep(Figure::number(*a)));
-    list.sort_by_key(|(_, order, _)| *order);
-    Ok(unit_list(&fig, list))
-}
-
-fn ranked(value: &Value, name: &str, n: i64, most: bool) -> Result<Value, Error> {
-    let (fig, mut list) = per_unit(value, name)?;
-    if n < 1 {
-        return Err(failure(format!("“{name}”后面的个数应当至少为 1")));
-    }
-    // Units with nothing to show are not "the most"; ties keep registry order.
-    list.retain(|(_, _, a)| !most || Figure::number(*a) > 0.0);
-    list.sort_by(|a, b| {
-        let (x, y) = (Figure::number(a.2), Figure::number(b.2));
-        let by_value = if most { y.total_cmp(&x) } else { x.total_cmp(&y) };
-        by_value.then(a.1.cmp(&b.1))
-    });
-    list.truncate(n as usize);
-    Ok(unit_list(&fig, list))
-}
-
-fn with_rule(value: &Value, name: &str, rounding: Rounding, decimals: Option<i64>) -> Result<Value, Error> {
-    let fig = figure(value, name)?;
-    if fig.fact.rate.is_none() {
-        return Err(failure(format!("“{}”不是比率，不能用“{name}”", fig.fact.label)));
-    }
-    let decimals = decimals.unwrap_or(0);
-    if !(0..=3).contains(&decimals) {
-        return Err(failure("小数位应为 0 到 3"));
-    }
-    let mut out = (*fig).clone();
-    out.fact.rate = Some(RateRule {
-        rounding,
-        decimals: decimals as u8,
-    });
-    Ok(Value::from_object(out))
-}
-
-/// The environment for month texts: the filters, the `点名` function, strict undefined values, a
-/// fuel limit, and a formatter that prints plain text.
-pub(crate) fn environment(registry: &Registry) -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.set_fuel(Some(FUEL));
-    env.set_formatter(|out, _state: &mut State, value| {
-        let text = if let Some(fig) = value.downcast_object_ref::<Figure>() {
-            fig.text(fig.fact.now)?
-        } else if value.is_undefined() || value.is_none() {
-            String::new()
-        } else {
-            value.to_string()
-        };
-        out.write_str(&text.replace(['\n', '\r'], " "))?;
-        Ok(())
-    });
-    env.add_filter("较上月", |v: Value| -> Result<String, Error> {
-        let fig = figure(&v, "较上月")?;
-        change(&fig, fig.fact.prev, ("较上月", "与上月持平", "上月"))
-    });
-    env.add_filter("较去年同期", |v: Value| -> Result<String, Error> {
-        let fig = figure(&v, "较去年同期")?;
-        change(&fig, fig.fact.year_ago, ("较去年同期", "与去年同期持平", "去年同期"))
-    });
-    fn earlier(v: &Value, name: &str, pick: fn(&Fact) -> Option<Amount>, what: &str) -> Result<Value, Error> {
-        let fig = figure(v, name)?;
-        let amount = pick(&fig.fact).ok_or_else(|| failure(format!("没有{what}的“{}”", fig.fact.label)))?;
-        let mut out = (*fig).clone();
-        out.fact.now = amount;
-        out.fact.prev = None;
-        out.fact.year_ago = None;
-        out.units = None;
-        Ok(Value::from_object(out))
-    }
-    env.add_filter("上月", |v: Value| earlier(&v, "上月", |f| f.prev, "上月"));
-    env.add_filter("去年同期", |v: Value| {
-        earlier(&v, "去年同期", |f| f.year_ago, "去年同期")
-    });
-    env.add_filter("四舍五入", |v: Value, d: Option<i64>| {
-        with_rule(&v, "四舍五入", Rounding::HalfUp, d)
-    });
-    env.add_filter("去尾", |v: Value, d: Option<i64>| {
-        with_rule(&v, "去尾", Rounding::Down, d)
-    });
-    env.add_filter("进一", |v: Value, d: Option<i64>| {
-        with_rule(&v, "进一", Rounding::Up, d)
-    });
-    env.add_filter("最多", |v: Value, n: Option<i64>| {
-        ranked(&v, "最多", n.unwrap_or(1), true)
-    });
-    env.add_filter("最少", |v: Value, n: Option<i64>| {
-        ranked(&v, "最少", n.unwrap_or(1), false)
-    });
-    env.add_filter("为零", |v: Value| select(&v, "为零", |x| x == 0.0));
-    env.add_filter("不为零", |v: Value| select(&v, "不为零", |x| x != 0.0));
-    env.add_filter("大于", |v: Value, t: Value| {
-        let t = threshold(&t)?;
-        select(&v, "大于", |x| x > t)
-    });
-    env.add_filter("小于", |v: Value, t: Value| {
-        let t = threshold(&t)?;
-        select(&v, "小于", |x| x < t)
-    });
-    env.add_filter("不小于", |v: Value, t: Value| {
-        let t = threshold(&t)?;
-        select(&v, "不小于", |x| x >= t)
-    });
-    env.add_filter("不大于", |v: Value, t: Value| {
-        let t = threshold(&t)?;
-        select(&v, "不大于", |x| x <= t)
-    });
-    env.add_filter("等于", |v: Value, t: Value| {
-        let t = threshold(&t)?;
-        select(&v, "等于", |x| (x - t).abs() < 1e-9)
-    });
-    env.add_filter("按名录", |v: Value| -> Result<Value, Error> {
-        let mut u = (*units_of(&v, "按名录")?).clone();
-        u.items.sort_by_key(|(_, order, _)| *order);
-        Ok(Value::from_object(u))
-    });
-    env.add_filter("按数值", |v: Value| -> Result<Value, Error> {
-        let mut u = (*units_of(&v, "按数值")?).clone();
-        u.items.sort_by(|a, b| {
-            let n = |x: &Option<(Amount, Figure)>| x.as_ref().map_or(0.0, |(a, _)| Figure::number(*a));
-            n(&b.2).total_cmp(&n(&a.2)).then(a.1.cmp(&b.1))
-        });
-        Ok(Value::from_object(u))
-    });
-    env.add_filter("连接", |v: Value, sep: String| -> Result<Value, Error> {
-        let mut u = (*units_of(&v, "连接")?).clone();
-        u.separator = sep;
-        Ok(Value::from_object(u))
-    });
-    env.add_filter("带数", |v: Value| -> Result<Value, Error> {
-        let mut u = (*units_of(&v, "带数")?).clone();
-        u.with_figures = true;
-        Ok(Value::from_object(u))
-    });
-    env.add_filter("个数", |v: Value| -> Result<usize, Error> {
-        Ok(units_of(&v, "个数")?.items.len())
-    });
-    let names = Arc::new(registry_names(registry));
-    env.add_function(
-        "点名",
-        move |args: minijinja::value::Rest<String>| -> Result<Value, Error> {
-            let mut items = Vec::new();
-            for arg in args.iter() {
-                for name in split_names(arg) {
-                    let Some((_, order)) = names.get(name) else {
-                        return Err(failure(format!("单位“{name}”不在单位名录中")));
-                    };
-                    items.push((name.to_string(), *order, None));
-                }
-            }
-            Ok(Value::from_object(Units {
-                items,
-                separator: "、".into(),
-                with_figures: false,
-            }))
-        },
-    );
-    env
-}
-
-/// Every canonical name and alias → canonical name and registry order.
-fn registry_names(registry: &Registry) -> BTreeMap<String, (String, usize)> {
-    let mut names = BTreeMap::new();
-    for u in &registry.units {
-        names.insert(u.name.clone(), (u.name.clone(), u.order));
-        for (a, _) in &u.aliases {
-            names.insert(a.clone(), (u.name.clone(), u.order));
-        }
-    }
-    names
-}
-
-/// The values the text's expressions start from: the period and one object per table, under its
-/// short name and its id.
-pub(crate) fn context(agg: &Aggregate, specs: &[TableSpec], registry: &Registry) -> Value {
-    let names = Arc::new(registry_names(registry));
-    let mut map: BTreeMap<String, Value> = BTreeMap::new();
-    map.insert("年".into(), Value::from(agg.period.year));
-    map.insert("月".into(), Value::from(agg.period.months()));
-    map.insert("期间".into(), Value::from(agg.period.label()));
-    for spec in specs {
-        let Some(facts) = agg.facts.get(&spec.id) else { continue };
-        let table = Value::from_object(Table {
-            units: Arc::new(facts.units.clone()),
-            facts: facts.clone(),
-            names: names.clone(),
-        });
-        map.insert(spec.id.clone(), table.clone());
-        map.insert(spec.expression_name().to_string(), table);
-    }
-    Value::from(map)
-}
-
-/// Evaluates one line (or a part of one, from character `from` on, `len` characters). An error is
-/// a diagnostic at the expression that failed.
-pub(crate) fn evaluate(
-    env: &Environment<'static>,
-    ctx: &Value,
-    line: &Line,
-    from: usize,
-    len: Option<usize>,
-) -> Result<String, Diagnostic> {
-    let normal = normalize_expressions(&line.text);
-    let part: String = match len {
-        Some(n) => normal.chars().skip(from).take(n).collect(),
-        None => normal.chars().skip(from).collect(),
-    };
-    if !part.contains("{{") && !part.contains("{%") {
-        return Ok(part);
-    }
-    let name = line.loc.src.path.display().to_string();
-    env.render_named_str(&name, &part, ctx.clone()).map_err(|e| {
-        let (col, width) = e
-            .range()
-            .map(|r| {
-                let start = part.get(..r.start).map_or(0, |s| s.chars().count());
-                let width = part.get(r).map_or(1, |s| s.chars().count());
-                (start, width)
-            })
-            .unwrap_or((0, part.chars().count()));
-        let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.to_string());
-        let message = match e.kind() {
-            ErrorKind::UndefinedError => "表达式里的名称不存在".to_string(),
-            ErrorKind::SyntaxError => format!("表达式写法有误：{detail}"),
-            ErrorKind::UnknownFilter => format!("没有这个写法：{detail}"),
-            ErrorKind::UnknownFunction => format!("没有这个函数：{detail}"),
-            ErrorKind::OutOfFuel => "表达式太复杂（循环太多），已停止".to_string(),
-            _ => detail,
-        };
-        Diagnostic::error("expression", &line.at(from + col, width.max(1)), message)
-            .help("表达式写在 {{ 和 }} 之间，例如 {{ 热线.本月 }}、{{ 网站.采纳率 | 四舍五入(1) }}；写法见 README“通报正文怎么写”")
     })
 }

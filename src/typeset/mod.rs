@@ -1,4 +1,5 @@
-//! Stage 5: compile the generated Typst source in-process and export PDF (and SVG for the preview).
+//! Stage 5: compile the generated Typst source in-process into laid-out pages (the outputs made
+//! from them are in `output`), and measure them.
 
 pub mod fonts;
 pub mod inspect;
@@ -6,14 +7,13 @@ pub(crate) mod world;
 
 use typst::WorldExt;
 use typst::diag::{Severity as TypstSeverity, SourceDiagnostic};
-use typst::foundations::{Datetime, Smart};
+use typst::foundations::Datetime;
 use typst_layout::PagedDocument;
-use typst_pdf::{PdfOptions, Timestamp};
 
 use crate::calendar::{self, Date};
 use crate::diag::{Diagnostic, Loc, Severity, Source};
 
-pub use fonts::{FontSet, Resolved};
+pub use fonts::{FontSet, Resolved, Role};
 pub(crate) use world::TongbaoWorld;
 
 /// A laid-out circular and the compiler's warnings.
@@ -46,46 +46,6 @@ pub(crate) fn compile(world: &TongbaoWorld) -> Result<Compiled, Vec<Diagnostic>>
         Ok(document) => Ok(Compiled { document, warnings }),
         Err(errors) => Err(errors.iter().map(|d| convert(world, d)).collect()),
     }
-}
-
-/// Exports a PDF. Same input, same bytes: the timestamp comes from the data or SOURCE_DATE_EPOCH and
-/// the document id from `ident`, never from the clock or the machine. `tagged` adds the structure tree
-/// (accessibility; about 50 % larger for the March circular).
-pub(crate) fn pdf(
-    document: &PagedDocument,
-    ident: &str,
-    timestamp: Datetime,
-    tagged: bool,
-    standard: Option<&str>,
-) -> Result<Vec<u8>, Vec<Diagnostic>> {
-    let standards = match standard {
-        None => typst_pdf::PdfStandards::default(),
-        Some(name) => {
-            let parsed: Option<typst_pdf::PdfStandard> = serde_json::from_value(serde_json::Value::from(name)).ok();
-            let list: Vec<typst_pdf::PdfStandard> = parsed.into_iter().collect();
-            typst_pdf::PdfStandards::new(&list).map_err(|e| {
-                vec![Diagnostic::general(
-                    Severity::Error,
-                    "pdf",
-                    format!("不支持的 PDF 标准 {name}：{}", e.message()),
-                )]
-            })?
-        }
-    };
-    let options = PdfOptions {
-        standards,
-        ident: Smart::Custom(ident.to_string()),
-        creator: Smart::Custom(Some(format!("tongbao {}", env!("CARGO_PKG_VERSION")))),
-        timestamp: Some(Timestamp::new_utc(timestamp)),
-        tagged,
-        ..PdfOptions::default()
-    };
-    typst_pdf::pdf(document, &options).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| Diagnostic::general(Severity::Error, "pdf", format!("生成 PDF 失败：{}", e.message)))
-            .collect()
-    })
 }
 
 fn convert(world: &TongbaoWorld, diag: &SourceDiagnostic) -> Diagnostic {
@@ -134,36 +94,37 @@ pub(crate) const COLOPHON_BREAK: &str = "// tongbao: 版记另起一页";
 
 /// Whether the 版记, placed at the bottom of the page where the document ends, is on an odd page or
 /// overlaps what is on that page (its text is the only 14 pt text inside the text block).
-pub(crate) fn colophon_needs_own_page(document: &PagedDocument) -> bool {
+pub(crate) fn colophon_needs_own_page(document: &PagedDocument, page: &crate::load::page::PageSpec) -> bool {
     let layout = inspect::measure(document);
-    let block_bottom = 37.0 + 225.0;
+    let block_bottom = page.block_bottom();
+    let full_width = page.block_width - 1.0;
     let colophon: Vec<&inspect::Run> = layout
         .runs
         .iter()
         .filter(|r| (r.size - 14.0).abs() < 0.01 && r.baseline < block_bottom)
         .collect();
-    let Some(page) = colophon.iter().map(|r| r.page).max() else {
+    let Some(at) = colophon.iter().map(|r| r.page).max() else {
         return false;
     };
-    if page % 2 == 1 {
+    if at % 2 == 1 {
         return true;
     }
     // Its first rule lies about half a line above its first text line.
     let top = colophon
         .iter()
-        .filter(|r| r.page == page)
+        .filter(|r| r.page == at)
         .map(|r| r.ink_top)
         .fold(f64::MAX, f64::min)
         - 6.0;
     layout
         .runs
         .iter()
-        .filter(|r| r.page == page && (r.size - 14.0).abs() >= 0.01 && r.baseline < block_bottom)
+        .filter(|r| r.page == at && (r.size - 14.0).abs() >= 0.01 && r.baseline < block_bottom)
         .any(|r| r.ink_bottom > top)
         || layout
             .shapes
             .iter()
-            .any(|s| s.page == page && s.width < 155.0 && s.y + s.height > top)
+            .any(|s| s.page == at && s.width < full_width && s.y + s.height > top)
 }
 
 /// Most characters reported one by one; the rest are summed up in one more warning.

@@ -28,6 +28,12 @@ fn lines(said: &str, what: &str) -> Vec<String> {
 fn unchanged_months_are_skipped_and_changes_rebuild_what_they_must() {
     let p = Project::shipped();
     p.copy_march("2023-04", "2023-06-05");
+    // April compares its hotline total with March's.
+    p.edit(
+        "data/2023-04/通报.txt",
+        "共转办城中区工单{{ 热线.本月 }}件",
+        "共转办城中区工单{{ 热线.本月 }}件（{{ 热线.本月 | 较上月 }}）",
+    );
     let (code, said) = run_all(&p, &[]);
     assert_eq!(code, 0, "{said}");
     let mut built = lines(&said, "已生成");
@@ -43,7 +49,7 @@ fn unchanged_months_are_skipped_and_changes_rebuild_what_they_must() {
     // Nothing changed: nothing is built.
     let (_, said) = run_all(&p, &[]);
     assert_eq!(lines(&said, "跳过").len(), 5, "{said}");
-    // A datum of March: March and the month that compares with it (April).
+    // A datum of March: March and the month whose text compares with it (April), no other.
     p.edit(
         "data/2023-03/12345.yaml",
         "邻里牵手转办: 155, 邻里牵手办结: 155",
@@ -95,16 +101,30 @@ fn a_failing_month_among_good_ones_fails_the_run_and_only_what_reads_it() {
     p.edit("data/2023-09/12345.yaml", "本月:", "本月: 待填, 旧本月:");
     let (code, said) = run_all(&p, &[]);
     assert_eq!(code, 1, "{said}");
-    // 2023-11 compares with 2023-09, so it cannot be built either; the others are.
+    // 2023-11's period follows 2023-09's, but its text compares with nothing: it is built.
     let mut failed = lines(&said, "失败");
     failed.sort();
-    assert_eq!(failed, ["2023-09", "2023-11"], "{said}");
+    assert_eq!(failed, ["2023-09"], "{said}");
     let mut built = lines(&said, "已生成");
     built.sort();
-    assert_eq!(built, ["2023-03", "2023-08"], "{said}");
+    assert_eq!(built, ["2023-03", "2023-08", "2023-11"], "{said}");
     // Its errors are shown, with their place.
     assert!(said.contains("data/2023-09/12345.yaml:"), "{said}");
     assert!(!p.path("out/2023-09/circular.pdf").exists());
+
+    // A month whose text compares with a broken table fails with it, and says where.
+    p.edit(
+        "data/2023-11/通报.txt",
+        "采发率{{ 网站.采纳率 }}%",
+        "采发率{{ 网站.采纳率 }}%（{{ 网站.采纳率 | 较上月 }}）",
+    );
+    p.edit("data/2023-09/portal.yaml", "审核表:", "审核表: 待填, 旧审核表:");
+    let (code, said) = run_all(&p, &[]);
+    assert_eq!(code, 1, "{said}");
+    let mut failed = lines(&said, "失败");
+    failed.sort();
+    assert_eq!(failed, ["2023-09", "2023-11"], "{said}");
+    assert!(said.contains("data/2023-09/portal.yaml:"), "{said}");
 }
 
 #[test]

@@ -262,7 +262,11 @@ fn changes_from_last_month_are_available_to_the_text() {
     let p = Project::shipped();
     // Make a February from March with one figure lowered.
     p.copy_march("2023-02", "2023-04-05");
-    p.edit("data/2023-02/710.yaml", "交办任务: 59", "交办任务: 50");
+    p.edit(
+        "data/2023-02/710.yaml",
+        "交办任务: 59, 按期办结: 59",
+        "交办任务: 50, 按期办结: 50",
+    );
     p.edit(
         MARCH_TEXT,
         "按期办结率{{ 督办.按期办结率 }}%。",

@@ -232,8 +232,12 @@ fn month_folder_and_date_of_issue() {
     let p = Project::shipped();
     p.edit(MARCH_TEXT, "\n2023年5月5日\n", "\n2023年2月30日\n");
     let d = only_error(&p);
-    assert_eq!(d["code"], "text-form", "{d:#?}");
-    assert!(message(&d).contains("成文日期"), "{d:#?}");
+    // Said for what it is: a date that does not exist, not a text of the wrong shape.
+    assert_eq!(d["code"], "date", "{d:#?}");
+    assert!(
+        message(&d).contains("不存在") && message(&d).contains("只有 28 天"),
+        "{d:#?}"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use tongbao::pipeline::{Options, Session};
+use tongbao::pipeline::{Plan, Session};
 use tongbao::typeset::inspect::{self, Layout};
 
 pub mod git;
@@ -129,7 +129,7 @@ impl Project {
 
     /// A build session on this project, with the default options.
     pub fn session(&self) -> Session {
-        Session::new(self.root(), &Options::default())
+        Session::new(self.root(), &Plan::default())
     }
 
     /// Runs tongbao with `args` in this project.

@@ -1,0 +1,174 @@
+//! The GB/T 9704 page, `templates/page.yaml`: paper, text block, lines and characters, where the
+//! page number goes. The one place these figures are written: the Typst template library reads the
+//! same file (`yaml("page.yaml")` in `gongwen.typ`), the Word producer and the 版记 check read it
+//! through [`load`].
+
+use std::path::Path;
+
+use super::yaml::{self, Reader};
+use crate::diag::{Diagnostic, Loc};
+use crate::project::{PAGE_SPEC, Project};
+
+/// The page, in millimetres and points as the file writes them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PageSpec {
+    pub paper_width: f64,
+    pub paper_height: f64,
+    /// 天头: the text block's top edge from the paper's.
+    pub top: f64,
+    /// 订口: the text block's left edge from the paper's.
+    pub left: f64,
+    pub block_width: f64,
+    pub block_height: f64,
+    pub lines: u32,
+    pub chars: u32,
+    /// Body size, pt.
+    pub body_size: f64,
+    /// Space between two lines, pt.
+    pub gap: f64,
+    /// Page number size, pt.
+    pub number_size: f64,
+    /// The page number's dash below the text block, mm.
+    pub number_drop: f64,
+}
+
+impl Default for PageSpec {
+    /// GB/T 9704-2012 itself, for a project whose templates/ have no page.yaml.
+    fn default() -> PageSpec {
+        PageSpec {
+            paper_width: 210.0,
+            paper_height: 297.0,
+            top: 37.0,
+            left: 28.0,
+            block_width: 156.0,
+            block_height: 225.0,
+            lines: 22,
+            chars: 28,
+            body_size: 16.0,
+            gap: 13.6,
+            number_size: 14.0,
+            number_drop: 7.0,
+        }
+    }
+}
+
+const KEYS: [&str; 12] = [
+    "纸张宽",
+    "纸张高",
+    "天头",
+    "订口",
+    "版心宽",
+    "版心高",
+    "行数",
+    "字数",
+    "正文字号",
+    "行间距",
+    "页码字号",
+    "页码下移",
+];
+
+impl PageSpec {
+    /// The right margin, mm.
+    pub(crate) fn right(&self) -> f64 {
+        self.paper_width - self.left - self.block_width
+    }
+
+    /// The bottom margin, mm.
+    pub(crate) fn bottom(&self) -> f64 {
+        self.paper_height - self.top - self.block_height
+    }
+
+    /// The text block's bottom edge from the paper's top, mm.
+    pub(crate) fn block_bottom(&self) -> f64 {
+        self.top + self.block_height
+    }
+}
+
+/// Reads `templates/page.yaml`; without it (or with errors, reported in `diags`) the standard's
+/// own figures.
+pub(crate) fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> PageSpec {
+    let rel = Path::new(PAGE_SPEC);
+    if !project.path(rel).exists() {
+        return PageSpec::default();
+    }
+    let mut problems = Vec::new();
+    let spec = super::read_source(project, rel)
+        .map_err(|d| problems.push(d))
+        .ok()
+        .and_then(|src| super::parse_with(&src, &mut problems, read));
+    let failed = problems.iter().any(Diagnostic::is_error);
+    diags.append(&mut problems);
+    if failed {
+        PageSpec::default()
+    } else {
+        spec.unwrap_or_default()
+    }
+}
+
+fn read(r: &mut Reader, tree: &yaml::Node) -> Option<PageSpec> {
+    let mut top = r.map(tree, "页面")?;
+    let mut values = [0.0f64; 12];
+    for (value, key) in values.iter_mut().zip(KEYS) {
+        let node = r.req(&mut top, key)?;
+        *value = number(r, node, key)?;
+    }
+    r.finish(top, &KEYS);
+    let [
+        paper_width,
+        paper_height,
+        top,
+        left,
+        block_width,
+        block_height,
+        lines,
+        chars,
+        body_size,
+        gap,
+        number_size,
+        number_drop,
+    ] = values;
+    Some(PageSpec {
+        paper_width,
+        paper_height,
+        top,
+        left,
+        block_width,
+        block_height,
+        lines: lines as u32,
+        chars: chars as u32,
+        body_size,
+        gap,
+        number_size,
+        number_drop,
+    })
+}
+
+/// A positive number of at most 1000.
+fn number(r: &mut Reader, node: &yaml::Node, key: &str) -> Option<f64> {
+    let text = node.scalar()?.trim().to_string();
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1000.0 => Some(v),
+        _ => {
+            r.push(bad(&node.loc, key, &text));
+            None
+        }
+    }
+}
+
+fn bad(loc: &Loc, key: &str, text: &str) -> Diagnostic {
+    Diagnostic::error("type", loc, format!("“{key}”应当是正数，这里是“{text}”"))
+        .help("长度写毫米数，字号和行间距写磅数，如 156 或 13.6")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_page_is_the_standard() {
+        let project = Project::new(Path::new(env!("CARGO_MANIFEST_DIR")));
+        let mut diags = Vec::new();
+        assert_eq!(load(&project, &mut diags), PageSpec::default());
+        assert!(diags.is_empty(), "{diags:?}");
+    }
+}
