@@ -122,7 +122,7 @@ fn check_attachments(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
         }
         let Some(spec) = tables.get(i) else { continue };
         let title = spec.title_for(&month.period());
-        let literal = !item.name.text.contains("{{");
+        let literal = item.name.expressions().next().is_none();
         if literal && crate::load::text::prose(&item.name.text) != crate::load::text::prose(&title) {
             diags.push(
                 Diagnostic::warning(

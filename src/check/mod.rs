@@ -2,15 +2,17 @@
 //! problem as a [`Diagnostic`] pointing at the offending value.
 //!
 //! One file per family of rules: [`registry`] (the registry and the table descriptions), [`tables`]
-//! (a month's figures), [`document`] (a month's text and metadata).
+//! (a month's figures, also run on an imported spreadsheet), [`document`] (a month's settings, date
+//! of issue, attachments and form), [`text`] (the month's text beyond its expressions: headings,
+//! periods, numbers typed by hand). The expressions themselves are parsed in `load::expr` and
+//! evaluated in `render::text`, the same code for `check` and `build`.
 
 pub(crate) mod document;
 pub(crate) mod registry;
 pub(crate) mod tables;
 pub(crate) mod text;
 
-pub(crate) use crate::diag::suggest;
-use crate::diag::{Diagnostic, quote_list, suggestions};
+use crate::diag::{Diagnostic, quote_list, suggest, suggestions};
 use crate::load::{Data, Month, Registry, Unit};
 
 /// Runs every rule on the loaded data; the months checked are those in `data.months` whose name is

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::resolve_unit;
 use crate::calendar::MonthId;
 use crate::diag::{Diagnostic, Severity};
-use crate::load::month::MonthTable;
+use crate::load::month::{MonthTable, Row};
 use crate::load::registry::Standing;
 use crate::load::{Registry, TableSpec};
 
@@ -18,79 +18,89 @@ pub(crate) fn check_table(
     diags: &mut Vec<Diagnostic>,
 ) {
     check_units(spec, table, registry, month, diags);
-    let label = |k: &str| {
-        spec.column(k)
-            .map(|c| c.label.clone())
-            .or_else(|| spec.headline(k).map(|h| h.label.clone()))
-            .unwrap_or_else(|| k.to_string())
-    };
-
     for row in &table.rows {
-        for rule in spec.rules.iter().filter(|r| spec.column(&r.left).is_some()) {
-            let (Some(a), Some(b)) = (row.value(&rule.left), row.value(&rule.right)) else {
-                continue;
-            };
-            if !rule.op.holds(a, b) {
-                let at = row
-                    .values
-                    .iter()
-                    .find(|f| f.key == rule.left)
-                    .map(|f| &f.loc)
-                    .unwrap_or(&row.loc);
-                diags.push(
-                    Diagnostic::error(
-                        "rule",
-                        at,
-                        format!(
-                            "{}：“{}”为 {a}，{}“{}”（{b}）",
-                            row.unit,
-                            label(&rule.left),
-                            rule.op.words(),
-                            label(&rule.right)
-                        ),
-                    )
-                    .help(format!(
-                        "规则“{} {} {}”见 {}；请核对这一行的数字",
-                        rule.left,
-                        op_symbol(rule.op),
-                        rule.right,
-                        spec.loc.src.path.display()
-                    )),
-                );
-            }
-        }
-        for stated in &row.stated {
-            let Some(d) = spec.derived(&stated.key) else {
-                continue;
-            };
-            let (Some(num), Some(den)) = (row.value(&d.numerator.0), row.value(&d.denominator.0)) else {
-                continue;
-            };
-            let computed = d.rounding.percent(num, den);
-            if computed != Some(stated.value) {
-                let shown = computed.map_or("无法计算（分母为 0）".to_string(), |c| format!("{c}%"));
-                diags.push(
-                    Diagnostic::error(
-                        "rate",
-                        &stated.loc,
-                        format!(
-                            "{}：“{}”写的是 {}%，按 {num}/{den} 计算应为 {shown}",
-                            row.unit, d.label, stated.value
-                        ),
-                    )
-                    .help(format!(
-                        "比率由 tongbao 自动计算，可以删去“{}”这一项；保留时须与计算值一致",
-                        d.key
-                    )),
-                );
-            }
-        }
+        check_row(spec, row, diags);
     }
-
     if table.incomplete {
         // Some figure could not be read: sums would only repeat that problem.
         return;
     }
+    check_totals(spec, table, diags);
+}
+
+/// A column's or a headline's label, for messages.
+fn label(spec: &TableSpec, key: &str) -> String {
+    spec.column(key)
+        .map(|c| c.label.clone())
+        .or_else(|| spec.headline(key).map(|h| h.label.clone()))
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// One row: the column rules hold, and a stated rate is the computed one.
+fn check_row(spec: &TableSpec, row: &Row, diags: &mut Vec<Diagnostic>) {
+    for rule in spec.rules.iter().filter(|r| spec.column(&r.left).is_some()) {
+        let (Some(a), Some(b)) = (row.value(&rule.left), row.value(&rule.right)) else {
+            continue;
+        };
+        if !rule.op.holds(a, b) {
+            let at = row
+                .values
+                .iter()
+                .find(|f| f.key == rule.left)
+                .map(|f| &f.loc)
+                .unwrap_or(&row.loc);
+            diags.push(
+                Diagnostic::error(
+                    "rule",
+                    at,
+                    format!(
+                        "{}：“{}”为 {a}，{}“{}”（{b}）",
+                        row.unit,
+                        label(spec, &rule.left),
+                        rule.op.words(),
+                        label(spec, &rule.right)
+                    ),
+                )
+                .help(format!(
+                    "规则“{} {} {}”见 {}；请核对这一行的数字",
+                    rule.left,
+                    op_symbol(rule.op),
+                    rule.right,
+                    spec.loc.src.path.display()
+                )),
+            );
+        }
+    }
+    for stated in &row.stated {
+        let Some(d) = spec.derived(&stated.key) else {
+            continue;
+        };
+        let (Some(num), Some(den)) = (row.value(&d.numerator.0), row.value(&d.denominator.0)) else {
+            continue;
+        };
+        let computed = d.rounding.percent(num, den);
+        if computed != Some(stated.value) {
+            let shown = computed.map_or("无法计算（分母为 0）".to_string(), |c| format!("{c}%"));
+            diags.push(
+                Diagnostic::error(
+                    "rate",
+                    &stated.loc,
+                    format!(
+                        "{}：“{}”写的是 {}%，按 {num}/{den} 计算应为 {shown}",
+                        row.unit, d.label, stated.value
+                    ),
+                )
+                .help(format!(
+                    "比率由 tongbao 自动计算，可以删去“{}”这一项；保留时须与计算值一致",
+                    d.key
+                )),
+            );
+        }
+    }
+}
+
+/// The 合计 row is the sum of the rows; headline figures agree with their columns and rules.
+fn check_totals(spec: &TableSpec, table: &MonthTable, diags: &mut Vec<Diagnostic>) {
     let sums = table.totals(spec);
     for stated in table.total.iter().flatten() {
         let sum = sums.get(&stated.key).copied().unwrap_or(0);
@@ -99,13 +109,16 @@ pub(crate) fn check_table(
                 Diagnostic::error(
                     "total",
                     &stated.loc,
-                    format!("合计“{}”写的是 {}，各行相加为 {sum}", label(&stated.key), stated.value),
+                    format!(
+                        "合计“{}”写的是 {}，各行相加为 {sum}",
+                        label(spec, &stated.key),
+                        stated.value
+                    ),
                 )
                 .help("合计由 tongbao 自动计算，可以删去；保留时须与各行之和一致，请核对合计或各行数字"),
             );
         }
     }
-
     for h in &spec.headlines {
         let Some(fig) = table.headline(&h.key) else {
             continue;
@@ -128,7 +141,7 @@ pub(crate) fn check_table(
                         "概况“{}”为 {}，但附件中“{}”合计为 {sum}",
                         h.label,
                         fig.value,
-                        label(col)
+                        label(spec, col)
                     ),
                 )
                 .help(help),
@@ -145,10 +158,10 @@ pub(crate) fn check_table(
                 &a.loc,
                 format!(
                     "概况“{}”为 {}，{}“{}”（{}）",
-                    label(&rule.left),
+                    label(spec, &rule.left),
                     a.value,
                     rule.op.words(),
-                    label(&rule.right),
+                    label(spec, &rule.right),
                     b.value
                 ),
             ));

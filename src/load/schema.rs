@@ -3,7 +3,7 @@
 //! A description names the columns (label and measure word), the headline figures that are not
 //! per-unit rows, which figures are derived (rates), which must not exceed which, whether a 合计 row
 //! is printed, and which kinds of unit every month must list. Adding a column or a table needs a
-//! description and a template section, no Rust.
+//! description and the month's file, no Rust and no template edit.
 
 use std::path::{Path, PathBuf};
 
@@ -295,8 +295,51 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
         .opt("简称")
         .and_then(|n| r.text(n, "简称").map(|t| (t, n.loc.clone())));
     let title = r.req(&mut top, "标题").and_then(|n| r.text(n, "标题"));
+    let columns = read_columns(r, &mut top);
+    let derived = read_derived(r, &mut top);
+    let headlines = read_headlines(r, &mut top);
+    let rules = read_rules(r, &mut top);
+    let total_row = top.opt("合计行").and_then(|n| r.boolean(n, "合计行")).unwrap_or(false);
+    let registry_order = top
+        .opt("按名录排序")
+        .and_then(|n| r.boolean(n, "按名录排序"))
+        .unwrap_or(false);
+    let required_kinds = top.opt("必列类别").map(|n| r.texts(n, "必列类别")).unwrap_or_default();
+    r.finish(
+        top,
+        &[
+            "名称",
+            "简称",
+            "标题",
+            "列",
+            "派生",
+            "概况",
+            "规则",
+            "合计行",
+            "按名录排序",
+            "必列类别",
+        ],
+    );
+    Some(TableSpec {
+        id,
+        short,
+        name: name?,
+        title: title?,
+        columns,
+        derived,
+        headlines,
+        rules,
+        total_row,
+        registry_order,
+        required_kinds,
+        loc: Loc::file(&tree.loc.src),
+    })
+}
+
+/// The per-unit columns (`列`).
+fn read_columns(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Column> {
     let mut columns = Vec::new();
-    if let Some(items) = r.req(&mut top, "列").and_then(|n| r.seq(n, "列")) {
+    if let Some(items) = r.req(top, "列").and_then(|n| r.seq(n, "列")) {
         for item in items {
             let Some(mut m) = r.map(item, "列") else {
                 continue;
@@ -313,6 +356,11 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
             }
         }
     }
+    columns
+}
+
+/// The derived rates (`派生`).
+fn read_derived(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Derived> {
     let mut derived = Vec::new();
     if let Some(items) = top.opt("派生").and_then(|n| r.seq(n, "派生")) {
         for item in items {
@@ -375,6 +423,11 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
             }
         }
     }
+    derived
+}
+
+/// The headline figures (`概况`).
+fn read_headlines(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Headline> {
     let mut headlines = Vec::new();
     if let Some(items) = top.opt("概况").and_then(|n| r.seq(n, "概况")) {
         for item in items {
@@ -415,6 +468,11 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
             }
         }
     }
+    headlines
+}
+
+/// The rules between columns or headlines (`规则`).
+fn read_rules(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Rule> {
     let mut rules = Vec::new();
     if let Some(items) = top.opt("规则").and_then(|n| r.seq(n, "规则")) {
         for item in items {
@@ -435,41 +493,7 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
             }
         }
     }
-    let total_row = top.opt("合计行").and_then(|n| r.boolean(n, "合计行")).unwrap_or(false);
-    let registry_order = top
-        .opt("按名录排序")
-        .and_then(|n| r.boolean(n, "按名录排序"))
-        .unwrap_or(false);
-    let required_kinds = top.opt("必列类别").map(|n| r.texts(n, "必列类别")).unwrap_or_default();
-    r.finish(
-        top,
-        &[
-            "名称",
-            "简称",
-            "标题",
-            "列",
-            "派生",
-            "概况",
-            "规则",
-            "合计行",
-            "按名录排序",
-            "必列类别",
-        ],
-    );
-    Some(TableSpec {
-        id,
-        short,
-        name: name?,
-        title: title?,
-        columns,
-        derived,
-        headlines,
-        rules,
-        total_row,
-        registry_order,
-        required_kinds,
-        loc: Loc::file(&tree.loc.src),
-    })
+    rules
 }
 
 fn key_label_measure(r: &mut Reader, m: &mut MapReader<'_>) -> (Option<String>, Option<String>, Option<String>) {

@@ -27,7 +27,7 @@ fn an_issued_circular_never_changes_and_a_revision_is_recorded() {
     assert_eq!(code, 0, "{errors:#?}");
 
     // A template edit that would alter it: check names the month and the template.
-    p.edit("templates/gongwen.typ", "#let gap = 13.6pt", "#let gap = 13pt");
+    p.edit("templates/page.yaml", "行间距: 13.6", "行间距: 13");
     let (code, errors) = p.errors();
     assert_eq!(code, 1);
     let d = errors
@@ -36,7 +36,7 @@ fn an_issued_circular_never_changes_and_a_revision_is_recorded() {
         .expect("frozen month reported");
     let message = d["message"].as_str().unwrap();
     assert!(
-        message.contains("2023-03") && message.contains("templates/gongwen.typ"),
+        message.contains("2023-03") && message.contains("templates/page.yaml"),
         "{d:#?}"
     );
     assert_eq!(d["file"], "data/2023-03/issued.yaml");
@@ -44,7 +44,7 @@ fn an_issued_circular_never_changes_and_a_revision_is_recorded() {
     let out = p.run(&["build", "--all"]);
     assert_eq!(out.status.code(), Some(1), "{}", output(&out));
     assert_eq!(std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap(), issued);
-    p.edit("templates/gongwen.typ", "#let gap = 13pt", "#let gap = 13.6pt");
+    p.edit("templates/page.yaml", "行间距: 13", "行间距: 13.6");
 
     // Unchanged again: build writes the issued PDF itself.
     std::fs::remove_file(p.path("out/2023-03/circular.pdf")).unwrap();

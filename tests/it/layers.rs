@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["check"],
     &["aggregate"],
     &["render"],
-    &["typeset", "docx"],
+    &["typeset"],
     &["output"],
     &["provenance"],
     &["pipeline"],
@@ -98,4 +98,85 @@ fn modules_only_use_lower_layers() {
     }
     assert!(files > 20, "only {files} files read");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The lines of `text` with string and character literals emptied and line comments dropped, so
+/// that braces can be counted.
+fn code_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| {
+            let mut out = String::new();
+            let mut chars = line.chars().peekable();
+            let mut in_str = false;
+            while let Some(c) = chars.next() {
+                match (in_str, c) {
+                    (true, '\\') => {
+                        chars.next();
+                    }
+                    (true, '"') => in_str = false,
+                    (true, _) => {}
+                    (false, '"') => in_str = true,
+                    (false, '\'') if chars.clone().nth(1) == Some('\'') => {
+                        chars.next();
+                        chars.next();
+                    }
+                    (false, '/') if chars.peek() == Some(&'/') => break,
+                    (false, c) => out.push(c),
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// Functions short enough to read in one sitting: none over 100 lines outside tests.
+#[test]
+fn no_function_is_over_100_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut long = Vec::new();
+    for entry in walkdir::WalkDir::new(&src).into_iter().filter_map(Result::ok) {
+        if entry.path().extension().is_none_or(|x| x != "rs") {
+            continue;
+        }
+        let lines = code_lines(&std::fs::read_to_string(entry.path()).unwrap());
+        let mut i = 0;
+        while i < lines.len() {
+            let t = lines[i].trim_start();
+            // A test module runs to the end of its braces: skip it.
+            let test_module = t.starts_with("#[cfg(test)]")
+                && lines
+                    .get(i + 1)
+                    .is_some_and(|n| n.trim_start().starts_with("mod ") && n.contains('{'));
+            let is_fn = ["fn ", "pub fn ", "pub(crate) fn ", "const fn ", "pub(crate) const fn "]
+                .iter()
+                .any(|p| t.starts_with(p));
+            if !(test_module || is_fn) {
+                i += 1;
+                continue;
+            }
+            let (mut depth, mut opened, mut j) = (0i32, false, i);
+            while j < lines.len() {
+                for c in lines[j].chars() {
+                    match c {
+                        '{' => {
+                            depth += 1;
+                            opened = true;
+                        }
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                }
+                if (opened && depth <= 0) || (!opened && lines[j].trim_end().ends_with(';')) {
+                    break;
+                }
+                j += 1;
+            }
+            if is_fn && j + 1 - i > 100 {
+                let rel = entry.path().strip_prefix(&src).unwrap();
+                long.push(format!("src/{}:{} is {} lines", rel.display(), i + 1, j + 1 - i));
+            }
+            i = if test_module { j + 1 } else { i + 1 };
+        }
+    }
+    assert!(long.is_empty(), "{}", long.join("\n"));
 }

@@ -17,6 +17,7 @@ mod issue;
 mod layers;
 mod layout;
 mod outputs;
+mod owners;
 mod routine;
 mod text;
 mod watch;

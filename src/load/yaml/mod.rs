@@ -94,12 +94,7 @@ enum Frame {
 /// Parses one YAML document. An empty file or one holding only comments gives a `Null` root.
 pub(crate) fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
     let mut parser = Parser::new_from_str(&src.text);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
-    let mut root: Option<Node> = None;
-    let mut nodes = 0usize;
-    let mut documents = 0usize;
-
+    let mut tree = Tree::default();
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| syntax_error(src, &e))?;
         let loc = Loc {
@@ -108,24 +103,45 @@ pub(crate) fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
             col: span.start.col() + 1,
             len: span.end.index().saturating_sub(span.start.index()),
         };
-        let (node, anchor) = match event {
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
+        if let Some((node, anchor)) = tree.event(event, loc)? {
+            tree.add(node, anchor)?;
+        }
+    }
+    Ok(tree.root.unwrap_or(Node {
+        value: Value::Null,
+        loc: Loc::file(src),
+    }))
+}
+
+/// The tree being built from the parser's events, with the budgets that refuse abuse.
+#[derive(Default)]
+struct Tree {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    root: Option<Node>,
+    nodes: usize,
+    documents: usize,
+}
+
+impl Tree {
+    /// Handles one event: a finished node (with its anchor id, 0 for none) when it completes one.
+    fn event(&mut self, event: Event<'_>, loc: Loc) -> Result<Option<(Node, usize)>, Diagnostic> {
+        Ok(Some(match event {
             Event::DocumentStart(..) => {
-                documents += 1;
-                if documents > 1 {
+                self.documents += 1;
+                if self.documents > 1 {
                     return Err(Diagnostic::error("yaml-syntax", &loc, "一个文件只能有一个 YAML 文档")
                         .help("删除多余的“---”分隔线，或把内容拆到另一个文件"));
                 }
-                continue;
+                return Ok(None);
             }
-            #[allow(unreachable_patterns)]
-            Event::Comment(..) | Event::Anchor(..) => continue,
             Event::Alias(id) => {
-                let target = anchors
+                let target = self
+                    .anchors
                     .get(&id)
                     .ok_or_else(|| Diagnostic::error("yaml-syntax", &loc, "别名（*）指向不存在的锚点（&）"))?;
-                nodes += target.size();
-                if nodes > MAX_NODES {
+                self.nodes += target.size();
+                if self.nodes > MAX_NODES {
                     return Err(too_big(&loc));
                 }
                 let mut node = target.clone();
@@ -144,7 +160,7 @@ pub(crate) fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
                 (Node { value, loc }, anchor)
             }
             Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
-                if stack.len() >= MAX_DEPTH {
+                if self.stack.len() >= MAX_DEPTH {
                     return Err(Diagnostic::error(
                         "yaml-too-deep",
                         &loc,
@@ -152,8 +168,7 @@ pub(crate) fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
                     )
                     .help("本项目的数据文件最多只需 4 层缩进，请检查缩进或括号是否配对"));
                 }
-                let is_seq = matches!(event, Event::SequenceStart(..));
-                stack.push(if is_seq {
+                self.stack.push(if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq {
                         items: Vec::new(),
                         loc,
@@ -167,9 +182,9 @@ pub(crate) fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
                         anchor,
                     }
                 });
-                continue;
+                return Ok(None);
             }
-            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+            Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Seq { items, loc, anchor }) => (
                     Node {
                         value: Value::Seq(items),
@@ -184,19 +199,24 @@ pub(crate) fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
                     },
                     anchor,
                 ),
-                None => continue,
+                None => return Ok(None),
             },
-            _ => continue,
-        };
-        nodes += 1;
-        if nodes > MAX_NODES {
+            _ => return Ok(None),
+        }))
+    }
+
+    /// Puts a finished node where it belongs: the root, a list, or a mapping (as its key, refused
+    /// when repeated, or its value).
+    fn add(&mut self, node: Node, anchor: usize) -> Result<(), Diagnostic> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
             return Err(too_big(&node.loc));
         }
         if anchor != 0 {
-            anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, node.clone());
         }
-        match stack.last_mut() {
-            None => root = Some(node),
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map { pairs, key, .. }) => match key.take() {
                 None => {
@@ -218,11 +238,8 @@ pub(crate) fn parse(src: &Arc<Source>) -> Result<Node, Diagnostic> {
                 Some(k) => pairs.push((k, node)),
             },
         }
+        Ok(())
     }
-    Ok(root.unwrap_or(Node {
-        value: Value::Null,
-        loc: Loc::file(src),
-    }))
 }
 
 fn too_big(loc: &Loc) -> Diagnostic {
