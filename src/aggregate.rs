@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::calendar::{MonthId, Period};
 use crate::load::expr::Compares;
-use crate::load::schema::Rounding;
+use crate::load::month::Row;
+use crate::load::number::{Num, Rounding};
+use crate::load::schema::{Column, Derived, Kind, shown};
 use crate::load::text::prose;
 use crate::load::{Data, MonthTable, TableSpec};
 
@@ -51,18 +53,40 @@ pub(crate) struct TableOut {
     pub 合计: Option<Vec<String>>,
 }
 
-/// A figure's amount: a count, or a ratio printed as a percent.
+/// A figure's amount: a value (a count or a figure with decimals), or a ratio printed as a percent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Amount {
-    Count(u64),
-    Ratio { num: u64, den: u64 },
+    Value(Num),
+    Ratio { num: Num, den: Num },
 }
 
-/// How a rate is printed: its rounding and decimals.
+impl Amount {
+    /// The amount as a number (percent for ratios), for rankings and thresholds; NaN for a ratio
+    /// over nothing.
+    pub(crate) fn number(self) -> f64 {
+        match self {
+            Amount::Value(n) => n.to_f64(),
+            Amount::Ratio { num, den } if !den.is_zero() => num.to_f64() * 100.0 / den.to_f64(),
+            Amount::Ratio { .. } => f64::NAN,
+        }
+    }
+}
+
+/// How a rate is printed: its rounding, decimals and whether trailing zeros stay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RateRule {
     pub rounding: Rounding,
     pub decimals: u8,
+    pub keep_zeros: bool,
+}
+
+/// What kind of figure a fact is, for printing and comparing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FactKind {
+    /// A count or a figure with decimals (`places` of them): compared in its measure word.
+    Value { places: u8, percent: bool },
+    /// A rate computed by tongbao: compared in percentage points.
+    Rate(RateRule),
 }
 
 /// A figure the text can print: a column's total, a headline figure or a rate, for the whole table
@@ -72,13 +96,46 @@ pub(crate) struct Fact {
     pub key: String,
     pub label: String,
     pub measure: Option<String>,
-    /// `Some` for rates.
-    pub rate: Option<RateRule>,
+    pub kind: FactKind,
     pub now: Amount,
     /// The same figure for the period before (`None` when that month has no data).
     pub prev: Option<Amount>,
     /// The same figure a year before.
     pub year_ago: Option<Amount>,
+    /// The figure as the month's file states it (`57.10%`), printed as written.
+    pub stated: Option<String>,
+}
+
+impl Fact {
+    /// The amount as printed in the text (a rate without its `%`, which the text writes);
+    /// `None` for a rate over nothing.
+    pub(crate) fn text(&self, amount: Amount) -> Option<String> {
+        match (amount, self.kind) {
+            (Amount::Value(n), FactKind::Value { places, .. }) => Some(n.round(places, Rounding::HalfUp).text()),
+            (Amount::Value(n), FactKind::Rate(_)) => Some(n.text()),
+            (Amount::Ratio { num, den }, kind) => {
+                let rule = match kind {
+                    FactKind::Rate(r) => r,
+                    FactKind::Value { places, .. } => RateRule {
+                        rounding: Rounding::HalfUp,
+                        decimals: places,
+                        keep_zeros: true,
+                    },
+                };
+                let v = num.percent_of(den, rule.decimals, rule.rounding)?;
+                Some(shown(v, rule.keep_zeros))
+            }
+        }
+    }
+
+    /// What the text prints for the figure now: the stated figure as written (without `%`),
+    /// else the computed one.
+    pub(crate) fn printed(&self) -> Option<String> {
+        match &self.stated {
+            Some(s) => Some(s.trim_end_matches('%').to_string()),
+            None => self.text(self.now),
+        }
+    }
 }
 
 /// A unit listed in a table.
@@ -128,11 +185,13 @@ pub(crate) fn aggregate(data: &Data, id: &str) -> Option<Aggregate> {
             continue;
         };
         tables.insert(spec.id.clone(), table_out(data, &period, spec, table));
-        let before = prev.and_then(|m| m.table(&spec.id));
-        let last_year = year_ago.and_then(|m| m.table(&spec.id));
+        let others = Others {
+            prev: prev.and_then(|m| m.table(&spec.id).map(|t| (t, m.id.clone()))),
+            year_ago: year_ago.and_then(|m| m.table(&spec.id).map(|t| (t, m.id.clone()))),
+        };
         facts.insert(
             spec.id.clone(),
-            Arc::new(table_facts(data, &period, spec, table, before, last_year)),
+            Arc::new(table_facts(data, &period, spec, table, &others)),
         );
     }
     Some(Aggregate {
@@ -147,9 +206,15 @@ pub(crate) fn aggregate(data: &Data, id: &str) -> Option<Aggregate> {
     })
 }
 
+/// The same table in the months compared with, and their months.
+struct Others<'d> {
+    prev: Option<(&'d MonthTable, MonthId)>,
+    year_ago: Option<(&'d MonthTable, MonthId)>,
+}
+
 /// A table row with its unit's registry order, its name as printed in the month (the name in use
 /// then) and its canonical name.
-type OrderedRow<'t> = (usize, &'t crate::load::month::Row, String, String);
+type OrderedRow<'t> = (usize, &'t Row, String, String);
 
 /// Rows in file order, or in registry order when the description asks for it.
 fn ordered_rows<'t>(data: &Data, spec: &TableSpec, table: &'t MonthTable, month: &MonthId) -> Vec<OrderedRow<'t>> {
@@ -167,32 +232,48 @@ fn ordered_rows<'t>(data: &Data, spec: &TableSpec, table: &'t MonthTable, month:
     rows
 }
 
+/// A column's cell: the figure with the column's decimals; empty when there is none.
+fn column_cell(col: &Column, value: Option<Num>) -> String {
+    value.map_or(String::new(), |v| v.round(col.kind.places(), Rounding::HalfUp).text())
+}
+
+/// A derived rate's value over `values` (a row's figures, or the table's totals and headlines).
+fn derived_value(d: &Derived, values: &BTreeMap<String, Num>) -> Option<Num> {
+    let (n, den) = (values.get(&d.numerator.0)?, values.get(&d.denominator.0)?);
+    n.percent_of(*den, d.decimals, d.rounding)
+}
+
+/// A row's (or the 合计 row's) printed cells after 序号 and 单位: the columns of the time, then the
+/// rates shown in the table, a stated rate as written.
+fn cells(spec: &TableSpec, month: &MonthId, values: &BTreeMap<String, Num>, row: Option<&Row>) -> Vec<String> {
+    spec.columns_at(month)
+        .into_iter()
+        .map(|c| column_cell(c, values.get(&c.key).copied()))
+        .chain(spec.derived_at(month).into_iter().filter(|d| d.shown).map(
+            |d| match row.and_then(|r| r.stated(&d.key)) {
+                Some(stated) => stated.text.clone(),
+                None => match (derived_value(d, values), values.contains_key(&d.numerator.0)) {
+                    (Some(v), _) => d.cell(Some(v)),
+                    (None, true) => d.cell(None),
+                    (None, false) => String::new(),
+                },
+            },
+        ))
+        .collect()
+}
+
 fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &MonthTable) -> TableOut {
-    let cells = |values: &BTreeMap<String, u64>| -> Vec<String> {
-        spec.columns
-            .iter()
-            .map(|c| values.get(&c.key).map_or(String::new(), u64::to_string))
-            .chain(spec.derived.iter().filter(|d| d.shown).map(|d| {
-                let (n, den) = (values.get(&d.numerator.0), values.get(&d.denominator.0));
-                n.zip(den)
-                    .and_then(|(n, den)| d.rounding.percent_text(*n, *den, d.decimals))
-                    .map_or("—".to_string(), |v| format!("{v}%"))
-            }))
-            .collect()
-    };
-    let rows = ordered_rows(data, spec, table, &period.end())
+    let month = period.end();
+    let rows = ordered_rows(data, spec, table, &month)
         .into_iter()
         .enumerate()
-        .map(|(i, (_, row, name, _))| {
-            let values: BTreeMap<String, u64> = row.values.iter().map(|f| (f.key.clone(), f.value)).collect();
-            RowOut {
-                序号: i + 1,
-                单位: name,
-                单元格: cells(&values),
-            }
+        .map(|(i, (_, row, name, _))| RowOut {
+            序号: i + 1,
+            单位: name,
+            单元格: cells(spec, &month, &row_values(row), Some(row)),
         })
         .collect();
-    let mut all = table.totals(spec);
+    let mut all = table.totals(spec, &month);
     all.extend(table.headlines.iter().map(|f| (f.key.clone(), f.value)));
     TableOut {
         编号: spec.id.clone(),
@@ -201,19 +282,19 @@ fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &MonthTable)
         标题: prose(&spec.title_for(period)),
         表头: ["序号".to_string(), "单位".to_string()]
             .into_iter()
-            .chain(spec.columns.iter().map(|c| c.header()))
-            .chain(spec.derived.iter().filter(|d| d.shown).map(|d| d.label.clone()))
+            .chain(spec.columns_at(&month).iter().map(|c| c.header_at(&month)))
+            .chain(spec.derived_at(&month).iter().filter(|d| d.shown).map(|d| d.header()))
             .collect(),
         行: rows,
-        合计: spec.total_row.then(|| cells(&all)),
+        合计: spec.total_row.then(|| cells(spec, &month, &all, None)),
     }
 }
 
-/// Every figure of a set of values (column figures, optionally headlines): counts and the rates
-/// whose parts are present.
-fn amounts(spec: &TableSpec, values: &BTreeMap<String, u64>) -> BTreeMap<String, Amount> {
-    let mut out: BTreeMap<String, Amount> = values.iter().map(|(k, v)| (k.clone(), Amount::Count(*v))).collect();
-    for d in &spec.derived {
+/// Every figure of a set of values (column figures, optionally headlines): the values and the
+/// rates whose parts are present.
+fn amounts(spec: &TableSpec, month: &MonthId, values: &BTreeMap<String, Num>) -> BTreeMap<String, Amount> {
+    let mut out: BTreeMap<String, Amount> = values.iter().map(|(k, v)| (k.clone(), Amount::Value(*v))).collect();
+    for d in spec.derived_at(month) {
         if let (Some(num), Some(den)) = (values.get(&d.numerator.0), values.get(&d.denominator.0)) {
             out.insert(d.key.clone(), Amount::Ratio { num: *num, den: *den });
         }
@@ -222,49 +303,71 @@ fn amounts(spec: &TableSpec, values: &BTreeMap<String, u64>) -> BTreeMap<String,
 }
 
 /// Totals and headlines of a table, with the rates over them.
-fn table_amounts(spec: &TableSpec, table: &MonthTable) -> BTreeMap<String, Amount> {
-    let mut values = table.totals(spec);
+fn table_amounts(spec: &TableSpec, table: &MonthTable, month: &MonthId) -> BTreeMap<String, Amount> {
+    let mut values = table.totals(spec, month);
     values.extend(table.headlines.iter().map(|f| (f.key.clone(), f.value)));
-    amounts(spec, &values)
+    amounts(spec, month, &values)
 }
 
-fn row_values(row: &crate::load::month::Row) -> BTreeMap<String, u64> {
+fn row_values(row: &Row) -> BTreeMap<String, Num> {
     row.values.iter().map(|f| (f.key.clone(), f.value)).collect()
 }
 
-fn describe(spec: &TableSpec, key: &str) -> (String, Option<String>, Option<RateRule>) {
+fn describe(spec: &TableSpec, key: &str, month: &MonthId) -> (String, Option<String>, FactKind) {
     if let Some(c) = spec.column(key) {
-        return (c.label.clone(), c.measure.clone(), None);
+        let kind = FactKind::Value {
+            places: c.kind.places(),
+            percent: matches!(c.kind, Kind::Percent { .. }),
+        };
+        return (c.label_at(month).to_string(), c.measure.clone(), kind);
     }
     if let Some(h) = spec.headline(key) {
-        return (h.label.clone(), h.measure.clone(), None);
+        return (
+            h.label.clone(),
+            h.measure.clone(),
+            FactKind::Value {
+                places: 0,
+                percent: false,
+            },
+        );
     }
     if let Some(d) = spec.derived(key) {
         let rule = RateRule {
             rounding: d.rounding,
             decimals: d.decimals,
+            keep_zeros: d.keep_zeros,
         };
-        return (d.label.clone(), None, Some(rule));
+        return (d.label.clone(), None, FactKind::Rate(rule));
     }
-    (key.to_string(), None, None)
+    (
+        key.to_string(),
+        None,
+        FactKind::Value {
+            places: 0,
+            percent: false,
+        },
+    )
 }
 
 fn facts_of(
     spec: &TableSpec,
+    month: &MonthId,
     now: BTreeMap<String, Amount>,
     prev: Option<&BTreeMap<String, Amount>>,
     year_ago: Option<&BTreeMap<String, Amount>>,
+    row: Option<&Row>,
 ) -> BTreeMap<String, Fact> {
     now.into_iter()
         .map(|(key, amount)| {
-            let (label, measure, rate) = describe(spec, &key);
+            let (label, measure, kind) = describe(spec, &key, month);
             let fact = Fact {
                 label,
                 measure,
-                rate,
+                kind,
                 now: amount,
                 prev: prev.and_then(|p| p.get(&key).copied()),
                 year_ago: year_ago.and_then(|p| p.get(&key).copied()),
+                stated: row.and_then(|r| r.stated(&key)).map(|s| s.text.clone()),
                 key: key.clone(),
             };
             (key, fact)
@@ -272,34 +375,31 @@ fn facts_of(
         .collect()
 }
 
-fn table_facts(
-    data: &Data,
-    period: &Period,
-    spec: &TableSpec,
-    table: &MonthTable,
-    prev: Option<&MonthTable>,
-    year_ago: Option<&MonthTable>,
-) -> TableFacts {
-    let prev_all = prev.map(|t| table_amounts(spec, t));
-    let year_all = year_ago.map(|t| table_amounts(spec, t));
+fn table_facts(data: &Data, period: &Period, spec: &TableSpec, table: &MonthTable, others: &Others<'_>) -> TableFacts {
+    let month = period.end();
+    let all = |other: &Option<(&MonthTable, MonthId)>| other.as_ref().map(|(t, m)| table_amounts(spec, t, m));
+    let (prev_all, year_all) = (all(&others.prev), all(&others.year_ago));
     // A unit's row in another month, found by canonical name.
-    let row_in = |other: Option<&MonthTable>, name: &str| -> Option<BTreeMap<String, Amount>> {
-        let row = other?.rows.iter().find(|r| {
+    let row_in = |other: &Option<(&MonthTable, MonthId)>, name: &str| -> Option<BTreeMap<String, Amount>> {
+        let (t, m) = other.as_ref()?;
+        let row = t.rows.iter().find(|r| {
             data.registry
                 .resolve(&r.unit)
                 .map_or(r.unit.as_str(), |u| u.name.as_str())
                 == name
         })?;
-        Some(amounts(spec, &row_values(row)))
+        Some(amounts(spec, m, &row_values(row)))
     };
-    let units = ordered_rows(data, spec, table, &period.end())
+    let units = ordered_rows(data, spec, table, &month)
         .into_iter()
         .map(|(order, row, name, canonical)| UnitFact {
             facts: facts_of(
                 spec,
-                amounts(spec, &row_values(row)),
-                row_in(prev, &canonical).as_ref(),
-                row_in(year_ago, &canonical).as_ref(),
+                &month,
+                amounts(spec, &month, &row_values(row)),
+                row_in(&others.prev, &canonical).as_ref(),
+                row_in(&others.year_ago, &canonical).as_ref(),
+                Some(row),
             ),
             name,
             canonical,
@@ -308,7 +408,14 @@ fn table_facts(
         .collect();
     TableFacts {
         title: prose(&spec.title_for(period)),
-        facts: facts_of(spec, table_amounts(spec, table), prev_all.as_ref(), year_all.as_ref()),
+        facts: facts_of(
+            spec,
+            &month,
+            table_amounts(spec, table, &month),
+            prev_all.as_ref(),
+            year_all.as_ref(),
+            None,
+        ),
         units,
     }
 }

@@ -17,11 +17,80 @@ fn figure() -> Value {
     json!({"oneOf": [{"type": "integer", "minimum": 0}, {"const": UNFILLED_FIGURE}], "description": "整数；尚未填写时为“待填”"})
 }
 
+/// A figure of a column: a whole number for a count, a number (a percent may carry `%`) for a
+/// column with decimals, or 待填.
+fn column_figure(c: &crate::load::schema::Column) -> Value {
+    use crate::load::schema::Kind;
+    match c.kind {
+        Kind::Count => figure(),
+        Kind::Decimal { places } => json!({"oneOf": [{"type": "number", "minimum": 0}, {"const": UNFILLED_FIGURE}],
+            "description": format!("最多 {places} 位小数；尚未填写时为“待填”")}),
+        Kind::Percent { places } => {
+            json!({"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^\d+(\.\d+)?%?$"}, {"const": UNFILLED_FIGURE}],
+            "description": format!("百分数，最多 {places} 位小数；尚未填写时为“待填”")})
+        }
+    }
+}
+
 const MONTH: &str = r"^\d{4}-\d{2}$";
 
 /// The file name of a month table's schema.
 pub(crate) fn month_table(id: &str) -> String {
     format!("month-{id}.schema.json")
+}
+
+/// The schema of a table description (`data/tables/*.yaml`).
+fn table_schema(kinds: &[&str]) -> Value {
+    let text = json!({"type": "string"});
+    let history = |name: &str| {
+        json!({"type": "array", "items": {
+            "type": "object", "additionalProperties": false, "required": [name, "至"],
+            "properties": {name: text, "至": {"type": "string", "pattern": MONTH}}
+        }})
+    };
+    let keyed = |extra: Value| {
+        let mut props = json!({"键": text, "名称": text, "量词": text});
+        if let (Some(p), Some(e)) = (props.as_object_mut(), extra.as_object()) {
+            p.extend(e.clone());
+        }
+        json!({"type": "object", "additionalProperties": false, "required": ["键"], "properties": props})
+    };
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "表格定义（data/tables/*.yaml）",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["名称", "标题", "列"],
+        "properties": {
+            "名称": text,
+            "简称": {"type": "string", "description": "通报.txt 中引用这张表时用的名字"},
+            "标题": {"type": "string", "description": "附件标题，{月} {年} 换成期间"},
+            "曾用标题": history("标题"),
+            "列": {"type": "array", "items": keyed(json!({
+                "类型": {"enum": ["整数", "小数", "百分数"], "description": "整数（统计数，默认）、小数、百分数"},
+                "小数位": {"type": "integer", "minimum": 0, "maximum": 3},
+                "合计": {"type": "string", "pattern": r"^(求和|平均|无|加权[(（].+[)）])$", "description": "合计行印什么：求和、平均、加权(列)、无"},
+                "设立": {"type": "string", "pattern": MONTH, "description": "这一列开始有的月份"},
+                "撤销": {"type": "string", "pattern": MONTH, "description": "这一列不再有的第一个月"},
+                "曾用名": history("名称")
+            }))},
+            "概况": {"type": "array", "items": keyed(json!({"等于合计": text, "不符时": {"enum": ["错误", "警告"]}, "说明": text}))},
+            "派生": {"type": "array", "items": {
+                "type": "object", "additionalProperties": false, "required": ["键", "分子", "分母"],
+                "properties": {"键": text, "名称": text, "分子": text, "分母": text,
+                    "取整": {"enum": ["四舍五入", "去尾", "进一"]}, "小数位": {"type": "integer", "minimum": 0, "maximum": 3},
+                    "入表": {"type": "boolean"},
+                    "末尾零": {"enum": ["保留", "去掉"]},
+                    "无法计算时": {"type": "string", "description": "分母为 0 时表格中印什么，如 — 或 0"},
+                    "百分号": {"enum": ["单元格", "表头"]},
+                    "写明不符时": {"enum": ["警告", "错误"], "description": "月份文件写明的比率与计算值不同时"}}
+            }},
+            "规则": {"type": "array", "items": text},
+            "合计行": {"type": "boolean"},
+            "按名录排序": {"type": "boolean"},
+            "必列类别": {"type": "array", "items": {"enum": kinds}}
+        }
+    })
 }
 
 /// Every schema of the project: (file name, schema).
@@ -56,37 +125,7 @@ pub(crate) fn all(data: &Data) -> Vec<(String, Value)> {
             }}
         }
     });
-    let keyed = |extra: Value| {
-        let mut props = json!({"键": text, "名称": text, "量词": text});
-        if let (Some(p), Some(e)) = (props.as_object_mut(), extra.as_object()) {
-            p.extend(e.clone());
-        }
-        json!({"type": "object", "additionalProperties": false, "required": ["键"], "properties": props})
-    };
-    let table = json!({
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "表格定义（data/tables/*.yaml）",
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["名称", "标题", "列"],
-        "properties": {
-            "名称": text,
-            "简称": {"type": "string", "description": "通报.txt 中引用这张表时用的名字"},
-            "标题": {"type": "string", "description": "附件标题，{月} {年} 换成期间"},
-            "列": {"type": "array", "items": keyed(json!({}))},
-            "概况": {"type": "array", "items": keyed(json!({"等于合计": text, "不符时": {"enum": ["错误", "警告"]}, "说明": text}))},
-            "派生": {"type": "array", "items": {
-                "type": "object", "additionalProperties": false, "required": ["键", "分子", "分母"],
-                "properties": {"键": text, "名称": text, "分子": text, "分母": text,
-                    "取整": {"enum": ["四舍五入", "去尾", "进一"]}, "小数位": {"type": "integer", "minimum": 0, "maximum": 3},
-                    "入表": {"type": "boolean"}}
-            }},
-            "规则": {"type": "array", "items": text},
-            "合计行": {"type": "boolean"},
-            "按名录排序": {"type": "boolean"},
-            "必列类别": {"type": "array", "items": {"enum": kinds}}
-        }
-    });
+    let table = table_schema(&kinds);
     let table_names: Vec<&str> = data
         .specs
         .iter()
@@ -122,7 +161,7 @@ fn month_schema(spec: &TableSpec, names: &[&str]) -> Value {
         json!({"enum": names, "description": "单位名录中的名称或别名"}),
     );
     for c in &spec.columns {
-        let mut f = figure();
+        let mut f = column_figure(c);
         f["description"] = json!(c.header());
         row.insert(c.key.clone(), f);
     }
@@ -132,8 +171,15 @@ fn month_schema(spec: &TableSpec, names: &[&str]) -> Value {
             json!({"type": ["string", "integer"], "description": format!("{}（可省略，由 tongbao 计算）", d.label)}),
         );
     }
-    let columns: Vec<&str> = spec.columns.iter().map(|c| c.key.as_str()).collect();
-    let total: serde_json::Map<String, Value> = spec.columns.iter().map(|c| (c.key.clone(), figure())).collect();
+    // Columns that come or go over the years are not required of every month.
+    let columns: Vec<&str> = spec
+        .columns
+        .iter()
+        .filter(|c| c.since.is_none() && c.until.is_none())
+        .map(|c| c.key.as_str())
+        .collect();
+    let total: serde_json::Map<String, Value> =
+        spec.columns.iter().map(|c| (c.key.clone(), column_figure(c))).collect();
     let heads: serde_json::Map<String, Value> = spec.headlines.iter().map(|h| (h.key.clone(), figure())).collect();
     let head_keys: Vec<&str> = spec.headlines.iter().map(|h| h.key.as_str()).collect();
     let mut required = vec!["行"];

@@ -15,6 +15,8 @@ use std::sync::Arc;
 use crate::calendar::MonthId;
 use crate::diag::{Diagnostic, Loc, Source, quote_list, suggestions};
 use crate::load::month::{Figure, MonthTable, Row};
+use crate::load::number::{Num, Rounding};
+use crate::load::schema::Kind;
 use crate::load::{Registry, TableSpec};
 
 /// A cell as read: its text (numbers written as Excel shows them) and whether it was a number.
@@ -144,7 +146,7 @@ fn read_csv(path: &Path) -> Result<Grid, String> {
 #[derive(Debug, Default)]
 pub(crate) struct Imported {
     /// Canonical unit name → figures by column key, in the sheet's order.
-    pub rows: Vec<(String, BTreeMap<String, u64>)>,
+    pub rows: Vec<(String, BTreeMap<String, Num>)>,
     /// Notes for the summary (ignored columns, the 合计 row checked).
     pub notes: Vec<String>,
     /// Problems that stop the import (errors) and warnings, each at its cell or header.
@@ -170,13 +172,17 @@ fn header_key(text: &str) -> String {
 const UNIT_HEADERS: [&str; 4] = ["单位", "单位名称", "责任单位", "承办单位"];
 const TOTAL_NAMES: [&str; 3] = ["合计", "总计", "合 计"];
 
-/// Parses a figure: a whole number written as a number or as text, with thousands separators or a
-/// measure word after it. `Err` says why not.
-fn figure(cell: &Cell, measures: &[&str]) -> Result<Option<u64>, String> {
+/// Parses a figure of a column of `kind`: a number written as a number or as text, with thousands
+/// separators or a measure word after it (a percent with its `%`); a count must be whole, a
+/// figure with decimals may have at most the column's. `Err` says why not.
+fn figure(cell: &Cell, measures: &[&str], kind: Kind) -> Result<Option<Num>, String> {
+    let places = kind.places();
     let text = match cell {
         Cell::Empty => return Ok(None),
-        Cell::Number(n) if *n >= 0.0 && n.fract() == 0.0 && *n <= 1e9 => return Ok(Some(*n as u64)),
-        Cell::Number(n) => return Err(format!("“{n}”不是非负整数")),
+        Cell::Number(n) if !n.is_finite() || *n < 0.0 || *n > 1e9 => return Err(format!("“{n}”不是非负整数")),
+        Cell::Number(n) if kind == Kind::Count && n.fract() != 0.0 => return Err(format!("“{n}”不是非负整数")),
+        Cell::Number(n) if kind == Kind::Count => return Ok(Some(Num::int(*n as i128))),
+        Cell::Number(n) => format!("{n:.*}", usize::from(places)),
         Cell::Text(t) => t.trim().to_string(),
     };
     let mut t = text.replace([',', '，', ' '], "");
@@ -186,12 +192,26 @@ fn figure(cell: &Cell, measures: &[&str]) -> Result<Option<u64>, String> {
         }
     }
     let t = crate::load::half_width_digits(&t);
+    let t = if matches!(kind, Kind::Percent { .. }) {
+        t.trim_end_matches(['%', '％']).to_string()
+    } else {
+        t
+    };
     if t.is_empty() || t == "-" || t == "—" {
         return Ok(None);
     }
-    t.parse::<u64>()
-        .map(Some)
-        .map_err(|_| format!("“{}”不是数字", crate::diag::shorten(&text, 20)))
+    match Num::parse(&t) {
+        Some(n) if n.is_negative() => Err(format!("“{}”是负数", crate::diag::shorten(&text, 20))),
+        Some(n) if kind == Kind::Count && !n.is_whole() => {
+            Err(format!("“{}”不是整数", crate::diag::shorten(&text, 20)))
+        }
+        Some(n) if n.round(places, Rounding::HalfUp) != n => Err(format!(
+            "“{}”的小数位多于这一列的 {places} 位",
+            crate::diag::shorten(&text, 20)
+        )),
+        Some(n) => Ok(Some(n.round(places, Rounding::HalfUp))),
+        None => Err(format!("“{}”不是数字", crate::diag::shorten(&text, 20))),
+    }
 }
 
 /// Where the table is in a sheet: its header row(s), the unit column, and each column's key.
@@ -231,7 +251,8 @@ impl Sheet<'_> {
     /// The header row: the first row with a unit header; a second header row under it when the
     /// row has text where units would be empty; each column's key by its header text (a merged
     /// upper cell's text is carried right over its sub-columns).
-    fn header(&self, spec: &TableSpec) -> Result<Header, Diagnostic> {
+    fn header(&self, spec: &TableSpec, month: &MonthId) -> Result<Header, Diagnostic> {
+        let columns_now = spec.columns_at(month);
         let is_unit = |c: &Cell| UNIT_HEADERS.contains(&header_key(&c.text()).as_str());
         let Some(head) = self.grid.rows.iter().position(|row| row.iter().any(is_unit)) else {
             return Err(Diagnostic::in_file(
@@ -274,9 +295,13 @@ impl Sheet<'_> {
                 continue;
             }
             let key = header_key(h);
-            let found = spec.columns.iter().find(|col| {
-                let label = header_key(&col.label);
-                key == label || key == col.key || key.ends_with(&label)
+            // A column is known by its key and by any of its headers over the years.
+            let found = columns_now.iter().find(|col| {
+                key == col.key
+                    || std::iter::once(col.label.as_str())
+                        .chain(col.former.iter().map(|f| f.label.as_str()))
+                        .map(header_key)
+                        .any(|label| key == label || key.ends_with(&label))
             });
             match found {
                 Some(col) if !columns.contains_key(&col.key) => {
@@ -285,7 +310,7 @@ impl Sheet<'_> {
                 _ => ignored.push(h.clone()),
             }
         }
-        if let Some(col) = spec.columns.iter().find(|col| !columns.contains_key(&col.key)) {
+        if let Some(col) = columns_now.iter().find(|col| !columns.contains_key(&col.key)) {
             let known: Vec<&str> = headers.iter().map(String::as_str).filter(|h| !h.is_empty()).collect();
             let near = suggestions(&col.label, known.iter().copied(), 1);
             let hint = if near.is_empty() {
@@ -299,7 +324,7 @@ impl Sheet<'_> {
                 format!(
                     "第 {} 行的表头中找不到“{}”列",
                     self.grid.origin.0 + head + 1,
-                    col.header()
+                    col.header_at(month)
                 ),
             )
             .help(hint));
@@ -328,7 +353,7 @@ pub(crate) fn import(grid: &Grid, file: &str, spec: &TableSpec, registry: &Regis
         ),
     };
     let mut out = Imported::default();
-    let header = match sheet.header(spec) {
+    let header = match sheet.header(spec, month) {
         Ok(h) => h,
         Err(d) => {
             out.diagnostics.push(d);
@@ -385,7 +410,8 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
         }
         let mut values = Vec::new();
         for (key, v, c) in &cells {
-            match figure(v, &measures) {
+            let kind = spec.column(key).map_or(Kind::Count, |c| c.kind);
+            match figure(v, &measures, kind) {
                 Ok(Some(n)) => values.push(Figure {
                     key: (*key).clone(),
                     value: n,
@@ -442,6 +468,7 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
         rows,
         total,
         incomplete,
+        unfilled: Vec::new(),
         loc: Loc::file(&sheet.src),
     }
 }
@@ -451,7 +478,7 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
 pub(crate) fn rewrite(
     existing: Option<&str>,
     spec: &TableSpec,
-    rows: &[(String, BTreeMap<String, u64>)],
+    rows: &[(String, BTreeMap<String, Num>)],
     registry: &Registry,
     header: &str,
 ) -> String {
@@ -503,7 +530,7 @@ pub(crate) fn rewrite(
         let cells: Vec<String> = spec
             .columns
             .iter()
-            .map(|c| format!("{}: {}", c.key, figures.get(&c.key).copied().unwrap_or(0)))
+            .filter_map(|c| figures.get(&c.key).map(|v| format!("{}: {v}", c.key)))
             .collect();
         let comment = comments.get(unit).map(|c| format!("  # {c}")).unwrap_or_default();
         out.push_str(&format!(
@@ -543,13 +570,21 @@ mod tests {
     #[test]
     fn figures_in_the_forms_exports_use() {
         let m = ["条"];
-        assert_eq!(figure(&Cell::Number(12.0), &m), Ok(Some(12)));
-        assert_eq!(figure(&Cell::Text("1,234".into()), &m), Ok(Some(1234)));
-        assert_eq!(figure(&Cell::Text("12条".into()), &m), Ok(Some(12)));
-        assert_eq!(figure(&Cell::Text("１２".into()), &m), Ok(Some(12)));
-        assert!(figure(&Cell::Text("十二".into()), &m).is_err());
-        assert!(figure(&Cell::Number(2.5), &m).is_err());
-        assert!(figure(&Cell::Number(-1.0), &m).is_err());
+        let count = |c: Cell| figure(&c, &m, Kind::Count).map(|n| n.map(|n| n.text()));
+        assert_eq!(count(Cell::Number(12.0)), Ok(Some("12".into())));
+        assert_eq!(count(Cell::Text("1,234".into())), Ok(Some("1234".into())));
+        assert_eq!(count(Cell::Text("12条".into())), Ok(Some("12".into())));
+        assert_eq!(count(Cell::Text("１２".into())), Ok(Some("12".into())));
+        assert!(count(Cell::Text("十二".into())).is_err());
+        assert!(count(Cell::Number(2.5)).is_err());
+        assert!(count(Cell::Number(-1.0)).is_err());
+        assert!(count(Cell::Number(f64::NAN)).is_err());
+        let decimal = |c: Cell| figure(&c, &m, Kind::Decimal { places: 1 }).map(|n| n.map(|n| n.text()));
+        assert_eq!(decimal(Cell::Number(2.5)), Ok(Some("2.5".into())));
+        assert_eq!(decimal(Cell::Text("4".into())), Ok(Some("4.0".into())));
+        assert!(decimal(Cell::Text("2.55".into())).is_err());
+        let percent = |c: Cell| figure(&c, &m, Kind::Percent { places: 2 }).map(|n| n.map(|n| n.text()));
+        assert_eq!(percent(Cell::Text("99.87%".into())), Ok(Some("99.87".into())));
         assert_eq!(header_key("本月投诉\n(条)"), "本月投诉");
         assert_eq!(header_key("办结投诉（条）"), "办结投诉");
     }
@@ -576,15 +611,16 @@ mod fuzz {
 
     /// The sheet a system would export: 序号, 单位, the table's columns; a 合计 row last.
     fn base(data: &crate::load::Data, spec: &TableSpec) -> Grid {
+        let month = MonthId::parse(MONTH).unwrap();
         let mut head = vec![Cell::Text("序号".into()), Cell::Text("单位".into())];
-        head.extend(spec.columns.iter().map(|c| Cell::Text(c.header())));
+        head.extend(spec.columns_at(&month).iter().map(|c| Cell::Text(c.header_at(&month))));
         let mut rows = vec![head];
         let units = data
             .registry
             .units
             .iter()
             .filter(|u| u.since.is_none() && u.until.is_none() && u.merged_into.is_none());
-        let mut sums = vec![0.0; spec.columns.len()];
+        let mut sums = vec![0.0; spec.columns_at(&month).len()];
         for (i, unit) in units.enumerate() {
             let mut row = vec![Cell::Number(i as f64 + 1.0), Cell::Text(unit.name.clone())];
             for (k, sum) in sums.iter_mut().enumerate() {
@@ -696,7 +732,7 @@ mod fuzz {
                 for (unit, figures) in &imported.rows {
                     prop_assert!(data.registry.resolve(unit).is_some(), "{unit} is not in the registry");
                     prop_assert!(seen.insert(unit.clone()), "{unit} imported twice");
-                    prop_assert_eq!(figures.len(), spec.columns.len());
+                    prop_assert_eq!(figures.len(), spec.columns_at(&month).len());
                 }
             }
         }

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::load::number::Num;
+
 use super::registry::{RegistryChange, registry_changes, renames};
 use super::repo::{GitError, Repo};
 use super::tables::TableDiff;
@@ -200,7 +202,7 @@ pub(crate) struct BlameEntry {
     pub date: String,
     pub message: String,
     /// The value it set (None: the figure was removed).
-    pub value: Option<u64>,
+    pub value: Option<Num>,
 }
 
 /// Who set a figure, newest first: the first entry is the current value's commit.

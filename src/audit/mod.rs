@@ -3,6 +3,7 @@
 //! [`repo`], meaning from the same parsers `check` uses ([`crate::load`]).
 
 mod history;
+mod printed;
 mod registry;
 pub(crate) mod repo;
 mod tables;
@@ -34,8 +35,11 @@ pub(crate) struct Diff {
     pub registry: Vec<RegistryChange>,
     /// Table changes, by month and table.
     pub tables: Vec<TableDiff>,
-    /// Text changes.
+    /// Text changes, in the source.
     pub texts: Vec<TextChange>,
+    /// How the circulars read differently: their paragraphs as printed at both revisions, the
+    /// expressions evaluated against each revision's data.
+    pub printed: Vec<TextChange>,
     /// Other data files that changed (table descriptions, unreadable files).
     pub other: Vec<String>,
 }
@@ -140,8 +144,10 @@ pub(crate) fn diff(repo: &mut Repo, from: &str, to: &str, month: Option<&str>) -
         registry,
         tables: Vec::new(),
         texts: Vec::new(),
+        printed: Vec::new(),
         other: Vec::new(),
     };
+    let mut touched: Vec<String> = Vec::new();
     for (path, old_blob, new_blob) in changed {
         let Some((m, file)) = month_file(&path) else {
             if path != REGISTRY {
@@ -151,6 +157,9 @@ pub(crate) fn diff(repo: &mut Repo, from: &str, to: &str, month: Option<&str>) -
         };
         if month.is_some_and(|want| want != m) {
             continue;
+        }
+        if !touched.iter().any(|t| t == m) {
+            touched.push(m.to_string());
         }
         let (old_text, new_text) = both_sides(repo, old_blob.as_ref(), new_blob.as_ref())?;
         if let Some(name) = text_file(file) {
@@ -173,6 +182,11 @@ pub(crate) fn diff(repo: &mut Repo, from: &str, to: &str, month: Option<&str>) -
         if !d.is_empty() {
             out.tables.push(d);
         }
+    }
+    for m in &touched {
+        let old = printed::printed_at(repo, &from, m)?.unwrap_or_default();
+        let new = printed::printed_at(repo, &to, m)?.unwrap_or_default();
+        out.printed.extend(printed::printed_diff(m, &old, &new));
     }
     Ok(out)
 }

@@ -5,26 +5,30 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::calendar::MonthId;
 use crate::diag::Source;
+use crate::load::number::Num;
 use crate::load::{self, Registry, TableSpec};
 
 /// One table of one month at one revision, with units under their canonical names.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct TableState {
     /// Figures by unit (canonical name) and column key.
-    pub rows: BTreeMap<String, BTreeMap<String, u64>>,
+    pub rows: BTreeMap<String, BTreeMap<String, Num>>,
     /// Units in file order.
     pub order: Vec<String>,
-    pub headlines: BTreeMap<String, u64>,
+    pub headlines: BTreeMap<String, Num>,
     /// The 合计 row as written, if any.
-    pub total: BTreeMap<String, u64>,
+    pub total: BTreeMap<String, Num>,
 }
 
 /// Parses a month's table file into figures by canonical unit name (names the registry does not
 /// know are kept as written). Returns None for text that is not a table file.
 pub(crate) fn table_state(text: &str, path: &str, spec: &TableSpec, registry: Option<&Registry>) -> Option<TableState> {
     let src = Source::new(path, text);
-    let table = load::month::parse_table(&src, spec, &mut Vec::new())?;
+    // The month is the file's folder (`data/2023-03/12345.yaml`): its columns are those of its time.
+    let month = path.split('/').find_map(MonthId::parse)?;
+    let table = load::month::parse_table(&src, spec, &month, &mut Vec::new())?;
     let canonical = |name: &str| {
         registry
             .and_then(|r| r.resolve(name))
@@ -54,9 +58,9 @@ pub(crate) struct FigureChange {
     /// Its label.
     pub label: String,
     /// Old value (None: not there before).
-    pub old: Option<u64>,
+    pub old: Option<Num>,
     /// New value (None: gone).
-    pub new: Option<u64>,
+    pub new: Option<Num>,
 }
 
 /// How one table of one month changed.
@@ -90,7 +94,7 @@ pub(crate) fn table_diff(
     renamed: &BTreeMap<String, String>,
 ) -> TableDiff {
     let rename = |u: &String| renamed.get(u).cloned().unwrap_or_else(|| u.clone());
-    let old_rows: BTreeMap<String, &BTreeMap<String, u64>> = old.rows.iter().map(|(u, v)| (rename(u), v)).collect();
+    let old_rows: BTreeMap<String, &BTreeMap<String, Num>> = old.rows.iter().map(|(u, v)| (rename(u), v)).collect();
     let label = |k: &str| {
         spec.column(k)
             .map(|c| c.label.clone())
@@ -102,7 +106,7 @@ pub(crate) fn table_diff(
         name: spec.name.clone(),
         ..TableDiff::default()
     };
-    let mut compare = |unit: &str, before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, keys: Vec<String>| {
+    let mut compare = |unit: &str, before: &BTreeMap<String, Num>, after: &BTreeMap<String, Num>, keys: Vec<String>| {
         for k in keys {
             let (o, n) = (before.get(&k).copied(), after.get(&k).copied());
             if o != n {

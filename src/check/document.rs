@@ -25,6 +25,7 @@ pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnos
             .help("两个月合发的通报放在后一个月的文件夹里，例如 3-4月 放在 data/2023-04"),
         );
     }
+    overlapping(data, month, diags);
     if let Some(text) = &month.text
         && text.date.is_none()
     {
@@ -60,6 +61,35 @@ pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnos
             Diagnostic::warning("doc-number", loc, format!("发文字号“{number}”的写法不规范"))
                 .help("年份用六角括号〔〕，序号不编虚位、不加“第”，例如 城中政办〔2023〕12号"),
         );
+    }
+}
+
+/// A month folder inside this month's period of several months (`2023-10` beside `2023-11`'s
+/// `期间: 2023年10-11月`): reported at the period, naming both, since the two would report on the
+/// same month.
+fn overlapping(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
+    let Some((period, loc)) = &month.document.period else {
+        return;
+    };
+    for m in period.first..period.last {
+        let other = crate::calendar::MonthId {
+            year: period.year,
+            month: m,
+        }
+        .name();
+        if data.project.path(data.project.month_dir(&other)).is_dir() {
+            diags.push(
+                Diagnostic::warning(
+                    "period-overlap",
+                    loc,
+                    format!("期间“{}”包含 {other}，而 data/{other} 也是一个月份文件夹", period.label()),
+                )
+                .help(format!(
+                    "两个月合发时只保留后一个月的文件夹（data/{}）；若 data/{other} 只是供比较的数据，可以保留，但它不应再单独成文",
+                    month.name
+                )),
+            );
+        }
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) fn check(data: &Data, months: &[String]) -> Vec<Diagnostic> {
     for spec in &data.specs {
         registry::check_spec(spec, &data.registry, &mut diags);
     }
+    registry::check_short_names(&data.specs, &mut diags);
     for month in &data.months {
         if months.contains(&month.name) {
             check_month(data, month, &mut diags);

@@ -75,6 +75,44 @@ pub(crate) fn check_history(registry: &Registry, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// One table, one short name, for ever: two descriptions claiming the same name (a 简称, or a
+/// 简称 that is another table's id) are an error at both places, so that no month's text can mean
+/// one table in one month and another in the next. A table whose columns change over the years
+/// keeps its description, with `设立`, `撤销` and `曾用名` on the columns.
+pub(crate) fn check_short_names(specs: &[TableSpec], diags: &mut Vec<Diagnostic>) {
+    for (i, a) in specs.iter().enumerate() {
+        for b in specs.iter().skip(i + 1) {
+            let clash = a.expression_name() == b.expression_name()
+                || a.expression_name() == b.id
+                || b.expression_name() == a.id;
+            if !clash {
+                continue;
+            }
+            let name = if a.expression_name() == b.expression_name() {
+                a.expression_name()
+            } else {
+                &b.id
+            };
+            for (this, other) in [(a, b), (b, a)] {
+                let loc = this.short.as_ref().map_or_else(|| this.loc.clone(), |(_, l)| l.clone());
+                diags.push(
+                    Diagnostic::error(
+                        "spec-short",
+                        &loc,
+                        format!(
+                            "简称“{name}”也被 {} 使用，正文中的“{name}”会指两张表",
+                            other.loc.src.path.display()
+                        ),
+                    )
+                    .help(
+                        "每张表的简称只能有一个主人；列随年份变化时不必另写定义，在原定义的列上写“设立”“撤销”“曾用名”",
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// Keys are unique and every reference in a description names something that exists.
 pub(crate) fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<Diagnostic>) {
     let mut keys: HashMap<&str, &Loc> = HashMap::new();

@@ -5,12 +5,31 @@ use std::collections::HashMap;
 use super::resolve_unit;
 use crate::calendar::MonthId;
 use crate::diag::{Diagnostic, Severity};
-use crate::load::month::{MonthTable, Row};
+use crate::load::month::{MonthTable, Row, Stated};
+use crate::load::number::Num;
 use crate::load::registry::Standing;
+use crate::load::schema::Derived;
 use crate::load::{Registry, TableSpec};
 
 /// Checks one table of one month against its description and the registry.
 pub(crate) fn check_table(
+    spec: &TableSpec,
+    table: &MonthTable,
+    registry: &Registry,
+    month: &MonthId,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (key, loc) in &table.unfilled {
+        diags.push(
+            Diagnostic::error("unfilled", loc, format!("概况“{key}”尚未填写")).help("填入本期的数字（没有时填 0）"),
+        );
+    }
+    check_rows(spec, table, registry, month, diags);
+}
+
+/// The rows alone (what `export` needs): units, column rules, stated rates, the 合计 row; and,
+/// when every headline is filled in, the headline figures.
+pub(crate) fn check_rows(
     spec: &TableSpec,
     table: &MonthTable,
     registry: &Registry,
@@ -25,7 +44,7 @@ pub(crate) fn check_table(
         // Some figure could not be read: sums would only repeat that problem.
         return;
     }
-    check_totals(spec, table, diags);
+    check_totals(spec, table, month, diags);
 }
 
 /// A column's or a headline's label, for messages.
@@ -72,38 +91,61 @@ fn check_row(spec: &TableSpec, row: &Row, diags: &mut Vec<Diagnostic>) {
         }
     }
     for stated in &row.stated {
-        let Some(d) = spec.derived(&stated.key) else {
-            continue;
-        };
-        let (Some(num), Some(den)) = (row.value(&d.numerator.0), row.value(&d.denominator.0)) else {
-            continue;
-        };
-        let computed = d.rounding.percent(num, den);
-        if computed != Some(stated.value) {
-            let shown = computed.map_or("无法计算（分母为 0）".to_string(), |c| format!("{c}%"));
-            diags.push(
-                Diagnostic::error(
-                    "rate",
-                    &stated.loc,
-                    format!(
-                        "{}：“{}”写的是 {}%，按 {num}/{den} 计算应为 {shown}",
-                        row.unit, d.label, stated.value
-                    ),
-                )
-                .help(format!(
-                    "比率由 tongbao 自动计算，可以删去“{}”这一项；保留时须与计算值一致",
-                    d.key
-                )),
-            );
+        if let Some(d) = spec.derived(&stated.key) {
+            check_stated(d, row, stated, diags);
         }
     }
 }
 
+/// A rate the file states as printed must be the computed one at the precision it is written
+/// with (trailing zeros not counted as precision: `57.10%` agrees with 57.1); a `0` or `—` for a
+/// rate over nothing agrees. A disagreement quotes both, as a warning unless the description
+/// makes it an error (the published figure is the office's).
+fn check_stated(d: &Derived, row: &Row, stated: &Stated, diags: &mut Vec<Diagnostic>) {
+    let (Some(num), Some(den)) = (row.value(&d.numerator.0), row.value(&d.denominator.0)) else {
+        return;
+    };
+    let at = |places: u8| num.percent_of(den, places, d.rounding);
+    let agrees = match stated.value {
+        None => den.is_zero(),
+        Some(v) if den.is_zero() => v.is_zero(),
+        Some(v) => {
+            let trimmed = Num::parse(&v.text_trimmed()).unwrap_or(v);
+            at(v.scale) == Some(v) || at(trimmed.scale) == Some(trimmed)
+        }
+    };
+    if agrees {
+        return;
+    }
+    let places = stated.value.map_or(d.decimals, |v| v.scale);
+    let computed = at(places).map_or("无法计算（分母为 0）".to_string(), |c| {
+        format!("{}%", c.text())
+    });
+    diags.push(
+        Diagnostic::at(
+            d.stated,
+            "stated-rate",
+            &stated.loc,
+            format!(
+                "{}：“{}”写作 {}，按 {num}/{den} 计算为 {computed}",
+                row.unit, d.label, stated.text
+            ),
+        )
+        .help(format!(
+            "写明的比率照原样印出（以发布的数字为准）；如是笔误请改正，或删去“{}”由 tongbao 计算",
+            d.key
+        )),
+    );
+}
+
 /// The 合计 row is the sum of the rows; headline figures agree with their columns and rules.
-fn check_totals(spec: &TableSpec, table: &MonthTable, diags: &mut Vec<Diagnostic>) {
-    let sums = table.totals(spec);
+fn check_totals(spec: &TableSpec, table: &MonthTable, month: &MonthId, diags: &mut Vec<Diagnostic>) {
+    let sums = table.totals(spec, month);
     for stated in table.total.iter().flatten() {
-        let sum = sums.get(&stated.key).copied().unwrap_or(0);
+        // A column that has no total (a figure with decimals, 合计: 无) prints what is written.
+        let Some(sum) = sums.get(&stated.key).copied() else {
+            continue;
+        };
         if stated.value != sum {
             diags.push(
                 Diagnostic::error(

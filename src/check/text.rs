@@ -4,8 +4,6 @@
 //! text names are the period's; and a number typed by hand that the data holds (or contradicts) is
 //! pointed out with the expression that would print it.
 
-use std::collections::BTreeMap;
-
 use crate::calendar::{self, Period};
 use crate::diag::Diagnostic;
 use crate::load::text::{Block, Line, Text};
@@ -166,34 +164,38 @@ struct Facts {
 impl Facts {
     fn of(data: &Data, month: &Month) -> Facts {
         let mut all = Vec::new();
+        let at = month.period().end();
         for spec in &data.specs {
             let Some(table) = month.table(&spec.id) else { continue };
             let name = spec.expression_name();
-            let mut values: BTreeMap<&str, u64> = BTreeMap::new();
-            for c in &spec.columns {
-                values.insert(&c.key, table.total(&c.key));
-                all.push((
-                    format!("{name}.{}", c.key),
-                    c.label.clone(),
-                    c.measure.clone().unwrap_or_default(),
-                    table.total(&c.key).to_string(),
-                ));
+            let mut values = table.totals(spec, &at);
+            for c in spec.columns_at(&at) {
+                if let Some(v) = values.get(&c.key) {
+                    let measure = c.measure.clone().unwrap_or_default();
+                    all.push((
+                        format!("{name}.{}", c.key),
+                        c.label_at(&at).to_string(),
+                        measure,
+                        v.text(),
+                    ));
+                }
             }
             for h in &spec.headlines {
                 if let Some(f) = table.headline(&h.key) {
-                    values.insert(&h.key, f.value);
+                    values.insert(h.key.clone(), f.value);
                     all.push((
                         format!("{name}.{}", h.key),
                         h.label.clone(),
                         h.measure.clone().unwrap_or_default(),
-                        f.value.to_string(),
+                        f.value.text(),
                     ));
                 }
             }
-            for d in &spec.derived {
-                if let (Some(n), Some(den)) = (values.get(d.numerator.0.as_str()), values.get(d.denominator.0.as_str()))
-                    && let Some(v) = d.rounding.percent_text(*n, *den, d.decimals)
+            for d in spec.derived_at(&at) {
+                if let (Some(n), Some(den)) = (values.get(&d.numerator.0), values.get(&d.denominator.0))
+                    && let Some(v) = n.percent_of(*den, d.decimals, d.rounding)
                 {
+                    let v = crate::load::schema::shown(v, d.keep_zeros);
                     all.push((format!("{name}.{}", d.key), d.label.clone(), "%".into(), v));
                 }
             }

@@ -26,7 +26,7 @@ fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(s.width())))
 }
 
-fn value(v: Option<u64>) -> String {
+fn value(v: Option<crate::load::number::Num>) -> String {
     v.map_or("—".to_string(), |v| v.to_string())
 }
 
@@ -102,7 +102,8 @@ pub(crate) fn diff(project: &Project, args: &DiffArgs) -> Result {
         return Ok(Status::Clean);
     }
     say!("数据变化：{} → {}", short(&d.from), short(&d.to));
-    if d.registry.is_empty() && d.tables.is_empty() && d.texts.is_empty() && d.other.is_empty() {
+    if d.registry.is_empty() && d.tables.is_empty() && d.texts.is_empty() && d.printed.is_empty() && d.other.is_empty()
+    {
         say!("没有变化");
         return Ok(Status::Clean);
     }
@@ -115,8 +116,12 @@ pub(crate) fn diff(project: &Project, args: &DiffArgs) -> Result {
         print_table(t, "");
     }
     if !d.texts.is_empty() {
-        say!("\n文字");
+        say!("\n文字（通报.txt 的写法）");
         print_texts(&d.texts, "  ");
+    }
+    if !d.printed.is_empty() {
+        say!("\n印出的文字（按各自版本的数据算出表达式）");
+        print_texts(&d.printed, "  ");
     }
     if !d.other.is_empty() {
         say!("\n其他改动的文件：{}", d.other.join("、"));

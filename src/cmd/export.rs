@@ -19,7 +19,7 @@ pub(crate) fn run(project: &Project, args: &ExportArgs) -> Result {
     if let Some(m) = data.month(&month) {
         for table in &m.tables {
             if let Some(spec) = data.spec(&table.id) {
-                check::tables::check_table(spec, table, &data.registry, &m.id, &mut diags);
+                check::tables::check_rows(spec, table, &data.registry, &m.id, &mut diags);
             }
         }
     }

@@ -7,6 +7,7 @@
 pub(crate) mod config;
 pub(crate) mod expr;
 pub(crate) mod month;
+pub(crate) mod number;
 pub(crate) mod page;
 pub(crate) mod registry;
 pub(crate) mod schema;

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::expr::{Compares, Head};
+use super::number::{Num, Rounding};
 use super::read_source;
-use super::schema::TableSpec;
+use super::schema::{Column, Kind, TableSpec, Total};
 use super::text::Text;
 use super::yaml::{self, MapReader, Reader};
 use crate::calendar::{Date, MonthId, Period};
@@ -21,7 +22,19 @@ const NOT_TABLES: [&str; 1] = [ISSUE_RECORD];
 pub(crate) struct Figure {
     /// Column, headline or derived key.
     pub key: String,
-    pub value: u64,
+    pub value: Num,
+    pub loc: Loc,
+}
+
+/// A derived figure the month's file states as the office printed it (`采纳率: 57.10%`): printed as
+/// written, and checked against the computed one at the precision it is written with.
+#[derive(Debug, Clone)]
+pub(crate) struct Stated {
+    pub key: String,
+    /// As written (`57.10%`, `50%`, `0`, `—`).
+    pub text: String,
+    /// Its value in percent; `None` when it says there is nothing to compute (`—`).
+    pub value: Option<Num>,
     pub loc: Loc,
 }
 
@@ -34,15 +47,20 @@ pub(crate) struct Row {
     pub unit_loc: Loc,
     /// Column figures, in the description's column order.
     pub values: Vec<Figure>,
-    /// Derived figures stated in the file (checked against the computed ones).
-    pub stated: Vec<Figure>,
+    /// Derived figures stated in the file (printed as written, checked against the computed ones).
+    pub stated: Vec<Stated>,
     pub loc: Loc,
 }
 
 impl Row {
     /// The figure for column `key`.
-    pub(crate) fn value(&self, key: &str) -> Option<u64> {
+    pub(crate) fn value(&self, key: &str) -> Option<Num> {
         self.values.iter().find(|f| f.key == key).map(|f| f.value)
+    }
+
+    /// The stated figure for derived key `key`.
+    pub(crate) fn stated(&self, key: &str) -> Option<&Stated> {
+        self.stated.iter().find(|s| s.key == key)
     }
 }
 
@@ -59,6 +77,8 @@ pub(crate) struct MonthTable {
     pub total: Option<Vec<Figure>>,
     /// Whether some figure could not be read (sums are then not checked, to avoid follow-on errors).
     pub incomplete: bool,
+    /// Headline figures still `待填` (an error for `check`; the rows alone can be exported).
+    pub unfilled: Vec<(String, Loc)>,
     pub loc: Loc,
 }
 
@@ -67,16 +87,43 @@ impl MonthTable {
         self.headlines.iter().find(|f| f.key == key)
     }
 
-    /// The sum of column `key` over the rows (what a 合计 row prints).
-    pub(crate) fn total(&self, key: &str) -> u64 {
-        self.rows.iter().filter_map(|r| r.value(key)).sum()
+    /// The sum of column `key` over the rows.
+    pub(crate) fn sum(&self, key: &str) -> Num {
+        self.rows
+            .iter()
+            .filter_map(|r| r.value(key))
+            .fold(Num::int(0), Num::add)
     }
 
-    /// Every column's total, by key.
-    pub(crate) fn totals(&self, spec: &TableSpec) -> BTreeMap<String, u64> {
-        spec.columns
-            .iter()
-            .map(|c| (c.key.clone(), self.total(&c.key)))
+    /// What column `col` totals to (what a 合计 row prints): the sum of a count, the mean or the
+    /// weighted mean of a figure with decimals, or nothing.
+    pub(crate) fn total(&self, col: &Column) -> Option<Num> {
+        let places = col.kind.places();
+        match &col.total {
+            Total::Sum => Some(self.sum(&col.key)),
+            Total::None => None,
+            Total::Mean => {
+                let values: Vec<Num> = self.rows.iter().filter_map(|r| r.value(&col.key)).collect();
+                Num::mean(&values, places, Rounding::HalfUp)
+            }
+            Total::Weighted(weight) => {
+                let (mut sum, mut weights) = (Num::int(0), Num::int(0));
+                for row in &self.rows {
+                    if let (Some(v), Some(w)) = (row.value(&col.key), row.value(weight)) {
+                        sum = sum.add(v.mul(w));
+                        weights = weights.add(w);
+                    }
+                }
+                sum.div(weights, places, Rounding::HalfUp)
+            }
+        }
+    }
+
+    /// Every column's total in `month`, by key (columns without one are left out).
+    pub(crate) fn totals(&self, spec: &TableSpec, month: &MonthId) -> BTreeMap<String, Num> {
+        spec.columns_at(month)
+            .into_iter()
+            .filter_map(|c| self.total(c).map(|t| (c.key.clone(), t)))
             .collect()
     }
 }
@@ -263,7 +310,7 @@ pub(crate) fn load(
     for spec in specs.iter().filter(|_| part != Part::Text) {
         let file = project.table_file(name, &spec.id);
         if project.path(&file).exists()
-            && let Some(t) = load_file(project, &file, diags, |r, tree| read_table(r, tree, spec))
+            && let Some(t) = load_file(project, &file, diags, |r, tree| read_table(r, tree, spec, &id))
         {
             tables.push(t);
         }
@@ -328,9 +375,10 @@ fn load_file<T>(
 pub(crate) fn parse_table(
     src: &std::sync::Arc<crate::diag::Source>,
     spec: &TableSpec,
+    month: &MonthId,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<MonthTable> {
-    super::parse_with(src, diags, |r, tree| read_table(r, tree, spec))
+    super::parse_with(src, diags, |r, tree| read_table(r, tree, spec, month))
 }
 
 fn opt_text(r: &mut Reader, m: &mut MapReader<'_>, key: &str) -> Option<String> {
@@ -476,13 +524,27 @@ fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
     layout
 }
 
-fn read_figures(r: &mut Reader, m: &mut MapReader<'_>, keys: &[&str], required: bool, what: &str) -> Vec<Figure> {
+/// Reads the figures `keys` of a mapping; with `required`, a missing one is an error. With
+/// `unfilled` (headlines), a figure still `待填` is recorded there instead of being an error.
+fn read_figures(
+    r: &mut Reader,
+    m: &mut MapReader<'_>,
+    keys: &[(&str, Kind)],
+    required: bool,
+    what: &str,
+    mut unfilled: Option<&mut Vec<(String, Loc)>>,
+) -> Vec<Figure> {
     let mut out = Vec::new();
-    for key in keys {
+    for (key, kind) in keys {
         let node = if required { r.req(m, key) } else { m.opt(key) };
-        if let Some(node) = node
-            && let Some(value) = r.count(node, &format!("{what}“{key}”"))
+        let Some(node) = node else { continue };
+        if let Some(list) = unfilled.as_deref_mut()
+            && node.scalar().map(str::trim) == Some(super::yaml::UNFILLED)
         {
+            list.push((key.to_string(), node.loc.clone()));
+            continue;
+        }
+        if let Some(value) = r.figure(node, &format!("{what}“{key}”"), *kind) {
             out.push(Figure {
                 key: key.to_string(),
                 value,
@@ -493,74 +555,49 @@ fn read_figures(r: &mut Reader, m: &mut MapReader<'_>, keys: &[&str], required: 
     out
 }
 
-fn read_table(r: &mut Reader, tree: &yaml::Node, spec: &TableSpec) -> Option<MonthTable> {
-    let problems_before = r.diags.len();
-    let mut top = r.map(tree, "表格数据")?;
-    let columns: Vec<&str> = spec.columns.iter().map(|c| c.key.as_str()).collect();
-    let headline_keys: Vec<&str> = spec.headlines.iter().map(|h| h.key.as_str()).collect();
-    let derived_keys: Vec<&str> = spec.derived.iter().map(|d| d.key.as_str()).collect();
-
-    let mut headlines = Vec::new();
-    if let Some(node) = top.opt("概况") {
-        if let Some(mut m) = r.map(node, "概况") {
-            headlines = read_figures(r, &mut m, &headline_keys, true, "概况");
-            r.finish(m, &headline_keys);
-        }
-    } else if !spec.headlines.is_empty() {
+/// A column of another time named in a month's row: an error saying when the column exists.
+fn out_of_time(r: &mut Reader, m: &mut MapReader<'_>, spec: &TableSpec, month: &MonthId) {
+    let when = |c: &MonthId| format!("{}年{}月", c.year, c.month);
+    for col in spec.columns.iter().filter(|c| !c.exists(month)) {
+        let Some(key) = m.key_node(&col.key) else { continue };
+        m.opt(&col.key);
+        let why = match (&col.since, &col.until) {
+            (Some(s), _) if month < s => format!("“{}”列于{}才设立", col.key, when(s)),
+            (_, Some(u)) => format!("“{}”列已于{}撤销", col.key, when(u)),
+            _ => continue,
+        };
         r.push(
-            Diagnostic::error("missing-field", top.loc(), "缺少“概况”").help(format!(
-                "请补上“概况: {{{}}}”",
-                headline_keys
-                    .iter()
-                    .map(|k| format!("{k}: 0"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            Diagnostic::error("column-time", &key.loc, format!("{why}，{}没有这一列", when(month))).help(format!(
+                "删去这一项；列的设立和撤销写在 {}",
+                spec.loc.src.path.display()
             )),
         );
     }
+}
+
+fn read_table(r: &mut Reader, tree: &yaml::Node, spec: &TableSpec, month: &MonthId) -> Option<MonthTable> {
+    let problems_before = r.diags.len();
+    let mut top = r.map(tree, "表格数据")?;
+    let columns: Vec<(&str, Kind)> = spec
+        .columns_at(month)
+        .iter()
+        .map(|c| (c.key.as_str(), c.kind))
+        .collect();
+    let headline_keys: Vec<(&str, Kind)> = spec.headlines.iter().map(|h| (h.key.as_str(), Kind::Count)).collect();
+    let mut unfilled = Vec::new();
+    let headlines = read_headlines(r, &mut top, spec, &headline_keys, &mut unfilled);
     let mut rows = Vec::new();
     if let Some(items) = r.req(&mut top, "行").and_then(|n| r.seq(n, "行")) {
         for item in items {
-            let Some(mut m) = r.map(item, "行") else {
-                continue;
-            };
-            let unit = r
-                .req(&mut m, "单位")
-                .and_then(|n| r.text(n, "单位").map(|t| (t, n.loc.clone())));
-            let values = read_figures(r, &mut m, &columns, true, "");
-            let stated: Vec<Figure> = spec
-                .derived
-                .iter()
-                .filter_map(|d| {
-                    let node = m.opt(&d.key)?;
-                    let value = r.percent(node, &d.key)?;
-                    Some(Figure {
-                        key: d.key.clone(),
-                        value,
-                        loc: node.loc.clone(),
-                    })
-                })
-                .collect();
-            let known: Vec<&str> = std::iter::once("单位")
-                .chain(columns.iter().copied())
-                .chain(derived_keys.iter().copied())
-                .collect();
-            r.finish(m, &known);
-            if let Some((unit, unit_loc)) = unit {
-                rows.push(Row {
-                    unit,
-                    unit_loc,
-                    values,
-                    stated,
-                    loc: item.loc.clone(),
-                });
+            if let Some(row) = read_row(r, item, spec, &columns, month) {
+                rows.push(row);
             }
         }
     }
     let total = match top.opt("合计") {
         Some(node) => r.map(node, "合计").map(|mut m| {
-            let figures = read_figures(r, &mut m, &columns, false, "合计");
-            r.finish(m, &columns);
+            let figures = read_figures(r, &mut m, &columns, false, "合计", None);
+            r.finish(m, &columns.iter().map(|c| c.0).collect::<Vec<_>>());
             figures
         }),
         None => None,
@@ -573,6 +610,78 @@ fn read_table(r: &mut Reader, tree: &yaml::Node, spec: &TableSpec) -> Option<Mon
         rows,
         total,
         incomplete,
+        unfilled,
         loc: Loc::file(&tree.loc.src),
+    })
+}
+
+fn read_headlines(
+    r: &mut Reader,
+    top: &mut MapReader<'_>,
+    spec: &TableSpec,
+    keys: &[(&str, Kind)],
+    unfilled: &mut Vec<(String, Loc)>,
+) -> Vec<Figure> {
+    if let Some(node) = top.opt("概况") {
+        let Some(mut m) = r.map(node, "概况") else {
+            return Vec::new();
+        };
+        let headlines = read_figures(r, &mut m, keys, true, "概况", Some(unfilled));
+        r.finish(m, &keys.iter().map(|k| k.0).collect::<Vec<_>>());
+        return headlines;
+    }
+    if !spec.headlines.is_empty() {
+        r.push(
+            Diagnostic::error("missing-field", top.loc(), "缺少“概况”").help(format!(
+                "请补上“概况: {{{}}}”",
+                keys.iter()
+                    .map(|(k, _)| format!("{k}: 0"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        );
+    }
+    Vec::new()
+}
+
+fn read_row(
+    r: &mut Reader,
+    item: &yaml::Node,
+    spec: &TableSpec,
+    columns: &[(&str, Kind)],
+    month: &MonthId,
+) -> Option<Row> {
+    let mut m = r.map(item, "行")?;
+    let unit = r
+        .req(&mut m, "单位")
+        .and_then(|n| r.text(n, "单位").map(|t| (t, n.loc.clone())));
+    let values = read_figures(r, &mut m, columns, true, "", None);
+    let stated: Vec<Stated> = spec
+        .derived_at(month)
+        .into_iter()
+        .filter_map(|d| {
+            let node = m.opt(&d.key)?;
+            let (text, value) = r.stated(node, &d.key)?;
+            Some(Stated {
+                key: d.key.clone(),
+                text,
+                value,
+                loc: node.loc.clone(),
+            })
+        })
+        .collect();
+    out_of_time(r, &mut m, spec, month);
+    let known: Vec<&str> = std::iter::once("单位")
+        .chain(columns.iter().map(|c| c.0))
+        .chain(spec.derived.iter().map(|d| d.key.as_str()))
+        .collect();
+    r.finish(m, &known);
+    let (unit, unit_loc) = unit?;
+    Some(Row {
+        unit,
+        unit_loc,
+        values,
+        stated,
+        loc: item.loc.clone(),
     })
 }

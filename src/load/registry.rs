@@ -189,7 +189,7 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Registry> {
 }
 
 /// A month written `2023-03` (or `2023年3月`).
-fn month(r: &mut Reader, node: &yaml::Node, what: &str) -> Option<MonthId> {
+pub(crate) fn month(r: &mut Reader, node: &yaml::Node, what: &str) -> Option<MonthId> {
     let text = r.text(node, what)?;
     let parsed = MonthId::parse(&text).or_else(|| {
         crate::calendar::Period::parse(&text)

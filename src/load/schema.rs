@@ -7,11 +7,52 @@
 
 use std::path::{Path, PathBuf};
 
+use super::number::Num;
+pub(crate) use super::number::Rounding;
 use super::read_source;
 use super::yaml::{self, MapReader, Reader};
-use crate::calendar::Period;
+use crate::calendar::{MonthId, Period};
 use crate::diag::{Diagnostic, Loc, Severity};
 use crate::project::{Project, TABLES, io_reason};
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A count: a non-negative whole number (the default).
+    Count,
+    /// A figure with up to `places` decimals (平均分 4.9, 平均用时 2.5 天).
+    Decimal { places: u8 },
+    /// A percent a system states, with up to `places` decimals (满意率 99.87%).
+    Percent { places: u8 },
+}
+
+impl Kind {
+    /// The decimals it is printed with.
+    pub(crate) fn places(self) -> u8 {
+        match self {
+            Kind::Count => 0,
+            Kind::Decimal { places } | Kind::Percent { places } => places,
+        }
+    }
+}
+
+/// What the 合计 row prints for a column: sums make sense for counts; a figure with decimals or a
+/// percent is averaged, weighted by a count column, or left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Total {
+    Sum,
+    Mean,
+    /// Weighted by the column with this key.
+    Weighted(String),
+    None,
+}
+
+/// A former header of a column, with the last month it was printed.
+#[derive(Debug, Clone)]
+pub(crate) struct FormerLabel {
+    pub label: String,
+    pub until: MonthId,
+}
 
 /// A per-unit column.
 #[derive(Debug, Clone)]
@@ -22,11 +63,43 @@ pub(crate) struct Column {
     pub label: String,
     /// Measure word (`条`), printed as `本月投诉(条)`.
     pub measure: Option<String>,
+    pub kind: Kind,
+    pub total: Total,
+    /// The first month it exists (`设立`).
+    pub since: Option<MonthId>,
+    /// The first month it no longer exists (`撤销`).
+    pub until: Option<MonthId>,
+    /// Its former headers, oldest first.
+    pub former: Vec<FormerLabel>,
     pub loc: Loc,
 }
 
 impl Column {
-    /// The header as printed: label plus measure word in parentheses.
+    /// Whether the column exists in `month`.
+    pub(crate) fn exists(&self, month: &MonthId) -> bool {
+        self.since.as_ref().is_none_or(|s| month >= s) && self.until.as_ref().is_none_or(|u| month < u)
+    }
+
+    /// Its label in `month`: a former header while it was in use, else the label.
+    pub(crate) fn label_at(&self, month: &MonthId) -> &str {
+        self.former
+            .iter()
+            .find(|f| month <= &f.until)
+            .map_or(self.label.as_str(), |f| f.label.as_str())
+    }
+
+    /// The header as printed in `month`: label plus measure word in parentheses (`%` for a
+    /// percent).
+    pub(crate) fn header_at(&self, month: &MonthId) -> String {
+        let label = self.label_at(month);
+        match (&self.measure, self.kind) {
+            (Some(m), _) => format!("{label}（{m}）"),
+            (None, Kind::Percent { .. }) => format!("{label}（%）"),
+            (None, _) => label.to_string(),
+        }
+    }
+
+    /// The header as printed today.
     pub(crate) fn header(&self) -> String {
         match &self.measure {
             Some(m) => format!("{}（{m}）", self.label),
@@ -52,64 +125,12 @@ pub(crate) struct Headline {
     pub loc: Loc,
 }
 
-/// How a derived rate is rounded to a whole percent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Rounding {
-    /// 四舍五入: half up (the seed's rule: 37.5% → 38%).
-    HalfUp,
-    /// 去尾: truncate.
-    Down,
-    /// 进一: round up.
-    Up,
+/// A number as printed: `57.1` → `57.10` with two decimals kept, or `57.1` with zeros dropped.
+pub(crate) fn shown(n: Num, keep_zeros: bool) -> String {
+    if keep_zeros { n.text() } else { n.text_trimmed() }
 }
 
-impl Rounding {
-    /// numerator / denominator as a whole percent, rounded this way; `None` when the denominator
-    /// is 0.
-    pub(crate) fn percent(self, num: u64, den: u64) -> Option<u64> {
-        self.scaled_percent(num, den, 0).map(|v| v as u64)
-    }
-
-    /// numerator / denominator as a percent times 10^`decimals`, rounded this way.
-    pub(crate) fn scaled_percent(self, num: u64, den: u64, decimals: u8) -> Option<i128> {
-        if den == 0 {
-            return None;
-        }
-        let scale = 10u128.pow(u32::from(decimals));
-        let (n, d) = (u128::from(num) * 100 * scale, u128::from(den));
-        let v = match self {
-            Rounding::HalfUp => (2 * n + d) / (2 * d),
-            Rounding::Down => n / d,
-            Rounding::Up => n.div_ceil(d),
-        };
-        Some(v as i128)
-    }
-
-    /// The percent as printed with `decimals` decimals (`48.6`), without the sign.
-    pub(crate) fn percent_text(self, num: u64, den: u64, decimals: u8) -> Option<String> {
-        self.scaled_percent(num, den, decimals)
-            .map(|v| scaled_text(v, decimals))
-    }
-}
-
-/// A number times 10^`decimals` written with that many decimals (`486`, 1 → `48.6`; `-25`, 1 →
-/// `-2.5`).
-pub(crate) fn scaled_text(v: i128, decimals: u8) -> String {
-    if decimals == 0 {
-        return v.to_string();
-    }
-    let scale = 10i128.pow(u32::from(decimals));
-    let sign = if v < 0 { "-" } else { "" };
-    let a = v.abs();
-    format!(
-        "{sign}{}.{:0width$}",
-        a / scale,
-        a % scale,
-        width = usize::from(decimals)
-    )
-}
-
-/// A derived figure: numerator / denominator as a whole percent.
+/// A derived figure: numerator / denominator as a percent.
 #[derive(Debug, Clone)]
 pub(crate) struct Derived {
     /// Key (`采纳率`), also usable in month files to state the printed value.
@@ -124,7 +145,36 @@ pub(crate) struct Derived {
     pub shown: bool,
     /// Decimals printed (0 to 3); the month's text may ask for others.
     pub decimals: u8,
+    /// Whether trailing zeros after the point are printed (`50.0` or `50`).
+    pub keep_zeros: bool,
+    /// What a rate over nothing prints in a table (`—`, `0`, `0%`).
+    pub undefined: String,
+    /// `%` in the header instead of every cell.
+    pub percent_in_header: bool,
+    /// How a stated figure that differs from the computed one is reported (the published figure
+    /// is the office's: a warning by default).
+    pub stated: Severity,
     pub loc: Loc,
+}
+
+impl Derived {
+    /// The rate as its table cell prints it (`33%`, `57.10%`, `—`).
+    pub(crate) fn cell(&self, value: Option<Num>) -> String {
+        match value {
+            None => self.undefined.clone(),
+            Some(v) if self.percent_in_header => shown(v, self.keep_zeros),
+            Some(v) => format!("{}%", shown(v, self.keep_zeros)),
+        }
+    }
+
+    /// Its header.
+    pub(crate) fn header(&self) -> String {
+        if self.percent_in_header {
+            format!("{}（%）", self.label)
+        } else {
+            self.label.clone()
+        }
+    }
 }
 
 /// Comparison in a rule.
@@ -142,7 +192,7 @@ pub(crate) enum Op {
 
 impl Op {
     /// Whether `a op b` holds.
-    pub(crate) fn holds(self, a: u64, b: u64) -> bool {
+    pub(crate) fn holds(self, a: Num, b: Num) -> bool {
         match self {
             Op::Le => a <= b,
             Op::Lt => a < b,
@@ -182,6 +232,8 @@ pub(crate) struct TableSpec {
     pub name: String,
     /// The attachment title; `{月}` and `{年}` are replaced by the month.
     pub title: String,
+    /// Former titles, with the last month each was used, oldest first.
+    pub former_titles: Vec<(String, MonthId)>,
     /// The per-unit columns, in print order.
     pub columns: Vec<Column>,
     /// Derived rates, printed after the columns.
@@ -215,12 +267,32 @@ impl TableSpec {
         self.derived.iter().find(|d| d.key == key)
     }
 
-    /// The title for a month.
-    /// The title for a period: `{月}` becomes `3` or `3-4`, `{年}` the year.
+    /// The title for a period (as it was in the period's time): `{月}` becomes `3` or `3-4`,
+    /// `{年}` the year.
     pub(crate) fn title_for(&self, period: &Period) -> String {
-        self.title
+        let end = period.end();
+        let title = self
+            .former_titles
+            .iter()
+            .find(|(_, until)| end <= *until)
+            .map_or(self.title.as_str(), |(t, _)| t.as_str());
+        title
             .replace("{月}", &period.months())
             .replace("{年}", &period.year.to_string())
+    }
+
+    /// The columns that exist in `month`, in print order.
+    pub(crate) fn columns_at(&self, month: &MonthId) -> Vec<&Column> {
+        self.columns.iter().filter(|c| c.exists(month)).collect()
+    }
+
+    /// The derived rates whose parts exist in `month`.
+    pub(crate) fn derived_at(&self, month: &MonthId) -> Vec<&Derived> {
+        let exists = |k: &str| self.column(k).is_none_or(|c| c.exists(month));
+        self.derived
+            .iter()
+            .filter(|d| exists(&d.numerator.0) && exists(&d.denominator.0))
+            .collect()
     }
 
     /// The name figures of this table are written with: its short name, else its id.
@@ -295,6 +367,7 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
         .opt("简称")
         .and_then(|n| r.text(n, "简称").map(|t| (t, n.loc.clone())));
     let title = r.req(&mut top, "标题").and_then(|n| r.text(n, "标题"));
+    let former_titles = read_history(r, &mut top, "曾用标题", "标题");
     let columns = read_columns(r, &mut top);
     let derived = read_derived(r, &mut top);
     let headlines = read_headlines(r, &mut top);
@@ -311,6 +384,7 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
             "名称",
             "简称",
             "标题",
+            "曾用标题",
             "列",
             "派生",
             "概况",
@@ -325,6 +399,7 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
         short,
         name: name?,
         title: title?,
+        former_titles: former_titles.into_iter().map(|(t, until, _)| (t, until)).collect(),
         columns,
         derived,
         headlines,
@@ -336,27 +411,135 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
     })
 }
 
-/// The per-unit columns (`列`).
+/// The per-unit columns (`列`): key, header, measure word, kind and decimals, what the 合计 row
+/// prints, and the column's history (设立, 撤销, 曾用名).
 fn read_columns(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Column> {
     let mut columns = Vec::new();
-    if let Some(items) = r.req(top, "列").and_then(|n| r.seq(n, "列")) {
-        for item in items {
-            let Some(mut m) = r.map(item, "列") else {
-                continue;
-            };
-            let (key, label, measure) = key_label_measure(r, &mut m);
-            r.finish(m, &["键", "名称", "量词"]);
-            if let (Some(key), Some(label)) = (key, label) {
-                columns.push(Column {
-                    key,
-                    label,
-                    measure,
-                    loc: item.loc.clone(),
-                });
-            }
+    let Some(items) = r.req(top, "列").and_then(|n| r.seq(n, "列")) else {
+        return columns;
+    };
+    for item in items {
+        let Some(mut m) = r.map(item, "列") else {
+            continue;
+        };
+        let (key, label, measure) = key_label_measure(r, &mut m);
+        let kind = read_kind(r, &mut m);
+        let total = read_total(r, &mut m, kind);
+        let since = m.opt("设立").and_then(|n| super::registry::month(r, n, "设立"));
+        let until = m.opt("撤销").and_then(|n| super::registry::month(r, n, "撤销"));
+        let former = read_history(r, &mut m, "曾用名", "名称")
+            .into_iter()
+            .map(|(label, until, _)| FormerLabel { label, until })
+            .collect();
+        r.finish(
+            m,
+            &["键", "名称", "量词", "类型", "小数位", "合计", "设立", "撤销", "曾用名"],
+        );
+        if let (Some(key), Some(label), Some(kind), Some(total)) = (key, label, kind, total) {
+            columns.push(Column {
+                key,
+                label,
+                measure,
+                kind,
+                total,
+                since,
+                until,
+                former,
+                loc: item.loc.clone(),
+            });
         }
     }
     columns
+}
+
+/// `类型: 整数|小数|百分数` with `小数位`.
+fn read_kind(r: &mut Reader, m: &mut MapReader<'_>) -> Option<Kind> {
+    let places = match m.opt("小数位") {
+        None => None,
+        Some(n) => Some(places(r, n)?),
+    };
+    match m
+        .opt("类型")
+        .and_then(|n| n.scalar().map(|t| (t.trim().to_string(), n.loc.clone())))
+    {
+        None if places.is_some_and(|p| p > 0) => Some(Kind::Decimal {
+            places: places.unwrap_or(0),
+        }),
+        None => Some(Kind::Count),
+        Some((t, _)) if t == "整数" => Some(Kind::Count),
+        Some((t, _)) if t == "小数" => Some(Kind::Decimal {
+            places: places.unwrap_or(1),
+        }),
+        Some((t, _)) if t == "百分数" => Some(Kind::Percent {
+            places: places.unwrap_or(0),
+        }),
+        Some((t, loc)) => {
+            r.push(
+                Diagnostic::error("unknown-value", &loc, format!("未知的列类型“{t}”"))
+                    .help("可用：整数（统计数，默认）、小数（如 平均分 4.9，写明“小数位”）、百分数（如 满意率 99.87）"),
+            );
+            None
+        }
+    }
+}
+
+/// `合计: 求和|平均|无|加权(列)`; counts are summed by default, other kinds left out.
+fn read_total(r: &mut Reader, m: &mut MapReader<'_>, kind: Option<Kind>) -> Option<Total> {
+    let Some(n) = m.opt("合计") else {
+        return Some(if kind == Some(Kind::Count) {
+            Total::Sum
+        } else {
+            Total::None
+        });
+    };
+    let t = n.scalar().map(str::trim).unwrap_or("");
+    let weighted = t
+        .strip_prefix("加权(")
+        .or_else(|| t.strip_prefix("加权（"))
+        .and_then(|rest| rest.strip_suffix(')').or_else(|| rest.strip_suffix('）')));
+    match (t, weighted) {
+        ("求和", _) => Some(Total::Sum),
+        ("平均", _) => Some(Total::Mean),
+        ("无", _) => Some(Total::None),
+        (_, Some(col)) if !col.trim().is_empty() => Some(Total::Weighted(col.trim().to_string())),
+        _ => {
+            r.push(
+                Diagnostic::error("unknown-value", &n.loc, format!("未知的合计方式“{t}”"))
+                    .help("可用：求和（统计数）、平均、加权(列的键)（如 加权(本月)）、无"),
+            );
+            None
+        }
+    }
+}
+
+/// Decimals: 0 to 3.
+fn places(r: &mut Reader, n: &yaml::Node) -> Option<u8> {
+    let d = r.count(n, "小数位")?;
+    if d <= 3 {
+        Some(d as u8)
+    } else {
+        r.push(Diagnostic::error("unknown-value", &n.loc, "小数位最多为 3").help("比率和小数通常保留 0 到 2 位小数"));
+        None
+    }
+}
+
+/// A history list: `[{<name>: …, 至: 2019-02}]`, oldest first.
+fn read_history(r: &mut Reader, m: &mut MapReader<'_>, key: &str, name: &str) -> Vec<(String, MonthId, Loc)> {
+    let mut out = Vec::new();
+    let Some(items) = m.opt(key).and_then(|n| r.seq(n, key)) else {
+        return out;
+    };
+    for item in items {
+        let Some(mut f) = r.map(item, key) else { continue };
+        let text = r.req(&mut f, name).and_then(|n| r.text(n, name));
+        let until = r.req(&mut f, "至").and_then(|n| super::registry::month(r, n, "至"));
+        r.finish(f, &[name, "至"]);
+        if let (Some(text), Some(until)) = (text, until) {
+            out.push((text, until, item.loc.clone()));
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
 }
 
 /// The derived rates (`派生`).
@@ -393,21 +576,27 @@ fn read_derived(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Derived> {
             let shown = m.opt("入表").and_then(|n| r.boolean(n, "入表")).unwrap_or(true);
             let decimals = match m.opt("小数位") {
                 None => Some(0),
-                Some(n) => r.count(n, "小数位").and_then(|d| {
-                    if d <= 3 {
-                        Some(d as u8)
-                    } else {
-                        r.push(
-                            Diagnostic::error("unknown-value", &n.loc, "小数位最多为 3")
-                                .help("比率通常保留 0 或 1 位小数"),
-                        );
-                        None
-                    }
-                }),
+                Some(n) => places(r, n),
             };
-            r.finish(m, &["键", "名称", "分子", "分母", "取整", "小数位", "入表"]);
-            if let (Some(key), Some(numerator), Some(denominator), Some(rounding), Some(decimals)) =
-                (key, num, den, rounding, decimals)
+            let display = read_display(r, &mut m);
+            r.finish(
+                m,
+                &[
+                    "键",
+                    "名称",
+                    "分子",
+                    "分母",
+                    "取整",
+                    "小数位",
+                    "入表",
+                    "末尾零",
+                    "无法计算时",
+                    "百分号",
+                    "写明不符时",
+                ],
+            );
+            if let (Some(key), Some(numerator), Some(denominator), Some(rounding), Some(decimals), Some(display)) =
+                (key, num, den, rounding, decimals, display)
             {
                 let label = label.unwrap_or_else(|| key.clone());
                 derived.push(Derived {
@@ -418,12 +607,65 @@ fn read_derived(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Derived> {
                     rounding,
                     shown,
                     decimals,
+                    keep_zeros: display.keep_zeros,
+                    undefined: display.undefined,
+                    percent_in_header: display.percent_in_header,
+                    stated: display.stated,
                     loc: item.loc.clone(),
                 });
             }
         }
     }
     derived
+}
+
+/// How a rate is displayed: trailing zeros, what a rate over nothing prints, where `%` goes, and
+/// how a stated figure that differs is reported.
+struct Display {
+    keep_zeros: bool,
+    undefined: String,
+    percent_in_header: bool,
+    stated: Severity,
+}
+
+fn read_display(r: &mut Reader, m: &mut MapReader<'_>) -> Option<Display> {
+    let mut choice = |key: &str, options: [&str; 2], help: &str| -> Option<bool> {
+        let n = m.opt(key)?;
+        match n.scalar().map(str::trim) {
+            Some(t) if t == options[0] => Some(true),
+            Some(t) if t == options[1] => Some(false),
+            _ => {
+                r.push(
+                    Diagnostic::error(
+                        "unknown-value",
+                        &n.loc,
+                        format!("“{key}”只能是“{}”或“{}”", options[0], options[1]),
+                    )
+                    .help(help.to_string()),
+                );
+                Some(true)
+            }
+        }
+    };
+    let keep_zeros = choice("末尾零", ["保留", "去掉"], "保留：50.0%；去掉：50%").unwrap_or(true);
+    let percent_in_header =
+        choice("百分号", ["表头", "单元格"], "表头：表头写“采纳率（%）”，格中只写数字").unwrap_or(false);
+    let errors = choice(
+        "写明不符时",
+        ["错误", "警告"],
+        "月份文件中写明的比率与计算值不同时报错误还是警告（默认警告：以发布的数字为准）",
+    )
+    .unwrap_or(false);
+    let undefined = m
+        .opt("无法计算时")
+        .and_then(|n| r.text(n, "无法计算时"))
+        .unwrap_or_else(|| "—".to_string());
+    Some(Display {
+        keep_zeros,
+        undefined,
+        percent_in_header,
+        stated: if errors { Severity::Error } else { Severity::Warning },
+    })
 }
 
 /// The headline figures (`概况`).
@@ -535,26 +777,6 @@ pub(crate) fn parse_rule(text: &str) -> Option<(String, Op, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percents_with_decimals() {
-        assert_eq!(Rounding::HalfUp.percent_text(226, 465, 1).as_deref(), Some("48.6"));
-        assert_eq!(Rounding::Down.percent_text(2, 3, 2).as_deref(), Some("66.66"));
-        assert_eq!(Rounding::Up.percent_text(2, 3, 1).as_deref(), Some("66.7"));
-        assert_eq!(Rounding::HalfUp.percent_text(1, 1, 1).as_deref(), Some("100.0"));
-        assert_eq!(scaled_text(-25, 1), "-2.5");
-        assert_eq!(scaled_text(5, 2), "0.05");
-    }
-
-    #[test]
-    fn percent_rounds_half_up_like_the_seed() {
-        assert_eq!(Rounding::HalfUp.percent(3, 8), Some(38)); // 37.5 → 38
-        assert_eq!(Rounding::HalfUp.percent(226, 572), Some(40)); // 39.5 → 40
-        assert_eq!(Rounding::HalfUp.percent(16, 48), Some(33));
-        assert_eq!(Rounding::Down.percent(3, 8), Some(37));
-        assert_eq!(Rounding::Up.percent(1, 3), Some(34));
-        assert_eq!(Rounding::HalfUp.percent(1, 0), None);
-    }
 
     #[test]
     fn rules_parse() {

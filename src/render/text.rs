@@ -12,12 +12,12 @@
 
 use std::sync::Arc;
 
-use crate::aggregate::{Aggregate, Amount, Fact, RateRule, UnitFact};
+use crate::aggregate::{Aggregate, Amount, Fact, FactKind, RateRule, UnitFact};
 use crate::calendar::MonthId;
 use crate::diag::{Diagnostic, quote_list, suggest, suggestions};
 use crate::load::expr::{Arg, Call, Expr, Filter, GLOBALS, Head, Input, Word};
+use crate::load::number::Rounding;
 use crate::load::registry::Standing;
-use crate::load::schema::{Rounding, scaled_text};
 use crate::load::text::{Line, PartKind};
 use crate::load::{Data, Month, TableSpec, Unit};
 
@@ -60,7 +60,7 @@ struct Units {
 #[derive(Debug, Clone)]
 enum Value {
     Text(String),
-    Figure(Figure),
+    Figure(Box<Figure>),
     Units(Units),
     Count(usize),
 }
@@ -138,7 +138,7 @@ fn printed(value: &Value, e: &Expr) -> Result<String, Fail> {
         Value::Text(t) => Ok(t.clone()),
         Value::Count(n) => Ok(n.to_string()),
         Value::Units(u) => Ok(u.text()),
-        Value::Figure(f) => f.text(f.fact.now).ok_or_else(|| {
+        Value::Figure(f) => f.fact.printed().ok_or_else(|| {
             fail(
                 "expression-zero",
                 &whole,
@@ -150,28 +150,10 @@ fn printed(value: &Value, e: &Expr) -> Result<String, Fail> {
 }
 
 impl Figure {
-    /// The amount as printed: a whole number, or a percent with the rate's decimals; `None` for a
-    /// rate over nothing.
+    /// The amount as printed: a value with its decimals, or a percent with the rate's decimals;
+    /// `None` for a rate over nothing.
     fn text(&self, amount: Amount) -> Option<String> {
-        match amount {
-            Amount::Count(n) => Some(n.to_string()),
-            Amount::Ratio { num, den } => {
-                let rule = self.fact.rate.unwrap_or(RateRule {
-                    rounding: Rounding::HalfUp,
-                    decimals: 0,
-                });
-                rule.rounding.percent_text(num, den, rule.decimals)
-            }
-        }
-    }
-
-    /// The amount as a number (percent for rates), for comparisons.
-    fn number(amount: Amount) -> f64 {
-        match amount {
-            Amount::Count(n) => n as f64,
-            Amount::Ratio { num, den } if den > 0 => num as f64 * 100.0 / den as f64,
-            Amount::Ratio { .. } => f64::NAN,
-        }
+        self.fact.text(amount)
     }
 }
 
@@ -185,7 +167,7 @@ impl Units {
             .map(|item| match &item.figure {
                 Some((amount, fig)) if self.with_figures => {
                     let value = fig.text(*amount).unwrap_or_else(|| "—".into());
-                    let unit = if fig.fact.rate.is_some() {
+                    let unit = if matches!(fig.fact.kind, FactKind::Rate(_) | FactKind::Value { percent: true, .. }) {
                         "%".to_string()
                     } else {
                         fig.fact.measure.clone().unwrap_or_default()
@@ -249,11 +231,11 @@ fn path_value(scope: &Scope<'_>, path: &[Word]) -> Result<Value, Fail> {
     let value = if second.text == "标题" {
         Value::Text(facts.title.clone())
     } else if let Some(fact) = facts.facts.get(&second.text) {
-        Value::Figure(Figure {
+        Value::Figure(Box::new(Figure {
             fact: fact.clone(),
             units: Some(Arc::new(facts.units.clone())),
             table: spec.name.clone(),
-        })
+        }))
     } else if keys(spec).contains(&second.text.as_str()) {
         return Err(fail(
             "expression-name",
@@ -333,11 +315,11 @@ fn unit_value(scope: &Scope<'_>, spec: &TableSpec, units: &[UnitFact], path: &[W
         )
         .help(suggest(&key.text, row_keys.iter().copied(), "每个单位可用的有"))
     })?;
-    Ok(Value::Figure(Figure {
+    Ok(Value::Figure(Box::new(Figure {
         fact: fact.clone(),
         units: None,
         table: spec.name.clone(),
-    }))
+    })))
 }
 
 /// A name after the table that is neither a figure, nor 标题, nor a unit of the registry.
@@ -440,7 +422,7 @@ fn apply(scope: &Scope<'_>, call: &Call, value: Value) -> Result<Value, Fail> {
                 spec.name, spec.name
             ),
         )),
-        (_, Value::Figure(fig)) => figure_filter(scope, call, fig),
+        (_, Value::Figure(fig)) => figure_filter(scope, call, *fig),
         _ => Err(fail(
             "expression-filter",
             name,
@@ -482,7 +464,7 @@ fn figure_filter(scope: &Scope<'_>, call: &Call, fig: Figure) -> Result<Value, F
             out.fact.prev = None;
             out.fact.year_ago = None;
             out.units = None;
-            Ok(Value::Figure(out))
+            Ok(Value::Figure(Box::new(out)))
         }
         Filter::RoundHalfUp | Filter::RoundDown | Filter::RoundUp => rounded(call, fig),
         _ => unit_filter(call, fig),
@@ -500,13 +482,6 @@ fn no_data(fig: &Figure, call: &Call, what: &str, month: MonthId) -> Fail {
 }
 
 fn rounded(call: &Call, mut fig: Figure) -> Result<Value, Fail> {
-    if fig.fact.rate.is_none() {
-        return Err(fail(
-            "expression-filter",
-            &call.name,
-            format!("“{}”不是比率，不能用“{}”", fig.fact.label, call.filter.name()),
-        ));
-    }
     let rounding = match call.filter {
         Filter::RoundDown => Rounding::Down,
         Filter::RoundUp => Rounding::Up,
@@ -516,8 +491,35 @@ fn rounded(call: &Call, mut fig: Figure) -> Result<Value, Fail> {
         Some(Arg::Decimals(d)) => d,
         _ => 0,
     };
-    fig.fact.rate = Some(RateRule { rounding, decimals });
-    Ok(Value::Figure(fig))
+    match (fig.fact.kind, fig.fact.now) {
+        (FactKind::Rate(_), _) => {
+            fig.fact.kind = FactKind::Rate(RateRule {
+                rounding,
+                decimals,
+                keep_zeros: true,
+            });
+        }
+        (FactKind::Value { places, percent }, Amount::Value(n)) if places > 0 => {
+            fig.fact.now = Amount::Value(n.round(decimals, rounding));
+            fig.fact.kind = FactKind::Value {
+                places: decimals,
+                percent,
+            };
+        }
+        _ => {
+            return Err(fail(
+                "expression-filter",
+                &call.name,
+                format!(
+                    "“{}”是整数，不能用“{}”（只用于比率和带小数的数字）",
+                    fig.fact.label,
+                    call.filter.name()
+                ),
+            ));
+        }
+    }
+    fig.fact.stated = None;
+    Ok(Value::Figure(Box::new(fig)))
 }
 
 /// The units of a table-wide figure chosen by rank or by a rule.
@@ -547,7 +549,7 @@ fn unit_filter(call: &Call, fig: Figure) -> Result<Value, Fail> {
             })
         })
         .collect();
-    let value = |i: &Item| i.figure.as_ref().map_or(f64::NAN, |(a, _)| Figure::number(*a));
+    let value = |i: &Item| i.figure.as_ref().map_or(f64::NAN, |(a, _)| a.number());
     let threshold = match call.arg {
         Some(Arg::Threshold(t)) => t,
         _ => 0.0,
@@ -589,7 +591,7 @@ fn unit_filter(call: &Call, fig: Figure) -> Result<Value, Fail> {
 
 /// The filters on a list of units: order, separator, figures, count.
 fn list_filter(call: &Call, mut units: Units) -> Value {
-    let value = |i: &Item| i.figure.as_ref().map_or(0.0, |(a, _)| Figure::number(*a));
+    let value = |i: &Item| i.figure.as_ref().map_or(0.0, |(a, _)| a.number());
     match call.filter {
         Filter::RegistryOrder => units.items.sort_by_key(|i| i.order),
         Filter::ByValue => units
@@ -610,38 +612,50 @@ fn list_filter(call: &Call, mut units: Units) -> Value {
 }
 
 /// The change between two amounts in words: 增加12件 / 减少3件 / 提高6个百分点 / 持平. `words` are
-/// the comparison (`较上月`) and the phrase for no change.
+/// the comparison (`较上月`) and the phrase for no change. Rates and percent figures change in
+/// percentage points, other figures in their measure word, each at its own decimals.
 fn change(fig: &Figure, before: Amount, words: (&str, &str), at: &Word) -> Result<String, Fail> {
     let (than, same) = words;
-    let (now, was, unit, up, down) = match fig.fact.rate {
-        Some(rule) => {
+    let over_nothing = || {
+        fail(
+            "expression-zero",
+            at,
+            format!("“{}”的分母为 0，无法比较", fig.fact.label),
+        )
+    };
+    let (now, was, places, points) = match fig.fact.kind {
+        FactKind::Rate(rule) => {
             let scaled = |a: Amount| match a {
-                Amount::Ratio { num, den } => rule.rounding.scaled_percent(num, den, rule.decimals),
-                Amount::Count(n) => Some(i128::from(n) * 10i128.pow(u32::from(rule.decimals))),
+                Amount::Ratio { num, den } => num.percent_of(den, rule.decimals, rule.rounding),
+                Amount::Value(n) => Some(n.round(rule.decimals, rule.rounding)),
             };
             let (Some(now), Some(was)) = (scaled(fig.fact.now), scaled(before)) else {
-                return Err(fail(
-                    "expression-zero",
-                    at,
-                    format!("“{}”的分母为 0，无法比较", fig.fact.label),
-                ));
+                return Err(over_nothing());
             };
-            (now, was, "个百分点".to_string(), "提高", "下降")
+            (now, was, rule.decimals, true)
         }
-        None => {
-            let count = |a: Amount| match a {
-                Amount::Count(n) => i128::from(n),
-                Amount::Ratio { .. } => 0,
+        FactKind::Value { places, percent } => {
+            let value = |a: Amount| match a {
+                Amount::Value(n) => Some(n.round(places, Rounding::HalfUp)),
+                Amount::Ratio { .. } => None,
             };
-            let unit = fig.fact.measure.clone().unwrap_or_default();
-            (count(fig.fact.now), count(before), unit, "增加", "减少")
+            let (Some(now), Some(was)) = (value(fig.fact.now), value(before)) else {
+                return Err(over_nothing());
+            };
+            (now, was, places, percent)
         }
     };
-    let decimals = fig.fact.rate.map_or(0, |r| r.decimals);
-    let diff = now - was;
-    Ok(match diff.cmp(&0) {
-        std::cmp::Ordering::Equal => same.to_string(),
-        std::cmp::Ordering::Greater => format!("{than}{up}{}{unit}", scaled_text(diff, decimals)),
-        std::cmp::Ordering::Less => format!("{than}{down}{}{unit}", scaled_text(-diff, decimals)),
+    let (unit, up, down) = if points {
+        ("个百分点".to_string(), "提高", "下降")
+    } else {
+        (fig.fact.measure.clone().unwrap_or_default(), "增加", "减少")
+    };
+    let diff = now.sub(was).round(places, Rounding::HalfUp);
+    Ok(if diff.is_zero() {
+        same.to_string()
+    } else if diff.is_negative() {
+        format!("{than}{down}{}{unit}", diff.abs().text())
+    } else {
+        format!("{than}{up}{}{unit}", diff.text())
     })
 }

@@ -38,17 +38,23 @@ fn unchanged_months_are_skipped_and_changes_rebuild_what_they_must() {
     assert_eq!(code, 0, "{said}");
     let mut built = lines(&said, "已生成");
     built.sort();
-    assert_eq!(built, ["2023-03", "2023-04", "2023-08", "2023-09", "2023-11"], "{said}");
-    // Not a terminal: no progress line, one line a month and a summary.
-    assert!(
-        !said.contains('\r') && said.contains("共 5 个月份：生成 5，未改变跳过 0"),
+    assert_eq!(
+        built,
+        ["2023-03", "2023-04", "2023-08", "2023-09", "2023-11", "2024-01"],
         "{said}"
     );
-    assert!(said.lines().count() <= 5 + 2, "one line a month: {said}");
+    // Not a terminal: no progress line, one line a month and a summary; the month of data only
+    // (2023-12) is checked and said to be one.
+    assert!(
+        !said.contains('\r') && said.contains("共 7 个月份：生成 6，未改变跳过 0，已发布 0，仅数据 1"),
+        "{said}"
+    );
+    assert!(said.lines().count() <= 7 + 2, "one line a month: {said}");
+    assert_eq!(lines(&said, "仅数据"), ["2023-12"], "{said}");
 
     // Nothing changed: nothing is built.
     let (_, said) = run_all(&p, &[]);
-    assert_eq!(lines(&said, "跳过").len(), 5, "{said}");
+    assert_eq!(lines(&said, "跳过").len(), 6, "{said}");
     // A datum of March: March and the month whose text compares with it (April), no other.
     p.edit(
         "data/2023-03/12345.yaml",
@@ -66,7 +72,7 @@ fn unchanged_months_are_skipped_and_changes_rebuild_what_they_must() {
         "// GB/T 9704-2012 (edited)",
     );
     let (_, said) = run_all(&p, &[]);
-    assert_eq!(lines(&said, "已生成").len(), 5, "{said}");
+    assert_eq!(lines(&said, "已生成").len(), 6, "{said}");
     // A font: every month.
     std::fs::copy(
         repo().join("tests/fixtures/FangSongGB2312-fixture.otf"),
@@ -74,13 +80,13 @@ fn unchanged_months_are_skipped_and_changes_rebuild_what_they_must() {
     )
     .unwrap();
     let (_, said) = run_all(&p, &[]);
-    assert_eq!(lines(&said, "已生成").len(), 5, "{said}");
+    assert_eq!(lines(&said, "已生成").len(), 6, "{said}");
     // --force rebuilds all; a deleted PDF is rebuilt.
     std::fs::remove_file(p.path("out/2023-09/circular.pdf")).unwrap();
     let (_, said) = run_all(&p, &[]);
     assert_eq!(lines(&said, "已生成"), ["2023-09"], "{said}");
     let (_, said) = run_all(&p, &["--force"]);
-    assert_eq!(lines(&said, "已生成").len(), 5, "{said}");
+    assert_eq!(lines(&said, "已生成").len(), 6, "{said}");
 
     // Another tongbao executable (new code, another Typst): every month.
     let other = tempfile::tempdir().unwrap();
@@ -92,7 +98,7 @@ fn unchanged_months_are_skipped_and_changes_rebuild_what_they_must() {
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(lines(&said, "已生成").len(), 5, "{said}");
+    assert_eq!(lines(&said, "已生成").len(), 6, "{said}");
 }
 
 #[test]
@@ -107,7 +113,7 @@ fn a_failing_month_among_good_ones_fails_the_run_and_only_what_reads_it() {
     assert_eq!(failed, ["2023-09"], "{said}");
     let mut built = lines(&said, "已生成");
     built.sort();
-    assert_eq!(built, ["2023-03", "2023-08", "2023-11"], "{said}");
+    assert_eq!(built, ["2023-03", "2023-08", "2023-11", "2024-01"], "{said}");
     // Its errors are shown, with their place.
     assert!(said.contains("data/2023-09/12345.yaml:"), "{said}");
     assert!(!p.path("out/2023-09/circular.pdf").exists());

@@ -199,9 +199,26 @@ fn column_rule_total_rate_and_headline() {
         "采纳: 16, 采纳率: 33%",
         "采纳: 16, 采纳率: 34%",
     );
+    // A stated rate is the office's published figure: a warning quoting both, by default…
+    let (code, diags) = p.check();
+    assert_eq!(code, 0, "{diags:#?}");
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "stated-rate")
+        .expect("the stated rate is compared");
+    assert_eq!(d["severity"], "warning");
+    assert!(
+        message(d).contains("写作 34%") && message(d).contains("计算为 33%"),
+        "{d:#?}"
+    );
+    // …and an error when the description says so.
+    p.edit(
+        "data/tables/portal.yaml",
+        "取整: 四舍五入}",
+        "取整: 四舍五入, 写明不符时: 错误}",
+    );
     let d = only_error(&p);
-    assert_eq!(d["code"], "rate");
-    assert!(message(&d).contains("应为 33%"), "{d:#?}");
+    assert_eq!(d["code"], "stated-rate");
 
     let p = Project::shipped();
     p.edit("data/2023-03/12345.yaml", "邻里牵手办结: 155", "邻里牵手办结: 156");

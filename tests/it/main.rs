@@ -16,6 +16,7 @@ mod git;
 mod issue;
 mod layers;
 mod layout;
+mod months;
 mod outputs;
 mod owners;
 mod routine;

@@ -4,6 +4,8 @@
 use super::{Node, Value};
 use crate::calendar::Date;
 use crate::diag::{Diagnostic, Loc, quote_list, suggestions};
+use crate::load::number::Num;
+use crate::load::schema::Kind;
 
 /// Reads typed values from a parsed tree, collecting every problem instead of stopping at the first.
 pub(crate) struct Reader {
@@ -177,17 +179,69 @@ impl Reader {
         }
     }
 
-    /// Reads a percentage: `33%` or `33`.
-    pub(crate) fn percent(&mut self, node: &Node, what: &str) -> Option<u64> {
-        if let Some(text) = node.scalar() {
-            let t = text.trim().trim_end_matches(['%', '％']).trim();
-            let stripped = Node {
-                value: Value::Scalar { text: t.to_string() },
-                loc: node.loc.clone(),
-            };
-            return self.count(&stripped, what);
+    /// Reads a figure of a column of `kind`: a count, or a number with at most the column's
+    /// decimals (a percent may carry its `%`).
+    pub(crate) fn figure(&mut self, node: &Node, what: &str, kind: Kind) -> Option<Num> {
+        let places = match kind {
+            Kind::Count => return self.count(node, what).map(|n| Num::int(i128::from(n))),
+            Kind::Decimal { places } | Kind::Percent { places } => places,
+        };
+        if node.scalar().map(str::trim) == Some(super::UNFILLED) {
+            return self.count(node, what).map(|n| Num::int(i128::from(n)));
         }
-        self.count(node, what)
+        let text = node.scalar().unwrap_or("").trim();
+        let t = if matches!(kind, Kind::Percent { .. }) {
+            text.trim_end_matches(['%', '％']).trim()
+        } else {
+            text
+        };
+        match Num::parse(t) {
+            Some(n) if n.is_negative() => self.push(
+                Diagnostic::error("type", &node.loc, format!("{what}：“{text}”是负数"))
+                    .help("统计数不能为负，请检查正负号"),
+            ),
+            Some(n) if n.scale > places => self.push(
+                Diagnostic::error("type", &node.loc, format!("{what}：“{text}”有 {} 位小数", n.scale))
+                    .help(format!("这一列最多保留 {places} 位小数（见表格定义的“小数位”）")),
+            ),
+            Some(n) if n.to_f64() > MAX_FIGURE as f64 => self.push(
+                Diagnostic::error("type", &node.loc, format!("{what}：“{text}”过大"))
+                    .help(format!("数值不能超过 {MAX_FIGURE}")),
+            ),
+            Some(n) => return Some(n),
+            None => self.push(
+                Diagnostic::error("type", &node.loc, format!("{what}：“{text}”不是数字"))
+                    .help(format!("请填写一个数（最多 {places} 位小数），不带单位")),
+            ),
+        }
+        None
+    }
+
+    /// Reads a stated rate as the office printed it: `57.10%`, `50%`, `0` or, for a rate over
+    /// nothing, `—` (also `-`, `无`). Returns the text as written and its value in percent.
+    pub(crate) fn stated(&mut self, node: &Node, what: &str) -> Option<(String, Option<Num>)> {
+        let Some(text) = node.scalar().map(|t| half_width_digits(t.trim())) else {
+            self.push(Diagnostic::error(
+                "type",
+                &node.loc,
+                format!("“{what}”应当是一个比率，如 57.10%"),
+            ));
+            return None;
+        };
+        if matches!(text.as_str(), "—" | "-" | "－" | "无" | "/") {
+            return Some((text, None));
+        }
+        let number = text.trim_end_matches(['%', '％']).trim();
+        match Num::parse(number) {
+            Some(n) if !n.is_negative() => Some((text.replace('％', "%"), Some(n))),
+            _ => {
+                self.push(
+                    Diagnostic::error("type", &node.loc, format!("“{what}”写的“{text}”不是比率"))
+                        .help("照发布的样子写，如 57.10%、50%、0；无法计算的写 —"),
+                );
+                None
+            }
+        }
     }
 
     /// Reads `true`/`false` (also 是/否).
