@@ -144,8 +144,11 @@ pub(crate) fn log(repo: &mut Repo, filter: &Filter) -> Result<Vec<LogEntry>, Git
             let Some((month, file)) = month_file(path) else {
                 continue;
             };
-            if filter.month.as_deref().is_some_and(|m| m != month) || filter.table.as_deref().is_some_and(|t| t != file)
-            {
+            let other_table = filter
+                .table
+                .as_deref()
+                .is_some_and(|t| !walker.specs.get(file).is_some_and(|s| load::names_table(s, t)));
+            if filter.month.as_deref().is_some_and(|m| m != month) || other_table {
                 continue;
             }
             let (old_text, new_text) = both_sides(repo, old_blob.as_ref(), new_blob.as_ref())?;

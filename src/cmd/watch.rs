@@ -240,7 +240,9 @@ fn rebuild(
             let text: String = shown.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n");
             state.fail(&month, text.clone());
             say!("[{clock}] {month} 生成失败（{what}）：{errors} 个错误，预览保留上次的版本");
-            tell!("{text}");
+            for d in shown {
+                tell!("{}", d.to_terminal());
+            }
         }
     }
 }
