@@ -80,7 +80,7 @@ pub(crate) fn run(args: &InitArgs) -> Result {
         written.join("、")
     );
     match fonts {
-        Some(n) => say!("已复制 {n} 个字体文件到 fonts/"),
+        Some((n, from)) => say!("已复制 {n} 个字体文件到 fonts/（取自 {}）", from.display()),
         None => tell!(
             "警告：没有找到 tongbao 自带的字体（fonts/ 文件夹）；请把字体文件复制到 {}/fonts/，否则通报中的汉字无法显示",
             asked.dir.display()
@@ -101,13 +101,13 @@ pub(crate) fn run(args: &InitArgs) -> Result {
 fn ask(args: &InitArgs) -> Result<Asked> {
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let mut lines = std::io::stdin().lock().lines();
-    let mut question = |what: &str, flag: &str| -> Result<String> {
+    let mut question = |what: &str, hint: &str, flag: &str| -> Result<String> {
         if !terminal {
             return Err(Error::Usage(format!(
                 "缺少{what}：请用 {flag} 给出（例如 tongbao init 城中区通报 --office 西宁市城中区人民政府办公室 --units 单位名单.xlsx）"
             )));
         }
-        let _ = write!(std::io::stderr().lock(), "{what}：");
+        let _ = write!(std::io::stderr().lock(), "{what}{hint}：");
         let _ = std::io::stderr().flush();
         let answer = lines.next().and_then(|l| l.ok()).unwrap_or_default();
         let answer = answer.trim().to_string();
@@ -118,16 +118,17 @@ fn ask(args: &InitArgs) -> Result<Asked> {
     };
     let dir = match &args.dir {
         Some(d) => d.clone(),
-        None => PathBuf::from(question("新项目的文件夹", "DIR")?),
+        None => PathBuf::from(question("新项目的文件夹", "", "文件夹参数")?),
     };
     let office = match &args.office {
         Some(o) => o.trim().to_string(),
-        None => question("发文机关（如 西宁市城中区人民政府办公室）", "--office")?,
+        None => question("发文机关", "（如 西宁市城中区人民政府办公室）", "--office")?,
     };
     let units = match &args.units {
         Some(u) => u.clone(),
         None => PathBuf::from(question(
-            "单位名单文件（.xlsx .xls .ods .csv，有“名称”和“类别”两列）",
+            "单位名单文件",
+            "（.xlsx .xls .ods .csv，有“名称”和“类别”两列）",
             "--units",
         )?),
     };
@@ -443,16 +444,17 @@ fn fonts_dir() -> Option<PathBuf> {
         exe_dir.as_ref().map(|d| d.join("../share/tongbao").join(FONTS)),
         Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(FONTS)),
     ];
-    candidates.into_iter().flatten().find(|d| {
+    let candidates = candidates.into_iter().flatten().map(|d| d.canonicalize().unwrap_or(d));
+    candidates.into_iter().find(|d| {
         std::fs::read_dir(d).is_ok_and(|mut entries| {
             entries.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "otf" || x == "ttf")))
         })
     })
 }
 
-/// Copies the fonts and their licences into `fonts/`; the number of font files, or None when
-/// this tongbao has no fonts beside it.
-fn copy_fonts(project: &Project) -> Result<Option<usize>> {
+/// Copies the fonts and their licences into `fonts/`; the number of font files and where they
+/// came from, or None when this tongbao has no fonts beside it.
+fn copy_fonts(project: &Project) -> Result<Option<(usize, PathBuf)>> {
     let Some(dir) = fonts_dir() else { return Ok(None) };
     let entries = std::fs::read_dir(&dir).map_err(|e| Error::Usage(format!("无法读取 {}：{e}", dir.display())))?;
     let mut fonts = 0;
@@ -469,7 +471,7 @@ fn copy_fonts(project: &Project) -> Result<Option<usize>> {
             .map_err(|e| Error::Usage(format!("无法写入 fonts/{name}：{e}")))?;
         fonts += usize::from(font);
     }
-    Ok(Some(fonts))
+    Ok(Some((fonts, dir)))
 }
 
 /// A git repository (unless the folder is already in one) and the hooks; without git, a note.
