@@ -229,7 +229,7 @@ fn read_units(path: &Path) -> Result<Vec<Unit>> {
             return Err(refuse(name_col, format!("单位“{name}”出现了两次")));
         }
         let aliases = alias_col
-            .map(|c| at(c))
+            .map(at)
             .unwrap_or_default()
             .split(['、', ',', '，', ';', '；'])
             .map(str::trim)
@@ -323,12 +323,11 @@ fn sample(id: &str, i: usize) -> Vec<(&'static str, usize)> {
 }
 
 /// A month table of sample figures, one unit a line.
-fn sample_table(id: &str, month: &MonthId, units: &[Unit]) -> String {
+fn sample_table(id: &str, units: &[Unit]) -> String {
     let mut out = format!(
         "{}\n# 示例数字（由 tongbao init 生成，不是真实统计）：请用 tongbao import {id} 导出的表格.xlsx 导入本月的数字，\n# 或逐个改写。\n行:\n",
         crate::schemas::modeline(&crate::schemas::month_table(id), 2)
     );
-    let _ = month;
     for (i, u) in units.iter().enumerate() {
         let figures: Vec<String> = sample(id, i).iter().map(|(k, v)| format!("{k}: {v}")).collect();
         out.push_str(&format!("  - {{单位: {}, {}}}\n", scalar(&u.name), figures.join(", ")));
@@ -407,7 +406,7 @@ fn write_project(project: &Project, asked: &Asked, units: &[Unit]) -> Result<Vec
     for (id, _) in TABLE_FILES {
         write(
             &format!("{DATA}/{month}/{id}.yaml"),
-            sample_table(id, &asked.month, units).as_bytes(),
+            sample_table(id, units).as_bytes(),
         )?;
     }
     write(
@@ -415,7 +414,7 @@ fn write_project(project: &Project, asked: &Asked, units: &[Unit]) -> Result<Vec
         text(&asked.office, units, &asked.month).as_bytes(),
     )?;
     for (name, bytes) in SHIPPED_TEMPLATES {
-        write(&format!("{TEMPLATES_DIR}/{name}"), bytes)?;
+        write(&format!("{TEMPLATES}/{name}"), bytes)?;
     }
     for (rel, text) in FILES {
         write(rel, text.as_bytes())?;
@@ -428,8 +427,6 @@ fn write_project(project: &Project, asked: &Asked, units: &[Unit]) -> Result<Vec
         "CI 文件（GitHub、Gitea/Forgejo、GitLab）".into(),
     ])
 }
-
-const TEMPLATES_DIR: &str = TEMPLATES;
 
 /// Where this tongbao's fonts are: `TONGBAO_FONTS`; `fonts/` beside the executable (the Windows
 /// archive); `../share/tongbao/fonts` from it (the Debian package: /usr/bin → /usr/share); the
