@@ -404,10 +404,7 @@ fn write_project(project: &Project, asked: &Asked, units: &[Unit]) -> Result<Vec
     );
     write(&format!("{DATA}/{month}/document.yaml"), document.as_bytes())?;
     for (id, _) in TABLE_FILES {
-        write(
-            &format!("{DATA}/{month}/{id}.yaml"),
-            sample_table(id, units).as_bytes(),
-        )?;
+        write(&format!("{DATA}/{month}/{id}.yaml"), sample_table(id, units).as_bytes())?;
     }
     write(
         &format!("{DATA}/{month}/{TEXT}"),
