@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod zh;
+pub(crate) use zh::{colour, command, parse};
+
 /// Everything fine (warnings allowed).
 pub(crate) const EXIT_OK: u8 = 0;
 /// The data or the templates have errors, or a check failed.
@@ -14,13 +17,28 @@ pub(crate) const EXIT_USAGE: u8 = 2;
 
 /// tongbao：把 data/ 中的月度统计 YAML 生成为符合 GB/T 9704-2012 的通报 PDF。
 #[derive(Debug, Parser)]
-#[command(name = "tongbao", version, about)]
+#[command(name = "tongbao")]
 pub(crate) struct Cli {
     /// 项目根目录（默认：当前目录或其上级中含 data/units.yaml 的目录）
     #[arg(long, global = true)]
     pub root: Option<PathBuf>,
+    /// 何时用颜色显示诊断信息（auto：在终端上、且没有设置 NO_COLOR 时）
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: Color,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// When diagnostics are coloured (`--color`); resolved once, with `NO_COLOR` and whether stderr
+/// is a terminal, by [`colour`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Color {
+    /// 在终端上使用颜色（设置了 NO_COLOR 时不用）
+    Auto,
+    /// 总是使用颜色
+    Always,
+    /// 不使用颜色
+    Never,
 }
 
 /// How diagnostics are printed.
@@ -65,6 +83,42 @@ pub(crate) enum Command {
     Export(ExportArgs),
     /// 生成 schemas/ 中的 JSON Schema，供编辑器补全键名和单位名、标出错误
     Schemas,
+    /// 新建一个单位的通报项目：单位名录、表格定义、设置、第一个月份（示例数字）、CI 文件和 git 钩子
+    Init(InitArgs),
+    /// 输出命令行补全脚本（bash、zsh、fish、powershell、elvish）
+    Completions(CompletionsArgs),
+    /// 输出 man 手册页（roff 格式，打包时使用）
+    #[command(hide = true)]
+    Manpage(ManpageArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// 新项目的文件夹（不存在时新建；已是 tongbao 项目时不覆盖）；在终端上省略时询问
+    pub dir: Option<PathBuf>,
+    /// 发文机关，写入通报的标题和署名（如 西宁市城中区人民政府办公室）；在终端上省略时询问
+    #[arg(long, value_name = "名称")]
+    pub office: Option<String>,
+    /// 单位名单：表格文件（.xlsx .xls .ods .csv），有“名称”和“类别”两列（可选“别名”列）；在终端上省略时询问
+    #[arg(long, value_name = "文件")]
+    pub units: Option<PathBuf>,
+    /// 第一个月份（YYYY-MM）；默认为上个月
+    #[arg(long)]
+    pub month: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// 哪种 shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManpageArgs {
+    /// 把 tongbao.1 和各命令的手册页（tongbao-build.1 …）写入这个文件夹；省略时把 tongbao.1 输出到标准输出
+    #[arg(long, value_name = "文件夹")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +230,9 @@ pub(crate) struct DiffArgs {
     pub rev2: Option<String>,
     /// 只看这个月份（YYYY-MM）
     pub month: Option<String>,
+    /// 只看这张表（简称或文件名，如 热线、12345 或 12345.yaml）
+    #[arg(long)]
+    pub table: Option<String>,
     /// 输出格式
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -185,7 +242,7 @@ pub(crate) struct DiffArgs {
 pub(crate) struct LogArgs {
     /// 只看这个月份（YYYY-MM）
     pub month: Option<String>,
-    /// 只看这张表（如 12345）
+    /// 只看这张表（简称或文件名，如 热线、12345 或 12345.yaml）
     #[arg(long)]
     pub table: Option<String>,
     /// 只看这个单位（名称或别名；改名前后都算）
@@ -200,7 +257,7 @@ pub(crate) struct LogArgs {
 pub(crate) struct BlameArgs {
     /// 月份（YYYY-MM）
     pub month: String,
-    /// 表名（如 12345）
+    /// 表（简称或文件名，如 热线、12345 或 12345.yaml）
     pub table: String,
     /// 单位（名称或别名），或“概况”“合计”
     pub unit: String,

@@ -75,16 +75,55 @@ pub(crate) struct Built {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Builds `months` on up to `workers` threads, calling `done` as each month finishes (in the
-/// order they finish). Months whose stamp matches are skipped unless `force`.
+/// Builds `months` on up to `workers` threads, calling `done` for each month in the order of
+/// `months` (a month built early waits for the ones before it), so that what is printed is the
+/// same on every run. Months whose stamp matches are skipped unless `force`.
 pub(crate) fn build(
     project: &Project,
     months: &[String],
     plan: &Plan,
     force: bool,
     workers: usize,
-    mut done: impl FnMut(Report),
+    done: impl FnMut(Report),
 ) {
+    let mut order = InOrder {
+        months,
+        next: 0,
+        waiting: BTreeMap::new(),
+        done,
+    };
+    run(project, months, plan, force, workers, |r| order.arrived(r));
+    // A month that never reported (a worker that died) must not hold back the others.
+    for (_, r) in std::mem::take(&mut order.waiting) {
+        (order.done)(r);
+    }
+}
+
+/// Hands the reports on in the months' order.
+struct InOrder<'m, F: FnMut(Report)> {
+    months: &'m [String],
+    next: usize,
+    waiting: BTreeMap<usize, Report>,
+    done: F,
+}
+
+impl<F: FnMut(Report)> InOrder<'_, F> {
+    fn arrived(&mut self, report: Report) {
+        let at = self
+            .months
+            .iter()
+            .position(|m| *m == report.month)
+            .unwrap_or(usize::MAX);
+        self.waiting.insert(at, report);
+        while let Some(r) = self.waiting.remove(&self.next) {
+            (self.done)(r);
+            self.next += 1;
+        }
+    }
+}
+
+/// Builds `months`, calling `done` as each finishes (skipped ones first).
+fn run(project: &Project, months: &[String], plan: &Plan, force: bool, workers: usize, mut done: impl FnMut(Report)) {
     let mut digester = Digester::default();
     let tool = tool();
     let mut queue = VecDeque::new();

@@ -193,22 +193,39 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// Renders the diagnostic for a terminal, rustc style, in Chinese.
+    /// Renders the diagnostic, rustc style, in Chinese, without colour (for files, the preview
+    /// page and tests).
     pub fn render(&self) -> String {
+        self.render_with(Paint::PLAIN)
+    }
+
+    /// Renders the diagnostic for stderr, coloured when the command line's colour choice
+    /// ([`set_colour`]) says so.
+    pub(crate) fn to_terminal(&self) -> String {
+        self.render_with(Paint::chosen())
+    }
+
+    fn render_with(&self, paint: Paint) -> String {
         let mut out = String::new();
-        let label = match self.severity {
-            Severity::Error => "错误",
-            Severity::Warning => "警告",
+        let (label, style) = match self.severity {
+            Severity::Error => ("错误", paint.error),
+            Severity::Warning => ("警告", paint.warning),
         };
-        let _ = writeln!(out, "{label}[{}]：{}", self.code, self.message);
+        let bold = paint.bold;
+        let _ = writeln!(
+            out,
+            "{style}{label}[{}]{style:#}：{bold}{}{bold:#}",
+            self.code, self.message
+        );
+        let gutter = paint.gutter;
         if let Some(file) = &self.file {
             let path = file.display().to_string().replace('\\', "/");
             if let Some(cell) = &self.cell {
-                let _ = writeln!(out, "  --> {path} 单元格 {cell}");
+                let _ = writeln!(out, "  {gutter}-->{gutter:#} {path} 单元格 {cell}");
             } else if self.line > 0 {
-                let _ = writeln!(out, "  --> {path}:{}:{}", self.line, self.column);
+                let _ = writeln!(out, "  {gutter}-->{gutter:#} {path}:{}:{}", self.line, self.column);
             } else {
-                let _ = writeln!(out, "  --> {path}");
+                let _ = writeln!(out, "  {gutter}-->{gutter:#} {path}");
             }
         }
         if let (Some(full), true) = (&self.snippet, self.line > 0) {
@@ -216,16 +233,148 @@ impl Diagnostic {
             let snippet = &snippet;
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());
-            let _ = writeln!(out, "{pad} |");
-            let _ = writeln!(out, "{num} | {}", snippet.replace('\t', " "));
+            let _ = writeln!(out, "{gutter}{pad} |{gutter:#}");
+            let _ = writeln!(out, "{gutter}{num} |{gutter:#} {}", snippet.replace('\t', " "));
             let (indent, width) = caret_extent(snippet, column, self.len);
-            let _ = writeln!(out, "{pad} | {}{}", " ".repeat(indent), "^".repeat(width.max(1)));
+            let carets = "^".repeat(width.max(1));
+            let _ = writeln!(
+                out,
+                "{gutter}{pad} |{gutter:#} {}{style}{carets}{style:#}",
+                " ".repeat(indent)
+            );
         }
         if let Some(help) = &self.help {
-            let _ = writeln!(out, "  = 提示：{help}");
+            let _ = writeln!(out, "  {gutter}={gutter:#} {}提示{:#}：{help}", paint.help, paint.help);
         }
         out
     }
+}
+
+/// The styles of a rendered diagnostic; all plain when colour is off.
+#[derive(Clone, Copy)]
+pub(crate) struct Paint {
+    pub error: anstyle::Style,
+    pub warning: anstyle::Style,
+    pub bold: anstyle::Style,
+    gutter: anstyle::Style,
+    help: anstyle::Style,
+}
+
+static COLOUR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sets, once per run, whether what goes to the terminal is coloured (the command line's
+/// `--color` resolved with `NO_COLOR` and the terminal test, by `args::colour`).
+pub(crate) fn set_colour(on: bool) {
+    COLOUR.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+impl Paint {
+    const PLAIN: Paint = Paint {
+        error: anstyle::Style::new(),
+        warning: anstyle::Style::new(),
+        bold: anstyle::Style::new(),
+        gutter: anstyle::Style::new(),
+        help: anstyle::Style::new(),
+    };
+
+    /// The styles for stderr, as the run's colour choice says.
+    pub(crate) fn chosen() -> Paint {
+        use anstyle::AnsiColor::{Blue, Cyan, Red, Yellow};
+        if !COLOUR.load(std::sync::atomic::Ordering::Relaxed) {
+            return Paint::PLAIN;
+        }
+        Paint {
+            error: Red.on_default().bold(),
+            warning: Yellow.on_default().bold(),
+            bold: anstyle::Style::new().bold(),
+            gutter: Blue.on_default().bold(),
+            help: Cyan.on_default().bold(),
+        }
+    }
+}
+
+/// Every diagnostic code with its name in Chinese, for the places that group diagnostics by kind
+/// (`build --all`'s summary). The one owner of these names: a new code gets its name here.
+pub(crate) const KINDS: &[(&str, &str)] = &[
+    ("attachment-count", "附件个数"),
+    ("attachment-name", "附件名称与标题不一致"),
+    ("attachment-number", "附件编号"),
+    ("attachment-table", "附件对应的表"),
+    ("column-time", "列的设立与撤销"),
+    ("date", "日期"),
+    ("date-early", "成文日期过早"),
+    ("doc-number", "发文字号"),
+    ("empty-file", "空文件"),
+    ("encoding", "文件编码"),
+    ("expression", "表达式"),
+    ("expression-argument", "表达式参数"),
+    ("expression-braces", "表达式括号"),
+    ("expression-filter", "表达式写法"),
+    ("expression-month", "表达式月份"),
+    ("expression-name", "表达式名称"),
+    ("expression-table", "表达式中的表"),
+    ("expression-unit", "表达式中的单位"),
+    ("expression-zero", "比率分母为零"),
+    ("file-too-big", "文件过大"),
+    ("font-missing", "缺少字体"),
+    ("form", "行文形式"),
+    ("glyph-missing", "字体缺字"),
+    ("heading-level", "标题层级"),
+    ("heading-number", "标题编号"),
+    ("headline", "概况与合计不符"),
+    ("import-cell", "导入的单元格"),
+    ("import-header", "导入的表头"),
+    ("io", "读写文件"),
+    ("issued-changed", "已发布的通报被改变"),
+    ("issued-pdf", "已发布的 PDF"),
+    ("measure-mismatch", "量词不一致"),
+    ("missing-field", "缺少字段"),
+    ("month-missing", "缺少月份"),
+    ("month-name", "月份文件夹名称"),
+    ("moved-to-text", "已移到通报正文的设置"),
+    ("outside-root", "项目之外的文件"),
+    ("pdf", "PDF 生成"),
+    ("period", "期间"),
+    ("period-mismatch", "年月不是本期"),
+    ("period-overlap", "期间重叠"),
+    ("rule", "表格规则"),
+    ("rule-syntax", "规则写法"),
+    ("seal", "印章"),
+    ("spec-derived", "派生比率定义"),
+    ("spec-key", "表格定义的键"),
+    ("spec-rule", "表格定义的规则"),
+    ("spec-short", "简称重复"),
+    ("stated-rate", "写明的比率与计算值不符"),
+    ("table-missing", "缺少表格"),
+    ("template", "模板"),
+    ("text-form", "正文格式"),
+    ("total", "合计"),
+    ("type", "类型"),
+    ("typed-figure", "手写的数字"),
+    ("typed-figure-differs", "手写的数字与数据不符"),
+    ("typst", "排版"),
+    ("unfilled", "待填"),
+    ("unit-duplicate-name", "单位名称重复"),
+    ("unit-gone", "单位已撤销"),
+    ("unit-history", "单位沿革"),
+    ("unit-kind", "单位类别"),
+    ("unit-missing", "缺少单位"),
+    ("unit-not-yet", "单位尚未设立"),
+    ("unit-renamed", "单位已改名"),
+    ("unit-twice", "单位重复"),
+    ("unit-unknown", "名录中没有的单位"),
+    ("unknown-field", "未知字段"),
+    ("unknown-file", "未知文件"),
+    ("unknown-value", "未知的值"),
+    ("yaml-duplicate-key", "重复的键"),
+    ("yaml-syntax", "YAML 语法"),
+    ("yaml-too-big", "YAML 过大"),
+    ("yaml-too-deep", "YAML 嵌套过深"),
+];
+
+/// A diagnostic code's name in Chinese ([`KINDS`]); an unknown code is shown as it is.
+pub(crate) fn kind_name(code: &str) -> &str {
+    KINDS.iter().find(|(c, _)| *c == code).map_or(code, |(_, name)| name)
 }
 
 /// At most 100 characters of a long line around `column`, with the column adjusted to match.
@@ -341,6 +490,52 @@ pub fn quote_list(items: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every hyphenated code written in `src/` has a Chinese name (codes are string literals such
+    /// as `"unit-unknown"`; the few other hyphenated literals are git's words, PDF standards and
+    /// `build --all`'s statuses).
+    #[test]
+    fn every_code_has_a_chinese_name() {
+        const NOT_CODES: [&str; 15] = [
+            "a-2b",
+            "data-only",
+            "a-3b",
+            "cat-file",
+            "checkout-index",
+            "diff-tree",
+            "kebab-case",
+            "ls-files",
+            "ls-tree",
+            "post-checkout",
+            "post-commit",
+            "post-merge",
+            "pre-commit",
+            "rev-parse",
+            "xdg-open",
+        ];
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut missing = std::collections::BTreeSet::new();
+        for entry in walkdir::WalkDir::new(src).into_iter().filter_map(Result::ok) {
+            if entry.path().extension().is_none_or(|x| x != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            for literal in text.split('"').skip(1).step_by(2) {
+                let code = literal
+                    .split('-')
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+                    && literal.contains('-')
+                    && literal.starts_with(|c: char| c.is_ascii_lowercase());
+                if code && !NOT_CODES.contains(&literal) && kind_name(literal) == literal {
+                    missing.insert(literal.to_string());
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "codes without a Chinese name in diag::KINDS: {missing:?}"
+        );
+    }
 
     #[test]
     fn caret_is_aligned_under_cjk_text() {

@@ -52,13 +52,15 @@ mod sheet;
 pub fn main() -> std::process::ExitCode {
     // Before any thread exists: reading the time zone is not thread-safe.
     calendar::init_local_offset();
-    let cli = match <args::Cli as clap::Parser>::try_parse() {
+    let cli = match args::parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            let code = if e.use_stderr() {
+        Err(refusal) => {
+            use std::io::Write as _;
+            let code = if refusal.error {
+                let _ = write!(std::io::stderr().lock(), "{}", refusal.text);
                 args::EXIT_USAGE
             } else {
+                let _ = write!(std::io::stdout().lock(), "{}", refusal.text);
                 args::EXIT_OK
             };
             return std::process::ExitCode::from(code);

@@ -85,41 +85,47 @@ impl Walker {
     }
 }
 
+/// Every name unit `u` went by, from a first pass over the registry's history: its names and
+/// aliases in any version, and every name it was renamed from or to.
+fn unit_names(repo: &mut Repo, commits: &[super::repo::Commit], u: &str) -> Result<BTreeSet<String>, GitError> {
+    let mut unit_names: BTreeSet<String> = BTreeSet::new();
+    unit_names.insert(u.to_string());
+    let mut walker = Walker {
+        registry: None,
+        specs: BTreeMap::new(),
+    };
+    let mut pairs = Vec::new();
+    for commit in commits.iter().filter(|c| c.changes.iter().any(|(p, ..)| p == REGISTRY)) {
+        let registry_only: Vec<_> = commit.changes.iter().filter(|(p, ..)| p == REGISTRY).cloned().collect();
+        pairs.extend(renames(&walker.advance(repo, &registry_only)?));
+        if let Some(unit) = walker.registry.as_ref().and_then(|r| r.resolve(u)) {
+            unit_names.insert(unit.name.clone());
+            unit_names.extend(unit.former.iter().map(|f| f.name.clone()));
+        }
+    }
+    loop {
+        let before = unit_names.len();
+        for (from, to) in &pairs {
+            if unit_names.contains(from) || unit_names.contains(to) {
+                unit_names.insert(from.clone());
+                unit_names.insert(to.clone());
+            }
+        }
+        if unit_names.len() == before {
+            break;
+        }
+    }
+    Ok(unit_names)
+}
+
 /// The history of the figures, newest first: each commit that changed data matching `filter`,
 /// with the changed figures.
 pub(crate) fn log(repo: &mut Repo, filter: &Filter) -> Result<Vec<LogEntry>, GitError> {
     let commits = repo.log(DATA)?;
-    // First pass over the registry's history: every name the unit went by (its names and aliases
-    // in any version, and every name it was renamed from or to).
-    let mut unit_names: BTreeSet<String> = BTreeSet::new();
-    if let Some(u) = &filter.unit {
-        unit_names.insert(u.clone());
-        let mut walker = Walker {
-            registry: None,
-            specs: BTreeMap::new(),
-        };
-        let mut pairs = Vec::new();
-        for commit in commits.iter().filter(|c| c.changes.iter().any(|(p, ..)| p == REGISTRY)) {
-            let registry_only: Vec<_> = commit.changes.iter().filter(|(p, ..)| p == REGISTRY).cloned().collect();
-            pairs.extend(renames(&walker.advance(repo, &registry_only)?));
-            if let Some(unit) = walker.registry.as_ref().and_then(|r| r.resolve(u)) {
-                unit_names.insert(unit.name.clone());
-                unit_names.extend(unit.former.iter().map(|f| f.name.clone()));
-            }
-        }
-        loop {
-            let before = unit_names.len();
-            for (from, to) in &pairs {
-                if unit_names.contains(from) || unit_names.contains(to) {
-                    unit_names.insert(from.clone());
-                    unit_names.insert(to.clone());
-                }
-            }
-            if unit_names.len() == before {
-                break;
-            }
-        }
-    }
+    let unit_names = match &filter.unit {
+        Some(u) => unit_names(repo, &commits, u)?,
+        None => BTreeSet::new(),
+    };
     let mut walker = Walker {
         registry: None,
         specs: BTreeMap::new(),
@@ -146,8 +152,11 @@ pub(crate) fn log(repo: &mut Repo, filter: &Filter) -> Result<Vec<LogEntry>, Git
             let Some((month, file)) = month_file(path) else {
                 continue;
             };
-            if filter.month.as_deref().is_some_and(|m| m != month) || filter.table.as_deref().is_some_and(|t| t != file)
-            {
+            let other_table = filter
+                .table
+                .as_deref()
+                .is_some_and(|t| !walker.specs.get(file).is_some_and(|s| load::names_table(s, t)));
+            if filter.month.as_deref().is_some_and(|m| m != month) || other_table {
                 continue;
             }
             let (old_text, new_text) = both_sides(repo, old_blob.as_ref(), new_blob.as_ref())?;

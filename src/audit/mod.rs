@@ -50,6 +50,11 @@ pub(crate) struct Schema {
     pub specs: Vec<TableSpec>,
 }
 
+/// The tables known at `rev` (its descriptions): for naming a table on the command line.
+pub(crate) fn tables_at(repo: &mut Repo, rev: &str) -> Result<Vec<TableSpec>, GitError> {
+    Ok(schema_at(repo, rev)?.specs)
+}
+
 /// Reads the registry and the table descriptions at `rev`.
 pub(crate) fn schema_at(repo: &mut Repo, rev: &str) -> Result<Schema, GitError> {
     let mut registry = None;
@@ -127,8 +132,15 @@ pub(crate) fn month_file(path: &str) -> Option<(&str, &str)> {
     Some((month, file.strip_suffix(".yaml")?))
 }
 
-/// The semantic difference of the data between two revisions, optionally for one month.
-pub(crate) fn diff(repo: &mut Repo, from: &str, to: &str, month: Option<&str>) -> Result<Diff, GitError> {
+/// The semantic difference of the data between two revisions, optionally for one month and one
+/// table (its 简称, id or file name).
+pub(crate) fn diff(
+    repo: &mut Repo,
+    from: &str,
+    to: &str,
+    month: Option<&str>,
+    table: Option<&str>,
+) -> Result<Diff, GitError> {
     let (from, to) = (repo.resolve(from)?, repo.resolve(to)?);
     let changed = repo.changed(&from, &to, DATA)?;
     let old = schema_at(repo, &from)?;
@@ -158,6 +170,12 @@ pub(crate) fn diff(repo: &mut Repo, from: &str, to: &str, month: Option<&str>) -
         if month.is_some_and(|want| want != m) {
             continue;
         }
+        let spec = new.specs.iter().chain(&old.specs).find(|s| s.id == file);
+        if let Some(t) = table
+            && !spec.is_some_and(|s| load::names_table(s, t))
+        {
+            continue;
+        }
         if !touched.iter().any(|t| t == m) {
             touched.push(m.to_string());
         }
@@ -167,7 +185,7 @@ pub(crate) fn diff(repo: &mut Repo, from: &str, to: &str, month: Option<&str>) -
                 .extend(document_diff(m, name, old_text.as_deref(), new_text.as_deref()));
             continue;
         }
-        let Some(spec) = new.specs.iter().chain(&old.specs).find(|s| s.id == file) else {
+        let Some(spec) = spec else {
             out.other.push(path);
             continue;
         };

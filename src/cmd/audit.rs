@@ -16,6 +16,25 @@ fn query<T>(project: &Project, query: impl FnOnce(&mut Repo) -> std::result::Res
     query(&mut repo).map_err(|e| Error::Failed(format!("错误：{}", e.0)))
 }
 
+/// A table named on the command line (its 简称, id or file name, as `import` takes it) must be
+/// one of the tables described at HEAD: a misspelt name is refused, not answered with nothing.
+fn known_table(project: &Project, name: Option<&str>) -> Result<()> {
+    let Some(name) = name else { return Ok(()) };
+    let specs = query(project, |repo| audit::tables_at(repo, "HEAD"))?;
+    if specs.iter().any(|s| crate::load::names_table(s, name)) {
+        return Ok(());
+    }
+    let known: Vec<String> = specs
+        .iter()
+        .map(|s| format!("{}（{}.yaml）", s.expression_name(), s.id))
+        .collect();
+    Err(Error::Usage(format!(
+        "没有名为“{}”的表；可用的表：{}",
+        crate::diag::shorten(name, 40),
+        known.join("、")
+    )))
+}
+
 /// Prints `value` as pretty JSON.
 fn json<T: serde::Serialize>(value: &T) {
     say!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
@@ -96,7 +115,9 @@ pub(crate) fn diff(project: &Project, args: &DiffArgs) -> Result {
     };
     let month = month.map(month_name).transpose()?.map(|m| m.name());
     let month = month.as_deref();
-    let d = query(project, |repo| audit::diff(repo, from, to, month))?;
+    let table = args.table.as_deref();
+    known_table(project, table)?;
+    let d = query(project, |repo| audit::diff(repo, from, to, month, table))?;
     if args.format == Format::Json {
         json(&d);
         return Ok(Status::Clean);
@@ -136,6 +157,7 @@ pub(crate) fn log(project: &Project, args: &LogArgs) -> Result {
         table: args.table.clone(),
         unit: args.unit.clone(),
     };
+    known_table(project, filter.table.as_deref())?;
     let entries = query(project, |repo| audit::log(repo, &filter))?;
     if args.format == Format::Json {
         json(&entries);
@@ -167,6 +189,7 @@ pub(crate) fn blame(project: &Project, args: &BlameArgs) -> Result {
         format,
     } = args;
     let month = &month_name(month)?.name();
+    known_table(project, Some(table))?;
     let history = query(project, |repo| audit::blame(repo, month, table, unit, column))?;
     if *format == Format::Json {
         json(&history);

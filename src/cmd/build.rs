@@ -2,7 +2,9 @@
 
 use super::{Result, Status, month_or_latest, report};
 use crate::args::{BuildArgs, Format};
-use crate::diag;
+use serde::Serialize;
+
+use crate::diag::{self, Diagnostic, Severity};
 use crate::issue;
 use crate::output::{Asked, pdf_path};
 use crate::pipeline::{Outcome, Output, Plan, Session, Timings};
@@ -24,7 +26,11 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     let mut digester = Default::default();
     for month in &months {
         if issue::is_issued(project, month) {
-            failed |= !issued(project, month, &mut digester, args.format);
+            let mut record = issued(project, month, &mut digester, args.format);
+            if args.format == Format::Json {
+                report(&mut record.diagnostics, args.format);
+            }
+            failed |= record.status == FAILED;
             continue;
         }
         let mut outcome = crate::batch::build_one(&mut session, project, month);
@@ -49,26 +55,123 @@ pub(crate) fn plan(project: &Project, args: &BuildArgs) -> Result<Plan> {
     Plan::resolve(&asked, &config, &mut Vec::new()).map_err(super::Error::Usage)
 }
 
+/// What became of one month in `build --all`: a line for people, a record of the JSON document.
+#[derive(Serialize)]
+struct Record {
+    month: String,
+    /// `built`, `unchanged` (skipped: inputs as at its last build), `issued` (the issued PDF),
+    /// `data-only` (checked, nothing to build) or `failed`.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pages: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<usize>,
+    errors: usize,
+    warnings: usize,
+    /// Sorted by place, errors first; none for an unchanged month (it was not checked again).
+    diagnostics: Vec<Diagnostic>,
+    /// Wall time of the month's build (people only: it differs on every run).
+    #[serde(skip)]
+    millis: u128,
+}
+
+const BUILT: &str = "built";
+const UNCHANGED: &str = "unchanged";
+const ISSUED: &str = "issued";
+const DATA_ONLY: &str = "data-only";
+const FAILED: &str = "failed";
+
+impl Record {
+    fn new(month: &str, status: &'static str, mut diagnostics: Vec<Diagnostic>) -> Record {
+        diag::sort(&mut diagnostics);
+        let (errors, warnings) = diag::counts(&diagnostics);
+        Record {
+            month: month.to_string(),
+            status,
+            pages: None,
+            bytes: None,
+            errors,
+            warnings,
+            diagnostics,
+            millis: 0,
+        }
+    }
+
+    fn from_batch(report: crate::batch::Report, timings: &mut Timings) -> Record {
+        let Some(b) = report.built else {
+            return Record::new(&report.month, UNCHANGED, Vec::new());
+        };
+        *timings += &b.timings;
+        let status = match (b.ok, b.data_only) {
+            (false, _) => FAILED,
+            (true, true) => DATA_ONLY,
+            (true, false) => BUILT,
+        };
+        let mut record = Record::new(&report.month, status, b.diagnostics);
+        if status == BUILT {
+            record.pages = Some(b.pages);
+            record.bytes = Some(b.bytes);
+        }
+        record.millis = b.elapsed.as_millis();
+        record
+    }
+
+    /// The month's line, on stdout; its errors (all its diagnostics with `--verbose`) on stderr.
+    fn show(&self, verbose: bool) {
+        let mut shown: Vec<Diagnostic> = if verbose {
+            self.diagnostics.clone()
+        } else {
+            self.diagnostics.iter().filter(|d| d.is_error()).cloned().collect()
+        };
+        report(&mut shown, Format::Human);
+        let (month, warnings) = (&self.month, self.warnings);
+        match self.status {
+            UNCHANGED => say!("{month}  未改变，跳过"),
+            DATA_ONLY => say!("{month}  仅数据（没有通报.txt，供其他月份比较），已检查"),
+            BUILT => say!(
+                "{month}  已生成  {} 页  {} KiB  {} ms  {warnings} 个警告",
+                self.pages.unwrap_or(0),
+                self.bytes.unwrap_or(0) / 1024,
+                self.millis
+            ),
+            ISSUED => say!("{month}  已发布，未改变：{} 即发布的 PDF", pdf_path_text(month)),
+            _ => say!("{month}  失败：{} 个错误（上次生成的文件保持不变）", self.errors),
+        }
+    }
+}
+
+fn pdf_path_text(month: &str) -> String {
+    format!("out/{month}/circular.pdf")
+}
+
+/// The warnings of the records summed by kind, in the kinds' order.
+fn kinds(records: &[Record]) -> std::collections::BTreeMap<&'static str, usize> {
+    let mut kinds = std::collections::BTreeMap::new();
+    for d in records.iter().flat_map(|r| &r.diagnostics).filter(|d| !d.is_error()) {
+        *kinds.entry(d.code).or_default() += 1;
+    }
+    kinds
+}
+
 /// Every month: issued ones checked and copied, the others built on every core (unchanged ones
-/// skipped). One line a month, a progress line on a terminal, then the warnings summed up by kind;
-/// `--verbose` shows every diagnostic, and a failed month's errors are always shown.
+/// skipped). For people, one line a month on stdout in month order (errors on stderr, a progress
+/// line on a terminal), then the warnings summed by kind; with `--format json`, one document on
+/// stdout: a record per month in month order and the summary, the same on every run of the same
+/// inputs (no times in it).
 fn many(project: &Project, months: &[String], plan: &Plan, args: &BuildArgs) -> Status {
     use std::io::IsTerminal;
     let started = std::time::Instant::now();
-    let mut failed = 0usize;
-    let (mut built, mut skipped, mut data_only) = (0usize, 0usize, 0usize);
-    let mut kinds: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    let human = args.format == Format::Human;
     let mut total_time = Timings::default();
     let mut digester = Default::default();
     let (issued_months, others): (Vec<String>, Vec<String>) =
         months.iter().cloned().partition(|m| issue::is_issued(project, m));
-    for month in &issued_months {
-        if !issued(project, month, &mut digester, args.format) {
-            failed += 1;
-        }
-    }
+    let mut records: Vec<Record> = issued_months
+        .iter()
+        .map(|m| issued(project, m, &mut digester, args.format))
+        .collect();
     let total = others.len();
-    let terminal = std::io::stderr().is_terminal() && args.format == Format::Human;
+    let terminal = std::io::stderr().is_terminal() && human;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut seen = 0usize;
     crate::batch::build(project, &others, plan, args.force, workers, |r| {
@@ -77,103 +180,118 @@ fn many(project: &Project, months: &[String], plan: &Plan, args: &BuildArgs) -> 
             use std::io::Write as _;
             let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
         }
-        match r.built {
-            None => {
-                skipped += 1;
-                if args.format == Format::Human {
-                    tell!("{}  未改变，跳过", r.month);
-                }
-            }
-            Some(mut b) => {
-                total_time += &b.timings;
-                let (errors, warnings) = diag::counts(&b.diagnostics);
-                for d in b.diagnostics.iter().filter(|d| !d.is_error()) {
-                    *kinds.entry(d.code).or_default() += 1;
-                }
-                if args.verbose || args.format == Format::Json {
-                    report(&mut b.diagnostics, args.format);
-                } else if !b.ok {
-                    let mut errs: Vec<_> = b.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
-                    report(&mut errs, args.format);
-                }
-                if args.format == Format::Human {
-                    if b.data_only && b.ok {
-                        tell!("{}  仅数据（没有通报.txt，供其他月份比较），已检查", r.month);
-                    } else if b.ok {
-                        tell!(
-                            "{}  已生成  {} 页  {} KiB  {} ms  {warnings} 个警告",
-                            r.month,
-                            b.pages,
-                            b.bytes / 1024,
-                            b.elapsed.as_millis()
-                        );
-                    } else {
-                        tell!("{}  失败：{errors} 个错误（上次生成的文件保持不变）", r.month);
-                    }
-                }
-                if b.data_only && b.ok {
-                    data_only += 1;
-                } else if b.ok {
-                    built += 1;
-                } else {
-                    failed += 1;
-                }
-            }
+        let record = Record::from_batch(r, &mut total_time);
+        if human {
+            record.show(args.verbose);
         }
+        records.push(record);
         if terminal && seen < total {
             use std::io::Write as _;
             let _ = write!(std::io::stderr().lock(), "[{seen}/{total}] 生成中…");
         }
     });
-    if args.format == Format::Human {
-        let by_kind: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        let warnings = if by_kind.is_empty() {
-            String::new()
-        } else {
-            format!("；警告按类别：{}", by_kind.join("、"))
-        };
-        tell!(
-            "共 {} 个月份：生成 {built}，未改变跳过 {skipped}，已发布 {}，仅数据 {data_only}，失败 {failed}；用时 {:.1} 秒{warnings}",
-            months.len(),
-            issued_months.len(),
-            started.elapsed().as_secs_f64()
-        );
-        if !args.verbose && !kinds.is_empty() {
-            tell!("（--verbose 列出每条警告）");
-        }
-        if args.timings && built + failed > 0 {
+    records.sort_by(|a, b| a.month.cmp(&b.month));
+    let failed = records.iter().filter(|r| r.status == FAILED).count();
+    if human {
+        totals(&records, started.elapsed(), args);
+        let built = records.iter().filter(|r| matches!(r.status, BUILT | FAILED)).count();
+        if args.timings && built > 0 {
             // Summed over the worker threads: CPU time per stage, not wall time.
-            let n = u32::try_from(built + failed).unwrap_or(u32::MAX);
-            tell!("各阶段平均用时（毫秒/月，各线程合计）：{}", stages(&total_time, n));
+            let n = u32::try_from(built).unwrap_or(u32::MAX);
+            say!("各阶段平均用时（毫秒/月，各线程合计）：{}", stages(&total_time, n));
         }
+    } else {
+        document(&records);
     }
     if failed > 0 { Status::Problems } else { Status::Clean }
 }
 
+/// How many months ended how.
+fn count(records: &[Record], status: &str) -> usize {
+    records.iter().filter(|r| r.status == status).count()
+}
+
+/// The summary line for people, with the warnings by kind in Chinese.
+fn totals(records: &[Record], elapsed: std::time::Duration, args: &BuildArgs) {
+    let kinds = kinds(records);
+    let by_kind: Vec<String> = kinds
+        .iter()
+        .map(|(k, n)| format!("{} {n}", diag::kind_name(k)))
+        .collect();
+    let warnings = if by_kind.is_empty() {
+        String::new()
+    } else {
+        format!("；警告按类别：{}", by_kind.join("、"))
+    };
+    say!(
+        "共 {} 个月份：生成 {}，未改变跳过 {}，已发布 {}，仅数据 {}，失败 {}；用时 {:.1} 秒{warnings}",
+        records.len(),
+        count(records, BUILT),
+        count(records, UNCHANGED),
+        count(records, ISSUED),
+        count(records, DATA_ONLY),
+        count(records, FAILED),
+        elapsed.as_secs_f64()
+    );
+    if !args.verbose && !kinds.is_empty() {
+        tell!("（--verbose 列出每条警告）");
+    }
+}
+
+/// `build --all --format json`: one document on stdout.
+fn document(records: &[Record]) {
+    let kinds: Vec<serde_json::Value> = kinds(records)
+        .into_iter()
+        .map(|(code, n)| serde_json::json!({"code": code, "name": diag::kind_name(code), "count": n}))
+        .collect();
+    let doc = serde_json::json!({
+        "months": records,
+        "summary": {
+            "months": records.len(),
+            "built": count(records, BUILT),
+            "unchanged": count(records, UNCHANGED),
+            "issued": count(records, ISSUED),
+            "data_only": count(records, DATA_ONLY),
+            "failed": count(records, FAILED),
+            "warnings_by_kind": kinds,
+        }
+    });
+    say!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+}
+
 /// An issued month: its output is the issued PDF, as long as the month still gives that circular;
-/// otherwise nothing is written. Returns whether it went well.
-fn issued(project: &Project, month: &str, digester: &mut Digester, format: Format) -> bool {
+/// otherwise nothing is written. For people its line is printed here.
+fn issued(project: &Project, month: &str, digester: &mut Digester, format: Format) -> Record {
     let mut rebuilt = None;
+    let human = format == Format::Human;
     match issue::verify(project, month, &mut rebuilt, digester) {
         issue::Frozen::Unchanged(bytes) => {
             let out = pdf_path(project, month);
             match project.write(&out, &bytes) {
                 Ok(()) => {
-                    if format == Format::Human {
-                        tell!("{month} 已发布，未改变：{} 即发布的 PDF", out.display());
+                    let record = Record::new(month, ISSUED, Vec::new());
+                    if human {
+                        record.show(false);
                     }
-                    true
+                    record
                 }
                 Err(e) => {
-                    tell!("错误：无法写入 {}：{e}", out.display());
-                    false
+                    let d = Diagnostic::general(Severity::Error, e.code(), format!("无法写入 {}：{e}", out.display()));
+                    let record = Record::new(month, FAILED, vec![d]);
+                    if human {
+                        record.show(false);
+                    }
+                    record
                 }
             }
         }
-        issue::Frozen::Changed(mut diags) => {
-            report(&mut diags, format);
-            tell!("{month} 未生成：已发布的通报不能改变，out/{month}/ 保持不变");
-            false
+        issue::Frozen::Changed(diags) => {
+            let record = Record::new(month, FAILED, diags);
+            if human {
+                record.show(false);
+                tell!("{month} 未生成：已发布的通报不能改变，out/{month}/ 保持不变");
+            }
+            record
         }
     }
 }
@@ -181,7 +299,7 @@ fn issued(project: &Project, month: &str, digester: &mut Digester, format: Forma
 fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
     let (errors, warnings) = diag::counts(&o.diagnostics);
     if o.data_only && errors == 0 {
-        tell!("{month} 仅数据（没有通报.txt）：表格已检查，不生成通报；它供其他月份的“较上月”“较去年同期”使用");
+        say!("{month} 仅数据（没有通报.txt）：表格已检查，不生成通报；它供其他月份的“较上月”“较去年同期”使用");
         return;
     }
     match &o.pdf {
@@ -192,7 +310,7 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
             } else {
                 String::new()
             };
-            tell!(
+            say!(
                 "已生成 {}（{} 页，{} KiB，用时 {} ms{warned}）",
                 pdf.display(),
                 o.pages,
@@ -204,11 +322,11 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
                     .into_iter()
                     .find(|x| x.paths(project, month).contains(other))
                     .map_or("", Output::describe);
-                tell!("已生成 {}（{what}）", other.display());
+                say!("已生成 {}（{what}）", other.display());
             }
-            tell!("字体：");
+            say!("字体：");
             for f in &o.fonts {
-                tell!("  {}", f.describe());
+                say!("  {}", f.describe());
             }
         }
         None => {
@@ -221,7 +339,7 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
         }
     }
     if timings {
-        tell!("用时（毫秒）：{}", stages(&o.timings, 1));
+        say!("用时（毫秒）：{}", stages(&o.timings, 1));
     }
 }
 

@@ -33,9 +33,9 @@ pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
     report(&mut diags, args.format);
     if args.format == Format::Human {
         if errors == 0 && warnings == 0 {
-            tell!("检查通过：{} 个月份，没有发现问题", months.len());
+            say!("检查通过：{} 个月份，没有发现问题", months.len());
         } else {
-            tell!("检查完成：{errors} 个错误，{warnings} 个警告");
+            say!("检查完成：{errors} 个错误，{warnings} 个警告");
         }
     }
     Ok(status(&diags))

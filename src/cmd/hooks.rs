@@ -24,14 +24,24 @@ fn hooks_dir(root: &Path) -> Option<PathBuf> {
     Some(if dir.is_absolute() { dir } else { root.join(dir) })
 }
 
-fn script(hook: &str, exe: &Path, prefix: &str) -> String {
+/// A hook's script. It runs `tongbao` from PATH (or `$TONGBAO`), never the path of the binary
+/// that installed it: the hooks are shared by everyone who works in the clone, and survive a
+/// reinstall or an upgrade of tongbao. Without tongbao, pre-commit refuses the commit (the data
+/// would go in unchecked) and the others say so and let git go on.
+fn script(hook: &str, prefix: &str) -> String {
+    let missing = if hook == "pre-commit" {
+        "  echo \"tongbao：找不到 tongbao 命令，无法检查数据，提交已取消。请安装 tongbao（或设置 TONGBAO=程序路径）；确需跳过检查时用 git commit --no-verify\" >&2\n  exit 1\n"
+    } else {
+        "  echo \"tongbao：找不到 tongbao 命令，未重新生成通报（请安装 tongbao，或设置 TONGBAO=程序路径）\" >&2\n  exit 0\n"
+    };
     format!(
         "#!/bin/sh\n{MARKER} {hook}. Installed by `tongbao hooks install`; `tongbao hooks uninstall` removes it.\n\
          hook_dir=$(dirname \"$0\")\n\
          if [ -x \"$hook_dir/{hook}{SAVED}\" ]; then\n  \"$hook_dir/{hook}{SAVED}\" \"$@\" || exit $?\nfi\n\
+         tongbao=\"${{TONGBAO:-tongbao}}\"\n\
+         if ! command -v \"$tongbao\" >/dev/null 2>&1; then\n{missing}fi\n\
          top=$(git rev-parse --show-toplevel) || exit 0\n\
-         exec \"${{TONGBAO:-{exe}}}\" --root \"$top/{prefix}\" hooks run {hook} \"$@\"\n",
-        exe = exe.display(),
+         exec \"$tongbao\" --root \"$top/{prefix}\" hooks run {hook} \"$@\"\n",
     )
 }
 
@@ -41,7 +51,6 @@ pub(crate) fn install(project: &Project) -> Result {
     let dir =
         hooks_dir(root).ok_or_else(|| Error::Usage(format!("{} 不在 git 仓库中；请先 git init", root.display())))?;
     let prefix = git::prefix(root).unwrap_or_default();
-    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("tongbao"));
     std::fs::create_dir_all(&dir).map_err(|_| Error::Usage(format!("无法创建 {}", dir.display())))?;
     for hook in HOOKS {
         let path = dir.join(hook);
@@ -52,7 +61,7 @@ pub(crate) fn install(project: &Project) -> Result {
             std::fs::rename(&path, &saved).map_err(|e| Error::Usage(format!("无法保存原有的 {hook} 钩子：{e}")))?;
             say!("已保留原有的 {hook} 钩子（改名为 {hook}{SAVED}，仍会先运行）");
         }
-        std::fs::write(&path, script(hook, &exe, &prefix).as_bytes())
+        std::fs::write(&path, script(hook, &prefix).as_bytes())
             .and_then(|_| make_executable(&path))
             .map_err(|e| Error::Usage(format!("无法写入 {}：{e}", path.display())))?;
     }
@@ -190,7 +199,7 @@ fn pre_commit(project: &Project, all: &[String]) -> Result {
     if errors > 0 {
         diag::sort(&mut diags);
         for d in diags.iter().filter(|d| d.is_error()) {
-            tell!("{}", d.render());
+            tell!("{}", d.to_terminal());
         }
         return Err(Error::Failed(format!(
             "提交已取消：暂存的数据有 {errors} 个错误（{}）。请修正后重新 git add 并提交。",

@@ -14,7 +14,7 @@ pub(crate) fn run(project: &Project, args: &ImportArgs) -> Result {
     let (data, diags) = load::load(project, &[]);
     let Some(data) = data else {
         for d in &diags {
-            tell!("{}", d.render());
+            tell!("{}", d.to_terminal());
         }
         return Err(Error::Failed("单位名录或表格定义有错误，无法导入".into()));
     };
@@ -69,6 +69,6 @@ pub(crate) fn run(project: &Project, args: &ImportArgs) -> Result {
     for n in &imported.notes {
         say!("  {n}");
     }
-    say!("下一步：tongbao check {month}");
+    tell!("下一步：tongbao check {month}");
     Ok(Status::Clean)
 }

@@ -26,7 +26,7 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
                 record::pdf_path(project, &month).display(),
                 &edition.content[..12]
             );
-            say!("请提交发布记录：git add data/{month} && git commit -m \"发布{month}通报\"");
+            tell!("请提交发布记录：git add data/{month} && git commit -m \"发布{month}通报\"");
             Ok(Status::Clean)
         }
         Err(mut diags) => {

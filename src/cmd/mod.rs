@@ -8,8 +8,10 @@ mod build;
 mod check;
 mod export;
 mod fonts;
+mod help;
 mod hooks;
 mod import;
+mod init;
 mod issue;
 mod new;
 mod verify;
@@ -39,14 +41,23 @@ pub(crate) type Result<T = Status> = std::result::Result<T, Error>;
 
 /// Runs a parsed command line and returns the exit code.
 pub(crate) fn dispatch(cli: Cli) -> u8 {
-    let result = Project::locate(cli.root.as_deref())
-        .map_err(Error::Usage)
-        .and_then(|project| run(&project, cli.command));
+    // The colour choice, resolved once: `--color`, `NO_COLOR` and whether stderr is a terminal.
+    diag::set_colour(crate::args::colour(cli.color));
+    // Commands that make a project or need none.
+    let result = match cli.command {
+        Command::Init(args) => init::run(&args),
+        Command::Completions(args) => help::completions(&args),
+        Command::Manpage(args) => help::manpage(&args),
+        command => Project::locate(cli.root.as_deref())
+            .map_err(Error::Usage)
+            .and_then(|project| run(&project, command)),
+    };
     match result {
         Ok(Status::Clean) => EXIT_OK,
         Ok(Status::Problems) => EXIT_ERRORS,
         Err(Error::Usage(message)) => {
-            tell!("错误：{message}");
+            let red = diag::Paint::chosen().error;
+            tell!("{red}错误{red:#}：{message}");
             EXIT_USAGE
         }
         Err(Error::Failed(message)) => {
@@ -79,6 +90,9 @@ fn run(project: &Project, command: Command) -> Result {
             say!("已写入 {}/：{}", crate::schemas::DIR, files.join("、"));
             Status::Clean
         }),
+        Command::Init(_) | Command::Completions(_) | Command::Manpage(_) => {
+            unreachable!("dispatched without a project")
+        }
     }
 }
 
@@ -98,7 +112,7 @@ pub(crate) fn report(diags: &mut [Diagnostic], format: Format) {
             let mut shown: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
             shown.extend(diags.iter().filter(|d| !d.is_error()));
             for d in shown.iter().take(SHOWN) {
-                tell!("{}", d.render());
+                tell!("{}", d.to_terminal());
             }
             if diags.len() > SHOWN {
                 let (errors, warnings) = diag::counts(diags);

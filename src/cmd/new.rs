@@ -61,7 +61,7 @@ pub(crate) fn run(project: &Project, args: &NewArgs) -> Result {
     let source = carried.first().map_or(String::new(), |c| c.2.name());
     say!("已从 {source} 建立 data/{name}：{}", written.join("、"));
     say!("期间已顺延；表格中的数字和成文日期标为“待填”。");
-    say!("下一步：填数字（或 tongbao import 表 文件），改正文，然后 tongbao check {name}");
+    tell!("下一步：填数字（或 tongbao import 表 文件），改正文，然后 tongbao check {name}");
     Ok(Status::Clean)
 }
 

@@ -74,7 +74,7 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
         None => {
             say!("不一致：提交 {} 的数据无法生成 PDF（检查或排版出错）", short(&commit));
             for d in outcome.diagnostics.iter().filter(|d| d.is_error()).take(5) {
-                tell!("{}", d.render());
+                tell!("{}", d.to_terminal());
             }
             report_differences(&manifest, &inputs);
             Ok(Status::Problems)

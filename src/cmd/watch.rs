@@ -238,9 +238,11 @@ fn rebuild(
             diag::sort(&mut outcome.diagnostics);
             let shown: Vec<&Diagnostic> = outcome.diagnostics.iter().filter(|d| d.is_error()).collect();
             let text: String = shown.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n");
-            state.fail(&month, text.clone());
+            state.fail(&month, text);
             say!("[{clock}] {month} 生成失败（{what}）：{errors} 个错误，预览保留上次的版本");
-            tell!("{text}");
+            for d in shown {
+                tell!("{}", d.to_terminal());
+            }
         }
     }
 }

@@ -46,12 +46,20 @@ impl Data {
 
     /// The table a text or an attachment names, by its short name or its id.
     pub(crate) fn table_named(&self, name: &str) -> Option<&TableSpec> {
-        self.specs.iter().find(|s| s.id == name || s.expression_name() == name)
+        self.specs.iter().find(|s| names_table(s, name))
     }
 
     pub(crate) fn month(&self, name: &str) -> Option<&Month> {
         self.months.iter().find(|m| m.name == name)
     }
+}
+
+/// Whether `name`, as a user writes it on the command line, names table `spec`: its 简称 (`热线`),
+/// its id (`12345`) or its file name (`12345.yaml`). The one rule for `import`, `diff`, `log` and
+/// `blame`.
+pub(crate) fn names_table(spec: &TableSpec, name: &str) -> bool {
+    let name = name.trim();
+    spec.id == name || spec.expression_name() == name || name.strip_suffix(".yaml") == Some(spec.id.as_str())
 }
 
 /// Reads a text file of the project, refusing files outside the root (without showing their

@@ -229,3 +229,64 @@ fn log_and_blame_follow_a_unit_by_a_former_name() {
     );
     assert_eq!(b[0]["value"], 24, "{b:#}");
 }
+
+/// The history commands name a table as `import` does: its 简称, its id or its file name.
+#[test]
+fn history_commands_take_a_tables_short_name_or_file_name() {
+    let h = history();
+    let by = |table: &str| {
+        let blame = json(
+            &h.repo,
+            &["blame", "2023-03", table, "总寨镇政府", "本月", "--format", "json"],
+        );
+        let log = json(&h.repo, &["log", "--table", table, "--format", "json"]);
+        let diff = json(
+            &h.repo,
+            &[
+                "diff",
+                &h.commits[0],
+                &h.commits[1],
+                "--table",
+                table,
+                "--format",
+                "json",
+            ],
+        );
+        (blame, log, diff)
+    };
+    let (blame, log, diff) = by("12345");
+    assert_eq!(blame.as_array().unwrap().len(), 2, "{blame:#}");
+    assert!(!commits_of(&log).is_empty(), "{log:#}");
+    assert_eq!(diff["tables"].as_array().unwrap().len(), 1, "{diff:#}");
+    for name in ["热线", "12345.yaml"] {
+        assert_eq!(by(name), (blame.clone(), log.clone(), diff.clone()), "{name}");
+    }
+    // Another table's name selects that table only.
+    let other = json(
+        &h.repo,
+        &[
+            "diff",
+            &h.commits[0],
+            &h.commits[1],
+            "--table",
+            "督办",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(other["tables"].as_array().unwrap().is_empty(), "{other:#}");
+    // A name that is no table is refused, listing the tables, instead of finding nothing.
+    for args in [
+        &["log", "--table", "热线平台"][..],
+        &["blame", "2023-03", "热线平台", "总寨镇政府", "本月"],
+        &["diff", "HEAD~1", "--table", "热线平台"],
+    ] {
+        let out = h.repo.tongbao(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("没有名为“热线平台”的表") && said.contains("热线（12345.yaml）"),
+            "{said}"
+        );
+    }
+}

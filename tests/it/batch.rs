@@ -8,10 +8,8 @@ fn run_all(p: &Project, extra: &[&str]) -> (i32, String) {
     let mut args = vec!["build", "--all"];
     args.extend(extra);
     let out = p.run(&args);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    // The month lines are on stdout, the diagnostics on stderr: both, as a user sees them.
+    (out.status.code().unwrap_or(-1), crate::util::output(&out))
 }
 
 /// The months whose line of the output says `what` (a month's line starts with it, `YYYY-MM`).
@@ -97,7 +95,7 @@ fn unchanged_months_are_skipped_and_changes_rebuild_what_they_must() {
         .arg(p.root())
         .output()
         .unwrap();
-    let said = String::from_utf8_lossy(&out.stderr);
+    let said = crate::util::output(&out);
     assert_eq!(lines(&said, "已生成").len(), 6, "{said}");
 }
 

@@ -201,3 +201,35 @@ fn hooks_refuse_a_bad_commit_rebuild_after_a_good_one_and_keep_the_users_hooks()
     assert!(executable(&hooks.join("pre-commit")), "user's hook restored executable");
     assert!(!hooks.join("post-commit").exists());
 }
+
+#[test]
+fn hooks_run_tongbao_from_path_not_the_installing_binary() {
+    let repo = Repo::new();
+    assert!(repo.tongbao(&["hooks", "install"]).status.success());
+    let hook = std::fs::read_to_string(repo.path().join(".git/hooks/pre-commit")).unwrap();
+    let exe = env!("CARGO_BIN_EXE_tongbao");
+    assert!(!hook.contains(exe), "the hook names the installing binary:\n{hook}");
+    assert!(hook.contains("${TONGBAO:-tongbao}"), "{hook}");
+
+    // Without tongbao (here: TONGBAO names a program that does not exist), pre-commit refuses
+    // the commit and says why; with it on PATH (git_output), the commit goes through.
+    let file = "data/2023-03/12345.yaml";
+    repo.write(file, &repo.read(file).replace("邻里牵手转办: 155", "邻里牵手转办: 156"));
+    git(repo.path(), &["add", file]);
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo.path())
+        .args(["commit", "-m", "无 tongbao"])
+        .env("TONGBAO", "/nonexistent/tongbao")
+        .env("GIT_AUTHOR_NAME", "张三")
+        .env("GIT_AUTHOR_EMAIL", "zhangsan@example.org")
+        .env("GIT_COMMITTER_NAME", "张三")
+        .env("GIT_COMMITTER_EMAIL", "zhangsan@example.org")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "committed without a check: {}", text(&out));
+    assert!(text(&out).contains("找不到 tongbao 命令"), "{}", text(&out));
+    let out = git_output(repo.path(), &["commit", "-m", "有 tongbao"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("检查通过"), "{}", text(&out));
+}

@@ -264,19 +264,9 @@ fn import_reads_what_systems_export_and_refuses_with_the_cell() {
     );
 }
 
-/// check-jsonschema (PyPI, installed by scripts/test) validates a YAML file against a schema.
+/// check-jsonschema (PyPI, installed by scripts/test in a virtual environment) validates a YAML file against a schema.
 fn validates(schema: &std::path::Path, file: &std::path::Path) -> (bool, String) {
-    let run = |program: &str, pre: &[&str]| {
-        std::process::Command::new(program)
-            .args(pre)
-            .arg("--schemafile")
-            .arg(schema)
-            .arg(file)
-            .output()
-    };
-    let out = run("check-jsonschema", &[])
-        .or_else(|_| run("python3", &["-m", "check_jsonschema"]))
-        .expect("check-jsonschema must be installed (scripts/test installs it with pip)");
+    let out = crate::util::check_jsonschema(&["--schemafile".as_ref(), schema.as_os_str(), file.as_os_str()]);
     (out.status.success(), output(&out))
 }
 

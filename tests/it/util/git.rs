@@ -16,12 +16,22 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// `PATH` with the tested tongbao's folder first, as a user who installed it has it: the hooks
+/// find `tongbao` there.
+pub fn path_with_tongbao() -> std::ffi::OsString {
+    let bin = Path::new(env!("CARGO_BIN_EXE_tongbao")).parent().unwrap().to_path_buf();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&rest))).unwrap()
+}
+
 /// Runs git in `dir` and returns its output whatever the exit code.
 pub fn git_output(dir: &Path, args: &[&str]) -> Output {
     Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(args)
+        .env("PATH", path_with_tongbao())
+        .env_remove("TONGBAO")
         .env("GIT_AUTHOR_NAME", "张三")
         .env("GIT_AUTHOR_EMAIL", "zhangsan@example.org")
         .env("GIT_COMMITTER_NAME", "张三")

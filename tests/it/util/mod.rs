@@ -223,6 +223,18 @@ pub fn normalise(text: &str) -> String {
         .collect()
 }
 
+/// Runs check-jsonschema (PyPI) with `args`: the one scripts/test installs in its virtual
+/// environment (`TONGBAO_CHECK_JSONSCHEMA`), else one on PATH.
+pub fn check_jsonschema(args: &[&std::ffi::OsStr]) -> Output {
+    let program = std::env::var_os("TONGBAO_CHECK_JSONSCHEMA").unwrap_or_else(|| "check-jsonschema".into());
+    Command::new(&program).args(args).output().unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; check-jsonschema must be installed (scripts/test installs it in a virtual environment)",
+            Path::new(&program).display()
+        )
+    })
+}
+
 /// A file of the repository, as text.
 pub fn repo_file(rel: &str) -> String {
     std::fs::read_to_string(repo().join(rel)).unwrap()
