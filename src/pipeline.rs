@@ -603,7 +603,7 @@ impl Session {
 
 /// Laying the pages out again with the manifest must not change them.
 fn same_pages(a: &PagedDocument, b: &PagedDocument) -> Result<(), Vec<Diagnostic>> {
-    let hashes = |d: &PagedDocument| d.pages().iter().map(typst::utils::hash128).collect::<Vec<_>>();
+    let hashes = |d: &PagedDocument| d.pages().iter().map(|p| visible(&p.frame)).collect::<Vec<_>>();
     if hashes(a) == hashes(b) {
         return Ok(());
     }
@@ -615,6 +615,23 @@ fn same_pages(a: &PagedDocument, b: &PagedDocument) -> Result<(), Vec<Diagnostic
         )
         .help("请把 out/ 中的 circular.typ 和这条信息报告给 tongbao 的维护者"),
     ])
+}
+
+/// A hash of what a frame shows: every item but the introspection tags (the attached manifest is
+/// an element of the document, so its tag differs with the manifest while nothing on the page
+/// does).
+fn visible(frame: &typst::layout::Frame) -> u128 {
+    use typst::layout::FrameItem;
+    let mut state = typst::utils::hash128(&frame.size());
+    for (pos, item) in frame.items() {
+        let item = match item {
+            FrameItem::Tag(_) => continue,
+            FrameItem::Group(g) => typst::utils::hash128(&(visible(&g.frame), g.transform, &g.clip)),
+            other => typst::utils::hash128(other),
+        };
+        state = typst::utils::hash128(&(state, pos, item));
+    }
+    state
 }
 
 fn slashed(path: &Path) -> String {

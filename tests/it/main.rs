@@ -16,6 +16,7 @@ mod git;
 mod issue;
 mod layers;
 mod layout;
+mod ofd;
 mod outputs;
 mod routine;
 mod text;
