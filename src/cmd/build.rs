@@ -155,17 +155,30 @@ fn many(project: &Project, months: &[String], plan: &Plan, args: &BuildArgs) -> 
 fn issued(project: &Project, month: &str, digester: &mut Digester, format: Format) -> bool {
     let mut rebuilt = None;
     match issue::verify(project, month, &mut rebuilt, digester) {
-        issue::Frozen::Unchanged(bytes) => {
+        issue::Frozen::Unchanged(files) => {
             let out = pdf_path(project, month);
-            match project.write(&out, &bytes) {
+            let ofd = project.out_dir(month).join(crate::output::ofd::FILE);
+            let written = project
+                .write(&out, &files.pdf)
+                .map_err(|e| (out.clone(), e))
+                .and_then(|()| match &files.ofd {
+                    Some(bytes) => project.write(&ofd, bytes).map_err(|e| (ofd.clone(), e)),
+                    None => Ok(()),
+                });
+            match written {
                 Ok(()) => {
                     if format == Format::Human {
-                        tell!("{month} 已发布，未改变：{} 即发布的 PDF", out.display());
+                        let also = if files.ofd.is_some() {
+                            format!("，{} 即发布的 OFD", ofd.display())
+                        } else {
+                            String::new()
+                        };
+                        tell!("{month} 已发布，未改变：{} 即发布的 PDF{also}", out.display());
                     }
                     true
                 }
-                Err(e) => {
-                    tell!("错误：无法写入 {}：{e}", out.display());
+                Err((path, e)) => {
+                    tell!("错误：无法写入 {}：{e}", path.display());
                     false
                 }
             }

@@ -415,3 +415,92 @@ fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
+
+const SEAL: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" viewBox="0 0 400 400">
+<circle cx="200" cy="200" r="190" fill="none" stroke="#e60012" stroke-width="12"/>
+<polygon points="200,100 223,170 297,170 237,213 260,283 200,240 140,283 163,213 103,170 177,170" fill="#e60012"/>
+</svg>"##;
+
+/// The red colours (`r g b` with r ≥ 200, g and b ≤ 60) of the objects named `object` in `xml`.
+fn reds(xml: &str, object: &str) -> usize {
+    xml.split(&format!("<ofd:{object} "))
+        .skip(1)
+        .filter(|o| {
+            let o = o.split(&format!("</ofd:{object}>")).next().unwrap();
+            attrs(o, "Value").iter().any(|v| {
+                let c: Vec<u32> = v.split(' ').filter_map(|n| n.parse().ok()).collect();
+                c.len() == 3 && c[0] >= 200 && c[1] <= 60 && c[2] <= 60
+            })
+        })
+        .count()
+}
+
+#[test]
+fn a_sealed_circular_with_its_red_header_keeps_the_seal_and_the_red_in_the_ofd() {
+    let p = Project::march_only();
+    std::fs::create_dir(p.path("assets")).unwrap();
+    p.write("assets/seal.svg", SEAL);
+    let doc = p
+        .read("data/2023-03/document.yaml")
+        .replace("# 发文字号: 城中政办〔2023〕12号", "发文字号: 城中政办〔2023〕12号");
+    p.write(
+        "data/2023-03/document.yaml",
+        &format!("{doc}版式:\n  版头: true\n  印章: assets/seal.svg\n"),
+    );
+    build(&p, &["--outputs", "pdf,ofd"]);
+    let ofd = p.path("out/2023-03/circular.ofd");
+    assert_structure(&ofd);
+    let parts = parts(&ofd);
+    let pages: String = parts
+        .iter()
+        .filter(|(n, _)| n.ends_with("Content.xml"))
+        .map(|(_, b)| String::from_utf8(b.clone()).unwrap())
+        .collect();
+    assert!(reds(&pages, "TextObject") >= 1, "the red mark is red text");
+    assert!(reds(&pages, "PathObject") >= 1, "the red rule is a red path");
+    assert_eq!(pages.matches("<ofd:ImageObject ").count(), 1, "the seal is an image");
+    // The SVG seal is embedded as a PNG, red on transparent.
+    let (_, png_file) = parts
+        .iter()
+        .find(|(n, _)| n.ends_with(".png"))
+        .expect("the seal's image");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_file.as_slice()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgba);
+    let px: Vec<&[u8]> = buf[..info.buffer_size()].chunks_exact(4).collect();
+    assert!(px.iter().any(|p| p[3] == 0), "transparent around the seal");
+    assert!(px.iter().any(|p| p[3] == 255 && p[0] > 200 && p[1] < 60), "and red");
+    assert_renders_like_the_pdf(&ofd, &p.path("out/2023-03/circular.pdf"));
+}
+
+#[test]
+fn an_issued_month_carries_its_ofd_in_the_record_like_its_pdf() {
+    let p = Project::march_only();
+    p.write("tongbao.yaml", "输出: [pdf, ofd]\n");
+    let out = p.run(&["issue", "2023-03"]);
+    assert!(out.status.success(), "{}", output(&out));
+    let issued = std::fs::read(p.path("data/2023-03/issued.ofd")).expect("the OFD is issued beside the PDF");
+    assert_eq!(issued, std::fs::read(p.path("out/2023-03/circular.ofd")).unwrap());
+    let record = p.read("data/2023-03/issued.yaml");
+    assert!(record.contains(&format!("OFD摘要: {}", sha256(&issued))), "{record}");
+    assert_eq!(p.errors().0, 0, "issued and unchanged: check passes");
+    // build writes the issued OFD itself.
+    std::fs::remove_file(p.path("out/2023-03/circular.ofd")).unwrap();
+    let out = p.run(&["build", "2023-03"]);
+    assert!(out.status.success(), "{}", output(&out));
+    assert_eq!(std::fs::read(p.path("out/2023-03/circular.ofd")).unwrap(), issued);
+    // The issued OFD cannot be changed behind the record's back.
+    let mut tampered = issued.clone();
+    tampered.push(0);
+    std::fs::write(p.path("data/2023-03/issued.ofd"), tampered).unwrap();
+    let (code, errors) = p.errors();
+    assert_eq!(code, 1);
+    assert!(
+        errors
+            .iter()
+            .any(|d| d["code"] == "issued-ofd" && d["file"] == "data/2023-03/issued.yaml"),
+        "{errors:#?}"
+    );
+}
