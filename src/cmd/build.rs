@@ -242,12 +242,13 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
 fn stages(t: &Timings, months: u32) -> String {
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0 / f64::from(months.max(1));
     format!(
-        "读取 {:.1}，检查 {:.1}，汇总 {:.1}，模板 {:.1}，排版 {:.1}，PDF {:.1}，写入 {:.1}",
+        "读取 {:.1}，检查 {:.1}，汇总 {:.1}，模板 {:.1}，排版 {:.1}，OFD {:.1}，PDF {:.1}，写入 {:.1}",
         ms(t.load),
         ms(t.check),
         ms(t.aggregate),
         ms(t.render),
         ms(t.compile),
+        ms(t.pages),
         ms(t.pdf),
         ms(t.write)
     )
