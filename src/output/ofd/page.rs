@@ -234,22 +234,13 @@ impl Walk<'_> {
             }
             count += n;
         }
+        if chars.is_empty() {
+            // Glyphs with no characters (nothing a reader could show as text).
+            return;
+        }
         let font_id = font.id;
-        let metrics = t.font.metrics();
         let last = clusters.last().map_or(Abs::zero(), |c| c.x + c.advance);
-        let (top, bottom) = (-metrics.ascender.at(t.size), -metrics.descender.at(t.size));
-        let (low, high) = ys.iter().fold((0.0f64, 0.0f64), |(l, h), y| (l.min(*y), h.max(*y)));
-        let corners = [(xs[0], top.to_mm() + low), (last.to_mm(), bottom.to_mm() + high)];
-        let corners = [
-            (corners[0].0, corners[0].1),
-            (corners[1].0, corners[0].1),
-            (corners[0].0, corners[1].1),
-            corners[1],
-        ];
-        let b = Bounds::around(
-            corners.map(|(x, y)| mm(ts, Abs::mm(x), Abs::mm(y))),
-            t.size.to_mm() * 0.2,
-        );
+        let b = text_bounds(t, xs[0], last, &ys, ts);
         let (dx, dy) = if translation_only(ts) {
             (ts.tx.to_mm() - b.0, ts.ty.to_mm() - b.1)
         } else {
@@ -393,6 +384,26 @@ impl Walk<'_> {
             unit
         );
     }
+}
+
+/// The box of a text run on the page: from its first character to its pen's end (`first`,
+/// `last`, mm and points along the run), from the font's ascender to its descender around the
+/// baselines `ys`, with a fifth of an em to spare for ink beyond the advances.
+fn text_bounds(t: &TextItem, first: f64, last: Abs, ys: &[f64], ts: Transform) -> Bounds {
+    let metrics = t.font.metrics();
+    let (low, high) = ys.iter().fold((0.0f64, 0.0f64), |(l, h), y| (l.min(*y), h.max(*y)));
+    let top = -metrics.ascender.at(t.size).to_mm() + low;
+    let bottom = -metrics.descender.at(t.size).to_mm() + high;
+    let corners = [
+        (first, top),
+        (last.to_mm(), top),
+        (first, bottom),
+        (last.to_mm(), bottom),
+    ];
+    Bounds::around(
+        corners.map(|(x, y)| mm(ts, Abs::mm(x), Abs::mm(y))),
+        t.size.to_mm() * 0.2,
+    )
 }
 
 /// A stroke's attributes (line width already scaled), defaults left out.
