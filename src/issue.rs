@@ -1,6 +1,8 @@
 //! Issued circulars never change. `tongbao issue MONTH` records what was issued in the month's
 //! folder: `issued.pdf` (the PDF itself, the office's record) and `issued.yaml` (each edition with
 //! the SHA-256 of the PDF's content and of the file, the date and, for a correction, the reason).
+//! When the month's outputs name the OFD (`输出: [pdf, ofd]`), the OFD issued with it is kept as
+//! `issued.ofd` and its SHA-256 recorded too.
 //!
 //! From then on `check` (and so CI) and `build` make sure the month still gives the same circular:
 //! when none of its inputs changed since it was issued (the inputs' digests are in the manifest
@@ -19,7 +21,7 @@ use crate::calendar::Date;
 use crate::diag::{Diagnostic, Loc, Severity};
 use crate::load::yaml::{self, Reader};
 use crate::pipeline::Session;
-use crate::project::{ISSUE_RECORD, ISSUED_PDF, Project};
+use crate::project::{ISSUE_RECORD, ISSUED_OFD, ISSUED_PDF, Project};
 use crate::provenance::{self, Digester};
 
 /// One edition of an issued circular.
@@ -33,6 +35,8 @@ pub(crate) struct Edition {
     pub file: String,
     pub tool: String,
     pub reason: Option<String>,
+    /// SHA-256 of `issued.ofd`, when the OFD was issued with the PDF.
+    pub ofd: Option<String>,
 }
 
 pub(crate) fn record_path(project: &Project, month: &str) -> PathBuf {
@@ -41,6 +45,10 @@ pub(crate) fn record_path(project: &Project, month: &str) -> PathBuf {
 
 pub(crate) fn pdf_path(project: &Project, month: &str) -> PathBuf {
     project.month_dir(month).join(ISSUED_PDF)
+}
+
+pub(crate) fn ofd_path(project: &Project, month: &str) -> PathBuf {
+    project.month_dir(month).join(ISSUED_OFD)
 }
 
 /// Whether a month has been issued.
@@ -69,7 +77,8 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Vec<Edition>> {
             let file = r.req(&mut m, "文件摘要").and_then(|n| r.text(n, "文件摘要"));
             let tool = r.req(&mut m, "工具").and_then(|n| r.text(n, "工具"));
             let reason = m.opt("原因").and_then(|n| r.text(n, "原因"));
-            r.finish(m, &["版", "日期", "内容摘要", "文件摘要", "工具", "原因"]);
+            let ofd = m.opt("OFD摘要").and_then(|n| r.text(n, "OFD摘要"));
+            r.finish(m, &["版", "日期", "内容摘要", "文件摘要", "工具", "原因", "OFD摘要"]);
             if let (Some(number), Some(date), Some(content), Some(file), Some(tool)) =
                 (number, date, content, file, tool)
             {
@@ -80,6 +89,7 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Vec<Edition>> {
                     file,
                     tool,
                     reason,
+                    ofd,
                 });
             }
         }
@@ -93,7 +103,7 @@ fn write_record(project: &Project, month: &str, editions: &[Edition]) -> std::io
         "# {month} 的通报已发布：由 tongbao issue 写入，请勿手改。发布后，任何会改变这份通报的修改\n\
          # （数据、单位名录、表格定义、模板、字体或 tongbao 版本）都会被 tongbao check 拒绝。\n\
          # 确需更正时运行：tongbao issue {month} --revise \"原因\"（修订），修订记录保存在这里和 git 历史中。\n\
-         # 发布的 PDF 就是同一文件夹中的 {ISSUED_PDF}。\n版次:\n"
+         # 发布的 PDF 就是同一文件夹中的 {ISSUED_PDF}；记有 OFD摘要 的版次，其 OFD 是 {ISSUED_OFD}。\n版次:\n"
     );
     for e in editions {
         let reason = e
@@ -101,8 +111,9 @@ fn write_record(project: &Project, month: &str, editions: &[Edition]) -> std::io
             .as_ref()
             .map(|r| format!(", 原因: {}", serde_json::to_string(r).unwrap_or_default()))
             .unwrap_or_default();
+        let ofd = e.ofd.as_ref().map(|d| format!(", OFD摘要: {d}")).unwrap_or_default();
         text.push_str(&format!(
-            "  - {{版: {}, 日期: {}-{:02}-{:02}, 内容摘要: {}, 文件摘要: {}, 工具: {}{reason}}}\n",
+            "  - {{版: {}, 日期: {}-{:02}-{:02}, 内容摘要: {}, 文件摘要: {}, 工具: {}{ofd}{reason}}}\n",
             e.number, e.date.year, e.date.month, e.date.day, e.content, e.file, e.tool
         ));
     }
@@ -168,6 +179,19 @@ pub(crate) fn issue(
         .write(&pdf_path(project, month), &bytes)
         .map_err(|e| std::io::Error::other(e.reason()))
         .map_err(io)?;
+    // The OFD built with it, when the outputs name it, is issued beside it.
+    let ofd_out = project.out_dir(month).join(crate::output::ofd::FILE);
+    let ofd = match outcome.outputs.contains(&ofd_out) {
+        true => {
+            let ofd = std::fs::read(project.path(&ofd_out)).map_err(io)?;
+            project
+                .write(&ofd_path(project, month), &ofd)
+                .map_err(|e| std::io::Error::other(e.reason()))
+                .map_err(io)?;
+            Some(provenance::sha256(&ofd))
+        }
+        false => None,
+    };
     let edition = Edition {
         number: editions.len() as u64 + 1,
         date: today,
@@ -175,6 +199,7 @@ pub(crate) fn issue(
         file: provenance::sha256(&bytes),
         tool: tool(),
         reason: reason.map(str::to_string),
+        ofd,
     };
     editions.push(edition.clone());
     write_record(project, month, &editions).map_err(io)?;
@@ -183,11 +208,50 @@ pub(crate) fn issue(
 
 /// What `check` and `build` find for an issued month.
 pub(crate) enum Frozen {
-    /// Nothing that changes the circular has changed; the issued PDF stands (its bytes, checked
-    /// against the record).
-    Unchanged(Vec<u8>),
+    /// Nothing that changes the circular has changed; the issued files stand (checked against
+    /// the record).
+    Unchanged(Issued),
     /// The month would now give a different circular (or none): errors naming what changed.
     Changed(Vec<Diagnostic>),
+}
+
+/// The files of an issued circular.
+pub(crate) struct Issued {
+    pub pdf: Vec<u8>,
+    /// The OFD, when it was issued with the PDF.
+    pub ofd: Option<Vec<u8>>,
+}
+
+/// The bytes of issued file `rel`, or an error when it is gone or differs from `digest`.
+fn issued_file(
+    project: &Project,
+    rel: &std::path::Path,
+    digest: &str,
+    at: &Loc,
+    code: &'static str,
+) -> Result<Vec<u8>, Diagnostic> {
+    let bytes = project.read(rel).ok();
+    if bytes.as_deref().map(provenance::sha256).as_deref() == Some(digest) {
+        return Ok(bytes.unwrap_or_default());
+    }
+    let name = rel
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let month = rel
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let what = if code == "issued-ofd" { "OFD" } else { "PDF" };
+    Err(Diagnostic::error(
+        code,
+        at,
+        format!("{month} 已发布的 {what}（{}）不见了或被改动过", rel.display()),
+    )
+    .help(format!(
+        "从 git 历史中恢复 {name}（git checkout -- 该文件）；发布的文件不能修改"
+    )))
 }
 
 /// Checks that an issued month still gives the circular that was issued. `session` is opened
@@ -199,30 +263,30 @@ pub(crate) fn verify(project: &Project, month: &str, session: &mut Option<Sessio
     };
     let record = record_path(project, month);
     let at = Loc::file(&crate::diag::Source::new(&record, ""));
-    let issued = project.read(&pdf_path(project, month)).ok();
-    if issued.as_deref().map(provenance::sha256).as_deref() != Some(last.file.as_str()) {
-        return Frozen::Changed(vec![
-            Diagnostic::error(
-                "issued-pdf",
+    let files = issued_file(project, &pdf_path(project, month), &last.file, &at, "issued-pdf").and_then(|pdf| {
+        let ofd = match &last.ofd {
+            Some(digest) => Some(issued_file(
+                project,
+                &ofd_path(project, month),
+                digest,
                 &at,
-                format!(
-                    "{month} 已发布的 PDF（{}）不见了或被改动过",
-                    pdf_path(project, month).display()
-                ),
-            )
-            .help("从 git 历史中恢复 issued.pdf（git checkout -- 该文件）；发布的文件不能修改"),
-        ]);
-    }
+                "issued-ofd",
+            )?),
+            None => None,
+        };
+        Ok(Issued { pdf, ofd })
+    });
+    let issued = match files {
+        Ok(files) => files,
+        Err(d) => return Frozen::Changed(vec![d]),
+    };
     // The inputs at issue time, from the manifest the issued PDF carries.
-    let recorded = issued
-        .as_deref()
-        .and_then(provenance::read_manifest)
+    let recorded = provenance::read_manifest(&issued.pdf)
         .map(|m| m.inputs)
         .unwrap_or_default();
     let now = digester.digests(project, month);
     let changed = changed_inputs(&recorded, &now);
     let same_tool = last.tool == tool();
-    let issued = issued.unwrap_or_default();
     if changed.is_empty() && same_tool {
         return Frozen::Unchanged(issued);
     }

@@ -31,8 +31,11 @@ pub struct Timings {
     pub check: Duration,
     pub aggregate: Duration,
     pub render: Duration,
-    /// Typst compile (layout).
+    /// Typst compile (layout), and the second layout with the page outputs' digests in the
+    /// manifest when there are any.
     pub compile: Duration,
+    /// The outputs made from the pages other than the PDF (the OFD).
+    pub pages: Duration,
     pub pdf: Duration,
     pub write: Duration,
 }
@@ -44,6 +47,7 @@ impl std::ops::AddAssign<&Timings> for Timings {
         self.aggregate += other.aggregate;
         self.render += other.render;
         self.compile += other.compile;
+        self.pages += other.pages;
         self.pdf += other.pdf;
         self.write += other.write;
     }
@@ -52,7 +56,7 @@ impl std::ops::AddAssign<&Timings> for Timings {
 impl Timings {
     /// The whole build.
     pub fn total(&self) -> Duration {
-        self.load + self.check + self.aggregate + self.render + self.compile + self.pdf + self.write
+        self.load + self.check + self.aggregate + self.render + self.compile + self.pages + self.pdf + self.write
     }
 }
 
@@ -382,16 +386,14 @@ impl Session {
         out.diagnostics.extend(compiled.warnings);
         out.pages = compiled.document.pages().len();
         laid_out(&compiled.document);
-        let t = Instant::now();
         let Some(date) = rendered.date else { return out };
-        let pages = match self.page_outputs(month, compiled.document, &rendered, date, manifest) {
+        let pages = match self.page_outputs(month, compiled.document, &rendered, date, manifest, &mut out.timings) {
             Ok(p) => p,
             Err(mut errors) => {
                 out.diagnostics.append(&mut errors);
                 return out;
             }
         };
-        out.timings.pdf = t.elapsed();
         self.write(month, rendered.artifacts, pages, &mut out);
         out
     }
@@ -488,6 +490,7 @@ impl Session {
         rendered: &Rendered,
         date: Date,
         mut manifest: Option<provenance::Manifest>,
+        timings: &mut Timings,
     ) -> Result<(Vec<Artifact>, PagedDocument), Vec<Diagnostic>> {
         let plan = self.plan.clone();
         fn meta<'a>(document: &'a PagedDocument, plan: &'a Plan, month: &str, date: Date) -> output::Pages<'a> {
@@ -498,6 +501,7 @@ impl Session {
                 timestamp: typeset::timestamp(date),
             }
         }
+        let t = Instant::now();
         let mut artifacts = Vec::new();
         for o in plan.outputs.iter().filter(|o| **o != Output::Pdf) {
             if let Producer::Pages(produce) = o.producer() {
@@ -509,6 +513,8 @@ impl Session {
                 }
             }
         }
+        timings.pages = t.elapsed();
+        let t = Instant::now();
         let document = match (&mut manifest, artifacts.is_empty()) {
             (Some(m), false) => {
                 for a in &artifacts {
@@ -521,6 +527,8 @@ impl Session {
             }
             _ => document,
         };
+        timings.compile += t.elapsed();
+        let t = Instant::now();
         let Producer::Pages(pdf) = Output::Pdf.producer() else {
             unreachable!("the PDF is made from the pages")
         };
@@ -530,6 +538,7 @@ impl Session {
                 bytes,
             });
         }
+        timings.pdf = t.elapsed();
         Ok((artifacts, document))
     }
 
@@ -603,7 +612,7 @@ impl Session {
 
 /// Laying the pages out again with the manifest must not change them.
 fn same_pages(a: &PagedDocument, b: &PagedDocument) -> Result<(), Vec<Diagnostic>> {
-    let hashes = |d: &PagedDocument| d.pages().iter().map(typst::utils::hash128).collect::<Vec<_>>();
+    let hashes = |d: &PagedDocument| d.pages().iter().map(|p| visible(&p.frame)).collect::<Vec<_>>();
     if hashes(a) == hashes(b) {
         return Ok(());
     }
@@ -615,6 +624,23 @@ fn same_pages(a: &PagedDocument, b: &PagedDocument) -> Result<(), Vec<Diagnostic
         )
         .help("请把 out/ 中的 circular.typ 和这条信息报告给 tongbao 的维护者"),
     ])
+}
+
+/// A hash of what a frame shows: every item but the introspection tags (the attached manifest is
+/// an element of the document, so its tag differs with the manifest while nothing on the page
+/// does).
+fn visible(frame: &typst::layout::Frame) -> u128 {
+    use typst::layout::FrameItem;
+    let mut state = typst::utils::hash128(&frame.size());
+    for (pos, item) in frame.items() {
+        let item = match item {
+            FrameItem::Tag(_) => continue,
+            FrameItem::Group(g) => typst::utils::hash128(&(visible(&g.frame), g.transform, &g.clip)),
+            other => typst::utils::hash128(other),
+        };
+        state = typst::utils::hash128(&(state, pos, item));
+    }
+    state
 }
 
 fn slashed(path: &Path) -> String {

@@ -33,6 +33,8 @@ pub(crate) const TEXT: &str = "通报.txt";
 /// The record of an issued circular, inside its folder (with the issued PDF beside it).
 pub(crate) const ISSUE_RECORD: &str = "issued.yaml";
 pub(crate) const ISSUED_PDF: &str = "issued.pdf";
+/// The issued circular as OFD, when the month's outputs name it.
+pub(crate) const ISSUED_OFD: &str = "issued.ofd";
 /// Where file digests are remembered between runs (build output, never committed).
 pub(crate) const DIGEST_CACHE: &str = "out/.tongbao-digests.json";
 
@@ -189,7 +191,7 @@ impl Project {
 
     /// Whether a root-relative path names a file a build reads: the configuration, the registry,
     /// a table description, a month's files (its settings, its text, its tables and the issued
-    /// PDF and record), anything in templates/ and assets/, a font file in fonts/. Hidden files and
+    /// PDF, OFD and record), anything in templates/ and assets/, a font file in fonts/. Hidden files and
     /// editors' scratch files never are.
     pub(crate) fn is_input(&self, rel: &Path) -> bool {
         let parts: Vec<String> = rel
@@ -209,7 +211,9 @@ impl Project {
             [CONFIG] => true,
             [DATA, "units.yaml"] => true,
             [DATA, dir, _] if Some(dir.to_string()) == tables => yaml,
-            [DATA, month, name] if MonthId::parse(month).is_some() => yaml || *name == TEXT || *name == ISSUED_PDF,
+            [DATA, month, name] if MonthId::parse(month).is_some() => {
+                yaml || *name == TEXT || *name == ISSUED_PDF || *name == ISSUED_OFD
+            }
             [TEMPLATES | ASSETS, _, ..] => true,
             [FONTS, _, ..] => FONT_FILES.contains(&ext.as_str()),
             _ => false,

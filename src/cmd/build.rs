@@ -73,6 +73,9 @@ struct Record {
     /// Wall time of the month's build (people only: it differs on every run).
     #[serde(skip)]
     millis: u128,
+    /// The files an issued month's outputs are (people only).
+    #[serde(skip)]
+    files: Vec<String>,
 }
 
 const BUILT: &str = "built";
@@ -94,6 +97,7 @@ impl Record {
             warnings,
             diagnostics,
             millis: 0,
+            files: Vec::new(),
         }
     }
 
@@ -134,14 +138,10 @@ impl Record {
                 self.bytes.unwrap_or(0) / 1024,
                 self.millis
             ),
-            ISSUED => say!("{month}  已发布，未改变：{} 即发布的 PDF", pdf_path_text(month)),
+            ISSUED => say!("{month}  已发布，未改变：{} 即发布的文件", self.files.join("、")),
             _ => say!("{month}  失败：{} 个错误（上次生成的文件保持不变）", self.errors),
         }
     }
-}
-
-fn pdf_path_text(month: &str) -> String {
-    format!("out/{month}/circular.pdf")
 }
 
 /// The warnings of the records summed by kind, in the kinds' order.
@@ -265,18 +265,30 @@ fn issued(project: &Project, month: &str, digester: &mut Digester, format: Forma
     let mut rebuilt = None;
     let human = format == Format::Human;
     match issue::verify(project, month, &mut rebuilt, digester) {
-        issue::Frozen::Unchanged(bytes) => {
+        issue::Frozen::Unchanged(files) => {
             let out = pdf_path(project, month);
-            match project.write(&out, &bytes) {
+            let ofd = project.out_dir(month).join(crate::output::ofd::FILE);
+            let written = project
+                .write(&out, &files.pdf)
+                .map_err(|e| (out.clone(), e))
+                .and_then(|()| match &files.ofd {
+                    Some(bytes) => project.write(&ofd, bytes).map_err(|e| (ofd.clone(), e)),
+                    None => Ok(()),
+                });
+            match written {
                 Ok(()) => {
-                    let record = Record::new(month, ISSUED, Vec::new());
+                    let mut record = Record::new(month, ISSUED, Vec::new());
+                    record.files.push(out.display().to_string());
+                    if files.ofd.is_some() {
+                        record.files.push(ofd.display().to_string());
+                    }
                     if human {
                         record.show(false);
                     }
                     record
                 }
-                Err(e) => {
-                    let d = Diagnostic::general(Severity::Error, e.code(), format!("无法写入 {}：{e}", out.display()));
+                Err((path, e)) => {
+                    let d = Diagnostic::general(Severity::Error, e.code(), format!("无法写入 {}：{e}", path.display()));
                     let record = Record::new(month, FAILED, vec![d]);
                     if human {
                         record.show(false);
@@ -347,12 +359,13 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
 fn stages(t: &Timings, months: u32) -> String {
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0 / f64::from(months.max(1));
     format!(
-        "读取 {:.1}，检查 {:.1}，汇总 {:.1}，模板 {:.1}，排版 {:.1}，PDF {:.1}，写入 {:.1}",
+        "读取 {:.1}，检查 {:.1}，汇总 {:.1}，模板 {:.1}，排版 {:.1}，OFD {:.1}，PDF {:.1}，写入 {:.1}",
         ms(t.load),
         ms(t.check),
         ms(t.aggregate),
         ms(t.render),
         ms(t.compile),
+        ms(t.pages),
         ms(t.pdf),
         ms(t.write)
     )

@@ -26,6 +26,9 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
                 record::pdf_path(project, &month).display(),
                 &edition.content[..12]
             );
+            if edition.ofd.is_some() {
+                say!("同时发布 OFD：{}", record::ofd_path(project, &month).display());
+            }
             tell!("请提交发布记录：git add data/{month} && git commit -m \"发布{month}通报\"");
             Ok(Status::Clean)
         }

@@ -12,6 +12,7 @@
 
 pub(crate) mod docx;
 pub(crate) mod html;
+pub(crate) mod ofd;
 pub(crate) mod pdf;
 pub(crate) mod xlsx;
 
@@ -39,6 +40,8 @@ pub enum Output {
     Docx,
     /// The attachment tables as a workbook.
     Xlsx,
+    /// The circular as OFD (GB/T 33190), from the laid-out pages.
+    Ofd,
 }
 
 /// How an output is made.
@@ -55,7 +58,7 @@ pub(crate) type Made = Result<Vec<(&'static str, Vec<u8>)>, Vec<Diagnostic>>;
 
 impl Output {
     /// Every output, in the order they are listed and made.
-    pub const ALL: [Output; 4] = [Output::Pdf, Output::Html, Output::Docx, Output::Xlsx];
+    pub const ALL: [Output; 5] = [Output::Pdf, Output::Html, Output::Docx, Output::Xlsx, Output::Ofd];
 
     /// Its name in `--outputs` and in `tongbao.yaml`'s `输出`.
     pub fn name(self) -> &'static str {
@@ -64,6 +67,7 @@ impl Output {
             Output::Html => "html",
             Output::Docx => "docx",
             Output::Xlsx => "xlsx",
+            Output::Ofd => "ofd",
         }
     }
 
@@ -74,6 +78,7 @@ impl Output {
             Output::Html => "网页及其片段",
             Output::Docx => "Word 文件",
             Output::Xlsx => "附件表格（xlsx）",
+            Output::Ofd => "OFD 版式文件",
         }
     }
 
@@ -84,6 +89,7 @@ impl Output {
             Output::Html => &[html::PAGE, html::FRAGMENT],
             Output::Docx => &[docx::FILE],
             Output::Xlsx => &[xlsx::FILE],
+            Output::Ofd => &[ofd::FILE],
         }
     }
 
@@ -93,6 +99,7 @@ impl Output {
             Output::Html => Producer::Document(html::produce),
             Output::Docx => Producer::Document(docx::produce),
             Output::Xlsx => Producer::Document(xlsx::produce),
+            Output::Ofd => Producer::Pages(ofd::produce),
         }
     }
 

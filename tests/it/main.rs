@@ -19,6 +19,7 @@ mod issue;
 mod layers;
 mod layout;
 mod months;
+mod ofd;
 mod outputs;
 mod owners;
 mod package;
