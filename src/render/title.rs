@@ -17,7 +17,7 @@ const MAX_LINES: usize = 8;
 /// How many line arrangements the search looks at before it settles for the best so far.
 const BUDGET: usize = 200_000;
 /// Lines differing by less than this (in characters) count as equal for the shape.
-const SHAPE_TOLERANCE: f64 = 0.5;
+const SHAPE_TOLERANCE: f64 = 0.25;
 /// What each line more than the fewest possible costs.
 const EXTRA_LINE: f64 = 30.0;
 /// What a rectangle costs: three or more lines all within a character of each other (GB/T 9704
@@ -105,9 +105,10 @@ pub(crate) fn lone(chars: &[char]) -> bool {
     chars[..end].iter().filter(|c| !c.is_whitespace()).count() <= 1
 }
 
-/// Estimated widths of a text's characters and of the spacing between Chinese and Latin, summed
-/// from the start so that any piece's width is two lookups.
+/// Estimated widths of a text's characters, of the spacing between Chinese and Latin, and of the
+/// compression of adjacent marks, summed from the start so that any piece's width is a few lookups.
 struct Widths {
+    text: Vec<char>,
     chars: Vec<f64>,
     gaps: Vec<f64>,
 }
@@ -118,21 +119,53 @@ impl Widths {
         let mut gaps = vec![0.0];
         for (k, &c) in text.iter().enumerate() {
             chars.push(chars[k] + width(c));
-            let gap = k > 0
-                && (wide(text[k - 1]) != wide(c))
-                && (text[k - 1].is_ascii_alphanumeric() || c.is_ascii_alphanumeric());
-            gaps.push(gaps[k] + if gap { 0.25 } else { 0.0 });
+            let mut gap = 0.0;
+            if k > 0 {
+                let prev = text[k - 1];
+                // A quarter em between Chinese (marks included) and Latin letters or digits.
+                if wide(prev) != wide(c) && (prev.is_ascii_alphanumeric() || c.is_ascii_alphanumeric()) {
+                    gap += 0.25;
+                }
+                // Two adjacent marks give up half a character between them (GB style).
+                if is_mark(prev) && is_mark(c) {
+                    gap -= 0.5;
+                }
+            }
+            gaps.push(gaps[k] + gap);
         }
-        Widths { chars, gaps }
+        Widths {
+            text: text.to_vec(),
+            chars,
+            gaps,
+        }
     }
 
-    /// Width of characters `i..j` set as one line (no spacing before its first character).
+    /// Width of characters `i..j` set as one line: no spacing before its first character, and an
+    /// opening mark at its start or a closing one at its end gives up its blank half.
     fn of(&self, i: usize, j: usize) -> f64 {
         if j <= i {
             return 0.0;
         }
-        self.chars[j] - self.chars[i] + self.gaps[j] - self.gaps[i + 1]
+        let mut w = self.chars[j] - self.chars[i] + self.gaps[j] - self.gaps[i + 1];
+        if OPENING_MARKS.contains(self.text[i]) {
+            w -= 0.5;
+        }
+        if CLOSING_MARKS.contains(self.text[j - 1]) {
+            w -= 0.5;
+        }
+        w
     }
+}
+
+/// Marks set at the right of their character cell (their left half blank) that Typst compresses.
+/// Quotes are not among them: the templates set them as ordinary characters (`untracked` in
+/// `gongwen.typ`).
+const OPENING_MARKS: &str = "《（『「【〖〔〈［｛";
+/// Marks set at the left of their character cell (their right half blank) that Typst compresses.
+const CLOSING_MARKS: &str = "，。．、：；？！》）』」】〗〕〉］｝";
+
+fn is_mark(c: char) -> bool {
+    OPENING_MARKS.contains(c) || CLOSING_MARKS.contains(c)
 }
 
 /// Whether `c` is set one em wide (Chinese, full-width forms, the marks used with Chinese).
@@ -319,5 +352,14 @@ mod tests {
         let w = Widths::new(&chars);
         assert!((w.of(0, chars.len()) - 3.25).abs() < 1e-9);
         assert!((w.of(4, 5) - 1.0).abs() < 1e-9, "no spacing at a line's start");
+        let chars: Vec<char> = "情况、（710）政务".chars().collect();
+        let w = Widths::new(&chars);
+        // 2 + 1 + 1 − ½ (、（) + ¼ + 1½ + ¼ + 1 + 2.
+        assert!((w.of(0, chars.len()) - 8.5).abs() < 1e-9, "{}", w.of(0, chars.len()));
+        // （ at a line's start and ） at its end give up their blank halves.
+        assert!((w.of(3, 8) - 3.0).abs() < 1e-9, "{}", w.of(3, 8));
+        // Quotes are ordinary characters: 、“ takes two, not 1½.
+        let chars: Vec<char> = "、“".chars().collect();
+        assert!((Widths::new(&chars).of(0, 2) - 2.0).abs() < 1e-9);
     }
 }

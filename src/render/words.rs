@@ -27,6 +27,9 @@ pub(crate) enum Break {
     Never,
     /// Inside one of the project's names, between two of its words.
     Name,
+    /// Next to a word of one character that is not a function word: most likely a piece of a
+    /// word the dictionary does not know (工 / 单).
+    Fragment,
     /// Between two words.
     Word,
     /// Before or after a conjunction (及, 和 …), before 关于, after a date or a number.
@@ -41,6 +44,7 @@ impl Break {
         match self {
             Break::Never => f64::INFINITY,
             Break::Name => 36.0,
+            Break::Fragment => 24.0,
             Break::Word => 12.0,
             Break::Fair => 3.0,
             Break::Good => 0.0,
@@ -68,6 +72,9 @@ const PARTICLES: &str = "的地得之等们";
 const MEASURES: &str = "年月日号时点分秒份度季周天项件条个次家人名位期批届篇元万亿倍户所处台辆起宗套类种座栋亩米吨岁";
 /// Conjunctions a line may end or start with.
 const CONJUNCTIONS: &str = "及和与暨并或";
+/// Words of one character that stand alone (function words, prepositions, common verbs), so that a
+/// break beside them is an ordinary one.
+const SINGLE_WORDS: &str = "及和与暨并或的地得之等们对在于为把被将向从由以让给就也都又还再很更最不未已是有了着过关";
 /// The longest quotation kept on one line, in characters between the marks.
 const SHORT_QUOTE: usize = 8;
 
@@ -85,9 +92,21 @@ pub(crate) fn segment(text: &str, names: &[String]) -> Segmented {
     let chars: Vec<char> = text.chars().collect();
     let n = chars.len();
     let mut at = vec![Break::Never; n + 1];
+    // Whether the word before and the word after each place is a lone Chinese character that is
+    // not a word on its own.
+    let (mut fragment_before, mut fragment_after) = (vec![false; n + 1], vec![false; n + 1]);
     for token in JIEBA.cut(text, false) {
         if token.start > 0 && token.start < n {
             at[token.start] = Break::Word;
+        }
+        let mut c = token.word.chars();
+        if let (Some(only), None) = (c.next(), c.next())
+            && !only.is_ascii()
+            && only.is_alphabetic()
+            && !SINGLE_WORDS.contains(only)
+        {
+            fragment_after[token.start] = true;
+            fragment_before[token.end.min(n)] = true;
         }
     }
     for (k, quality) in at.iter_mut().enumerate().take(n).skip(1) {
@@ -95,6 +114,9 @@ pub(crate) fn segment(text: &str, names: &[String]) -> Segmented {
             *quality = Break::Never;
         } else if *quality == Break::Word {
             *quality = grade(&chars, k);
+            if *quality == Break::Word && (fragment_before[k] || fragment_after[k]) {
+                *quality = Break::Fragment;
+            }
         }
     }
     keep_quotes(&chars, &mut at);
@@ -253,6 +275,20 @@ mod tests {
         assert!(inside.contains(&Break::Name), "{inside:?}");
         assert_eq!(s.at[office.chars().count() + 2], Break::Good, "after 关于");
         assert_eq!(s.word_at(3), office);
+    }
+
+    #[test]
+    fn a_break_beside_a_lone_character_is_dearer_than_between_words() {
+        // jieba's dictionary has no 工单: 工 / 单 is a fragment, not a word boundary.
+        let s = segment("热线工单办理情况", &[]);
+        let chars: Vec<char> = s.chars.clone();
+        let at = |word: &str| {
+            let w: Vec<char> = word.chars().collect();
+            (0..chars.len()).find(|&i| chars[i..].starts_with(&w)).unwrap()
+        };
+        assert_eq!(s.at[at("单")], Break::Fragment);
+        assert_eq!(s.at[at("办理")], Break::Fragment, "after 单");
+        assert_eq!(s.at[at("情况")], Break::Word);
     }
 
     #[test]
