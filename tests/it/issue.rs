@@ -27,7 +27,11 @@ fn an_issued_circular_never_changes_and_a_revision_is_recorded() {
     assert_eq!(code, 0, "{errors:#?}");
 
     // A template edit that would alter it: check names the month and the template.
-    p.edit("templates/gongwen.typ", "#let gap = 13.6pt", "#let gap = 13pt");
+    p.edit(
+        "templates/gongwen.typ",
+        "#let top-edge = 0.88em",
+        "#let top-edge = 0.86em",
+    );
     let (code, errors) = p.errors();
     assert_eq!(code, 1);
     let d = errors
@@ -44,7 +48,11 @@ fn an_issued_circular_never_changes_and_a_revision_is_recorded() {
     let out = p.run(&["build", "--all"]);
     assert_eq!(out.status.code(), Some(1), "{}", output(&out));
     assert_eq!(std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap(), issued);
-    p.edit("templates/gongwen.typ", "#let gap = 13pt", "#let gap = 13.6pt");
+    p.edit(
+        "templates/gongwen.typ",
+        "#let top-edge = 0.86em",
+        "#let top-edge = 0.88em",
+    );
 
     // Unchanged again: build writes the issued PDF itself.
     std::fs::remove_file(p.path("out/2023-03/circular.pdf")).unwrap();

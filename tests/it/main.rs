@@ -19,4 +19,5 @@ mod layout;
 mod outputs;
 mod routine;
 mod text;
+mod typography;
 mod watch;
