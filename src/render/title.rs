@@ -1,12 +1,16 @@
 //! The title's lines (GB/T 9704 7.3.3): a title written as one line is broken into lines that keep
 //! words, names, numbers with their measure words and dates whole ([`super::words`]), of balanced
-//! lengths, in a trapezoid or a diamond (never an hourglass), no line a single character. A title
-//! the office broke by hand keeps its lines, with a warning where a break splits a word.
+//! lengths, in a trapezoid or a diamond (never an hourglass, a rectangle only when nothing else
+//! fits), no line a single character. A title the office broke by hand keeps its lines, with a
+//! warning where a break splits a word (a line too long for the text block is broken again, by
+//! words, and warned about).
 //!
-//! Widths are estimated in title characters (em): a Chinese character or full-width mark is one,
-//! Latin letters and digits about half (Times New Roman's digits are exactly half), plus the quarter
-//! em Typst puts between Chinese and Latin text. The estimate errs on the wide side, so a line
-//! chosen here is never wrapped again by the layout (the layout tests check it on every example).
+//! Widths are estimated in title characters (em) as Typst sets them: a Chinese character or
+//! full-width mark is one, Latin letters and digits about half (Times New Roman's digits are exactly
+//! half), a quarter em between Chinese and Latin text, half an em less for two adjacent marks and
+//! for a mark's blank half at a line's ends (quotes excepted, see `untracked` in `gongwen.typ`). A
+//! line chosen here is not wrapped again by the layout (`tests/it/typography.rs` checks it on every
+//! example).
 
 use super::words::{Break, Segmented, segment};
 use crate::diag::Diagnostic;
@@ -38,7 +42,9 @@ pub(crate) fn lines(
     if text.len() <= 1 {
         return (balance(&seg, capacity), Vec::new());
     }
+    let widths = Widths::new(&seg.chars);
     let mut warnings = Vec::new();
+    let mut out = Vec::new();
     let mut offset = 0;
     for (i, line) in text.iter().enumerate() {
         let count = line.chars().count();
@@ -48,14 +54,22 @@ pub(crate) fn lines(
         {
             warnings.push(d);
         }
-        let width = Widths::new(&seg.chars).of(offset, offset + count);
+        let width = widths.of(offset, offset + count);
+        if width > capacity + 0.01 {
+            // Too long for the text block: this line is broken again, by words.
+            out.extend(balance(&segment(line, names), capacity));
+        } else {
+            out.push(line.clone());
+        }
         if let Some(w) = written.get(i) {
             if width > capacity + 0.01 {
                 warnings.push(
                     Diagnostic::warning(
                         "title-line",
                         &w.loc,
-                        format!("标题这一行约有 {width:.0} 个字宽，一行只能排约 {capacity:.0} 个字，排版时会再折行"),
+                        format!(
+                            "标题这一行约有 {width:.0} 个字宽，一行只能排约 {capacity:.0} 个字，排版时按词再分成几行"
+                        ),
                     )
                     .help("把这一行分成两行写，或把标题写成一行，由 tongbao 按词自动分行"),
                 );
@@ -68,7 +82,7 @@ pub(crate) fn lines(
         }
         offset += count;
     }
-    (text.to_vec(), warnings)
+    (out, warnings)
 }
 
 /// A warning when a hand break before character `k` splits a word, a name, a number or a date, or

@@ -284,6 +284,20 @@ fn hand_breaks_are_kept_and_a_break_inside_a_word_is_warned_at_its_line() {
             .any(|d| d["code"] == "title-break" && d["message"].as_str().unwrap().contains("通报")),
         "{warnings:#?}"
     );
+    // The hand break is kept; the line too long for the block is broken again, between words.
+    let lines = title_lines(&laid_out(&mut p.session(), "2023-03"));
+    assert!(lines.len() >= 3, "{lines:?}");
+    assert_eq!(lines.last().map(|(t, ..)| t.as_str()), Some("报"));
+    assert!(
+        lines
+            .iter()
+            .all(|(_, a, b)| *a >= LEFT - 0.01 && *b <= LEFT + WIDTH + 0.01)
+    );
+    let first: Vec<&str> = lines.iter().map(|(t, ..)| t.as_str()).collect();
+    assert!(
+        first.iter().all(|t| !t.starts_with("行") && !t.ends_with("运")),
+        "{first:?}"
+    );
 }
 
 /// A run's glyphs with what is next to each on its line: (glyph, run, previous char, next char,
