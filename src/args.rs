@@ -147,14 +147,14 @@ pub(crate) struct BuildArgs {
     pub all: bool,
     #[command(flatten)]
     pub fonts: FontArgs,
-    /// 生成带结构标签的 PDF（便于读屏软件，文件约大一半）
+    /// 生成不带结构标签的 PDF（文件小一些，但读屏软件读不出标题、表格的结构，也没有书签以外的导航）；默认带标签
     #[arg(long)]
-    pub tagged: bool,
+    pub untagged: bool,
     /// 同时生成哪些输出：pdf、html（网页及其片段）、docx（Word 文件），逗号分隔，或 all；默认取 tongbao.yaml 的“输出”，没有时只生成 PDF
     #[arg(long, value_delimiter = ',')]
     pub outputs: Vec<String>,
-    /// 归档用的 PDF 标准：a-2b 或 a-3b（PDF/A）
-    #[arg(long, value_parser = ["a-2b", "a-3b"])]
+    /// PDF 标准：归档用 a-2b、a-3b（PDF/A），无障碍归档用 a-2a、a-3a，无障碍 ua-1（PDF/UA-1）
+    #[arg(long, value_parser = ["a-2b", "a-3b", "a-2a", "a-3a", "ua-1"])]
     pub pdf_standard: Option<String>,
     /// 显示各阶段用时
     #[arg(long)]

@@ -326,6 +326,7 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("import-header", "导入的表头"),
     ("io", "读写文件"),
     ("issued-changed", "已发布的通报被改变"),
+    ("issued-ofd", "已发布的 OFD"),
     ("issued-pdf", "已发布的 PDF"),
     ("issued-ofd", "已发布的 OFD"),
     ("measure-mismatch", "量词不一致"),
@@ -349,6 +350,8 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("table-missing", "缺少表格"),
     ("template", "模板"),
     ("text-form", "正文格式"),
+    ("title-break", "标题分行拆开了词语"),
+    ("title-line", "标题的一行不合适"),
     ("total", "合计"),
     ("type", "类型"),
     ("typed-figure", "手写的数字"),
@@ -493,12 +496,18 @@ mod tests {
     use super::*;
 
     /// Every hyphenated code written in `src/` has a Chinese name (codes are string literals such
-    /// as `"unit-unknown"`; the few other hyphenated literals are git's words, PDF standards and
-    /// `build --all`'s statuses).
+    /// as `"unit-unknown"`; the few other hyphenated literals are git's words, PDF standards, the
+    /// template's layout labels and `build --all`'s statuses).
     #[test]
     fn every_code_has_a_chinese_name() {
-        const NOT_CODES: [&str; 15] = [
+        const NOT_CODES: [&str; 21] = [
+            "a-2a",
             "a-2b",
+            "a-3a",
+            "ua-1",
+            "tongbao-block",
+            "tongbao-body-end",
+            "tongbao-signature",
             "data-only",
             "a-3b",
             "cat-file",

@@ -168,27 +168,26 @@ pub(crate) fn prepare(
     p.timings.aggregate = t.elapsed();
 
     let t = Instant::now();
-    let document = match render::document(&data, this, &agg) {
-        Ok(d) => d,
+    let document = match render::document(&data, this, &agg, &page) {
+        Ok((d, mut warnings)) => {
+            p.diagnostics.append(&mut warnings);
+            d
+        }
         Err(mut errors) => {
             p.diagnostics.append(&mut errors);
             return p;
         }
     };
     let roles = typeset::fonts::roles(&config);
-    let families = match fonts {
-        Some(fonts) => fonts
-            .resolve(&roles)
-            .iter()
-            .map(|r| (r.role.key, r.present.clone()))
-            .collect(),
-        None => roles.iter().map(|r| (r.key, r.families.clone())).collect(),
-    };
+    let (families, marks) = role_families(&roles, fonts);
+    let words = render::layout_words(&render::names(&data, &document.署名), &document, &agg.tables);
     let circular = Circular {
         月份: agg.month,
         公文: document,
         表: agg.tables,
         字体: families,
+        标点: marks,
+        分词: words,
     };
     let rendered = render::render(env, project, render::MAIN_TEMPLATE, &circular)
         .map_err(|d| vec![d])
@@ -219,11 +218,29 @@ pub(crate) fn prepare(
     p
 }
 
+/// The font families the templates list for each role, and the faces of the Chinese marks a
+/// role's face lacks: the families present in `fonts`, or without them (for `check`) every family
+/// of each role and no mark fallbacks.
+fn role_families(roles: &[typeset::fonts::Role], fonts: Option<&FontSet>) -> (render::Families, render::MarkFaces) {
+    match fonts {
+        Some(fonts) => {
+            let resolved = fonts.resolve(roles);
+            let families = resolved.iter().map(|r| (r.role.key, r.present.clone())).collect();
+            (families, fonts.mark_fallbacks(&resolved))
+        }
+        None => (
+            roles.iter().map(|r| (r.key, r.families.clone())).collect(),
+            Default::default(),
+        ),
+    }
+}
+
 /// What a build of each of `months` would report before Typst (what `check` reports): the
 /// configuration, the registry, the descriptions, each month and the tables of the months it
 /// compares with, its text and the templates, rendered with the outputs the configuration asks
 /// for. A problem found in several months (the registry's, a compared month's) is reported once.
 pub(crate) fn check_months(project: &Project, months: &[String]) -> Vec<Diagnostic> {
+    render::words::warm_up();
     let mut diags = Vec::new();
     let config = load::config::load(project, &mut diags);
     let plan = Plan::configured(&config, &mut diags);
@@ -285,6 +302,8 @@ impl Session {
 
     /// Opens a session on `project`, loading its fonts.
     pub(crate) fn open(project: &Project, plan: &Plan) -> Session {
+        // The title segmenter's dictionary loads meanwhile.
+        render::words::warm_up();
         Session {
             project: project.clone(),
             fonts: Arc::new(FontSet::load(project, plan.system_fonts)),
@@ -439,9 +458,11 @@ impl Session {
         }
     }
 
-    /// Compiles `source` in the session's world. The 版记 goes on the last even page: when the
-    /// document does not end on an even page with room for it, it is laid out again with the 版记
-    /// on a page of its own (and a blank page before it when needed); `source` then holds that.
+    /// Compiles `source` in the session's world. The signature never stands on a page without body
+    /// text: when it would, the circular is laid out again with the body's last page fitted
+    /// ([`typeset::signature_fits`]). The 版记 goes on the last even page: when the document does
+    /// not end on an even page with room for it, it is laid out again with the 版记 on a page of
+    /// its own (and a blank page before it when needed). `source` then holds what was laid out.
     fn lay_out(
         &mut self,
         month: &str,
@@ -467,8 +488,25 @@ impl Session {
                 today,
             )),
         };
-        let compiled = typeset::compile(world);
         let page = load::page::load(&self.project, &mut Vec::new());
+        let mut compiled = typeset::compile(world);
+        if let Ok(c) = &compiled
+            && source.contains(typeset::SIGNATURE_FIT)
+            && let Some(at) = typeset::signature_alone(&c.document)
+        {
+            // Fitted as GB/T 9704 asks: the tightest spacing that keeps the signature with the
+            // body, else the last paragraph carried over (the last attempt stands either way).
+            let unfitted = source.clone();
+            for fit in typeset::signature_fits(at, &page) {
+                let attempt = unfitted.replacen(typeset::SIGNATURE_FIT, &fit, 1);
+                world.update(&main, &attempt, today);
+                compiled = typeset::compile(world);
+                *source = attempt;
+                if matches!(&compiled, Ok(c) if typeset::signature_alone(&c.document).is_none()) {
+                    break;
+                }
+            }
+        }
         if let Ok(c) = &compiled
             && source.contains(typeset::COLOPHON_BREAK)
             && typeset::colophon_needs_own_page(&c.document, &page)

@@ -48,7 +48,7 @@ pub(crate) fn plan(project: &Project, args: &BuildArgs) -> Result<Plan> {
     let asked = Asked {
         outputs: &args.outputs,
         pdf_standard: args.pdf_standard.as_deref(),
-        tagged: args.tagged,
+        untagged: args.untagged,
         system_fonts: args.fonts.system_fonts,
     };
     let config = crate::load::config::load(project, &mut Vec::new());

@@ -26,6 +26,8 @@ pub(crate) struct PageSpec {
     pub body_size: f64,
     /// Space between two lines, pt.
     pub gap: f64,
+    /// Title size, pt (2号).
+    pub title_size: f64,
     /// Page number size, pt.
     pub number_size: f64,
     /// The page number's dash below the text block, mm.
@@ -46,13 +48,14 @@ impl Default for PageSpec {
             chars: 28,
             body_size: 16.0,
             gap: 13.6,
+            title_size: 22.0,
             number_size: 14.0,
             number_drop: 7.0,
         }
     }
 }
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "纸张宽",
     "纸张高",
     "天头",
@@ -63,6 +66,7 @@ const KEYS: [&str; 12] = [
     "字数",
     "正文字号",
     "行间距",
+    "标题字号",
     "页码字号",
     "页码下移",
 ];
@@ -76,6 +80,11 @@ impl PageSpec {
     /// The bottom margin, mm.
     pub(crate) fn bottom(&self) -> f64 {
         self.paper_height - self.top - self.block_height
+    }
+
+    /// How many title characters (full-width, at the title size) a line of the text block holds.
+    pub(crate) fn title_capacity(&self) -> f64 {
+        self.block_width / (self.title_size * 25.4 / 72.0)
     }
 
     /// The text block's bottom edge from the paper's top, mm.
@@ -107,7 +116,7 @@ pub(crate) fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> PageSpec {
 
 fn read(r: &mut Reader, tree: &yaml::Node) -> Option<PageSpec> {
     let mut top = r.map(tree, "页面")?;
-    let mut values = [0.0f64; 12];
+    let mut values = [0.0f64; 13];
     for (value, key) in values.iter_mut().zip(KEYS) {
         let node = r.req(&mut top, key)?;
         *value = number(r, node, key)?;
@@ -124,6 +133,7 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<PageSpec> {
         chars,
         body_size,
         gap,
+        title_size,
         number_size,
         number_drop,
     ] = values;
@@ -138,6 +148,7 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<PageSpec> {
         chars: chars as u32,
         body_size,
         gap,
+        title_size,
         number_size,
         number_drop,
     })

@@ -8,7 +8,7 @@
 use std::io::Cursor;
 
 use docx_rs::{
-    AlignmentType, DocGrid, DocGridType, Docx, FieldCharType, Footer, InstrPAGE, InstrText, LineSpacing,
+    AlignmentType, BreakType, DocGrid, DocGridType, Docx, FieldCharType, Footer, InstrPAGE, InstrText, LineSpacing,
     LineSpacingType, PageMargin, Paragraph, Run, RunFonts, SpecialIndentType, Style, StyleType, Table, TableCell,
     TableRow, VAlignType, WidthType,
 };
@@ -227,7 +227,15 @@ fn setup(f: &Faces, g: &Grid) -> Docx {
 /// The title, 主送, the body with its headings and the 附件说明.
 fn body(mut d: Docx, c: &Circular, f: &Faces, g: &Grid) -> Docx {
     let doc = &c.公文;
-    d = d.add_paragraph(Paragraph::new().style("Title").add_run(run(&doc.标题)));
+    // The title in the lines the PDF sets it in (DocOut.标题行), one line break between them.
+    let mut title = Run::new();
+    for (i, line) in doc.标题行.iter().enumerate() {
+        if i > 0 {
+            title = title.add_break(BreakType::TextWrapping);
+        }
+        title = title.add_text(line);
+    }
+    d = d.add_paragraph(Paragraph::new().style("Title").add_run(title));
     d = d.add_paragraph(Paragraph::new().style("BodyText"));
     if let Some(r) = &doc.主送 {
         d = d.add_paragraph(Paragraph::new().style("Recipients").add_run(run(&format!("{r}："))));

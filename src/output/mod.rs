@@ -121,7 +121,9 @@ impl Output {
     }
 }
 
-/// The archival standards a circular's PDF can follow.
+/// The standards a circular's PDF can follow: archival (PDF/A, level b: it looks the same for
+/// ever; level a: accessible as well) and accessible (PDF/UA-1). Typst validates the document
+/// against the standard while writing it and refuses one that does not conform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PdfStandard {
     /// PDF/A-2b: no attachments, so the provenance manifest is left out.
@@ -130,21 +132,45 @@ pub enum PdfStandard {
     /// PDF/A-3b: the manifest stays attached.
     #[serde(rename = "a-3b")]
     A3b,
+    /// PDF/A-2a: PDF/A-2b, tagged and accessible; no attachments.
+    #[serde(rename = "a-2a")]
+    A2a,
+    /// PDF/A-3a: PDF/A-3b, tagged and accessible.
+    #[serde(rename = "a-3a")]
+    A3a,
+    /// PDF/UA-1: tagged and accessible (title, language, headings, table headers, alternative
+    /// texts for images).
+    #[serde(rename = "ua-1")]
+    Ua1,
 }
 
 impl PdfStandard {
-    pub const ALL: [PdfStandard; 2] = [PdfStandard::A2b, PdfStandard::A3b];
+    pub const ALL: [PdfStandard; 5] = [
+        PdfStandard::A2b,
+        PdfStandard::A3b,
+        PdfStandard::A2a,
+        PdfStandard::A3a,
+        PdfStandard::Ua1,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             PdfStandard::A2b => "a-2b",
             PdfStandard::A3b => "a-3b",
+            PdfStandard::A2a => "a-2a",
+            PdfStandard::A3a => "a-3a",
+            PdfStandard::Ua1 => "ua-1",
         }
     }
 
-    /// Whether the provenance manifest can be attached (PDF/A-2b allows no attachment).
+    /// Whether the provenance manifest can be attached (PDF/A-2 allows no attachment).
     pub(crate) fn allows_attachments(self) -> bool {
-        !matches!(self, PdfStandard::A2b)
+        !matches!(self, PdfStandard::A2b | PdfStandard::A2a)
+    }
+
+    /// Whether the standard asks for a tagged PDF.
+    pub(crate) fn needs_tags(self) -> bool {
+        matches!(self, PdfStandard::A2a | PdfStandard::A3a | PdfStandard::Ua1)
     }
 }
 
@@ -155,7 +181,7 @@ pub struct Plan {
     pub outputs: BTreeSet<Output>,
     /// An archival PDF (PDF/A), or a plain one.
     pub pdf_standard: Option<PdfStandard>,
-    /// A tagged (accessible) PDF.
+    /// A tagged (accessible) PDF: the default.
     pub tagged: bool,
     /// Also the machine's installed fonts (default: only the project's, for reproducibility).
     pub system_fonts: bool,
@@ -166,7 +192,7 @@ impl Default for Plan {
         Plan {
             outputs: BTreeSet::from([Output::Pdf]),
             pdf_standard: None,
-            tagged: false,
+            tagged: true,
             system_fonts: false,
         }
     }
@@ -178,7 +204,8 @@ pub(crate) struct Asked<'a> {
     /// `--outputs` (names, or `all`); empty: the configuration's `输出`, else the PDF alone.
     pub outputs: &'a [String],
     pub pdf_standard: Option<&'a str>,
-    pub tagged: bool,
+    /// `--untagged`: no structure tree (refused with an accessible standard).
+    pub untagged: bool,
     pub system_fonts: bool,
 }
 
@@ -220,10 +247,16 @@ impl Plan {
                     })?,
             ),
         };
+        if let Some(standard) = pdf_standard.filter(|s| asked.untagged && s.needs_tags()) {
+            return Err(format!(
+                "PDF 标准 {} 要求带结构标签，不能与 --untagged 同时使用",
+                standard.name()
+            ));
+        }
         Ok(Plan {
             outputs,
             pdf_standard,
-            tagged: asked.tagged,
+            tagged: !asked.untagged,
             system_fonts: asked.system_fonts,
         })
     }

@@ -12,6 +12,8 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
 
 pub(crate) mod text;
+pub(crate) mod title;
+pub(crate) mod words;
 
 use std::collections::BTreeMap;
 
@@ -20,6 +22,7 @@ use serde::Serialize;
 use crate::aggregate::{Aggregate, MonthInfo, TableOut};
 use crate::diag::{Diagnostic, Loc, Severity, Source};
 use crate::load::month::Layout;
+use crate::load::page::PageSpec;
 use crate::load::text::{Block, Line, prose};
 use crate::load::{Data, Month};
 use crate::project::{Project, ReadError, TEMPLATES};
@@ -84,7 +87,8 @@ pub(crate) struct SealOut {
 pub(crate) struct DocOut {
     /// The title in one piece (PDF metadata).
     pub 标题: String,
-    /// The title's lines as the office broke them (one line: balanced automatically).
+    /// The title's lines as printed: as the office broke them, or (written as one line) broken by
+    /// words into balanced lines ([`title`]). Every output that sets the title in lines uses these.
     pub 标题行: Vec<String>,
     pub 主送: Option<String>,
     pub 正文: Vec<BlockOut>,
@@ -100,6 +104,12 @@ pub(crate) struct DocOut {
     pub 版式: LayoutOut,
 }
 
+/// Font families by role key.
+pub(crate) type Families = BTreeMap<&'static str, Vec<String>>;
+/// By role key: the punctuation marks its face lacks or sets narrow, each with the face that serves
+/// it instead.
+pub(crate) type MarkFaces = BTreeMap<&'static str, Vec<(String, String)>>;
+
 /// Everything the circular template sees.
 #[derive(Debug, Serialize)]
 pub(crate) struct Circular {
@@ -107,11 +117,24 @@ pub(crate) struct Circular {
     pub 公文: DocOut,
     pub 表: BTreeMap<String, TableOut>,
     /// Font families by role key.
-    pub 字体: BTreeMap<&'static str, Vec<String>>,
+    pub 字体: Families,
+    /// Punctuation marks a role's face lacks or sets narrow, and the Chinese faces that serve them
+    /// instead, by role key.
+    pub 标点: MarkFaces,
+    /// The words of every short text the layout may have to wrap (names in the 附件说明, headings,
+    /// table cells), for breaking between words ([`words`]).
+    pub 分词: BTreeMap<String, Vec<String>>,
 }
 
-/// Fills month `month`'s text with its figures. Every expression that fails is a diagnostic.
-pub(crate) fn document(data: &Data, month: &Month, agg: &Aggregate) -> Result<DocOut, Vec<Diagnostic>> {
+/// Fills month `month`'s text with its figures and breaks the title into lines. Every expression
+/// that fails is an error; a hand-broken title line that splits a word is a warning (the second
+/// value).
+pub(crate) fn document(
+    data: &Data,
+    month: &Month,
+    agg: &Aggregate,
+    page: &PageSpec,
+) -> Result<(DocOut, Vec<Diagnostic>), Vec<Diagnostic>> {
     let Some(text) = &month.text else {
         return Err(Vec::new());
     };
@@ -167,9 +190,10 @@ pub(crate) fn document(data: &Data, month: &Month, agg: &Aggregate) -> Result<Do
     }
     let doc = &month.document;
     let issuer = issuers.first().cloned().unwrap_or_default();
-    Ok(DocOut {
+    let (lines, warnings) = title::lines(&title, &text.title, &names(data, &issuers), page.title_capacity());
+    let out = DocOut {
         标题: title.concat(),
-        标题行: title,
+        标题行: lines,
         主送: recipients,
         正文: body,
         附件: attachments,
@@ -179,7 +203,47 @@ pub(crate) fn document(data: &Data, month: &Month, agg: &Aggregate) -> Result<Do
         版式: layout_out(&doc.layout, &issuers),
         发文机关: issuer,
         署名: issuers,
-    })
+    };
+    Ok((out, warnings))
+}
+
+/// The project's own names, kept whole when a line breaks: the offices that sign and every unit
+/// with its aliases and former names. (The tables' names are descriptions, broken between their
+/// words like any text.)
+pub(crate) fn names(data: &Data, issuers: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = issuers.to_vec();
+    for unit in &data.registry.units {
+        names.push(unit.name.clone());
+        names.extend(unit.aliases.iter().map(|(a, _)| a.clone()));
+        names.extend(unit.former.iter().map(|f| f.name.clone()));
+    }
+    names
+}
+
+/// The words of every short text the layout may wrap: the names in the 附件说明, the headings that
+/// stand alone, and the tables' titles, headers and unit names.
+pub(crate) fn layout_words(
+    names: &[String],
+    doc: &DocOut,
+    tables: &BTreeMap<String, TableOut>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut texts: Vec<&str> = doc.附件.iter().map(|a| a.名称.as_str()).collect();
+    texts.extend(
+        doc.正文
+            .iter()
+            .filter(|b| b.正文.is_none())
+            .filter_map(|b| b.标题.as_deref()),
+    );
+    for t in tables.values() {
+        texts.push(&t.标题);
+        texts.extend(t.表头.iter().map(String::as_str));
+        texts.extend(t.行.iter().map(|r| r.单位.as_str()));
+    }
+    texts
+        .into_iter()
+        .filter(|t| t.chars().count() > 1)
+        .map(|t| (t.to_string(), words::segment(t, names).words()))
+        .collect()
 }
 
 /// The layout switches as the templates see them.

@@ -3,6 +3,7 @@
 //! (title, body, headings, page numbers, Latin) has a preference list, official faces first; the
 //! first family present serves the role.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -36,6 +37,16 @@ pub struct Role {
     /// The weight the templates ask for (700 for the title, 400 otherwise).
     pub weight: u16,
 }
+
+/// The punctuation of Chinese text (GB/T 15834), one character wide in every role.
+pub(crate) const MARKS: &str = "，。、；：？！“”‘’（）《》〈〉【】〔〕「」『』…—·";
+
+/// A mark narrower than this (in em) is not full-width (a Latin-style quote is about 0.35 em).
+const FULL_WIDTH: f64 = 0.85;
+
+/// The roles whose faces may lend a mark to another role, in order of preference: the body's
+/// 仿宋 first (closest to 楷体 and plain enough for any role), the Latin face never.
+const LENDERS: [&str; 5] = ["body", "heading2", "title", "heading1", "page"];
 
 /// The open stand-in families bundled in `fonts/` (everything else counts as an official face).
 pub(crate) const STANDINS: &[&str] = &[
@@ -176,6 +187,60 @@ impl FontSet {
             let book = self.store.book();
             (0..self.origins.len()).any(|i| book.info(i).is_some_and(|info| info.coverage.contains(c as u32)))
         })
+    }
+
+    /// A mark's advance in em in `family` at `weight` (the face Typst would pick), or `None` when
+    /// the face has no glyph for it.
+    fn advance(&self, family: &str, weight: u16, c: char) -> Option<f64> {
+        let variant = FontVariant::new(FontStyle::Normal, FontWeight::from_number(weight), FontStretch::NORMAL);
+        let index = self.store.book().select(&family.to_lowercase(), variant)?;
+        let font = self.store.font(index)?;
+        let face = ttf_parser::Face::parse(font.data(), font.index()).ok()?;
+        let advance = face.glyph_hor_advance(face.glyph_index(c)?)?;
+        Some(f64::from(advance) / f64::from(face.units_per_em()))
+    }
+
+    /// For each Chinese role, the marks of [`MARKS`] its face lacks or sets narrower than full
+    /// width, grouped by the face of another role that has them full-width (see [`LENDERS`]), as
+    /// (marks, family). The templates put those faces before the role's own for those marks, so a
+    /// Chinese mark never falls to the Latin face or to a narrow glyph.
+    pub(crate) fn mark_fallbacks(&self, resolved: &[Resolved]) -> BTreeMap<&'static str, Vec<(String, String)>> {
+        let chosen = |key: &str| {
+            resolved
+                .iter()
+                .find(|r| r.role.key == key)
+                .and_then(|r| r.chosen.as_ref().map(|c| (c.family.clone(), r.role.weight)))
+        };
+        let mut out = BTreeMap::new();
+        for role in resolved.iter().filter(|r| LENDERS.contains(&r.role.key)) {
+            let Some(own) = &role.chosen else { continue };
+            let mut groups: Vec<(String, String)> = Vec::new();
+            for c in MARKS.chars() {
+                if self
+                    .advance(&own.family, role.role.weight, c)
+                    .is_some_and(|a| a >= FULL_WIDTH)
+                {
+                    continue;
+                }
+                let lender = LENDERS
+                    .iter()
+                    .filter(|k| **k != role.role.key)
+                    .filter_map(|k| chosen(k))
+                    .find(|(family, _)| {
+                        self.advance(family, role.role.weight, c)
+                            .is_some_and(|a| a >= FULL_WIDTH)
+                    });
+                let Some((family, _)) = lender else { continue };
+                match groups.iter_mut().find(|(_, f)| *f == family) {
+                    Some((marks, _)) => marks.push(c),
+                    None => groups.push((c.to_string(), family)),
+                }
+            }
+            if !groups.is_empty() {
+                out.insert(role.role.key, groups);
+            }
+        }
+        out
     }
 
     /// Resolves each role to the families present, in preference order.

@@ -35,6 +35,19 @@ pub struct Run {
     pub ink_top: f64,
     /// Bottom of the glyphs' ink, mm from the top of the page.
     pub ink_bottom: f64,
+    /// Each glyph: its character, left edge and advance (as laid out, after justification), mm.
+    pub glyphs: Vec<GlyphBox>,
+}
+
+/// A glyph as laid out.
+#[derive(Debug, Clone)]
+pub struct GlyphBox {
+    /// The (first) character it shows.
+    pub c: char,
+    /// Left edge of its advance, mm from the page's left edge.
+    pub x: f64,
+    /// Its advance, mm.
+    pub advance: f64,
 }
 
 /// A filled or stroked shape's bounding box.
@@ -137,6 +150,18 @@ fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layo
                         bottom = bottom.max(mm(origin.y) - to_mm(b.y_min));
                     }
                 }
+                let mut x = mm(origin.x);
+                let glyphs = text
+                    .glyphs
+                    .iter()
+                    .filter_map(|g| {
+                        let c = text.text.get(g.range()).and_then(|s| s.chars().next())?;
+                        let advance = mm(g.x_advance.at(text.size)) * ts.sx.get();
+                        let glyph = GlyphBox { c, x, advance };
+                        x += advance;
+                        Some(glyph)
+                    })
+                    .collect();
                 out.runs.push(Run {
                     page,
                     x: mm(origin.x),
@@ -149,6 +174,7 @@ fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layo
                     color: color(&text.fill),
                     ink_top: if top.is_finite() { top } else { mm(origin.y) },
                     ink_bottom: if bottom.is_finite() { bottom } else { mm(origin.y) },
+                    glyphs,
                 });
             }
             FrameItem::Shape(shape, _) => {

@@ -88,6 +88,77 @@ fn convert(world: &TongbaoWorld, diag: &SourceDiagnostic) -> Diagnostic {
     if help.is_empty() { d } else { d.help(help) }
 }
 
+/// The line the circular template leaves for fitting the signature's page: replaced by the fit
+/// that keeps the signature on a page with body text (see `fit-signature` in `gongwen.typ`).
+pub(crate) const SIGNATURE_FIT: &str = "#fit-signature(none) // tongbao: 签署页调整";
+
+/// When the signature stands on a page after the body's last line (without body text above it),
+/// the body block from which the fit starts: the last one starting before the body's last page
+/// (the one running into it), else the first.
+pub(crate) fn signature_alone(document: &PagedDocument) -> Option<usize> {
+    use typst::foundations::Value;
+    let markers = markers(document);
+    let page_of = |name: &str| {
+        markers
+            .iter()
+            .filter(|(v, _)| *v == Value::Str(name.into()))
+            .map(|(_, p)| *p)
+            .max()
+    };
+    let end = page_of("tongbao-body-end")?;
+    let signature = page_of("tongbao-signature")?;
+    if signature <= end {
+        return None;
+    }
+    let block = |v: &Value| match v {
+        Value::Array(a) => match a.as_slice() {
+            [Value::Str(name), Value::Int(i)] if name.as_str() == "tongbao-block" => usize::try_from(*i).ok(),
+            _ => None,
+        },
+        _ => None,
+    };
+    let from = markers
+        .iter()
+        .filter(|(_, p)| *p < end)
+        .filter_map(|(v, _)| block(v))
+        .max()
+        .unwrap_or(0);
+    Some(from)
+}
+
+/// Every `metadata` marker with the page it is on.
+fn markers(document: &PagedDocument) -> Vec<(typst::foundations::Value, usize)> {
+    use typst::foundations::NativeElement;
+    use typst::introspection::{Introspector, MetadataElem};
+    let introspector = document.introspector();
+    introspector
+        .query(&MetadataElem::ELEM.select())
+        .iter()
+        .filter_map(|c| {
+            let value = c.to_packed::<MetadataElem>()?.value.clone();
+            let page = introspector.page(c.location()?)?;
+            Some((value, page.get()))
+        })
+        .collect()
+}
+
+/// The fits to try for a signature that would stand alone, in order: the body from block `from`
+/// on at line spacings that give a page one, two and three lines more than the grid, then the
+/// last paragraph carried over to the signature's page.
+pub(crate) fn signature_fits(from: usize, spec: &crate::load::page::PageSpec) -> Vec<String> {
+    let height = spec.block_height / 25.4 * 72.0;
+    let lines = f64::from(spec.lines);
+    let mut fits: Vec<String> = (1..=3)
+        .map(|k| {
+            let n = lines + f64::from(k);
+            let leading = (height - spec.body_size * n) / (n - 1.0);
+            format!("#fit-signature((from: {from}, leading: {leading:.3}pt, carry: false))")
+        })
+        .collect();
+    fits.push(format!("#fit-signature((from: {from}, leading: gap, carry: true))"));
+    fits
+}
+
 /// The line the circular template leaves before the 版记, replaced by a page break to the next even
 /// page when the 版记 does not fit where the document ends.
 pub(crate) const COLOPHON_BREAK: &str = "// tongbao: 版记另起一页";

@@ -25,4 +25,5 @@ mod owners;
 mod package;
 mod routine;
 mod text;
+mod typography;
 mod watch;
