@@ -328,7 +328,6 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("issued-changed", "已发布的通报被改变"),
     ("issued-ofd", "已发布的 OFD"),
     ("issued-pdf", "已发布的 PDF"),
-    ("issued-ofd", "已发布的 OFD"),
     ("measure-mismatch", "量词不一致"),
     ("missing-field", "缺少字段"),
     ("month-missing", "缺少月份"),
