@@ -111,6 +111,10 @@ pub(crate) struct Rendered {
     /// The data files the circular is made from (for the glyph check).
     pub sources: Vec<Arc<Source>>,
     pub roles: Vec<typeset::Role>,
+    /// The circular as rendered and the page it is laid out on, for the outputs made from the
+    /// laid-out pages.
+    pub circular: Circular,
+    pub page: load::page::PageSpec,
 }
 
 /// Runs load → check → aggregate → render for month `month` (folder name) with the producers of
@@ -208,6 +212,8 @@ pub(crate) fn prepare(
                 source,
                 artifacts,
                 roles,
+                circular,
+                page,
             })
         }
         Err(mut errors) => p.diagnostics.append(&mut errors),
@@ -489,26 +495,14 @@ impl Session {
         date: Date,
         mut manifest: Option<provenance::Manifest>,
     ) -> Result<(Vec<Artifact>, PagedDocument), Vec<Diagnostic>> {
-        let plan = self.plan.clone();
-        fn meta<'a>(document: &'a PagedDocument, plan: &'a Plan, month: &str, date: Date) -> output::Pages<'a> {
-            output::Pages {
-                document,
-                plan,
-                ident: format!("tongbao/{month}"),
-                timestamp: typeset::timestamp(date),
-            }
-        }
-        let mut artifacts = Vec::new();
-        for o in plan.outputs.iter().filter(|o| **o != Output::Pdf) {
-            if let Producer::Pages(produce) = o.producer() {
-                for (file, bytes) in produce(&meta(&document, &plan, month, date))? {
-                    artifacts.push(Artifact {
-                        rel: self.project.out_dir(month).join(file),
-                        bytes,
-                    });
-                }
-            }
-        }
+        let others: Vec<Output> = self
+            .plan
+            .outputs
+            .iter()
+            .copied()
+            .filter(|o| *o != Output::Pdf)
+            .collect();
+        let mut artifacts = self.from_pages(month, &document, rendered, date, &others)?;
         let document = match (&mut manifest, artifacts.is_empty()) {
             (Some(m), false) => {
                 for a in &artifacts {
@@ -521,16 +515,45 @@ impl Session {
             }
             _ => document,
         };
-        let Producer::Pages(pdf) = Output::Pdf.producer() else {
-            unreachable!("the PDF is made from the pages")
-        };
-        for (file, bytes) in pdf(&meta(&document, &plan, month, date))? {
-            artifacts.push(Artifact {
-                rel: self.project.out_dir(month).join(file),
-                bytes,
-            });
-        }
+        artifacts.extend(self.from_pages(month, &document, rendered, date, &[Output::Pdf])?);
         Ok((artifacts, document))
+    }
+
+    /// The files `outputs` make from the laid-out pages (and the document they were laid out from).
+    fn from_pages(
+        &self,
+        month: &str,
+        document: &PagedDocument,
+        rendered: &Rendered,
+        date: Date,
+        outputs: &[Output],
+    ) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
+        let made = output::Document {
+            project: &self.project,
+            circular: &rendered.circular,
+            env: &self.env,
+            roles: &rendered.roles,
+            page: &rendered.page,
+        };
+        let pages = output::Pages {
+            document,
+            rendered: &made,
+            plan: &self.plan,
+            ident: format!("tongbao/{month}"),
+            timestamp: typeset::timestamp(date),
+        };
+        let mut artifacts = Vec::new();
+        for o in outputs {
+            if let Producer::Pages(produce) = o.producer() {
+                for (file, bytes) in produce(&pages)? {
+                    artifacts.push(Artifact {
+                        rel: self.project.out_dir(month).join(file),
+                        bytes,
+                    });
+                }
+            }
+        }
+        Ok(artifacts)
     }
 
     /// Writes every file through the project's gate, the PDF last.
@@ -602,8 +625,28 @@ impl Session {
 }
 
 /// Laying the pages out again with the manifest must not change them.
+/// What is printed is compared: introspection tags (which carry the attached manifest) are not.
 fn same_pages(a: &PagedDocument, b: &PagedDocument) -> Result<(), Vec<Diagnostic>> {
-    let hashes = |d: &PagedDocument| d.pages().iter().map(typst::utils::hash128).collect::<Vec<_>>();
+    fn printed(frame: &typst::layout::Frame, out: &mut Vec<u128>) {
+        for (pos, item) in frame.items() {
+            match item {
+                typst::layout::FrameItem::Tag(_) => {}
+                typst::layout::FrameItem::Group(g) => {
+                    out.push(typst::utils::hash128(&(pos, g.transform, g.frame.size())));
+                    printed(&g.frame, out);
+                }
+                item => out.push(typst::utils::hash128(&(pos, item))),
+            }
+        }
+    }
+    let hashes = |d: &PagedDocument| {
+        let mut out = Vec::new();
+        for page in d.pages() {
+            out.push(typst::utils::hash128(&page.frame.size()));
+            printed(&page.frame, &mut out);
+        }
+        out
+    };
     if hashes(a) == hashes(b) {
         return Ok(());
     }

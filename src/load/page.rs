@@ -30,6 +30,19 @@ pub(crate) struct PageSpec {
     pub number_size: f64,
     /// The page number's dash below the text block, mm.
     pub number_drop: f64,
+    /// Attachment tables: text size and the leading between a cell's lines, pt.
+    pub table_size: f64,
+    pub table_leading: f64,
+    /// A cell's inset left and right, and above and below its text, pt.
+    pub cell_inset_x: f64,
+    pub cell_inset_y: f64,
+    /// The 序号 column's width, in body characters.
+    pub number_column: f64,
+    /// Each figure column's width, as a share of the 单位 column's.
+    pub figure_column: f64,
+    /// The table's outer rules and the rules between cells, pt.
+    pub outer_rule: f64,
+    pub inner_rule: f64,
 }
 
 impl Default for PageSpec {
@@ -48,11 +61,19 @@ impl Default for PageSpec {
             gap: 13.6,
             number_size: 14.0,
             number_drop: 7.0,
+            table_size: 12.0,
+            table_leading: 4.2,
+            cell_inset_x: 4.0,
+            cell_inset_y: 6.5,
+            number_column: 2.4,
+            figure_column: 0.36,
+            outer_rule: 1.0,
+            inner_rule: 0.5,
         }
     }
 }
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 20] = [
     "纸张宽",
     "纸张高",
     "天头",
@@ -65,6 +86,14 @@ const KEYS: [&str; 12] = [
     "行间距",
     "页码字号",
     "页码下移",
+    "表格字号",
+    "表格行距",
+    "单元格左右边距",
+    "单元格上下边距",
+    "序号列宽",
+    "数字列宽",
+    "表格外框线",
+    "表格内线",
 ];
 
 impl PageSpec {
@@ -107,7 +136,7 @@ pub(crate) fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> PageSpec {
 
 fn read(r: &mut Reader, tree: &yaml::Node) -> Option<PageSpec> {
     let mut top = r.map(tree, "页面")?;
-    let mut values = [0.0f64; 12];
+    let mut values = [0.0f64; 20];
     for (value, key) in values.iter_mut().zip(KEYS) {
         let node = r.req(&mut top, key)?;
         *value = number(r, node, key)?;
@@ -126,6 +155,14 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<PageSpec> {
         gap,
         number_size,
         number_drop,
+        table_size,
+        table_leading,
+        cell_inset_x,
+        cell_inset_y,
+        number_column,
+        figure_column,
+        outer_rule,
+        inner_rule,
     ] = values;
     Some(PageSpec {
         paper_width,
@@ -140,6 +177,14 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<PageSpec> {
         gap,
         number_size,
         number_drop,
+        table_size,
+        table_leading,
+        cell_inset_x,
+        cell_inset_y,
+        number_column,
+        figure_column,
+        outer_rule,
+        inner_rule,
     })
 }
 
@@ -157,7 +202,7 @@ fn number(r: &mut Reader, node: &yaml::Node, key: &str) -> Option<f64> {
 
 fn bad(loc: &Loc, key: &str, text: &str) -> Diagnostic {
     Diagnostic::error("type", loc, format!("“{key}”应当是正数，这里是“{text}”"))
-        .help("长度写毫米数，字号和行间距写磅数，如 156 或 13.6")
+        .help("长度写毫米数，字号、行间距和线宽写磅数，列宽写字数或比例，如 156 或 13.6")
 }
 
 #[cfg(test)]

@@ -35,6 +35,10 @@ pub struct Run {
     pub ink_top: f64,
     /// Bottom of the glyphs' ink, mm from the top of the page.
     pub ink_bottom: f64,
+    /// Each character with its glyph's natural advance from the font's metrics, pt: without
+    /// tracking, justification or CJK–Latin spacing (a character shaped with the one before it
+    /// advances 0). What another layout engine starts from (the Word file's line fitting).
+    pub natural: Vec<(char, f64)>,
 }
 
 /// A filled or stroked shape's bounding box.
@@ -137,6 +141,13 @@ fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layo
                         bottom = bottom.max(mm(origin.y) - to_mm(b.y_min));
                     }
                 }
+                let mut natural = Vec::new();
+                for g in &text.glyphs {
+                    let advance = font.ttf().glyph_hor_advance(ttf_parser::GlyphId(g.id)).unwrap_or(0);
+                    let pt = text.size.to_pt() * font.to_em(advance).get();
+                    let chars = text.text.get(g.range()).unwrap_or_default().chars();
+                    natural.extend(chars.enumerate().map(|(i, c)| (c, if i == 0 { pt } else { 0.0 })));
+                }
                 out.runs.push(Run {
                     page,
                     x: mm(origin.x),
@@ -149,6 +160,7 @@ fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layo
                     color: color(&text.fill),
                     ink_top: if top.is_finite() { top } else { mm(origin.y) },
                     ink_bottom: if bottom.is_finite() { bottom } else { mm(origin.y) },
+                    natural,
                 });
             }
             FrameItem::Shape(shape, _) => {
