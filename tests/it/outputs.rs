@@ -1,6 +1,7 @@
 //! The same circular everywhere it goes: the portal's web page (and a fragment for a CMS editor)
 //! made in the same run as the PDF, from the same checked data, and an archival PDF/A.
 
+use crate::util::office::{Office, Word, ink, page_sizes, page_texts, words};
 use crate::util::{Project, normalise, pdftotext, repo_file, without_page_numbers};
 
 fn build(p: &Project, extra: &[&str]) {
@@ -207,88 +208,216 @@ fn zip_part(file: &std::path::Path, part: &str) -> String {
 }
 
 #[test]
-fn the_word_file_has_the_page_the_grid_the_styles_and_converts_in_libreoffice() {
+fn the_word_file_has_the_pdfs_page_grid_styles_faces_and_properties() {
     let p = Project::march_only();
     build(&p, &["--outputs", "pdf,docx"]);
     let docx = p.path("out/2023-03/circular.docx");
     let document = zip_part(&docx, "word/document.xml");
-    // A4, the GB/T margins (twips), 22 lines a page, header rows that repeat, fields for page numbers.
+    // A4, the GB/T margins (37 mm top, 28 mm left, in twips), 22 lines a page.
+    let section = &document[document.find("<w:sectPr").unwrap()..];
+    assert!(section.contains(r#"<w:pgSz w:w="11906" w:h="16838"/>"#), "{section}");
     assert!(
-        document.contains(r#"<w:pgSz w:w="11905" w:h="16837""#),
-        "{}",
-        &document[document.find("<w:sectPr").unwrap()..]
+        section.contains(r#"w:top="2098""#) && section.contains(r#"w:left="1587""#),
+        "{section}"
     );
-    assert!(document.contains(r#"w:top="2097""#) && document.contains(r#"w:left="1587""#));
-    assert!(document.contains(r#"<w:docGrid w:type="lines" w:linePitch="579""#));
-    assert_eq!(
-        document.matches("<w:tblHeader />").count(),
-        3,
-        "each table's header row repeats"
+    assert!(
+        section.contains(r#"<w:docGrid w:type="lines" w:linePitch="579"/>"#),
+        "{section}"
     );
+    // Each table's header row repeats; rows are never split; a one-line row is 25 pt.
+    assert_eq!(document.matches("<w:tblHeader/>").count(), 3);
+    assert!(document.contains(r#"<w:trHeight w:val="500" w:hRule="atLeast"/>"#));
+    // The title's lines as laid out, with explicit breaks, over the PDF's five grid lines.
+    let title = &document[..document.find("通报</w:t>").unwrap()];
+    assert_eq!(title.matches("<w:br/>").count(), 3, "four lines");
+    assert!(
+        title.contains(r#"<w:spacing w:line="723" w:lineRule="exact"/>"#),
+        "{title}"
+    );
+    // Quotation marks come from the Chinese face, as in the PDF.
+    assert!(document.contains(r#"w:ascii="仿宋_GB2312" w:hAnsi="仿宋_GB2312" w:eastAsia="仿宋_GB2312""#));
     let styles = zip_part(&docx, "word/styles.xml");
-    for name in ["标题", "正文", "一级标题", "二级标题", "三级标题", "四级标题"] {
-        assert!(
-            styles.contains(&format!(r#"<w:name w:val="{name}" />"#)),
-            "style {name}"
-        );
+    for name in [
+        "标题",
+        "正文",
+        "一级标题",
+        "二级标题",
+        "三级标题",
+        "四级标题",
+        "主送",
+        "附件说明",
+        "署名",
+        "表头",
+    ] {
+        assert!(styles.contains(&format!(r#"<w:name w:val="{name}"/>"#)), "style {name}");
     }
     for font in ["方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"] {
         assert!(styles.contains(&format!(r#"w:eastAsia="{font}""#)), "font {font}");
     }
-    assert!(styles.contains(r#"<w:spacing w:val="-5" />"#), "28 characters a line");
+    assert!(styles.contains(r#"<w:spacing w:val="-5"/>"#), "28 characters a line");
+    assert!(styles.contains(r#"<w:lang w:val="zh-CN" w:eastAsia="zh-CN"/>"#));
+    assert!(
+        styles.contains(r#"<w:widowControl w:val="0"/>"#),
+        "no widow control: the PDF has none"
+    );
+    // The font table names the Chinese faces with their character set and Latin names.
+    let fonts = zip_part(&docx, "word/fontTable.xml");
+    for (face, alt) in [
+        ("方正小标宋简体", "FZXiaoBiaoSong-B05S"),
+        ("仿宋_GB2312", "FangSong_GB2312"),
+        ("黑体", "SimHei"),
+        ("楷体_GB2312", "KaiTi_GB2312"),
+        ("宋体", "SimSun"),
+    ] {
+        assert!(
+            fonts.contains(&format!(
+                r#"<w:font w:name="{face}"><w:altName w:val="{alt}"/><w:charset w:val="86"/>"#
+            )),
+            "{face}: {fonts}"
+        );
+    }
     let settings = zip_part(&docx, "word/settings.xml");
-    assert!(settings.contains("<w:evenAndOddHeaders"), "odd and even footers differ");
+    assert!(
+        settings.contains("<w:evenAndOddHeaders/>"),
+        "odd and even footers differ"
+    );
     let odd = zip_part(&docx, "word/footer1.xml");
     let even = zip_part(&docx, "word/footer2.xml");
     for (footer, side) in [(&odd, "right"), (&even, "left")] {
         assert!(
-            footer.contains("PAGE") && footer.contains(r#"w:fldCharType="begin""#),
+            footer.contains(" PAGE ") && footer.contains(r#"w:fldCharType="begin""#),
             "{footer}"
         );
-        assert!(footer.contains(&format!(r#"<w:jc w:val="{side}" />"#)), "{footer}");
+        assert!(footer.contains(&format!(r#"<w:jc w:val="{side}"/>"#)), "{footer}");
     }
-    // LibreOffice opens it: every sentence and every table row, about as many pages as ours.
-    let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("soffice")
-        .args(["--headless", "--convert-to", "pdf", "--outdir"])
-        .arg(dir.path())
-        .arg(&docx)
-        .env("HOME", dir.path())
+    // Its properties come from the data: the title, the office, the date of issue.
+    let core = zip_part(&docx, "docProps/core.xml");
+    assert!(
+        core.contains("<dc:title>西宁市城中区人民政府办公室关于2023年3月份“710”政务督办系统运行情况"),
+        "{core}"
+    );
+    assert!(
+        core.contains("<dc:creator>西宁市城中区人民政府办公室</dc:creator>"),
+        "{core}"
+    );
+    assert!(core.contains(">2023-05-05T00:00:00Z</dcterms:created>"), "{core}");
+    // The same input, the same bytes; SOURCE_DATE_EPOCH dates it.
+    let first = std::fs::read(&docx).unwrap();
+    build(&p, &["--outputs", "docx"]);
+    assert_eq!(std::fs::read(&docx).unwrap(), first);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tongbao"))
+        .args(["build", "2023-03", "--outputs", "docx", "--root"])
+        .arg(p.root())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
         .output()
-        .expect("LibreOffice (scripts/test installs libreoffice-writer-nogui)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let converted = dir.path().join("circular.pdf");
-    let text = without_page_numbers(&normalise(&pdftotext(&converted)));
-    let seed = repo_file("tests/fixtures/seed-circular-2023-03.txt");
-    for sentence in seed
-        .split("\n附件1\n")
-        .next()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(zip_part(&docx, "docProps/core.xml").contains(">2023-11-14T22:13:20Z</dcterms:created>"));
+}
+
+/// A page's text with whitespace and page numbers removed.
+fn page_text(text: &str) -> Vec<char> {
+    without_page_numbers(&normalise(text)).chars().collect()
+}
+
+#[test]
+fn the_word_file_in_libreoffice_has_the_pdfs_pages_rows_and_page_numbers() {
+    let p = Project::shipped();
+    let out = p.run(&["build", "--all", "--outputs", "pdf,docx"]);
+    assert!(out.status.success(), "{}", crate::util::output(&out));
+    // Every month with a text (2023-12 holds data only).
+    let months: Vec<String> = std::fs::read_dir(p.path("data"))
         .unwrap()
-        .lines()
-        .flat_map(|l| l.split_inclusive('。'))
-    {
-        let s = normalise(sentence);
-        if !s.is_empty() && !s.starts_with("附件") {
-            assert!(text.contains(&s), "the Word file lacks {sentence}");
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|m| p.path(&format!("data/{m}/通报.txt")).exists())
+        .collect();
+    assert!(months.len() >= 5, "{months:?}");
+    let docx: Vec<_> = months
+        .iter()
+        .map(|m| {
+            let copy = p.path(&format!("out/{m}.docx"));
+            std::fs::copy(p.path(&format!("out/{m}/circular.docx")), &copy).unwrap();
+            copy
+        })
+        .collect();
+    let office = Office::new(&p);
+    let converted = office.to_pdf(&docx);
+    for (month, word) in months.iter().zip(&converted) {
+        let pdf = p.path(&format!("out/{month}/circular.pdf"));
+        let (ours, theirs) = (page_texts(&pdf), page_texts(word));
+        assert_eq!(theirs.len(), ours.len(), "{month}: pages in LibreOffice and in the PDF");
+        for (n, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            let (a, b) = (page_text(a), page_text(b));
+            let ends = |t: &[char]| {
+                (
+                    t[..4].iter().collect::<String>(),
+                    t[t.len() - 4..].iter().collect::<String>(),
+                )
+            };
+            assert_eq!(ends(&b), ends(&a), "{month} page {}: first and last characters", n + 1);
         }
+        for (a, b) in page_sizes(word).iter().zip(page_sizes(&pdf)) {
+            assert!(
+                (a.0 - b.0).abs() < 0.1 && (a.1 - b.1).abs() < 0.1,
+                "{month}: A4 pages, {a:?}"
+            );
+        }
+        same_numbers_and_rows(month, &pdf, word);
+    }
+    // Every sentence and row of the published circular, in the Word file as LibreOffice reads it.
+    let march = months.iter().position(|m| m == "2023-03").unwrap();
+    let text = without_page_numbers(&normalise(&pdftotext(&converted[march])));
+    let seed = repo_file("tests/fixtures/seed-circular-2023-03.txt");
+    let body = seed.split("\n附件1\n").next().unwrap();
+    for sentence in body.lines().flat_map(|l| l.split_inclusive('。')) {
+        let s = normalise(sentence);
+        assert!(s.is_empty() || text.contains(&s), "the Word file lacks {sentence}");
     }
     for row in ["1总寨镇人民政府2200", "10区市场监督管理局20320331", "合计1164116415253"] {
         assert!(text.contains(row), "{row}");
     }
-    let pages = |pdf: &std::path::Path| {
-        let out = std::process::Command::new("pdfinfo").arg(pdf).output().unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().parse::<i64>().unwrap()))
-            .unwrap()
+}
+
+/// The page numbers stand where the PDF's do (their ink within 0.3 mm), and the table rows are as
+/// tall.
+fn same_numbers_and_rows(month: &str, pdf: &std::path::Path, word: &std::path::Path) {
+    let (ours, theirs) = (words(pdf), words(word));
+    let pages = ours.iter().map(|w| w.page).max().unwrap_or(0);
+    // Under the text block (225 mm from 37 mm), the whole width of the page.
+    let under = (0.0, 262.5, 210.0, 290.0);
+    for page in 1..=pages {
+        let a = ink(pdf, page, under).unwrap_or_else(|| panic!("{month} page {page}: no number in the PDF"));
+        let b = ink(word, page, under).unwrap_or_else(|| panic!("{month} page {page}: no number in LibreOffice"));
+        let near = [a.0 - b.0, a.1 - b.1, a.2 - b.2, a.3 - b.3]
+            .iter()
+            .all(|d| d.abs() < 0.3);
+        assert!(
+            near,
+            "{month} page {page}: the number's ink at {a:?} in the PDF, {b:?} in LibreOffice"
+        );
+        // Odd pages right, even pages left, one character (5.57 mm) in from the block's edge.
+        let inset = if page % 2 == 1 { 184.0 - a.2 } else { a.0 - 28.0 };
+        assert!((inset - 5.57).abs() < 1.0, "{month} page {page}: {a:?}");
+    }
+    // The rows of the first table page (their 序号 under the header): from row 1 to the last row,
+    // as tall in both.
+    let rows = |w: &[Word]| -> Vec<f64> {
+        let Some(header) = w.iter().find(|w| w.text == "序号") else {
+            return Vec::new();
+        };
+        w.iter()
+            .filter(|r| r.page == header.page && r.y_min > header.y_max && r.x_max < 40.0)
+            .filter(|r| r.text.parse::<u32>().is_ok())
+            .map(|r| r.y_max)
+            .collect()
     };
-    let (ours, word) = (pages(&p.path("out/2023-03/circular.pdf")), pages(&converted));
+    let (a, b) = (rows(&ours), rows(&theirs));
+    assert!(a.len() > 5 && a.len() == b.len(), "{month}: rows {a:?} {b:?}");
+    let pitch = |r: &[f64]| (r[r.len() - 1] - r[0]) / (r.len() - 1) as f64;
     assert!(
-        (word - ours).abs() <= 3,
-        "{word} pages in LibreOffice, {ours} in the PDF"
+        (pitch(&a) - pitch(&b)).abs() < 0.02,
+        "{month}: rows {} mm apart in the PDF, {} mm in LibreOffice",
+        pitch(&a),
+        pitch(&b)
     );
-    // The same input, the same bytes.
-    let first = std::fs::read(&docx).unwrap();
-    build(&p, &["--outputs", "docx"]);
-    assert_eq!(std::fs::read(&docx).unwrap(), first);
 }
