@@ -421,3 +421,174 @@ fn same_numbers_and_rows(month: &str, pdf: &std::path::Path, word: &std::path::P
         pitch(&b)
     );
 }
+
+/// The number formats of a workbook's cell styles (`s` index → format code).
+fn cell_formats(styles: &str) -> Vec<String> {
+    let mut codes = std::collections::HashMap::new();
+    for f in styles.split("<numFmt ").skip(1) {
+        let id = f
+            .split("numFmtId=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or("");
+        let code = f
+            .split("formatCode=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or("");
+        codes.insert(id.to_string(), code.replace("&quot;", "\""));
+    }
+    let xfs = styles
+        .split("<cellXfs")
+        .nth(1)
+        .unwrap()
+        .split("</cellXfs>")
+        .next()
+        .unwrap();
+    xfs.split("<xf ")
+        .skip(1)
+        .map(|xf| {
+            let id = xf
+                .split("numFmtId=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap_or("0");
+            codes.get(id).cloned().unwrap_or_else(|| "General".into())
+        })
+        .collect()
+}
+
+/// A cell of a sheet's XML: its value and style index (`A1` style reference).
+fn xlsx_cell(sheet: &str, reference: &str) -> Option<(String, usize)> {
+    let at = sheet.find(&format!("<c r=\"{reference}\""))?;
+    let cell = &sheet[at..at + sheet[at..].find("</c>").unwrap_or(0)];
+    let style = cell.split(" s=\"").nth(1)?.split('"').next()?.parse().ok()?;
+    let value = cell.split("<v>").nth(1)?.split("</v>").next()?.to_string();
+    Some((value, style))
+}
+
+#[test]
+fn the_workbook_has_the_attachments_in_order_as_numbers_in_the_offices_faces_printed_on_a4() {
+    let p = Project::march_only();
+    build(&p, &["--outputs", "pdf,xlsx"]);
+    let book = p.path("out/2023-03/附件.xlsx");
+    let built = p.path("out/2023-03/built.xlsx");
+    std::fs::copy(&book, &built).unwrap();
+    // `export` makes the same workbook from the tables alone; twice, a second apart, the same bytes.
+    let export = |env: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tongbao"));
+        cmd.args(["export", "2023-03", "--root"]).arg(p.root());
+        if let Some(epoch) = env {
+            cmd.env("SOURCE_DATE_EPOCH", epoch);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", crate::util::output(&out));
+        std::fs::read(&book).unwrap()
+    };
+    let first = export(None);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(export(None), first, "reproducible");
+    let workbook = zip_part(&book, "xl/workbook.xml");
+    // One sheet an attachment, in the order of `附件: [督办, 热线, 网站]`, labelled as the PDF labels
+    // them, whether `build` or `export` made it.
+    let names = |xml: &str| -> Vec<String> {
+        xml.split("<sheet name=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&workbook), ["附件1", "附件2", "附件3"]);
+    assert_eq!(names(&zip_part(&built, "xl/workbook.xml")), names(&workbook));
+    let built_core = zip_part(&built, "docProps/core.xml");
+    assert!(
+        built_core.contains("<dc:title>西宁市城中区人民政府办公室关于2023年3月份"),
+        "{built_core}"
+    );
+    for (i, title) in [
+        "3月城中区“710”政府督办情况统计表",
+        "3月城中区“12345”民生服务热线投诉情况统计表",
+        "3月网站公开信息报送情况统计表",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let strings = zip_part(&book, "xl/sharedStrings.xml");
+        assert!(strings.contains(&format!(">{title}<")), "{title}");
+        let sheet = zip_part(&book, &format!("xl/worksheets/sheet{}.xml", i + 1));
+        // A4, one page wide, the header row on every page, centred, the PDF's margins.
+        assert!(
+            sheet.contains(r#"<pageSetup paperSize="9" fitToHeight="0" orientation="portrait""#),
+            "{sheet}"
+        );
+        assert!(sheet.contains(r#"<pageSetUpPr fitToPage="1"/>"#));
+        assert!(sheet.contains(r#"left="1.1023622047244095""#) && sheet.contains(r#"top="1.4566929133858268""#));
+        assert!(
+            workbook.contains(&format!(r#"localSheetId="{i}">附件{}!$5:$5</definedName>"#, i + 1)),
+            "{workbook}"
+        );
+    }
+    // Figures are numbers and rates numbers shown as percentages, as printed: no cell holds “33%” as text.
+    let strings = zip_part(&book, "xl/sharedStrings.xml");
+    assert!(!strings.contains("%</t>"), "a rate stored as text: {strings}");
+    let formats = cell_formats(&zip_part(&book, "xl/styles.xml"));
+    let portal = zip_part(&book, "xl/worksheets/sheet3.xml");
+    // 附件3 row 22: 区自然资源和林业局 1 1 1 100%, on sheet row 5 + 22.
+    let (value, style) = xlsx_cell(&portal, "F27").unwrap();
+    assert_eq!((value.as_str(), formats[style].as_str()), ("1", "0%"));
+    let (value, style) = xlsx_cell(&portal, "C27").unwrap();
+    assert_eq!((value.as_str(), formats[style].as_str()), ("1", "0"));
+    let hotline = zip_part(&book, "xl/worksheets/sheet2.xml");
+    assert!(hotline.contains("<v>1164</v>"), "the 合计 as a number");
+    // The office's faces, not Calibri.
+    let styles = zip_part(&book, "xl/styles.xml");
+    for face in ["方正小标宋简体", "黑体", "仿宋_GB2312", "Times New Roman"] {
+        assert!(styles.contains(&format!(r#"<name val="{face}"/>"#)), "{face}");
+    }
+    assert!(!styles.contains("Calibri"), "{styles}");
+    // Dated by the date of issue, or by SOURCE_DATE_EPOCH to the second.
+    assert!(zip_part(&book, "docProps/core.xml").contains(">2023-05-05T00:00:00Z</dcterms:created>"));
+    export(Some("1700000000"));
+    assert!(zip_part(&book, "docProps/core.xml").contains(">2023-11-14T22:13:20Z</dcterms:created>"));
+    // LibreOffice Calc prints it: A4 pages, each one page wide with the header row on it.
+    let office = Office::new(&p);
+    let pdf = &office.to_pdf(std::slice::from_ref(&book))[0];
+    let pages = page_texts(pdf);
+    assert!(pages.len() >= 3, "{} pages", pages.len());
+    for (n, page) in pages.iter().enumerate() {
+        let text = normalise(page);
+        assert!(text.contains("序号单位"), "page {}: the header row: {page}", n + 1);
+        assert!(
+            text.contains("重办条数") || text.contains("采纳率"),
+            "page {}: the last column",
+            n + 1
+        );
+    }
+    for (w, h) in page_sizes(pdf) {
+        assert!((w - 210.0).abs() < 0.5 && (h - 297.0).abs() < 0.5, "A4: {w} × {h}");
+    }
+    let all = normalise(&pdftotext(pdf));
+    for row in [
+        "1总寨镇人民政府2200",
+        "合计1164116415253",
+        "22区自然资源和林业局111100%",
+    ] {
+        assert!(all.contains(row), "{row} in {all}");
+    }
+}
+
+#[test]
+fn a_month_of_data_only_exports_its_tables_by_name() {
+    let p = Project::shipped();
+    let out = p.run(&["export", "2023-12"]);
+    assert!(out.status.success(), "{}", crate::util::output(&out));
+    let workbook = zip_part(&p.path("out/2023-12/附件.xlsx"), "xl/workbook.xml");
+    let names: Vec<&str> = workbook
+        .split("<sheet name=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    assert!(
+        !names.is_empty() && names.iter().all(|n| !n.starts_with("附件")),
+        "{names:?}"
+    );
+}

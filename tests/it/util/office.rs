@@ -85,7 +85,6 @@ pub fn page_texts(pdf: &Path) -> Vec<String> {
 pub struct Word {
     pub page: usize,
     pub text: String,
-    pub x_min: f64,
     pub y_min: f64,
     pub x_max: f64,
     pub y_max: f64,
@@ -116,7 +115,6 @@ pub fn words(pdf: &Path) -> Vec<Word> {
             out.push(Word {
                 page,
                 text: text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"),
-                x_min: attr(tag, "xMin"),
                 y_min: attr(tag, "yMin"),
                 x_max: attr(tag, "xMax"),
                 y_max: attr(tag, "yMax"),
