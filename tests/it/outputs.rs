@@ -55,7 +55,7 @@ fn the_web_page_holds_the_same_text_and_tables_as_the_pdf() {
         html.contains(r#"<th scope="col">本月投诉（条）</th>"#) && html.contains(r#"<th scope="row">区财政局</th>"#)
     );
     // The fragment: body and tables, no page and no styles.
-    assert!(!fragment.contains("<html") && !fragment.contains("<style") && fragment.contains("<table>"));
+    assert!(!fragment.contains("<html") && !fragment.contains("<style") && fragment.contains("<table "));
     // Every sentence of the body and every row of the tables, as in the PDF (and in the fragment).
     let page = html_text(&html);
     let piece = html_text(&fragment);
@@ -113,22 +113,7 @@ fn the_web_page_is_valid_html_and_renders_in_chromium() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // Headless Chromium loads it: the DOM it builds holds the three tables.
-    let profile = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("chromium")
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium (scripts/test installs it)");
+    let out = dump_dom(&page);
     let dom = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         dom.matches("<table>").count(),
@@ -137,6 +122,80 @@ fn the_web_page_is_valid_html_and_renders_in_chromium() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(dom.contains("<caption>3月城中区“12345”民生服务热线投诉情况统计表</caption>"));
+}
+
+/// The DOM headless Chromium builds from a file, after its scripts ran.
+fn dump_dom(page: &std::path::Path) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    std::process::Command::new("chromium")
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=10000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium (scripts/test installs it)")
+}
+
+#[test]
+fn the_fragment_reads_right_in_a_cms_without_our_stylesheet() {
+    let p = Project::march_only();
+    build(&p, &["--outputs", "html"]);
+    let fragment = p.read("out/2023-03/circular.fragment.html");
+    // One level below the CMS page's own <h1>: the title h2, the headings h3.
+    assert!(!fragment.contains("<h1"), "a second <h1>");
+    assert!(fragment.contains("<h2 class=\"title\">西宁市城中区人民政府办公室关于"));
+    assert!(fragment.contains("<h3>一、“710”政务督办系统运行情况</h3>"));
+    // Numbered as in the PDF, once: no list numbering to add a “1.” of its own.
+    assert!(!fragment.contains("<ol") && !fragment.contains("<li"));
+    assert!(fragment.contains("附件：1．<a href=\"#attachment-1\">3月城中区710政府督办情况统计表</a><br>2．"));
+    // The web address is a link.
+    assert!(fragment.contains("<a href=\"http:&#x2f;&#x2f;www.xncz.gov.cn&#x2f;zwgk&#x2f;bmxxgk.htm\">"));
+    // In a page with no stylesheet of ours, Chromium draws every cell's rules and puts the
+    // further 附件说明 numbers under the first.
+    let cms = p.path("out/2023-03/cms.html");
+    // The CMS's own text face: a Chinese one (the bundled 仿宋 stand-in), whatever the machine has.
+    let face = format!(
+        "<style>@font-face {{ font-family: cms; src: url(file://{}); }} body {{ font-family: cms; }}</style>",
+        p.path("fonts/FandolFang-Regular.otf").display()
+    );
+    let probe = r#"<script>
+      document.fonts.ready.then(() => {
+      const cells = [...document.querySelectorAll('th, td')];
+      const ruled = cells.every(c => { const s = getComputedStyle(c); return s.borderTopStyle === 'solid' && parseFloat(s.borderTopWidth) > 0 && parseFloat(s.borderLeftWidth) > 0; });
+      const note = document.querySelector('.attachments');
+      const range = document.createRange();
+      const at = (text) => { const n = [...note.childNodes].find(n => n.nodeType === 3 && n.textContent.includes(text)); range.setStart(n, n.textContent.indexOf(text)); range.setEnd(n, n.textContent.indexOf(text) + 1); return range.getBoundingClientRect().left; };
+      const aligned = Math.abs(at('1．') - at('2．')) < 1 && Math.abs(at('2．') - at('3．')) < 1;
+      const links = [...document.querySelectorAll('a[href^="http"]')].map(a => a.href).join(' ');
+      const fonts = document.fonts.check('16px cms');
+      document.body.dataset.result = JSON.stringify({cells: cells.length, ruled, aligned, links, fonts, h1: document.querySelectorAll('h1').length});
+      });
+    </script>"#;
+    std::fs::write(&cms, format!("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>CMS</title>{face}</head><body><h1>文章</h1>{fragment}{probe}</body></html>")).unwrap();
+    let out = dump_dom(&cms);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let result = dom
+        .split("data-result=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("{dom}"));
+    let result: serde_json::Value = serde_json::from_str(&result.replace("&quot;", "\"")).unwrap();
+    assert!(result["cells"].as_u64().unwrap() > 100, "{result}");
+    assert_eq!(result["ruled"], true, "every cell ruled: {result}");
+    assert_eq!(result["aligned"], true, "the numbers under each other: {result}");
+    assert_eq!(result["h1"], 1, "{result}");
+    assert_eq!(result["fonts"], true, "the CMS's face loaded: {result}");
+    assert_eq!(result["links"], "http://www.xncz.gov.cn/zwgk/bmxxgk.htm", "{result}");
 }
 
 #[test]
