@@ -13,7 +13,7 @@ use serde::Serialize;
 use typst_layout::PagedDocument;
 
 use crate::calendar::Date;
-use crate::diag::{Diagnostic, Severity, Source};
+use crate::diag::{self, Diagnostic, Severity, Source};
 pub use crate::output::{Output, PdfStandard, Plan};
 use crate::output::{Producer, pdf_path};
 use crate::project::Project;
@@ -227,8 +227,7 @@ pub(crate) fn prepare(
 /// for. A problem found in several months (the registry's, a compared month's) is reported once.
 pub(crate) fn check_months(project: &Project, months: &[String]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    let config = load::config::load(project, &mut diags);
-    let plan = Plan::configured(&config, &mut diags);
+    let plan = configured_plan(project, &mut diags);
     if months.is_empty() {
         let (data, mut found) = load::load(project, &[]);
         diags.append(&mut found);
@@ -240,9 +239,33 @@ pub(crate) fn check_months(project: &Project, months: &[String]) -> Vec<Diagnost
     for month in months {
         diags.extend(prepare(project, &env, &plan, None, month).diagnostics);
     }
+    once(&mut diags);
+    diags
+}
+
+/// What `check MONTH` lists, from the diagnostics a build of the month gave: the build runs
+/// [`prepare`], the function `check` runs for each month, so only the configuration's build plan
+/// (an unknown output in `tongbao.yaml`, which a build skips) is added; the compile's own warnings
+/// (fonts, Typst) stay. Repeats removed and sorted as `check` shows them. What the preview lists.
+pub(crate) fn as_checked(project: &Project, built: &[Diagnostic]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    configured_plan(project, &mut diags);
+    diags.extend_from_slice(built);
+    once(&mut diags);
+    diag::sort(&mut diags);
+    diags
+}
+
+/// The plan `tongbao.yaml` asks for, with what is wrong in the configuration and the plan.
+fn configured_plan(project: &Project, diags: &mut Vec<Diagnostic>) -> Plan {
+    let config = load::config::load(project, diags);
+    Plan::configured(&config, diags)
+}
+
+/// Keeps the first of diagnostics that say the same thing at the same place.
+fn once(diags: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
     diags.retain(|d| seen.insert((d.file.clone(), d.line, d.column, d.code, d.message.clone())));
-    diags
 }
 
 /// The files of the outputs made from the rendered document.
@@ -318,13 +341,18 @@ impl Session {
     /// Builds month `month` (folder name). On any error nothing is written but the generated Typst
     /// source (when rendering got that far); the previous outputs stay in place.
     pub fn build(&mut self, month: &str) -> Outcome {
-        self.build_showing(month, &mut |_| {})
+        self.build_showing(month, &mut |_, _| {})
     }
 
-    /// Builds month `month` like [`Session::build`], handing the laid-out pages to `laid_out` as
-    /// soon as the compile succeeded, before the outputs are made and written (the live preview
-    /// shows them meanwhile). Not called when the build fails before or during the compile.
-    pub(crate) fn build_showing(&mut self, month: &str, laid_out: &mut dyn FnMut(&PagedDocument)) -> Outcome {
+    /// Builds month `month` like [`Session::build`], handing the laid-out pages and the
+    /// diagnostics so far (every warning `check` gives and Typst's) to `laid_out` as soon as the
+    /// compile succeeded, before the outputs are made and written (the live preview shows them
+    /// meanwhile). Not called when the build fails before or during the compile.
+    pub(crate) fn build_showing(
+        &mut self,
+        month: &str,
+        laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]),
+    ) -> Outcome {
         // The provenance manifest (git state and input digests) is computed on a second thread
         // while the data is loaded, checked and rendered.
         let project = self.project.clone();
@@ -344,7 +372,7 @@ impl Session {
         &mut self,
         month: &str,
         provenance: Provenance<'_>,
-        laid_out: &mut dyn FnMut(&PagedDocument),
+        laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]),
     ) -> Outcome {
         let prepared = prepare(&self.project, &self.env, &self.plan, Some(&self.fonts), month);
         let mut out = Outcome {
@@ -387,7 +415,7 @@ impl Session {
         };
         out.diagnostics.extend(compiled.warnings);
         out.pages = compiled.document.pages().len();
-        laid_out(&compiled.document);
+        laid_out(&compiled.document, &out.diagnostics);
         let t = Instant::now();
         let Some(date) = rendered.date else { return out };
         let pages = match self.page_outputs(month, compiled.document, &rendered, date, manifest) {
@@ -502,7 +530,7 @@ impl Session {
             .copied()
             .filter(|o| *o != Output::Pdf)
             .collect();
-        let mut artifacts = self.from_pages(month, &document, rendered, date, &others)?;
+        let mut artifacts = self.made_from_pages(month, &document, rendered, date, &others)?;
         let document = match (&mut manifest, artifacts.is_empty()) {
             (Some(m), false) => {
                 for a in &artifacts {
@@ -515,12 +543,12 @@ impl Session {
             }
             _ => document,
         };
-        artifacts.extend(self.from_pages(month, &document, rendered, date, &[Output::Pdf])?);
+        artifacts.extend(self.made_from_pages(month, &document, rendered, date, &[Output::Pdf])?);
         Ok((artifacts, document))
     }
 
     /// The files `outputs` make from the laid-out pages (and the document they were laid out from).
-    fn from_pages(
+    fn made_from_pages(
         &self,
         month: &str,
         document: &PagedDocument,
