@@ -247,6 +247,28 @@ fn archival_pdfs_pass_typsts_validation_and_keep_the_manifest_where_allowed() {
         tongbao::provenance::read_manifest(&pdf).is_none(),
         "PDF/A-2 allows no attachment: the manifest is left out"
     );
+    // verify still knows it for tongbao's own, and says why it cannot rebuild it.
+    let out = p.run(&["verify", p.path("out/2023-03/circular.pdf").to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "是 tongbao {} 生成的 PDF/A-2b 存档文件",
+            env!("CARGO_PKG_VERSION")
+        )) && said.contains("PDF/A-2 不允许附件")
+            && said.contains("--pdf-standard a-3b"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("不是 tongbao 生成的") && !said.contains("改写"),
+        "{said}"
+    );
+    // The same bytes with the metadata of another program: not tongbao's.
+    let other = String::from_utf8_lossy(&pdf).replace("<xmp:CreatorTool>tongbao", "<xmp:CreatorTool>Acrobat");
+    std::fs::write(p.path("other.pdf"), other.as_bytes()).unwrap();
+    let out = p.run(&["verify", p.path("other.pdf").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("不是 tongbao 生成的"));
     let out = p.run(&["build", "2023-03", "--pdf-standard", "a-9"]);
     assert_eq!(out.status.code(), Some(2));
 }
