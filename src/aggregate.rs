@@ -47,6 +47,9 @@ pub(crate) struct TableOut {
     pub 标题: String,
     /// Headers of all printed columns (序号, 单位, figures, rates).
     pub 表头: Vec<String>,
+    /// Each header in the lines its cell prints it in (filled by render, [`crate::render::break_headers`]):
+    /// the PDF, the Word file and the workbook break a header alike.
+    pub 表头分行: Vec<Vec<String>>,
     /// Rows, in file order or registry order as the description says.
     pub 行: Vec<RowOut>,
     /// The printed 合计 row cells when the description asks for one.
@@ -285,6 +288,7 @@ fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &MonthTable)
             .chain(spec.columns_at(&month).iter().map(|c| c.header_at(&month)))
             .chain(spec.derived_at(&month).iter().filter(|d| d.shown).map(|d| d.header()))
             .collect(),
+        表头分行: Vec::new(),
         行: rows,
         合计: spec.total_row.then(|| cells(spec, &month, &all, None)),
     }

@@ -310,8 +310,7 @@ pub(crate) fn init_local_offset() {
 
 /// Today's date in the machine's time zone.
 pub(crate) fn today() -> Date {
-    let offset = LOCAL_OFFSET.get().copied().unwrap_or(UtcOffset::UTC);
-    let now = OffsetDateTime::now_utc().to_offset(offset);
+    let now = now_local();
     Date {
         year: now.year(),
         month: now.month().into(),
@@ -319,16 +318,38 @@ pub(crate) fn today() -> Date {
     }
 }
 
+/// The wall clock in the machine's time zone (UTC if it could not be read).
+fn now_local() -> OffsetDateTime {
+    let offset = LOCAL_OFFSET.get().copied().unwrap_or(UtcOffset::UTC);
+    OffsetDateTime::now_utc().to_offset(offset)
+}
+
 /// The wall clock as `hh:mm:ss` in the machine's time zone (UTC if it could not be read).
 pub(crate) fn clock() -> String {
-    let offset = LOCAL_OFFSET.get().copied().unwrap_or(UtcOffset::UTC);
-    let now = OffsetDateTime::now_utc().to_offset(offset);
+    let now = now_local();
     format!("{:02}:{:02}:{:02}", now.hour(), now.minute(), now.second())
+}
+
+/// The wall clock as Chinese text reads it, `13时05分09秒` (the preview's times: written here,
+/// never in the browser's locale).
+pub(crate) fn clock_chinese() -> String {
+    let now = now_local();
+    chinese_time(now.hour(), now.minute(), now.second())
+}
+
+fn chinese_time(hour: u8, minute: u8, second: u8) -> String {
+    format!("{hour:02}时{minute:02}分{second:02}秒")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_as_chinese() {
+        assert_eq!(chinese_time(13, 5, 9), "13时05分09秒");
+        assert_eq!(chinese_time(0, 0, 0), "00时00分00秒");
+    }
 
     #[test]
     fn dates_are_checked_against_the_calendar() {

@@ -13,7 +13,7 @@ use serde::Serialize;
 use typst_layout::PagedDocument;
 
 use crate::calendar::Date;
-use crate::diag::{Diagnostic, Severity, Source};
+use crate::diag::{self, Diagnostic, Severity, Source};
 pub use crate::output::{Output, PdfStandard, Plan};
 use crate::output::{Producer, pdf_path};
 use crate::project::Project;
@@ -115,6 +115,10 @@ pub(crate) struct Rendered {
     /// The data files the circular is made from (for the glyph check).
     pub sources: Vec<Arc<Source>>,
     pub roles: Vec<typeset::Role>,
+    /// The circular as rendered and the page it is laid out on, for the outputs made from the
+    /// laid-out pages.
+    pub circular: Circular,
+    pub page: load::page::PageSpec,
 }
 
 /// Runs load → check → aggregate → render for month `month` (folder name) with the producers of
@@ -179,16 +183,7 @@ pub(crate) fn prepare(
         }
     };
     let roles = typeset::fonts::roles(&config);
-    let (families, marks) = role_families(&roles, fonts);
-    let words = render::layout_words(&render::names(&data, &document.署名), &document, &agg.tables);
-    let circular = Circular {
-        月份: agg.month,
-        公文: document,
-        表: agg.tables,
-        字体: families,
-        标点: marks,
-        分词: words,
-    };
+    let circular = circular(&data, document, agg, &page, role_families(&roles, fonts));
     let rendered = render::render(env, project, render::MAIN_TEMPLATE, &circular)
         .map_err(|d| vec![d])
         .and_then(|source| {
@@ -211,11 +206,35 @@ pub(crate) fn prepare(
                 source,
                 artifacts,
                 roles,
+                circular,
+                page,
             })
         }
         Err(mut errors) => p.diagnostics.append(&mut errors),
     }
     p
+}
+
+/// Everything the circular's templates see: the document, the tables with their headers broken
+/// into lines, the faces by role and where short texts may break.
+fn circular(
+    data: &load::Data,
+    document: render::DocOut,
+    mut agg: aggregate::Aggregate,
+    page: &load::page::PageSpec,
+    (families, marks): (render::Families, render::MarkFaces),
+) -> Circular {
+    let names = render::names(data, &document.署名);
+    let words = render::layout_words(&names, &document, &agg.tables);
+    render::break_headers(agg.tables.values_mut(), &names, page);
+    Circular {
+        月份: agg.month,
+        公文: document,
+        表: agg.tables,
+        字体: families,
+        标点: marks,
+        分词: words,
+    }
 }
 
 /// The font families the templates list for each role, and the faces of the Chinese marks a
@@ -242,8 +261,7 @@ fn role_families(roles: &[typeset::fonts::Role], fonts: Option<&FontSet>) -> (re
 pub(crate) fn check_months(project: &Project, months: &[String]) -> Vec<Diagnostic> {
     render::words::warm_up();
     let mut diags = Vec::new();
-    let config = load::config::load(project, &mut diags);
-    let plan = Plan::configured(&config, &mut diags);
+    let plan = configured_plan(project, &mut diags);
     if months.is_empty() {
         let (data, mut found) = load::load(project, &[]);
         diags.append(&mut found);
@@ -255,9 +273,33 @@ pub(crate) fn check_months(project: &Project, months: &[String]) -> Vec<Diagnost
     for month in months {
         diags.extend(prepare(project, &env, &plan, None, month).diagnostics);
     }
+    once(&mut diags);
+    diags
+}
+
+/// What `check MONTH` lists, from the diagnostics a build of the month gave: the build runs
+/// [`prepare`], the function `check` runs for each month, so only the configuration's build plan
+/// (an unknown output in `tongbao.yaml`, which a build skips) is added; the compile's own warnings
+/// (fonts, Typst) stay. Repeats removed and sorted as `check` shows them. What the preview lists.
+pub(crate) fn as_checked(project: &Project, built: &[Diagnostic]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    configured_plan(project, &mut diags);
+    diags.extend_from_slice(built);
+    once(&mut diags);
+    diag::sort(&mut diags);
+    diags
+}
+
+/// The plan `tongbao.yaml` asks for, with what is wrong in the configuration and the plan.
+fn configured_plan(project: &Project, diags: &mut Vec<Diagnostic>) -> Plan {
+    let config = load::config::load(project, diags);
+    Plan::configured(&config, diags)
+}
+
+/// Keeps the first of diagnostics that say the same thing at the same place.
+fn once(diags: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
     diags.retain(|d| seen.insert((d.file.clone(), d.line, d.column, d.code, d.message.clone())));
-    diags
 }
 
 /// The files of the outputs made from the rendered document.
@@ -335,13 +377,18 @@ impl Session {
     /// Builds month `month` (folder name). On any error nothing is written but the generated Typst
     /// source (when rendering got that far); the previous outputs stay in place.
     pub fn build(&mut self, month: &str) -> Outcome {
-        self.build_showing(month, &mut |_| {})
+        self.build_showing(month, &mut |_, _| {})
     }
 
-    /// Builds month `month` like [`Session::build`], handing the laid-out pages to `laid_out` as
-    /// soon as the compile succeeded, before the outputs are made and written (the live preview
-    /// shows them meanwhile). Not called when the build fails before or during the compile.
-    pub(crate) fn build_showing(&mut self, month: &str, laid_out: &mut dyn FnMut(&PagedDocument)) -> Outcome {
+    /// Builds month `month` like [`Session::build`], handing the laid-out pages and the
+    /// diagnostics so far (every warning `check` gives and Typst's) to `laid_out` as soon as the
+    /// compile succeeded, before the outputs are made and written (the live preview shows them
+    /// meanwhile). Not called when the build fails before or during the compile.
+    pub(crate) fn build_showing(
+        &mut self,
+        month: &str,
+        laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]),
+    ) -> Outcome {
         // The provenance manifest (git state and input digests) is computed on a second thread
         // while the data is loaded, checked and rendered.
         let project = self.project.clone();
@@ -361,7 +408,7 @@ impl Session {
         &mut self,
         month: &str,
         provenance: Provenance<'_>,
-        laid_out: &mut dyn FnMut(&PagedDocument),
+        laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]),
     ) -> Outcome {
         let prepared = prepare(&self.project, &self.env, &self.plan, Some(&self.fonts), month);
         let mut out = Outcome {
@@ -404,7 +451,7 @@ impl Session {
         };
         out.diagnostics.extend(compiled.warnings);
         out.pages = compiled.document.pages().len();
-        laid_out(&compiled.document);
+        laid_out(&compiled.document, &out.diagnostics);
         let Some(date) = rendered.date else { return out };
         let pages = match self.page_outputs(month, compiled.document, &rendered, date, manifest, &mut out.timings) {
             Ok(p) => p,
@@ -530,27 +577,15 @@ impl Session {
         mut manifest: Option<provenance::Manifest>,
         timings: &mut Timings,
     ) -> Result<(Vec<Artifact>, PagedDocument), Vec<Diagnostic>> {
-        let plan = self.plan.clone();
-        fn meta<'a>(document: &'a PagedDocument, plan: &'a Plan, month: &str, date: Date) -> output::Pages<'a> {
-            output::Pages {
-                document,
-                plan,
-                ident: format!("tongbao/{month}"),
-                timestamp: typeset::timestamp(date),
-            }
-        }
+        let others: Vec<Output> = self
+            .plan
+            .outputs
+            .iter()
+            .copied()
+            .filter(|o| *o != Output::Pdf)
+            .collect();
         let t = Instant::now();
-        let mut artifacts = Vec::new();
-        for o in plan.outputs.iter().filter(|o| **o != Output::Pdf) {
-            if let Producer::Pages(produce) = o.producer() {
-                for (file, bytes) in produce(&meta(&document, &plan, month, date))? {
-                    artifacts.push(Artifact {
-                        rel: self.project.out_dir(month).join(file),
-                        bytes,
-                    });
-                }
-            }
-        }
+        let mut artifacts = self.made_from_pages(month, &document, rendered, date, &others)?;
         timings.pages = t.elapsed();
         let t = Instant::now();
         let document = match (&mut manifest, artifacts.is_empty()) {
@@ -567,17 +602,46 @@ impl Session {
         };
         timings.compile += t.elapsed();
         let t = Instant::now();
-        let Producer::Pages(pdf) = Output::Pdf.producer() else {
-            unreachable!("the PDF is made from the pages")
-        };
-        for (file, bytes) in pdf(&meta(&document, &plan, month, date))? {
-            artifacts.push(Artifact {
-                rel: self.project.out_dir(month).join(file),
-                bytes,
-            });
-        }
+        artifacts.extend(self.made_from_pages(month, &document, rendered, date, &[Output::Pdf])?);
         timings.pdf = t.elapsed();
         Ok((artifacts, document))
+    }
+
+    /// The files `outputs` make from the laid-out pages (and the document they were laid out from).
+    fn made_from_pages(
+        &self,
+        month: &str,
+        document: &PagedDocument,
+        rendered: &Rendered,
+        date: Date,
+        outputs: &[Output],
+    ) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
+        let made = output::Document {
+            project: &self.project,
+            circular: &rendered.circular,
+            env: &self.env,
+            roles: &rendered.roles,
+            page: &rendered.page,
+        };
+        let pages = output::Pages {
+            document,
+            rendered: &made,
+            plan: &self.plan,
+            ident: format!("tongbao/{month}"),
+            timestamp: typeset::timestamp(date),
+        };
+        let mut artifacts = Vec::new();
+        for o in outputs {
+            if let Producer::Pages(produce) = o.producer() {
+                for (file, bytes) in produce(&pages)? {
+                    artifacts.push(Artifact {
+                        rel: self.project.out_dir(month).join(file),
+                        bytes,
+                    });
+                }
+            }
+        }
+        Ok(artifacts)
     }
 
     /// Writes every file through the project's gate, the PDF last.
@@ -649,6 +713,7 @@ impl Session {
 }
 
 /// Laying the pages out again with the manifest must not change them.
+/// What is printed is compared: introspection tags (which carry the attached manifest) are not.
 fn same_pages(a: &PagedDocument, b: &PagedDocument) -> Result<(), Vec<Diagnostic>> {
     let hashes = |d: &PagedDocument| d.pages().iter().map(|p| visible(&p.frame)).collect::<Vec<_>>();
     if hashes(a) == hashes(b) {
@@ -666,7 +731,7 @@ fn same_pages(a: &PagedDocument, b: &PagedDocument) -> Result<(), Vec<Diagnostic
 
 /// A hash of what a frame shows: every item but the introspection tags (the attached manifest is
 /// an element of the document, so its tag differs with the manifest while nothing on the page
-/// does).
+/// does) and the glyphs' places in the source.
 fn visible(frame: &typst::layout::Frame) -> u128 {
     use typst::layout::FrameItem;
     let mut state = typst::utils::hash128(&frame.size());
@@ -674,6 +739,14 @@ fn visible(frame: &typst::layout::Frame) -> u128 {
         let item = match item {
             FrameItem::Tag(_) => continue,
             FrameItem::Group(g) => typst::utils::hash128(&(visible(&g.frame), g.transform, &g.clip)),
+            // Without the glyphs' source spans: an edit renumbers the syntax tree's spans.
+            FrameItem::Text(t) => typst::utils::hash128(&(
+                (&t.font, t.size, &t.fill, &t.stroke, t.lang, t.region, &t.text),
+                t.glyphs
+                    .iter()
+                    .map(|g| (g.id, g.x_advance, g.x_offset, g.y_advance, g.y_offset, &g.range))
+                    .collect::<Vec<_>>(),
+            )),
             other => typst::utils::hash128(other),
         };
         state = typst::utils::hash128(&(state, pos, item));

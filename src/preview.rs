@@ -21,10 +21,13 @@ use std::time::Duration;
 use serde::Serialize;
 use typst_layout::PagedDocument;
 
+use crate::diag::{Diagnostic, Severity};
 use crate::project::Project;
 use crate::typeset::inspect;
 
 const INDEX: &str = include_str!("preview/index.html");
+/// The page's icon (also linked from the page itself, as a data URL).
+const FAVICON: &str = include_str!("preview/favicon.svg");
 
 /// One page of the preview.
 #[derive(Clone)]
@@ -67,8 +70,83 @@ struct Snapshot {
     version: u64,
     pages: Vec<PageImage>,
     error: Option<String>,
+    /// Every problem of the last build, errors and warnings: the list `check` gives.
+    problems: Vec<Problem>,
+    /// When the last build was shown, on the server's clock, in Chinese (`14时03分05秒`).
+    time: String,
     pdf: Option<PathBuf>,
     month: String,
+}
+
+/// A problem as the page lists it: the diagnostic, and the line it quotes cut around the
+/// characters it marks, so the browser marks them in its own font (terminal spacing under a
+/// proportional font puts carets under the wrong characters).
+#[derive(Clone, Serialize)]
+pub(crate) struct Problem {
+    severity: Severity,
+    code: &'static str,
+    message: String,
+    /// `data/2023-03/12345.yaml:6:30`, `data/x.xlsx 单元格 B7` or the file alone.
+    place: Option<String>,
+    line: usize,
+    quote: Option<Quote>,
+    help: Option<String>,
+}
+
+/// A quoted line: the text before the marked characters, the marked ones, the text after.
+#[derive(Clone, Serialize, PartialEq, Debug)]
+struct Quote {
+    before: String,
+    marked: String,
+    after: String,
+}
+
+/// The problems `check` lists for a build's diagnostics ([`crate::pipeline::as_checked`]), in its
+/// order.
+pub(crate) fn problems(project: &Project, built: &[Diagnostic]) -> Vec<Problem> {
+    crate::pipeline::as_checked(project, built)
+        .iter()
+        .map(problem)
+        .collect()
+}
+
+fn problem(d: &Diagnostic) -> Problem {
+    let place = d.file.as_ref().map(|f| {
+        let path = f.to_string_lossy().replace('\\', "/");
+        match (&d.cell, d.line) {
+            (Some(cell), _) => format!("{path} 单元格 {cell}"),
+            (None, 0) => path,
+            (None, line) => format!("{path}:{line}:{}", d.column),
+        }
+    });
+    Problem {
+        severity: d.severity,
+        code: d.code,
+        message: d.message.clone(),
+        place,
+        line: d.line,
+        quote: d
+            .snippet
+            .as_deref()
+            .filter(|_| d.line > 0)
+            .map(|line| quote(line, d.column, d.len)),
+        help: d.help.clone(),
+    }
+}
+
+/// Cuts `line` around the `len` characters from 1-based `column` (at least one is marked: a
+/// place past the end marks a space after the line).
+fn quote(line: &str, column: usize, len: usize) -> Quote {
+    let chars: Vec<char> = line.chars().collect();
+    let from = column.saturating_sub(1).min(chars.len());
+    let to = (from + len.max(1)).min(chars.len());
+    let text = |range: &[char]| range.iter().collect::<String>();
+    let marked = text(&chars[from..to]);
+    Quote {
+        before: text(&chars[..from]),
+        marked: if marked.is_empty() { " ".into() } else { marked },
+        after: text(&chars[to..]),
+    }
 }
 
 /// Shared between the build loop and the server threads.
@@ -84,6 +162,8 @@ struct Status<'a> {
     month: &'a str,
     pages: Vec<u64>,
     error: Option<&'a str>,
+    problems: &'a [Problem],
+    time: &'a str,
 }
 
 #[derive(Serialize)]
@@ -109,7 +189,7 @@ impl State {
     /// It is announced at once: the browser asks for the changed pages it shows first, and each is
     /// rendered when asked for (rendering them all here first was measured slower, as it delays
     /// the PDF export that follows on this thread).
-    pub(crate) fn publish(&self, month: &str, document: &PagedDocument, pdf: PathBuf) {
+    pub(crate) fn publish(&self, month: &str, document: &PagedDocument, pdf: PathBuf, problems: Vec<Problem>) {
         let mut snap = self.lock();
         snap.version += 1;
         let version = snap.version;
@@ -133,17 +213,22 @@ impl State {
             })
             .collect();
         snap.error = None;
+        snap.problems = problems;
+        snap.time = crate::calendar::clock_chinese();
         snap.pdf = Some(pdf);
         snap.month = month.to_string();
         drop(snap);
         self.changed.notify_all();
     }
 
-    /// Shows a failed rebuild's diagnostics over the last good pages.
-    pub(crate) fn fail(&self, month: &str, diagnostics: String) {
+    /// Shows a failed rebuild's diagnostics (`errors` as the console prints them, and every
+    /// problem) over the last good pages.
+    pub(crate) fn fail(&self, month: &str, errors: String, problems: Vec<Problem>) {
         let mut snap = self.lock();
         snap.version += 1;
-        snap.error = Some(diagnostics);
+        snap.error = Some(errors);
+        snap.problems = problems;
+        snap.time = crate::calendar::clock_chinese();
         snap.month = month.to_string();
         drop(snap);
         self.changed.notify_all();
@@ -156,6 +241,8 @@ impl State {
             month: &snap.month,
             pages: snap.pages.iter().map(|p| p.version).collect(),
             error: snap.error.as_deref(),
+            problems: &snap.problems,
+            time: &snap.time,
         };
         serde_json::to_string(&status).unwrap_or_default()
     }
@@ -357,6 +444,7 @@ fn handle(mut stream: TcpStream, state: &Arc<State>, project: &Project) {
     match path {
         "/" | "/index.html" => ok(&mut stream, "text/html; charset=utf-8", INDEX.as_bytes()),
         "/status.json" => ok(&mut stream, "application/json", state.status_json().as_bytes()),
+        "/favicon.ico" | "/favicon.svg" => ok(&mut stream, "image/svg+xml", FAVICON.as_bytes()),
         "/events" if !head_only => events(stream, state.clone()),
         "/circular.pdf" => {
             let pdf = state.lock().pdf.clone();
@@ -437,5 +525,22 @@ mod tests {
         assert_eq!(width_param("/page/1.png?w=-5"), 900);
         assert_eq!(width_param("/page/1.png?w=99999999"), 4000);
         assert_eq!(width_param("/page/1.png?w=1"), 100);
+    }
+
+    #[test]
+    fn quotes_are_cut_at_characters() {
+        let q = |before: &str, marked: &str, after: &str| Quote {
+            before: before.into(),
+            marked: marked.into(),
+            after: after.into(),
+        };
+        assert_eq!(quote("附件:1.3月城中区", 6, 3), q("附件:1.", "3月城", "中区"));
+        assert_eq!(
+            quote("  - {单位: 𠀀甲, 本月: 80条}", 8, 2),
+            q("  - {单位", ": ", "𠀀甲, 本月: 80条}")
+        );
+        assert_eq!(quote("甲乙", 2, 0), q("甲", "乙", ""), "at least one character");
+        assert_eq!(quote("甲乙", 3, 1), q("甲乙", " ", ""), "past the end");
+        assert_eq!(quote("甲乙", 9, 4), q("甲乙", " ", ""));
     }
 }

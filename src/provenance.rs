@@ -190,6 +190,30 @@ pub fn read_manifest(pdf: &[u8]) -> Option<Manifest> {
     None
 }
 
+/// Who made a PDF, as its XMP metadata says, when it was tongbao: `tongbao 0.1.0`, and the
+/// PDF/A level it claims (`PDF/A-2b`), if any. What `verify` says of a PDF without a manifest.
+#[derive(Debug, PartialEq)]
+pub struct Origin {
+    pub tool: String,
+    pub pdfa: Option<String>,
+}
+
+/// The [`Origin`] of a PDF tongbao made (its XMP packet is never compressed); `None` for others.
+pub fn origin(pdf: &[u8]) -> Option<Origin> {
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let start = find(pdf, open.as_bytes())? + open.len();
+        let len = find(&pdf[start..], format!("</{name}>").as_bytes())?;
+        String::from_utf8(pdf[start..start + len].to_vec()).ok()
+    };
+    let tool = element("xmp:CreatorTool").filter(|t| t.starts_with("tongbao "))?;
+    let pdfa = element("pdfaid:part").map(|part| {
+        let conformance = element("pdfaid:conformance").unwrap_or_default().to_lowercase();
+        format!("PDF/A-{part}{conformance}")
+    });
+    Some(Origin { tool, pdfa })
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }

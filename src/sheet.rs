@@ -75,11 +75,25 @@ fn read_workbook(path: &Path) -> Result<Vec<(String, Grid)>, String> {
     Ok(sheets)
 }
 
-/// The sheet for table `spec`: the one named after it (short name, id or name), else the first.
+/// The sheet for table `spec`: the one named after it (short name, id or name), else one whose
+/// first rows hold its title (tongbao's own workbook names its sheets 附件1 …), else the first.
 pub(crate) fn pick<'g>(sheets: &'g [(String, Grid)], spec: &TableSpec) -> Option<&'g Grid> {
+    // The longest fixed piece of each title the table has had (`{月}月城中区…` → `月城中区…`).
+    let pieces: Vec<&str> = std::iter::once(spec.title.as_str())
+        .chain(spec.former_titles.iter().map(|(t, _)| t.as_str()))
+        .filter_map(|t| t.split(['{', '}']).max_by_key(|p| p.chars().count()))
+        .filter(|p| p.chars().count() >= 4)
+        .collect();
+    let titled = |g: &Grid| {
+        g.rows.iter().take(6).flatten().any(|c| {
+            let text = c.text();
+            pieces.iter().any(|p| text.contains(p))
+        })
+    };
     sheets
         .iter()
         .find(|(n, _)| n == spec.expression_name() || *n == spec.id || n.contains(spec.name.trim_matches(['“', '”'])))
+        .or_else(|| sheets.iter().find(|(_, g)| titled(g)))
         .or_else(|| sheets.first())
         .map(|(_, g)| g)
 }

@@ -37,26 +37,63 @@ pub(crate) fn run(project: &Project, args: &ExportArgs) -> Result {
         report(&mut problems, Format::Human);
         return Err(Error::Failed(format!("{month} 的表格有错误，未导出")));
     }
-    let agg = aggregate::aggregate(&data, &month).ok_or_else(|| Error::Failed(format!("无法汇总 {month}")))?;
-    let tables: Vec<(&str, &aggregate::TableOut)> = data
-        .specs
+    let mut agg = aggregate::aggregate(&data, &month).ok_or_else(|| Error::Failed(format!("无法汇总 {month}")))?;
+    let page = load::page::load(project, &mut Vec::new());
+    // The headers in the lines the PDF prints them in.
+    crate::render::break_headers(agg.tables.values_mut(), &crate::render::names(&data, &[]), &page);
+    let this = data.month(&month);
+    // The attachments in the order of `附件`, labelled as the PDF labels them; a month that names
+    // none (data only): every table, by its name.
+    let attached: Vec<&aggregate::TableOut> = this
+        .map(|m| m.document.attachments.as_slice())
+        .unwrap_or_default()
         .iter()
-        .filter_map(|s| agg.tables.get(&s.id).map(|t| (s.expression_name(), t)))
+        .filter_map(|a| data.table_named(&a.table))
+        .filter_map(|s| agg.tables.get(&s.id))
         .collect();
-    if tables.is_empty() {
+    let sheets = if attached.is_empty() {
+        data.specs
+            .iter()
+            .filter_map(|s| {
+                agg.tables.get(&s.id).map(|t| xlsx::Sheet {
+                    name: s.expression_name().to_string(),
+                    table: t,
+                })
+            })
+            .collect()
+    } else {
+        xlsx::sheets(&attached)
+    };
+    if sheets.is_empty() {
         return Err(Error::Failed(format!("{month} 没有表格数据")));
     }
-    let date = data.month(&month).and_then(|m| {
-        m.text
-            .as_ref()
-            .and_then(|t| t.date)
-            .or(Some(m.period().end().last_day()))
-    });
-    let bytes = xlsx::workbook(&tables, date).map_err(Error::Failed)?;
+    let text = this.and_then(|m| m.text.as_ref());
+    // The issuing office as the text writes it (when it is plain text).
+    let author = text
+        .and_then(|t| t.issuers.first())
+        .filter(|l| l.expressions().next().is_none())
+        .map(|l| l.text.clone())
+        .unwrap_or_default();
+    let title = format!(
+        "附件：{}",
+        sheets
+            .iter()
+            .map(|s| s.table.标题.as_str())
+            .collect::<Vec<_>>()
+            .join("；")
+    );
+    let about = xlsx::About {
+        title: &title,
+        author: &author,
+        date: text.and_then(|t| t.date).or(this.map(|m| m.period().end().last_day())),
+    };
+    let config = load::config::load(project, &mut Vec::new());
+    let faces = xlsx::Faces::of(&crate::typeset::fonts::roles(&config));
+    let bytes = xlsx::workbook(&sheets, &about, &faces, &page).map_err(Error::Failed)?;
     let rel = project.out_dir(&month).join(xlsx::FILE);
     project
         .write(&rel, &bytes)
         .map_err(|e| Error::Failed(format!("无法写入 {}：{e}", rel.display())))?;
-    say!("已导出 {}（{} 张表）", rel.display(), tables.len());
+    say!("已导出 {}（{} 张表）", rel.display(), sheets.len());
     Ok(Status::Clean)
 }

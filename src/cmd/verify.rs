@@ -15,12 +15,7 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
     let file = &args.file;
     let bytes =
         std::fs::read(file).map_err(|e| Error::Usage(format!("无法读取 {}：{}", file.display(), io_reason(&e))))?;
-    let manifest = provenance::read_manifest(&bytes).ok_or_else(|| {
-        Error::Failed(format!(
-            "错误：{} 中没有 tongbao 构建清单，无法核验（它不是 tongbao 生成的，或已被其他软件改写）",
-            file.display()
-        ))
-    })?;
+    let manifest = provenance::read_manifest(&bytes).ok_or_else(|| Error::Failed(no_manifest(file, &bytes)))?;
     let commit = manifest
         .commit
         .clone()
@@ -79,6 +74,22 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
             report_differences(&manifest, &inputs);
             Ok(Status::Problems)
         }
+    }
+}
+
+/// Why a PDF without a manifest cannot be verified: tongbao's own PDF/A-2b carries none (the
+/// standard allows no attachment); another PDF of tongbao's lost it; any other was not made by it.
+fn no_manifest(file: &std::path::Path, pdf: &[u8]) -> String {
+    let file = file.display();
+    match provenance::origin(pdf) {
+        Some(provenance::Origin { tool, pdfa: Some(pdfa) }) if pdfa.starts_with("PDF/A-2") => format!(
+            "{file} 是 {tool} 生成的 {pdfa} 存档文件。PDF/A-2 不允许附件，所以其中没有构建清单（源提交与输入文件摘要），无法重新生成核验\n\
+             提示：需要可核验的存档文件时，请用 tongbao build --pdf-standard a-3b 生成（PDF/A-3 允许附带构建清单）"
+        ),
+        Some(provenance::Origin { tool, .. }) => {
+            format!("错误：{file} 由 {tool} 生成，但其中的构建清单已不在（文件可能已被其他软件改写），无法核验")
+        }
+        None => format!("错误：{file} 中没有 tongbao 构建清单，无法核验（它不是 tongbao 生成的，或已被其他软件改写）"),
     }
 }
 

@@ -210,7 +210,7 @@ fn rebuild(
         None => match project.months().last() {
             Some(m) => m.clone(),
             None => {
-                state.fail("", "data/ 中没有月份文件夹（应命名为 YYYY-MM）".into());
+                state.fail("", "data/ 中没有月份文件夹（应命名为 YYYY-MM）".into(), Vec::new());
                 tell!("错误：data/ 中没有月份文件夹");
                 return;
             }
@@ -218,8 +218,13 @@ fn rebuild(
     };
     // The pages reach the preview as soon as they are laid out; the PDF is exported after.
     let mut shown = None;
-    let mut outcome = session.build_showing(&month, &mut |doc| {
-        state.publish(&month, doc, pdf_path(project, &month));
+    let mut outcome = session.build_showing(&month, &mut |doc, diagnostics| {
+        state.publish(
+            &month,
+            doc,
+            pdf_path(project, &month),
+            preview::problems(project, diagnostics),
+        );
         shown = Some(started.elapsed().as_millis());
     });
     let ms = started.elapsed().as_millis();
@@ -238,7 +243,7 @@ fn rebuild(
             diag::sort(&mut outcome.diagnostics);
             let shown: Vec<&Diagnostic> = outcome.diagnostics.iter().filter(|d| d.is_error()).collect();
             let text: String = shown.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n");
-            state.fail(&month, text);
+            state.fail(&month, text.clone(), preview::problems(project, &outcome.diagnostics));
             say!("[{clock}] {month} 生成失败（{what}）：{errors} 个错误，预览保留上次的版本");
             for d in shown {
                 tell!("{}", d.to_terminal());

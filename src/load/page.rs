@@ -32,6 +32,19 @@ pub(crate) struct PageSpec {
     pub number_size: f64,
     /// The page number's dash below the text block, mm.
     pub number_drop: f64,
+    /// Attachment tables: text size and the leading between a cell's lines, pt.
+    pub table_size: f64,
+    pub table_leading: f64,
+    /// A cell's inset left and right, and above and below its text, pt.
+    pub cell_inset_x: f64,
+    pub cell_inset_y: f64,
+    /// The 序号 column's width, in body characters.
+    pub number_column: f64,
+    /// Each figure column's width, as a share of the 单位 column's.
+    pub figure_column: f64,
+    /// The table's outer rules and the rules between cells, pt.
+    pub outer_rule: f64,
+    pub inner_rule: f64,
 }
 
 impl Default for PageSpec {
@@ -51,11 +64,19 @@ impl Default for PageSpec {
             title_size: 22.0,
             number_size: 14.0,
             number_drop: 7.0,
+            table_size: 12.0,
+            table_leading: 4.2,
+            cell_inset_x: 4.0,
+            cell_inset_y: 6.5,
+            number_column: 2.4,
+            figure_column: 0.36,
+            outer_rule: 1.0,
+            inner_rule: 0.5,
         }
     }
 }
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 21] = [
     "纸张宽",
     "纸张高",
     "天头",
@@ -69,6 +90,14 @@ const KEYS: [&str; 13] = [
     "标题字号",
     "页码字号",
     "页码下移",
+    "表格字号",
+    "表格行距",
+    "单元格左右边距",
+    "单元格上下边距",
+    "序号列宽",
+    "数字列宽",
+    "表格外框线",
+    "表格内线",
 ];
 
 impl PageSpec {
@@ -85,6 +114,39 @@ impl PageSpec {
     /// How many title characters (full-width, at the title size) a line of the text block holds.
     pub(crate) fn title_capacity(&self) -> f64 {
         self.block_width / (self.title_size * 25.4 / 72.0)
+    }
+
+    /// Whether an attachment table of `count` columns is set on turned pages (more than eight
+    /// columns: the table runs along the text block's height).
+    pub(crate) fn table_turned(count: usize) -> bool {
+        count > 8
+    }
+
+    /// The widths of an attachment table's `count` columns, mm, as `gongwen.typ` sets them: 序号
+    /// `序号列宽` body characters wide, then 单位, then each figure at `数字列宽` of 单位, filling the
+    /// text block's width (its height on turned pages).
+    pub(crate) fn table_columns(&self, count: usize) -> Vec<f64> {
+        let block = if Self::table_turned(count) {
+            self.block_height
+        } else {
+            self.block_width
+        };
+        let number = self.number_column * self.block_width / f64::from(self.chars.max(1));
+        let figures = count.saturating_sub(2);
+        let unit = (block - number) / (1.0 + self.figure_column * figures as f64);
+        let mut out = vec![number, unit];
+        out.extend(std::iter::repeat_n(unit * self.figure_column, figures));
+        out.truncate(count);
+        out
+    }
+
+    /// The room for text in an attachment table's cells, pt: each column's width less its insets.
+    pub(crate) fn table_rooms(&self, count: usize) -> Vec<f64> {
+        let pt = 72.0 / 25.4;
+        self.table_columns(count)
+            .into_iter()
+            .map(|w| w * pt - 2.0 * self.cell_inset_x)
+            .collect()
     }
 
     /// The text block's bottom edge from the paper's top, mm.
@@ -116,7 +178,7 @@ pub(crate) fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> PageSpec {
 
 fn read(r: &mut Reader, tree: &yaml::Node) -> Option<PageSpec> {
     let mut top = r.map(tree, "页面")?;
-    let mut values = [0.0f64; 13];
+    let mut values = [0.0f64; 21];
     for (value, key) in values.iter_mut().zip(KEYS) {
         let node = r.req(&mut top, key)?;
         *value = number(r, node, key)?;
@@ -136,6 +198,14 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<PageSpec> {
         title_size,
         number_size,
         number_drop,
+        table_size,
+        table_leading,
+        cell_inset_x,
+        cell_inset_y,
+        number_column,
+        figure_column,
+        outer_rule,
+        inner_rule,
     ] = values;
     Some(PageSpec {
         paper_width,
@@ -151,6 +221,14 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<PageSpec> {
         title_size,
         number_size,
         number_drop,
+        table_size,
+        table_leading,
+        cell_inset_x,
+        cell_inset_y,
+        number_column,
+        figure_column,
+        outer_rule,
+        inner_rule,
     })
 }
 
@@ -168,7 +246,7 @@ fn number(r: &mut Reader, node: &yaml::Node, key: &str) -> Option<f64> {
 
 fn bad(loc: &Loc, key: &str, text: &str) -> Diagnostic {
     Diagnostic::error("type", loc, format!("“{key}”应当是正数，这里是“{text}”"))
-        .help("长度写毫米数，字号和行间距写磅数，如 156 或 13.6")
+        .help("长度写毫米数，字号、行间距和线宽写磅数，列宽写字数或比例，如 156 或 13.6")
 }
 
 #[cfg(test)]

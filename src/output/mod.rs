@@ -97,7 +97,7 @@ impl Output {
         match self {
             Output::Pdf => Producer::Pages(pdf::produce),
             Output::Html => Producer::Document(html::produce),
-            Output::Docx => Producer::Document(docx::produce),
+            Output::Docx => Producer::Pages(docx::produce),
             Output::Xlsx => Producer::Document(xlsx::produce),
             Output::Ofd => Producer::Pages(ofd::produce),
         }
@@ -313,9 +313,11 @@ pub(crate) struct Document<'a> {
     pub page: &'a PageSpec,
 }
 
-/// What a producer from the laid-out pages gets.
+/// What a producer from the laid-out pages gets: the pages, and the rendered document they were
+/// laid out from (an output that follows the PDF's lines, the Word file, reads both).
 pub(crate) struct Pages<'a> {
     pub document: &'a PagedDocument,
+    pub rendered: &'a Document<'a>,
     pub plan: &'a Plan,
     /// A stable identifier of the document (`tongbao/2023-03`).
     pub ident: String,

@@ -221,7 +221,8 @@ pub(crate) fn names(data: &Data, issuers: &[String]) -> Vec<String> {
 }
 
 /// The words of every short text the layout may wrap: the names in the 附件说明, the headings that
-/// stand alone, and the tables' titles, headers and unit names.
+/// stand alone, and the tables' titles and unit names (a header's lines are decided here,
+/// [`break_headers`]).
 pub(crate) fn layout_words(
     names: &[String],
     doc: &DocOut,
@@ -236,7 +237,6 @@ pub(crate) fn layout_words(
     );
     for t in tables.values() {
         texts.push(&t.标题);
-        texts.extend(t.表头.iter().map(String::as_str));
         texts.extend(t.行.iter().map(|r| r.单位.as_str()));
     }
     texts
@@ -244,6 +244,20 @@ pub(crate) fn layout_words(
         .filter(|t| t.chars().count() > 1)
         .map(|t| (t.to_string(), words::segment(t, names).words()))
         .collect()
+}
+
+/// Breaks each table's header into the lines its cells print it in: by its words, in the room the
+/// page's table geometry gives each column ([`PageSpec::table_rooms`]).
+pub(crate) fn break_headers<'a>(tables: impl IntoIterator<Item = &'a mut TableOut>, names: &[String], page: &PageSpec) {
+    for t in tables {
+        let rooms = page.table_rooms(t.表头.len());
+        t.表头分行 = t
+            .表头
+            .iter()
+            .zip(rooms)
+            .map(|(h, room)| words::cell_lines(&words::segment(h, names).words(), room, page.table_size))
+            .collect();
+    }
 }
 
 /// The layout switches as the templates see them.
@@ -375,6 +389,10 @@ pub(crate) fn environment(project: &Project) -> Environment<'static> {
     env.add_filter("str", |value: Value| {
         Value::from_safe_string(typst_string(&value_text(&value)))
     });
+    // HTML templates: the text escaped, its web addresses as links.
+    env.add_filter("links", |value: Value| {
+        Value::from_safe_string(links(&value_text(&value)))
+    });
     env.add_filter("num", |value: Value| -> Result<Value, Error> {
         i64::try_from(value.clone())
             .map(|n| Value::from_safe_string(n.to_string()))
@@ -386,6 +404,26 @@ pub(crate) fn environment(project: &Project) -> Environment<'static> {
             })
     });
     env
+}
+
+/// HTML for `text`: escaped, each web address (`http://…`, `https://…`, up to the first character
+/// that cannot be in one, less trailing punctuation) a link to itself.
+pub(crate) fn links(text: &str) -> String {
+    let escape = |s: &str| minijinja::HtmlEscape(s).to_string();
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = ["http://", "https://"].iter().filter_map(|p| rest.find(p)).min() {
+        out.push_str(&escape(&rest[..at]));
+        let tail = &rest[at..];
+        let len = tail
+            .find(|c: char| !c.is_ascii_graphic() || matches!(c, '"' | '<' | '>' | '\\' | '`'))
+            .unwrap_or(tail.len());
+        let url = tail[..len].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '\'']);
+        out.push_str(&format!("<a href=\"{0}\">{0}</a>", escape(url)));
+        rest = &tail[url.len()..];
+    }
+    out.push_str(&escape(rest));
+    out
 }
 
 /// `dir/name`, if `name` is a plain relative path (no `..`, not absolute).
@@ -472,6 +510,26 @@ mod tests {
         let env = environment(&project);
         let out = render(&env, &project, "t.typ.j2", &serde_json::json!({"x": "]#x", "n": 3})).unwrap();
         assert_eq!(out, "*#\"]#x\";* 3 \"]#x\"");
+    }
+
+    #[test]
+    fn web_addresses_become_links_and_the_rest_stays_text() {
+        // Escaped as every value of an HTML template is (`/` too).
+        let url = "http:&#x2f;&#x2f;www.xncz.gov.cn&#x2f;zwgk&#x2f;bmxxgk.htm";
+        assert_eq!(
+            links("栏目（http://www.xncz.gov.cn/zwgk/bmxxgk.htm）公布"),
+            format!(r#"栏目（<a href="{url}">{url}</a>）公布"#)
+        );
+        let url = "https:&#x2f;&#x2f;a.example&#x2f;x?y=1&amp;z=2";
+        assert_eq!(
+            links("见 https://a.example/x?y=1&z=2. <b>"),
+            format!(r#"见 <a href="{url}">{url}</a>. &lt;b&gt;"#)
+        );
+        assert_eq!(
+            links("http://\"onmouseover=x"),
+            r#"<a href="http:&#x2f;&#x2f;">http:&#x2f;&#x2f;</a>&quot;onmouseover=x"#
+        );
+        assert_eq!(links("无网址"), "无网址");
     }
 
     #[test]

@@ -244,6 +244,59 @@ impl Segmented {
     }
 }
 
+/// Closing marks that may follow a lone character on its line (`局。` is still one character).
+const TRAILING: &str = "，。、；：？！”’）》〉】」』…";
+
+/// Whether `line` is a single character, with at most closing marks after it.
+fn lone(line: &str) -> bool {
+    line.trim().trim_end_matches(|c| TRAILING.contains(c)).chars().count() == 1
+}
+
+/// The width of `text` at `size` pt as a table cell sets it: a Chinese character or mark a full
+/// em, Latin letters and figures half, a quarter em between Chinese and Latin.
+fn width(text: &str, size: f64) -> f64 {
+    let mut w = 0.0;
+    let mut prev: Option<bool> = None;
+    for c in text.chars() {
+        let latin = c.is_ascii();
+        w += if latin { size / 2.0 } else { size };
+        if prev.is_some_and(|p| p != latin) && c.is_alphanumeric() {
+            w += size / 4.0;
+        }
+        prev = Some(latin);
+    }
+    w
+}
+
+/// `words` in the lines a cell `room` pt wide holds at `size` pt: filled word by word, and no line
+/// of a single character (the word before it moves down when the two fit). The PDF, the Word file
+/// and the workbook all print a table's header in these lines.
+pub(crate) fn cell_lines(words: &[String], room: f64, size: f64) -> Vec<String> {
+    let mut lines: Vec<Vec<&str>> = vec![Vec::new()];
+    for w in words {
+        let last = lines.last_mut().expect("one line at least");
+        if !last.is_empty() && width(&(last.concat() + w), size) > room {
+            lines.push(vec![w]);
+        } else {
+            last.push(w);
+        }
+    }
+    for k in 1..lines.len() {
+        if lone(&lines[k].concat()) && lines[k - 1].len() > 1 {
+            let moved = lines[k - 1].last().copied().unwrap_or_default().to_string() + &lines[k].concat();
+            if width(&moved, size) <= room {
+                let word = lines[k - 1].pop().unwrap_or_default();
+                lines[k].insert(0, word);
+            }
+        }
+    }
+    lines
+        .into_iter()
+        .map(|l| l.concat())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +317,23 @@ mod tests {
         let w = words("交办工作任务52项，按期办结率100%。", &[]);
         assert!(w.iter().any(|w| w.starts_with("52项")), "{w:?}");
         assert!(w.iter().any(|w| w.starts_with("100%")), "{w:?}");
+    }
+
+    #[test]
+    fn a_cell_fills_its_lines_by_words_and_leaves_no_character_alone() {
+        let ws = |t: &[&str]| t.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        // Three characters a line: 平均用 / 时 would leave 时 alone.
+        assert_eq!(
+            cell_lines(&ws(&["平均", "用", "时", "（天）"]), 38.0, 12.0),
+            ["平均", "用时", "（天）"]
+        );
+        assert_eq!(
+            cell_lines(&ws(&["本月", "投诉", "（条）"]), 38.0, 12.0),
+            ["本月", "投诉", "（条）"]
+        );
+        assert_eq!(cell_lines(&ws(&["满意率", "（%）"]), 38.0, 12.0), ["满意率", "（%）"]);
+        assert_eq!(cell_lines(&ws(&["序号"]), 38.0, 12.0), ["序号"]);
+        assert_eq!(cell_lines(&ws(&["延期数", "（条）"]), 38.0, 12.0), ["延期数", "（条）"]);
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct Run {
     pub ink_bottom: f64,
     /// Each glyph: its character, left edge and advance (as laid out, after justification), mm.
     pub glyphs: Vec<GlyphBox>,
+    /// Each character with its glyph's natural advance from the font's metrics, pt: without
+    /// tracking, justification or CJK–Latin spacing (a character shaped with the one before it
+    /// advances 0). What another layout engine starts from (the Word file's line fitting).
+    pub natural: Vec<(char, f64)>,
 }
 
 /// A glyph as laid out.
@@ -162,6 +166,13 @@ fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layo
                         Some(glyph)
                     })
                     .collect();
+                let mut natural = Vec::new();
+                for g in &text.glyphs {
+                    let advance = font.ttf().glyph_hor_advance(ttf_parser::GlyphId(g.id)).unwrap_or(0);
+                    let pt = text.size.to_pt() * font.to_em(advance).get();
+                    let chars = text.text.get(g.range()).unwrap_or_default().chars();
+                    natural.extend(chars.enumerate().map(|(i, c)| (c, if i == 0 { pt } else { 0.0 })));
+                }
                 out.runs.push(Run {
                     page,
                     x: mm(origin.x),
@@ -175,6 +186,7 @@ fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layo
                     ink_top: if top.is_finite() { top } else { mm(origin.y) },
                     ink_bottom: if bottom.is_finite() { bottom } else { mm(origin.y) },
                     glyphs,
+                    natural,
                 });
             }
             FrameItem::Shape(shape, _) => {

@@ -1,6 +1,7 @@
 //! End to end in real headless Chromium (driven through chromedriver's WebDriver API): open the
 //! preview, change a figure in a YAML file and see the page show it; break the file and see the
-//! error overlay; fix it and see the overlay go.
+//! error overlay; fix it and see the overlay go. The page lists what `check` lists, errors and
+//! warnings, each marking the characters it is about; its times are Chinese; its icon loads.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -73,6 +74,12 @@ impl Driver {
         self.call("POST", "/execute/sync", serde_json::json!({"script": js, "args": []}))
     }
 
+    /// Runs `js` as an async script: it calls `done(value)` (its last argument) when finished.
+    fn script_async(&self, js: &str) -> serde_json::Value {
+        let js = format!("const done = arguments[arguments.length - 1]; {js}");
+        self.call("POST", "/execute/async", serde_json::json!({"script": js, "args": []}))
+    }
+
     fn wait(&self, what: &str, js: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while self.script(js) != serde_json::Value::Bool(true) {
@@ -129,6 +136,9 @@ fn the_browser_follows_edits_errors_and_fixes() {
         "return document.querySelectorAll('.page > img').length === 9;",
     );
     assert_eq!(driver.script(OVERLAY_SHOWN), false);
+    the_problems_are_checks(&p, &driver, "#list", "2023-03");
+    assert_time(&driver, "已更新");
+    the_icon_loads(&driver);
     driver.script("window.scrollTo(0, 2500); return true;");
 
     // A figure changes in the YAML: the page shows it without a reload, scrolled where it was.
@@ -164,6 +174,14 @@ fn the_browser_follows_edits_errors_and_fixes() {
     assert!(diag.as_str().unwrap().contains("data/2023-03/12345.yaml:6:"), "{diag}");
     assert!(diag.as_str().unwrap().contains("不是数字"), "{diag}");
     assert_eq!(
+        driver.script("return [...document.querySelectorAll('#diag mark')].map(m => m.textContent);"),
+        serde_json::json!(["80条"]),
+        "the overlay marks the bad figure"
+    );
+    // The list at the top holds the error and the warnings, as check gives them.
+    the_problems_are_checks(&p, &driver, "#list", "2023-03");
+    assert_time(&driver, "生成失败");
+    assert_eq!(
         driver.script(&page_has("共转办城中区工单1173件")),
         true,
         "last good pages kept"
@@ -177,4 +195,110 @@ fn the_browser_follows_edits_errors_and_fixes() {
         "return !document.getElementById('overlay').classList.contains('show');",
     );
     driver.wait("the fixed figure", &page_has("共转办城中区工单1174件"));
+}
+
+/// The problems the page lists under `list` are those `tongbao check MONTH` gives, in its order,
+/// and each marks the characters `check` points at: the quoted line is the file's line, the mark
+/// begins at the diagnostic's column, and in the browser it sits right after the text before it,
+/// on the same line (so it is under those characters whatever the font).
+fn the_problems_are_checks(p: &Project, driver: &Driver, list: &str, month: &str) {
+    let out = p.run(&["check", month, "--format", "json"]);
+    let checked: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = checked.iter().filter(|d| d["severity"] == "warning").count();
+    assert!(warnings > 0, "the month has warnings to show");
+    driver.wait(
+        "the problems listed",
+        &format!(
+            "return document.querySelectorAll('{list} > .problem').length === {};",
+            checked.len()
+        ),
+    );
+    let shown = driver.script(&format!(
+        "return [...document.querySelectorAll('{list} > .problem')].map(li => {{
+           const code = li.querySelector('.quote code'), mark = li.querySelector('mark');
+           const item = {{ severity: li.classList.contains('error') ? 'error' : 'warning',
+                           head: li.querySelector('.head').textContent,
+                           place: (li.querySelector('.where') || {{}}).textContent || null }};
+           if (code) {{
+             const before = document.createRange();
+             before.selectNodeContents(code);
+             before.setEndBefore(mark);
+             const b = before.getBoundingClientRect(), m = mark.getBoundingClientRect();
+             Object.assign(item, {{ line: code.textContent, before: before.toString(), marked: mark.textContent,
+                                    gap: m.left - b.right, rise: m.bottom - b.bottom, width: m.width }});
+           }}
+           return item;
+         }});"
+    ));
+    let shown = shown.as_array().unwrap();
+    for (d, s) in checked.iter().zip(shown) {
+        let severity = d["severity"].as_str().unwrap();
+        let label = if severity == "error" { "错误" } else { "警告" };
+        assert_eq!(s["severity"], severity, "{s}");
+        assert_eq!(
+            s["head"],
+            format!(
+                "{label}[{}]：{}",
+                d["code"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        );
+        let (file, line, column) = (
+            d["file"].as_str(),
+            d["line"].as_u64().unwrap() as usize,
+            d["column"].as_u64().unwrap() as usize,
+        );
+        if line == 0 || d["cell"].is_string() {
+            continue;
+        }
+        let file = file.unwrap();
+        assert_eq!(s["place"], format!("位置：{file}:{line}:{column}"));
+        let text = p.read(file);
+        let quoted = text.lines().nth(line - 1).unwrap().trim_end_matches('\r');
+        assert_eq!(s["line"], quoted, "the line quoted is the file's");
+        let before: String = quoted.chars().take(column - 1).collect();
+        assert_eq!(
+            s["before"], before,
+            "the mark begins at column {column} of {file}:{line}"
+        );
+        let marked = s["marked"].as_str().unwrap();
+        assert!(
+            !marked.is_empty() && quoted.chars().skip(column - 1).collect::<String>().starts_with(marked),
+            "{s}"
+        );
+        assert!(
+            s["gap"].as_f64().unwrap().abs() < 0.5,
+            "the mark follows the text before it: {s}"
+        );
+        assert!(s["rise"].as_f64().unwrap().abs() < 0.5, "on the same line: {s}");
+        assert!(s["width"].as_f64().unwrap() > 1.0, "{s}");
+    }
+    // Two known marks: the stated figure, the attachment's name as written.
+    let marks: Vec<&str> = shown.iter().filter_map(|s| s["marked"].as_str()).collect();
+    assert!(marks.contains(&"3月城中区710政府督办情况统计表"), "{marks:?}");
+}
+
+/// The state line says `what` and the server's time, in Chinese (`13时05分09秒`), not the
+/// browser's locale.
+fn assert_time(driver: &Driver, what: &str) {
+    let pattern = format!("^{what} [0-2][0-9]时[0-5][0-9]分[0-5][0-9]秒$");
+    driver.wait(
+        "the time in Chinese",
+        &format!("return new RegExp({pattern:?}).test(document.getElementById('state').textContent);"),
+    );
+}
+
+/// The page's icon (and the one browsers ask for unbidden) loads as an image.
+fn the_icon_loads(driver: &Driver) {
+    let loaded = driver.script_async(
+        "const link = document.querySelector('link[rel=icon]');
+         Promise.all([link.href, '/favicon.ico'].map(url => fetch(url).then(r => [r.status, r.headers.get('content-type')])))
+           .then(replies => { const i = new Image(); i.onload = () => done([replies, i.naturalWidth]); i.onerror = () => done([replies, 0]); i.src = link.href; })
+           .catch(e => done(String(e)));",
+    );
+    assert_eq!(
+        loaded,
+        serde_json::json!([[[200, "image/svg+xml"], [200, "image/svg+xml"]], 32]),
+        "the icon is served and decodes"
+    );
 }

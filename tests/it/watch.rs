@@ -162,6 +162,8 @@ fn server_routes_content_types_and_refusals() {
         ("/page/1.png?v=1&w=900", 200, "image/png"),
         ("/page/9.json", 200, "application/json"),
         ("/circular.pdf", 200, "application/pdf"),
+        ("/favicon.ico", 200, "image/svg+xml"),
+        ("/favicon.svg", 200, "image/svg+xml"),
         ("/page/10.png", 404, "text/plain; charset=utf-8"),
         ("/page/0.png", 404, "text/plain; charset=utf-8"),
         ("/data/units.yaml", 404, "text/plain; charset=utf-8"),

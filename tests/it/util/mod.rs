@@ -8,6 +8,7 @@ use tongbao::pipeline::{Plan, Session};
 use tongbao::typeset::inspect::{self, Layout};
 
 pub mod git;
+pub mod office;
 pub mod watch;
 
 /// The month's text file (通报.txt).
