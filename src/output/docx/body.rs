@@ -4,7 +4,7 @@
 use super::fit::{self, Laid, Line, Measure};
 use super::model::{Para, Run};
 use super::xml::Xml;
-use super::{Faces, Grid, parts, table};
+use super::{DEFAULT_SPACING, Faces, Grid, parts, table};
 use crate::render::Circular;
 
 /// What the paragraphs are made with, and the XML they are written to.
@@ -300,10 +300,6 @@ impl<'a> Ctx<'a> {
         blank.write(&mut self.x);
     }
 }
-
-/// The character spacing of body text, twips: 28 full-width characters fill a line (16 pt less a
-/// quarter point each: 441 pt of the block's 442.2).
-pub(super) const DEFAULT_SPACING: i32 = -5;
 
 /// `text` cut where the PDF's lines end (whitespace stays with the line before).
 fn split_as(text: &str, lines: &[Line]) -> Vec<String> {

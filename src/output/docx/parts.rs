@@ -354,7 +354,7 @@ fn defaults(x: &mut Xml, f: &Faces, g: &Grid) {
         .open("w:rPrDefault", &[])
         .open("w:rPr", &[]);
     run_fonts(x, f, &f.body.name);
-    x.val("w:spacing", &super::body::DEFAULT_SPACING.to_string());
+    x.val("w:spacing", &super::DEFAULT_SPACING.to_string());
     x.val("w:sz", &size).val("w:szCs", &size);
     x.leaf("w:lang", &[("w:val", "zh-CN"), ("w:eastAsia", "zh-CN")]);
     x.close("w:rPr").close("w:rPrDefault");
