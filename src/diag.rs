@@ -125,6 +125,10 @@ pub struct Diagnostic {
     pub cell: Option<String>,
     /// How to fix it, in Chinese.
     pub help: Option<String>,
+    /// What a library (minijinja, Typst, zip, csv …) said, in its own words, kept beside the
+    /// Chinese message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl Diagnostic {
@@ -156,6 +160,7 @@ impl Diagnostic {
             cell: (sheet && loc.len > 0 && loc.line > 0 && loc.col > 0)
                 .then(|| cell_address(loc.line - 1, loc.col - 1)),
             help: None,
+            detail: None,
         }
     }
 
@@ -172,6 +177,7 @@ impl Diagnostic {
             snippet: None,
             cell: None,
             help: None,
+            detail: None,
         }
     }
 
@@ -186,6 +192,12 @@ impl Diagnostic {
     /// Adds a hint on how to fix the problem.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Keeps what a library reported, in its own words, beside the Chinese message.
+    pub fn detail(mut self, detail: impl Into<String>) -> Diagnostic {
+        self.detail = Some(detail.into());
         self
     }
 
@@ -223,6 +235,9 @@ impl Diagnostic {
         }
         if let Some(help) = &self.help {
             let _ = writeln!(out, "  = 提示：{help}");
+        }
+        if let Some(detail) = &self.detail {
+            let _ = writeln!(out, "  = 原文：{}", shorten(&detail.replace('\n', " "), 300));
         }
         out
     }
@@ -320,6 +335,20 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, la
     } else {
         format!("是否应为{}？", quote_list(&near))
     }
+}
+
+/// A path for a message: at most `max` characters, the middle cut out (the file name at the end
+/// is what tells files apart).
+pub fn shorten_path(path: &Path, max: usize) -> String {
+    let text = path.display().to_string();
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max {
+        return text;
+    }
+    let keep = max.saturating_sub(1) / 2;
+    let head: String = chars[..keep].iter().collect();
+    let tail: String = chars[chars.len() - keep..].iter().collect();
+    format!("{head}…{tail}")
 }
 
 /// At most `max` characters of `text`, with `…` where it was cut: user input quoted in a message
