@@ -84,7 +84,7 @@ fn run(project: &Project, command: Command) -> Result {
 
 /// Most diagnostics printed for people; the rest are counted (a damaged file of a million rows
 /// must not print a million lines).
-const SHOWN: usize = 20;
+pub(crate) const SHOWN: usize = 20;
 /// Most diagnostics written as JSON.
 const SHOWN_JSON: usize = 1000;
 
@@ -150,5 +150,45 @@ pub(crate) fn status(diags: &[Diagnostic]) -> Status {
         Status::Problems
     } else {
         Status::Clean
+    }
+}
+
+/// Property-based fuzzing of the arguments every command parses: a month (`YYYY-MM` and nothing
+/// else), a table's name, a date, a path. The properties: nothing panics; what a message quotes of
+/// an argument is shortened, however long the argument is.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: crate::pipeline::fuzz::cases() * 8,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn arguments_never_panic_and_are_quoted_short(
+            arg in prop_oneof![
+                "\\PC{0,40}",
+                "[0-9]{4}-[0-9]{1,3}",
+                "[0-9０-９]{2,6}[-年/][0-9]{1,2}[月-]?[0-9]{0,2}日?",
+                "[x提]{100,3000}",
+            ]
+        ) {
+            match month_name(&arg) {
+                Ok(m) => prop_assert_eq!(m.name(), arg.trim()),
+                Err(Error::Usage(message)) => prop_assert!(message.chars().count() < 80, "{message}"),
+                Err(Error::Failed(message)) => prop_assert!(false, "{message}"),
+            }
+            let _ = crate::calendar::Date::parse(&arg);
+            let _ = crate::calendar::Date::impossible(&arg);
+            prop_assert!(crate::diag::shorten(&arg, 40).chars().count() <= 40);
+            let path = std::path::PathBuf::from(&arg);
+            prop_assert!(crate::diag::shorten_path(&path, 120).chars().count() <= 120);
+            let _ = crate::preview::parse_request(arg.as_bytes());
+        }
     }
 }

@@ -237,7 +237,15 @@ fn rebuild(
         _ => {
             diag::sort(&mut outcome.diagnostics);
             let shown: Vec<&Diagnostic> = outcome.diagnostics.iter().filter(|d| d.is_error()).collect();
-            let text: String = shown.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n");
+            let mut text: String = shown
+                .iter()
+                .take(super::SHOWN)
+                .map(|d| d.render())
+                .collect::<Vec<_>>()
+                .join("\n");
+            if shown.len() > super::SHOWN {
+                text.push_str(&format!("\n……另有 {} 个错误未列出", shown.len() - super::SHOWN));
+            }
             state.fail(&month, text.clone());
             say!("[{clock}] {month} 生成失败（{what}）：{errors} 个错误，预览保留上次的版本");
             tell!("{text}");
