@@ -13,6 +13,7 @@ mod e2e;
 mod fonts;
 mod forms;
 mod git;
+mod hostile;
 mod issue;
 mod layers;
 mod layout;
