@@ -16,14 +16,7 @@ pub(crate) fn run(project: &Project, args: &ImportArgs) -> Result {
         super::report(&mut diags, crate::args::Format::Human);
         return Err(Error::Failed("单位名录或表格定义有错误，无法导入".into()));
     };
-    let spec = data.table_named(&args.table).ok_or_else(|| {
-        let names: Vec<&str> = data.specs.iter().map(|s| s.expression_name()).collect();
-        Error::Usage(format!(
-            "没有名为“{}”的表；可用的表：{}",
-            crate::diag::shorten(&args.table, 40),
-            names.join("、")
-        ))
-    })?;
+    let spec = super::table_arg(&data, &args.table)?;
     let id = super::month_name(&month)?;
     // The file as messages and the table file's comment name it: shortened, no line breaks.
     let file: String = crate::diag::shorten_path(&args.file, 120)

@@ -144,6 +144,19 @@ pub(crate) fn month_name(month: &str) -> Result<crate::calendar::MonthId> {
     })
 }
 
+/// A table argument: a table's short name or its number (`热线`, `12345`). An unknown name is a
+/// usage error that lists the tables and quotes the argument shortened.
+pub(crate) fn table_arg<'a>(data: &'a crate::load::Data, name: &str) -> Result<&'a crate::load::TableSpec> {
+    data.table_named(name.trim()).ok_or_else(|| {
+        let names: Vec<&str> = data.specs.iter().map(|s| s.expression_name()).collect();
+        Error::Usage(format!(
+            "没有名为“{}”的表；可用的表：{}",
+            crate::diag::shorten(name, 40),
+            names.join("、")
+        ))
+    })
+}
+
 /// The status for a set of diagnostics: problems if any is an error.
 pub(crate) fn status(diags: &[Diagnostic]) -> Status {
     if diags.iter().any(Diagnostic::is_error) {
@@ -190,5 +203,54 @@ mod fuzz {
             prop_assert!(crate::diag::shorten_path(&path, 120).chars().count() <= 120);
             let _ = crate::preview::parse_request(arg.as_bytes());
         }
+
+        #[test]
+        fn table_arguments_name_a_table_or_are_refused_short(
+            arg in prop_oneof![
+                "\\PC{0,40}",
+                prop::sample::select(vec!["热线", "12345", "710", " 热线 ", "热线\n", "１２３４５"]).prop_map(str::to_string),
+                "[0-9热线]{1,8}",
+                "[x表]{100,3000}",
+            ]
+        ) {
+            let data = shipped();
+            match table_arg(data, &arg) {
+                Ok(spec) => prop_assert!(spec.id == arg.trim() || spec.expression_name() == arg.trim()),
+                Err(Error::Usage(message)) => {
+                    prop_assert!(message.starts_with("没有名为“"), "{message}");
+                    prop_assert!(message.chars().count() < 120, "{message}");
+                }
+                Err(Error::Failed(message)) => prop_assert!(false, "{message}"),
+            }
+        }
+    }
+
+    /// The shipped project's registry and tables, loaded once for all cases.
+    fn shipped() -> &'static crate::load::Data {
+        static DATA: std::sync::OnceLock<crate::load::Data> = std::sync::OnceLock::new();
+        DATA.get_or_init(|| {
+            let project = crate::project::Project::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+            crate::load::load(&project, &[])
+                .0
+                .expect("the shipped registry and tables load")
+        })
+    }
+
+    #[test]
+    fn the_shipped_tables_are_named_by_name_and_number() {
+        let data = shipped();
+        for name in ["热线", "12345", " 热线 "] {
+            assert!(
+                matches!(table_arg(data, name), Ok(spec) if spec.id == "12345"),
+                "{name}"
+            );
+        }
+        let Err(Error::Usage(message)) = table_arg(data, &"表".repeat(5000)) else {
+            panic!("an unknown table is a usage error")
+        };
+        assert!(
+            message.contains("可用的表：") && message.chars().count() < 120,
+            "{message}"
+        );
     }
 }

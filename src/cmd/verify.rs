@@ -99,6 +99,7 @@ fn report_differences(recorded: &Manifest, at_commit: &BTreeMap<String, String>)
         }
     }
     for path in at_commit.keys().filter(|p| !recorded.inputs.contains_key(*p)) {
+        let path = crate::diag::shorten(path, 100);
         lines.push(format!("  多出输入：{path}（该提交中有，PDF 生成时没有）"));
     }
     let differ = lines.len();
@@ -113,7 +114,7 @@ fn report_differences(recorded: &Manifest, at_commit: &BTreeMap<String, String>)
         if now != recorded.tool {
             say!(
                 "  输入完全相同；PDF 由 {} 生成，当前是 {now}，版本不同可能导致差异",
-                recorded.tool
+                crate::diag::shorten(&recorded.tool, 40)
             );
         } else {
             say!("  输入完全相同，但输出不同：该文件可能在生成后被修改过");

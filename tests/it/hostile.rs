@@ -534,3 +534,64 @@ fn a_long_argument_is_quoted_short() {
     assert_eq!(out.status.code(), Some(2), "{said}");
     assert!(said.contains("200") && said.chars().count() < 300, "{said}");
 }
+
+#[test]
+fn long_arguments_to_the_history_commands_are_quoted_short() {
+    let repo = crate::util::git::Repo::new();
+    let long = "长".repeat(20_000);
+    for args in [
+        vec!["blame", "2023-03", long.as_str(), "总寨镇政府", "本月"],
+        vec!["blame", "2023-03", "12345", long.as_str(), "本月"],
+        vec!["blame", "2023-03", "12345", "总寨镇政府", long.as_str()],
+        vec!["diff", long.as_str()],
+        vec!["diff", "HEAD", long.as_str()],
+        vec!["log", long.as_str()],
+    ] {
+        let out = repo.tongbao(&args);
+        let said = output(&out);
+        assert!(matches!(out.status.code(), Some(1 | 2)), "{said}");
+        assert!(
+            said.contains('…') && said.chars().count() < 400,
+            "{:?}: {said}",
+            &args[..1]
+        );
+    }
+}
+
+/// Counts the diagnostics a human-format output lists (`错误[code]` or `警告[code]` heads).
+fn listed(said: &str) -> usize {
+    said.lines()
+        .filter(|l| l.starts_with("错误[") || l.starts_with("警告["))
+        .count()
+}
+
+#[test]
+fn a_list_of_errors_stops_at_twenty_located_then_counts_the_rest() {
+    let p = Project::march_only();
+    // 2,000 rows within the row budget, each with a figure that is not a number.
+    let mut csv = format!("{HEAD}\n");
+    for town in TOWNS {
+        csv.push_str(&format!("{town},1,1,0,0\n"));
+    }
+    for _ in 0..2_000 {
+        csv.push_str("总寨镇政府,1,1,0,x\n");
+    }
+    let said = refused(&import(&p, "bad.csv", csv.as_bytes()), &["……另有", "个错误"]);
+    assert_eq!(listed(&said), 20, "{said}");
+    assert!(said.contains("单元格 E10"), "the first is located at its cell: {said}");
+
+    // The same cap for check, on a table with 300 units that are not in the registry.
+    let table = TABLE;
+    let rows: String = (0..300)
+        .map(|i| format!("  - {{单位: 不存在的单位{i:03}, 本月: 1, 办结: 1, 延期: 0, 重办: 0}}\n"))
+        .collect();
+    let text = p.read(table).replacen("行:\n", &format!("行:\n{rows}"), 1);
+    p.write(table, &text);
+    let out = capped(&p, &["check"]);
+    let said = refused(&out, &["……另有", "未列出"]);
+    assert_eq!(listed(&said), 20, "{said}");
+    assert!(
+        said.contains(&format!("{table}:")),
+        "located by file:line:column: {said}"
+    );
+}
