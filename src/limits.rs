@@ -50,6 +50,10 @@ pub(crate) const UNITS: usize = 5_000;
 pub(crate) const TABLE_ROWS: usize = 5_000;
 /// Pages of a laid-out circular, attachments included.
 pub(crate) const PAGES: usize = 500;
+/// Steps a template may take (minijinja's fuel). The shipped circular takes about 5,400; the
+/// largest accepted office (5,000 units, a 5,000-row table) about 250,000, a twentieth. A template
+/// that never stops is refused in about a second.
+pub(crate) const TEMPLATE_FUEL: u64 = 5_000_000;
 
 /// Connections the preview serves at once (the browser opens six or so).
 pub(crate) const PREVIEW_CONNECTIONS: usize = 64;

@@ -49,10 +49,8 @@ impl PageImage {
         if let Some(bytes) = state.cache().get(self.hash, width) {
             return bytes;
         }
-        let bytes = {
-            let _slot = state.renders.acquire();
-            Arc::new(raster(&self.page, width))
-        };
+        let page = self.page.clone();
+        let bytes = Arc::new(state.renders.run(move || raster(&page, width)).unwrap_or_default());
         state.cache().put(self.hash, width, bytes.clone());
         bytes
     }
@@ -80,8 +78,8 @@ pub(crate) struct State {
     changed: Condvar,
     /// Page images made, by page content and width, least recently used first.
     images: Mutex<Cache>,
-    /// Renderings under way.
-    renders: Slots,
+    /// The threads that render page images.
+    renders: Workers,
 }
 
 /// Page images kept, at most [`PREVIEW_CACHE_BYTES`] of PNG: the least recently used goes first.
@@ -114,33 +112,45 @@ impl Cache {
     }
 }
 
-/// A counting semaphore: at most [`PREVIEW_RENDERS`] holders at once.
+/// A piece of work for [`Workers`].
+type Job = Box<dyn FnOnce() + Send>;
+
+/// [`PREVIEW_RENDERS`] threads that render page images, started when the first is asked for.
+/// Rendering there rather than on the connection's own thread bounds the pages drawn at once, and
+/// it keeps a rendering's large buffers (about 100 MB at 4000 px) in those threads' allocator
+/// arenas: drawn on up to 64 connection threads, each thread's arena kept tens of MiB freed but
+/// not given back, and 200 parallel requests took the preview to 750 MiB.
 #[derive(Default)]
-struct Slots {
-    taken: Mutex<usize>,
-    freed: Condvar,
+struct Workers {
+    jobs: OnceLock<std::sync::mpsc::Sender<Job>>,
 }
 
-/// A slot of [`Slots`], given back when dropped.
-struct Slot<'a>(&'a Slots);
-
-impl Slots {
-    fn acquire(&self) -> Slot<'_> {
-        let taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
-        let mut taken = self
-            .freed
-            .wait_while(taken, |n| *n >= PREVIEW_RENDERS)
-            .unwrap_or_else(|e| e.into_inner());
-        *taken += 1;
-        Slot(self)
-    }
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        let mut taken = self.0.taken.lock().unwrap_or_else(|e| e.into_inner());
-        *taken = taken.saturating_sub(1);
-        self.0.freed.notify_one();
+impl Workers {
+    /// Runs `work` on one of the threads and waits for its result; `None` if it panicked.
+    fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let jobs = self.jobs.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            let rx = Arc::new(Mutex::new(rx));
+            for _ in 0..PREVIEW_RENDERS {
+                let rx = rx.clone();
+                std::thread::spawn(move || {
+                    loop {
+                        // The lock is let go before the job runs; the loop ends when the state,
+                        // holding the sender, is dropped.
+                        let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok(job) = next else { break };
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                });
+            }
+            tx
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(work());
+        });
+        jobs.send(job).ok()?;
+        rx.recv().ok()
     }
 }
 
@@ -257,32 +267,36 @@ fn raster(page: &typst_layout::Page, width: u32) -> Vec<u8> {
             render_bleed: false,
         },
     );
-    let rgba = pixmap.data();
+    let (w, h) = (pixmap.width(), pixmap.height());
+    // The pixels are converted in their own buffer (at 4000 px it is 90 MB; no second copy).
+    let mut pixels = pixmap.take();
     // One pass: whether every pixel is opaque, and whether every one is also grey.
-    let (opaque, grey) = rgba.chunks_exact(4).fold((true, true), |(opaque, grey), px| {
+    let (opaque, grey) = pixels.chunks_exact(4).fold((true, true), |(opaque, grey), px| {
         let solid = opaque && px[3] == 255;
         (solid, grey && solid && px[0] == px[1] && px[1] == px[2])
     });
-    let (color, pixels) = if grey {
-        let bytes: Vec<u8> = rgba.chunks_exact(4).map(|px| px[0]).collect();
-        (png::ColorType::Grayscale, std::borrow::Cow::Owned(bytes))
-    } else if opaque {
-        (png::ColorType::Rgba, std::borrow::Cow::Borrowed(rgba))
+    let color = if grey {
+        for i in 0..pixels.len() / 4 {
+            pixels[i] = pixels[i * 4];
+        }
+        pixels.truncate(pixels.len() / 4);
+        png::ColorType::Grayscale
     } else {
-        // tiny-skia keeps premultiplied alpha; PNG wants it straight.
-        let mut bytes = rgba.to_vec();
-        for px in bytes.chunks_exact_mut(4) {
-            let a = u16::from(px[3]);
-            for c in &mut px[..3] {
-                if let Some(straight) = (u16::from(*c) * 255 + a / 2).checked_div(a) {
-                    *c = straight.min(255) as u8;
+        if !opaque {
+            // tiny-skia keeps premultiplied alpha; PNG wants it straight.
+            for px in pixels.chunks_exact_mut(4) {
+                let a = u16::from(px[3]);
+                for c in &mut px[..3] {
+                    if let Some(straight) = (u16::from(*c) * 255 + a / 2).checked_div(a) {
+                        *c = straight.min(255) as u8;
+                    }
                 }
             }
         }
-        (png::ColorType::Rgba, std::borrow::Cow::Owned(bytes))
+        png::ColorType::Rgba
     };
     let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
+    let mut encoder = png::Encoder::new(&mut out, w, h);
     encoder.set_color(color);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
@@ -657,25 +671,30 @@ mod tests {
 
     #[test]
     fn renderings_are_bounded_and_the_cache_in_bytes() {
-        let slots = Arc::new(Slots::default());
+        let workers = Arc::new(Workers::default());
         let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let threads: Vec<_> = (0..16)
-            .map(|_| {
-                let (slots, busy, most) = (slots.clone(), busy.clone(), most.clone());
+            .map(|i| {
+                let (workers, busy, most) = (workers.clone(), busy.clone(), most.clone());
                 std::thread::spawn(move || {
-                    use std::sync::atomic::Ordering;
-                    let _slot = slots.acquire();
-                    let now = busy.fetch_add(1, Ordering::SeqCst) + 1;
-                    most.fetch_max(now, Ordering::SeqCst);
-                    std::thread::sleep(Duration::from_millis(5));
-                    busy.fetch_sub(1, Ordering::SeqCst);
+                    workers.run(move || {
+                        use std::sync::atomic::Ordering;
+                        let now = busy.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(5));
+                        busy.fetch_sub(1, Ordering::SeqCst);
+                        assert!(i != 3, "a rendering that panics");
+                        i
+                    })
                 })
             })
             .collect();
-        threads.into_iter().for_each(|t| t.join().unwrap());
+        let done: Vec<Option<usize>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
         let most = most.load(std::sync::atomic::Ordering::SeqCst);
         assert!((1..=PREVIEW_RENDERS).contains(&most), "{most} renderings at once");
+        assert_eq!(done[3], None, "a panic is no answer, and the workers go on");
+        assert!(done.iter().enumerate().all(|(i, d)| i == 3 || *d == Some(i)));
 
         let mut cache = Cache::default();
         for i in 0..200u128 {

@@ -259,10 +259,6 @@ pub(crate) fn attachment(name: &str, content: &str, description: &str) -> String
     )
 }
 
-/// Steps a template may take (minijinja's fuel); the circular of a 1,000-unit office takes a
-/// small part of it.
-const TEMPLATE_FUEL: u64 = 50_000_000;
-
 /// Builds the template environment reading from the project's `templates/` (through the
 /// project's read gate: a template linked from outside the root is refused).
 pub(crate) fn environment(project: &Project) -> Environment<'static> {
@@ -286,7 +282,7 @@ pub(crate) fn environment(project: &Project) -> Environment<'static> {
     });
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Templates are code anyone who can push may change: a loop that never ends is stopped.
-    env.set_fuel(Some(TEMPLATE_FUEL));
+    env.set_fuel(Some(crate::limits::TEMPLATE_FUEL));
     if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(true)
         .lstrip_blocks(true)
