@@ -595,3 +595,49 @@ fn a_list_of_errors_stops_at_twenty_located_then_counts_the_rest() {
         "located by file:line:column: {said}"
     );
 }
+
+#[test]
+fn a_registry_or_a_table_longer_than_its_budget_is_refused_at_the_first_beyond() {
+    // The registry at its budget of 1,500 units: 36 shipped and 1,464 more.
+    let units = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("  - {{名称: 测试单位{i:04}, 类别: 区直部门}}\n"))
+            .collect()
+    };
+    let p = Project::march_only();
+    let registry = p.read("data/units.yaml");
+    p.write("data/units.yaml", &format!("{}\n{}", registry.trim_end(), units(1_465)));
+    let (code, errors) = p.errors();
+    assert_eq!(code, 1);
+    let d = errors
+        .iter()
+        .find(|d| d["code"] == "registry-too-long")
+        .expect("refused");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("单位名录有 1501 个单位，最多 1500 个"),
+        "{d:#?}"
+    );
+
+    // A table of 1,501 rows: the 27 shipped rows, the 1,464 new units before them and ten
+    // repeated (the repeats are errors of their own; the 1,501st row is the first beyond).
+    p.write("data/units.yaml", &format!("{}\n{}", registry.trim_end(), units(1_464)));
+    let rows: String = (0..1_464)
+        .chain(0..10)
+        .map(|i| format!("  - {{单位: 测试单位{i:04}, 本月: 0, 办结: 0, 延期: 0, 重办: 0}}\n"))
+        .collect();
+    p.write(TABLE, &p.read(TABLE).replacen("行:\n", &format!("行:\n{rows}"), 1));
+    let (code, errors) = p.errors();
+    assert_eq!(code, 1);
+    let d = errors.iter().find(|d| d["code"] == "table-too-long").expect("refused");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("表格有 1501 行，一张表最多 1500 行"),
+        "{d:#?}"
+    );
+    assert_eq!(d["line"].as_u64(), Some(5 + 1_501), "the first row beyond: {d:#?}");
+}
