@@ -36,17 +36,9 @@ fn stamp_path(project: &Project, month: &str) -> PathBuf {
     project.out_dir(month).join(".tongbao-stamp.json")
 }
 
-/// Which tongbao made a build: its version and its executable's size and modification time, so
-/// that any rebuilt tongbao (new code, or a Typst upgrade that leaves the version number alone)
-/// rebuilds every month. When the executable cannot be examined, the process id stands in, so
-/// nothing is skipped.
+/// Which tongbao made a build (`provenance::tool_identity`).
 fn tool() -> String {
-    let exe = std::env::current_exe().and_then(std::fs::metadata).ok().and_then(|m| {
-        let modified = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-        Some(format!("{} bytes, {} ns", m.len(), modified.as_nanos()))
-    });
-    let exe = exe.unwrap_or_else(|| format!("process {}", std::process::id()));
-    format!("tongbao {} ({exe})", env!("CARGO_PKG_VERSION"))
+    crate::provenance::tool_identity()
 }
 
 fn current(project: &Project, month: &str, plan: &Plan, tool: &str, digester: &mut Digester) -> Stamp {

@@ -125,6 +125,10 @@ pub struct Diagnostic {
     pub cell: Option<String>,
     /// How to fix it, in Chinese.
     pub help: Option<String>,
+    /// What a library (minijinja, Typst, zip, csv …) said, in its own words, kept beside the
+    /// Chinese message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl Diagnostic {
@@ -156,6 +160,7 @@ impl Diagnostic {
             cell: (sheet && loc.len > 0 && loc.line > 0 && loc.col > 0)
                 .then(|| cell_address(loc.line - 1, loc.col - 1)),
             help: None,
+            detail: None,
         }
     }
 
@@ -172,6 +177,7 @@ impl Diagnostic {
             snippet: None,
             cell: None,
             help: None,
+            detail: None,
         }
     }
 
@@ -186,6 +192,12 @@ impl Diagnostic {
     /// Adds a hint on how to fix the problem.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Keeps what a library reported, in its own words, beside the Chinese message.
+    pub fn detail(mut self, detail: impl Into<String>) -> Diagnostic {
+        self.detail = Some(detail.into());
         self
     }
 
@@ -245,6 +257,9 @@ impl Diagnostic {
         }
         if let Some(help) = &self.help {
             let _ = writeln!(out, "  {gutter}={gutter:#} {}提示{:#}：{help}", paint.help, paint.help);
+        }
+        if let Some(detail) = &self.detail {
+            let _ = writeln!(out, "  = 原文：{}", shorten(&detail.replace('\n', " "), 300));
         }
         out
     }
@@ -323,8 +338,11 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("heading-number", "标题编号"),
     ("headline", "概况与合计不符"),
     ("import-cell", "导入的单元格"),
+    ("import-date", "导入的日期单元格"),
+    ("import-formula", "导入的公式单元格"),
     ("import-header", "导入的表头"),
     ("io", "读写文件"),
+    ("issued", "已发布"),
     ("issued-changed", "已发布的通报被改变"),
     ("issued-ofd", "已发布的 OFD"),
     ("issued-pdf", "已发布的 PDF"),
@@ -338,19 +356,29 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("period", "期间"),
     ("period-mismatch", "年月不是本期"),
     ("period-overlap", "期间重叠"),
+    ("registry-too-long", "单位名录超出上限"),
     ("rule", "表格规则"),
     ("rule-syntax", "规则写法"),
     ("seal", "印章"),
+    ("sheet-damaged", "表格文件已损坏"),
+    ("sheet-empty", "表格文件中没有工作表"),
+    ("sheet-encoding", "表格文件编码"),
+    ("sheet-encrypted", "表格文件有密码"),
+    ("sheet-format", "表格文件格式"),
+    ("sheet-too-big", "表格文件超出上限"),
     ("spec-derived", "派生比率定义"),
     ("spec-key", "表格定义的键"),
     ("spec-rule", "表格定义的规则"),
     ("spec-short", "简称重复"),
     ("stated-rate", "写明的比率与计算值不符"),
     ("table-missing", "缺少表格"),
+    ("table-too-long", "表格行数超出上限"),
     ("template", "模板"),
     ("text-form", "正文格式"),
+    ("text-too-long", "正文超出上限"),
     ("title-break", "标题分行拆开了词语"),
     ("title-line", "标题的一行不合适"),
+    ("too-many-pages", "页数超出上限"),
     ("total", "合计"),
     ("type", "类型"),
     ("typed-figure", "手写的数字"),
@@ -474,6 +502,20 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, la
     }
 }
 
+/// A path for a message: at most `max` characters, the middle cut out (the file name at the end
+/// is what tells files apart).
+pub fn shorten_path(path: &Path, max: usize) -> String {
+    let text = path.display().to_string();
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max {
+        return text;
+    }
+    let keep = max.saturating_sub(1) / 2;
+    let head: String = chars[..keep].iter().collect();
+    let tail: String = chars[chars.len() - keep..].iter().collect();
+    format!("{head}…{tail}")
+}
+
 /// At most `max` characters of `text`, with `…` where it was cut: user input quoted in a message
 /// (an argument, a cell) never floods the terminal.
 pub fn shorten(text: &str, max: usize) -> String {
@@ -496,10 +538,12 @@ mod tests {
 
     /// Every hyphenated code written in `src/` has a Chinese name (codes are string literals such
     /// as `"unit-unknown"`; the few other hyphenated literals are git's words, PDF standards, the
-    /// template's layout labels and `build --all`'s statuses).
+    /// template's layout labels, `build --all`'s statuses and a number format; byte strings are
+    /// the XML names the spreadsheet readers match, never codes).
     #[test]
     fn every_code_has_a_chinese_name() {
-        const NOT_CODES: [&str; 21] = [
+        const NOT_CODES: [&str; 22] = [
+            "d-mmm",
             "a-2a",
             "a-2b",
             "a-3a",
@@ -529,13 +573,19 @@ mod tests {
                 continue;
             }
             let text = std::fs::read_to_string(entry.path()).unwrap();
-            for literal in text.split('"').skip(1).step_by(2) {
-                let code = literal
-                    .split('-')
-                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+            let pieces: Vec<&str> = text.split('"').collect();
+            for (i, literal) in pieces.iter().enumerate().skip(1).step_by(2) {
+                let before = pieces[i - 1];
+                let bytes = before
+                    .strip_suffix('b')
+                    .is_some_and(|b| !b.ends_with(|c: char| c.is_alphanumeric() || c == '_'));
+                let code = !bytes
+                    && literal
+                        .split('-')
+                        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
                     && literal.contains('-')
                     && literal.starts_with(|c: char| c.is_ascii_lowercase());
-                if code && !NOT_CODES.contains(&literal) && kind_name(literal) == literal {
+                if code && !NOT_CODES.contains(literal) && kind_name(literal) == *literal {
                     missing.insert(literal.to_string());
                 }
             }

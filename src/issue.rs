@@ -19,6 +19,7 @@ use std::path::PathBuf;
 
 use crate::calendar::Date;
 use crate::diag::{Diagnostic, Loc, Severity};
+use crate::limits::PDF_BYTES;
 use crate::load::yaml::{self, Reader};
 use crate::pipeline::Session;
 use crate::project::{ISSUE_RECORD, ISSUED_OFD, ISSUED_PDF, Project};
@@ -230,7 +231,7 @@ fn issued_file(
     at: &Loc,
     code: &'static str,
 ) -> Result<Vec<u8>, Diagnostic> {
-    let bytes = project.read(rel).ok();
+    let bytes = read_issued(project, rel).ok();
     if bytes.as_deref().map(provenance::sha256).as_deref() == Some(digest) {
         return Ok(bytes.unwrap_or_default());
     }
@@ -254,69 +255,144 @@ fn issued_file(
     )))
 }
 
-/// Checks that an issued month still gives the circular that was issued. `session` is opened
-/// only when a rebuild is needed.
+/// Where the issued months this very tongbao has verified are remembered, with the digests of
+/// everything the verification read (build output, never committed; a CI runner starts without).
+const VERIFIED: &str = "out/.tongbao-issued.json";
+
+/// Checks that an issued month still gives the circular that was issued, and that `issued.pdf`
+/// is that circular: its digest is the record's, the manifest it carries names this month, and
+/// the month rebuilt from its inputs today, with that manifest attached again, is `issued.pdf`
+/// byte for byte (so a PDF swapped in from another month, or altered after issue with its digest
+/// updated in the record, is refused). The PDF is read within [`PDF_BYTES`] and its manifest
+/// within the manifest's budget. A month verified before by this same tongbao with the same
+/// inputs is not rebuilt again. `session` is opened only when a rebuild is needed.
 pub(crate) fn verify(project: &Project, month: &str, session: &mut Option<Session>, digester: &mut Digester) -> Frozen {
     let mut diags = Vec::new();
     let Some(last) = editions(project, month, &mut diags).pop() else {
         return Frozen::Changed(diags);
     };
-    let record = record_path(project, month);
-    let at = Loc::file(&crate::diag::Source::new(&record, ""));
-    let files = issued_file(project, &pdf_path(project, month), &last.file, &at, "issued-pdf").and_then(|pdf| {
-        let ofd = match &last.ofd {
-            Some(digest) => Some(issued_file(
-                project,
-                &ofd_path(project, month),
-                digest,
-                &at,
-                "issued-ofd",
-            )?),
-            None => None,
-        };
-        Ok(Issued { pdf, ofd })
-    });
-    let issued = match files {
-        Ok(files) => files,
-        Err(d) => return Frozen::Changed(vec![d]),
+    let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
+    let pdf = pdf_path(project, month);
+    let issued = match read_issued(project, &pdf) {
+        Ok(bytes) => bytes,
+        Err(why) => return Frozen::Changed(vec![altered(month, &pdf, &at, &why)]),
     };
-    // The inputs at issue time, from the manifest the issued PDF carries.
-    let recorded = provenance::read_manifest(&issued.pdf)
-        .map(|m| m.inputs)
-        .unwrap_or_default();
+    if provenance::sha256(&issued) != last.file {
+        let why = "它的摘要与发布记录（issued.yaml 中的“文件摘要”）不同，文件被改动或替换过";
+        return Frozen::Changed(vec![altered(month, &pdf, &at, why)]);
+    }
+    let ofd = match &last.ofd {
+        Some(digest) => match issued_file(project, &ofd_path(project, month), digest, &at, "issued-ofd") {
+            Ok(bytes) => Some(bytes),
+            Err(d) => return Frozen::Changed(vec![d]),
+        },
+        None => None,
+    };
+    let json = provenance::manifest_json(&issued);
+    let manifest: Option<provenance::Manifest> = json.as_deref().and_then(|j| serde_json::from_str(j).ok());
+    if let Some(m) = manifest.as_ref().filter(|m| m.month != month) {
+        let why = format!(
+            "它内附的构建清单说它是 {} 的通报，不是 {month} 的，文件被替换过",
+            crate::diag::shorten(&m.month, 20)
+        );
+        return Frozen::Changed(vec![altered(month, &pdf, &at, &why)]);
+    }
     let now = digester.digests(project, month);
-    let changed = changed_inputs(&recorded, &now);
-    let same_tool = last.tool == tool();
-    if changed.is_empty() && same_tool {
-        return Frozen::Unchanged(issued);
+    let key = provenance::sha256(format!("{}\n{}", provenance::tool_identity(), serde_json::json!(now)).as_bytes());
+    if remembered(project, month).as_deref() == Some(key.as_str()) {
+        return Frozen::Unchanged(Issued { pdf: issued, ofd });
     }
+    let plan = match &manifest {
+        Some(m) => m.plan.clone(),
+        None => {
+            crate::pipeline::Plan::configured(&crate::load::config::load(project, &mut Vec::new()), &mut Vec::new())
+        }
+    };
+    let stamp = provenance::creation_date(&issued)
+        .and_then(|(y, mo, d, h, mi, s)| typst::foundations::Datetime::from_ymd_hms(y, mo, d, h, mi, s));
     let session = session.get_or_insert_with(|| Session::open(project, &Default::default()));
-    let (content, problems) = session.content(month);
-    if content.as_deref().map(provenance::sha256).as_deref() == Some(last.content.as_str()) {
-        return Frozen::Unchanged(issued);
+    let (rebuilt, problems) = session.frozen(month, &plan, json.as_deref(), stamp);
+    let content = rebuilt.as_ref().map(|r| provenance::sha256(&r.content));
+    match rebuilt {
+        Some(r) if content.as_deref() == Some(last.content.as_str()) && r.issued == issued => {
+            remember(project, month, &key);
+            Frozen::Unchanged(Issued { pdf: issued, ofd })
+        }
+        Some(_) if content.as_deref() == Some(last.content.as_str()) => {
+            let why = "由发布时的输入重新生成的通报与它不同（内容摘要相符，文件本身却不符），它在发布后被改动过";
+            Frozen::Changed(vec![altered(month, &pdf, &at, why)])
+        }
+        _ => {
+            let recorded = manifest.map(|m| m.inputs).unwrap_or_default();
+            Frozen::Changed(changed(month, &last, &at, &recorded, &now, content.is_none(), problems))
+        }
     }
-    let mut what: Vec<String> = changed.iter().map(|(p, how)| format!("{p}（{how}）")).collect();
-    if !same_tool {
-        what.push(format!("tongbao 版本（发布时 {}，现在 {}）", last.tool, tool()));
+}
+
+/// The issued PDF's bytes, within [`PDF_BYTES`].
+fn read_issued(project: &Project, pdf: &std::path::Path) -> Result<Vec<u8>, String> {
+    let size = project.size(pdf).map_err(|e| e.reason())?;
+    if size > PDF_BYTES {
+        return Err(format!(
+            "文件过大（{}，发布的通报不会超过 {}）",
+            crate::limits::size(size),
+            crate::limits::size(PDF_BYTES)
+        ));
     }
-    let how = if content.is_none() {
-        "现在已无法生成".to_string()
+    project.read(pdf).map_err(|e| e.reason())
+}
+
+/// The error for an `issued.pdf` that is missing or is not the circular its record describes.
+fn altered(month: &str, pdf: &std::path::Path, at: &Loc, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "issued-pdf",
+        at,
+        format!("{month} 已发布的通报 {} 与发布记录不符：{why}", pdf.display()),
+    )
+    .help("从 git 历史中恢复发布时的文件（git checkout <发布时的提交> -- data/…/issued.pdf data/…/issued.yaml）；发布的文件不能修改")
+}
+
+/// The error for an issued month whose inputs now give another circular (or none).
+fn changed(
+    month: &str,
+    last: &Edition,
+    at: &Loc,
+    recorded: &BTreeMap<String, String>,
+    now: &BTreeMap<String, String>,
+    unbuildable: bool,
+    problems: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    let mut what: Vec<String> = changed_inputs(recorded, now)
+        .iter()
+        .map(|(p, how)| format!("{p}（{how}）"))
+        .collect();
+    if last.tool != tool() {
+        what.push(format!(
+            "tongbao 版本（发布时 {}，现在 {}）",
+            crate::diag::shorten(&last.tool, 40),
+            tool()
+        ));
+    }
+    let how = if unbuildable {
+        "现在已无法生成"
     } else {
-        "现在生成的内容与发布的不同".to_string()
+        "现在生成的内容与发布的不同"
+    };
+    let listed = if what.is_empty() {
+        "（未知）".to_string()
+    } else if what.len() > 20 {
+        format!("{} 等 {} 个", what[..20].join("、"), what.len())
+    } else {
+        what.join("、")
     };
     let mut out = vec![
         Diagnostic::error(
             "issued-changed",
-            &at,
+            at,
             format!(
-                "{month} 的通报已于 {} 发布（第 {} 版），{how}；改动的输入：{}",
+                "{month} 的通报已于 {} 发布（第 {} 版），{how}；改动的输入：{listed}",
                 last.date.chinese(),
                 last.number,
-                if what.is_empty() {
-                    "（未知）".to_string()
-                } else {
-                    what.join("、")
-                }
             ),
         )
         .help(format!(
@@ -324,7 +400,28 @@ pub(crate) fn verify(project: &Project, month: &str, session: &mut Option<Sessio
         )),
     ];
     out.extend(problems.into_iter().filter(Diagnostic::is_error).take(3));
-    Frozen::Changed(out)
+    out
+}
+
+/// The key this tongbao remembered for `month` after verifying it, if any.
+fn remembered(project: &Project, month: &str) -> Option<String> {
+    let bytes = project.read(std::path::Path::new(VERIFIED)).ok()?;
+    let map: BTreeMap<String, String> = serde_json::from_slice(&bytes).ok()?;
+    map.get(month).cloned()
+}
+
+/// Remembers that `month` was verified with `key` (best effort: it only saves a rebuild).
+fn remember(project: &Project, month: &str, key: &str) {
+    let rel = std::path::Path::new(VERIFIED);
+    let mut map: BTreeMap<String, String> = project
+        .read(rel)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    map.insert(month.to_string(), key.to_string());
+    if let Ok(json) = serde_json::to_vec(&map) {
+        let _ = project.write_unsynced(rel, &json);
+    }
 }
 
 /// Inputs whose digest differs, appeared or disappeared, with how.

@@ -25,6 +25,7 @@ macro_rules! tell {
 mod calendar;
 mod diag;
 mod git;
+mod limits;
 pub mod project;
 
 // The stages, in flow order.

@@ -677,9 +677,26 @@ impl Session {
     /// `SOURCE_DATE_EPOCH` says, so the same circular always gives the same bytes. What an issued
     /// circular is frozen to (`issue.rs`). `None` with the diagnostics when it cannot be built.
     pub(crate) fn content(&mut self, month: &str) -> (Option<Vec<u8>>, Vec<Diagnostic>) {
+        let plan = self.plan.clone();
+        let (frozen, diags) = self.frozen(month, &plan, None, None);
+        (frozen.map(|f| f.content), diags)
+    }
+
+    /// The month's content (as [`Session::content`]) and, from the same layout, the PDF as it was
+    /// issued: with `attachment` (the manifest's JSON exactly as the issued PDF carries it)
+    /// attached again and stamped `timestamp` (the issued PDF's own), with `plan`'s PDF
+    /// standard. When the month's inputs still give the issued circular, that second PDF is the
+    /// issued file byte for byte; when `issued.pdf` was swapped or altered, it is not.
+    pub(crate) fn frozen(
+        &mut self,
+        month: &str,
+        plan: &Plan,
+        attachment: Option<&str>,
+        timestamp: Option<typst::foundations::Datetime>,
+    ) -> (Option<Rebuilt>, Vec<Diagnostic>) {
         let plan = Plan {
             outputs: [Output::Pdf].into(),
-            ..self.plan.clone()
+            ..plan.clone()
         };
         let prepared = prepare(&self.project, &self.env, &plan, Some(&self.fonts), month);
         let mut diags = prepared.diagnostics;
@@ -689,27 +706,45 @@ impl Session {
         let Some(date) = rendered.date else {
             return (None, diags);
         };
-        let mut source = rendered.source.clone();
-        let compiled = match self.lay_out(month, &mut source, Some(date)) {
-            Ok(c) => c,
-            Err(mut errors) => {
-                diags.append(&mut errors);
-                return (None, diags);
-            }
-        };
-        match output::pdf::export(
-            &compiled.document,
-            &format!("tongbao/{month}"),
-            typeset::datetime(date),
-            &plan,
-        ) {
-            Ok(bytes) => (Some(bytes), diags),
+        let ident = format!("tongbao/{month}");
+        let issued_at = typeset::datetime(date);
+        let made: Result<Rebuilt, Vec<Diagnostic>> = (|| {
+            let mut source = rendered.source.clone();
+            let compiled = self.lay_out(month, &mut source, Some(date))?;
+            let content = output::pdf::export(&compiled.document, &ident, issued_at, &plan)?;
+            let stamp = timestamp.unwrap_or(issued_at);
+            let issued = match attachment {
+                None if stamp == issued_at => content.clone(),
+                None => output::pdf::export(&compiled.document, &ident, stamp, &plan)?,
+                Some(json) => {
+                    let mut source = rendered.source.clone();
+                    source.push_str(&render::attachment(
+                        provenance::ATTACHMENT,
+                        json,
+                        provenance::DESCRIPTION,
+                    ));
+                    let again = self.lay_out(month, &mut source, Some(date))?;
+                    output::pdf::export(&again.document, &ident, stamp, &plan)?
+                }
+            };
+            Ok(Rebuilt { content, issued })
+        })();
+        match made {
+            Ok(frozen) => (Some(frozen), diags),
             Err(mut errors) => {
                 diags.append(&mut errors);
                 (None, diags)
             }
         }
     }
+}
+
+/// A month rebuilt as it was frozen: its content and its PDF as issued.
+pub(crate) struct Rebuilt {
+    /// The PDF without the manifest, stamped with the date of issue (what 内容摘要 digests).
+    pub content: Vec<u8>,
+    /// The PDF with the issued manifest attached again and the issued PDF's timestamp.
+    pub issued: Vec<u8>,
 }
 
 /// Laying the pages out again with the manifest must not change them.

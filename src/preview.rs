@@ -22,6 +22,7 @@ use serde::Serialize;
 use typst_layout::PagedDocument;
 
 use crate::diag::{Diagnostic, Severity};
+use crate::limits::{PREVIEW_CACHE_BYTES, PREVIEW_CONNECTIONS, PREVIEW_RENDERS};
 use crate::project::Project;
 use crate::typeset::inspect;
 
@@ -34,28 +35,27 @@ const FAVICON: &str = include_str!("preview/favicon.svg");
 struct PageImage {
     page: Arc<typst_layout::Page>,
     /// The image and the text layer are made when first asked for, on the server's threads, so a
-    /// rebuild is announced as soon as it is laid out. The last image made is kept with its width
-    /// in pixels; the lock also makes simultaneous requests for one page share one rendering.
-    png: Arc<Mutex<Option<Raster>>>,
+    /// rebuild is announced as soon as it is laid out. Images are kept in the preview's cache
+    /// ([`Cache`], bounded in bytes); this lock makes simultaneous requests for one page share
+    /// one rendering.
+    rendering: Arc<Mutex<()>>,
     text: Arc<OnceLock<String>>,
     hash: u128,
     version: u64,
 }
 
-/// A page image: its width in pixels and the PNG.
-type Raster = (u32, Arc<Vec<u8>>);
-
 impl PageImage {
-    fn png(&self, width: u32) -> Arc<Vec<u8>> {
-        let mut slot = self.png.lock().unwrap_or_else(|e| e.into_inner());
-        match &*slot {
-            Some((w, bytes)) if *w == width => bytes.clone(),
-            _ => {
-                let bytes = Arc::new(raster(&self.page, width));
-                *slot = Some((width, bytes.clone()));
-                bytes
-            }
+    /// The page as a PNG `width` pixels wide: from the cache, or rendered (at most
+    /// [`PREVIEW_RENDERS`] pages at once) and kept there.
+    fn png(&self, width: u32, state: &State) -> Arc<Vec<u8>> {
+        let _one = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bytes) = state.cache().get(self.hash, width) {
+            return bytes;
         }
+        let page = self.page.clone();
+        let bytes = Arc::new(state.renders.run(move || raster(&page, width)).unwrap_or_default());
+        state.cache().put(self.hash, width, bytes.clone());
+        bytes
     }
 
     fn text(&self) -> &str {
@@ -154,6 +154,82 @@ fn quote(line: &str, column: usize, len: usize) -> Quote {
 pub(crate) struct State {
     inner: Mutex<Snapshot>,
     changed: Condvar,
+    /// Page images made, by page content and width, least recently used first.
+    images: Mutex<Cache>,
+    /// The threads that render page images.
+    renders: Workers,
+}
+
+/// Page images kept, at most [`PREVIEW_CACHE_BYTES`] of PNG: the least recently used goes first.
+#[derive(Default)]
+struct Cache {
+    entries: std::collections::VecDeque<(u128, u32, Arc<Vec<u8>>)>,
+    bytes: usize,
+}
+
+impl Cache {
+    fn get(&mut self, hash: u128, width: u32) -> Option<Arc<Vec<u8>>> {
+        let at = self.entries.iter().position(|(h, w, _)| *h == hash && *w == width)?;
+        let entry = self.entries.remove(at)?;
+        let bytes = entry.2.clone();
+        self.entries.push_back(entry);
+        Some(bytes)
+    }
+
+    fn put(&mut self, hash: u128, width: u32, png: Arc<Vec<u8>>) {
+        if self.get(hash, width).is_some() {
+            return;
+        }
+        self.bytes += png.len();
+        self.entries.push_back((hash, width, png));
+        while self.bytes > PREVIEW_CACHE_BYTES && self.entries.len() > 1 {
+            if let Some((_, _, old)) = self.entries.pop_front() {
+                self.bytes -= old.len();
+            }
+        }
+    }
+}
+
+/// A piece of work for [`Workers`].
+type Job = Box<dyn FnOnce() + Send>;
+
+/// [`PREVIEW_RENDERS`] threads that render page images, started when the first is asked for.
+/// Rendering there rather than on the connection's own thread bounds the pages drawn at once, and
+/// it keeps a rendering's large buffers (about 100 MB at 4000 px) in those threads' allocator
+/// arenas: drawn on up to 64 connection threads, each thread's arena kept tens of MiB freed but
+/// not given back, and 200 parallel requests took the preview to 750 MiB.
+#[derive(Default)]
+struct Workers {
+    jobs: OnceLock<std::sync::mpsc::Sender<Job>>,
+}
+
+impl Workers {
+    /// Runs `work` on one of the threads and waits for its result; `None` if it panicked.
+    fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let jobs = self.jobs.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            let rx = Arc::new(Mutex::new(rx));
+            for _ in 0..PREVIEW_RENDERS {
+                let rx = rx.clone();
+                std::thread::spawn(move || {
+                    loop {
+                        // The lock is let go before the job runs; the loop ends when the state,
+                        // holding the sender, is dropped.
+                        let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok(job) = next else { break };
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                });
+            }
+            tx
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(work());
+        });
+        jobs.send(job).ok()?;
+        rx.recv().ok()
+    }
 }
 
 #[derive(Serialize)]
@@ -185,6 +261,10 @@ impl State {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.images.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Shows a new good build: pages whose content changed get a new version; the error goes away.
     /// It is announced at once: the browser asks for the changed pages it shows first, and each is
     /// rendered when asked for (rendering them all here first was measured slower, as it delays
@@ -204,7 +284,7 @@ impl State {
                     Some(p) if p.hash == hash => p.clone(),
                     _ => PageImage {
                         page: Arc::new(page.clone()),
-                        png: Arc::default(),
+                        rendering: Arc::default(),
                         text: Arc::default(),
                         hash,
                         version,
@@ -274,32 +354,36 @@ fn raster(page: &typst_layout::Page, width: u32) -> Vec<u8> {
             render_bleed: false,
         },
     );
-    let rgba = pixmap.data();
+    let (w, h) = (pixmap.width(), pixmap.height());
+    // The pixels are converted in their own buffer (at 4000 px it is 90 MB; no second copy).
+    let mut pixels = pixmap.take();
     // One pass: whether every pixel is opaque, and whether every one is also grey.
-    let (opaque, grey) = rgba.chunks_exact(4).fold((true, true), |(opaque, grey), px| {
+    let (opaque, grey) = pixels.chunks_exact(4).fold((true, true), |(opaque, grey), px| {
         let solid = opaque && px[3] == 255;
         (solid, grey && solid && px[0] == px[1] && px[1] == px[2])
     });
-    let (color, pixels) = if grey {
-        let bytes: Vec<u8> = rgba.chunks_exact(4).map(|px| px[0]).collect();
-        (png::ColorType::Grayscale, std::borrow::Cow::Owned(bytes))
-    } else if opaque {
-        (png::ColorType::Rgba, std::borrow::Cow::Borrowed(rgba))
+    let color = if grey {
+        for i in 0..pixels.len() / 4 {
+            pixels[i] = pixels[i * 4];
+        }
+        pixels.truncate(pixels.len() / 4);
+        png::ColorType::Grayscale
     } else {
-        // tiny-skia keeps premultiplied alpha; PNG wants it straight.
-        let mut bytes = rgba.to_vec();
-        for px in bytes.chunks_exact_mut(4) {
-            let a = u16::from(px[3]);
-            for c in &mut px[..3] {
-                if let Some(straight) = (u16::from(*c) * 255 + a / 2).checked_div(a) {
-                    *c = straight.min(255) as u8;
+        if !opaque {
+            // tiny-skia keeps premultiplied alpha; PNG wants it straight.
+            for px in pixels.chunks_exact_mut(4) {
+                let a = u16::from(px[3]);
+                for c in &mut px[..3] {
+                    if let Some(straight) = (u16::from(*c) * 255 + a / 2).checked_div(a) {
+                        *c = straight.min(255) as u8;
+                    }
                 }
             }
         }
-        (png::ColorType::Rgba, std::borrow::Cow::Owned(bytes))
+        png::ColorType::Rgba
     };
     let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
+    let mut encoder = png::Encoder::new(&mut out, w, h);
     encoder.set_color(color);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
@@ -369,12 +453,30 @@ pub(crate) fn serve(port: u16, fallback: bool, state: Arc<State>, project: Proje
         Err(e) => return Err(StartError(format!("无法在 127.0.0.1:{port} 启动预览服务：{e}"))),
     };
     let addr = listener.local_addr().map_err(|e| StartError(e.to_string()))?;
+    let port = addr.port();
     std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let state = state.clone();
-            let project = project.clone();
-            // A thread per connection and one request per connection: the preview has one user.
-            std::thread::spawn(move || handle(stream, &state, &project));
+        let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for mut stream in listener.incoming().flatten() {
+            use std::sync::atomic::Ordering;
+            // A thread per connection and one request per connection: the preview has one user,
+            // whose browser opens a handful; more at once are turned away, not queued.
+            if open.fetch_add(1, Ordering::SeqCst) >= PREVIEW_CONNECTIONS {
+                open.fetch_sub(1, Ordering::SeqCst);
+                let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+                send(
+                    &mut stream,
+                    "503 Service Unavailable",
+                    TEXT,
+                    "503 连接过多".as_bytes(),
+                    false,
+                );
+                continue;
+            }
+            let (state, project, open) = (state.clone(), project.clone(), open.clone());
+            std::thread::spawn(move || {
+                handle(stream, port, &state, &project);
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
         }
     });
     Ok(Preview { addr, busy })
@@ -385,21 +487,70 @@ const MAX_HEAD: usize = 16 * 1024;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
-/// Reads the request line of one request: (method, target). Headers are read and ignored.
-fn read_request(stream: &mut TcpStream) -> Option<(String, String)> {
+/// A request as the preview reads it: the request line and the Host header.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Request {
+    pub method: String,
+    pub target: String,
+    /// The one `Host:` header (`None` when there is none, or more than one).
+    pub host: Option<String>,
+}
+
+/// Parses a request head (up to and without the blank line). `None` for a head that is not an
+/// HTTP request line; never panics on any bytes.
+pub(crate) fn parse_request(head: &[u8]) -> Option<Request> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.split("\r\n");
+    let line = lines.next()?;
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let (method, target) = (parts.next()?, parts.next()?);
+    if !parts.next().is_some_and(|v| v.starts_with("HTTP/")) || !target.starts_with('/') {
+        return None;
+    }
+    let mut hosts = lines.filter_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("host")
+            .then(|| value.trim().to_string())
+    });
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(h), None) => Some(h),
+        _ => None,
+    };
+    Some(Request {
+        method: method.to_string(),
+        target: target.to_string(),
+        host,
+    })
+}
+
+/// Whether `host` names this server: `127.0.0.1:PORT` or `localhost:PORT`, nothing else. A page
+/// on another site that the browser resolves to 127.0.0.1 (DNS rebinding) sends its own name and
+/// is refused, so it cannot read the circular or the status.
+pub(crate) fn allowed_host(host: Option<&str>, port: u16) -> bool {
+    let Some(host) = host else { return false };
+    let Some((name, p)) = host.rsplit_once(':') else {
+        return false;
+    };
+    p == port.to_string() && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
+}
+
+/// Reads the head of one request, at most [`MAX_HEAD`] bytes, and parses it.
+fn read_request(stream: &mut TcpStream) -> Option<Request> {
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut head = Vec::new();
     let mut buf = [0u8; 2048];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+    let end = loop {
+        if let Some(at) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
         let n = stream.read(&mut buf).ok()?;
         if n == 0 || head.len() + n > MAX_HEAD {
             return None;
         }
         head.extend_from_slice(&buf[..n]);
-    }
-    let line = String::from_utf8_lossy(&head).lines().next()?.to_string();
-    let mut parts = line.split_whitespace();
-    Some((parts.next()?.to_string(), parts.next()?.to_string()))
+    };
+    parse_request(&head[..end])
 }
 
 /// Sends a whole response in one write: with the head and the body written separately, Nagle's
@@ -419,14 +570,31 @@ fn send(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8], h
     let _ = stream.flush();
 }
 
-/// Answers one connection. Only GET/HEAD of the fixed routes below are answered.
-fn handle(mut stream: TcpStream, state: &Arc<State>, project: &Project) {
-    let Some((method, url)) = read_request(&mut stream) else {
-        return;
+/// Answers one connection. Only GET/HEAD of the fixed routes below are answered, and only to a
+/// request addressed to this server by name ([`allowed_host`]); others get 421.
+fn handle(mut stream: TcpStream, port: u16, state: &Arc<State>, project: &Project) {
+    let Some(request) = read_request(&mut stream) else {
+        return send(
+            &mut stream,
+            "400 Bad Request",
+            TEXT,
+            "400 请求格式有误".as_bytes(),
+            false,
+        );
     };
     if std::env::var_os("TONGBAO_DEBUG_HTTP").is_some() {
-        tell!("http {method} {url}");
+        tell!("http {} {}", request.method, crate::diag::shorten(&request.target, 200));
     }
+    if !allowed_host(request.host.as_deref(), port) {
+        return send(
+            &mut stream,
+            "421 Misdirected Request",
+            TEXT,
+            "421 只接受发往 127.0.0.1 或 localhost 的请求".as_bytes(),
+            false,
+        );
+    }
+    let (method, url) = (request.method.as_str(), request.target.as_str());
     let head_only = method == "HEAD";
     if method != "GET" && !head_only {
         return send(
@@ -448,7 +616,7 @@ fn handle(mut stream: TcpStream, state: &Arc<State>, project: &Project) {
         "/events" if !head_only => events(stream, state.clone()),
         "/circular.pdf" => {
             let pdf = state.lock().pdf.clone();
-            match pdf.and_then(|p| std::fs::read(project.path(p)).ok()) {
+            match pdf.and_then(|p| project.read(&p).ok()) {
                 Some(bytes) => ok(&mut stream, "application/pdf", &bytes),
                 None => not_found(&mut stream),
             }
@@ -457,7 +625,7 @@ fn handle(mut stream: TcpStream, state: &Arc<State>, project: &Project) {
             Some((index, kind)) => {
                 let page = state.lock().pages.get(index).cloned();
                 match (page, kind) {
-                    (Some(p), "png") => ok(&mut stream, "image/png", &p.png(width_param(&url))),
+                    (Some(p), "png") => ok(&mut stream, "image/png", &p.png(width_param(url), state)),
                     (Some(p), "json") => ok(&mut stream, "application/json", p.text().as_bytes()),
                     _ => not_found(&mut stream),
                 }
@@ -542,5 +710,138 @@ mod tests {
         assert_eq!(quote("甲乙", 2, 0), q("甲", "乙", ""), "at least one character");
         assert_eq!(quote("甲乙", 3, 1), q("甲乙", " ", ""), "past the end");
         assert_eq!(quote("甲乙", 9, 4), q("甲乙", " ", ""));
+    }
+
+    #[test]
+    fn requests_are_parsed_with_their_one_host() {
+        let r = parse_request(b"GET /page/1.png?w=900 HTTP/1.1\r\nHost: 127.0.0.1:7345\r\nAccept: */*").unwrap();
+        assert_eq!((r.method.as_str(), r.target.as_str()), ("GET", "/page/1.png?w=900"));
+        assert_eq!(r.host.as_deref(), Some("127.0.0.1:7345"));
+        let two = parse_request(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:1\r\nhost: evil.example").unwrap();
+        assert_eq!(two.host, None, "two Host headers are no host");
+        assert_eq!(parse_request(b"GET / HTTP/1.1").unwrap().host, None);
+        assert!(parse_request(b"GET http://evil.example/ HTTP/1.1").is_none());
+        assert!(parse_request(b"\xff\xfe").is_none());
+        assert!(parse_request(b"").is_none());
+    }
+
+    #[test]
+    fn only_this_servers_own_names_are_answered() {
+        for host in ["127.0.0.1:7345", "localhost:7345", "LocalHost:7345"] {
+            assert!(allowed_host(Some(host), 7345), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:7345",
+            "127.0.0.1",
+            "localhost",
+            "127.0.0.1:7346",
+            "127.0.0.2:7345",
+            "[::1]:7345",
+            "localhost.evil.example:7345",
+            "127.0.0.1:7345.evil.example",
+            "",
+        ] {
+            assert!(!allowed_host(Some(host), 7345), "{host}");
+        }
+        assert!(!allowed_host(None, 7345));
+    }
+
+    /// One request on a fresh connection to `addr`, with `host` as its Host header: the status.
+    fn status_for(addr: SocketAddr, target: &str, host: Option<&str>) -> u16 {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let host = host.map(|h| format!("Host: {h}\r\n")).unwrap_or_default();
+        write!(stream, "GET {target} HTTP/1.1\r\n{host}Connection: close\r\n\r\n").unwrap();
+        let mut head = String::new();
+        let _ = stream.read_to_string(&mut head);
+        head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    }
+
+    #[test]
+    fn a_request_for_another_host_gets_421_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = serve(0, false, State::new(), Project::new(dir.path())).unwrap();
+        let port = server.addr.port();
+        let own = format!("127.0.0.1:{port}");
+        let local = format!("localhost:{port}");
+        assert_eq!(status_for(server.addr, "/status.json", Some(&own)), 200);
+        assert_eq!(status_for(server.addr, "/status.json", Some(&local)), 200);
+        for host in [Some("evil.example"), Some(&format!("evil.example:{port}")[..]), None] {
+            for target in ["/status.json", "/circular.pdf", "/", "/page/1.png"] {
+                assert_eq!(status_for(server.addr, target, host), 421, "{host:?} {target}");
+            }
+        }
+    }
+
+    #[test]
+    fn renderings_are_bounded_and_the_cache_in_bytes() {
+        let workers = Arc::new(Workers::default());
+        let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let threads: Vec<_> = (0..16)
+            .map(|i| {
+                let (workers, busy, most) = (workers.clone(), busy.clone(), most.clone());
+                std::thread::spawn(move || {
+                    workers.run(move || {
+                        use std::sync::atomic::Ordering;
+                        let now = busy.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(5));
+                        busy.fetch_sub(1, Ordering::SeqCst);
+                        assert!(i != 3, "a rendering that panics");
+                        i
+                    })
+                })
+            })
+            .collect();
+        let done: Vec<Option<usize>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let most = most.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((1..=PREVIEW_RENDERS).contains(&most), "{most} renderings at once");
+        assert_eq!(done[3], None, "a panic is no answer, and the workers go on");
+        assert!(done.iter().enumerate().all(|(i, d)| i == 3 || *d == Some(i)));
+
+        let mut cache = Cache::default();
+        for i in 0..200u128 {
+            cache.put(i, 3000, Arc::new(vec![0u8; 1 << 20]));
+            assert!(cache.bytes <= PREVIEW_CACHE_BYTES);
+        }
+        assert!(cache.get(199, 3000).is_some() && cache.get(0, 3000).is_none());
+        assert!(cache.get(199, 900).is_none(), "another width is another image");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: crate::pipeline::fuzz::cases() * 8,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Any bytes: no panic; a parsed request has a path target, and a host is allowed only
+        /// when it is exactly one of the server's two names.
+        #[test]
+        fn the_request_parser_never_panics(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            host in proptest::prelude::prop_oneof![
+                proptest::prelude::Just("127.0.0.1:7345".to_string()),
+                proptest::prelude::Just("localhost:7345".to_string()),
+                "\\PC{0,40}",
+            ],
+            method in "[A-Z]{0,8}",
+            target in "/\\PC{0,60}",
+        ) {
+            let _ = parse_request(&raw);
+            let head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nX: y");
+            if let Some(r) = parse_request(head.as_bytes()) {
+                proptest::prop_assert!(r.target.starts_with('/'));
+                let ok = allowed_host(r.host.as_deref(), 7345);
+                let expected = r.host.as_deref().is_some_and(|h| {
+                    h == "127.0.0.1:7345" || h.eq_ignore_ascii_case("localhost:7345")
+                });
+                proptest::prop_assert_eq!(ok, expected);
+            }
+            let _ = width_param(&target);
+            let _ = page_route(&target);
+        }
     }
 }

@@ -47,6 +47,8 @@ pub(crate) enum ReadError {
     Io(io::Error),
     /// The file's real path is outside the project root (a symlink pointing out, or `..`).
     Outside,
+    /// The file is larger than any input may be ([`crate::limits::INPUT_BYTES`]): its size.
+    TooBig(u64),
 }
 
 /// Why a file could not be written.
@@ -257,13 +259,42 @@ impl Project {
     }
 
     /// Reads a file of the project: the only way input files are read. Refuses a file whose real
-    /// path is outside the root, without opening it.
+    /// path is outside the root, without opening it, and one larger than
+    /// [`crate::limits::INPUT_BYTES`] (or that is not a regular file), without reading it.
     pub(crate) fn read(&self, rel: &Path) -> Result<Vec<u8>, ReadError> {
         let real = self.path(rel).canonicalize().map_err(ReadError::Io)?;
         if !real.starts_with(&self.real) {
             return Err(ReadError::Outside);
         }
-        std::fs::read(&real).map_err(ReadError::Io)
+        crate::limits::read_bounded(&real, crate::limits::INPUT_BYTES).map_err(|e| match e {
+            crate::limits::Refused::Io(e) => ReadError::Io(e),
+            crate::limits::Refused::TooBig(n) => ReadError::TooBig(n),
+            crate::limits::Refused::NotAFile => {
+                ReadError::Io(io::Error::new(io::ErrorKind::InvalidInput, "不是普通文件"))
+            }
+        })
+    }
+
+    /// The SHA-256 of a file of the project, read through the same gate in pieces (a font of
+    /// 100 MB is digested without holding it).
+    pub(crate) fn digest(&self, rel: &Path) -> Result<String, ReadError> {
+        use sha2::Digest as _;
+        use std::io::Read as _;
+        let real = self.path(rel).canonicalize().map_err(ReadError::Io)?;
+        if !real.starts_with(&self.real) {
+            return Err(ReadError::Outside);
+        }
+        let mut file = std::fs::File::open(&real).map_err(ReadError::Io)?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut buf).map_err(ReadError::Io)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
     }
 
     /// The size of a file, through the same gate (to refuse oversized files before reading).
@@ -386,6 +417,11 @@ impl ReadError {
         match self {
             ReadError::Io(e) => io_reason(e),
             ReadError::Outside => "它指向项目文件夹之外（符号链接或 ..），为安全起见不予读取".into(),
+            ReadError::TooBig(n) => format!(
+                "文件过大（{}，任何输入文件都不能超过 {}）",
+                crate::limits::size(*n),
+                crate::limits::size(crate::limits::INPUT_BYTES)
+            ),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::io::Read;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::limits::{MANIFEST_BYTES, MANIFEST_CANDIDATES};
 use crate::output::Plan;
 use crate::project::{DIGEST_CACHE, INPUTS, Project};
 
@@ -96,7 +97,7 @@ impl Digester {
                 {
                     return Some((f, digest.clone()));
                 }
-                let digest = sha256(&project.read(std::path::Path::new(&f)).ok()?);
+                let digest = project.digest(std::path::Path::new(&f)).ok()?;
                 self.cache.insert(f.clone(), (stamp.0, stamp.1, digest.clone()));
                 self.changed = true;
                 Some((f, digest))
@@ -154,37 +155,46 @@ pub(crate) const DESCRIPTION: &str = "tongbao 构建清单：源提交与输入�
 
 /// Finds the manifest attached to a PDF written by tongbao.
 pub fn read_manifest(pdf: &[u8]) -> Option<Manifest> {
-    // Embedded files are stream objects (never inside object streams): find each stream whose
-    // dictionary says /EmbeddedFile, inflate it, and keep the one that parses as a manifest.
+    manifest_json(pdf).and_then(|json| serde_json::from_str(&json).ok())
+}
+
+/// The manifest's JSON exactly as attached to a PDF (to attach it again when the issued PDF is
+/// rebuilt), in bounded memory and time whatever the PDF holds: embedded files are stream objects
+/// (never inside object streams); only the first [`MANIFEST_CANDIDATES`] whose dictionary says
+/// `/EmbeddedFile` are looked at, each inflated to at most [`MANIFEST_BYTES`] (a zlib bomb is
+/// cut there and skipped), and the first that parses as a manifest is it.
+pub(crate) fn manifest_json(pdf: &[u8]) -> Option<String> {
     let mut at = 0;
+    let mut candidates = 0;
     while let Some(found) = find(&pdf[at..], b"stream") {
         let start = at + found;
         at = start + 6;
         if pdf[..start].ends_with(b"end") {
             continue;
         }
-        let dict_start = pdf[..start]
-            .iter()
-            .rposition(|&b| b == b'<')
-            .unwrap_or(0)
-            .saturating_sub(400);
-        let dict = &pdf[dict_start..start];
-        if find(dict, b"EmbeddedFile").is_none() {
+        // The stream's dictionary: since its object began, at most 1 KiB back.
+        let window = &pdf[start.saturating_sub(1024)..start];
+        let dict = rfind(window, b" obj").map_or(window, |o| &window[o..]);
+        if find(dict, b"/EmbeddedFile").is_none() {
             continue;
+        }
+        candidates += 1;
+        if candidates > MANIFEST_CANDIDATES {
+            return None;
         }
         let mut body = start + 6;
         while body < pdf.len() && (pdf[body] == b'\r' || pdf[body] == b'\n') {
             body += 1;
         }
-        let Some(len) = find(&pdf[body..], b"endstream") else {
-            continue;
-        };
-        let raw = &pdf[body..body + len];
-        let mut text = Vec::new();
-        let inflated = flate2::read::ZlibDecoder::new(raw).read_to_end(&mut text).is_ok();
-        let bytes = if inflated { &text[..] } else { raw };
-        if let Ok(m) = serde_json::from_slice::<Manifest>(bytes) {
-            return Some(m);
+        // The body by its /Length, else (a reference, or a damaged length) up to endstream.
+        let by_length = stream_length(dict)
+            .filter(|len| body.saturating_add(*len) <= pdf.len())
+            .map(|len| &pdf[body..body + len]);
+        let by_end = find(&pdf[body..], b"endstream").map(|len| &pdf[body..body + len]);
+        for raw in by_length.into_iter().chain(by_end) {
+            if let Some(json) = inflate_manifest(raw) {
+                return Some(json);
+            }
         }
     }
     None
@@ -206,16 +216,82 @@ pub fn origin(pdf: &[u8]) -> Option<Origin> {
         let len = find(&pdf[start..], format!("</{name}>").as_bytes())?;
         String::from_utf8(pdf[start..start + len].to_vec()).ok()
     };
-    let tool = element("xmp:CreatorTool").filter(|t| t.starts_with("tongbao "))?;
+    // What a forged PDF claims is shown shortened: a message never quotes a whole packet.
+    let tool = element("xmp:CreatorTool")
+        .filter(|t| t.starts_with("tongbao "))
+        .map(|t| crate::diag::shorten(&t, 60))?;
     let pdfa = element("pdfaid:part").map(|part| {
         let conformance = element("pdfaid:conformance").unwrap_or_default().to_lowercase();
-        format!("PDF/A-{part}{conformance}")
+        crate::diag::shorten(&format!("PDF/A-{part}{conformance}"), 20)
     });
     Some(Origin { tool, pdfa })
 }
 
+/// A stream's body as a manifest's JSON: inflated to at most [`MANIFEST_BYTES`] (a bomb is cut
+/// there and refused), or as stored when it is not deflated.
+fn inflate_manifest(raw: &[u8]) -> Option<String> {
+    let mut text = Vec::new();
+    let limited = flate2::read::ZlibDecoder::new(raw)
+        .take(MANIFEST_BYTES + 1)
+        .read_to_end(&mut text);
+    let bytes = match limited {
+        Ok(_) if text.len() as u64 > MANIFEST_BYTES => return None,
+        Ok(_) => &text[..],
+        Err(_) if raw.len() as u64 <= MANIFEST_BYTES => raw,
+        Err(_) => return None,
+    };
+    let json = std::str::from_utf8(bytes).ok()?;
+    serde_json::from_str::<Manifest>(json).ok()?;
+    Some(json.to_string())
+}
+
+/// A direct `/Length N` of a stream dictionary (`/Length 12 0 R`, a reference, is not one).
+fn stream_length(dict: &[u8]) -> Option<usize> {
+    let rest = &dict[find(dict, b"/Length")? + 7..];
+    let text = String::from_utf8_lossy(&rest[..rest.len().min(32)]);
+    let mut words = text
+        .split(|c: char| c.is_whitespace() || matches!(c, '/' | '>' | '<' | '['))
+        .filter(|w| !w.is_empty());
+    let n: usize = words.next()?.parse().ok()?;
+    let (second, third) = (words.next(), words.next());
+    if second.is_some_and(|w| w.bytes().all(|b| b.is_ascii_digit())) && third == Some("R") {
+        return None;
+    }
+    Some(n)
+}
+
+/// The creation time a PDF records (`/CreationDate(D:20230505000000Z)`): year, month, day, hour,
+/// minute, second.
+pub(crate) fn creation_date(pdf: &[u8]) -> Option<(i32, u8, u8, u8, u8, u8)> {
+    let at = rfind(pdf, b"/CreationDate(D:")? + 16;
+    let digits = pdf.get(at..at + 14)?;
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = |from: usize, len: usize| std::str::from_utf8(&digits[from..from + len]).ok()?.parse::<u16>().ok();
+    let byte = |from: usize| n(from, 2).and_then(|v| u8::try_from(v).ok());
+    Some((i32::from(n(0, 4)?), byte(4)?, byte(6)?, byte(8)?, byte(10)?, byte(12)?))
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// Which tongbao is running: its version and its executable's size and modification time, so
+/// that any rebuilt tongbao (new code, or a Typst upgrade that leaves the version number alone)
+/// counts as another. When the executable cannot be examined, the process id stands in, so
+/// nothing is taken as unchanged.
+pub(crate) fn tool_identity() -> String {
+    let exe = std::env::current_exe().and_then(std::fs::metadata).ok().and_then(|m| {
+        let modified = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        Some(format!("{} bytes, {} ns", m.len(), modified.as_nanos()))
+    });
+    let exe = exe.unwrap_or_else(|| format!("process {}", std::process::id()));
+    format!("tongbao {} ({exe})", env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]

@@ -1,12 +1,16 @@
 //! Spreadsheets in: `import` reads a system's export (.xlsx, .xls, .ods, .csv in UTF-8 or
-//! GBK/GB18030) into a month's table file. calamine reads the four formats, csv reads CSV. (The
+//! GBK/GB18030) into a month's table file. Each format has its own streaming reader here (`xlsx`,
+//! `ods`: zip and quick-xml; `xls`: the compound file and BIFF8; `delimited`: CSV), within the
+//! budgets of [`crate::limits`], and only one sheet is kept: the one [`Choice`] chooses. (The
 //! workbook tongbao writes is an output: `output::xlsx`.)
 //!
 //! Import matches columns by their header text (a header may span two rows, the upper one merged
 //! across its sub-columns; a measure word in brackets, `本月投诉(条)`, is ignored), resolves unit
 //! names through the registry and its aliases, recognises a 合计 row and checks it instead of
 //! importing it, and takes numbers written as numbers, as text, with thousands separators or with a
-//! measure word (`12条`). Anything else is refused with the cell's address (`B7`).
+//! measure word (`12条`), as the column's kind allows (a count whole, decimals up to the column's
+//! places, a percent with its `%`). Anything else is refused with the cell's address (`B7`); a
+//! date, a formula without a value and an error value each say what they are.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,21 +23,37 @@ use crate::load::number::{Num, Rounding};
 use crate::load::schema::Kind;
 use crate::load::{Registry, TableSpec};
 
+mod delimited;
+mod ods;
+mod read;
+mod xls;
+mod xlsx;
+
+pub(crate) use read::Refusal;
+
 /// A cell as read: its text (numbers written as Excel shows them) and whether it was a number.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell {
     Empty,
     Number(f64),
     Text(String),
+    /// A cell formatted as a date or a time, as it shows (`2023年3月15日`).
+    Date(String),
+    /// A formula whose result the file does not hold (the program that wrote it never calculated
+    /// it): the formula.
+    Formula(String),
+    /// An error value (`#DIV/0!`, `#REF!`).
+    Error(String),
 }
 
 impl Cell {
-    fn text(&self) -> String {
+    /// The cell's text as shown (a formula without a value has none).
+    pub(crate) fn text(&self) -> String {
         match self {
-            Cell::Empty => String::new(),
-            Cell::Number(n) if n.fract() == 0.0 => format!("{}", *n as i64),
+            Cell::Empty | Cell::Formula(_) => String::new(),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
             Cell::Number(n) => n.to_string(),
-            Cell::Text(t) => t.trim().to_string(),
+            Cell::Text(t) | Cell::Date(t) | Cell::Error(t) => t.trim().to_string(),
         }
     }
 }
@@ -44,116 +64,158 @@ pub(crate) struct Grid {
     pub origin: (usize, usize),
 }
 
-/// Reads every sheet of a spreadsheet file (a CSV file is one sheet), with its name.
-pub(crate) fn read(path: &Path) -> Result<Vec<(String, Grid)>, String> {
+/// Reads the sheet of the spreadsheet at `path` that `choice` chooses (for a table: the one named
+/// after it, else the one with its title, else the first), within the budgets of [`crate::limits`]. The
+/// format is told by the file's first bytes, not only its name: a zip archive is .xlsx or .ods,
+/// a compound file .xls, a web page saved as .xls is named as such, and text is CSV. Returns the
+/// sheet's name and its cells, or the refusal (in Chinese, at its cell when it has one).
+pub(crate) fn read(path: &Path, choice: &Choice<'_>) -> Result<(String, Grid), Refusal> {
+    use crate::limits::{SHEET_FILE_BYTES, read_bounded};
+    let bytes = read_bounded(path, SHEET_FILE_BYTES).map_err(|e| {
+        let code = if matches!(e, crate::limits::Refused::TooBig(_)) {
+            "sheet-too-big"
+        } else {
+            "io"
+        };
+        Refusal::new(
+            code,
+            format!("无法读取：{}", e.reason(SHEET_FILE_BYTES)),
+            "请检查文件名和路径；导入的应是系统导出的 .xlsx、.xls、.ods 或 .csv 文件",
+        )
+    })?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    match ext.as_str() {
-        "csv" | "txt" => read_csv(path).map(|g| vec![(String::new(), g)]),
-        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => read_workbook(path),
-        _ => Err(format!("不认识的文件类型“.{ext}”；可导入 .xlsx、.xls、.ods 或 .csv")),
-    }
+    read_bytes(bytes, &ext, choice)
 }
 
-fn read_workbook(path: &Path) -> Result<Vec<(String, Grid)>, String> {
-    use calamine::{Reader, open_workbook_auto};
-    let mut book = open_workbook_auto(path).map_err(|e| format!("无法读取表格文件：{e}"))?;
-    let names = book.sheet_names();
-    if names.is_empty() {
-        return Err("表格文件里没有工作表".into());
-    }
-    let mut sheets = Vec::new();
-    for name in names {
-        let range = book
-            .worksheet_range(&name)
-            .map_err(|e| format!("无法读取工作表“{name}”：{e}"))?;
-        sheets.push((name, grid(&range)));
-    }
-    Ok(sheets)
-}
-
-/// The sheet for table `spec`: the one named after it (short name, id or name), else one whose
-/// first rows hold its title (tongbao's own workbook names its sheets 附件1 …), else the first.
-pub(crate) fn pick<'g>(sheets: &'g [(String, Grid)], spec: &TableSpec) -> Option<&'g Grid> {
-    // The longest fixed piece of each title the table has had (`{月}月城中区…` → `月城中区…`).
-    let pieces: Vec<&str> = std::iter::once(spec.title.as_str())
-        .chain(spec.former_titles.iter().map(|(t, _)| t.as_str()))
-        .filter_map(|t| t.split(['{', '}']).max_by_key(|p| p.chars().count()))
-        .filter(|p| p.chars().count() >= 4)
-        .collect();
-    let titled = |g: &Grid| {
-        g.rows.iter().take(6).flatten().any(|c| {
-            let text = c.text();
-            pieces.iter().any(|p| text.contains(p))
-        })
-    };
-    sheets
-        .iter()
-        .find(|(n, _)| n == spec.expression_name() || *n == spec.id || n.contains(spec.name.trim_matches(['“', '”'])))
-        .or_else(|| sheets.iter().find(|(_, g)| titled(g)))
-        .or_else(|| sheets.first())
-        .map(|(_, g)| g)
-}
-
-fn grid(range: &calamine::Range<calamine::Data>) -> Grid {
-    use calamine::Data;
-    let origin = range.start().map_or((0, 0), |(r, c)| (r as usize, c as usize));
-    let rows = range
-        .rows()
-        .map(|row| {
-            row.iter()
-                .map(|d| match d {
-                    Data::Empty => Cell::Empty,
-                    Data::Int(i) => Cell::Number(*i as f64),
-                    Data::Float(f) => Cell::Number(*f),
-                    Data::String(s) => Cell::Text(s.clone()),
-                    other => Cell::Text(other.to_string()),
-                })
-                .collect()
-        })
-        .collect();
-    Grid { rows, origin }
-}
-
-fn read_csv(path: &Path) -> Result<Grid, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("无法读取文件：{e}"))?;
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    // Exports from Chinese systems are often GBK/GB18030: take UTF-8 when it is, else GB18030.
-    let text = match std::str::from_utf8(body) {
-        Ok(t) => t.to_string(),
-        Err(_) => {
-            let (text, _, bad) = encoding_rs::GB18030.decode(body);
-            if bad {
-                return Err("CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码".into());
-            }
-            text.into_owned()
+/// [`read`] of a file's bytes, its name ending in `.ext`.
+pub(crate) fn read_bytes(bytes: Vec<u8>, ext: &str, choice: &Choice<'_>) -> Result<(String, Grid), Refusal> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+    let head = bytes[start..].strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes[start..]);
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        let zip = read::Zip::open(bytes)?;
+        if zip.has("content.xml") && !zip.has("xl/workbook.xml") {
+            return ods::read(zip, choice);
         }
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("CSV 格式有误：{e}"))?;
-        rows.push(
-            record
-                .iter()
-                .map(|s| {
-                    if s.trim().is_empty() {
-                        Cell::Empty
-                    } else {
-                        Cell::Text(s.to_string())
-                    }
-                })
-                .collect(),
-        );
+        return xlsx::read(zip, choice);
     }
-    Ok(Grid { rows, origin: (0, 0) })
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return xls::read(&bytes, choice);
+    }
+    let lower: Vec<u8> = head.iter().take(512).map(u8::to_ascii_lowercase).collect();
+    if lower.starts_with(b"<")
+        && [&b"<html"[..], b"<table", b"<!doctype", b"<?xml"]
+            .iter()
+            .any(|t| lower.windows(t.len()).any(|w| w == *t))
+    {
+        return Err(Refusal::new(
+            "sheet-format",
+            "这个文件其实是网页（HTML/XML）格式，不是真正的 Excel 表格（有的系统导出的 .xls 就是这样）",
+            "请在 Excel 或 WPS 中打开它，另存为 .xlsx 后再导入",
+        ));
+    }
+    match ext {
+        "csv" | "txt" | "tsv" => delimited::read(&bytes).map(|g| (String::new(), g)),
+        "xlsx" | "xlsm" | "xls" | "ods" => Err(Refusal::damaged(format!("这不是 .{ext} 文件（文件开头不对）"))),
+        _ => Err(Refusal::new(
+            "sheet-format",
+            format!("不认识的文件类型“.{}”", crate::diag::shorten(ext, 10)),
+            "可导入 .xlsx、.xls、.ods 或 .csv（.xlsb 请另存为 .xlsx）",
+        )),
+    }
 }
+
+/// Which sheet of a workbook is read. For a table: the one named after it (by its short name or
+/// id, else a name that contains the table's name), else one whose first rows hold the table's
+/// title (tongbao's own workbook names its sheets 附件1 …), else the first. Without a table: the
+/// first.
+pub(crate) struct Choice<'s> {
+    spec: Option<&'s TableSpec>,
+    /// The longest fixed piece of each title the table has had (`{月}月城中区…` → `月城中区…`).
+    pieces: Vec<&'s str>,
+}
+
+impl<'s> Choice<'s> {
+    /// The sheet of table `spec`.
+    pub(crate) fn table(spec: &'s TableSpec) -> Choice<'s> {
+        let pieces = std::iter::once(spec.title.as_str())
+            .chain(spec.former_titles.iter().map(|(t, _)| t.as_str()))
+            .filter_map(|t| t.split(['{', '}']).max_by_key(|p| p.chars().count()))
+            .filter(|p| p.chars().count() >= 4)
+            .collect();
+        Choice {
+            spec: Some(spec),
+            pieces,
+        }
+    }
+
+    /// The first sheet.
+    pub(crate) fn first() -> Choice<'static> {
+        Choice {
+            spec: None,
+            pieces: Vec::new(),
+        }
+    }
+
+    /// How well a sheet's name says it holds the table: 2 for its short name or id, 1 for a name
+    /// that contains the table's name, 0 otherwise.
+    pub(crate) fn score(&self, name: &str) -> u8 {
+        let Some(spec) = self.spec else { return 0 };
+        if name == spec.expression_name() || name == spec.id {
+            2
+        } else if !name.is_empty() && name.contains(spec.name.trim_matches(['“', '”'])) {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// Whether a sheet's first rows hold the table's title.
+    pub(crate) fn titled(&self, grid: &Grid) -> bool {
+        grid.rows.iter().take(6).flatten().any(|c| {
+            let text = c.text();
+            self.pieces.iter().any(|p| text.contains(p))
+        })
+    }
+
+    /// The sheet among `names` that the names alone choose (the first of the best-scoring), or
+    /// `None` when no name says it holds the table and the sheets' first rows must tell.
+    pub(crate) fn by_name(&self, names: &[String]) -> Option<usize> {
+        let scores: Vec<u8> = names.iter().map(|n| self.score(n)).collect();
+        let top = scores.iter().copied().max().unwrap_or(0);
+        if top == 0 && names.len() > 1 && !self.pieces.is_empty() {
+            return None;
+        }
+        Some(scores.iter().position(|s| *s == top).unwrap_or(0))
+    }
+
+    /// Of `count` sheets read one at a time in order, the first whose first rows hold the title,
+    /// else the first: at most two sheets' cells are held at once.
+    pub(crate) fn by_title(
+        &self,
+        count: usize,
+        mut read: impl FnMut(usize) -> Result<Grid, Refusal>,
+    ) -> Result<(usize, Grid), Refusal> {
+        let mut first = None;
+        for i in 0..count {
+            let grid = read(i)?;
+            if self.titled(&grid) {
+                return Ok((i, grid));
+            }
+            if first.is_none() {
+                first = Some(grid);
+            }
+        }
+        first
+            .map(|g| (0, g))
+            .ok_or_else(|| Refusal::new("sheet-empty", "工作簿里没有工作表", EMPTY_HELP))
+    }
+}
+
+const EMPTY_HELP: &str = "请在 Excel 或 WPS 中打开检查，另存为 .xlsx 后再导入";
 
 /// What an import found: the rows to write, notes for the summary, and every problem, each at its
 /// cell.
@@ -186,17 +248,34 @@ fn header_key(text: &str) -> String {
 const UNIT_HEADERS: [&str; 4] = ["单位", "单位名称", "责任单位", "承办单位"];
 const TOTAL_NAMES: [&str; 3] = ["合计", "总计", "合 计"];
 
+/// Why a cell is not a figure: the code, what is wrong and how to fix it.
+type Unreadable = (&'static str, String, &'static str);
+
+const COUNT_HELP: &str = "请填写整数（可带千分位逗号或量词，如 1,234 或 12条）";
+const NUMBER_HELP: &str = "请填写数字，小数位不多于这一列的位数（可带千分位逗号、量词或百分号，如 1,234.5 或 99.87%）";
+
 /// Parses a figure of a column of `kind`: a number written as a number or as text, with thousands
 /// separators or a measure word after it (a percent with its `%`); a count must be whole, a
-/// figure with decimals may have at most the column's. `Err` says why not.
-fn figure(cell: &Cell, measures: &[&str], kind: Kind) -> Result<Option<Num>, String> {
+/// figure with decimals may have at most the column's. A date, a formula the file holds no
+/// result for and an error value each say so. `Err` says why not.
+fn figure(cell: &Cell, measures: &[&str], kind: Kind) -> Result<Option<Num>, Unreadable> {
     let places = kind.places();
+    let help = if kind == Kind::Count { COUNT_HELP } else { NUMBER_HELP };
+    let bad = |why: String| ("import-cell", why, help);
     let text = match cell {
         Cell::Empty => return Ok(None),
-        Cell::Number(n) if !n.is_finite() || *n < 0.0 || *n > 1e9 => return Err(format!("“{n}”不是非负整数")),
-        Cell::Number(n) if kind == Kind::Count && n.fract() != 0.0 => return Err(format!("“{n}”不是非负整数")),
+        Cell::Number(n) if !n.is_finite() || *n < 0.0 || *n > 1e9 => {
+            let what = if kind == Kind::Count {
+                "非负整数"
+            } else {
+                "非负数"
+            };
+            return Err(bad(format!("“{n}”不是{what}")));
+        }
+        Cell::Number(n) if kind == Kind::Count && n.fract() != 0.0 => return Err(bad(format!("“{n}”不是非负整数"))),
         Cell::Number(n) if kind == Kind::Count => return Ok(Some(Num::int(*n as i128))),
         Cell::Number(n) => format!("{n:.*}", usize::from(places)),
+        Cell::Date(_) | Cell::Formula(_) | Cell::Error(_) => return Err(not_a_value(cell)),
         Cell::Text(t) => t.trim().to_string(),
     };
     let mut t = text.replace([',', '，', ' '], "");
@@ -214,17 +293,46 @@ fn figure(cell: &Cell, measures: &[&str], kind: Kind) -> Result<Option<Num>, Str
     if t.is_empty() || t == "-" || t == "—" {
         return Ok(None);
     }
+    let shown = crate::diag::shorten(&text, 20);
     match Num::parse(&t) {
-        Some(n) if n.is_negative() => Err(format!("“{}”是负数", crate::diag::shorten(&text, 20))),
-        Some(n) if kind == Kind::Count && !n.is_whole() => {
-            Err(format!("“{}”不是整数", crate::diag::shorten(&text, 20)))
+        Some(n) if n.is_negative() => Err(bad(format!("“{shown}”是负数"))),
+        Some(n) if kind == Kind::Count && !n.is_whole() => Err(bad(format!("“{shown}”不是整数"))),
+        Some(n) if n.round(places, Rounding::HalfUp) != n => {
+            Err(bad(format!("“{shown}”的小数位多于这一列的 {places} 位")))
         }
-        Some(n) if n.round(places, Rounding::HalfUp) != n => Err(format!(
-            "“{}”的小数位多于这一列的 {places} 位",
-            crate::diag::shorten(&text, 20)
-        )),
         Some(n) => Ok(Some(n.round(places, Rounding::HalfUp))),
-        None => Err(format!("“{}”不是数字", crate::diag::shorten(&text, 20))),
+        None => Err(bad(format!("“{shown}”不是数字"))),
+    }
+}
+
+/// Why a date, a formula the file holds no result for, or an error value is not a figure.
+fn not_a_value(cell: &Cell) -> Unreadable {
+    match cell {
+        Cell::Date(d) => (
+            "import-date",
+            format!("这一格是日期（{}），不是数字", crate::diag::shorten(d, 30)),
+            "单元格被设成了日期格式：请在 Excel 或 WPS 中把它设为“常规”或“数值”格式，填入数字后再导出",
+        ),
+        Cell::Formula(f) => {
+            let shown = if f.trim().is_empty() {
+                "共享公式".to_string()
+            } else {
+                format!("={}", f.trim_start_matches('='))
+            };
+            (
+                "import-formula",
+                format!(
+                    "这一格是公式（{}），文件中没有保存它的计算结果",
+                    crate::diag::shorten(&shown, 40)
+                ),
+                "请在 Excel 或 WPS 中打开并保存一次（让公式算出结果），或把公式换成数值",
+            )
+        }
+        other => (
+            "import-cell",
+            format!("这一格是错误值“{}”，不是数字", crate::diag::shorten(&other.text(), 20)),
+            "请在 Excel 或 WPS 中改正这一格的公式或数据",
+        ),
     }
 }
 
@@ -439,10 +547,10 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
                     )
                     .help("没有数据时请填 0"),
                 ),
-                Err(why) => out.diagnostics.push(
-                    Diagnostic::error("import-cell", &sheet.at(r, *c), why)
-                        .help("请填写整数（可带千分位逗号或量词，如 1,234 或 12条）"),
-                ),
+                Err((code, why, help)) => {
+                    out.diagnostics
+                        .push(Diagnostic::error(code, &sheet.at(r, *c), why).help(help));
+                }
             }
         }
         incomplete |= values.len() < cells.len();
@@ -609,6 +717,9 @@ mod tests {
 /// properties: nothing panics; every refusal names its cell (or the header it could not find);
 /// what is accepted is every row a unit of the registry, once. Budget: `TONGBAO_FUZZ_CASES`, as
 /// for the fuzzing in `pipeline`.
+#[cfg(test)]
+mod fuzz_files;
+
 #[cfg(test)]
 mod fuzz {
     use super::*;

@@ -57,7 +57,12 @@ impl Repo {
     pub(crate) fn resolve(&self, rev: &str) -> Result<String, GitError> {
         self.run(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
             .map(|s| s.trim().to_string())
-            .map_err(|_| GitError(format!("找不到版本“{rev}”（可以是提交号、分支名、标签或 HEAD~1 等）")))
+            .map_err(|_| {
+                GitError(format!(
+                    "找不到版本“{}”（可以是提交号、分支名、标签或 HEAD~1 等）",
+                    crate::diag::shorten(rev, 40)
+                ))
+            })
     }
 
     /// Blob ids of the project's files under `dir` at `rev`: project-relative path → blob.

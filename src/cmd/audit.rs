@@ -200,6 +200,8 @@ pub(crate) fn blame(project: &Project, args: &BlameArgs) -> Result {
         });
     }
     let Some(last) = history.first() else {
+        // The arguments as the user typed them, shortened: a message never echoes 100 KB.
+        let [table, unit, column] = [table, unit, column].map(|a| crate::diag::shorten(a, 40));
         return Err(Error::Failed(format!(
             "没有找到 {month} {table} 中“{unit}”的“{column}”（检查月份、表名、单位和列名，列名可用键或表头，如 本月 或 本月投诉）"
         )));

@@ -197,10 +197,8 @@ fn pre_commit(project: &Project, all: &[String]) -> Result {
     let _ = std::fs::remove_dir_all(&tmp);
     let (errors, _) = diag::counts(&diags);
     if errors > 0 {
-        diag::sort(&mut diags);
-        for d in diags.iter().filter(|d| d.is_error()) {
-            tell!("{}", d.to_terminal());
-        }
+        diags.retain(diag::Diagnostic::is_error);
+        super::report(&mut diags, crate::args::Format::Human);
         return Err(Error::Failed(format!(
             "提交已取消：暂存的数据有 {errors} 个错误（{}）。请修正后重新 git add 并提交。",
             months.join("、")

@@ -11,28 +11,27 @@ pub(crate) fn run(project: &Project, args: &ImportArgs) -> Result {
         Some(m) => month_arg(project, m)?,
         None => month_or_latest(project, None)?,
     };
-    let (data, diags) = load::load(project, &[]);
+    let (data, mut diags) = load::load(project, &[]);
     let Some(data) = data else {
-        for d in &diags {
-            tell!("{}", d.to_terminal());
-        }
+        super::report(&mut diags, crate::args::Format::Human);
         return Err(Error::Failed("单位名录或表格定义有错误，无法导入".into()));
     };
-    let spec = data.table_named(&args.table).ok_or_else(|| {
-        let names: Vec<&str> = data.specs.iter().map(|s| s.expression_name()).collect();
-        Error::Usage(format!(
-            "没有名为“{}”的表；可用的表：{}",
-            crate::diag::shorten(&args.table, 40),
-            names.join("、")
-        ))
-    })?;
-    let sheets = sheet::read(&args.file).map_err(|e| Error::Failed(format!("{}：{e}", args.file.display())))?;
-    let grid =
-        sheet::pick(&sheets, spec).ok_or_else(|| Error::Failed(format!("{} 中没有工作表", args.file.display())))?;
+    let spec = super::table_arg(&data, &args.table)?;
     let id = super::month_name(&month)?;
-    let file = args.file.display().to_string();
-    let mut imported = sheet::import(grid, &file, spec, &data.registry, &id);
+    // The file as messages and the table file's comment name it: shortened, no line breaks.
+    let file: String = crate::diag::shorten_path(&args.file, 120)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let rel = project.table_file(&month, &spec.id);
+    let grid = match sheet::read(&args.file, &sheet::Choice::table(spec)) {
+        Ok((_, grid)) => grid,
+        Err(refusal) => {
+            tell!("{}", refusal.diagnostic(&file).to_terminal());
+            return Err(Error::Failed(format!("未导入：{} 保持不变", rel.display())));
+        }
+    };
+    let mut imported = sheet::import(&grid, &file, spec, &data.registry, &id);
     if imported.refused() {
         super::report(&mut imported.diagnostics, crate::args::Format::Human);
         for n in &imported.notes {

@@ -176,15 +176,13 @@ const ALIAS_HEADERS: [&str; 2] = ["别名", "简称"];
 /// name column and a kind column, then one unit a row (empty rows skipped).
 fn read_units(path: &Path) -> Result<Vec<Unit>> {
     let file = path.display();
-    let sheets = sheet::read(path).map_err(|e| Error::Usage(format!("{file}：{e}")))?;
-    let (_, grid) = sheets
-        .first()
-        .ok_or_else(|| Error::Usage(format!("{file}：没有工作表")))?;
-    let text = |c: &Cell| match c {
-        Cell::Empty => String::new(),
-        Cell::Number(n) => n.to_string(),
-        Cell::Text(t) => t.trim().to_string(),
-    };
+    let (_, grid) = sheet::read(path, &sheet::Choice::first()).map_err(|r| {
+        let at = r.cell.map_or(String::new(), |(row, col)| {
+            format!(" 单元格 {}", crate::diag::cell_address(row as usize, col as usize))
+        });
+        Error::Usage(format!("{file}{at}：{}（{}）", r.message, r.help))
+    })?;
+    let text = Cell::text;
     let column = |row: &[Cell], names: &[&str]| row.iter().position(|c| names.contains(&text(c).as_str()));
     let header = grid
         .rows

@@ -11,6 +11,16 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
     if args.revise.as_deref().is_some_and(|r| r.trim().is_empty()) {
         return Err(Error::Usage("修订须写明原因：--revise \"原因\"".into()));
     }
+    if args
+        .revise
+        .as_deref()
+        .is_some_and(|r| r.chars().count() > crate::limits::REASON_CHARS)
+    {
+        return Err(Error::Usage(format!(
+            "修订原因不能超过 {} 个字（它写在 issued.yaml 中）；请简要说明",
+            crate::limits::REASON_CHARS
+        )));
+    }
     let config = crate::load::config::load(project, &mut Vec::new());
     let plan = crate::pipeline::Plan::configured(&config, &mut Vec::new());
     let mut session = Session::open(project, &plan);

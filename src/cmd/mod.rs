@@ -98,7 +98,7 @@ fn run(project: &Project, command: Command) -> Result {
 
 /// Most diagnostics printed for people; the rest are counted (a damaged file of a million rows
 /// must not print a million lines).
-const SHOWN: usize = 20;
+pub(crate) const SHOWN: usize = 20;
 /// Most diagnostics written as JSON.
 const SHOWN_JSON: usize = 1000;
 
@@ -158,11 +158,113 @@ pub(crate) fn month_name(month: &str) -> Result<crate::calendar::MonthId> {
     })
 }
 
+/// A table argument: a table's short name or its number (`热线`, `12345`). An unknown name is a
+/// usage error that lists the tables and quotes the argument shortened.
+pub(crate) fn table_arg<'a>(data: &'a crate::load::Data, name: &str) -> Result<&'a crate::load::TableSpec> {
+    data.table_named(name.trim()).ok_or_else(|| {
+        let names: Vec<&str> = data.specs.iter().map(|s| s.expression_name()).collect();
+        Error::Usage(format!(
+            "没有名为“{}”的表；可用的表：{}",
+            crate::diag::shorten(name, 40),
+            names.join("、")
+        ))
+    })
+}
+
 /// The status for a set of diagnostics: problems if any is an error.
 pub(crate) fn status(diags: &[Diagnostic]) -> Status {
     if diags.iter().any(Diagnostic::is_error) {
         Status::Problems
     } else {
         Status::Clean
+    }
+}
+
+/// Property-based fuzzing of the arguments every command parses: a month (`YYYY-MM` and nothing
+/// else), a table's name, a date, a path. The properties: nothing panics; what a message quotes of
+/// an argument is shortened, however long the argument is.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: crate::pipeline::fuzz::cases() * 8,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn arguments_never_panic_and_are_quoted_short(
+            arg in prop_oneof![
+                "\\PC{0,40}",
+                "[0-9]{4}-[0-9]{1,3}",
+                "[0-9０-９]{2,6}[-年/][0-9]{1,2}[月-]?[0-9]{0,2}日?",
+                "[x提]{100,3000}",
+            ]
+        ) {
+            match month_name(&arg) {
+                Ok(m) => prop_assert_eq!(m.name(), arg.trim()),
+                Err(Error::Usage(message)) => prop_assert!(message.chars().count() < 80, "{message}"),
+                Err(Error::Failed(message)) => prop_assert!(false, "{message}"),
+            }
+            let _ = crate::calendar::Date::parse(&arg);
+            let _ = crate::calendar::Date::impossible(&arg);
+            prop_assert!(crate::diag::shorten(&arg, 40).chars().count() <= 40);
+            let path = std::path::PathBuf::from(&arg);
+            prop_assert!(crate::diag::shorten_path(&path, 120).chars().count() <= 120);
+            let _ = crate::preview::parse_request(arg.as_bytes());
+        }
+
+        #[test]
+        fn table_arguments_name_a_table_or_are_refused_short(
+            arg in prop_oneof![
+                "\\PC{0,40}",
+                prop::sample::select(vec!["热线", "12345", "710", " 热线 ", "热线\n", "１２３４５"]).prop_map(str::to_string),
+                "[0-9热线]{1,8}",
+                "[x表]{100,3000}",
+            ]
+        ) {
+            let data = shipped();
+            match table_arg(data, &arg) {
+                Ok(spec) => prop_assert!(spec.id == arg.trim() || spec.expression_name() == arg.trim()),
+                Err(Error::Usage(message)) => {
+                    prop_assert!(message.starts_with("没有名为“"), "{message}");
+                    prop_assert!(message.chars().count() < 120, "{message}");
+                }
+                Err(Error::Failed(message)) => prop_assert!(false, "{message}"),
+            }
+        }
+    }
+
+    /// The shipped project's registry and tables, loaded once for all cases.
+    fn shipped() -> &'static crate::load::Data {
+        static DATA: std::sync::OnceLock<crate::load::Data> = std::sync::OnceLock::new();
+        DATA.get_or_init(|| {
+            let project = crate::project::Project::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+            crate::load::load(&project, &[])
+                .0
+                .expect("the shipped registry and tables load")
+        })
+    }
+
+    #[test]
+    fn the_shipped_tables_are_named_by_name_and_number() {
+        let data = shipped();
+        for name in ["热线", "12345", " 热线 "] {
+            assert!(
+                matches!(table_arg(data, name), Ok(spec) if spec.id == "12345"),
+                "{name}"
+            );
+        }
+        let Err(Error::Usage(message)) = table_arg(data, &"表".repeat(5000)) else {
+            panic!("an unknown table is a usage error")
+        };
+        assert!(
+            message.contains("可用的表：") && message.chars().count() < 120,
+            "{message}"
+        );
     }
 }

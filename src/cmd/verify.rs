@@ -7,19 +7,18 @@ use std::path::PathBuf;
 use super::{Error, Result, Status};
 use crate::args::VerifyArgs;
 use crate::git;
+use crate::limits::PDF_BYTES;
 use crate::pipeline::Session;
-use crate::project::{Project, io_reason};
+use crate::project::Project;
 use crate::provenance::{self, Manifest};
 
 pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
     let file = &args.file;
-    let bytes =
-        std::fs::read(file).map_err(|e| Error::Usage(format!("无法读取 {}：{}", file.display(), io_reason(&e))))?;
-    let manifest = provenance::read_manifest(&bytes).ok_or_else(|| Error::Failed(no_manifest(file, &bytes)))?;
-    let commit = manifest
-        .commit
-        .clone()
-        .ok_or_else(|| Error::Failed("不能核验：该 PDF 生成时项目不在 git 仓库中，没有记录源提交".into()))?;
+    let shown = crate::diag::shorten_path(file, 120);
+    let bytes = crate::limits::read_bounded(file, PDF_BYTES)
+        .map_err(|e| Error::Usage(format!("无法读取 {shown}：{}", e.reason(PDF_BYTES))))?;
+    let manifest = provenance::read_manifest(&bytes).ok_or_else(|| Error::Failed(no_manifest(&shown, &bytes)))?;
+    let commit = trusted(&manifest).map_err(|why| Error::Failed(format!("错误：{shown} 的构建清单不可信：{why}")))?;
     say!(
         "PDF 记录：{} 月份，源提交 {}{}，{}",
         manifest.month,
@@ -29,7 +28,7 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
         } else {
             ""
         },
-        manifest.tool
+        crate::diag::shorten(&manifest.tool, 40)
     );
 
     let worktree = Worktree::add(project, &commit).map_err(|msg| Error::Failed(format!("错误：{msg}")))?;
@@ -41,7 +40,12 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
     // the manifest records.
     let mut outputs_differ = 0;
     for (path, digest) in &manifest.outputs {
-        let now = std::fs::read(there.path(path)).ok().map(|b| provenance::sha256(&b));
+        // Only files the build writes (out/MONTH/…) are looked at, through the project's gate.
+        let rel = std::path::Path::new(path);
+        let inside = rel.starts_with(there.out_dir(&manifest.month))
+            && rel.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        let now = inside.then(|| there.digest(rel).ok()).flatten();
+        let path = crate::diag::shorten(path, 100);
         if now.as_deref() == Some(digest.as_str()) {
             say!("  输出一致：{path}");
         } else {
@@ -79,8 +83,7 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
 
 /// Why a PDF without a manifest cannot be verified: tongbao's own PDF/A-2b carries none (the
 /// standard allows no attachment); another PDF of tongbao's lost it; any other was not made by it.
-fn no_manifest(file: &std::path::Path, pdf: &[u8]) -> String {
-    let file = file.display();
+fn no_manifest(file: &str, pdf: &[u8]) -> String {
     match provenance::origin(pdf) {
         Some(provenance::Origin { tool, pdfa: Some(pdfa) }) if pdfa.starts_with("PDF/A-2") => format!(
             "{file} 是 {tool} 生成的 {pdfa} 存档文件。PDF/A-2 不允许附件，所以其中没有构建清单（源提交与输入文件摘要），无法重新生成核验\n\
@@ -93,37 +96,65 @@ fn no_manifest(file: &std::path::Path, pdf: &[u8]) -> String {
     }
 }
 
+/// Most inputs listed one by one (a damaged manifest may name thousands).
+const LISTED: usize = 20;
+
 fn report_differences(recorded: &Manifest, at_commit: &BTreeMap<String, String>) {
-    let mut differ = 0;
+    let mut lines = Vec::new();
     for (path, digest) in &recorded.inputs {
-        match at_commit.get(path) {
+        let (found, path) = (at_commit.get(path), crate::diag::shorten(path, 100));
+        match found {
             Some(d) if d == digest => {}
-            Some(_) => {
-                say!("  输入不同：{path}（PDF 生成时的内容与该提交中的不同）");
-                differ += 1;
-            }
-            None => {
-                say!("  输入缺失：{path}（PDF 生成时有，该提交中没有）");
-                differ += 1;
-            }
+            Some(_) => lines.push(format!("  输入不同：{path}（PDF 生成时的内容与该提交中的不同）")),
+            None => lines.push(format!("  输入缺失：{path}（PDF 生成时有，该提交中没有）")),
         }
     }
     for path in at_commit.keys().filter(|p| !recorded.inputs.contains_key(*p)) {
-        say!("  多出输入：{path}（该提交中有，PDF 生成时没有）");
-        differ += 1;
+        let path = crate::diag::shorten(path, 100);
+        lines.push(format!("  多出输入：{path}（该提交中有，PDF 生成时没有）"));
+    }
+    let differ = lines.len();
+    for line in lines.iter().take(LISTED) {
+        say!("{line}");
+    }
+    if differ > LISTED {
+        say!("  ……另有 {} 个输入不同，未列出", differ - LISTED);
     }
     if differ == 0 {
         let now = format!("tongbao {}", env!("CARGO_PKG_VERSION"));
         if now != recorded.tool {
             say!(
                 "  输入完全相同；PDF 由 {} 生成，当前是 {now}，版本不同可能导致差异",
-                recorded.tool
+                crate::diag::shorten(&recorded.tool, 40)
             );
         } else {
             say!("  输入完全相同，但输出不同：该文件可能在生成后被修改过");
         }
     } else if recorded.dirty {
         say!("  该 PDF 生成时有未提交的修改，上述差异即来自这些修改");
+    }
+}
+
+/// The commit a manifest names, if the manifest can be trusted to be rebuilt from: the commit is
+/// a hash (40 or 64 hexadecimal digits; anything else could reach git as an option) and the month
+/// is a month. Says why not, in Chinese.
+pub(crate) fn trusted(manifest: &Manifest) -> std::result::Result<String, String> {
+    let commit = manifest
+        .commit
+        .clone()
+        .ok_or_else(|| "该 PDF 生成时项目不在 git 仓库中，没有记录源提交".to_string())?;
+    if !matches!(commit.len(), 40 | 64) || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "源提交“{}”不是提交号（应为 40 位十六进制数字）",
+            crate::diag::shorten(&commit, 20)
+        ));
+    }
+    match crate::calendar::MonthId::parse(&manifest.month) {
+        Some(m) if m.name() == manifest.month => Ok(commit),
+        _ => Err(format!(
+            "月份“{}”不是 YYYY-MM",
+            crate::diag::shorten(&manifest.month, 20)
+        )),
     }
 }
 
@@ -169,5 +200,125 @@ impl Drop for Worktree {
         let _ = git::run(&self.repo, &["worktree", "remove", "--force", path.as_str()]);
         let _ = std::fs::remove_dir_all(&self.path);
         let _ = git::run(&self.repo, &["worktree", "prune"]);
+    }
+}
+
+/// Property-based fuzzing of what `verify` reads from a PDF it is given: a PDF carrying a
+/// manifest as tongbao attaches it, damaged in its bytes, its stream dictionary and its manifest
+/// (hostile commits, months, paths, sizes; zlib bombs). The properties: nothing panics; finding
+/// the manifest holds at most a few MiB whatever the PDF; a manifest found is trusted only with a
+/// commit that is a hash and a month that is a month, and a refusal says why in Chinese.
+#[cfg(test)]
+mod fuzz {
+    use std::io::Write as _;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::limits::measure;
+
+    fn manifest(commit: &str, month: &str, path: &str) -> String {
+        serde_json::json!({
+            "tool": "tongbao 0.1.0", "month": month, "commit": commit, "dirty": false,
+            "inputs": {path: "00", "data/2023-03/通报.txt": "11"},
+            "outputs": {path: "22"},
+        })
+        .to_string()
+    }
+
+    fn deflate(bytes: &[u8]) -> Vec<u8> {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(bytes).unwrap();
+        z.finish().unwrap()
+    }
+
+    /// A PDF with streams before the manifest and the manifest's embedded file.
+    fn pdf(stream: &[u8], length: &str) -> Vec<u8> {
+        let mut out = b"%PDF-1.7\n1 0 obj\n<</Length 5>>\nstream\nBT ET\nendstream\nendobj\n".to_vec();
+        out.extend(format!("2 0 obj\n<</Length {length}/Type/EmbeddedFile/Filter/FlateDecode>>\nstream\n").bytes());
+        out.extend(stream);
+        out.extend(b"\nendstream\nendobj\ntrailer\n<</Info<</CreationDate(D:20230505000000Z)>>>>\n%%EOF\n");
+        out
+    }
+
+    const COMMITS: &[&str] = &[
+        "提交提交提交提交",
+        "--upload-pack=touch /tmp/x",
+        "0123456789abcdef0123456789abcdef01234567",
+        "",
+        "ＡＢＣ",
+        "0123456789",
+    ];
+    const MONTHS: &[&str] = &["2023-03", "../../etc", "2023-13", "二〇二三年", "2023-03/../../x", ""];
+    const PATHS: &[&str] = &[
+        "out/2023-03/circular.html",
+        "/etc/passwd",
+        "../../../x",
+        "out/2023-03/../../../y",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: crate::pipeline::fuzz::cases(),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn damaged_pdfs_and_manifests_never_panic_and_stay_small(
+            commit in prop_oneof![prop::sample::select(COMMITS).prop_map(str::to_string), "\\PC{0,80}"],
+            month in prop_oneof![prop::sample::select(MONTHS).prop_map(str::to_string), "\\PC{0,12}"],
+            path in prop::sample::select(PATHS),
+            bomb in any::<bool>(),
+            length in prop_oneof![Just(None), Just(Some("999999999999".to_string())), Just(Some("7 0 R".to_string())), "-?[0-9]{1,4}".prop_map(Some)],
+            flips in proptest::collection::vec((any::<usize>(), 1..=255u8), 0..6),
+            cut in proptest::option::of(any::<usize>()),
+        ) {
+            let json = manifest(&commit, &month, path);
+            let body = if bomb {
+                // 16 MiB of zeros after the manifest: inflating it whole would cost that much.
+                let mut raw = json.clone().into_bytes();
+                raw.resize(16 << 20, 0);
+                deflate(&raw)
+            } else {
+                deflate(json.as_bytes())
+            };
+            let len = length.unwrap_or_else(|| body.len().to_string());
+            let mut bytes = pdf(&body, &len);
+            let n = bytes.len();
+            for (at, x) in &flips {
+                bytes[at % n] ^= x;
+            }
+            if let Some(at) = cut {
+                bytes.truncate(at % n);
+            }
+            let (found, peak) = measure::peak(|| provenance::read_manifest(&bytes));
+            prop_assert!(peak < 8 << 20, "finding the manifest held {peak} bytes");
+            prop_assert!(!(bomb && found.is_some()), "a manifest inside a bomb is not taken");
+            if let Some(m) = found {
+                match trusted(&m) {
+                    Ok(c) => {
+                        prop_assert!(c.len() == 40 && c.bytes().all(|b| b.is_ascii_hexdigit()));
+                        prop_assert!(crate::calendar::MonthId::parse(&m.month).is_some());
+                    }
+                    Err(why) => prop_assert!(why.chars().count() < 120, "{why}"),
+                }
+                let _ = short(m.commit.as_deref().unwrap_or(""));
+            }
+            let _ = provenance::creation_date(&bytes);
+        }
+    }
+
+    #[test]
+    fn the_undamaged_manifest_is_found_and_a_hostile_commit_refused() {
+        let good = manifest("0123456789abcdef0123456789abcdef01234567", "2023-03", PATHS[0]);
+        let found = provenance::read_manifest(&pdf(&deflate(good.as_bytes()), "7 0 R")).unwrap();
+        assert!(trusted(&found).is_ok());
+        assert_eq!(provenance::creation_date(&pdf(b"", "0")), Some((2023, 5, 5, 0, 0, 0)));
+        let bad = manifest("提交提交提交提交", "2023-03", PATHS[0]);
+        let found = provenance::read_manifest(&pdf(&deflate(bad.as_bytes()), "1")).unwrap();
+        let why = trusted(&found).unwrap_err();
+        assert!(why.contains("“提交提交提交提交”不是提交号"), "{why}");
+        assert_eq!(short("提交提交提交提交提交提交"), "提交提交提交提交提交");
     }
 }

@@ -242,11 +242,24 @@ fn rebuild(
         _ => {
             diag::sort(&mut outcome.diagnostics);
             let shown: Vec<&Diagnostic> = outcome.diagnostics.iter().filter(|d| d.is_error()).collect();
-            let text: String = shown.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n");
-            state.fail(&month, text.clone(), preview::problems(project, &outcome.diagnostics));
+            let mut text: String = shown
+                .iter()
+                .take(super::SHOWN)
+                .map(|d| d.render())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let more = shown.len().saturating_sub(super::SHOWN);
+            let more = (more > 0).then(|| format!("……另有 {more} 个错误未列出"));
+            if let Some(more) = &more {
+                text.push_str(&format!("\n{more}"));
+            }
+            state.fail(&month, text, preview::problems(project, &outcome.diagnostics));
             say!("[{clock}] {month} 生成失败（{what}）：{errors} 个错误，预览保留上次的版本");
-            for d in shown {
+            for d in shown.iter().take(super::SHOWN) {
                 tell!("{}", d.to_terminal());
+            }
+            if let Some(more) = more {
+                tell!("{more}");
             }
         }
     }

@@ -72,6 +72,11 @@ pub(crate) fn read_source(project: &Project, rel: &Path) -> Result<Arc<Source>, 
             format!("不能读取：{}", e.reason()),
             "数据、模板和字体都必须放在项目文件夹之内；请把文件复制进来，而不要用指向外面的链接",
         ),
+        ReadError::TooBig(_) => fail(
+            "file-too-big",
+            format!("不能读取：{}", e.reason()),
+            "检查是否放错了文件",
+        ),
         ReadError::Io(_) => fail(
             "io",
             format!("无法读取文件：{}", e.reason()),

@@ -588,7 +588,17 @@ fn read_table(r: &mut Reader, tree: &yaml::Node, spec: &TableSpec, month: &Month
     let headlines = read_headlines(r, &mut top, spec, &headline_keys, &mut unfilled);
     let mut rows = Vec::new();
     if let Some(items) = r.req(&mut top, "行").and_then(|n| r.seq(n, "行")) {
-        for item in items {
+        if let Some(beyond) = items.get(crate::limits::TABLE_ROWS) {
+            r.push(
+                Diagnostic::error(
+                    "table-too-long",
+                    &beyond.loc,
+                    format!("表格有 {} 行，一张表最多 {} 行", items.len(), crate::limits::TABLE_ROWS),
+                )
+                .help("一张统计表每个单位一行：请检查是否粘贴了多余的行"),
+            );
+        }
+        for item in items.iter().take(crate::limits::TABLE_ROWS) {
             if let Some(row) = read_row(r, item, spec, &columns, month) {
                 rows.push(row);
             }

@@ -132,12 +132,18 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Registry> {
         None => Vec::new(),
     };
     let mut units = Vec::new();
-    for (order, item) in units_node
-        .and_then(|n| r.seq(n, "单位"))
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
+    let items = units_node.and_then(|n| r.seq(n, "单位")).unwrap_or_default();
+    if let Some(beyond) = items.get(crate::limits::UNITS) {
+        r.push(
+            Diagnostic::error(
+                "registry-too-long",
+                &beyond.loc,
+                format!("单位名录有 {} 个单位，最多 {} 个", items.len(), crate::limits::UNITS),
+            )
+            .help("单位名录每个单位一项：请检查是否粘贴了多余的内容"),
+        );
+    }
+    for (order, item) in items.iter().take(crate::limits::UNITS).enumerate() {
         let Some(mut m) = r.map(item, "单位") else {
             continue;
         };

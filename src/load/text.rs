@@ -382,6 +382,9 @@ pub(crate) fn parse(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Te
             }
         })
         .collect();
+    if !within_budget(&lines, diags) {
+        return None;
+    }
     let mut i = skip_blank(&lines, 0);
     let title_end = (i..lines.len())
         .find(|&k| lines[k].text.is_empty())
@@ -418,6 +421,41 @@ pub(crate) fn parse(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Te
     })
 }
 
+/// Whether the text keeps to the budget of a circular ([`crate::limits`]): at most
+/// `TEXT_PARAGRAPHS` paragraphs of at most `PARAGRAPH_CHARS` characters, `TEXT_CHARS` in all
+/// (comments not counted). The first paragraph that breaks each limit is an error at its place:
+/// typesetting more would take minutes and gigabytes for a document no office issues.
+fn within_budget(lines: &[Raw], diags: &mut Vec<Diagnostic>) -> bool {
+    use crate::limits::{PARAGRAPH_CHARS, TEXT_CHARS, TEXT_PARAGRAPHS};
+    let (mut paragraphs, mut chars) = (0usize, 0usize);
+    let mut found = [false; 3];
+    for line in lines.iter().filter(|l| !l.text.is_empty()) {
+        paragraphs += 1;
+        chars += line.loc.len;
+        let broken = [
+            (line.loc.len > PARAGRAPH_CHARS)
+                .then(|| format!("这一段有 {} 个字，一段最多 {PARAGRAPH_CHARS} 个字", line.loc.len)),
+            (paragraphs == TEXT_PARAGRAPHS + 1)
+                .then(|| format!("通报正文超过 {TEXT_PARAGRAPHS} 段（这是第 {paragraphs} 段）")),
+            (chars > TEXT_CHARS && !found[2]).then(|| format!("通报正文到这一段已超过 {TEXT_CHARS} 个字")),
+        ];
+        for (k, message) in broken.into_iter().enumerate() {
+            if let Some(message) = message
+                && !std::mem::replace(&mut found[k], true)
+            {
+                let at = Loc {
+                    len: 1,
+                    ..line.loc.clone()
+                };
+                diags.push(Diagnostic::error("text-too-long", &at, message).help(
+                    "一份通报只有几页：请检查是否粘贴了多余的内容，或一段话中缺了换行；确有大量材料请作为附件另行印发",
+                ));
+            }
+        }
+    }
+    !found.iter().any(|f| *f)
+}
+
 fn skip_blank(lines: &[Raw], mut i: usize) -> usize {
     while i < lines.len() && lines[i].text.is_empty() {
         i += 1;
@@ -443,7 +481,9 @@ impl Ending {
             end -= 1;
         }
         let mut note = None;
-        if end > start + 1 && is_date_line(&lines[end - 2].text) {
+        // A 附注 follows the date (also one that does not exist, which is then named as such).
+        let dated = |t: &str| is_date_line(t) || Date::impossible(t).is_some();
+        if end > start + 1 && dated(&lines[end - 2].text) {
             let last = &lines[end - 1];
             let wrapped = |open, close| last.text.starts_with(open) && last.text.ends_with(close);
             if last.text.chars().count() >= 2 && (wrapped('（', '）') || wrapped('(', ')')) {

@@ -359,6 +359,8 @@ pub(crate) fn environment(project: &Project) -> Environment<'static> {
         }
     });
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Templates are code anyone who can push may change: a loop that never ends is stopped.
+    env.set_fuel(Some(crate::limits::TEMPLATE_FUEL));
     if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(true)
         .lstrip_blocks(true)
@@ -448,24 +450,53 @@ pub(crate) fn render<S: serde::Serialize>(
 }
 
 fn template_error(project: &Project, err: &Error) -> Diagnostic {
+    let detail = err.detail().unwrap_or("");
     let what = match err.kind() {
-        ErrorKind::TemplateNotFound => "找不到模板".to_string(),
-        ErrorKind::UndefinedError => "模板引用了不存在的数据".to_string(),
-        ErrorKind::SyntaxError => "模板语法错误".to_string(),
-        ErrorKind::UnknownFilter => "模板用了未知的过滤器".to_string(),
-        ErrorKind::UnknownFunction => "模板用了未知的函数".to_string(),
-        ErrorKind::UnknownMethod => "模板用了未知的方法".to_string(),
-        _ => "模板错误".to_string(),
+        ErrorKind::TemplateNotFound => "找不到模板（模板或它引入的文件不在 templates/ 中）",
+        ErrorKind::UndefinedError => "模板引用了不存在的数据",
+        ErrorKind::SyntaxError => "模板语法错误",
+        ErrorKind::UnknownFilter => "模板用了未知的过滤器",
+        ErrorKind::UnknownTest => "模板用了未知的测试（is …）",
+        ErrorKind::UnknownFunction => "模板用了未知的函数",
+        ErrorKind::UnknownMethod => "模板用了未知的方法",
+        ErrorKind::UnknownBlock => "模板调用了不存在的块",
+        ErrorKind::TooManyArguments => "模板给函数或过滤器的参数过多",
+        ErrorKind::MissingArgument => "模板调用函数或过滤器时缺少参数",
+        ErrorKind::BadEscape => "模板的字符串中有无效的转义",
+        ErrorKind::NonPrimitive | ErrorKind::NonKey => "模板对这种值不能这样用",
+        ErrorKind::CannotUnpack => "模板无法拆开这个值",
+        ErrorKind::BadInclude => "模板引入的文件出错",
+        ErrorKind::EvalBlock => "模板的块出错",
+        ErrorKind::OutOfFuel => "模板运行的步骤超过上限（可能是死循环或过大的循环）",
+        ErrorKind::BadSerialization | ErrorKind::CannotDeserialize => "模板的数据无法转换",
+        ErrorKind::WriteFailure => "模板输出失败",
+        ErrorKind::InvalidDelimiter => "模板的定界符设置有误",
+        _ if detail.contains("recursion") => "模板递归或嵌套过深",
+        _ => "模板错误",
     };
-    let detail = err.detail().map(|d| format!("（{d}）")).unwrap_or_default();
     let help = match err.kind() {
         ErrorKind::UndefinedError => "检查模板中的名称是否与数据文件中的键一致（例如 公文.正文 下的键）",
         ErrorKind::TemplateNotFound => "模板应放在项目的 templates/ 文件夹中",
         _ => "请对照模板这一行修改",
     };
-    let message = format!("{what}{detail}");
+    // Our own messages (the loader's, the filters') are Chinese already: they are the message.
+    let own = detail.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let message = if own {
+        format!("{what}：{detail}")
+    } else {
+        what.to_string()
+    };
+    let english = (!own).then(|| err.to_string());
+    let d = locate_template_error(project, err, message).help(help);
+    match english {
+        Some(e) => d.detail(e),
+        None => d,
+    }
+}
+
+fn locate_template_error(project: &Project, err: &Error, message: String) -> Diagnostic {
     let Some(name) = err.name() else {
-        return Diagnostic::general(Severity::Error, "template", message).help(help);
+        return Diagnostic::general(Severity::Error, "template", message);
     };
     let rel = Path::new(TEMPLATES).join(name);
     let line = err.line().unwrap_or(0);
@@ -480,9 +511,9 @@ fn template_error(project: &Project, err: &Error) -> Diagnostic {
                     (col, src.text.get(r.clone()).map_or(1, |s| s.chars().count()))
                 })
                 .unwrap_or((1, 1));
-            Diagnostic::error("template", &Loc { src, line, col, len }, message).help(help)
+            Diagnostic::error("template", &Loc { src, line, col, len }, message)
         }
-        _ => Diagnostic::in_file(Severity::Error, "template", &rel, message).help(help),
+        _ => Diagnostic::in_file(Severity::Error, "template", &rel, message),
     }
 }
 

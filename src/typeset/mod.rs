@@ -43,6 +43,18 @@ pub(crate) fn compile(world: &TongbaoWorld) -> Result<Compiled, Vec<Diagnostic>>
     typst::comemo::evict(10);
     let warnings = warned.warnings.iter().map(|d| convert(world, d)).collect();
     match warned.output {
+        Ok(document) if document.pages().len() > crate::limits::PAGES => Err(vec![
+            Diagnostic::general(
+                Severity::Error,
+                "too-many-pages",
+                format!(
+                    "排版后有 {} 页，超过了 {} 页的上限，未生成输出",
+                    document.pages().len(),
+                    crate::limits::PAGES
+                ),
+            )
+            .help("一份通报只有几页：请检查表格是否多出了成千行，或正文是否粘贴了多余的内容"),
+        ]),
         Ok(document) => Ok(Compiled { document, warnings }),
         Err(errors) => Err(errors.iter().map(|d| convert(world, d)).collect()),
     }
@@ -58,7 +70,7 @@ fn convert(world: &TongbaoWorld, diag: &SourceDiagnostic) -> Diagnostic {
     } else {
         "排版提示"
     };
-    let message = format!("{label}：{}", diag.message);
+    let message = format!("{label}：{}", chinese(&diag.message));
     let hints: Vec<String> = diag.hints.iter().map(|h| h.v.to_string()).collect();
     let mut help = hints.join("；");
     let located = diag.span.id().and_then(|id| {
@@ -85,6 +97,7 @@ fn convert(world: &TongbaoWorld, diag: &SourceDiagnostic) -> Diagnostic {
         Some(loc) => Diagnostic::at(severity, "typst", &loc, message),
         None => Diagnostic::general(severity, "typst", message),
     };
+    let d = d.detail(diag.message.to_string());
     if help.is_empty() { d } else { d.help(help) }
 }
 
@@ -157,6 +170,38 @@ pub(crate) fn signature_fits(from: usize, spec: &crate::load::page::PageSpec) ->
         .collect();
     fits.push(format!("#fit-signature((from: {from}, leading: gap, carry: true))"));
     fits
+}
+
+/// What Typst reported, in Chinese, by the kind of problem (Typst's own words are kept as the
+/// diagnostic's detail).
+pub(crate) fn chinese(message: &str) -> &'static str {
+    const KINDS: &[(&str, &str)] = &[
+        ("file not found", "找不到文件"),
+        ("failed to load", "无法读取文件"),
+        ("access denied", "不能读取项目文件夹之外的文件"),
+        ("is not valid utf-8", "文件不是 UTF-8 文本"),
+        ("package", "tongbao 不使用 Typst 包"),
+        ("unknown variable", "引用了不存在的名称"),
+        ("unknown font family", "找不到这个字体"),
+        ("unclosed", "括号或引号没有闭合"),
+        ("unexpected", "语法错误：这里不应出现这个符号"),
+        ("expected", "语法或类型错误：这里的写法不对"),
+        ("panicked", "模板中止了排版（panic）"),
+        ("maximum", "嵌套或递归过深，超过了 Typst 的上限"),
+        ("infinite", "循环似乎不会结束"),
+        ("layout did not converge", "版面在多次尝试后仍未稳定"),
+        ("image", "图片无法读取或格式不支持"),
+        ("cannot", "不能对这种值做这样的运算"),
+        ("does not contain", "没有这一项"),
+        ("out of bounds", "下标超出范围"),
+        ("division by zero", "除以零"),
+        ("unknown", "不认识的名称或参数"),
+    ];
+    let lower = message.to_ascii_lowercase();
+    KINDS
+        .iter()
+        .find(|(english, _)| lower.contains(english))
+        .map_or("Typst 报告了一个问题", |(_, chinese)| chinese)
 }
 
 /// The line the circular template leaves before the 版记, replaced by a page break to the next even

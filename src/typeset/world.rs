@@ -91,6 +91,7 @@ impl TongbaoWorld {
         }
         self.project.read(&rel).map_err(|e| match e {
             ReadError::Outside => FileError::AccessDenied,
+            ReadError::TooBig(n) => FileError::Other(Some(ReadError::TooBig(n).reason().into())),
             ReadError::Io(e) => FileError::from_io(e, &path),
         })
     }

@@ -14,6 +14,7 @@ mod e2e;
 mod fonts;
 mod forms;
 mod git;
+mod hostile;
 mod init;
 mod issue;
 mod layers;

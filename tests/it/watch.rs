@@ -184,7 +184,7 @@ fn server_routes_content_types_and_refusals() {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(&w.addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    stream.write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    write!(stream, "GET /events HTTP/1.1\r\nHost: {}\r\n\r\n", w.addr).unwrap();
     let mut buf = vec![0; 512];
     let mut got = String::new();
     while !got.contains("event: update") {

@@ -270,10 +270,14 @@ impl Reader {
         match Date::parse(&text) {
             Some(d) => Some(d),
             None => {
-                self.push(
-                    Diagnostic::error("type", &node.loc, format!("{what}“{text}”不是有效日期"))
+                let shown = crate::diag::shorten(&text, 30);
+                let d = match Date::impossible(&text) {
+                    Some(why) => Diagnostic::error("date", &node.loc, format!("{what}“{shown}”不存在：{why}"))
+                        .help("请改为实际的日期，例如 2023-05-05"),
+                    None => Diagnostic::error("type", &node.loc, format!("{what}“{shown}”不是有效日期"))
                         .help("请写成 2023-05-05 或 2023年5月5日"),
-                );
+                };
+                self.push(d);
                 None
             }
         }
