@@ -225,7 +225,7 @@ fn circular(
     (families, marks): (render::Families, render::MarkFaces),
 ) -> Circular {
     let names = render::names(data, &document.署名);
-    let words = render::layout_words(&names, &document, &agg.tables);
+    let words = render::layout_words(&names, &document, &agg.tables, page);
     render::break_headers(agg.tables.values_mut(), &names, page);
     Circular {
         月份: agg.month,

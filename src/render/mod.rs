@@ -221,12 +221,13 @@ pub(crate) fn names(data: &Data, issuers: &[String]) -> Vec<String> {
 }
 
 /// The words of every short text the layout may wrap: the names in the 附件说明, the headings that
-/// stand alone, and the tables' titles and unit names (a header's lines are decided here,
+/// stand alone, and the tables' titles and the unit names that may wrap (a header's lines are decided here,
 /// [`break_headers`]).
 pub(crate) fn layout_words(
     names: &[String],
     doc: &DocOut,
     tables: &BTreeMap<String, TableOut>,
+    page: &PageSpec,
 ) -> BTreeMap<String, Vec<String>> {
     let mut texts: Vec<&str> = doc.附件.iter().map(|a| a.名称.as_str()).collect();
     texts.extend(
@@ -237,7 +238,16 @@ pub(crate) fn layout_words(
     );
     for t in tables.values() {
         texts.push(&t.标题);
-        texts.extend(t.行.iter().map(|r| r.单位.as_str()));
+        // Only the unit names that may wrap in their column (the estimate with a fifth to spare):
+        // the template sets the others as they are, without measuring them (a month of a
+        // thousand units would otherwise lay out every name twice).
+        let room = page.table_rooms(t.表头.len()).get(1).copied().unwrap_or(0.0) * 0.8;
+        texts.extend(
+            t.行
+                .iter()
+                .map(|r| r.单位.as_str())
+                .filter(|u| words::width(u, page.table_size) > room),
+        );
     }
     texts
         .into_iter()

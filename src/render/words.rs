@@ -254,7 +254,7 @@ fn lone(line: &str) -> bool {
 
 /// The width of `text` at `size` pt as a table cell sets it: a Chinese character or mark a full
 /// em, Latin letters and figures half, a quarter em between Chinese and Latin.
-fn width(text: &str, size: f64) -> f64 {
+pub(crate) fn width(text: &str, size: f64) -> f64 {
     let mut w = 0.0;
     let mut prev: Option<bool> = None;
     for c in text.chars() {
