@@ -46,7 +46,7 @@ pub(crate) const TEXT_PARAGRAPHS: usize = 1_000;
 pub(crate) const PARAGRAPH_CHARS: usize = 5_000;
 /// Units in the registry (an office has a few dozen; the routine benchmark uses 1,000). With
 /// every table listing them all and the text at its budget, the month lays out in 365 pages and
-/// 394 MiB (`scripts/bench-hostile`); 2,000 took 504 MiB, at the edge of the 512 MiB target.
+/// about 450 MiB (`scripts/bench-hostile`), under the 512 MiB target.
 pub(crate) const UNITS: usize = 1_500;
 /// Rows of a month's table (as many as there may be units).
 pub(crate) const TABLE_ROWS: usize = UNITS;
