@@ -131,6 +131,12 @@ impl PageSpec {
         } else {
             self.block_width
         };
+        self.table_columns_in(block, count)
+    }
+
+    /// [`Self::table_columns`] across a block `block` mm wide (the Word file, which does not turn
+    /// its pages, sets every table across the text block's width).
+    pub(crate) fn table_columns_in(&self, block: f64, count: usize) -> Vec<f64> {
         let number = self.number_column * self.block_width / f64::from(self.chars.max(1));
         let figures = count.saturating_sub(2);
         let unit = (block - number) / (1.0 + self.figure_column * figures as f64);

@@ -8,7 +8,7 @@ use std::io::BufReader;
 
 use quick_xml::events::{BytesStart, Event};
 
-use super::read::{Refusal, Result, Sink, Zip, attr, inflated_too_much, local, push_text, reference, xml, xml_error};
+use super::read::{Refusal, Result, Sink, Zip, attr, inflated_too_much, local, next_event, push_text, reference, xml};
 use super::{Cell, Choice, Grid};
 use crate::limits::{SHEET_COLUMNS, SHEETS};
 
@@ -25,13 +25,7 @@ pub(crate) fn read(mut zip: Zip, choice: &Choice<'_>) -> Result<(String, Grid)> 
     let mut state = State::default();
     let mut buf = Vec::new();
     loop {
-        let event = match reader.read_event_into(&mut buf) {
-            Ok(e) => e,
-            Err(e) => {
-                let over = reader.get_ref().get_ref().over;
-                return Err(xml_error(CONTENT, over, &e, reader.error_position()));
-            }
-        };
+        let event = next_event(&mut reader, &mut buf, CONTENT)?;
         if matches!(event, Event::Eof) {
             break;
         }

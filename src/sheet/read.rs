@@ -365,6 +365,22 @@ pub(crate) fn xml_error(part: &str, over_budget: bool, e: &quick_xml::Error, at:
     Refusal::damaged(format!("{part} 不是有效的 XML（约第 {at} 字节处）")).detail(e.to_string())
 }
 
+/// The next event of part `part`'s XML; an XML error is refused as [`xml_error`] says (a broken
+/// budget named as such).
+pub(crate) fn next_event<'b>(
+    reader: &mut quick_xml::Reader<std::io::BufReader<Bounded<'_>>>,
+    buf: &'b mut Vec<u8>,
+    part: &str,
+) -> Result<quick_xml::events::Event<'b>> {
+    match reader.read_event_into(buf) {
+        Ok(event) => Ok(event),
+        Err(e) => {
+            let over = reader.get_ref().get_ref().over;
+            Err(xml_error(part, over, &e, reader.error_position()))
+        }
+    }
+}
+
 /// The local name of an element or attribute (`table:table-cell` → `table-cell`), as text.
 pub(crate) fn local<T: AsRef<[u8]> + ?Sized>(name: &T) -> &[u8] {
     let name = name.as_ref();

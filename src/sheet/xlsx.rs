@@ -10,7 +10,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::read::{
     Refusal, Result, Sink, Strings, Zip, attr, cell_too_long, inflated_too_much, is_date_format, is_date_format_id,
-    local, over, push_text, reference, serial_date, xml, xml_error,
+    local, next_event, over, push_text, reference, serial_date, xml,
 };
 use super::{Cell, Choice, Grid};
 use crate::limits::{SHARED_STRINGS, SHEET_TEXT_BYTES, SHEETS, size};
@@ -118,13 +118,7 @@ fn each(zip: &mut Zip, part: &str, mut on: impl FnMut(&Event<'_>) -> Result<bool
     let mut reader = xml(BufReader::new(stream));
     let mut buf = Vec::new();
     loop {
-        let event = match reader.read_event_into(&mut buf) {
-            Ok(e) => e,
-            Err(e) => {
-                let over = reader.get_ref().get_ref().over;
-                return Err(xml_error(part, over, &e, reader.error_position()));
-            }
-        };
+        let event = next_event(&mut reader, &mut buf, part)?;
         if matches!(event, Event::Eof) || !on(&event)? {
             break;
         }

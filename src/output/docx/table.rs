@@ -10,20 +10,25 @@ use crate::aggregate::TableOut;
 /// Twips per point.
 const PT: f64 = 20.0;
 
-/// The widths of the columns, twips, adding up to the text block's width. The 单位 and figure
-/// columns are never wider than the PDF's (a cell's text wraps where the PDF's does); what
-/// rounding leaves goes to 序号.
+/// The widths of the columns, twips, adding up to the text block's width: the page geometry's
+/// columns across the text block ([`crate::load::page::PageSpec::table_columns_in`]), the 单位 and figure columns never
+/// wider than the PDF's (a cell's text wraps where the PDF's does); what rounding leaves goes to
+/// 序号.
 pub(super) fn columns(g: &Grid, count: usize) -> Vec<i32> {
-    let s = &g.spec;
-    let block = s.block_width * super::MM;
-    let number = s.number_column * block / f64::from(s.chars.max(1));
-    let figures = count.saturating_sub(2);
-    let unit = (block - number) / (1.0 + s.figure_column * figures as f64);
-    let figure = (unit * s.figure_column).floor() as i32;
-    let unit = unit.floor() as i32;
-    let mut widths = vec![g.width - unit - figure * figures as i32, unit];
-    widths.extend(std::iter::repeat_n(figure, figures));
-    widths.truncate(count.max(1));
+    let mut widths: Vec<i32> = g
+        .spec
+        .table_columns_in(g.spec.block_width, count)
+        .iter()
+        .map(|mm| (mm * super::MM).floor() as i32)
+        .collect();
+    if let Some(first) = widths.first_mut() {
+        *first = 0;
+        let rest: i32 = widths.iter().sum();
+        widths[0] = g.width - rest;
+    }
+    if widths.is_empty() {
+        widths.push(g.width);
+    }
     widths
 }
 

@@ -138,12 +138,7 @@ fn format4(runs: &[&(u32, u32, u16)]) -> Vec<u8> {
         .collect();
     segments.push((0xFFFF, 0xFFFF, 1));
     let n = segments.len() as u16;
-    let mut search = 1u16;
-    let mut selector = 0u16;
-    while search * 2 <= n {
-        search *= 2;
-        selector += 1;
-    }
+    let (search, selector) = binary_search_header(n);
     let mut t = Vec::new();
     push16(&mut t, 4);
     push16(&mut t, (16 + 8 * u32::from(n)) as u16);
@@ -240,12 +235,7 @@ fn add_tables(font: &[u8], extra: Vec<([u8; 4], Vec<u8>)>) -> Option<Vec<u8>> {
     all.extend(extra);
     all.sort_by_key(|t| t.0);
     let n = all.len() as u16;
-    let mut search = 1u16;
-    let mut selector = 0u16;
-    while search * 2 <= n {
-        search *= 2;
-        selector += 1;
-    }
+    let (search, selector) = binary_search_header(n);
     let mut out = font.get(..4)?.to_vec();
     push16(&mut out, n);
     push16(&mut out, search * 16);
@@ -273,6 +263,13 @@ fn add_tables(font: &[u8], extra: Vec<([u8; 4], Vec<u8>)>) -> Option<Vec<u8>> {
         out[at..at + 4].copy_from_slice(&adjust.to_be_bytes());
     }
     Some(out)
+}
+
+/// The largest power of two not above `n` (at least 1) and its base-2 logarithm: the
+/// `searchRange` and `entrySelector` of an OpenType binary-search header, before their scaling.
+fn binary_search_header(n: u16) -> (u16, u16) {
+    let selector = if n < 2 { 0 } else { 15 - n.leading_zeros() as u16 };
+    (1 << selector, selector)
 }
 
 #[cfg(test)]
@@ -324,5 +321,19 @@ mod tests {
         assert!(sub.tables().os2.is_some() && sub.glyph_index('x').is_none());
         // Whole-font checksum: the sum over the file equals the magic number.
         assert_eq!(checksum(&file), 0xB1B0_AFBA);
+    }
+
+    #[test]
+    fn the_binary_search_header_is_the_largest_power_of_two_not_above_n() {
+        for (n, want) in [
+            (0, (1, 0)),
+            (1, (1, 0)),
+            (2, (2, 1)),
+            (3, (2, 1)),
+            (9, (8, 3)),
+            (16, (16, 4)),
+        ] {
+            assert_eq!(binary_search_header(n), want, "{n}");
+        }
     }
 }

@@ -259,3 +259,26 @@ pub fn without_page_numbers(text: &str) -> String {
     }
     out
 }
+
+/// The sentences of the published March 2023 circular's body (before its attachments), each as
+/// written and normalised (`normalise`), the empty ones left out; at least 28 of them.
+pub fn seed_sentences() -> Vec<(String, String)> {
+    let seed = repo_file("tests/fixtures/seed-circular-2023-03.txt");
+    let body = seed.split("\n附件1\n").next().unwrap_or_default().to_string();
+    let sentences: Vec<(String, String)> = body
+        .lines()
+        .flat_map(|l| l.split_inclusive('。'))
+        .map(|s| (s.to_string(), normalise(s)))
+        .filter(|(_, n)| !n.is_empty())
+        .collect();
+    assert!(sentences.len() >= 28, "only {} sentences in the seed", sentences.len());
+    sentences
+}
+
+/// Rows of the seed's attachment tables, normalised: one from each table and the 12345 合计.
+pub const SEED_ROWS: [&str; 4] = [
+    "1总寨镇人民政府2200",
+    "10区市场监督管理局20320331",
+    "合计1164116415253",
+    "22区自然资源和林业局111100%",
+];
