@@ -50,6 +50,9 @@ pub(crate) struct TableOut {
     /// Each header in the lines its cell prints it in (filled by render, [`crate::render::break_headers`]):
     /// the PDF, the Word file and the workbook break a header alike.
     pub 表头分行: Vec<Vec<String>>,
+    /// Whether the table is set on turned pages (filled by render with the header lines, from
+    /// [`crate::load::page::PageSpec::table_turned`]).
+    pub 转页: bool,
     /// Rows, in file order or registry order as the description says.
     pub 行: Vec<RowOut>,
     /// The printed 合计 row cells when the description asks for one.
@@ -289,6 +292,7 @@ fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &MonthTable)
             .chain(spec.derived_at(&month).iter().filter(|d| d.shown).map(|d| d.header()))
             .collect(),
         表头分行: Vec::new(),
+        转页: false,
         行: rows,
         合计: spec.total_row.then(|| cells(spec, &month, &all, None)),
     }

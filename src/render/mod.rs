@@ -257,9 +257,11 @@ pub(crate) fn layout_words(
 }
 
 /// Breaks each table's header into the lines its cells print it in: by its words, in the room the
-/// page's table geometry gives each column ([`PageSpec::table_rooms`]).
+/// page's table geometry gives each column ([`PageSpec::table_rooms`]); and says whether the table
+/// is set on turned pages (the template turns it, the column widths follow).
 pub(crate) fn break_headers<'a>(tables: impl IntoIterator<Item = &'a mut TableOut>, names: &[String], page: &PageSpec) {
     for t in tables {
+        t.转页 = PageSpec::table_turned(t.表头.len());
         let rooms = page.table_rooms(t.表头.len());
         t.表头分行 = t
             .表头
