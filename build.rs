@@ -1,5 +1,7 @@
-//! Records the commit tongbao is built from, for `tongbao --version`, and lists the shipped
-//! templates for `tongbao init` (every file of templates/, so a new template is never forgotten).
+//! Records the commit tongbao is built from, for `tongbao --version`, lists the shipped
+//! templates for `tongbao init` (every file of templates/, so a new template is never forgotten),
+//! and turns the word segmenter's dictionary into a sorted table the binary carries, so that no
+//! run spends time loading it (see `src/render/words/dict.rs`).
 //!
 //! `TONGBAO_COMMIT` wins (a distribution building from a source tarball sets it); otherwise git is
 //! asked, and a tree without git (a tarball, `cargo package`) says 未知. Only the commit is recorded,
@@ -45,6 +47,7 @@ fn main() {
     });
     println!("cargo:rustc-env=TONGBAO_COMMIT={}", commit.as_deref().unwrap_or("未知"));
     templates();
+    dictionary();
 }
 
 /// `$OUT_DIR/templates.rs`: `TEMPLATES`, every file of templates/ (name, bytes), sorted.
@@ -75,4 +78,52 @@ fn templates() {
     code.push_str("];\n");
     let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("templates.rs");
     std::fs::write(out, code).unwrap();
+}
+
+/// `$OUT_DIR/dict.bin`: jieba's dictionary (`src/render/words/jieba-dict.txt.gz`, one `word freq`
+/// a line) as a table sorted by the words' bytes, read in place by `render::words::dict`:
+/// `count: u32`, `longest: u32` (the longest word in characters), `total: u64` (the sum of the
+/// frequencies), then `count + 1` word offsets (`u32`), `count` frequencies (`u32`), and the words'
+/// bytes. Little-endian throughout.
+fn dictionary() {
+    use std::io::Read as _;
+    let src = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("src/render/words/jieba-dict.txt.gz");
+    println!("cargo:rerun-if-changed={}", src.display());
+    let packed = std::fs::read(&src).expect("the segmenter's dictionary is part of the source");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&packed[..])
+        .read_to_string(&mut text)
+        .expect("the dictionary is gzip-compressed UTF-8");
+    let mut entries: Vec<(&str, u32)> = text
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split_ascii_whitespace();
+            let word = parts.next()?;
+            let freq = parts.next().map_or(0, |f| f.parse().expect("a frequency is a number"));
+            Some((word, freq))
+        })
+        .collect();
+    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let before = entries.len();
+    entries.dedup_by(|b, a| a.0 == b.0);
+    assert_eq!(before, entries.len(), "the dictionary lists every word once");
+    let total: u64 = entries.iter().map(|(_, f)| u64::from(*f)).sum();
+    let longest = entries.iter().map(|(w, _)| w.chars().count()).max().unwrap_or(0) as u32;
+    let mut out = Vec::new();
+    out.extend((entries.len() as u32).to_le_bytes());
+    out.extend(longest.to_le_bytes());
+    out.extend(total.to_le_bytes());
+    let mut at = 0u32;
+    for (word, _) in &entries {
+        out.extend(at.to_le_bytes());
+        at += word.len() as u32;
+    }
+    out.extend(at.to_le_bytes());
+    for (_, freq) in &entries {
+        out.extend(freq.to_le_bytes());
+    }
+    for (word, _) in &entries {
+        out.extend(word.as_bytes());
+    }
+    std::fs::write(Path::new(&std::env::var("OUT_DIR").unwrap()).join("dict.bin"), out).unwrap();
 }

@@ -186,7 +186,7 @@ pub(crate) fn aggregate(data: &Data, id: &str) -> Option<Aggregate> {
     let year_ago = data.month(&month.compared_month(Compares::YearAgo).name());
     let mut tables = BTreeMap::new();
     let mut facts = BTreeMap::new();
-    for spec in &data.specs {
+    for spec in data.specs.iter() {
         let Some(table) = month.table(&spec.id) else {
             continue;
         };

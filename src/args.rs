@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
 
 mod zh;
 pub(crate) use zh::{colour, command, parse};
@@ -39,6 +41,126 @@ pub(crate) enum Color {
     Always,
     /// 不使用颜色
     Never,
+}
+
+/// An output a build can make: `--outputs`, and `输出` in `tongbao.yaml`. Its help is what the
+/// command line, the starter configuration and the docs say of it; everything else about it (its
+/// files, its producer, whether `issue` keeps it, its failure code) is in `crate::output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Output {
+    /// 通报 PDF（总会生成）
+    Pdf,
+    /// 网页（政府网站用）及其片段（供网站编辑器粘贴）
+    Html,
+    /// Word 文件
+    Docx,
+    /// 附件表格（xlsx）
+    Xlsx,
+    /// OFD 版式文件（GB/T 33190）
+    Ofd,
+    /// 测试用的输出（只在测试中存在，不列出）
+    #[cfg(test)]
+    #[value(hide = true)]
+    Dummy,
+}
+
+impl Output {
+    /// Every output, in the order they are listed and made.
+    pub fn all() -> &'static [Output] {
+        Output::value_variants()
+    }
+
+    /// The outputs the help, the starter configuration and the docs list (all but the tests' own).
+    pub fn listed() -> impl Iterator<Item = Output> {
+        Output::all()
+            .iter()
+            .copied()
+            .filter(|o| o.to_possible_value().is_some_and(|v| !v.is_hide_set()))
+    }
+
+    /// Its name in `--outputs` and in `tongbao.yaml`'s `输出`.
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+
+    /// What it is, in Chinese (its help).
+    pub fn describe(self) -> String {
+        self.to_possible_value()
+            .and_then(|v| v.get_help().map(ToString::to_string))
+            .unwrap_or_default()
+    }
+
+    /// The output named `name` (case does not matter).
+    pub fn named(name: &str) -> Option<Output> {
+        <Output as ValueEnum>::from_str(name.trim(), true).ok()
+    }
+
+    /// The names of every listed output, for messages.
+    pub fn names() -> String {
+        Output::listed().map(|o| o.name()).collect::<Vec<_>>().join("、")
+    }
+}
+
+/// What `--outputs` names: one output, or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outputs {
+    All,
+    Only(Output),
+}
+
+/// `--outputs`' values: the outputs' names (with their help) and `all`.
+fn outputs() -> impl TypedValueParser<Value = Outputs> {
+    let mut values: Vec<PossibleValue> = Output::all().iter().filter_map(ValueEnum::to_possible_value).collect();
+    values.push(PossibleValue::new("all").help("全部输出"));
+    PossibleValuesParser::new(values).map(|name| Output::named(&name).map_or(Outputs::All, Outputs::Only))
+}
+
+/// The standards a circular's PDF can follow: archival (PDF/A, level b: it looks the same for
+/// ever; level a: accessible as well) and accessible (PDF/UA-1). Typst validates the document
+/// against the standard while writing it and refuses one that does not conform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+pub enum PdfStandard {
+    /// 归档 PDF/A-2b（不能附带构建清单）
+    #[value(name = "a-2b")]
+    #[serde(rename = "a-2b")]
+    A2b,
+    /// 归档 PDF/A-3b（附带构建清单）
+    #[value(name = "a-3b")]
+    #[serde(rename = "a-3b")]
+    A3b,
+    /// 无障碍归档 PDF/A-2a（带结构标签，不能附带构建清单）
+    #[value(name = "a-2a")]
+    #[serde(rename = "a-2a")]
+    A2a,
+    /// 无障碍归档 PDF/A-3a（带结构标签）
+    #[value(name = "a-3a")]
+    #[serde(rename = "a-3a")]
+    A3a,
+    /// 无障碍 PDF/UA-1（带结构标签）
+    #[value(name = "ua-1")]
+    #[serde(rename = "ua-1")]
+    Ua1,
+}
+
+impl PdfStandard {
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Whether the provenance manifest can be attached (PDF/A-2 allows no attachment).
+    pub fn allows_attachments(self) -> bool {
+        !matches!(self, PdfStandard::A2b | PdfStandard::A2a)
+    }
+
+    /// Whether the standard asks for a tagged PDF.
+    pub fn needs_tags(self) -> bool {
+        matches!(self, PdfStandard::A2a | PdfStandard::A3a | PdfStandard::Ua1)
+    }
 }
 
 /// How diagnostics are printed.
@@ -90,6 +212,9 @@ pub(crate) enum Command {
     /// 输出 man 手册页（roff 格式，打包时使用）
     #[command(hide = true)]
     Manpage(ManpageArgs),
+    /// 重新生成文档中由代码生成的表格（诊断代码、写法、输出、命令；开发时使用）
+    #[command(hide = true)]
+    Docs,
 }
 
 #[derive(Debug, Args)]
@@ -150,12 +275,12 @@ pub(crate) struct BuildArgs {
     /// 生成不带结构标签的 PDF（文件小一些，但读屏软件读不出标题、表格的结构，也没有书签以外的导航）；默认带标签
     #[arg(long)]
     pub untagged: bool,
-    /// 同时生成哪些输出：pdf、html（网页及其片段）、docx（Word 文件），逗号分隔，或 all；默认取 tongbao.yaml 的“输出”，没有时只生成 PDF
-    #[arg(long, value_delimiter = ',')]
-    pub outputs: Vec<String>,
-    /// PDF 标准：归档用 a-2b、a-3b（PDF/A），无障碍归档用 a-2a、a-3a，无障碍 ua-1（PDF/UA-1）
-    #[arg(long, value_parser = ["a-2b", "a-3b", "a-2a", "a-3a", "ua-1"])]
-    pub pdf_standard: Option<String>,
+    /// 同时生成哪些输出，逗号分隔，或 all；默认取 tongbao.yaml 的“输出”，没有时只生成 PDF
+    #[arg(long, value_delimiter = ',', ignore_case = true, value_parser = outputs())]
+    pub outputs: Vec<Outputs>,
+    /// PDF 标准
+    #[arg(long, value_enum, ignore_case = true)]
+    pub pdf_standard: Option<PdfStandard>,
     /// 显示各阶段用时
     #[arg(long)]
     pub timings: bool,

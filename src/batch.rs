@@ -2,15 +2,14 @@
 //! skipping the months whose inputs have not changed since their last build.
 //!
 //! How a month is known to be up to date: its last successful build left a stamp
-//! (`out/YYYY-MM/.tongbao-stamp.json`) with tongbao's version, the build options and the SHA-256
+//! (`out/YYYY-MM/.tongbao-stamp.json`) with tongbao's identity, the build options and the SHA-256
 //! of every input the build reads — the month's files and the months it compares with, the registry,
-//! the table descriptions, the configuration, the templates, the fonts and the assets (the same list
-//! the provenance manifest records). The month is skipped only when all of these are the same and
-//! its outputs are still there; a changed template, font, datum or tongbao executable (version,
-//! code, or the Typst it was built with) rebuilds it.
+//! the table descriptions, the configuration, the templates, the fonts and the assets: a projection
+//! of the provenance manifest, from the same digests, computed once. The month is skipped only when
+//! all of these are the same and its outputs are still there; a changed template, font, datum or
+//! tongbao executable (version, code, or the Typst it was built with) rebuilds it. Each month is
+//! loaded once: the same loaded month is stamped and, when it changed, built.
 //! With the machine's fonts (`--system-fonts`), which are not digested, nothing is skipped.
-//! Digests are cached by size and modification time, as git's index does, so a run over ten years
-//! of months with nothing changed reads little more than the file system's metadata.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
@@ -20,9 +19,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::diag::Diagnostic;
-use crate::pipeline::{Outcome, Plan, Session};
+use crate::pipeline::{Outcome, Plan, Resolved, Session};
 use crate::project::Project;
-use crate::provenance::Digester;
 
 /// What a month's last successful build was made from.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -41,11 +39,14 @@ fn tool() -> String {
     crate::provenance::tool_identity()
 }
 
-fn current(project: &Project, month: &str, plan: &Plan, tool: &str, digester: &mut Digester) -> Stamp {
-    Stamp {
-        tool: tool.to_string(),
-        plan: plan.clone(),
-        inputs: digester.digests(project, month),
+impl Stamp {
+    /// The stamp of a build from `inputs` (their digests, as the build's manifest records them).
+    fn of(plan: &Plan, inputs: BTreeMap<String, String>) -> Stamp {
+        Stamp {
+            tool: tool(),
+            plan: plan.clone(),
+            inputs,
+        }
     }
 }
 
@@ -70,21 +71,14 @@ pub(crate) struct Built {
 /// Builds `months` on up to `workers` threads, calling `done` for each month in the order of
 /// `months` (a month built early waits for the ones before it), so that what is printed is the
 /// same on every run. Months whose stamp matches are skipped unless `force`.
-pub(crate) fn build(
-    project: &Project,
-    months: &[String],
-    plan: &Plan,
-    force: bool,
-    workers: usize,
-    done: impl FnMut(Report),
-) {
+pub(crate) fn build(resolved: Arc<Resolved>, months: &[String], force: bool, workers: usize, done: impl FnMut(Report)) {
     let mut order = InOrder {
         months,
         next: 0,
         waiting: BTreeMap::new(),
         done,
     };
-    run(project, months, plan, force, workers, |r| order.arrived(r));
+    run(resolved, months, force, workers, |r| order.arrived(r));
     // A month that never reported (a worker that died) must not hold back the others.
     for (_, r) in std::mem::take(&mut order.waiting) {
         (order.done)(r);
@@ -114,87 +108,94 @@ impl<F: FnMut(Report)> InOrder<'_, F> {
     }
 }
 
-/// Builds `months`, calling `done` as each finishes (skipped ones first).
-fn run(project: &Project, months: &[String], plan: &Plan, force: bool, workers: usize, mut done: impl FnMut(Report)) {
-    let mut digester = Digester::default();
-    let tool = tool();
-    let mut queue = VecDeque::new();
-    let mut stamps = BTreeMap::new();
-    for month in months {
-        let stamp = current(project, month, plan, &tool, &mut digester);
-        let previous = std::fs::read(project.path(stamp_path(project, month)))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Stamp>(&b).ok());
-        let outputs_there = plan.files(project, month).iter().all(|f| project.path(f).exists());
-        // The machine's own fonts are not digested: with them nothing is known to be unchanged.
-        if !force && !plan.system_fonts && outputs_there && previous.as_ref() == Some(&stamp) {
-            done(Report {
-                month: month.clone(),
-                built: None,
-            });
-        } else {
-            queue.push_back(month.clone());
-            stamps.insert(month.clone(), stamp);
-        }
-    }
-    if queue.is_empty() {
+/// Builds `months`, calling `done` as each finishes. Each worker loads a month, skips it when its
+/// stamp matches, and builds what it loaded otherwise.
+fn run(resolved: Arc<Resolved>, months: &[String], force: bool, workers: usize, mut done: impl FnMut(Report)) {
+    if months.is_empty() {
         return;
     }
-    let workers = workers.clamp(1, queue.len());
-    let queue = Arc::new(Mutex::new(queue));
-    let (tx, rx) = mpsc::channel::<Report>();
-    let base = Session::open(project, plan);
+    let project = resolved.project.clone();
+    let workers = workers.clamp(1, months.len());
+    let queue = Arc::new(Mutex::new(months.iter().cloned().collect::<VecDeque<String>>()));
+    let (tx, rx) = mpsc::channel::<(Report, Option<Stamp>)>();
+    let base = Session::open(resolved);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let queue = queue.clone();
             let tx = tx.clone();
             let mut session = base.sharing();
+            let project = project.clone();
             scope.spawn(move || {
                 loop {
                     let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
                     let Some(month) = next else { break };
-                    let started = Instant::now();
-                    let outcome = session.build(&month);
-                    let built = Built {
-                        data_only: outcome.data_only,
-                        ok: !outcome.failed(),
-                        pages: outcome.pages,
-                        bytes: outcome.bytes,
-                        elapsed: started.elapsed(),
-                        timings: outcome.timings,
-                        diagnostics: outcome.diagnostics,
-                    };
-                    if tx
-                        .send(Report {
-                            month,
-                            built: Some(built),
-                        })
-                        .is_err()
-                    {
+                    let report = one(&mut session, &project, month, force);
+                    if tx.send(report).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        for report in rx {
-            if report.built.as_ref().is_some_and(|b| b.ok && !b.data_only)
-                && let Some(stamp) = stamps.get(&report.month)
-            {
-                write_stamp(project, &report.month, stamp);
+        for (report, stamp) in rx {
+            if let Some(stamp) = stamp {
+                write_stamp(&project, &report.month, &stamp);
             }
             done(report);
         }
     });
 }
 
+/// One month of a batch: skipped when its stamp matches (unless `force`), else built; with the
+/// stamp to leave when it was built.
+fn one(session: &mut Session, project: &Project, month: String, force: bool) -> (Report, Option<Stamp>) {
+    let started = Instant::now();
+    let plan = session.plan().clone();
+    let mut loaded = session.load(&month);
+    // The machine's own fonts are not digested: with them nothing is known to be unchanged.
+    if !force && !plan.system_fonts && loaded.data.is_some() {
+        let inputs = session.digests(&month, &loaded.compared);
+        let stamp = Stamp::of(&plan, inputs.clone());
+        loaded.inputs = Some(inputs);
+        let previous = std::fs::read(project.path(stamp_path(project, &month)))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Stamp>(&b).ok());
+        let outputs_there = plan.files(project, &month).iter().all(|f| project.path(f).exists());
+        if outputs_there && previous.as_ref() == Some(&stamp) {
+            return (Report { month, built: None }, None);
+        }
+    }
+    let outcome = session.build_loaded(loaded, &mut |_, _| {});
+    let stamp = stamped(&plan, &outcome);
+    let built = Built {
+        data_only: outcome.data_only,
+        ok: !outcome.failed(),
+        pages: outcome.pages,
+        bytes: outcome.bytes,
+        elapsed: started.elapsed(),
+        timings: outcome.timings,
+        diagnostics: outcome.diagnostics,
+    };
+    (
+        Report {
+            month,
+            built: Some(built),
+        },
+        stamp,
+    )
+}
+
+/// The stamp a built month leaves: from the digests its build recorded (a file saved during the
+/// build makes the next `--all` rebuild rather than skip); none when it failed.
+fn stamped(plan: &Plan, outcome: &Outcome) -> Option<Stamp> {
+    (outcome.pdf.is_some() && !outcome.inputs.is_empty()).then(|| Stamp::of(plan, outcome.inputs.clone()))
+}
+
 /// Builds one month with `session` and, when it succeeds, leaves its stamp so that a later `--all`
-/// knows it (`build MONTH`). The stamp describes the inputs as they were before the build: a file
-/// saved during the build makes the next `--all` rebuild rather than skip.
+/// knows it (`build MONTH`).
 pub(crate) fn build_one(session: &mut Session, project: &Project, month: &str) -> Outcome {
-    let stamp = current(project, month, session.plan(), &tool(), &mut Digester::default());
     let outcome = session.build(month);
-    if outcome.pdf.is_some() {
+    if let Some(stamp) = stamped(session.plan(), &outcome) {
         write_stamp(project, month, &stamp);
     }
     outcome

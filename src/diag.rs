@@ -10,6 +10,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use unicode_width::UnicodeWidthChar;
 
+mod codes;
+pub use codes::Code;
+
 /// A text file read from the project, kept so that diagnostics can quote its lines.
 #[derive(Debug)]
 pub struct Source {
@@ -105,7 +108,7 @@ pub enum Severity {
 pub struct Diagnostic {
     pub severity: Severity,
     /// A stable short code (e.g. `unit-unknown`), for scripts and the docs.
-    pub code: &'static str,
+    pub code: Code,
     /// What is wrong, in Chinese.
     pub message: String,
     /// File relative to the project root, if the problem is in a file.
@@ -132,16 +135,16 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, loc: &Loc, message: impl Into<String>) -> Diagnostic {
+    pub fn error(code: Code, loc: &Loc, message: impl Into<String>) -> Diagnostic {
         Diagnostic::at(Severity::Error, code, loc, message)
     }
 
-    pub fn warning(code: &'static str, loc: &Loc, message: impl Into<String>) -> Diagnostic {
+    pub fn warning(code: Code, loc: &Loc, message: impl Into<String>) -> Diagnostic {
         Diagnostic::at(Severity::Warning, code, loc, message)
     }
 
     /// A diagnostic of the given severity at `loc`.
-    pub fn at(severity: Severity, code: &'static str, loc: &Loc, message: impl Into<String>) -> Diagnostic {
+    pub fn at(severity: Severity, code: Code, loc: &Loc, message: impl Into<String>) -> Diagnostic {
         let sheet = loc.src.sheet;
         Diagnostic {
             severity,
@@ -165,7 +168,7 @@ impl Diagnostic {
     }
 
     /// A diagnostic that belongs to no file (a missing folder, an I/O failure).
-    pub fn general(severity: Severity, code: &'static str, message: impl Into<String>) -> Diagnostic {
+    pub fn general(severity: Severity, code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity,
             code,
@@ -182,7 +185,7 @@ impl Diagnostic {
     }
 
     /// A diagnostic about a file as a whole (no line to point at).
-    pub fn in_file(severity: Severity, code: &'static str, file: &Path, message: impl Into<String>) -> Diagnostic {
+    pub fn in_file(severity: Severity, code: Code, file: &Path, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             file: Some(file.to_path_buf()),
             ..Diagnostic::general(severity, code, message)
@@ -306,106 +309,6 @@ impl Paint {
             help: Cyan.on_default().bold(),
         }
     }
-}
-
-/// Every diagnostic code with its name in Chinese, for the places that group diagnostics by kind
-/// (`build --all`'s summary). The one owner of these names: a new code gets its name here.
-pub(crate) const KINDS: &[(&str, &str)] = &[
-    ("attachment-count", "附件个数"),
-    ("attachment-name", "附件名称与标题不一致"),
-    ("attachment-number", "附件编号"),
-    ("attachment-table", "附件对应的表"),
-    ("column-time", "列的设立与撤销"),
-    ("date", "日期"),
-    ("date-early", "成文日期过早"),
-    ("doc-number", "发文字号"),
-    ("empty-file", "空文件"),
-    ("encoding", "文件编码"),
-    ("expression", "表达式"),
-    ("expression-argument", "表达式参数"),
-    ("expression-braces", "表达式括号"),
-    ("expression-filter", "表达式写法"),
-    ("expression-month", "表达式月份"),
-    ("expression-name", "表达式名称"),
-    ("expression-table", "表达式中的表"),
-    ("expression-unit", "表达式中的单位"),
-    ("expression-zero", "比率分母为零"),
-    ("file-too-big", "文件过大"),
-    ("font-missing", "缺少字体"),
-    ("form", "行文形式"),
-    ("glyph-missing", "字体缺字"),
-    ("heading-level", "标题层级"),
-    ("heading-number", "标题编号"),
-    ("headline", "概况与合计不符"),
-    ("import-cell", "导入的单元格"),
-    ("import-date", "导入的日期单元格"),
-    ("import-formula", "导入的公式单元格"),
-    ("import-header", "导入的表头"),
-    ("io", "读写文件"),
-    ("issued", "已发布"),
-    ("issued-changed", "已发布的通报被改变"),
-    ("issued-ofd", "已发布的 OFD"),
-    ("issued-pdf", "已发布的 PDF"),
-    ("measure-mismatch", "量词不一致"),
-    ("missing-field", "缺少字段"),
-    ("month-missing", "缺少月份"),
-    ("month-name", "月份文件夹名称"),
-    ("moved-to-text", "已移到通报正文的设置"),
-    ("outside-root", "项目之外的文件"),
-    ("pdf", "PDF 生成"),
-    ("period", "期间"),
-    ("period-mismatch", "年月不是本期"),
-    ("period-overlap", "期间重叠"),
-    ("registry-too-long", "单位名录超出上限"),
-    ("rule", "表格规则"),
-    ("rule-syntax", "规则写法"),
-    ("seal", "印章"),
-    ("sheet-damaged", "表格文件已损坏"),
-    ("sheet-empty", "表格文件中没有工作表"),
-    ("sheet-encoding", "表格文件编码"),
-    ("sheet-encrypted", "表格文件有密码"),
-    ("sheet-format", "表格文件格式"),
-    ("sheet-too-big", "表格文件超出上限"),
-    ("spec-derived", "派生比率定义"),
-    ("spec-key", "表格定义的键"),
-    ("spec-rule", "表格定义的规则"),
-    ("spec-short", "简称重复"),
-    ("stated-rate", "写明的比率与计算值不符"),
-    ("table-missing", "缺少表格"),
-    ("table-too-long", "表格行数超出上限"),
-    ("template", "模板"),
-    ("text-form", "正文格式"),
-    ("text-too-long", "正文超出上限"),
-    ("title-break", "标题分行拆开了词语"),
-    ("title-line", "标题的一行不合适"),
-    ("too-many-pages", "页数超出上限"),
-    ("total", "合计"),
-    ("type", "类型"),
-    ("typed-figure", "手写的数字"),
-    ("typed-figure-differs", "手写的数字与数据不符"),
-    ("typst", "排版"),
-    ("unfilled", "待填"),
-    ("unit-duplicate-name", "单位名称重复"),
-    ("unit-gone", "单位已撤销"),
-    ("unit-history", "单位沿革"),
-    ("unit-kind", "单位类别"),
-    ("unit-missing", "缺少单位"),
-    ("unit-not-yet", "单位尚未设立"),
-    ("unit-renamed", "单位已改名"),
-    ("unit-twice", "单位重复"),
-    ("unit-unknown", "名录中没有的单位"),
-    ("unknown-field", "未知字段"),
-    ("unknown-file", "未知文件"),
-    ("unknown-value", "未知的值"),
-    ("yaml-duplicate-key", "重复的键"),
-    ("yaml-syntax", "YAML 语法"),
-    ("yaml-too-big", "YAML 过大"),
-    ("yaml-too-deep", "YAML 嵌套过深"),
-];
-
-/// A diagnostic code's name in Chinese ([`KINDS`]); an unknown code is shown as it is.
-pub(crate) fn kind_name(code: &str) -> &str {
-    KINDS.iter().find(|(c, _)| *c == code).map_or(code, |(_, name)| name)
 }
 
 /// At most 100 characters of a long line around `column`, with the column adjusted to match.
@@ -536,64 +439,39 @@ pub fn quote_list(items: &[&str]) -> String {
 mod tests {
     use super::*;
 
-    /// Every hyphenated code written in `src/` has a Chinese name (codes are string literals such
-    /// as `"unit-unknown"`; the few other hyphenated literals are git's words, PDF standards, the
-    /// template's layout labels, `build --all`'s statuses and a number format; byte strings are
-    /// the XML names the spreadsheet readers match, never codes).
+    /// Codes are written as `Code` variants, never as strings: no string literal in `src/` is a
+    /// code's name (but the table's own), so a code cannot be misspelt past the compiler.
     #[test]
-    fn every_code_has_a_chinese_name() {
-        const NOT_CODES: [&str; 22] = [
-            "d-mmm",
-            "a-2a",
-            "a-2b",
-            "a-3a",
-            "ua-1",
-            "tongbao-block",
-            "tongbao-body-end",
-            "tongbao-signature",
-            "data-only",
-            "a-3b",
-            "cat-file",
-            "checkout-index",
-            "diff-tree",
-            "kebab-case",
-            "ls-files",
-            "ls-tree",
-            "post-checkout",
-            "post-commit",
-            "post-merge",
-            "pre-commit",
-            "rev-parse",
-            "xdg-open",
-        ];
+    fn codes_are_never_strings() {
         let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut missing = std::collections::BTreeSet::new();
+        let names: std::collections::BTreeSet<&str> = Code::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .filter(|c| c.contains('-'))
+            .collect();
+        let mut found = Vec::new();
         for entry in walkdir::WalkDir::new(src).into_iter().filter_map(Result::ok) {
-            if entry.path().extension().is_none_or(|x| x != "rs") {
+            let path = entry.path();
+            if path.extension().is_none_or(|x| x != "rs") || path.ends_with("diag/codes.rs") {
                 continue;
             }
-            let text = std::fs::read_to_string(entry.path()).unwrap();
-            let pieces: Vec<&str> = text.split('"').collect();
-            for (i, literal) in pieces.iter().enumerate().skip(1).step_by(2) {
-                let before = pieces[i - 1];
-                let bytes = before
-                    .strip_suffix('b')
-                    .is_some_and(|b| !b.ends_with(|c: char| c.is_alphanumeric() || c == '_'));
-                let code = !bytes
-                    && literal
-                        .split('-')
-                        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-                    && literal.contains('-')
-                    && literal.starts_with(|c: char| c.is_ascii_lowercase());
-                if code && !NOT_CODES.contains(literal) && kind_name(literal) == *literal {
-                    missing.insert(literal.to_string());
+            let text = std::fs::read_to_string(path).unwrap();
+            for literal in text.split('"').skip(1).step_by(2) {
+                if names.contains(literal) {
+                    found.push(format!("{}: \"{literal}\"", path.display()));
                 }
             }
         }
-        assert!(
-            missing.is_empty(),
-            "codes without a Chinese name in diag::KINDS: {missing:?}"
-        );
+        assert!(found.is_empty(), "codes written as strings: {found:?}");
+    }
+
+    #[test]
+    fn every_code_has_a_name_and_an_explanation() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            assert!(!code.name().is_empty() && code.about().ends_with('。'), "{code}");
+        }
     }
 
     #[test]
@@ -605,7 +483,7 @@ mod tests {
             col: 10,
             len: 9,
         };
-        let text = Diagnostic::error("unit-unknown", &loc, "单位不在名录中").render();
+        let text = Diagnostic::error(Code::UnitUnknown, &loc, "单位不在名录中").render();
         let lines: Vec<&str> = text.lines().collect();
         // "  - {单位: " is 6 ASCII + 2 CJK (4 columns) + ": " = 10 display columns before the name.
         assert_eq!(lines[3], "1 | ".to_string() + "  - {单位: 区自然资源和农业局, 邮箱: 1}");

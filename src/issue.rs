@@ -1,8 +1,8 @@
 //! Issued circulars never change. `tongbao issue MONTH` records what was issued in the month's
 //! folder: `issued.pdf` (the PDF itself, the office's record) and `issued.yaml` (each edition with
 //! the SHA-256 of the PDF's content and of the file, the date and, for a correction, the reason).
-//! When the month's outputs name the OFD (`输出: [pdf, ofd]`), the OFD issued with it is kept as
-//! `issued.ofd` and its SHA-256 recorded too.
+//! The other outputs an issued circular includes ([`Output::issued`]: the OFD, when the month's
+//! outputs name it) are kept beside it (`issued.ofd`) with their SHA-256 recorded too.
 //!
 //! From then on `check` (and so CI) and `build` make sure the month still gives the same circular:
 //! when none of its inputs changed since it was issued (the inputs' digests are in the manifest
@@ -16,12 +16,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::calendar::Date;
-use crate::diag::{Diagnostic, Loc, Severity};
+use crate::diag::{Code, Diagnostic, Loc, Severity};
 use crate::limits::PDF_BYTES;
 use crate::load::yaml::{self, Reader};
-use crate::pipeline::Session;
+use crate::output::Output;
+use crate::pipeline::{Resolved, Session};
 use crate::project::{ISSUE_RECORD, ISSUED_OFD, ISSUED_PDF, Project};
 use crate::provenance::{self, Digester};
 
@@ -32,12 +34,11 @@ pub(crate) struct Edition {
     pub date: Date,
     /// SHA-256 of the content (PDF without the manifest).
     pub content: String,
-    /// SHA-256 of `issued.pdf`.
-    pub file: String,
+    /// SHA-256 of each file issued: `issued.pdf` always, the other outputs an issued circular
+    /// includes when they were made ([`Output::issued`]).
+    pub files: BTreeMap<Output, String>,
     pub tool: String,
     pub reason: Option<String>,
-    /// SHA-256 of `issued.ofd`, when the OFD was issued with the PDF.
-    pub ofd: Option<String>,
 }
 
 pub(crate) fn record_path(project: &Project, month: &str) -> PathBuf {
@@ -48,8 +49,14 @@ pub(crate) fn pdf_path(project: &Project, month: &str) -> PathBuf {
     project.month_dir(month).join(ISSUED_PDF)
 }
 
-pub(crate) fn ofd_path(project: &Project, month: &str) -> PathBuf {
-    project.month_dir(month).join(ISSUED_OFD)
+/// Where an issued output is kept beside the month's data (`issued.pdf`, `issued.ofd`).
+pub(crate) fn issued_path(project: &Project, month: &str, output: Output) -> Option<PathBuf> {
+    output.issued().map(|i| project.month_dir(month).join(i.file))
+}
+
+/// The outputs an issued circular may include, the PDF first.
+fn issued_outputs() -> impl Iterator<Item = (Output, crate::output::Issued)> {
+    Output::all().iter().filter_map(|o| o.issued().map(|i| (*o, i)))
 }
 
 /// Whether a month has been issued.
@@ -75,22 +82,32 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Vec<Edition>> {
             let number = r.req(&mut m, "版").and_then(|n| r.count(n, "版"));
             let date = r.req(&mut m, "日期").and_then(|n| r.date(n, "日期"));
             let content = r.req(&mut m, "内容摘要").and_then(|n| r.text(n, "内容摘要"));
-            let file = r.req(&mut m, "文件摘要").and_then(|n| r.text(n, "文件摘要"));
             let tool = r.req(&mut m, "工具").and_then(|n| r.text(n, "工具"));
             let reason = m.opt("原因").and_then(|n| r.text(n, "原因"));
-            let ofd = m.opt("OFD摘要").and_then(|n| r.text(n, "OFD摘要"));
-            r.finish(m, &["版", "日期", "内容摘要", "文件摘要", "工具", "原因", "OFD摘要"]);
-            if let (Some(number), Some(date), Some(content), Some(file), Some(tool)) =
-                (number, date, content, file, tool)
+            let mut files = BTreeMap::new();
+            for (output, issued) in issued_outputs() {
+                let node = if output == Output::Pdf {
+                    r.req(&mut m, issued.key)
+                } else {
+                    m.opt(issued.key)
+                };
+                if let Some(digest) = node.and_then(|n| r.text(n, issued.key)) {
+                    files.insert(output, digest);
+                }
+            }
+            let mut keys = vec!["版", "日期", "内容摘要", "工具", "原因"];
+            keys.extend(issued_outputs().map(|(_, i)| i.key));
+            r.finish(m, &keys);
+            if let (Some(number), Some(date), Some(content), Some(tool), true) =
+                (number, date, content, tool, files.contains_key(&Output::Pdf))
             {
                 out.push(Edition {
                     number,
                     date,
                     content,
-                    file,
+                    files,
                     tool,
                     reason,
-                    ofd,
                 });
             }
         }
@@ -112,10 +129,26 @@ fn write_record(project: &Project, month: &str, editions: &[Edition]) -> std::io
             .as_ref()
             .map(|r| format!(", 原因: {}", serde_json::to_string(r).unwrap_or_default()))
             .unwrap_or_default();
-        let ofd = e.ofd.as_ref().map(|d| format!(", OFD摘要: {d}")).unwrap_or_default();
+        let digest = |output: Output| {
+            let key = output.issued().map_or("", |i| i.key);
+            e.files
+                .get(&output)
+                .map(|d| format!(", {key}: {d}"))
+                .unwrap_or_default()
+        };
+        let others: String = issued_outputs()
+            .filter(|(o, _)| *o != Output::Pdf)
+            .map(|(o, _)| digest(o))
+            .collect();
         text.push_str(&format!(
-            "  - {{版: {}, 日期: {}-{:02}-{:02}, 内容摘要: {}, 文件摘要: {}, 工具: {}{ofd}{reason}}}\n",
-            e.number, e.date.year, e.date.month, e.date.day, e.content, e.file, e.tool
+            "  - {{版: {}, 日期: {}-{:02}-{:02}, 内容摘要: {}{}, 工具: {}{others}{reason}}}\n",
+            e.number,
+            e.date.year,
+            e.date.month,
+            e.date.day,
+            e.content,
+            digest(Output::Pdf),
+            e.tool
         ));
     }
     project
@@ -146,7 +179,7 @@ pub(crate) fn issue(
         let loc = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
         return Err(vec![
             Diagnostic::error(
-                "issued",
+                Code::Issued,
                 &loc,
                 format!("{month} 的通报已经发布（第 {} 版），不能再次发布", editions.len()),
             )
@@ -155,55 +188,40 @@ pub(crate) fn issue(
             )),
         ]);
     }
-    let outcome = session.build(month);
-    diags.extend(outcome.diagnostics.into_iter().filter(Diagnostic::is_error));
-    let (content, mut problems) = session.content(month);
-    diags.extend(problems.drain(..).filter(Diagnostic::is_error));
-    let (Some(pdf), Some(content)) = (outcome.pdf, content) else {
+    let (outcome, content) = session.build_to_issue(month);
+    diags.extend(outcome.diagnostics.iter().filter(|d| d.is_error()).cloned());
+    let (Some(_), Some(content)) = (&outcome.pdf, content) else {
         return Err(diags);
     };
-    let bytes = std::fs::read(project.path(&pdf)).map_err(|e| {
+    let io = |e: String| {
         vec![Diagnostic::general(
             Severity::Error,
-            "io",
-            format!("无法读取 {}：{e}", pdf.display()),
-        )]
-    })?;
-    let io = |e: std::io::Error| {
-        vec![Diagnostic::general(
-            Severity::Error,
-            "io",
+            Code::Io,
             format!("无法写入发布记录：{e}"),
         )]
     };
-    project
-        .write(&pdf_path(project, month), &bytes)
-        .map_err(|e| std::io::Error::other(e.reason()))
-        .map_err(io)?;
-    // The OFD built with it, when the outputs name it, is issued beside it.
-    let ofd_out = project.out_dir(month).join(crate::output::ofd::FILE);
-    let ofd = match outcome.outputs.contains(&ofd_out) {
-        true => {
-            let ofd = std::fs::read(project.path(&ofd_out)).map_err(io)?;
-            project
-                .write(&ofd_path(project, month), &ofd)
-                .map_err(|e| std::io::Error::other(e.reason()))
-                .map_err(io)?;
-            Some(provenance::sha256(&ofd))
+    // The PDF and every other output an issued circular includes that this build made.
+    let mut files = BTreeMap::new();
+    for (output, _) in issued_outputs().filter(|(o, _)| session.plan().makes(*o)) {
+        let made = project.out_dir(month).join(output.files()[0]);
+        let bytes = project
+            .read(&made)
+            .map_err(|e| io(format!("{}：{}", made.display(), e.reason())))?;
+        if let Some(kept) = issued_path(project, month, output) {
+            project.write(&kept, &bytes).map_err(|e| io(e.reason()))?;
         }
-        false => None,
-    };
+        files.insert(output, provenance::sha256(&bytes));
+    }
     let edition = Edition {
         number: editions.len() as u64 + 1,
         date: today,
         content: provenance::sha256(&content),
-        file: provenance::sha256(&bytes),
+        files,
         tool: tool(),
         reason: reason.map(str::to_string),
-        ofd,
     };
     editions.push(edition.clone());
-    write_record(project, month, &editions).map_err(io)?;
+    write_record(project, month, &editions).map_err(|e| io(e.to_string()))?;
     Ok(edition)
 }
 
@@ -216,12 +234,8 @@ pub(crate) enum Frozen {
     Changed(Vec<Diagnostic>),
 }
 
-/// The files of an issued circular.
-pub(crate) struct Issued {
-    pub pdf: Vec<u8>,
-    /// The OFD, when it was issued with the PDF.
-    pub ofd: Option<Vec<u8>>,
-}
+/// The files of an issued circular, the PDF first.
+pub(crate) type Issued = Vec<(Output, Vec<u8>)>;
 
 /// The bytes of issued file `rel`, or an error when it is gone or differs from `digest`.
 fn issued_file(
@@ -229,7 +243,7 @@ fn issued_file(
     rel: &std::path::Path,
     digest: &str,
     at: &Loc,
-    code: &'static str,
+    code: Code,
 ) -> Result<Vec<u8>, Diagnostic> {
     let bytes = read_issued(project, rel).ok();
     if bytes.as_deref().map(provenance::sha256).as_deref() == Some(digest) {
@@ -244,7 +258,7 @@ fn issued_file(
         .and_then(|p| p.file_name())
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let what = if code == "issued-ofd" { "OFD" } else { "PDF" };
+    let what = if code == Code::IssuedOfd { "OFD" } else { "PDF" };
     Err(Diagnostic::error(
         code,
         at,
@@ -266,7 +280,8 @@ const VERIFIED: &str = "out/.tongbao-issued.json";
 /// updated in the record, is refused). The PDF is read within [`PDF_BYTES`] and its manifest
 /// within the manifest's budget. A month verified before by this same tongbao with the same
 /// inputs is not rebuilt again. `session` is opened only when a rebuild is needed.
-pub(crate) fn verify(project: &Project, month: &str, session: &mut Option<Session>, digester: &mut Digester) -> Frozen {
+pub(crate) fn verify(resolved: &Arc<Resolved>, month: &str, session: &mut Option<Session>) -> Frozen {
+    let project = &resolved.project;
     let mut diags = Vec::new();
     let Some(last) = editions(project, month, &mut diags).pop() else {
         return Frozen::Changed(diags);
@@ -277,17 +292,20 @@ pub(crate) fn verify(project: &Project, month: &str, session: &mut Option<Sessio
         Ok(bytes) => bytes,
         Err(why) => return Frozen::Changed(vec![altered(month, &pdf, &at, &why)]),
     };
-    if provenance::sha256(&issued) != last.file {
+    if last.files.get(&Output::Pdf) != Some(&provenance::sha256(&issued)) {
         let why = "它的摘要与发布记录（issued.yaml 中的“文件摘要”）不同，文件被改动或替换过";
         return Frozen::Changed(vec![altered(month, &pdf, &at, why)]);
     }
-    let ofd = match &last.ofd {
-        Some(digest) => match issued_file(project, &ofd_path(project, month), digest, &at, "issued-ofd") {
-            Ok(bytes) => Some(bytes),
+    let mut files = vec![(Output::Pdf, issued.clone())];
+    for (output, kept) in issued_outputs().filter(|(o, _)| *o != Output::Pdf) {
+        let (Some(digest), Some(path)) = (last.files.get(&output), issued_path(project, month, output)) else {
+            continue;
+        };
+        match issued_file(project, &path, digest, &at, kept.code) {
+            Ok(bytes) => files.push((output, bytes)),
             Err(d) => return Frozen::Changed(vec![d]),
-        },
-        None => None,
-    };
+        }
+    }
     let json = provenance::manifest_json(&issued);
     let manifest: Option<provenance::Manifest> = json.as_deref().and_then(|j| serde_json::from_str(j).ok());
     if let Some(m) = manifest.as_ref().filter(|m| m.month != month) {
@@ -297,26 +315,25 @@ pub(crate) fn verify(project: &Project, month: &str, session: &mut Option<Sessio
         );
         return Frozen::Changed(vec![altered(month, &pdf, &at, &why)]);
     }
-    let now = digester.digests(project, month);
+    let compared = crate::load::compared_months(project, month);
+    let now = Digester::default().digests(project, month, &compared);
     let key = provenance::sha256(format!("{}\n{}", provenance::tool_identity(), serde_json::json!(now)).as_bytes());
     if remembered(project, month).as_deref() == Some(key.as_str()) {
-        return Frozen::Unchanged(Issued { pdf: issued, ofd });
+        return Frozen::Unchanged(files);
     }
     let plan = match &manifest {
         Some(m) => m.plan.clone(),
-        None => {
-            crate::pipeline::Plan::configured(&crate::load::config::load(project, &mut Vec::new()), &mut Vec::new())
-        }
+        None => resolved.plan.clone(),
     };
     let stamp = provenance::creation_date(&issued)
         .and_then(|(y, mo, d, h, mi, s)| typst::foundations::Datetime::from_ymd_hms(y, mo, d, h, mi, s));
-    let session = session.get_or_insert_with(|| Session::open(project, &Default::default()));
+    let session = session.get_or_insert_with(|| Session::open(resolved.clone()));
     let (rebuilt, problems) = session.frozen(month, &plan, json.as_deref(), stamp);
     let content = rebuilt.as_ref().map(|r| provenance::sha256(&r.content));
     match rebuilt {
         Some(r) if content.as_deref() == Some(last.content.as_str()) && r.issued == issued => {
             remember(project, month, &key);
-            Frozen::Unchanged(Issued { pdf: issued, ofd })
+            Frozen::Unchanged(files)
         }
         Some(_) if content.as_deref() == Some(last.content.as_str()) => {
             let why = "由发布时的输入重新生成的通报与它不同（内容摘要相符，文件本身却不符），它在发布后被改动过";
@@ -345,7 +362,7 @@ fn read_issued(project: &Project, pdf: &std::path::Path) -> Result<Vec<u8>, Stri
 /// The error for an `issued.pdf` that is missing or is not the circular its record describes.
 fn altered(month: &str, pdf: &std::path::Path, at: &Loc, why: &str) -> Diagnostic {
     Diagnostic::error(
-        "issued-pdf",
+        Code::IssuedPdf,
         at,
         format!("{month} 已发布的通报 {} 与发布记录不符：{why}", pdf.display()),
     )
@@ -387,7 +404,7 @@ fn changed(
     };
     let mut out = vec![
         Diagnostic::error(
-            "issued-changed",
+            Code::IssuedChanged,
             at,
             format!(
                 "{month} 的通报已于 {} 发布（第 {} 版），{how}；改动的输入：{listed}",

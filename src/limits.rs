@@ -2,7 +2,7 @@
 //! is read (never after it has been taken into memory whole), and each refusal is a Chinese
 //! diagnostic at its place that names the limit and why it exists. The limits are far above what
 //! an office's monthly circular needs (a few pages, a few dozen units) and far below what would
-//! exhaust a CI runner: `scripts/bench-hostile` measures the refusals (README: Limits).
+//! exhaust a CI runner: `scripts/bench-hostile` measures the refusals (BENCHMARKS.md: Limits).
 //!
 //! Limits kept elsewhere, next to the code they guard: 1 MiB per data file and the YAML node and
 //! depth budgets (`load`), 20 diagnostics printed (`cmd`).
@@ -237,4 +237,14 @@ mod tests {
         assert!(matches!(read_bounded(&f, 10), Err(Refused::TooBig(100))));
         assert_eq!(read_bounded(&f, 100).unwrap().len(), 100);
     }
+}
+
+/// The number of cases each fuzzing property of the tests runs (`TONGBAO_FUZZ_CASES`, 48 by
+/// default; CONTRIBUTING.md: Fuzzing).
+#[cfg(test)]
+pub(crate) fn fuzz_cases() -> u32 {
+    std::env::var("TONGBAO_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48)
 }

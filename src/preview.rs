@@ -5,7 +5,7 @@
 //!
 //! Pages are rasterised here rather than sent as SVG: a page of this circular is 200–800 KB of
 //! glyph outlines as SVG, which Chromium takes 50–150 ms to rasterise, while rendering and encoding
-//! the same page as PNG takes about 15 ms and the browser decodes it in a few (the README's
+//! the same page as PNG takes about 15 ms and the browser decodes it in a few (BENCHMARKS.md's
 //! Benchmarks give the measurement). Only pages whose content changed get a new version, so the
 //! browser fetches only those.
 //!
@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde::Serialize;
 use typst_layout::PagedDocument;
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::limits::{PREVIEW_CACHE_BYTES, PREVIEW_CONNECTIONS, PREVIEW_RENDERS};
 use crate::project::Project;
 use crate::typeset::inspect;
@@ -84,7 +84,7 @@ struct Snapshot {
 #[derive(Clone, Serialize)]
 pub(crate) struct Problem {
     severity: Severity,
-    code: &'static str,
+    code: Code,
     message: String,
     /// `data/2023-03/12345.yaml:6:30`, `data/x.xlsx 单元格 B7` or the file alone.
     place: Option<String>,
@@ -103,11 +103,8 @@ struct Quote {
 
 /// The problems `check` lists for a build's diagnostics ([`crate::pipeline::as_checked`]), in its
 /// order.
-pub(crate) fn problems(project: &Project, built: &[Diagnostic]) -> Vec<Problem> {
-    crate::pipeline::as_checked(project, built)
-        .iter()
-        .map(problem)
-        .collect()
+pub(crate) fn problems(built: &[Diagnostic]) -> Vec<Problem> {
+    crate::pipeline::as_checked(built).iter().map(problem).collect()
 }
 
 fn problem(d: &Diagnostic) -> Problem {
@@ -812,7 +809,7 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: crate::pipeline::fuzz::cases() * 8,
+            cases: crate::limits::fuzz_cases() * 8,
             failure_persistence: None,
             ..proptest::prelude::ProptestConfig::default()
         })]

@@ -11,8 +11,11 @@
 //! tongbao overwrite a file elsewhere. Writes are atomic: a temporary file in the same folder,
 //! renamed into place, so a reader never sees half a file and a failed write leaves the old one.
 
+use crate::diag::Code;
+use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::calendar::MonthId;
 
@@ -69,10 +72,10 @@ impl WriteError {
     }
 
     /// The stable code of the problem, for diagnostics.
-    pub(crate) fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> Code {
         match self {
-            WriteError::Io(_) => "io",
-            WriteError::Outside => "outside-root",
+            WriteError::Io(_) => Code::Io,
+            WriteError::Outside => Code::OutsideRoot,
         }
     }
 }
@@ -97,11 +100,27 @@ pub(crate) fn is_scratch(name: &str) -> bool {
 /// Extensions of the font files Typst reads.
 const FONT_FILES: [&str; 4] = ["ttf", "otf", "ttc", "otc"];
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Project {
     root: PathBuf,
     /// The root with symlinks resolved, for the inside-the-root test.
     real: PathBuf,
+    /// The inputs read so far (root-relative path → bytes), shared by every clone: what one command
+    /// reads, each file once, whoever asks (the loader, the templates, Typst, the manifest).
+    /// [`Project::write`] drops a file it replaces; a long-lived command (watch) starts each
+    /// rebuild with [`Project::forget`].
+    reads: Arc<Mutex<HashMap<PathBuf, Arc<[u8]>>>>,
+    /// How many times each file was read from the disk (the tests count them).
+    #[cfg(test)]
+    disk: Arc<Mutex<HashMap<PathBuf, usize>>>,
+}
+
+impl std::fmt::Debug for Project {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Project")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Project {
@@ -111,7 +130,13 @@ impl Project {
     pub fn new(root: &Path) -> Project {
         let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
         let real = root.canonicalize().unwrap_or_else(|_| root.clone());
-        Project { root, real }
+        Project {
+            root,
+            real,
+            reads: Default::default(),
+            #[cfg(test)]
+            disk: Default::default(),
+        }
     }
 
     /// `--root` if given, else the current folder or the nearest parent holding
@@ -260,26 +285,85 @@ impl Project {
 
     /// Reads a file of the project: the only way input files are read. Refuses a file whose real
     /// path is outside the root, without opening it, and one larger than
-    /// [`crate::limits::INPUT_BYTES`] (or that is not a regular file), without reading it.
+    /// [`crate::limits::INPUT_BYTES`] (or that is not a regular file), without reading it. An input
+    /// ([`Project::is_input`]) is read once per command: later calls get the same bytes.
     pub(crate) fn read(&self, rel: &Path) -> Result<Vec<u8>, ReadError> {
+        self.read_shared(rel).map(|bytes| bytes.to_vec())
+    }
+
+    /// Like [`Project::read`], without copying what was read already.
+    pub(crate) fn read_shared(&self, rel: &Path) -> Result<Arc<[u8]>, ReadError> {
+        let rel = rel.strip_prefix(&self.root).unwrap_or(rel);
+        let input = self.is_input(rel);
+        if input && let Some(bytes) = self.remembered(rel) {
+            return Ok(bytes);
+        }
         let real = self.path(rel).canonicalize().map_err(ReadError::Io)?;
         if !real.starts_with(&self.real) {
             return Err(ReadError::Outside);
         }
-        crate::limits::read_bounded(&real, crate::limits::INPUT_BYTES).map_err(|e| match e {
-            crate::limits::Refused::Io(e) => ReadError::Io(e),
-            crate::limits::Refused::TooBig(n) => ReadError::TooBig(n),
-            crate::limits::Refused::NotAFile => {
-                ReadError::Io(io::Error::new(io::ErrorKind::InvalidInput, "不是普通文件"))
-            }
-        })
+        let bytes: Arc<[u8]> = crate::limits::read_bounded(&real, crate::limits::INPUT_BYTES)
+            .map_err(|e| match e {
+                crate::limits::Refused::Io(e) => ReadError::Io(e),
+                crate::limits::Refused::TooBig(n) => ReadError::TooBig(n),
+                crate::limits::Refused::NotAFile => {
+                    ReadError::Io(io::Error::new(io::ErrorKind::InvalidInput, "不是普通文件"))
+                }
+            })?
+            .into();
+        #[cfg(test)]
+        {
+            *self
+                .disk
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(rel.to_path_buf())
+                .or_default() += 1;
+        }
+        if input {
+            self.reads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(rel.to_path_buf(), bytes.clone());
+        }
+        Ok(bytes)
     }
 
-    /// The SHA-256 of a file of the project, read through the same gate in pieces (a font of
-    /// 100 MB is digested without holding it).
+    /// The bytes of input `rel` if this command has read it.
+    fn remembered(&self, rel: &Path) -> Option<Arc<[u8]>> {
+        self.reads.lock().unwrap_or_else(|e| e.into_inner()).get(rel).cloned()
+    }
+
+    /// Each file read from the disk so far with how many times (root-relative), sorted.
+    #[cfg(test)]
+    pub(crate) fn disk_reads(&self) -> Vec<(PathBuf, usize)> {
+        let mut reads: Vec<(PathBuf, usize)> = self
+            .disk
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(p, n)| (p.clone(), *n))
+            .collect();
+        reads.sort();
+        reads
+    }
+
+    /// Forgets what was read, so that the next reads see the files as they are now (a long-lived
+    /// command, before each rebuild).
+    pub(crate) fn forget(&self) {
+        self.reads.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// The SHA-256 of a file of the project, read through the same gate: of the bytes the
+    /// command read (a data file, a template), or, for a font, read in pieces (a font of 100 MB is
+    /// digested without holding it; Typst reads fonts itself, lazily).
     pub(crate) fn digest(&self, rel: &Path) -> Result<String, ReadError> {
         use sha2::Digest as _;
         use std::io::Read as _;
+        let is_font = rel.starts_with(FONTS);
+        if !is_font {
+            return self.read_shared(rel).map(|bytes| hex(&sha2::Sha256::digest(&bytes)));
+        }
         let real = self.path(rel).canonicalize().map_err(ReadError::Io)?;
         if !real.starts_with(&self.real) {
             return Err(ReadError::Outside);
@@ -294,7 +378,7 @@ impl Project {
             }
             hasher.update(&buf[..n]);
         }
-        Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(hex(&hasher.finalize()))
     }
 
     /// The size of a file, through the same gate (to refuse oversized files before reading).
@@ -364,13 +448,21 @@ impl Project {
     /// gate of [`Project::writable`].
     pub(crate) fn write(&self, rel: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         let path = self.writable(rel)?;
+        self.forget_file(rel);
         write_file(&path, bytes, true).map_err(WriteError::Io)
+    }
+
+    /// Drops what was read of `rel` (about to be replaced).
+    fn forget_file(&self, rel: &Path) {
+        let rel = rel.strip_prefix(&self.root).unwrap_or(rel);
+        self.reads.lock().unwrap_or_else(|e| e.into_inner()).remove(rel);
     }
 
     /// Like [`Project::write`] without waiting for the disk: for files that can be regenerated
     /// (the generated Typst source, stamps, caches). Readers still never see half a file.
     pub(crate) fn write_unsynced(&self, rel: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         let path = self.writable(rel)?;
+        self.forget_file(rel);
         write_file(&path, bytes, false).map_err(WriteError::Io)
     }
 
@@ -400,6 +492,16 @@ fn write_file(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Bytes as lowercase hex (a digest as manifests write it).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// A short Chinese reason for an I/O error.

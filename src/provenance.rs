@@ -71,20 +71,24 @@ impl Digester {
         }
     }
 
-    /// Digests of the inputs of a month's build (the month's own files and those of the months its
-    /// text compares with, and everything else a build reads). Files are read through the
-    /// project's gate: one outside the root is left out (the build refuses it anyway).
-    pub(crate) fn digests(&mut self, project: &Project, month: &str) -> BTreeMap<String, String> {
+    /// Digests of the inputs of a month's build: its own files and those of the months its text
+    /// compares with (`compared`), and everything else a build reads ([`Project::inputs`]). Files
+    /// are read through the project's gate, which hands out what the command read already (each
+    /// input is read once); a font, which Typst reads itself, is remembered by its size and
+    /// modification time. One outside the root is left out (the build refuses it anyway).
+    pub(crate) fn digests(&mut self, project: &Project, month: &str, compared: &[String]) -> BTreeMap<String, String> {
         if !self.loaded {
             self.load(project);
         }
-        let compared = crate::load::compared_months(project, month);
         let digests = project
-            .inputs(month, &compared)
+            .inputs(month, compared)
             .into_iter()
             .filter_map(|f| {
-                let path = project.path(&f);
-                let meta = std::fs::metadata(&path).ok()?;
+                let rel = std::path::Path::new(&f);
+                if !rel.starts_with(crate::project::FONTS) {
+                    return project.digest(rel).ok().map(|d| (f, d));
+                }
+                let meta = std::fs::metadata(project.path(rel)).ok()?;
                 let modified = meta
                     .modified()
                     .ok()?
@@ -97,7 +101,7 @@ impl Digester {
                 {
                     return Some((f, digest.clone()));
                 }
-                let digest = project.digest(std::path::Path::new(&f)).ok()?;
+                let digest = project.digest(rel).ok()?;
                 self.cache.insert(f.clone(), (stamp.0, stamp.1, digest.clone()));
                 self.changed = true;
                 Some((f, digest))
@@ -105,6 +109,40 @@ impl Digester {
             .collect();
         self.save(project);
         digests
+    }
+}
+
+/// The thread asking git.
+type Asking = std::thread::JoinHandle<Option<(String, bool)>>;
+
+/// The commit checked out and whether an input has uncommitted changes, asked of git once per
+/// command on a thread of its own while the data is read.
+pub(crate) struct GitProbe {
+    asking: std::sync::Mutex<Option<Asking>>,
+    answer: std::sync::OnceLock<Option<(String, bool)>>,
+}
+
+impl GitProbe {
+    /// Starts asking git about `project`.
+    pub(crate) fn start(project: &Project) -> GitProbe {
+        let project = project.clone();
+        GitProbe {
+            asking: std::sync::Mutex::new(Some(std::thread::spawn(move || git_state(&project)))),
+            answer: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The commit and the dirty flag (a project outside git, or before its first commit: no
+    /// commit, dirty). `None` only when the thread asking git died.
+    pub(crate) fn state(&self) -> Option<(Option<String>, bool)> {
+        let answer = self.answer.get_or_init(|| {
+            let handle = self.asking.lock().unwrap_or_else(|e| e.into_inner()).take();
+            handle.and_then(|h| h.join().ok()).flatten()
+        });
+        Some(match answer {
+            Some((commit, dirty)) => (Some(commit.clone()), *dirty),
+            None => (None, true),
+        })
     }
 }
 
@@ -126,19 +164,22 @@ fn git_state(project: &Project) -> Option<(String, bool)> {
     Some((commit, dirty))
 }
 
-/// The manifest of a build about to happen.
-pub(crate) fn manifest(project: &Project, month: &str, plan: &Plan, digester: &mut Digester) -> Manifest {
-    let (commit, dirty) = match git_state(project) {
-        Some((c, d)) => (Some(c), d),
-        None => (None, true),
-    };
+/// The manifest of a build: month `month` built with `plan` from `inputs` (their digests) at the
+/// commit and dirty flag `git` tells.
+pub(crate) fn manifest(
+    month: &str,
+    plan: &Plan,
+    git: (Option<String>, bool),
+    inputs: BTreeMap<String, String>,
+) -> Manifest {
+    let (commit, dirty) = git;
     Manifest {
         tool: format!("tongbao {}", env!("CARGO_PKG_VERSION")),
         month: month.to_string(),
         commit,
         dirty,
         plan: plan.clone(),
-        inputs: digester.digests(project, month),
+        inputs,
         outputs: BTreeMap::new(),
     }
 }

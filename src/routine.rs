@@ -3,6 +3,7 @@
 //! filled (`待填`), the date of issue left to set.
 
 use crate::calendar::{self, MonthId};
+use crate::load::table_file::TableFile;
 
 /// What a figure or the date of issue not yet filled in is written as.
 pub(crate) const UNFILLED: &str = crate::load::yaml::UNFILLED;
@@ -88,44 +89,21 @@ fn shift_leading_month(line: &str, delta: i32) -> String {
     }
 }
 
-/// A table file for a new month: the same units and comments, every figure `待填`, no 合计.
+/// A table file for a new month: the same units and comments, every figure `待填`, no 合计, no
+/// stated rate (tongbao computes it); written by the one writer of month tables.
 pub(crate) fn blank_table(text: &str, delta: i32) -> String {
-    let mut out = String::new();
-    for line in shift_periods(text, delta).lines() {
-        let t = line.trim_start();
-        if t.starts_with("合计:") {
-            continue;
-        }
-        if t.starts_with("- {") || t.starts_with("概况:") {
-            out.push_str(&blank_figures(line));
-        } else {
-            out.push_str(line);
-        }
-        out.push('\n');
+    let mut file = TableFile::read(&shift_periods(text, delta));
+    file.total.clear();
+    for (_, value) in &mut file.headlines {
+        *value = UNFILLED.to_string();
     }
-    out
-}
-
-/// `{单位: 甲, 本月: 71, 办结: 71}` → `{单位: 甲, 本月: 待填, 办结: 待填}` (a comment after the
-/// mapping is kept).
-fn blank_figures(line: &str) -> String {
-    let Some(open) = line.find('{') else {
-        return line.to_string();
-    };
-    let Some(close) = line.rfind('}') else {
-        return line.to_string();
-    };
-    let inner = &line[open + 1..close];
-    // A stated rate (`采纳率: 33%`) is dropped: tongbao computes it.
-    let fields: Vec<String> = inner
-        .split(',')
-        .filter(|field| !field.trim_end().ends_with(['%', '％']))
-        .map(|field| match field.split_once(':') {
-            Some((k, _)) if k.trim() != "单位" => format!("{}: {UNFILLED}", k.trim()),
-            _ => field.trim().to_string(),
-        })
-        .collect();
-    format!("{}{{{}}}{}", &line[..open], fields.join(", "), &line[close + 1..])
+    for row in &mut file.rows {
+        row.cells.retain(|(_, value)| !value.ends_with(['%', '％']));
+        for (_, value) in &mut row.cells {
+            *value = UNFILLED.to_string();
+        }
+    }
+    file.to_yaml()
 }
 
 #[cfg(test)]

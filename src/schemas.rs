@@ -148,7 +148,7 @@ pub(crate) fn all(data: &Data) -> Vec<(String, Value)> {
         ("table.schema.json".to_string(), table),
         ("document.schema.json".to_string(), document),
     ];
-    for spec in &data.specs {
+    for spec in data.specs.iter() {
         out.push((month_table(&spec.id), month_schema(spec, &names)));
     }
     out

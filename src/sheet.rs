@@ -17,10 +17,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::calendar::MonthId;
-use crate::diag::{Diagnostic, Loc, Source, quote_list, suggestions};
+use crate::diag::{Code, Diagnostic, Loc, Source, quote_list, suggestions};
 use crate::load::month::{Figure, MonthTable, Row};
 use crate::load::number::{Num, Rounding};
 use crate::load::schema::Kind;
+use crate::load::table_file::{RowText, TableFile};
 use crate::load::{Registry, TableSpec};
 
 mod delimited;
@@ -73,9 +74,9 @@ pub(crate) fn read(path: &Path, choice: &Choice<'_>) -> Result<(String, Grid), R
     use crate::limits::{SHEET_FILE_BYTES, read_bounded};
     let bytes = read_bounded(path, SHEET_FILE_BYTES).map_err(|e| {
         let code = if matches!(e, crate::limits::Refused::TooBig(_)) {
-            "sheet-too-big"
+            Code::SheetTooBig
         } else {
-            "io"
+            Code::Io
         };
         Refusal::new(
             code,
@@ -112,7 +113,7 @@ pub(crate) fn read_bytes(bytes: Vec<u8>, ext: &str, choice: &Choice<'_>) -> Resu
             .any(|t| lower.windows(t.len()).any(|w| w == *t))
     {
         return Err(Refusal::new(
-            "sheet-format",
+            Code::SheetFormat,
             "这个文件其实是网页（HTML/XML）格式，不是真正的 Excel 表格（有的系统导出的 .xls 就是这样）",
             "请在 Excel 或 WPS 中打开它，另存为 .xlsx 后再导入",
         ));
@@ -121,7 +122,7 @@ pub(crate) fn read_bytes(bytes: Vec<u8>, ext: &str, choice: &Choice<'_>) -> Resu
         "csv" | "txt" | "tsv" => delimited::read(&bytes).map(|g| (String::new(), g)),
         "xlsx" | "xlsm" | "xls" | "ods" => Err(Refusal::damaged(format!("这不是 .{ext} 文件（文件开头不对）"))),
         _ => Err(Refusal::new(
-            "sheet-format",
+            Code::SheetFormat,
             format!("不认识的文件类型“.{}”", crate::diag::shorten(ext, 10)),
             "可导入 .xlsx、.xls、.ods 或 .csv（.xlsb 请另存为 .xlsx）",
         )),
@@ -211,7 +212,7 @@ impl<'s> Choice<'s> {
         }
         first
             .map(|g| (0, g))
-            .ok_or_else(|| Refusal::new("sheet-empty", "工作簿里没有工作表", EMPTY_HELP))
+            .ok_or_else(|| Refusal::new(Code::SheetEmpty, "工作簿里没有工作表", EMPTY_HELP))
     }
 }
 
@@ -249,7 +250,7 @@ const UNIT_HEADERS: [&str; 4] = ["单位", "单位名称", "责任单位", "承�
 const TOTAL_NAMES: [&str; 3] = ["合计", "总计", "合 计"];
 
 /// Why a cell is not a figure: the code, what is wrong and how to fix it.
-type Unreadable = (&'static str, String, &'static str);
+type Unreadable = (Code, String, &'static str);
 
 const COUNT_HELP: &str = "请填写整数（可带千分位逗号或量词，如 1,234 或 12条）";
 const NUMBER_HELP: &str = "请填写数字，小数位不多于这一列的位数（可带千分位逗号、量词或百分号，如 1,234.5 或 99.87%）";
@@ -261,7 +262,7 @@ const NUMBER_HELP: &str = "请填写数字，小数位不多于这一列的位�
 fn figure(cell: &Cell, measures: &[&str], kind: Kind) -> Result<Option<Num>, Unreadable> {
     let places = kind.places();
     let help = if kind == Kind::Count { COUNT_HELP } else { NUMBER_HELP };
-    let bad = |why: String| ("import-cell", why, help);
+    let bad = |why: String| (Code::ImportCell, why, help);
     let text = match cell {
         Cell::Empty => return Ok(None),
         Cell::Number(n) if !n.is_finite() || *n < 0.0 || *n > 1e9 => {
@@ -309,7 +310,7 @@ fn figure(cell: &Cell, measures: &[&str], kind: Kind) -> Result<Option<Num>, Unr
 fn not_a_value(cell: &Cell) -> Unreadable {
     match cell {
         Cell::Date(d) => (
-            "import-date",
+            Code::ImportDate,
             format!("这一格是日期（{}），不是数字", crate::diag::shorten(d, 30)),
             "单元格被设成了日期格式：请在 Excel 或 WPS 中把它设为“常规”或“数值”格式，填入数字后再导出",
         ),
@@ -320,7 +321,7 @@ fn not_a_value(cell: &Cell) -> Unreadable {
                 format!("={}", f.trim_start_matches('='))
             };
             (
-                "import-formula",
+                Code::ImportFormula,
                 format!(
                     "这一格是公式（{}），文件中没有保存它的计算结果",
                     crate::diag::shorten(&shown, 40)
@@ -329,7 +330,7 @@ fn not_a_value(cell: &Cell) -> Unreadable {
             )
         }
         other => (
-            "import-cell",
+            Code::ImportCell,
             format!("这一格是错误值“{}”，不是数字", crate::diag::shorten(&other.text(), 20)),
             "请在 Excel 或 WPS 中改正这一格的公式或数据",
         ),
@@ -379,7 +380,7 @@ impl Sheet<'_> {
         let Some(head) = self.grid.rows.iter().position(|row| row.iter().any(is_unit)) else {
             return Err(Diagnostic::in_file(
                 crate::diag::Severity::Error,
-                "import-header",
+                Code::ImportHeader,
                 &self.src.path,
                 format!(
                     "找不到表头：表格中应有一行写着“单位”（或“单位名称”），其右是各列名称，如 {}",
@@ -441,7 +442,7 @@ impl Sheet<'_> {
                 format!("是否是{}？", quote_list(&near))
             };
             return Err(Diagnostic::error(
-                "import-header",
+                Code::ImportHeader,
                 &self.at(head, unit_col),
                 format!(
                     "第 {} 行的表头中找不到“{}”列",
@@ -541,7 +542,7 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
                 }),
                 Ok(None) => out.diagnostics.push(
                     Diagnostic::error(
-                        "import-cell",
+                        Code::ImportCell,
                         &sheet.at(r, *c),
                         format!("“{}”的“{key}”是空的", crate::diag::shorten(&name, 30)),
                     )
@@ -570,7 +571,7 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
         }
         if name.is_empty() {
             out.diagnostics.push(Diagnostic::error(
-                "import-cell",
+                Code::ImportCell,
                 &sheet.at(r, header.unit_col),
                 "这一行有数字但没有单位名称",
             ));
@@ -596,85 +597,46 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
 }
 
 /// The month's table file with its rows replaced by `rows`: comments, 概况 and the row comments of
-/// units still listed are kept; a stated 合计 is dropped (tongbao computes it).
+/// units still listed are kept; a stated 合计 is dropped (tongbao computes it). A new file starts
+/// with `header` and blank 概况 figures. Written by the one writer of month tables.
 pub(crate) fn rewrite(
     existing: Option<&str>,
     spec: &TableSpec,
     rows: &[(String, BTreeMap<String, Num>)],
     registry: &Registry,
-    header: &str,
+    header: &[String],
 ) -> String {
-    let mut head: Vec<String> = Vec::new();
-    let mut comments: BTreeMap<String, String> = BTreeMap::new();
-    let mut tail: Vec<String> = Vec::new();
-    match existing {
-        Some(text) => {
-            let mut in_rows = false;
-            let mut after = false;
-            for line in text.lines() {
-                let t = line.trim_start();
-                if t.starts_with("行:") {
-                    in_rows = true;
-                    continue;
-                }
-                if in_rows && t.starts_with("- ") {
-                    if let Some((row, comment)) = line.split_once("}  #").or_else(|| line.split_once("} #"))
-                        && let Some(name) = row.split("单位:").nth(1).and_then(|s| s.split(',').next())
-                        && let Some(u) = registry.resolve(name.trim())
-                    {
-                        comments.insert(u.name.clone(), comment.trim().to_string());
-                    }
-                    continue;
-                }
-                if in_rows && !t.starts_with('#') && !t.is_empty() {
-                    in_rows = false;
-                    after = true;
-                }
-                if t.starts_with("合计:") {
-                    continue;
-                }
-                if after {
-                    tail.push(line.to_string());
-                } else if !in_rows {
-                    head.push(line.to_string());
-                }
-            }
-        }
-        None => head.push(header.to_string()),
-    }
-    let mut out = String::new();
-    for line in &head {
-        out.push_str(line);
-        out.push('\n');
-    }
-    out.push_str("行:\n");
-    for (unit, figures) in rows {
-        let cells: Vec<String> = spec
-            .columns
-            .iter()
-            .filter_map(|c| figures.get(&c.key).map(|v| format!("{}: {v}", c.key)))
-            .collect();
-        let comment = comments.get(unit).map(|c| format!("  # {c}")).unwrap_or_default();
-        out.push_str(&format!(
-            "  - {{单位: {}, {}}}{comment}\n",
-            yaml_text(unit),
-            cells.join(", ")
-        ));
-    }
-    for line in &tail {
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
-/// A unit name as a YAML flow scalar (quoted when it holds a character YAML would read).
-fn yaml_text(s: &str) -> String {
-    if s.chars().any(|c| ":,{}[]#&*!|>'\"%@`".contains(c)) || s.starts_with(['-', '?', ' ']) {
-        format!("'{}'", s.replace('\'', "''"))
-    } else {
-        s.to_string()
-    }
+    let mut file = match existing {
+        Some(text) => TableFile::read(text),
+        None => TableFile {
+            header: header.to_vec(),
+            headlines: spec
+                .headlines
+                .iter()
+                .map(|h| (h.key.clone(), crate::load::yaml::UNFILLED.to_string()))
+                .collect(),
+            ..TableFile::default()
+        },
+    };
+    let comments: BTreeMap<String, String> = file
+        .comments()
+        .into_iter()
+        .filter_map(|(unit, c)| registry.resolve(&unit).map(|u| (u.name.clone(), c)))
+        .collect();
+    file.total.clear();
+    file.rows = rows
+        .iter()
+        .map(|(unit, figures)| RowText {
+            unit: unit.clone(),
+            cells: spec
+                .columns
+                .iter()
+                .filter_map(|c| figures.get(&c.key).map(|v| (c.key.clone(), v.to_string())))
+                .collect(),
+            comment: comments.get(unit).cloned(),
+        })
+        .collect();
+    file.to_yaml()
 }
 
 #[cfg(test)]
@@ -828,7 +790,7 @@ mod fuzz {
 
     proptest! {
         #![proptest_config(ProptestConfig {
-            cases: crate::pipeline::fuzz::cases(),
+            cases: crate::limits::fuzz_cases(),
             failure_persistence: None,
             ..ProptestConfig::default()
         })]
@@ -848,7 +810,7 @@ mod fuzz {
             for e in imported.diagnostics.iter().filter(|d| d.is_error()) {
                 // Only the header and the units missing from the whole table have no one cell.
                 prop_assert!(
-                    e.cell.is_some() || ["import-header", "unit-missing"].contains(&e.code),
+                    e.cell.is_some() || [Code::ImportHeader, Code::UnitMissing].contains(&e.code),
                     "an error without its cell: {e:?}"
                 );
             }

@@ -2,7 +2,7 @@
 //! issue, attachments, seal, 发文字号.
 
 use super::suggest;
-use crate::diag::{Diagnostic, Loc};
+use crate::diag::{Code, Diagnostic, Loc};
 use crate::load::{Data, Month};
 
 pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
@@ -13,7 +13,7 @@ pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnos
     {
         diags.push(
             Diagnostic::error(
-                "period",
+                Code::Period,
                 loc,
                 format!(
                     "期间“{}”应止于本文件夹的月份（{}年{}月）",
@@ -30,7 +30,7 @@ pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnos
         && text.date.is_none()
     {
         diags.push(
-            Diagnostic::error("unfilled", &text.date_loc, "成文日期尚未填写")
+            Diagnostic::error(Code::Unfilled, &text.date_loc, "成文日期尚未填写")
                 .help("把“待填”改为成文日期，例如 2023年5月5日"),
         );
     }
@@ -41,7 +41,7 @@ pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnos
         if date < end {
             diags.push(
                 Diagnostic::error(
-                    "date-early",
+                    Code::DateEarly,
                     &text.date_loc,
                     format!("成文日期 {} 早于统计期间结束（{}）", date.chinese(), end.chinese()),
                 )
@@ -58,7 +58,7 @@ pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnos
         && (number.contains(['[', ']', '(', ')', '（', '）', '【', '】']) || number.contains("第"))
     {
         diags.push(
-            Diagnostic::warning("doc-number", loc, format!("发文字号“{number}”的写法不规范"))
+            Diagnostic::warning(Code::DocNumber, loc, format!("发文字号“{number}”的写法不规范"))
                 .help("年份用六角括号〔〕，序号不编虚位、不加“第”，例如 城中政办〔2023〕12号"),
         );
     }
@@ -80,7 +80,7 @@ fn overlapping(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
         if data.project.path(data.project.month_dir(&other)).is_dir() {
             diags.push(
                 Diagnostic::warning(
-                    "period-overlap",
+                    Code::PeriodOverlap,
                     loc,
                     format!("期间“{}”包含 {other}，而 data/{other} 也是一个月份文件夹", period.label()),
                 )
@@ -100,8 +100,12 @@ fn check_attachments(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
     for att in &doc.attachments {
         let Some(spec) = data.table_named(&att.table) else {
             diags.push(
-                Diagnostic::error("attachment-table", &att.loc, format!("没有名为“{}”的表格", att.table))
-                    .help(suggest(&att.table, names.iter().copied(), "可用的表")),
+                Diagnostic::error(
+                    Code::AttachmentTable,
+                    &att.loc,
+                    format!("没有名为“{}”的表格", att.table),
+                )
+                .help(suggest(&att.table, names.iter().copied(), "可用的表")),
             );
             continue;
         };
@@ -110,7 +114,7 @@ fn check_attachments(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
         if month.table(&spec.id).is_none() && !data.project.path(&file).exists() {
             diags.push(
                 Diagnostic::error(
-                    "table-missing",
+                    Code::TableMissing,
                     &att.loc,
                     format!("附件要列出{}，但本月没有它的数据（{}）", spec.name, file.display()),
                 )
@@ -127,7 +131,7 @@ fn check_attachments(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
         let at = text.attachments_at.clone().unwrap_or_else(|| Loc::file(&text.src));
         diags.push(
             Diagnostic::error(
-                "attachment-count",
+                Code::AttachmentCount,
                 &at,
                 format!(
                     "附件说明列了 {} 个附件，document.yaml 的“附件”列了 {} 张表",
@@ -143,7 +147,7 @@ fn check_attachments(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
         if numbered && item.number != Some(i as u32 + 1) {
             diags.push(
                 Diagnostic::warning(
-                    "attachment-number",
+                    Code::AttachmentNumber,
                     &item.name.loc,
                     format!("附件说明的第 {} 项应编号为 {}", i + 1, i + 1),
                 )
@@ -156,7 +160,7 @@ fn check_attachments(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
         if literal && crate::load::text::prose(&item.name.text) != crate::load::text::prose(&title) {
             diags.push(
                 Diagnostic::warning(
-                    "attachment-name",
+                    Code::AttachmentName,
                     &item.name.loc,
                     format!("附件说明写作“{}”，附件标题却是“{title}”", item.name.text),
                 )
@@ -188,7 +192,7 @@ fn check_form(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
                 format!("印章“{}”不是图片（应为 PNG、SVG 或 JPG）", seal.image)
             };
             diags.push(
-                Diagnostic::error("seal", &seal.loc, msg)
+                Diagnostic::error(Code::Seal, &seal.loc, msg)
                     .help("印章图片放在项目文件夹内（例如 assets/seal.png），这里写相对于项目根目录的路径"),
             );
         }
@@ -200,14 +204,14 @@ fn check_form(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
         && offices < 2
     {
         diags.push(
-            Diagnostic::error("form", loc, "联合行文至少要有两个发文机关，通报末尾只署了一个")
+            Diagnostic::error(Code::Form, loc, "联合行文至少要有两个发文机关，通报末尾只署了一个")
                 .help("在成文日期上方按顺序逐行写出各发文机关（主办机关在前），或删去“联合行文: true”"),
         );
     }
     if offices > 4 {
         diags.push(
             Diagnostic::error(
-                "form",
+                Code::Form,
                 &text.issuers[4].loc,
                 format!("署了 {offices} 个发文机关，联合行文最多四个"),
             )
@@ -217,7 +221,7 @@ fn check_form(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
     if !layout.seals.is_empty() && layout.seals.len() != offices {
         diags.push(
             Diagnostic::error(
-                "form",
+                Code::Form,
                 &layout.seals[0].loc,
                 format!("有 {} 枚印章，却署了 {offices} 个发文机关", layout.seals.len()),
             )
@@ -228,7 +232,7 @@ fn check_form(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
     if !layout.signers.is_empty() && !upward {
         diags.push(
             Diagnostic::error(
-                "form",
+                Code::Form,
                 &at(layout.signers.first().map(|(_, l)| l)),
                 "签发人只用于上行文，这份通报是下行文",
             )
@@ -238,13 +242,13 @@ fn check_form(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
     if let Some((true, loc)) = &layout.upward {
         if layout.signers.is_empty() {
             diags.push(
-                Diagnostic::error("form", loc, "上行文应标注签发人")
+                Diagnostic::error(Code::Form, loc, "上行文应标注签发人")
                     .help("在“版式”中写 签发人: 张三（几位签发人写成列表）"),
             );
         }
         if !layout.red_header {
             diags.push(
-                Diagnostic::error("form", loc, "上行文的签发人排在版头，需要“版头: true”")
+                Diagnostic::error(Code::Form, loc, "上行文的签发人排在版头，需要“版头: true”")
                     .help("在“版式”中写 版头: true"),
             );
         }

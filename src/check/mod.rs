@@ -12,7 +12,7 @@ pub(crate) mod registry;
 pub(crate) mod tables;
 pub(crate) mod text;
 
-use crate::diag::{Diagnostic, quote_list, suggest, suggestions};
+use crate::diag::{Code, Diagnostic, quote_list, suggest, suggestions};
 use crate::load::{Data, Month, Registry, Unit};
 
 /// Runs every rule on the loaded data; the months checked are those in `data.months` whose name is
@@ -21,10 +21,10 @@ pub(crate) fn check(data: &Data, months: &[String]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     registry::check_registry(&data.registry, &mut diags);
     registry::check_history(&data.registry, &mut diags);
-    for spec in &data.specs {
+    for spec in data.specs.iter() {
         registry::check_spec(spec, &data.registry, &mut diags);
     }
-    registry::check_short_names(&data.specs, &mut diags);
+    registry::check_short_names(&data.specs[..], &mut diags);
     for month in &data.months {
         if months.contains(&month.name) {
             check_month(data, month, &mut diags);
@@ -64,7 +64,7 @@ pub(crate) fn resolve_unit<'r>(
     if unit.is_none() {
         let near = suggestions(name, registry.all_names(), 3);
         let mut d = Diagnostic::error(
-            "unit-unknown",
+            Code::UnitUnknown,
             loc,
             format!("单位“{name}”不在单位名录（data/units.yaml）中"),
         );

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::diag::{Diagnostic, Loc, quote_list};
+use crate::diag::{Code, Diagnostic, Loc, quote_list};
 use crate::load::{Registry, TableSpec};
 
 /// Every name (canonical or alias) names one unit; every unit has a known kind.
@@ -12,7 +12,7 @@ pub(crate) fn check_registry(registry: &Registry, diags: &mut Vec<Diagnostic>) {
     for unit in &registry.units {
         if !kinds.contains(&unit.kind.as_str()) {
             diags.push(
-                Diagnostic::error("unit-kind", &unit.kind_loc, format!("未知的单位类别“{}”", unit.kind))
+                Diagnostic::error(Code::UnitKind, &unit.kind_loc, format!("未知的单位类别“{}”", unit.kind))
                     .help(format!("类别须是名录开头“类别”中的一项：{}", quote_list(&kinds))),
             );
         }
@@ -30,7 +30,7 @@ pub(crate) fn check_registry(registry: &Registry, diags: &mut Vec<Diagnostic>) {
                     )
                 };
                 diags.push(
-                    Diagnostic::error("unit-duplicate-name", loc, msg).help("每个名称（含别名）只能指向一个单位"),
+                    Diagnostic::error(Code::UnitDuplicateName, loc, msg).help("每个名称（含别名）只能指向一个单位"),
                 );
             } else {
                 seen.insert(name, (unit.name.as_str(), loc));
@@ -47,7 +47,7 @@ pub(crate) fn check_history(registry: &Registry, diags: &mut Vec<Diagnostic>) {
         {
             diags.push(
                 Diagnostic::error(
-                    "unit-history",
+                    Code::UnitHistory,
                     &unit.loc,
                     format!("单位“{}”的撤销月份不在设立月份之后", unit.name),
                 )
@@ -58,7 +58,7 @@ pub(crate) fn check_history(registry: &Registry, diags: &mut Vec<Diagnostic>) {
             if unit.until.is_none() {
                 diags.push(
                     Diagnostic::error(
-                        "unit-history",
+                        Code::UnitHistory,
                         loc,
                         format!("单位“{}”写了并入，却没有写撤销月份", unit.name),
                     )
@@ -67,7 +67,7 @@ pub(crate) fn check_history(registry: &Registry, diags: &mut Vec<Diagnostic>) {
             }
             if registry.resolve(into).is_none() {
                 diags.push(
-                    Diagnostic::error("unit-history", loc, format!("并入的单位“{into}”不在名录中"))
+                    Diagnostic::error(Code::UnitHistory, loc, format!("并入的单位“{into}”不在名录中"))
                         .help("并入的单位须在 data/units.yaml 中登记"),
                 );
             }
@@ -97,7 +97,7 @@ pub(crate) fn check_short_names(specs: &[TableSpec], diags: &mut Vec<Diagnostic>
                 let loc = this.short.as_ref().map_or_else(|| this.loc.clone(), |(_, l)| l.clone());
                 diags.push(
                     Diagnostic::error(
-                        "spec-short",
+                        Code::SpecShort,
                         &loc,
                         format!(
                             "简称“{name}”也被 {} 使用，正文中的“{name}”会指两张表",
@@ -124,12 +124,16 @@ pub(crate) fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<
         .chain(spec.derived.iter().map(|d| (d.key.as_str(), &d.loc)));
     for (key, loc) in declared {
         if key == "单位" {
-            diags.push(Diagnostic::error("spec-key", loc, "“单位”是保留的键，不能用作列名").help("请换一个键名"));
+            diags.push(Diagnostic::error(Code::SpecKey, loc, "“单位”是保留的键，不能用作列名").help("请换一个键名"));
         }
         if let Some(first) = keys.insert(key, loc) {
             diags.push(
-                Diagnostic::error("spec-key", loc, format!("键“{key}”重复（第 {} 行已定义）", first.line))
-                    .help("列、概况和派生的键在一张表里必须各不相同"),
+                Diagnostic::error(
+                    Code::SpecKey,
+                    loc,
+                    format!("键“{key}”重复（第 {} 行已定义）", first.line),
+                )
+                .help("列、概况和派生的键在一张表里必须各不相同"),
             );
         }
     }
@@ -147,7 +151,7 @@ pub(crate) fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<
             && (is_col(&d.denominator.0) || is_head(&d.denominator.0))
         {
             diags.push(
-                Diagnostic::error("spec-derived", &d.loc, "分子和分母必须同为列或同为概况")
+                Diagnostic::error(Code::SpecDerived, &d.loc, "分子和分母必须同为列或同为概况")
                     .help("比率只能在同一行的两列之间，或两个概况数之间计算"),
             );
         }
@@ -163,7 +167,7 @@ pub(crate) fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<
             && (is_col(&rule.right) || is_head(&rule.right))
         {
             diags.push(Diagnostic::error(
-                "spec-rule",
+                Code::SpecRule,
                 &rule.loc,
                 "规则两边必须同为列或同为概况",
             ));
@@ -175,7 +179,7 @@ pub(crate) fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<
                 None => diags.push(unknown_key(spec, col, loc)),
                 Some(c) if c.measure.is_some() && h.measure.is_some() && c.measure != h.measure => diags.push(
                     Diagnostic::warning(
-                        "measure-mismatch",
+                        Code::MeasureMismatch,
                         loc,
                         format!(
                             "概况“{}”以“{}”计，而它应等于的列“{}”以“{}”计",
@@ -195,7 +199,7 @@ pub(crate) fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<
     for (kind, loc) in &spec.required_kinds {
         if !kinds.contains(&kind.as_str()) {
             diags.push(
-                Diagnostic::error("unit-kind", loc, format!("未知的单位类别“{kind}”"))
+                Diagnostic::error(Code::UnitKind, loc, format!("未知的单位类别“{kind}”"))
                     .help(format!("可用的类别：{}", quote_list(&kinds))),
             );
         }
@@ -215,5 +219,5 @@ fn unknown_key(spec: &TableSpec, key: &str, loc: &Loc) -> Diagnostic {
     } else {
         format!("是否应为{}？", quote_list(&near))
     };
-    Diagnostic::error("spec-key", loc, format!("表格“{}”中没有键“{key}”", spec.name)).help(help)
+    Diagnostic::error(Code::SpecKey, loc, format!("表格“{}”中没有键“{key}”", spec.name)).help(help)
 }

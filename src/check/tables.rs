@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::resolve_unit;
 use crate::calendar::MonthId;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::load::month::{MonthTable, Row, Stated};
 use crate::load::number::Num;
 use crate::load::registry::Standing;
@@ -21,7 +21,7 @@ pub(crate) fn check_table(
 ) {
     for (key, loc) in &table.unfilled {
         diags.push(
-            Diagnostic::error("unfilled", loc, format!("概况“{key}”尚未填写")).help("填入本期的数字（没有时填 0）"),
+            Diagnostic::error(Code::Unfilled, loc, format!("概况“{key}”尚未填写")).help("填入本期的数字（没有时填 0）"),
         );
     }
     check_rows(spec, table, registry, month, diags);
@@ -70,7 +70,7 @@ fn check_row(spec: &TableSpec, row: &Row, diags: &mut Vec<Diagnostic>) {
                 .unwrap_or(&row.loc);
             diags.push(
                 Diagnostic::error(
-                    "rule",
+                    Code::Rule,
                     at,
                     format!(
                         "{}：“{}”为 {a}，{}“{}”（{b}）",
@@ -124,7 +124,7 @@ fn check_stated(d: &Derived, row: &Row, stated: &Stated, diags: &mut Vec<Diagnos
     diags.push(
         Diagnostic::at(
             d.stated,
-            "stated-rate",
+            Code::StatedRate,
             &stated.loc,
             format!(
                 "{}：“{}”写作 {}，按 {num}/{den} 计算为 {computed}",
@@ -149,7 +149,7 @@ fn check_totals(spec: &TableSpec, table: &MonthTable, month: &MonthId, diags: &m
         if stated.value != sum {
             diags.push(
                 Diagnostic::error(
-                    "total",
+                    Code::Total,
                     &stated.loc,
                     format!(
                         "合计“{}”写的是 {}，各行相加为 {sum}",
@@ -177,7 +177,7 @@ fn check_totals(spec: &TableSpec, table: &MonthTable, month: &MonthId, diags: &m
             diags.push(
                 Diagnostic::at(
                     h.severity,
-                    "headline",
+                    Code::Headline,
                     &fig.loc,
                     format!(
                         "概况“{}”为 {}，但附件中“{}”合计为 {sum}",
@@ -196,7 +196,7 @@ fn check_totals(spec: &TableSpec, table: &MonthTable, month: &MonthId, diags: &m
         };
         if !rule.op.holds(a.value, b.value) {
             diags.push(Diagnostic::error(
-                "rule",
+                Code::Rule,
                 &a.loc,
                 format!(
                     "概况“{}”为 {}，{}“{}”（{}）",
@@ -238,7 +238,7 @@ fn check_units(
             Standing::Exists => {}
             Standing::NotYet(since) => diags.push(
                 Diagnostic::error(
-                    "unit-not-yet",
+                    Code::UnitNotYet,
                     &row.unit_loc,
                     format!("单位“{}”于{}设立，{}时还不存在", unit.name, when(&since), when(month)),
                 )
@@ -248,7 +248,7 @@ fn check_units(
                 let into = merged.map(|m| format!("，并入“{m}”")).unwrap_or_default();
                 diags.push(
                     Diagnostic::error(
-                        "unit-gone",
+                        Code::UnitGone,
                         &row.unit_loc,
                         format!(
                             "单位“{}”已于{}撤销{into}，{}时已不存在",
@@ -264,7 +264,7 @@ fn check_units(
         if let Some(renamed) = unit.renamed_since(row.unit.trim(), month) {
             diags.push(
                 Diagnostic::error(
-                    "unit-renamed",
+                    Code::UnitRenamed,
                     &row.unit_loc,
                     format!(
                         "“{}”已于{}更名为“{}”",
@@ -284,7 +284,7 @@ fn check_units(
             };
             diags.push(
                 Diagnostic::error(
-                    "unit-twice",
+                    Code::UnitTwice,
                     &row.unit_loc,
                     format!("单位“{}”在表中出现了两次{also}，第 {line} 行已有", unit.name),
                 )
@@ -302,7 +302,7 @@ fn check_units(
         if !missing.is_empty() {
             diags.push(
                 Diagnostic::error(
-                    "unit-missing",
+                    Code::UnitMissing,
                     &table.loc,
                     format!("{}缺少{}类单位：{}", spec.name, kind, missing.join("、")),
                 )

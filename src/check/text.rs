@@ -5,7 +5,7 @@
 //! pointed out with the expression that would print it.
 
 use crate::calendar::{self, Period};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::load::text::{Block, Line, Text};
 use crate::load::{Data, Month};
 
@@ -79,7 +79,7 @@ fn check_headings(text: &Text, diags: &mut Vec<Diagnostic>) {
             let parent = ["一、", "（一）", "1.", "（1）"][l - 2];
             diags.push(
                 Diagnostic::warning(
-                    "heading-level",
+                    Code::HeadingLevel,
                     &line.at(0, number.chars().count() + 2),
                     format!("这个标题前面没有上一级标题（{parent}）"),
                 )
@@ -100,7 +100,7 @@ fn check_headings(text: &Text, diags: &mut Vec<Diagnostic>) {
         if *number != expected {
             diags.push(
                 Diagnostic::warning(
-                    "heading-number",
+                    Code::HeadingNumber,
                     &line.at(0, number.chars().count() + 2),
                     format!("标题编号应为“{expected}”，这里是“{number}”"),
                 )
@@ -142,7 +142,7 @@ fn check_periods(line: &Line, period: &Period, diags: &mut Vec<Diagnostic>) {
             let written: String = chars[m.at..m.at + m.len].iter().collect();
             diags.push(
                 Diagnostic::warning(
-                    "period-mismatch",
+                    Code::PeriodMismatch,
                     &line.at(at + m.at, m.len),
                     format!("这里写的是“{written}”，但本期通报是{}", period.label()),
                 )
@@ -165,7 +165,7 @@ impl Facts {
     fn of(data: &Data, month: &Month) -> Facts {
         let mut all = Vec::new();
         let at = month.period().end();
-        for spec in &data.specs {
+        for spec in data.specs.iter() {
             let Some(table) = month.table(&spec.id) else { continue };
             let name = spec.expression_name();
             let mut values = table.totals(spec, &at);
@@ -261,7 +261,7 @@ fn typed_figure(
     if let Some(f) = named.iter().find(|f| f.3 == number) {
         return Some(
             Diagnostic::warning(
-                "typed-figure",
+                Code::TypedFigure,
                 loc,
                 format!("数字 {number}{measure} 是手写的，数据中“{}”正是 {}", f.1, f.3),
             )
@@ -271,7 +271,7 @@ fn typed_figure(
     if let Some(f) = named.first() {
         return Some(
             Diagnostic::warning(
-                "typed-figure-differs",
+                Code::TypedFigureDiffers,
                 loc,
                 format!("这里写 {number}{measure}，但数据中“{}”是 {}{measure}", f.1, f.3),
             )
@@ -281,7 +281,7 @@ fn typed_figure(
     let f = same_measure().find(|f| f.3 == number).filter(|_| number.len() >= 2)?;
     Some(
         Diagnostic::warning(
-            "typed-figure",
+            Code::TypedFigure,
             loc,
             format!("数字 {number}{measure} 是手写的，数据中“{}”正是 {}", f.1, f.3),
         )

@@ -1,15 +1,16 @@
 //! `tongbao build [MONTH|--all]`: check, then write `out/YYYY-MM/circular.pdf` atomically.
 
-use super::{Result, Status, month_or_latest, report};
-use crate::args::{BuildArgs, Format};
+use std::sync::Arc;
+
 use serde::Serialize;
 
-use crate::diag::{self, Diagnostic, Severity};
+use super::{Result, Status, month_or_latest, report};
+use crate::args::{BuildArgs, Format};
+use crate::diag::{self, Code, Diagnostic, Severity};
 use crate::issue;
 use crate::output::{Asked, pdf_path};
-use crate::pipeline::{Outcome, Output, Plan, Session, Timings};
+use crate::pipeline::{Outcome, Output, Resolved, Session, Timings};
 use crate::project::Project;
-use crate::provenance::Digester;
 
 pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     let months = if args.all {
@@ -17,23 +18,23 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     } else {
         vec![month_or_latest(project, args.month.as_deref())?]
     };
-    let plan = plan(project, args)?;
+    let resolved = Arc::new(resolve(project, args)?);
     if args.all {
-        return Ok(many(project, &months, &plan, args));
+        return Ok(many(resolved, &months, args));
     }
-    let mut session = Session::open(project, &plan);
+    let mut session = None;
     let mut failed = false;
-    let mut digester = Default::default();
     for month in &months {
         if issue::is_issued(project, month) {
-            let mut record = issued(project, month, &mut digester, args.format);
+            let mut record = issued(&resolved, month, args.format);
             if args.format == Format::Json {
                 report(&mut record.diagnostics, args.format);
             }
             failed |= record.status == FAILED;
             continue;
         }
-        let mut outcome = crate::batch::build_one(&mut session, project, month);
+        let session = session.get_or_insert_with(|| Session::open(resolved.clone()));
+        let mut outcome = crate::batch::build_one(session, project, month);
         report(&mut outcome.diagnostics, args.format);
         if args.format == Format::Human {
             summary(project, month, &outcome, args.timings);
@@ -43,16 +44,16 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     Ok(if failed { Status::Problems } else { Status::Clean })
 }
 
-/// The build plan: the command line's choices over the configuration's.
-pub(crate) fn plan(project: &Project, args: &BuildArgs) -> Result<Plan> {
+/// What the command builds from: the command line's choices over the configuration's, and
+/// everything every month shares, read once.
+pub(crate) fn resolve(project: &Project, args: &BuildArgs) -> Result<Resolved> {
     let asked = Asked {
-        outputs: &args.outputs,
-        pdf_standard: args.pdf_standard.as_deref(),
+        outputs: args.outputs.clone(),
+        pdf_standard: args.pdf_standard,
         untagged: args.untagged,
         system_fonts: args.fonts.system_fonts,
     };
-    let config = crate::load::config::load(project, &mut Vec::new());
-    Plan::resolve(&asked, &config, &mut Vec::new()).map_err(super::Error::Usage)
+    Resolved::read(project, &asked).map_err(super::Error::Usage)
 }
 
 /// What became of one month in `build --all`: a line for people, a record of the JSON document.
@@ -145,7 +146,7 @@ impl Record {
 }
 
 /// The warnings of the records summed by kind, in the kinds' order.
-fn kinds(records: &[Record]) -> std::collections::BTreeMap<&'static str, usize> {
+fn kinds(records: &[Record]) -> std::collections::BTreeMap<Code, usize> {
     let mut kinds = std::collections::BTreeMap::new();
     for d in records.iter().flat_map(|r| &r.diagnostics).filter(|d| !d.is_error()) {
         *kinds.entry(d.code).or_default() += 1;
@@ -158,23 +159,23 @@ fn kinds(records: &[Record]) -> std::collections::BTreeMap<&'static str, usize> 
 /// line on a terminal), then the warnings summed by kind; with `--format json`, one document on
 /// stdout: a record per month in month order and the summary, the same on every run of the same
 /// inputs (no times in it).
-fn many(project: &Project, months: &[String], plan: &Plan, args: &BuildArgs) -> Status {
+fn many(resolved: Arc<Resolved>, months: &[String], args: &BuildArgs) -> Status {
     use std::io::IsTerminal;
     let started = std::time::Instant::now();
     let human = args.format == Format::Human;
     let mut total_time = Timings::default();
-    let mut digester = Default::default();
+    let project = resolved.project.clone();
     let (issued_months, others): (Vec<String>, Vec<String>) =
-        months.iter().cloned().partition(|m| issue::is_issued(project, m));
+        months.iter().cloned().partition(|m| issue::is_issued(&project, m));
     let mut records: Vec<Record> = issued_months
         .iter()
-        .map(|m| issued(project, m, &mut digester, args.format))
+        .map(|m| issued(&resolved, m, args.format))
         .collect();
     let total = others.len();
     let terminal = std::io::stderr().is_terminal() && human;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut seen = 0usize;
-    crate::batch::build(project, &others, plan, args.force, workers, |r| {
+    crate::batch::build(resolved, &others, args.force, workers, |r| {
         seen += 1;
         if terminal {
             use std::io::Write as _;
@@ -198,7 +199,7 @@ fn many(project: &Project, months: &[String], plan: &Plan, args: &BuildArgs) -> 
         if args.timings && built > 0 {
             // Summed over the worker threads: CPU time per stage, not wall time.
             let n = u32::try_from(built).unwrap_or(u32::MAX);
-            say!("各阶段平均用时（毫秒/月，各线程合计）：{}", stages(&total_time, n));
+            say!("各阶段平均用时（毫秒/月，各线程合计）：{}", total_time.describe(n));
         }
     } else {
         document(&records);
@@ -214,10 +215,7 @@ fn count(records: &[Record], status: &str) -> usize {
 /// The summary line for people, with the warnings by kind in Chinese.
 fn totals(records: &[Record], elapsed: std::time::Duration, args: &BuildArgs) {
     let kinds = kinds(records);
-    let by_kind: Vec<String> = kinds
-        .iter()
-        .map(|(k, n)| format!("{} {n}", diag::kind_name(k)))
-        .collect();
+    let by_kind: Vec<String> = kinds.iter().map(|(k, n)| format!("{} {n}", k.name())).collect();
     let warnings = if by_kind.is_empty() {
         String::new()
     } else {
@@ -242,7 +240,7 @@ fn totals(records: &[Record], elapsed: std::time::Duration, args: &BuildArgs) {
 fn document(records: &[Record]) {
     let kinds: Vec<serde_json::Value> = kinds(records)
         .into_iter()
-        .map(|(code, n)| serde_json::json!({"code": code, "name": diag::kind_name(code), "count": n}))
+        .map(|(code, n)| serde_json::json!({"code": code, "name": code.name(), "count": n}))
         .collect();
     let doc = serde_json::json!({
         "months": records,
@@ -259,53 +257,44 @@ fn document(records: &[Record]) {
     say!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
 }
 
-/// An issued month: its output is the issued PDF, as long as the month still gives that circular;
-/// otherwise nothing is written. For people its line is printed here.
-fn issued(project: &Project, month: &str, digester: &mut Digester, format: Format) -> Record {
+/// An issued month: its outputs are the issued files, as long as the month still gives that
+/// circular; otherwise nothing is written. For people its line is printed here.
+fn issued(resolved: &Arc<Resolved>, month: &str, format: Format) -> Record {
     let mut rebuilt = None;
     let human = format == Format::Human;
-    match issue::verify(project, month, &mut rebuilt, digester) {
+    let project = &resolved.project;
+    let record = match issue::verify(resolved, month, &mut rebuilt) {
         issue::Frozen::Unchanged(files) => {
-            let out = pdf_path(project, month);
-            let ofd = project.out_dir(month).join(crate::output::ofd::FILE);
-            let written = project
-                .write(&out, &files.pdf)
-                .map_err(|e| (out.clone(), e))
-                .and_then(|()| match &files.ofd {
-                    Some(bytes) => project.write(&ofd, bytes).map_err(|e| (ofd.clone(), e)),
-                    None => Ok(()),
+            let mut written = Ok(Vec::new());
+            for (output, bytes) in &files {
+                let out = project.out_dir(month).join(output.files()[0]);
+                written = written.and_then(|mut done: Vec<String>| {
+                    project.write(&out, bytes).map_err(|e| (out.clone(), e))?;
+                    done.push(out.display().to_string());
+                    Ok(done)
                 });
+            }
             match written {
-                Ok(()) => {
+                Ok(done) => {
                     let mut record = Record::new(month, ISSUED, Vec::new());
-                    record.files.push(out.display().to_string());
-                    if files.ofd.is_some() {
-                        record.files.push(ofd.display().to_string());
-                    }
-                    if human {
-                        record.show(false);
-                    }
+                    record.files = done;
                     record
                 }
                 Err((path, e)) => {
                     let d = Diagnostic::general(Severity::Error, e.code(), format!("无法写入 {}：{e}", path.display()));
-                    let record = Record::new(month, FAILED, vec![d]);
-                    if human {
-                        record.show(false);
-                    }
-                    record
+                    Record::new(month, FAILED, vec![d])
                 }
             }
         }
-        issue::Frozen::Changed(diags) => {
-            let record = Record::new(month, FAILED, diags);
-            if human {
-                record.show(false);
-                tell!("{month} 未生成：已发布的通报不能改变，out/{month}/ 保持不变");
-            }
-            record
+        issue::Frozen::Changed(diags) => Record::new(month, FAILED, diags),
+    };
+    if human {
+        record.show(false);
+        if record.status == FAILED {
+            tell!("{month} 未生成：已发布的通报不能改变，out/{month}/ 保持不变");
         }
     }
+    record
 }
 
 fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
@@ -330,10 +319,11 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
                 total.as_millis(),
             );
             for other in &o.outputs {
-                let what = Output::ALL
-                    .into_iter()
+                let what = Output::all()
+                    .iter()
                     .find(|x| x.paths(project, month).contains(other))
-                    .map_or("", Output::describe);
+                    .map(|o| o.describe())
+                    .unwrap_or_default();
                 say!("已生成 {}（{what}）", other.display());
             }
             say!("字体：");
@@ -351,22 +341,6 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
         }
     }
     if timings {
-        say!("用时（毫秒）：{}", stages(&o.timings, 1));
+        say!("用时（毫秒）：{}", o.timings.describe(1));
     }
-}
-
-/// The time of each stage in milliseconds, divided by `months` (an average over a batch).
-fn stages(t: &Timings, months: u32) -> String {
-    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0 / f64::from(months.max(1));
-    format!(
-        "读取 {:.1}，检查 {:.1}，汇总 {:.1}，模板 {:.1}，排版 {:.1}，OFD {:.1}，PDF {:.1}，写入 {:.1}",
-        ms(t.load),
-        ms(t.check),
-        ms(t.aggregate),
-        ms(t.render),
-        ms(t.compile),
-        ms(t.pages),
-        ms(t.pdf),
-        ms(t.write)
-    )
 }

@@ -4,7 +4,7 @@
 
 use super::{Result, month_arg, report, status};
 use crate::args::{CheckArgs, Format};
-use crate::diag::{self, Diagnostic, Severity};
+use crate::diag::{self, Code, Diagnostic, Severity};
 use crate::issue;
 use crate::pipeline;
 use crate::project::Project;
@@ -19,7 +19,7 @@ pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
                 vec![
                     Diagnostic::general(
                         Severity::Error,
-                        "io",
+                        Code::Io,
                         format!("无法读取 data 文件夹：{}", crate::project::io_reason(&e)),
                     )
                     .help("请在项目根目录（含 data/ 和 templates/ 的文件夹）中运行 tongbao"),
@@ -43,11 +43,15 @@ pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
 
 /// Issued months must still give the circular that was issued.
 fn frozen(project: &Project, months: &[String]) -> Vec<Diagnostic> {
+    let issued: Vec<&String> = months.iter().filter(|m| issue::is_issued(project, m)).collect();
+    if issued.is_empty() {
+        return Vec::new();
+    }
+    let resolved = std::sync::Arc::new(pipeline::Resolved::configured(project));
     let mut session = None;
-    let mut digester = Default::default();
     let mut diags = Vec::new();
-    for month in months.iter().filter(|m| issue::is_issued(project, m)) {
-        if let issue::Frozen::Changed(mut d) = issue::verify(project, month, &mut session, &mut digester) {
+    for month in issued {
+        if let issue::Frozen::Changed(mut d) = issue::verify(&resolved, month, &mut session) {
             diags.append(&mut d);
         }
     }

@@ -10,7 +10,7 @@ use super::{Error, Result, Status};
 use crate::calendar::MonthId;
 use crate::diag;
 use crate::git;
-use crate::pipeline::{Plan, Session};
+use crate::pipeline::Session;
 use crate::project::{ASSETS, CONFIG, DATA, INPUTS, Project, TEMPLATES};
 
 /// The hooks tongbao manages.
@@ -213,9 +213,7 @@ fn rebuild(project: &Project, months: &[String]) -> Status {
     if months.is_empty() {
         return Status::Clean;
     }
-    let config = crate::load::config::load(project, &mut Vec::new());
-    let plan = Plan::configured(&config, &mut Vec::new());
-    let mut session = Session::open(project, &plan);
+    let mut session = Session::open(std::sync::Arc::new(crate::pipeline::Resolved::configured(project)));
     for month in months {
         let outcome = session.build(month);
         match &outcome.pdf {

@@ -2,7 +2,7 @@
 
 use super::{Error, Result, Status, month_arg, month_or_latest};
 use crate::args::ImportArgs;
-use crate::load::{self, yaml::UNFILLED};
+use crate::load;
 use crate::project::Project;
 use crate::sheet;
 
@@ -51,15 +51,7 @@ pub(crate) fn run(project: &Project, args: &ImportArgs) -> Result {
     } else {
         None
     };
-    let mut header = format!("# {month} {}：由 tongbao import 从 {file} 导入。", spec.name);
-    if !spec.headlines.is_empty() {
-        let heads: Vec<String> = spec
-            .headlines
-            .iter()
-            .map(|h| format!("{}: {UNFILLED}", h.key))
-            .collect();
-        header.push_str(&format!("\n概况: {{{}}}", heads.join(", ")));
-    }
+    let header = [format!("# {month} {}：由 tongbao import 从 {file} 导入。", spec.name)];
     let text = sheet::rewrite(existing.as_deref(), spec, &imported.rows, &data.registry, &header);
     project
         .write(&rel, text.as_bytes())

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use super::{Error, Result, Status};
 use crate::args::InitArgs;
 use crate::calendar::{self, Date, MonthId};
+use crate::load::table_file::{RowText, TableFile, scalar};
 use crate::project::{CONFIG, DATA, FONTS, Project, REGISTRY, TABLES, TEMPLATES, TEXT};
 use crate::sheet::{self, Cell};
 
@@ -25,6 +26,9 @@ const TABLE_FILES: [(&str, &str); 3] = [
     ("热线", include_str!("../../starter/tables/热线.yaml")),
     ("网站", include_str!("../../starter/tables/网站.yaml")),
 ];
+
+/// The line of the starter `tongbao.yaml` that stands for the outputs' comment.
+const OUTPUTS_COMMENT: &str = "# {输出}";
 
 /// Files copied as they are: (path in the project, text).
 const FILES: [(&str, &str); 5] = [
@@ -250,19 +254,6 @@ fn plain_name(text: &str) -> bool {
             .any(|c| c.is_control() || matches!(c, '{' | '}' | '｛' | '｝'))
 }
 
-/// A YAML scalar: plain when that reads back as the same text, else double-quoted (JSON's
-/// string syntax is YAML's).
-fn scalar(text: &str) -> String {
-    let special = |c: char| ":#{}[],&*!|>'\"%@`?-".contains(c) || c.is_whitespace();
-    let looks_typed = text.parse::<f64>().is_ok()
-        || ["true", "false", "null", "yes", "no", "on", "off", "~"].contains(&text.to_ascii_lowercase().as_str());
-    if text.chars().any(special) || looks_typed || text.is_empty() {
-        serde_json::to_string(text).unwrap_or_default()
-    } else {
-        text.to_string()
-    }
-}
-
 /// The registry: the kinds in their first order, then one unit a line.
 fn registry(units: &[Unit]) -> String {
     let mut kinds: Vec<&str> = Vec::new();
@@ -322,15 +313,27 @@ fn sample(id: &str, i: usize) -> Vec<(&'static str, usize)> {
 
 /// A month table of sample figures, one unit a line.
 fn sample_table(id: &str, units: &[Unit]) -> String {
-    let mut out = format!(
-        "{}\n# 示例数字（由 tongbao init 生成，不是真实统计）：请用 tongbao import {id} 导出的表格.xlsx 导入本月的数字，\n# 或逐个改写。\n行:\n",
+    let header = format!(
+        "{}\n# 示例数字（由 tongbao init 生成，不是真实统计）：请用 tongbao import {id} 导出的表格.xlsx 导入本月的数字，\n# 或逐个改写。",
         crate::schemas::modeline(&crate::schemas::month_table(id), 2)
     );
-    for (i, u) in units.iter().enumerate() {
-        let figures: Vec<String> = sample(id, i).iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        out.push_str(&format!("  - {{单位: {}, {}}}\n", scalar(&u.name), figures.join(", ")));
+    TableFile {
+        header: header.lines().map(str::to_string).collect(),
+        rows: units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| RowText {
+                unit: u.name.clone(),
+                cells: sample(id, i)
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                comment: None,
+            })
+            .collect(),
+        ..TableFile::default()
     }
-    out
+    .to_yaml()
 }
 
 /// The date of issue of the first month: today, or the day after the month when today is not
@@ -412,6 +415,8 @@ fn write_project(project: &Project, asked: &Asked, units: &[Unit]) -> Result<Vec
         write(&format!("{TEMPLATES}/{name}"), bytes)?;
     }
     for (rel, text) in FILES {
+        // The outputs' comment comes from the outputs' owner.
+        let text = text.replace(OUTPUTS_COMMENT, &crate::output::Output::starter_comment());
         write(rel, text.as_bytes())?;
     }
     Ok(vec![

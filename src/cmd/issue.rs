@@ -21,9 +21,8 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
             crate::limits::REASON_CHARS
         )));
     }
-    let config = crate::load::config::load(project, &mut Vec::new());
-    let plan = crate::pipeline::Plan::configured(&config, &mut Vec::new());
-    let mut session = Session::open(project, &plan);
+    let resolved = std::sync::Arc::new(crate::pipeline::Resolved::configured(project));
+    let mut session = Session::open(resolved);
     match record::issue(project, &mut session, &month, record::today(), args.revise.as_deref()) {
         Ok(edition) => {
             let what = if edition.number == 1 {
@@ -36,8 +35,10 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
                 record::pdf_path(project, &month).display(),
                 &edition.content[..12]
             );
-            if edition.ofd.is_some() {
-                say!("同时发布 OFD：{}", record::ofd_path(project, &month).display());
+            for output in edition.files.keys().filter(|o| **o != crate::output::Output::Pdf) {
+                if let Some(path) = record::issued_path(project, &month, *output) {
+                    say!("同时发布 {}：{}", output.describe(), path.display());
+                }
             }
             tell!("请提交发布记录：git add data/{month} && git commit -m \"发布{month}通报\"");
             Ok(Status::Clean)

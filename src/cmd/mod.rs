@@ -6,6 +6,7 @@
 mod audit;
 mod build;
 mod check;
+mod docs;
 mod export;
 mod fonts;
 mod help;
@@ -48,6 +49,7 @@ pub(crate) fn dispatch(cli: Cli) -> u8 {
         Command::Init(args) => init::run(&args),
         Command::Completions(args) => help::completions(&args),
         Command::Manpage(args) => help::manpage(&args),
+        Command::Docs => docs::write(),
         command => Project::locate(cli.root.as_deref())
             .map_err(Error::Usage)
             .and_then(|project| run(&project, command)),
@@ -90,7 +92,7 @@ fn run(project: &Project, command: Command) -> Result {
             say!("已写入 {}/：{}", crate::schemas::DIR, files.join("、"));
             Status::Clean
         }),
-        Command::Init(_) | Command::Completions(_) | Command::Manpage(_) => {
+        Command::Init(_) | Command::Completions(_) | Command::Manpage(_) | Command::Docs => {
             unreachable!("dispatched without a project")
         }
     }
@@ -191,7 +193,7 @@ mod fuzz {
 
     proptest! {
         #![proptest_config(ProptestConfig {
-            cases: crate::pipeline::fuzz::cases() * 8,
+            cases: crate::limits::fuzz_cases() * 8,
             failure_persistence: None,
             ..ProptestConfig::default()
         })]

@@ -33,7 +33,8 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
 
     let worktree = Worktree::add(project, &commit).map_err(|msg| Error::Failed(format!("错误：{msg}")))?;
     let there = Project::new(&worktree.path.join(&worktree.prefix));
-    let mut session = Session::open(&there, &manifest.plan);
+    let resolved = crate::pipeline::Resolved::configured(&there).with_plan(&manifest.plan);
+    let mut session = Session::open(std::sync::Arc::new(resolved));
     let outcome = session.build(&manifest.month);
     let rebuilt = outcome.pdf.as_ref().and_then(|p| std::fs::read(there.path(p)).ok());
     // The other outputs the build made (web page, Word file): rebuilt, they must have the digests
@@ -53,7 +54,7 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
             outputs_differ += 1;
         }
     }
-    let inputs = provenance::Digester::default().digests(&there, &manifest.month);
+    let inputs = outcome.inputs.clone();
     drop(session);
 
     match rebuilt {
@@ -259,7 +260,7 @@ mod fuzz {
 
     proptest! {
         #![proptest_config(ProptestConfig {
-            cases: crate::pipeline::fuzz::cases(),
+            cases: crate::limits::fuzz_cases(),
             failure_persistence: None,
             ..ProptestConfig::default()
         })]

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,7 @@ use crate::args::WatchArgs;
 use crate::calendar::{MonthId, clock};
 use crate::diag::{self, Diagnostic};
 use crate::output::{Asked, pdf_path};
-use crate::pipeline::{Plan, Session};
+use crate::pipeline::{Resolved, Session};
 use crate::preview::{self, State};
 use crate::project::{FONTS, INPUTS, Project};
 
@@ -96,13 +97,13 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     }
     // The root itself, for tongbao.yaml and for folders created later.
     let _ = watcher.watch(root, RecursiveMode::NonRecursive);
-    // The outputs the project's configuration asks for are kept fresh too.
-    let config = crate::load::config::load(project, &mut Vec::new());
+    // The outputs the project's configuration asks for are kept fresh too; what every month
+    // shares is read again before each rebuild (it may be what changed).
     let asked = Asked {
         system_fonts: args.fonts.system_fonts,
         ..Asked::default()
     };
-    let plan = Plan::resolve(&asked, &config, &mut Vec::new()).map_err(Error::Usage)?;
+    let resolve = || Resolved::read(project, &asked).map(Arc::new).map_err(Error::Usage);
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
@@ -112,7 +113,7 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
         });
     }
 
-    let mut session = Session::open(project, &plan);
+    let mut session = Session::open(resolve()?);
     rebuild(&mut session, project, month, &state, &BTreeSet::new(), Instant::now());
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         let first = match rx.recv_timeout(Duration::from_millis(200)) {
@@ -137,8 +138,11 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
                 break;
             }
         }
+        project.forget();
         if burst.changed.iter().any(|p| p.starts_with(FONTS)) {
-            session = Session::open(project, &plan);
+            session = Session::open(resolve()?);
+        } else {
+            session.refresh(resolve()?);
         }
         rebuild(&mut session, project, month, &state, &burst.changed, started);
     }
@@ -218,13 +222,9 @@ fn rebuild(
     };
     // The pages reach the preview as soon as they are laid out; the PDF is exported after.
     let mut shown = None;
-    let mut outcome = session.build_showing(&month, &mut |doc, diagnostics| {
-        state.publish(
-            &month,
-            doc,
-            pdf_path(project, &month),
-            preview::problems(project, diagnostics),
-        );
+    let loaded = session.load(&month);
+    let mut outcome = session.build_loaded(loaded, &mut |doc, diagnostics| {
+        state.publish(&month, doc, pdf_path(project, &month), preview::problems(diagnostics));
         shown = Some(started.elapsed().as_millis());
     });
     let ms = started.elapsed().as_millis();
@@ -253,7 +253,7 @@ fn rebuild(
             if let Some(more) = &more {
                 text.push_str(&format!("\n{more}"));
             }
-            state.fail(&month, text, preview::problems(project, &outcome.diagnostics));
+            state.fail(&month, text, preview::problems(&outcome.diagnostics));
             say!("[{clock}] {month} 生成失败（{what}）：{errors} 个错误，预览保留上次的版本");
             for d in shown.iter().take(super::SHOWN) {
                 tell!("{}", d.to_terminal());

@@ -14,6 +14,8 @@
 //! Nothing else is accepted: no arithmetic, no statements (`{% … %}`), no templates to include.
 //! A problem is a [`Slip`]: what is wrong and where, in characters from the start of the line.
 
+use crate::diag::Code;
+
 /// A filter of the notation. Its name, what it takes and its arguments are in [`FILTERS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Filter {
@@ -79,7 +81,7 @@ pub(crate) enum Compares {
 }
 
 /// One filter: its name as staff write it, what it takes, its arguments, the month it compares
-/// with, and a line for the README's table and for messages.
+/// with, what it does and an example (the staff guide's table of filters is made from these).
 #[derive(Debug)]
 pub(crate) struct FilterSpec {
     pub filter: Filter,
@@ -87,73 +89,221 @@ pub(crate) struct FilterSpec {
     pub input: Input,
     pub params: Params,
     pub compares: Option<Compares>,
+    /// What it does, in Chinese.
+    pub about: &'static str,
+    /// An expression using it.
+    pub example: &'static str,
 }
 
-const fn spec(
-    filter: Filter,
-    name: &'static str,
-    input: Input,
-    params: Params,
-    compares: Option<Compares>,
-) -> FilterSpec {
-    FilterSpec {
-        filter,
-        name,
-        input,
-        params,
-        compares,
-    }
-}
-
-/// Every filter of the notation.
+/// Every filter of the notation. Each is implemented by its arm of `render::text::apply`.
 pub(crate) const FILTERS: &[FilterSpec] = &[
-    spec(
-        Filter::ChangeFromPrevious,
-        "较上月",
-        Input::Figure,
-        Params::None,
-        Some(Compares::Previous),
-    ),
-    spec(
-        Filter::ChangeFromYearAgo,
-        "较去年同期",
-        Input::Figure,
-        Params::None,
-        Some(Compares::YearAgo),
-    ),
-    spec(
-        Filter::Previous,
-        "上月",
-        Input::Figure,
-        Params::None,
-        Some(Compares::Previous),
-    ),
-    spec(
-        Filter::YearAgo,
-        "去年同期",
-        Input::Figure,
-        Params::None,
-        Some(Compares::YearAgo),
-    ),
-    spec(Filter::RoundHalfUp, "四舍五入", Input::Rate, Params::Decimals, None),
-    spec(Filter::RoundDown, "去尾", Input::Rate, Params::Decimals, None),
-    spec(Filter::RoundUp, "进一", Input::Rate, Params::Decimals, None),
-    spec(Filter::Most, "最多", Input::TableFigure, Params::Count, None),
-    spec(Filter::Least, "最少", Input::TableFigure, Params::Count, None),
-    spec(Filter::Zero, "为零", Input::TableFigure, Params::None, None),
-    spec(Filter::NonZero, "不为零", Input::TableFigure, Params::None, None),
-    spec(Filter::Above, "大于", Input::TableFigure, Params::Threshold, None),
-    spec(Filter::Below, "小于", Input::TableFigure, Params::Threshold, None),
-    spec(Filter::AtLeast, "不小于", Input::TableFigure, Params::Threshold, None),
-    spec(Filter::AtMost, "不大于", Input::TableFigure, Params::Threshold, None),
-    spec(Filter::Equal, "等于", Input::TableFigure, Params::Threshold, None),
-    spec(Filter::RegistryOrder, "按名录", Input::Units, Params::None, None),
-    spec(Filter::ByValue, "按数值", Input::Units, Params::None, None),
-    spec(Filter::Reversed, "倒序", Input::Units, Params::None, None),
-    spec(Filter::AsWritten, "照写", Input::Units, Params::None, None),
-    spec(Filter::Join, "连接", Input::Units, Params::Separator, None),
-    spec(Filter::WithFigures, "带数", Input::Units, Params::None, None),
-    spec(Filter::Count, "个数", Input::Units, Params::None, None),
+    FilterSpec {
+        filter: Filter::ChangeFromPrevious,
+        name: "较上月",
+        input: Input::Figure,
+        params: Params::None,
+        compares: Some(Compares::Previous),
+        about: "与上月相比的变化：增加12件、减少3件、提高6个百分点，或与上月持平",
+        example: "{{ 热线.本月 | 较上月 }}",
+    },
+    FilterSpec {
+        filter: Filter::ChangeFromYearAgo,
+        name: "较去年同期",
+        input: Input::Figure,
+        params: Params::None,
+        compares: Some(Compares::YearAgo),
+        about: "与去年同期相比的变化，写法同“较上月”",
+        example: "{{ 热线.本月 | 较去年同期 }}",
+    },
+    FilterSpec {
+        filter: Filter::Previous,
+        name: "上月",
+        input: Input::Figure,
+        params: Params::None,
+        compares: Some(Compares::Previous),
+        about: "上月的这个数字",
+        example: "{{ 热线.本月 | 上月 }}",
+    },
+    FilterSpec {
+        filter: Filter::YearAgo,
+        name: "去年同期",
+        input: Input::Figure,
+        params: Params::None,
+        compares: Some(Compares::YearAgo),
+        about: "去年同期的这个数字",
+        example: "{{ 热线.本月 | 去年同期 }}",
+    },
+    FilterSpec {
+        filter: Filter::RoundHalfUp,
+        name: "四舍五入",
+        input: Input::Rate,
+        params: Params::Decimals,
+        compares: None,
+        about: "比率或带小数的数字四舍五入到几位小数（默认 0 位）",
+        example: "{{ 网站.采纳率 | 四舍五入(1) }}",
+    },
+    FilterSpec {
+        filter: Filter::RoundDown,
+        name: "去尾",
+        input: Input::Rate,
+        params: Params::Decimals,
+        compares: None,
+        about: "舍去几位小数之后的部分",
+        example: "{{ 网站.采纳率 | 去尾(1) }}",
+    },
+    FilterSpec {
+        filter: Filter::RoundUp,
+        name: "进一",
+        input: Input::Rate,
+        params: Params::Decimals,
+        compares: None,
+        about: "几位小数之后有数就进一",
+        example: "{{ 网站.采纳率 | 进一 }}",
+    },
+    FilterSpec {
+        filter: Filter::Most,
+        name: "最多",
+        input: Input::TableFigure,
+        params: Params::Count,
+        compares: None,
+        about: "这一列数字最大的几个单位（默认 1 个；为零的不算）",
+        example: "{{ 热线.延期 | 最多(2) }}",
+    },
+    FilterSpec {
+        filter: Filter::Least,
+        name: "最少",
+        input: Input::TableFigure,
+        params: Params::Count,
+        compares: None,
+        about: "这一列数字最小的几个单位（默认 1 个）",
+        example: "{{ 网站.采发率 | 最少(3) }}",
+    },
+    FilterSpec {
+        filter: Filter::Zero,
+        name: "为零",
+        input: Input::TableFigure,
+        params: Params::None,
+        compares: None,
+        about: "这一列为零的单位，按名录顺序",
+        example: "{{ 热线.延期 | 为零 }}",
+    },
+    FilterSpec {
+        filter: Filter::NonZero,
+        name: "不为零",
+        input: Input::TableFigure,
+        params: Params::None,
+        compares: None,
+        about: "这一列不为零的单位，按名录顺序",
+        example: "{{ 热线.延期 | 不为零 }}",
+    },
+    FilterSpec {
+        filter: Filter::Above,
+        name: "大于",
+        input: Input::TableFigure,
+        params: Params::Threshold,
+        compares: None,
+        about: "这一列大于某数的单位",
+        example: "{{ 热线.本月 | 大于(50) }}",
+    },
+    FilterSpec {
+        filter: Filter::Below,
+        name: "小于",
+        input: Input::TableFigure,
+        params: Params::Threshold,
+        compares: None,
+        about: "这一列小于某数的单位",
+        example: "{{ 网站.采发率 | 小于(60) }}",
+    },
+    FilterSpec {
+        filter: Filter::AtLeast,
+        name: "不小于",
+        input: Input::TableFigure,
+        params: Params::Threshold,
+        compares: None,
+        about: "这一列不小于某数的单位",
+        example: "{{ 网站.采发率 | 不小于(90) }}",
+    },
+    FilterSpec {
+        filter: Filter::AtMost,
+        name: "不大于",
+        input: Input::TableFigure,
+        params: Params::Threshold,
+        compares: None,
+        about: "这一列不大于某数的单位",
+        example: "{{ 热线.延期 | 不大于(1) }}",
+    },
+    FilterSpec {
+        filter: Filter::Equal,
+        name: "等于",
+        input: Input::TableFigure,
+        params: Params::Threshold,
+        compares: None,
+        about: "这一列等于某数的单位",
+        example: "{{ 热线.延期 | 等于(1) }}",
+    },
+    FilterSpec {
+        filter: Filter::RegistryOrder,
+        name: "按名录",
+        input: Input::Units,
+        params: Params::None,
+        compares: None,
+        about: "单位按名录中的顺序列出",
+        example: "{{ 热线.延期 | 最多(3) | 按名录 }}",
+    },
+    FilterSpec {
+        filter: Filter::ByValue,
+        name: "按数值",
+        input: Input::Units,
+        params: Params::None,
+        compares: None,
+        about: "单位按数字从大到小列出",
+        example: "{{ 热线.延期 | 不为零 | 按数值 }}",
+    },
+    FilterSpec {
+        filter: Filter::Reversed,
+        name: "倒序",
+        input: Input::Units,
+        params: Params::None,
+        compares: None,
+        about: "单位倒过来列出",
+        example: "{{ 网站.采发率 | 最少(3) | 倒序 }}",
+    },
+    FilterSpec {
+        filter: Filter::AsWritten,
+        name: "照写",
+        input: Input::Units,
+        params: Params::None,
+        compares: None,
+        about: "单位按表格文件中的先后列出",
+        example: "{{ 热线.延期 | 为零 | 照写 }}",
+    },
+    FilterSpec {
+        filter: Filter::Join,
+        name: "连接",
+        input: Input::Units,
+        params: Params::Separator,
+        compares: None,
+        about: "单位之间用给出的符号分隔（默认顿号）",
+        example: "{{ 热线.延期 | 为零 | 连接(\"，\") }}",
+    },
+    FilterSpec {
+        filter: Filter::WithFigures,
+        name: "带数",
+        input: Input::Units,
+        params: Params::None,
+        compares: None,
+        about: "单位后面括号写出它的数字，如 区教育局（12件）",
+        example: "{{ 热线.延期 | 最多(2) | 带数 }}",
+    },
+    FilterSpec {
+        filter: Filter::Count,
+        name: "个数",
+        input: Input::Units,
+        params: Params::None,
+        compares: None,
+        about: "有几个单位",
+        example: "{{ 热线.延期 | 为零 | 个数 }}",
+    },
 ];
 
 impl Filter {
@@ -226,16 +376,16 @@ impl Expr {
 /// A problem with an expression: a stable code, what is wrong, how to fix it, and where.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Slip {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub help: String,
     pub at: usize,
     pub len: usize,
 }
 
-const NOTATION_HELP: &str = "表达式写在 {{ 和 }} 之间：表.数字，后面可接“| 写法”，例如 {{ 热线.本月 }}、{{ 网站.采纳率 | 四舍五入(1) }}；写法见 README“通报正文怎么写”";
+const NOTATION_HELP: &str = "表达式写在 {{ 和 }} 之间：表.数字，后面可接“| 写法”，例如 {{ 热线.本月 }}、{{ 网站.采纳率 | 四舍五入(1) }}；写法见 docs/工作指南.md“通报正文怎么写”";
 
-fn slip(code: &'static str, at: usize, len: usize, message: impl Into<String>, help: impl Into<String>) -> Slip {
+fn slip(code: Code, at: usize, len: usize, message: impl Into<String>, help: impl Into<String>) -> Slip {
     Slip {
         code,
         message: message.into(),
@@ -270,7 +420,7 @@ fn tokens(chars: &[char], base: usize) -> Result<Vec<(Tok, usize, usize)>, Slip>
             };
             let Some(end) = (k + 1..chars.len()).find(|&j| chars[j] == close) else {
                 return Err(slip(
-                    "expression",
+                    Code::Expression,
                     at,
                     chars.len() - k,
                     "引号没有配对",
@@ -354,7 +504,7 @@ pub(crate) fn parse(body: &[char], base: usize, whole: (usize, usize)) -> Result
         end: base + body.len(),
     };
     if toks.is_empty() {
-        return Err(slip("expression", whole.0, whole.1, "表达式是空的", NOTATION_HELP));
+        return Err(slip(Code::Expression, whole.0, whole.1, "表达式是空的", NOTATION_HELP));
     }
     let head = head(&mut cur)?;
     let mut filters = Vec::new();
@@ -375,15 +525,21 @@ pub(crate) fn parse(body: &[char], base: usize, whole: (usize, usize)) -> Result
 fn unexpected(tok: &Tok, at: usize, len: usize) -> Slip {
     match tok {
         Tok::Sym(c @ ('+' | '-' | '*' | '/' | '%' | '~')) => slip(
-            "expression",
+            Code::Expression,
             at,
             len,
             format!("表达式里不能计算（“{c}”）"),
             "数字由表格数据算出：比率请在表格定义的“派生”中写明分子分母；表达式只写 表.数字 和“| 写法”",
         ),
-        Tok::Sym(c) => slip("expression", at, len, format!("表达式里不能有“{c}”"), NOTATION_HELP),
-        Tok::Name(n) | Tok::Number(n) => slip("expression", at, len, format!("“{n}”前面缺少“.”或“|”"), NOTATION_HELP),
-        Tok::Text(t) => slip("expression", at, len, format!("这里不能写文字“{t}”"), NOTATION_HELP),
+        Tok::Sym(c) => slip(Code::Expression, at, len, format!("表达式里不能有“{c}”"), NOTATION_HELP),
+        Tok::Name(n) | Tok::Number(n) => slip(
+            Code::Expression,
+            at,
+            len,
+            format!("“{n}”前面缺少“.”或“|”"),
+            NOTATION_HELP,
+        ),
+        Tok::Text(t) => slip(Code::Expression, at, len, format!("这里不能写文字“{t}”"), NOTATION_HELP),
     }
 }
 
@@ -391,7 +547,7 @@ fn head(cur: &mut Cursor<'_>) -> Result<Head, Slip> {
     let Some((Tok::Name(first), at, len)) = cur.next().cloned() else {
         let (at, len) = cur.toks.first().map_or((cur.end, 1), |(_, a, l)| (*a, *l));
         return Err(slip(
-            "expression",
+            Code::Expression,
             at,
             len,
             "表达式应以表的简称（如 热线）或 期间、年、月、点名 开头",
@@ -408,7 +564,7 @@ fn head(cur: &mut Cursor<'_>) -> Result<Head, Slip> {
             other => {
                 let (at, len) = other.map_or((cur.end, 1), |(_, a, l)| (a, l));
                 return Err(slip(
-                    "expression",
+                    Code::Expression,
                     at,
                     len,
                     "“.”后面应写数字或单位的名称",
@@ -424,18 +580,18 @@ fn head(cur: &mut Cursor<'_>) -> Result<Head, Slip> {
 fn named(cur: &mut Cursor<'_>, at: usize, len: usize) -> Result<Vec<Word>, Slip> {
     let help = "写成 {{ 点名(\"区财政局、区审计局\") }}：单位名称写在引号里，用顿号分隔";
     if !cur.eat('(') {
-        return Err(slip("expression", at, len, "“点名”后面应有括号和单位名称", help));
+        return Err(slip(Code::Expression, at, len, "“点名”后面应有括号和单位名称", help));
     }
     let mut names = Vec::new();
     loop {
         match cur.next().cloned() {
             Some((Tok::Text(arg), at, _)) => names.extend(split_names(&arg, at + 1)),
             Some((Tok::Sym(')'), ..)) if names.is_empty() => {
-                return Err(slip("expression", at, len, "“点名”没有写单位", help));
+                return Err(slip(Code::Expression, at, len, "“点名”没有写单位", help));
             }
             other => {
                 let (at, len) = other.map_or((cur.end, 1), |(_, a, l)| (a, l));
-                return Err(slip("expression", at, len, "“点名”的单位名称应写在引号里", help));
+                return Err(slip(Code::Expression, at, len, "“点名”的单位名称应写在引号里", help));
             }
         }
         if cur.eat(')') {
@@ -443,11 +599,11 @@ fn named(cur: &mut Cursor<'_>, at: usize, len: usize) -> Result<Vec<Word>, Slip>
         }
         if !cur.eat(',') {
             let (at, len) = cur.place();
-            return Err(slip("expression", at, len, "“点名”的括号没有配对", help));
+            return Err(slip(Code::Expression, at, len, "“点名”的括号没有配对", help));
         }
     }
     if names.is_empty() {
-        return Err(slip("expression", at, len, "“点名”没有写单位", help));
+        return Err(slip(Code::Expression, at, len, "“点名”没有写单位", help));
     }
     Ok(names)
 }
@@ -484,7 +640,7 @@ fn split_names(arg: &str, base: usize) -> Vec<Word> {
 fn call(cur: &mut Cursor<'_>, bar: usize) -> Result<Call, Slip> {
     let Some((Tok::Name(name), at, len)) = cur.next().cloned() else {
         return Err(slip(
-            "expression",
+            Code::Expression,
             bar,
             1,
             "“|”后面应写一个写法名称，如 较上月",
@@ -494,7 +650,7 @@ fn call(cur: &mut Cursor<'_>, bar: usize) -> Result<Call, Slip> {
     let Some(spec) = FILTERS.iter().find(|f| f.name == name) else {
         let names: Vec<&str> = FILTERS.iter().map(|f| f.name).collect();
         return Err(slip(
-            "expression-filter",
+            Code::ExpressionFilter,
             at,
             len,
             format!("没有“{name}”这种写法"),
@@ -513,7 +669,7 @@ fn call(cur: &mut Cursor<'_>, bar: usize) -> Result<Call, Slip> {
                 other => {
                     let (at, len) = other.map_or((cur.end, 1), |(_, a, l)| (a, l));
                     return Err(slip(
-                        "expression-argument",
+                        Code::ExpressionArgument,
                         at,
                         len,
                         format!("“{}”的括号里应写数字或引号中的文字", spec.name),
@@ -524,7 +680,7 @@ fn call(cur: &mut Cursor<'_>, bar: usize) -> Result<Call, Slip> {
             if !cur.eat(',') && !matches!(cur.peek(), Some((Tok::Sym(')'), ..))) {
                 let (at, len) = cur.place();
                 return Err(slip(
-                    "expression-argument",
+                    Code::ExpressionArgument,
                     at,
                     len,
                     format!("“{}”的括号没有配对", spec.name),
@@ -557,7 +713,7 @@ pub(crate) fn usage(spec: &FilterSpec) -> String {
 fn argument(spec: &FilterSpec, name: &Word, args: &[(Tok, usize, usize)]) -> Result<Option<Arg>, Slip> {
     let wrong = |at: usize, len: usize, what: &str| {
         Err(slip(
-            "expression-argument",
+            Code::ExpressionArgument,
             at,
             len,
             format!("“{}”{what}", spec.name),
@@ -631,18 +787,18 @@ mod tests {
     #[test]
     fn everything_outside_the_notation_is_refused_at_its_place() {
         for (body, code, at) in [
-            ("热线.本月 + 1", "expression", 8),
-            ("\"x\" * 1000000000", "expression", 2),
-            ("热线.本月 | 较上个月", "expression-filter", 10),
-            ("网站.采纳率 | 四舍五入(100000)", "expression-argument", 16),
-            ("热线.延期 | 最多(-1)", "expression-argument", 13),
-            ("热线.延期 | 大于", "expression-argument", 10),
-            ("热线.本月 | 较上月(1)", "expression-argument", 14),
-            ("点名(区财政局)", "expression", 5),
-            ("热线.", "expression", 5),
-            ("热线.本月 |", "expression", 8),
-            ("", "expression", 0),
-            ("range(100000)", "expression", 7),
+            ("热线.本月 + 1", Code::Expression, 8),
+            ("\"x\" * 1000000000", Code::Expression, 2),
+            ("热线.本月 | 较上个月", Code::ExpressionFilter, 10),
+            ("网站.采纳率 | 四舍五入(100000)", Code::ExpressionArgument, 16),
+            ("热线.延期 | 最多(-1)", Code::ExpressionArgument, 13),
+            ("热线.延期 | 大于", Code::ExpressionArgument, 10),
+            ("热线.本月 | 较上月(1)", Code::ExpressionArgument, 14),
+            ("点名(区财政局)", Code::Expression, 5),
+            ("热线.", Code::Expression, 5),
+            ("热线.本月 |", Code::Expression, 8),
+            ("", Code::Expression, 0),
+            ("range(100000)", Code::Expression, 7),
         ] {
             let e = parsed(body).expect_err(body);
             assert_eq!((e.code, e.at), (code, at), "{body}: {e:?}");

@@ -11,13 +11,14 @@ pub(crate) mod number;
 pub(crate) mod page;
 pub(crate) mod registry;
 pub(crate) mod schema;
+pub(crate) mod table_file;
 pub(crate) mod text;
 pub(crate) mod yaml;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, Severity, Source};
+use crate::diag::{Code, Diagnostic, Severity, Source};
 use crate::project::{Project, ReadError};
 
 pub(crate) use month::{Month, MonthTable};
@@ -29,14 +30,23 @@ pub(crate) use yaml::half_width_digits;
 const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// Everything loaded from `data/`: the registry, the table descriptions and the requested months.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Data {
     pub project: Project,
-    pub registry: Registry,
+    pub registry: Arc<Registry>,
     /// In file-name order.
-    pub specs: Vec<TableSpec>,
+    pub specs: Arc<Vec<TableSpec>>,
     /// Oldest first.
     pub months: Vec<Month>,
+}
+
+/// The registry and the table descriptions, loaded once per command and shared by every month it
+/// loads ([`Base::month`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Base {
+    pub registry: Arc<Registry>,
+    /// In file-name order.
+    pub specs: Arc<Vec<TableSpec>>,
 }
 
 impl Data {
@@ -68,17 +78,17 @@ pub(crate) fn read_source(project: &Project, rel: &Path) -> Result<Arc<Source>, 
     let fail = |code, msg: String, help: &str| Diagnostic::in_file(Severity::Error, code, rel, msg).help(help);
     let refused = |e: ReadError| match e {
         ReadError::Outside => fail(
-            "outside-root",
+            Code::OutsideRoot,
             format!("不能读取：{}", e.reason()),
             "数据、模板和字体都必须放在项目文件夹之内；请把文件复制进来，而不要用指向外面的链接",
         ),
         ReadError::TooBig(_) => fail(
-            "file-too-big",
+            Code::FileTooBig,
             format!("不能读取：{}", e.reason()),
             "检查是否放错了文件",
         ),
         ReadError::Io(_) => fail(
-            "io",
+            Code::Io,
             format!("无法读取文件：{}", e.reason()),
             "检查文件是否存在、是否有读取权限",
         ),
@@ -86,7 +96,7 @@ pub(crate) fn read_source(project: &Project, rel: &Path) -> Result<Arc<Source>, 
     let size = project.size(rel).map_err(refused)?;
     if size > MAX_FILE_BYTES {
         return Err(fail(
-            "file-too-big",
+            Code::FileTooBig,
             format!(
                 "文件过大（{} KiB），数据文件不应超过 {} KiB",
                 size / 1024,
@@ -96,9 +106,9 @@ pub(crate) fn read_source(project: &Project, rel: &Path) -> Result<Arc<Source>, 
         ));
     }
     let bytes = project.read(rel).map_err(refused)?;
-    let text = decode(&bytes).map_err(|(msg, help)| at_first_bad_byte(fail("encoding", msg, help), &bytes))?;
+    let text = decode(&bytes).map_err(|(msg, help)| at_first_bad_byte(fail(Code::Encoding, msg, help), &bytes))?;
     if text.trim().is_empty() {
-        return Err(fail("empty-file", "文件是空的".into(), "请填写内容，或删除这个文件"));
+        return Err(fail(Code::EmptyFile, "文件是空的".into(), "请填写内容，或删除这个文件"));
     }
     Ok(Source::new(rel, text))
 }
@@ -130,7 +140,7 @@ pub(crate) fn outside_folder(project: &Project, rel: &Path) -> Option<Diagnostic
     (exists && !project.contains(rel)).then(|| {
         Diagnostic::in_file(
             Severity::Error,
-            "outside-root",
+            Code::OutsideRoot,
             rel,
             format!("不能读取：{}", ReadError::Outside.reason()),
         )
@@ -182,59 +192,104 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<String, (String, &'static str)> {
     ))
 }
 
+/// Loads the registry and the table descriptions, with every problem found; `None` when either
+/// could not be read at all.
+pub(crate) fn base(project: &Project, diags: &mut Vec<Diagnostic>) -> Option<Base> {
+    let registry = registry::load(project, diags);
+    let specs = schema::load_all(project, diags);
+    Some(Base {
+        registry: Arc::new(registry?),
+        specs: Arc::new(specs?),
+    })
+}
+
 /// Loads the registry, the table descriptions and the given months (by folder name).
 ///
 /// Returns whatever could be loaded plus every problem found; `None` only when the registry or the
 /// table descriptions could not be read at all.
 pub(crate) fn load(project: &Project, months: &[String]) -> (Option<Data>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let registry = registry::load(project, &mut diags);
-    let specs = schema::load_all(project, &mut diags);
-    let (Some(registry), Some(specs)) = (registry, specs) else {
+    let Some(base) = base(project, &mut diags) else {
         return (None, diags);
     };
     let mut loaded: Vec<Month> = months
         .iter()
-        .filter_map(|name| month::load(project, name, &specs, month::Part::All, &mut diags))
+        .filter_map(|name| month::load(project, name, &base.specs, month::Part::All, &mut diags))
         .collect();
     loaded.sort_by(|a, b| a.id.cmp(&b.id));
-    let data = Data {
-        project: project.clone(),
-        registry,
-        specs,
-        months: loaded,
-    };
+    let data = base.data(project, loaded);
     (Some(data), diags)
+}
+
+impl Base {
+    /// The data of `months` over this registry and these descriptions.
+    pub(crate) fn data(&self, project: &Project, months: Vec<Month>) -> Data {
+        Data {
+            project: project.clone(),
+            registry: self.registry.clone(),
+            specs: self.specs.clone(),
+            months,
+        }
+    }
+
+    /// Loads what a build of month `name` reads besides the registry and the descriptions: the
+    /// month, and the tables its text compares with in other months ([`Month::compared`]).
+    /// Problems of those tables are errors of this month too (it cannot be built from them); their
+    /// warnings are reported when those months are checked themselves. The month's text is parsed
+    /// here, once.
+    pub(crate) fn month(&self, project: &Project, name: &str) -> (Data, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let mut data = self.data(project, Vec::new());
+        if let Some(m) = month::load(project, name, &self.specs, month::Part::All, &mut diags) {
+            data.months.push(m);
+        }
+        let compared = data.month(name).map(Month::compared).unwrap_or_default();
+        for (id, tables) in compared {
+            let other = id.name();
+            if !project.path(project.month_dir(&other)).is_dir() {
+                continue;
+            }
+            let specs: Vec<TableSpec> = tables.iter().filter_map(|t| data.table_named(t).cloned()).collect();
+            let mut theirs = Vec::new();
+            if let Some(m) = month::load(project, &other, &specs, month::Part::Tables, &mut theirs) {
+                data.months.push(m);
+            }
+            diags.extend(theirs.into_iter().filter(Diagnostic::is_error));
+        }
+        data.months.sort_by(|a, b| a.id.cmp(&b.id));
+        (data, diags)
+    }
 }
 
 /// Loads what a build of month `name` reads: the registry, the descriptions, the month, and the
-/// tables its text compares with in other months ([`Month::compared`]). Problems of those tables
-/// are errors of this month too (it cannot be built from them); their warnings are reported when
-/// those months are checked themselves.
+/// tables its text compares with ([`Base::month`]).
 pub(crate) fn load_month(project: &Project, name: &str) -> (Option<Data>, Vec<Diagnostic>) {
-    let (data, mut diags) = load(project, &[name.to_string()]);
-    let Some(mut data) = data else {
+    let mut diags = Vec::new();
+    let Some(base) = base(project, &mut diags) else {
         return (None, diags);
     };
-    let compared = data.month(name).map(Month::compared).unwrap_or_default();
-    for (id, tables) in compared {
-        let other = id.name();
-        if !project.path(project.month_dir(&other)).is_dir() {
-            continue;
-        }
-        let specs: Vec<TableSpec> = tables.iter().filter_map(|t| data.table_named(t).cloned()).collect();
-        let mut theirs = Vec::new();
-        if let Some(m) = month::load(project, &other, &specs, month::Part::Tables, &mut theirs) {
-            data.months.push(m);
-        }
-        diags.extend(theirs.into_iter().filter(Diagnostic::is_error));
-    }
-    data.months.sort_by(|a, b| a.id.cmp(&b.id));
+    let (data, mut found) = base.month(project, name);
+    diags.append(&mut found);
     (Some(data), diags)
 }
 
-/// The month folders that month `name`'s text compares with and that exist: what else a build of
-/// it reads, for the batch stamps, the provenance manifest and the hooks.
+impl Data {
+    /// The month folders that month `name`'s text compares with and that exist (loaded with it by
+    /// [`Base::month`]): what else a build of it reads, for the batch stamps, the provenance
+    /// manifest and the hooks.
+    pub(crate) fn compared(&self, name: &str) -> Vec<String> {
+        self.month(name)
+            .map(Month::compared)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(id, _)| id.name())
+            .filter(|m| self.project.path(self.project.month_dir(m)).is_dir())
+            .collect()
+    }
+}
+
+/// The month folders that month `name`'s text compares with and that exist, for those who need
+/// nothing else of the month (the hooks, history): its text alone is read.
 pub(crate) fn compared_months(project: &Project, name: &str) -> Vec<String> {
     month::load(project, name, &[], month::Part::Text, &mut Vec::new())
         .map(|m| m.compared())

@@ -11,7 +11,7 @@ use super::schema::{Column, Kind, TableSpec, Total};
 use super::text::Text;
 use super::yaml::{self, MapReader, Reader};
 use crate::calendar::{Date, MonthId, Period};
-use crate::diag::{Diagnostic, Loc, Severity};
+use crate::diag::{Code, Diagnostic, Loc, Severity};
 use crate::project::{DOCUMENT, ISSUE_RECORD, Project};
 
 /// Files of a month folder that are not tables.
@@ -279,8 +279,13 @@ pub(crate) fn load(
     let dir = project.month_dir(name);
     let Some(id) = MonthId::parse(name) else {
         diags.push(
-            Diagnostic::in_file(Severity::Error, "month-name", &dir, format!("文件夹名“{name}”不是月份"))
-                .help("月份文件夹应命名为 YYYY-MM，例如 data/2023-03"),
+            Diagnostic::in_file(
+                Severity::Error,
+                Code::MonthName,
+                &dir,
+                format!("文件夹名“{name}”不是月份"),
+            )
+            .help("月份文件夹应命名为 YYYY-MM，例如 data/2023-03"),
         );
         return None;
     };
@@ -347,7 +352,7 @@ fn unknown_files(project: &Project, dir: &Path, specs: &[TableSpec], diags: &mut
                 diags.push(
                     Diagnostic::in_file(
                         Severity::Warning,
-                        "unknown-file",
+                        Code::UnknownFile,
                         &dir.join(&f),
                         format!("没有名为“{stem}”的表格定义，文件未被使用"),
                     )
@@ -409,7 +414,7 @@ fn read_document(r: &mut Reader, tree: &yaml::Node) -> Option<Document> {
             Some(p) => Some((p, n.loc.clone())),
             None => {
                 r.push(
-                    Diagnostic::error("type", &n.loc, format!("期间“{text}”看不懂"))
+                    Diagnostic::error(Code::Type, &n.loc, format!("期间“{text}”看不懂"))
                         .help("写成 2023年3月 或 2023年3-4月（同一年内连续的几个月，止于本文件夹的月份）"),
                 );
                 None
@@ -421,7 +426,7 @@ fn read_document(r: &mut Reader, tree: &yaml::Node) -> Option<Document> {
         if let Some(k) = top.key_node(key) {
             top.opt(key);
             r.push(
-                Diagnostic::error("moved-to-text", &k.loc, format!("“{key}”已不在 document.yaml 中填写"))
+                Diagnostic::error(Code::MovedToText, &k.loc, format!("“{key}”已不在 document.yaml 中填写"))
                     .help("标题、主送、正文、发文机关和成文日期都写在同一文件夹的 通报.txt 里，照通报的样子书写；请把这里的内容移过去并删除这一项"),
             );
         }
@@ -464,7 +469,7 @@ fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
             if let Some((image, diameter)) = seal {
                 if let Some(d) = diameter.filter(|d| !(30..=60).contains(d)) {
                     r.push(
-                        Diagnostic::error("seal", &item.loc, format!("印章直径 {d} 毫米不合常理"))
+                        Diagnostic::error(Code::Seal, &item.loc, format!("印章直径 {d} 毫米不合常理"))
                             .help("机关的圆形印章一般直径 40–45 毫米，写毫米数，如 直径: 42"),
                     );
                 }
@@ -481,7 +486,7 @@ fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
         Some("下行" | "下行文" | "平行" | "平行文") => Some((false, n.loc.clone())),
         _ => {
             r.push(
-                Diagnostic::error("unknown-value", &n.loc, "“行文”只能是 上行、下行 或 平行")
+                Diagnostic::error(Code::UnknownValue, &n.loc, "“行文”只能是 上行、下行 或 平行")
                     .help("上行文（向上级报送）才标注签发人"),
             );
             None
@@ -567,7 +572,7 @@ fn out_of_time(r: &mut Reader, m: &mut MapReader<'_>, spec: &TableSpec, month: &
             _ => continue,
         };
         r.push(
-            Diagnostic::error("column-time", &key.loc, format!("{why}，{}没有这一列", when(month))).help(format!(
+            Diagnostic::error(Code::ColumnTime, &key.loc, format!("{why}，{}没有这一列", when(month))).help(format!(
                 "删去这一项；列的设立和撤销写在 {}",
                 spec.loc.src.path.display()
             )),
@@ -591,7 +596,7 @@ fn read_table(r: &mut Reader, tree: &yaml::Node, spec: &TableSpec, month: &Month
         if let Some(beyond) = items.get(crate::limits::TABLE_ROWS) {
             r.push(
                 Diagnostic::error(
-                    "table-too-long",
+                    Code::TableTooLong,
                     &beyond.loc,
                     format!("表格有 {} 行，一张表最多 {} 行", items.len(), crate::limits::TABLE_ROWS),
                 )
@@ -642,7 +647,7 @@ fn read_headlines(
     }
     if !spec.headlines.is_empty() {
         r.push(
-            Diagnostic::error("missing-field", top.loc(), "缺少“概况”").help(format!(
+            Diagnostic::error(Code::MissingField, top.loc(), "缺少“概况”").help(format!(
                 "请补上“概况: {{{}}}”",
                 keys.iter()
                     .map(|(k, _)| format!("{k}: 0"))

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::read_source;
 use super::yaml::{self, Reader};
 use crate::calendar::MonthId;
-use crate::diag::{Diagnostic, Loc};
+use crate::diag::{Code, Diagnostic, Loc};
 use crate::project::{Project, REGISTRY};
 
 /// A former name and the last month it was the unit's name.
@@ -136,7 +136,7 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Registry> {
     if let Some(beyond) = items.get(crate::limits::UNITS) {
         r.push(
             Diagnostic::error(
-                "registry-too-long",
+                Code::RegistryTooLong,
                 &beyond.loc,
                 format!("单位名录有 {} 个单位，最多 {} 个", items.len(), crate::limits::UNITS),
             )
@@ -204,7 +204,8 @@ pub(crate) fn month(r: &mut Reader, node: &yaml::Node, what: &str) -> Option<Mon
     });
     if parsed.is_none() {
         r.push(
-            Diagnostic::error("type", &node.loc, format!("{what}“{text}”不是月份")).help("写成 2023-03 或 2023年3月"),
+            Diagnostic::error(Code::Type, &node.loc, format!("{what}“{text}”不是月份"))
+                .help("写成 2023-03 或 2023年3月"),
         );
     }
     parsed

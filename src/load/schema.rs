@@ -12,7 +12,7 @@ pub(crate) use super::number::Rounding;
 use super::read_source;
 use super::yaml::{self, MapReader, Reader};
 use crate::calendar::{MonthId, Period};
-use crate::diag::{Diagnostic, Loc, Severity};
+use crate::diag::{Code, Diagnostic, Loc, Severity};
 use crate::project::{Project, TABLES, io_reason};
 
 /// What a column holds.
@@ -314,7 +314,7 @@ pub(crate) fn load_all(project: &Project, diags: &mut Vec<Diagnostic>) -> Option
             diags.push(
                 Diagnostic::in_file(
                     Severity::Error,
-                    "io",
+                    Code::Io,
                     Path::new(TABLES),
                     format!("无法读取表格定义文件夹：{}", io_reason(&e)),
                 )
@@ -475,7 +475,7 @@ fn read_kind(r: &mut Reader, m: &mut MapReader<'_>) -> Option<Kind> {
         }),
         Some((t, loc)) => {
             r.push(
-                Diagnostic::error("unknown-value", &loc, format!("未知的列类型“{t}”"))
+                Diagnostic::error(Code::UnknownValue, &loc, format!("未知的列类型“{t}”"))
                     .help("可用：整数（统计数，默认）、小数（如 平均分 4.9，写明“小数位”）、百分数（如 满意率 99.87）"),
             );
             None
@@ -504,7 +504,7 @@ fn read_total(r: &mut Reader, m: &mut MapReader<'_>, kind: Option<Kind>) -> Opti
         (_, Some(col)) if !col.trim().is_empty() => Some(Total::Weighted(col.trim().to_string())),
         _ => {
             r.push(
-                Diagnostic::error("unknown-value", &n.loc, format!("未知的合计方式“{t}”"))
+                Diagnostic::error(Code::UnknownValue, &n.loc, format!("未知的合计方式“{t}”"))
                     .help("可用：求和（统计数）、平均、加权(列的键)（如 加权(本月)）、无"),
             );
             None
@@ -518,7 +518,9 @@ fn places(r: &mut Reader, n: &yaml::Node) -> Option<u8> {
     if d <= 3 {
         Some(d as u8)
     } else {
-        r.push(Diagnostic::error("unknown-value", &n.loc, "小数位最多为 3").help("比率和小数通常保留 0 到 2 位小数"));
+        r.push(
+            Diagnostic::error(Code::UnknownValue, &n.loc, "小数位最多为 3").help("比率和小数通常保留 0 到 2 位小数"),
+        );
         None
     }
 }
@@ -566,7 +568,7 @@ fn read_derived(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Derived> {
                     Some("进一") => Some(Rounding::Up),
                     _ => {
                         r.push(
-                            Diagnostic::error("unknown-value", &n.loc, "未知的取整方式")
+                            Diagnostic::error(Code::UnknownValue, &n.loc, "未知的取整方式")
                                 .help("可用：四舍五入、去尾、进一"),
                         );
                         None
@@ -637,7 +639,7 @@ fn read_display(r: &mut Reader, m: &mut MapReader<'_>) -> Option<Display> {
             _ => {
                 r.push(
                     Diagnostic::error(
-                        "unknown-value",
+                        Code::UnknownValue,
                         &n.loc,
                         format!("“{key}”只能是“{}”或“{}”", options[0], options[1]),
                     )
@@ -687,7 +689,7 @@ fn read_headlines(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Headline> {
                     Some("警告") => Severity::Warning,
                     _ => {
                         r.push(Diagnostic::error(
-                            "unknown-value",
+                            Code::UnknownValue,
                             &n.loc,
                             "“不符时”只能是“错误”或“警告”",
                         ));
@@ -729,7 +731,7 @@ fn read_rules(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Rule> {
                     loc: item.loc.clone(),
                 }),
                 None => r.push(
-                    Diagnostic::error("rule-syntax", &item.loc, format!("看不懂的规则“{text}”"))
+                    Diagnostic::error(Code::RuleSyntax, &item.loc, format!("看不懂的规则“{text}”"))
                         .help("规则写成“办结 <= 本月”，比较符可用 <=、<、=、>="),
                 ),
             }

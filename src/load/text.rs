@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use super::expr::{self, Expr, Head, Word};
 use crate::calendar::Date;
-use crate::diag::{Diagnostic, Loc, Source};
+use crate::diag::{Code, Diagnostic, Loc, Source};
 
 /// One line of the text as written, with its place, split into plain text and expressions.
 #[derive(Debug, Clone)]
@@ -179,7 +179,7 @@ fn split(line: &Line, diags: &mut Vec<Diagnostic>) -> Vec<Part> {
                 diags,
                 k,
                 2,
-                "expression-braces",
+                Code::ExpressionBraces,
                 "这里的大括号是全角的“｛｛”，不会被当作数字表达式",
                 "输入法切换到英文（半角）后再输入 {{ 和 }}，例如 {{ 热线.本月 }}",
             );
@@ -191,7 +191,7 @@ fn split(line: &Line, diags: &mut Vec<Diagnostic>) -> Vec<Part> {
                 diags,
                 k,
                 2,
-                "expression",
+                Code::Expression,
                 "通报正文里不能写“{% … %}”语句",
                 "正文中的数字写成 {{ 表.数字 }}；要按条件写不同的话，请直接改写这句话",
             );
@@ -209,7 +209,7 @@ fn split(line: &Line, diags: &mut Vec<Diagnostic>) -> Vec<Part> {
                 diags,
                 k,
                 2,
-                "expression",
+                Code::Expression,
                 "“{{”没有对应的“}}”",
                 "表达式写在 {{ 和 }} 之间，同一行内写完",
             );
@@ -392,7 +392,7 @@ pub(crate) fn parse(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Te
     let title: Vec<Line> = lines[i..title_end].iter().map(|l| l.line(0, diags)).collect();
     if title.is_empty() {
         diags.push(
-            Diagnostic::error("text-form", &Loc::file(src), "通报正文是空的")
+            Diagnostic::error(Code::TextForm, &Loc::file(src), "通报正文是空的")
                 .help("第一段写标题，空一行后写主送机关（以冒号结尾），再写正文，最后两行写发文机关和成文日期"),
         );
         return None;
@@ -447,7 +447,7 @@ fn within_budget(lines: &[Raw], diags: &mut Vec<Diagnostic>) -> bool {
                     len: 1,
                     ..line.loc.clone()
                 };
-                diags.push(Diagnostic::error("text-too-long", &at, message).help(
+                diags.push(Diagnostic::error(Code::TextTooLong, &at, message).help(
                     "一份通报只有几页：请检查是否粘贴了多余的内容，或一段话中缺了换行；确有大量材料请作为附件另行印发",
                 ));
             }
@@ -509,7 +509,7 @@ impl Ending {
         }
         if end <= start {
             diags.push(
-                Diagnostic::error("text-form", &date_loc, "成文日期前面应是发文机关")
+                Diagnostic::error(Code::TextForm, &date_loc, "成文日期前面应是发文机关")
                     .help("在日期的上一行写发文机关的全称"),
             );
             return None;
@@ -542,10 +542,10 @@ impl Ending {
 /// such; anything else is the wrong shape of the end.
 fn not_a_date(at: &Loc, last: &str) -> Diagnostic {
     if let Some(why) = Date::impossible(last) {
-        return Diagnostic::error("date", at, format!("成文日期“{last}”不存在：{why}"))
+        return Diagnostic::error(Code::Date, at, format!("成文日期“{last}”不存在：{why}"))
             .help("请改为实际的成文日期，例如 2023年5月5日");
     }
-    Diagnostic::error("text-form", at, "通报的最后两行应是发文机关和成文日期")
+    Diagnostic::error(Code::TextForm, at, "通报的最后两行应是发文机关和成文日期")
         .help("例如最后两行写“西宁市城中区人民政府办公室”和“2023年5月5日”（日期用阿拉伯数字，年份写全）")
 }
 
@@ -605,7 +605,7 @@ fn strip_comments(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> String {
                     len: 2,
                 };
                 diags.push(
-                    Diagnostic::error("expression", &loc, "注释“{#”没有对应的“#}”")
+                    Diagnostic::error(Code::Expression, &loc, "注释“{#”没有对应的“#}”")
                         .help("注释写在 {# 和 #} 之间；不要的注释整段删去"),
                 );
                 out.extend(rest[start..].chars().filter(|c| *c == '\n'));
@@ -823,7 +823,7 @@ mod tests {
     fn a_missing_signature_is_an_error_at_the_last_line() {
         let mut diags = Vec::new();
         assert!(parse(&Source::new("t.txt", "标题\n\n主送：\n正文。\n"), &mut diags).is_none());
-        assert_eq!((diags[0].code, diags[0].line), ("text-form", 4));
+        assert_eq!((diags[0].code, diags[0].line), (Code::TextForm, 4));
     }
 
     #[test]

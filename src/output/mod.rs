@@ -1,11 +1,15 @@
 //! Stage 6: the outputs a build makes, and the resolved plan that says which.
 //!
-//! Each output is a variant of [`Output`] with its files (under `out/YYYY-MM/`) and its producer.
-//! Producers come in two kinds: from the rendered document ([`Document`]: the web page, the Word
-//! file, the workbook) and from the laid-out pages ([`Pages`]: the PDF, and fixed-layout formats).
-//! The pipeline runs them all the same way, and every file they make other than the PDF itself is
-//! named with its digest in the PDF's provenance manifest, so `verify` compares each of them by
-//! construction. Adding an output is one variant here and one producer module.
+//! Each output is a variant of [`Output`] (declared with its name and help in `crate::args`, for
+//! clap) with every other fact here: its files (under `out/YYYY-MM/`), its producer, whether
+//! `issue` keeps it, its failure code and its timing label. Producers come in two kinds: from the
+//! rendered document ([`Document`]: the web page, the Word file, the workbook) and from the
+//! laid-out pages ([`Pages`]: the PDF, and fixed-layout formats). The pipeline runs them all the
+//! same way, from one layout, and every file they make other than the PDF itself is named with its
+//! digest in the PDF's provenance manifest (attached as the PDF is written), so `verify` compares
+//! each of them by construction. Adding an output is one variant in `args.rs`, an arm in each
+//! match of `impl Output` here and one producer module (`tests/it/owners.rs` and the dummy output
+//! of the unit tests show it).
 //!
 //! The [`Plan`] is resolved once from `tongbao.yaml` and the command line (ripgrep's way: the
 //! low-level arguments become one typed value), serialised into the manifest and the batch stamps.
@@ -21,28 +25,14 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use typst_layout::PagedDocument;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::load::config::Config;
 use crate::load::page::PageSpec;
 use crate::project::Project;
 use crate::render::Circular;
 use crate::typeset::Role;
 
-/// An output a build can make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Output {
-    /// The circular as PDF: always made, the record of the circular.
-    Pdf,
-    /// The web page for the portal and its fragment for a CMS editor.
-    Html,
-    /// The Word file.
-    Docx,
-    /// The attachment tables as a workbook.
-    Xlsx,
-    /// The circular as OFD (GB/T 33190), from the laid-out pages.
-    Ofd,
-}
+pub use crate::args::{Output, PdfStandard};
 
 /// How an output is made.
 pub(crate) enum Producer {
@@ -56,32 +46,10 @@ pub(crate) enum Producer {
 /// why it could not.
 pub(crate) type Made = Result<Vec<(&'static str, Vec<u8>)>, Vec<Diagnostic>>;
 
+/// Every fact of each output but its name and help (which clap reads from `crate::args::Output`):
+/// a new output is a variant there and an arm in each match here, and the compiler lists what is
+/// missing.
 impl Output {
-    /// Every output, in the order they are listed and made.
-    pub const ALL: [Output; 5] = [Output::Pdf, Output::Html, Output::Docx, Output::Xlsx, Output::Ofd];
-
-    /// Its name in `--outputs` and in `tongbao.yaml`'s `输出`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Output::Pdf => "pdf",
-            Output::Html => "html",
-            Output::Docx => "docx",
-            Output::Xlsx => "xlsx",
-            Output::Ofd => "ofd",
-        }
-    }
-
-    /// What it is, in Chinese.
-    pub(crate) fn describe(self) -> &'static str {
-        match self {
-            Output::Pdf => "PDF",
-            Output::Html => "网页及其片段",
-            Output::Docx => "Word 文件",
-            Output::Xlsx => "附件表格（xlsx）",
-            Output::Ofd => "OFD 版式文件",
-        }
-    }
-
     /// The files it writes in `out/YYYY-MM/`.
     pub(crate) fn files(self) -> &'static [&'static str] {
         match self {
@@ -90,6 +58,8 @@ impl Output {
             Output::Docx => &[docx::FILE],
             Output::Xlsx => &[xlsx::FILE],
             Output::Ofd => &[ofd::FILE],
+            #[cfg(test)]
+            Output::Dummy => &[dummy::FILE],
         }
     }
 
@@ -100,14 +70,55 @@ impl Output {
             Output::Docx => Producer::Pages(docx::produce),
             Output::Xlsx => Producer::Document(xlsx::produce),
             Output::Ofd => Producer::Pages(ofd::produce),
+            #[cfg(test)]
+            Output::Dummy => Producer::Document(dummy::produce),
         }
     }
 
-    /// The output named `name` (case does not matter).
-    pub(crate) fn named(name: &str) -> Option<Output> {
-        Output::ALL
-            .into_iter()
-            .find(|o| o.name().eq_ignore_ascii_case(name.trim()))
+    /// What `issue` keeps of it beside the month's data, and under which key of the issue record
+    /// its digest is written; `None` when an issued circular does not include it.
+    pub(crate) fn issued(self) -> Option<Issued> {
+        match self {
+            Output::Pdf => Some(Issued {
+                file: crate::project::ISSUED_PDF,
+                key: "文件摘要",
+                code: Code::IssuedPdf,
+            }),
+            Output::Ofd => Some(Issued {
+                file: crate::project::ISSUED_OFD,
+                key: "OFD摘要",
+                code: Code::IssuedOfd,
+            }),
+            Output::Html | Output::Docx | Output::Xlsx => None,
+            #[cfg(test)]
+            Output::Dummy => None,
+        }
+    }
+
+    /// The code of a diagnostic about it failing.
+    pub(crate) fn code(self) -> Code {
+        match self {
+            Output::Pdf => Code::Pdf,
+            Output::Html => Code::Html,
+            Output::Docx => Code::Docx,
+            Output::Xlsx => Code::Xlsx,
+            Output::Ofd => Code::Ofd,
+            #[cfg(test)]
+            Output::Dummy => Code::Template,
+        }
+    }
+
+    /// Its label in `--timings`.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Output::Pdf => "PDF",
+            Output::Html => "网页",
+            Output::Docx => "Word",
+            Output::Xlsx => "表格",
+            Output::Ofd => "OFD",
+            #[cfg(test)]
+            Output::Dummy => "测试",
+        }
     }
 
     /// Its files for month `month`, root-relative.
@@ -115,62 +126,34 @@ impl Output {
         self.files().iter().map(|f| project.out_dir(month).join(f)).collect()
     }
 
-    /// The names of every output, for messages.
-    pub(crate) fn names() -> String {
-        Output::ALL.map(Output::name).join("、")
+    /// The comment on `输出` in the starter `tongbao.yaml`: every output but the PDF, with its help.
+    pub(crate) fn starter_comment() -> String {
+        let others: Vec<String> = Output::listed()
+            .filter(|o| *o != Output::Pdf)
+            .map(|o| format!("{}（{}）", o.name(), o.describe()))
+            .collect();
+        format!("# 输出：除 PDF 外同时生成哪些文件：{}。", others.join("、"))
     }
 }
 
-/// The standards a circular's PDF can follow: archival (PDF/A, level b: it looks the same for
-/// ever; level a: accessible as well) and accessible (PDF/UA-1). Typst validates the document
-/// against the standard while writing it and refuses one that does not conform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PdfStandard {
-    /// PDF/A-2b: no attachments, so the provenance manifest is left out.
-    #[serde(rename = "a-2b")]
-    A2b,
-    /// PDF/A-3b: the manifest stays attached.
-    #[serde(rename = "a-3b")]
-    A3b,
-    /// PDF/A-2a: PDF/A-2b, tagged and accessible; no attachments.
-    #[serde(rename = "a-2a")]
-    A2a,
-    /// PDF/A-3a: PDF/A-3b, tagged and accessible.
-    #[serde(rename = "a-3a")]
-    A3a,
-    /// PDF/UA-1: tagged and accessible (title, language, headings, table headers, alternative
-    /// texts for images).
-    #[serde(rename = "ua-1")]
-    Ua1,
+/// What `issue` keeps of an output.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Issued {
+    /// The file beside the month's data (`issued.pdf`).
+    pub file: &'static str,
+    /// The key of its digest in `issued.yaml`.
+    pub key: &'static str,
+    /// The code of the error when it is missing or altered.
+    pub code: Code,
 }
 
-impl PdfStandard {
-    pub const ALL: [PdfStandard; 5] = [
-        PdfStandard::A2b,
-        PdfStandard::A3b,
-        PdfStandard::A2a,
-        PdfStandard::A3a,
-        PdfStandard::Ua1,
-    ];
+/// A producer that exists only in the tests: the output that shows what a new output touches.
+#[cfg(test)]
+pub(crate) mod dummy {
+    pub(crate) const FILE: &str = "dummy.txt";
 
-    pub fn name(self) -> &'static str {
-        match self {
-            PdfStandard::A2b => "a-2b",
-            PdfStandard::A3b => "a-3b",
-            PdfStandard::A2a => "a-2a",
-            PdfStandard::A3a => "a-3a",
-            PdfStandard::Ua1 => "ua-1",
-        }
-    }
-
-    /// Whether the provenance manifest can be attached (PDF/A-2 allows no attachment).
-    pub(crate) fn allows_attachments(self) -> bool {
-        !matches!(self, PdfStandard::A2b | PdfStandard::A2a)
-    }
-
-    /// Whether the standard asks for a tagged PDF.
-    pub(crate) fn needs_tags(self) -> bool {
-        matches!(self, PdfStandard::A2a | PdfStandard::A3a | PdfStandard::Ua1)
+    pub(crate) fn produce(doc: &super::Document<'_>) -> super::Made {
+        Ok(vec![(FILE, doc.circular.公文.标题.clone().into_bytes())])
     }
 }
 
@@ -198,56 +181,35 @@ impl Default for Plan {
     }
 }
 
-/// The options as the command line and the configuration give them, before they are resolved.
+/// The options as the command line gives them, before the configuration is applied.
 #[derive(Debug, Default)]
-pub(crate) struct Asked<'a> {
-    /// `--outputs` (names, or `all`); empty: the configuration's `输出`, else the PDF alone.
-    pub outputs: &'a [String],
-    pub pdf_standard: Option<&'a str>,
+pub(crate) struct Asked {
+    /// `--outputs`; empty: the configuration's `输出`, else the PDF alone.
+    pub outputs: Vec<crate::args::Outputs>,
+    pub pdf_standard: Option<PdfStandard>,
     /// `--untagged`: no structure tree (refused with an accessible standard).
     pub untagged: bool,
     pub system_fonts: bool,
 }
 
 impl Plan {
-    /// Resolves what was asked against the configuration: an unknown output or standard is
-    /// refused with the ones there are (the configuration's own at their place, in `diags`).
-    pub(crate) fn resolve(asked: &Asked<'_>, config: &Config, diags: &mut Vec<Diagnostic>) -> Result<Plan, String> {
+    /// Resolves what was asked against the configuration (an unknown output there is an error at
+    /// its place, in `diags`); an accessible standard without tags is refused.
+    pub(crate) fn resolve(asked: &Asked, config: &Config, diags: &mut Vec<Diagnostic>) -> Result<Plan, String> {
         let mut outputs = configured(config, diags);
         if !asked.outputs.is_empty() {
             outputs.clear();
-            for name in asked.outputs.iter().flat_map(|o| o.split(',')) {
-                if name.trim().eq_ignore_ascii_case("all") {
-                    outputs.extend(Output::ALL);
-                    continue;
+            for chosen in &asked.outputs {
+                match chosen {
+                    crate::args::Outputs::All => outputs.extend(Output::all()),
+                    crate::args::Outputs::Only(o) => {
+                        outputs.insert(*o);
+                    }
                 }
-                let output = Output::named(name).ok_or_else(|| {
-                    format!(
-                        "未知的输出“{}”；可用：{}、all",
-                        crate::diag::shorten(name.trim(), 40),
-                        Output::names()
-                    )
-                })?;
-                outputs.insert(output);
             }
         }
         outputs.insert(Output::Pdf);
-        let pdf_standard = match asked.pdf_standard {
-            None => None,
-            Some(name) => Some(
-                PdfStandard::ALL
-                    .into_iter()
-                    .find(|s| s.name().eq_ignore_ascii_case(name.trim()))
-                    .ok_or_else(|| {
-                        format!(
-                            "未知的 PDF 标准“{}”；可用：{}",
-                            crate::diag::shorten(name.trim(), 40),
-                            PdfStandard::ALL.map(PdfStandard::name).join("、")
-                        )
-                    })?,
-            ),
-        };
-        if let Some(standard) = pdf_standard.filter(|s| asked.untagged && s.needs_tags()) {
+        if let Some(standard) = asked.pdf_standard.filter(|s| asked.untagged && s.needs_tags()) {
             return Err(format!(
                 "PDF 标准 {} 要求带结构标签，不能与 --untagged 同时使用",
                 standard.name()
@@ -255,15 +217,10 @@ impl Plan {
         }
         Ok(Plan {
             outputs,
-            pdf_standard,
+            pdf_standard: asked.pdf_standard,
             tagged: !asked.untagged,
             system_fonts: asked.system_fonts,
         })
-    }
-
-    /// The plan a project's configuration asks for, with the command line's defaults.
-    pub(crate) fn configured(config: &Config, diags: &mut Vec<Diagnostic>) -> Plan {
-        Plan::resolve(&Asked::default(), config, diags).unwrap_or_default()
     }
 
     /// Whether the plan makes `output`.
@@ -292,7 +249,7 @@ fn configured(config: &Config, diags: &mut Vec<Diagnostic>) -> BTreeSet<Output> 
             }
             None => diags.push(
                 Diagnostic::error(
-                    "unknown-value",
+                    Code::UnknownValue,
                     loc,
                     format!("未知的输出“{}”", crate::diag::shorten(name, 40)),
                 )
@@ -319,6 +276,8 @@ pub(crate) struct Pages<'a> {
     pub document: &'a PagedDocument,
     pub rendered: &'a Document<'a>,
     pub plan: &'a Plan,
+    /// What the PDF carries without showing it (the provenance manifest).
+    pub attachment: Option<pdf::Attachment>,
     /// A stable identifier of the document (`tongbao/2023-03`).
     pub ident: String,
     /// The document's date: the date of issue, or SOURCE_DATE_EPOCH when set.

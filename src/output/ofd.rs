@@ -28,7 +28,7 @@ use typst::layout::Size;
 use typst::visualize::{ExchangeFormat, Image, ImageKind, RasterFormat};
 use typst_layout::PagedDocument;
 
-use super::{Made, Pages};
+use super::{Made, Output, Pages};
 use crate::diag::{Diagnostic, Severity};
 
 /// The file it writes.
@@ -197,11 +197,16 @@ pub(crate) fn export(
     for (i, content) in contents.into_iter().enumerate() {
         parts.push((format!("Doc_0/Pages/Page_{i}/Content.xml"), content.into_bytes()));
     }
-    for f in &res.fonts.list {
-        let file = f.file().ok_or_else(|| {
+    // The faces are cut down side by side, one thread a face (each is independent).
+    let files: Vec<Option<Vec<u8>>> = std::thread::scope(|scope| {
+        let cuts: Vec<_> = res.fonts.list.iter().map(|f| scope.spawn(|| f.file())).collect();
+        cuts.into_iter().map(|c| c.join().ok().flatten()).collect()
+    });
+    for (f, file) in res.fonts.list.iter().zip(files) {
+        let file = file.ok_or_else(|| {
             vec![Diagnostic::general(
                 Severity::Error,
-                "ofd",
+                Output::Ofd.code(),
                 format!("生成 OFD 失败：字体“{}”无法嵌入（不支持其字形格式）", f.names().1),
             )]
         })?;
@@ -213,7 +218,7 @@ pub(crate) fn export(
     zip(&parts, timestamp).map_err(|e| {
         vec![Diagnostic::general(
             Severity::Error,
-            "ofd",
+            Output::Ofd.code(),
             format!("生成 OFD 失败：{e}"),
         )]
     })

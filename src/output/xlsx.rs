@@ -11,7 +11,7 @@ use rust_xlsxwriter::{
     DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
 };
 
-use super::{Document, Made};
+use super::{Document, Made, Output};
 use crate::aggregate::TableOut;
 use crate::calendar::Date;
 use crate::load::page::PageSpec;
@@ -87,7 +87,7 @@ pub(crate) fn produce(doc: &Document<'_>) -> Made {
     let bytes = workbook(&sheets(&tables), &about, &Faces::of(doc.roles), doc.page).map_err(|m| {
         vec![crate::diag::Diagnostic::general(
             crate::diag::Severity::Error,
-            "xlsx",
+            Output::Xlsx.code(),
             m,
         )]
     })?;
@@ -151,7 +151,7 @@ fn write_sheet(ws: &mut Worksheet, sheet: &Sheet<'_>, faces: &Faces, page: &Page
     // PDF (its lines are 29.6 pt apart).
     let pitch = page.body_size + page.gap;
     ws.write_with_format(0, 0, sheet.name.as_str(), &face(&faces.header, page.body_size))?;
-    let title = face(&faces.title, 18.0)
+    let title = face(&faces.title, page.attachment_title_size)
         .set_align(FormatAlign::Center)
         .set_align(FormatAlign::VerticalCenter);
     ws.merge_range(2, 0, 2, last, &t.标题, &title)?;

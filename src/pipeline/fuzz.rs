@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::project::Project;
 
 const MONTH: &str = "2023-03";
@@ -209,7 +209,7 @@ fn repo() -> PathBuf {
 
 /// A copy of the shipped data and templates (Typst's embedded fonts stand in for the bundled ones:
 /// glyph warnings, but the same layout code).
-fn project() -> tempfile::TempDir {
+pub(crate) fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for rel in FILES {
         let to = dir.path().join(rel);
@@ -233,7 +233,7 @@ fn stages(root: &Path) -> Result<(), String> {
         located(d)?;
     }
     let accepted = !checked.iter().any(|d| d.severity == Severity::Error);
-    let built = super::Session::open(&project, &super::Plan::default()).build(MONTH);
+    let built = super::Session::new(project.root(), &super::Plan::default()).build(MONTH);
     for d in built.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
         located(d)?;
     }
@@ -256,12 +256,12 @@ fn stages(root: &Path) -> Result<(), String> {
     }
 }
 
-fn codes(diags: &[Diagnostic]) -> Vec<&'static str> {
+fn codes(diags: &[Diagnostic]) -> Vec<Code> {
     diags.iter().map(|d| d.code).collect()
 }
 
 /// Problems of a whole file, which have no better place than the file's name.
-const WHOLE_FILE: &[&str] = &["empty-file", "encoding", "file-too-big", "outside-root"];
+const WHOLE_FILE: &[Code] = &[Code::EmptyFile, Code::Encoding, Code::FileTooBig, Code::OutsideRoot];
 
 /// An error names its file and, unless it is about the whole file, a line and column in it.
 fn located(d: &Diagnostic) -> Result<(), String> {
@@ -279,12 +279,9 @@ fn located(d: &Diagnostic) -> Result<(), String> {
     Ok(())
 }
 
-/// The number of cases each fuzzing property runs (`TONGBAO_FUZZ_CASES`, 48 by default).
+/// The number of cases each fuzzing property runs ([`crate::limits::fuzz_cases`]).
 pub(crate) fn cases() -> u32 {
-    std::env::var("TONGBAO_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(48)
+    crate::limits::fuzz_cases()
 }
 
 proptest! {

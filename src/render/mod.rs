@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::aggregate::{Aggregate, MonthInfo, TableOut};
-use crate::diag::{Diagnostic, Loc, Severity, Source};
+use crate::diag::{Code, Diagnostic, Loc, Severity, Source};
 use crate::load::month::Layout;
 use crate::load::page::PageSpec;
 use crate::load::text::{Block, Line, prose};
@@ -338,17 +338,6 @@ fn value_text(value: &Value) -> String {
     }
 }
 
-/// Typst code attaching a file to the PDF (`pdf.attach`); name, content and description reach
-/// Typst as string literals.
-pub(crate) fn attachment(name: &str, content: &str, description: &str) -> String {
-    format!(
-        "\n#pdf.attach({}, bytes({}), mime-type: \"application/json\", description: {})\n",
-        typst_string(name),
-        typst_string(content),
-        typst_string(description)
-    )
-}
-
 /// Builds the template environment reading from the project's `templates/` (through the
 /// project's read gate: a template linked from outside the root is refused).
 pub(crate) fn environment(project: &Project) -> Environment<'static> {
@@ -508,7 +497,7 @@ fn template_error(project: &Project, err: &Error) -> Diagnostic {
 
 fn locate_template_error(project: &Project, err: &Error, message: String) -> Diagnostic {
     let Some(name) = err.name() else {
-        return Diagnostic::general(Severity::Error, "template", message);
+        return Diagnostic::general(Severity::Error, Code::Template, message);
     };
     let rel = Path::new(TEMPLATES).join(name);
     let line = err.line().unwrap_or(0);
@@ -523,9 +512,9 @@ fn locate_template_error(project: &Project, err: &Error, message: String) -> Dia
                     (col, src.text.get(r.clone()).map_or(1, |s| s.chars().count()))
                 })
                 .unwrap_or((1, 1));
-            Diagnostic::error("template", &Loc { src, line, col, len }, message)
+            Diagnostic::error(Code::Template, &Loc { src, line, col, len }, message)
         }
-        _ => Diagnostic::in_file(Severity::Error, "template", &rel, message),
+        _ => Diagnostic::in_file(Severity::Error, Code::Template, &rel, message),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The month's text with its figures filled in: every expression of `通报.txt` (parsed by
 //! [`crate::load::expr`]) evaluated against the month's facts into plain text.
 //!
-//! The notation is for office staff (README, "通报正文怎么写"): `{{ 督办.交办任务 }}` prints a
+//! The notation is for office staff (docs/工作指南.md, "通报正文怎么写"): `{{ 督办.交办任务 }}` prints a
 //! figure, `{{ 网站.采纳率 | 四舍五入(1) }}` a rate with one decimal, `{{ 热线.本月 | 较上月 }}` the
 //! change from last month in words, `{{ 热线.延期 | 最多(2) }}` the two units with the most, and so on.
 //! Evaluation is a walk over the parsed expression: a name that does not exist, a filter used on
@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use crate::aggregate::{Aggregate, Amount, Fact, FactKind, RateRule, UnitFact};
 use crate::calendar::MonthId;
-use crate::diag::{Diagnostic, quote_list, suggest, suggestions};
-use crate::load::expr::{Arg, Call, Expr, Filter, GLOBALS, Head, Input, Word};
+use crate::diag::{Code, Diagnostic, quote_list, suggest, suggestions};
+use crate::load::expr::{Arg, Call, Compares, Expr, Filter, GLOBALS, Head, Word};
 use crate::load::number::Rounding;
 use crate::load::registry::Standing;
 use crate::load::text::{Line, PartKind};
@@ -67,14 +67,14 @@ enum Value {
 
 /// An evaluation problem, at a place of the line.
 struct Fail {
-    code: &'static str,
+    code: Code,
     at: usize,
     len: usize,
     message: String,
     help: Option<String>,
 }
 
-fn fail(code: &'static str, word: &Word, message: impl Into<String>) -> Fail {
+fn fail(code: Code, word: &Word, message: impl Into<String>) -> Fail {
     Fail {
         code,
         at: word.at,
@@ -140,7 +140,7 @@ fn printed(value: &Value, e: &Expr) -> Result<String, Fail> {
         Value::Units(u) => Ok(u.text()),
         Value::Figure(f) => f.fact.printed().ok_or_else(|| {
             fail(
-                "expression-zero",
+                Code::ExpressionZero,
                 &whole,
                 format!("“{}”的分母为 0，无法计算", f.fact.label),
             )
@@ -195,7 +195,7 @@ fn path_value(scope: &Scope<'_>, path: &[Word]) -> Result<Value, Fail> {
         return match path.get(1) {
             None => Ok(Value::Text(text)),
             Some(w) => Err(fail(
-                "expression-name",
+                Code::ExpressionName,
                 w,
                 format!("“{}”后面不能再写“.{}”", head.text, w.text),
             )),
@@ -208,7 +208,7 @@ fn path_value(scope: &Scope<'_>, path: &[Word]) -> Result<Value, Fail> {
     let Some(facts) = scope.agg.facts.get(&spec.id) else {
         let file = scope.data.project.table_file(&scope.month.name, &spec.id);
         return Err(fail(
-            "expression-table",
+            Code::ExpressionTable,
             head,
             format!("本月没有“{}”（{}）的数据", head.text, spec.name),
         )
@@ -217,7 +217,7 @@ fn path_value(scope: &Scope<'_>, path: &[Word]) -> Result<Value, Fail> {
     let Some(second) = path.get(1) else {
         let keys = keys(spec);
         return Err(fail(
-            "expression-name",
+            Code::ExpressionName,
             head,
             format!("“{}”是一张表，请写出要用的数字", head.text),
         )
@@ -238,7 +238,7 @@ fn path_value(scope: &Scope<'_>, path: &[Word]) -> Result<Value, Fail> {
         }))
     } else if keys(spec).contains(&second.text.as_str()) {
         return Err(fail(
-            "expression-name",
+            Code::ExpressionName,
             second,
             format!("本月的{}表没有“{}”的数字", spec.name, second.text),
         )
@@ -249,7 +249,7 @@ fn path_value(scope: &Scope<'_>, path: &[Word]) -> Result<Value, Fail> {
     match path.get(2) {
         None => Ok(value),
         Some(w) => Err(fail(
-            "expression-name",
+            Code::ExpressionName,
             w,
             format!("“{}.{}”后面不能再写“.{}”", head.text, second.text, w.text),
         )),
@@ -264,7 +264,7 @@ fn unknown_table(scope: &Scope<'_>, head: &Word) -> Fail {
         .map(|s| s.expression_name())
         .chain(GLOBALS.iter().copied())
         .collect();
-    fail("expression-name", head, format!("没有名为“{}”的表或数据", head.text)).help(suggest(
+    fail(Code::ExpressionName, head, format!("没有名为“{}”的表或数据", head.text)).help(suggest(
         &head.text,
         known.iter().copied(),
         "可以用的有",
@@ -290,7 +290,7 @@ fn unit_value(scope: &Scope<'_>, spec: &TableSpec, units: &[UnitFact], path: &[W
     at_the_time(unit, word, &scope.month.id)?;
     let Some(row) = units.iter().find(|u| u.canonical == unit.name) else {
         return Err(fail(
-            "expression-unit",
+            Code::ExpressionUnit,
             word,
             format!("本月的{}表中没有“{}”这一行", spec.name, word.text),
         )
@@ -301,7 +301,7 @@ fn unit_value(scope: &Scope<'_>, spec: &TableSpec, units: &[UnitFact], path: &[W
     };
     if let Some(extra) = path.get(2) {
         return Err(fail(
-            "expression-name",
+            Code::ExpressionName,
             extra,
             format!("“{}”后面不能再写“.{}”", key.text, extra.text),
         ));
@@ -309,7 +309,7 @@ fn unit_value(scope: &Scope<'_>, spec: &TableSpec, units: &[UnitFact], path: &[W
     let fact = row.facts.get(&key.text).ok_or_else(|| {
         let row_keys: Vec<&str> = row.facts.keys().map(String::as_str).collect();
         fail(
-            "expression-name",
+            Code::ExpressionName,
             key,
             format!("{}表的单位行没有“{}”", spec.name, key.text),
         )
@@ -341,7 +341,7 @@ fn not_a_figure(scope: &Scope<'_>, spec: &TableSpec, units: &[UnitFact], word: &
         format!("可用的数字有：{}", quote_list(&keys))
     };
     fail(
-        "expression-name",
+        Code::ExpressionName,
         word,
         format!(
             "{}表中没有“{}”（既不是列、概况、比率，也不是单位）",
@@ -358,7 +358,7 @@ fn at_the_time(unit: &Unit, word: &Word, month: &MonthId) -> Result<(), Fail> {
     if let Some(renamed) = unit.renamed_since(&word.text, month) {
         let now = unit.name_at(month);
         return Err(fail(
-            "unit-renamed",
+            Code::UnitRenamed,
             word,
             format!("“{}”已于{}更名为“{now}”", word.text, when(&renamed)),
         )
@@ -367,12 +367,12 @@ fn at_the_time(unit: &Unit, word: &Word, month: &MonthId) -> Result<(), Fail> {
     match unit.standing(month) {
         Standing::Exists => Ok(()),
         Standing::NotYet(since) => Err(fail(
-            "unit-not-yet",
+            Code::UnitNotYet,
             word,
             format!("单位“{}”于{}设立，{}时还不存在", unit.name, when(&since), when(month)),
         )),
         Standing::Gone(until, _) => Err(fail(
-            "unit-gone",
+            Code::UnitGone,
             word,
             format!("单位“{}”已于{}撤销，{}时已不存在", unit.name, when(&until), when(month)),
         )),
@@ -386,7 +386,7 @@ fn named(scope: &Scope<'_>, names: &[Word]) -> Result<Value, Fail> {
     for (written, word) in names.iter().enumerate() {
         let Some(unit) = registry.resolve(&word.text) else {
             return Err(fail(
-                "unit-unknown",
+                Code::UnitUnknown,
                 word,
                 format!("单位“{}”不在单位名录（data/units.yaml）中", word.text),
             )
@@ -407,86 +407,148 @@ fn named(scope: &Scope<'_>, names: &[Word]) -> Result<Value, Fail> {
     }))
 }
 
-/// Applies one filter. What a filter takes is in its [`crate::load::expr::FilterSpec`]; the
-/// implementation is here, one arm a filter.
+/// Applies one filter: one arm a filter, no arm for "the others" (a filter added to
+/// [`crate::load::expr::FILTERS`] does not compile until it has its arm here). What a filter
+/// takes is checked first, from its entry there.
 fn apply(scope: &Scope<'_>, call: &Call, value: Value) -> Result<Value, Fail> {
-    let name = &call.name;
-    let spec = call.filter.spec();
-    match (spec.input, value) {
-        (Input::Units, Value::Units(units)) => Ok(list_filter(call, units)),
-        (Input::Units, _) => Err(fail(
-            "expression-filter",
-            name,
-            format!(
-                "“{}”只能用在单位名单后面，例如 {{{{ 热线.延期 | 最多(2) | {} }}}}",
-                spec.name, spec.name
-            ),
-        )),
-        (_, Value::Figure(fig)) => figure_filter(scope, call, *fig),
-        _ => Err(fail(
-            "expression-filter",
-            name,
-            format!(
-                "“{}”只能用在数字后面，例如 {{{{ 热线.本月 | {} }}}}",
-                spec.name, spec.name
-            ),
-        )),
+    let threshold = match call.arg {
+        Some(Arg::Threshold(t)) => t,
+        _ => 0.0,
+    };
+    match call.filter {
+        Filter::ChangeFromPrevious => figure(call, value).and_then(|f| changed(scope, call, f, Compares::Previous)),
+        Filter::ChangeFromYearAgo => figure(call, value).and_then(|f| changed(scope, call, f, Compares::YearAgo)),
+        Filter::Previous => figure(call, value).and_then(|f| earlier(scope, call, f, Compares::Previous)),
+        Filter::YearAgo => figure(call, value).and_then(|f| earlier(scope, call, f, Compares::YearAgo)),
+        Filter::RoundHalfUp => figure(call, value).and_then(|f| rounded(call, f, Rounding::HalfUp)),
+        Filter::RoundDown => figure(call, value).and_then(|f| rounded(call, f, Rounding::Down)),
+        Filter::RoundUp => figure(call, value).and_then(|f| rounded(call, f, Rounding::Up)),
+        Filter::Most => figure(call, value).and_then(|f| ranked(call, f, true)),
+        Filter::Least => figure(call, value).and_then(|f| ranked(call, f, false)),
+        Filter::Zero => figure(call, value).and_then(|f| chosen(call, f, |x| x == 0.0)),
+        Filter::NonZero => figure(call, value).and_then(|f| chosen(call, f, |x| x != 0.0)),
+        Filter::Above => figure(call, value).and_then(|f| chosen(call, f, |x| x > threshold)),
+        Filter::Below => figure(call, value).and_then(|f| chosen(call, f, |x| x < threshold)),
+        Filter::AtLeast => figure(call, value).and_then(|f| chosen(call, f, |x| x >= threshold)),
+        Filter::AtMost => figure(call, value).and_then(|f| chosen(call, f, |x| x <= threshold)),
+        Filter::Equal => figure(call, value).and_then(|f| chosen(call, f, |x| (x - threshold).abs() < 1e-9)),
+        Filter::RegistryOrder => units(call, value).map(|mut u| {
+            u.items.sort_by_key(|i| i.order);
+            Value::Units(u)
+        }),
+        Filter::ByValue => units(call, value).map(|mut u| {
+            u.items
+                .sort_by(|a, b| item_value(b).total_cmp(&item_value(a)).then(a.order.cmp(&b.order)));
+            Value::Units(u)
+        }),
+        Filter::Reversed => units(call, value).map(|mut u| {
+            u.items.reverse();
+            Value::Units(u)
+        }),
+        Filter::AsWritten => units(call, value).map(|mut u| {
+            u.items.sort_by_key(|i| i.written);
+            Value::Units(u)
+        }),
+        Filter::Join => units(call, value).map(|mut u| {
+            if let Some(Arg::Separator(s)) = &call.arg {
+                u.separator = s.clone();
+            }
+            Value::Units(u)
+        }),
+        Filter::WithFigures => units(call, value).map(|mut u| {
+            u.with_figures = true;
+            Value::Units(u)
+        }),
+        Filter::Count => units(call, value).map(|u| Value::Count(u.items.len())),
     }
 }
 
-fn figure_filter(scope: &Scope<'_>, call: &Call, fig: Figure) -> Result<Value, Fail> {
-    let name = &call.name;
-    let period = &scope.agg.period;
-    match call.filter {
-        Filter::ChangeFromPrevious => {
-            let before = fig
-                .fact
-                .prev
-                .ok_or_else(|| no_data(&fig, call, "上月", period.before()))?;
-            change(&fig, before, ("较上月", "与上月持平"), name).map(Value::Text)
+/// The figure a filter on figures is applied to, or why it cannot be.
+fn figure(call: &Call, value: Value) -> Result<Figure, Fail> {
+    match value {
+        Value::Figure(fig) => Ok(*fig),
+        _ => {
+            let name = call.filter.name();
+            Err(fail(
+                Code::ExpressionFilter,
+                &call.name,
+                format!("“{name}”只能用在数字后面，例如 {{{{ 热线.本月 | {name} }}}}"),
+            ))
         }
-        Filter::ChangeFromYearAgo => {
-            let before = fig
-                .fact
-                .year_ago
-                .ok_or_else(|| no_data(&fig, call, "去年同期", scope.month.id.year_before()))?;
-            change(&fig, before, ("较去年同期", "与去年同期持平"), name).map(Value::Text)
-        }
-        Filter::Previous | Filter::YearAgo => {
-            let (amount, what, month) = if call.filter == Filter::Previous {
-                (fig.fact.prev, "上月", period.before())
-            } else {
-                (fig.fact.year_ago, "去年同期", scope.month.id.year_before())
-            };
-            let amount = amount.ok_or_else(|| no_data(&fig, call, what, month))?;
-            let mut out = fig;
-            out.fact.now = amount;
-            out.fact.prev = None;
-            out.fact.year_ago = None;
-            out.units = None;
-            Ok(Value::Figure(Box::new(out)))
-        }
-        Filter::RoundHalfUp | Filter::RoundDown | Filter::RoundUp => rounded(call, fig),
-        _ => unit_filter(call, fig),
     }
+}
+
+/// The list of units a filter on lists is applied to, or why it cannot be.
+fn units(call: &Call, value: Value) -> Result<Units, Fail> {
+    match value {
+        Value::Units(units) => Ok(units),
+        _ => {
+            let name = call.filter.name();
+            Err(fail(
+                Code::ExpressionFilter,
+                &call.name,
+                format!("“{name}”只能用在单位名单后面，例如 {{{{ 热线.延期 | 最多(2) | {name} }}}}"),
+            ))
+        }
+    }
+}
+
+/// A listed unit's figure, for ordering (a unit without one counts as nothing).
+fn item_value(item: &Item) -> f64 {
+    item.figure.as_ref().map_or(0.0, |(a, _)| a.number())
+}
+
+/// The month `what` compares with, in words, and which it is.
+fn compared(scope: &Scope<'_>, what: Compares) -> (&'static str, MonthId) {
+    match what {
+        Compares::Previous => ("上月", scope.agg.period.before()),
+        Compares::YearAgo => ("去年同期", scope.month.id.year_before()),
+    }
+}
+
+/// The figure of the month `what` compares with.
+fn before(scope: &Scope<'_>, call: &Call, fig: &Figure, what: Compares) -> Result<Amount, Fail> {
+    let (words, month) = compared(scope, what);
+    let amount = match what {
+        Compares::Previous => fig.fact.prev,
+        Compares::YearAgo => fig.fact.year_ago,
+    };
+    amount.ok_or_else(|| no_data(fig, call, words, month))
+}
+
+/// `较上月` / `较去年同期`: the change in words.
+fn changed(scope: &Scope<'_>, call: &Call, fig: Figure, what: Compares) -> Result<Value, Fail> {
+    let amount = before(scope, call, &fig, what)?;
+    let words = match what {
+        Compares::Previous => ("较上月", "与上月持平"),
+        Compares::YearAgo => ("较去年同期", "与去年同期持平"),
+    };
+    change(&fig, amount, words, &call.name).map(Value::Text)
+}
+
+/// `上月` / `去年同期`: the figure of that month.
+fn earlier(scope: &Scope<'_>, call: &Call, fig: Figure, what: Compares) -> Result<Value, Fail> {
+    let amount = before(scope, call, &fig, what)?;
+    let mut out = fig;
+    out.fact.now = amount;
+    out.fact.prev = None;
+    out.fact.year_ago = None;
+    out.units = None;
+    Ok(Value::Figure(Box::new(out)))
 }
 
 /// No data for the month a comparison reads.
 fn no_data(fig: &Figure, call: &Call, what: &str, month: MonthId) -> Fail {
     fail(
-        "expression-month",
+        Code::ExpressionMonth,
         &call.name,
         format!("没有{what}（data/{}）的{}数据，无法比较", month.name(), fig.table),
     )
     .help("先录入那个月的数据（没有通报时只放表格文件即可），或删去这个比较")
 }
 
-fn rounded(call: &Call, mut fig: Figure) -> Result<Value, Fail> {
-    let rounding = match call.filter {
-        Filter::RoundDown => Rounding::Down,
-        Filter::RoundUp => Rounding::Up,
-        _ => Rounding::HalfUp,
-    };
+/// `四舍五入` / `去尾` / `进一`: a rate or a decimal figure to the argument's decimals.
+fn rounded(call: &Call, mut fig: Figure, rounding: Rounding) -> Result<Value, Fail> {
     let decimals = match call.arg {
         Some(Arg::Decimals(d)) => d,
         _ => 0,
@@ -508,7 +570,7 @@ fn rounded(call: &Call, mut fig: Figure) -> Result<Value, Fail> {
         }
         _ => {
             return Err(fail(
-                "expression-filter",
+                Code::ExpressionFilter,
                 &call.name,
                 format!(
                     "“{}”是整数，不能用“{}”（只用于比率和带小数的数字）",
@@ -522,11 +584,12 @@ fn rounded(call: &Call, mut fig: Figure) -> Result<Value, Fail> {
     Ok(Value::Figure(Box::new(fig)))
 }
 
-/// The units of a table-wide figure chosen by rank or by a rule.
-fn unit_filter(call: &Call, fig: Figure) -> Result<Value, Fail> {
+/// Every unit of a table-wide figure with its own figure, in the table's order, or why the figure
+/// has no units.
+fn listed(call: &Call, fig: &Figure) -> Result<Vec<Item>, Fail> {
     let Some(units) = fig.units.clone() else {
         return Err(fail(
-            "expression-filter",
+            Code::ExpressionFilter,
             &call.name,
             format!(
                 "“{}”要用在整张表的列上（如 热线.延期），不能用在某个单位的数字上",
@@ -534,7 +597,7 @@ fn unit_filter(call: &Call, fig: Figure) -> Result<Value, Fail> {
             ),
         ));
     };
-    let mut list: Vec<Item> = units
+    Ok(units
         .iter()
         .enumerate()
         .filter_map(|(written, u)| {
@@ -548,67 +611,43 @@ fn unit_filter(call: &Call, fig: Figure) -> Result<Value, Fail> {
                 figure: Some((fact.now, one)),
             })
         })
-        .collect();
-    let value = |i: &Item| i.figure.as_ref().map_or(f64::NAN, |(a, _)| a.number());
-    let threshold = match call.arg {
-        Some(Arg::Threshold(t)) => t,
-        _ => 0.0,
-    };
-    let keep: Option<Box<dyn Fn(f64) -> bool>> = match call.filter {
-        Filter::Zero => Some(Box::new(|x| x == 0.0)),
-        Filter::NonZero => Some(Box::new(|x| x != 0.0)),
-        Filter::Above => Some(Box::new(move |x| x > threshold)),
-        Filter::Below => Some(Box::new(move |x| x < threshold)),
-        Filter::AtLeast => Some(Box::new(move |x| x >= threshold)),
-        Filter::AtMost => Some(Box::new(move |x| x <= threshold)),
-        Filter::Equal => Some(Box::new(move |x| (x - threshold).abs() < 1e-9)),
-        _ => None,
-    };
-    if let Some(keep) = keep {
-        list.retain(|i| keep(value(i)));
-        list.sort_by_key(|i| i.order);
-    } else {
-        let most = call.filter == Filter::Most;
-        let n = match call.arg {
-            Some(Arg::Count(n)) => n,
-            _ => 1,
-        };
-        // Units with nothing to show are not "the most"; ties keep registry order.
-        list.retain(|i| !most || value(i) > 0.0);
-        list.sort_by(|a, b| {
-            let (x, y) = (value(a), value(b));
-            let by_value = if most { y.total_cmp(&x) } else { x.total_cmp(&y) };
-            by_value.then(a.order.cmp(&b.order))
-        });
-        list.truncate(n);
-    }
-    Ok(Value::Units(Units {
-        items: list,
-        separator: "、".into(),
-        with_figures: false,
-    }))
+        .collect())
 }
 
-/// The filters on a list of units: order, separator, figures, count.
-fn list_filter(call: &Call, mut units: Units) -> Value {
-    let value = |i: &Item| i.figure.as_ref().map_or(0.0, |(a, _)| a.number());
-    match call.filter {
-        Filter::RegistryOrder => units.items.sort_by_key(|i| i.order),
-        Filter::ByValue => units
-            .items
-            .sort_by(|a, b| value(b).total_cmp(&value(a)).then(a.order.cmp(&b.order))),
-        Filter::Reversed => units.items.reverse(),
-        Filter::AsWritten => units.items.sort_by_key(|i| i.written),
-        Filter::Join => {
-            if let Some(Arg::Separator(s)) = &call.arg {
-                units.separator = s.clone();
-            }
-        }
-        Filter::WithFigures => units.with_figures = true,
-        Filter::Count => return Value::Count(units.items.len()),
-        _ => {}
-    }
-    Value::Units(units)
+/// A list of units, separated as lists are by default.
+fn list(items: Vec<Item>) -> Value {
+    Value::Units(Units {
+        items,
+        separator: "、".into(),
+        with_figures: false,
+    })
+}
+
+/// `为零`, `大于(n)` …: the units whose figure `keep` takes, in registry order.
+fn chosen(call: &Call, fig: Figure, keep: impl Fn(f64) -> bool) -> Result<Value, Fail> {
+    let mut items = listed(call, &fig)?;
+    items.retain(|i| keep(i.figure.as_ref().map_or(f64::NAN, |(a, _)| a.number())));
+    items.sort_by_key(|i| i.order);
+    Ok(list(items))
+}
+
+/// `最多(n)` / `最少(n)`: the `n` units with the largest (or smallest) figures; units with nothing
+/// to show are not "the most"; ties keep registry order.
+fn ranked(call: &Call, fig: Figure, most: bool) -> Result<Value, Fail> {
+    let mut items = listed(call, &fig)?;
+    let value = |i: &Item| i.figure.as_ref().map_or(f64::NAN, |(a, _)| a.number());
+    let n = match call.arg {
+        Some(Arg::Count(n)) => n,
+        _ => 1,
+    };
+    items.retain(|i| !most || value(i) > 0.0);
+    items.sort_by(|a, b| {
+        let (x, y) = (value(a), value(b));
+        let by_value = if most { y.total_cmp(&x) } else { x.total_cmp(&y) };
+        by_value.then(a.order.cmp(&b.order))
+    });
+    items.truncate(n);
+    Ok(list(items))
 }
 
 /// The change between two amounts in words: 增加12件 / 减少3件 / 提高6个百分点 / 持平. `words` are
@@ -618,7 +657,7 @@ fn change(fig: &Figure, before: Amount, words: (&str, &str), at: &Word) -> Resul
     let (than, same) = words;
     let over_nothing = || {
         fail(
-            "expression-zero",
+            Code::ExpressionZero,
             at,
             format!("“{}”的分母为 0，无法比较", fig.fact.label),
         )

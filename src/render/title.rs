@@ -13,7 +13,7 @@
 //! example).
 
 use super::words::{Break, Segmented, segment};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::load::text::Line;
 
 /// More lines than this are not balanced (they are filled line by line).
@@ -65,7 +65,7 @@ pub(crate) fn lines(
             if width > capacity + 0.01 {
                 warnings.push(
                     Diagnostic::warning(
-                        "title-line",
+                        Code::TitleLine,
                         &w.loc,
                         format!(
                             "标题这一行约有 {width:.0} 个字宽，一行只能排约 {capacity:.0} 个字，排版时按词再分成几行"
@@ -75,7 +75,7 @@ pub(crate) fn lines(
                 );
             } else if lone(&seg.chars[offset..offset + count]) {
                 warnings.push(
-                    Diagnostic::warning("title-line", &w.loc, "标题这一行只有一个字")
+                    Diagnostic::warning(Code::TitleLine, &w.loc, "标题这一行只有一个字")
                         .help("GB/T 9704 要求标题分行时词意完整、长短适宜：把它并入上一行或下一行"),
                 );
             }
@@ -103,7 +103,7 @@ fn split_warning(seg: &Segmented, k: usize, next: &Line) -> Option<Diagnostic> {
     } else {
         format!("标题在“{}”中间换行，把它分在了两行", seg.word_at(k))
     };
-    Some(Diagnostic::warning("title-break", &loc, message).help(format!(
+    Some(Diagnostic::warning(Code::TitleBreak, &loc, message).help(format!(
         "GB/T 9704 要求标题分行时词意完整：让“{}”整个留在同一行；也可以把标题写成一行，由 tongbao 按词自动分行",
         seg.word_at(k)
     )))

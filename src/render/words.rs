@@ -1,24 +1,16 @@
 //! Where Chinese text may be broken between lines, and how good each place is (GB/T 9704 7.3.3:
 //! a title's lines keep the meaning of words whole, 词意完整).
 //!
-//! The places come from a dictionary word segmenter, jieba-rs with its own dictionary and without
-//! its HMM for unknown words (README, "Title": both candidate segmenters measured). On top of its
-//! words:
+//! The places come from a dictionary word segmenter: jieba's dictionary and method without its HMM
+//! for unknown words ([`dict`], the same words as jieba-rs, from a table built into the binary;
+//! docs/layout.md, "Title": both candidate segmenters measured). On top of its words:
 //! - a number stays with its measure word, and a date stays whole (`2023年3月份`, `10-11月份`, `52项`);
 //! - a short quotation stays whole (`“710”`); no line starts with a closing mark or a particle
 //!   (`，` `”` `）` `的`) and none ends with an opening mark (`“` `（`);
 //! - the project's own names (offices, units and their aliases, the tables' names) are broken only
 //!   between their words, and only when nothing else will do.
 
-use std::sync::LazyLock;
-
-/// The segmenter with its dictionary, loaded once per process (about 0.1 s).
-static JIEBA: LazyLock<jieba_rs::Jieba> = LazyLock::new(jieba_rs::Jieba::new);
-
-/// Loads the dictionary on another thread, so that the first title does not wait for it.
-pub(crate) fn warm_up() {
-    std::thread::spawn(|| LazyLock::force(&JIEBA));
-}
+mod dict;
 
 /// How good a line break is at a place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -95,18 +87,18 @@ pub(crate) fn segment(text: &str, names: &[String]) -> Segmented {
     // Whether the word before and the word after each place is a lone Chinese character that is
     // not a word on its own.
     let (mut fragment_before, mut fragment_after) = (vec![false; n + 1], vec![false; n + 1]);
-    for token in JIEBA.cut(text, false) {
-        if token.start > 0 && token.start < n {
-            at[token.start] = Break::Word;
+    for word in dict::cut(text) {
+        if word.start > 0 && word.start < n {
+            at[word.start] = Break::Word;
         }
-        let mut c = token.word.chars();
-        if let (Some(only), None) = (c.next(), c.next())
+        if word.len() == 1
+            && let Some(&only) = chars.get(word.start)
             && !only.is_ascii()
             && only.is_alphabetic()
             && !SINGLE_WORDS.contains(only)
         {
-            fragment_after[token.start] = true;
-            fragment_before[token.end.min(n)] = true;
+            fragment_after[word.start] = true;
+            fragment_before[word.end.min(n)] = true;
         }
     }
     for (k, quality) in at.iter_mut().enumerate().take(n).skip(1) {

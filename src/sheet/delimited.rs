@@ -4,6 +4,7 @@
 use super::Cell;
 use super::Grid;
 use super::read::{Refusal, Result, Sink, push_text};
+use crate::diag::Code;
 
 /// Reads a delimited text file as one sheet.
 pub(crate) fn read(bytes: &[u8]) -> Result<Grid> {
@@ -57,7 +58,7 @@ fn decode(bytes: &[u8]) -> Result<String> {
     let (text, _, bad) = encoding.decode(bytes);
     if bad {
         return Err(Refusal::new(
-            "sheet-encoding",
+            Code::SheetEncoding,
             "CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本",
             "请在 Excel 或 WPS 中打开，另存为“CSV UTF-8”或 .xlsx 后再导入",
         ));

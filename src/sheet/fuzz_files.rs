@@ -7,6 +7,7 @@
 //! the file is damaged (measured by the counting allocator of `limits::measure`); and the import
 //! of what was read names every problem's cell. Budget: `TONGBAO_FUZZ_CASES`.
 
+use crate::diag::Code;
 use std::io::{Read, Write};
 
 use proptest::prelude::*;
@@ -303,7 +304,7 @@ fn apply(bytes: &mut Vec<u8>, d: &Damage) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: crate::pipeline::fuzz::cases(),
+        cases: crate::limits::fuzz_cases(),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
@@ -337,7 +338,7 @@ proptest! {
                 let imported = import(&grid, "导出", spec, &data.registry, &month);
                 for e in imported.diagnostics.iter().filter(|d| d.is_error()) {
                     prop_assert!(
-                        e.cell.is_some() || ["import-header", "unit-missing"].contains(&e.code),
+                        e.cell.is_some() || [Code::ImportHeader, Code::UnitMissing].contains(&e.code),
                         "an error without its cell: {e:?}"
                     );
                 }

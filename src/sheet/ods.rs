@@ -4,6 +4,7 @@
 //! repeated value is kept once per cell, within the budget, so a repeat count can never make
 //! memory grow past it.
 
+use crate::diag::Code;
 use std::io::BufReader;
 
 use quick_xml::events::{BytesStart, Event};
@@ -37,7 +38,7 @@ pub(crate) fn read(mut zip: Zip, choice: &Choice<'_>) -> Result<(String, Grid)> 
     }
     state.best.map(|(name, _, grid)| (name, grid)).ok_or_else(|| {
         Refusal::new(
-            "sheet-empty",
+            Code::SheetEmpty,
             "文件里没有工作表",
             "请在 LibreOffice 或 WPS 中打开检查，另存为 .ods 或 .xlsx 后再导入",
         )

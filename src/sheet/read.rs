@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, Cursor, Read};
 
 use super::{Cell, Grid};
-use crate::diag::{Diagnostic, Loc, Severity, Source};
+use crate::diag::{Code, Diagnostic, Loc, Severity, Source};
 use crate::limits::{
     CELL_CHARS, SHEET_CELLS, SHEET_COLUMNS, SHEET_ENTRIES, SHEET_INFLATED_BYTES, SHEET_ROWS, SHEET_TEXT_BYTES, size,
 };
@@ -19,7 +19,7 @@ use crate::limits::{
 /// and what a library said.
 #[derive(Debug, Clone)]
 pub(crate) struct Refusal {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub help: String,
     pub cell: Option<(u32, u32)>,
@@ -29,7 +29,7 @@ pub(crate) struct Refusal {
 pub(crate) type Result<T> = std::result::Result<T, Refusal>;
 
 impl Refusal {
-    pub(crate) fn new(code: &'static str, message: impl Into<String>, help: impl Into<String>) -> Refusal {
+    pub(crate) fn new(code: Code, message: impl Into<String>, help: impl Into<String>) -> Refusal {
         Refusal {
             code,
             message: message.into(),
@@ -42,7 +42,7 @@ impl Refusal {
     /// A damaged file: the part named and what broke.
     pub(crate) fn damaged(what: impl std::fmt::Display) -> Refusal {
         Refusal::new(
-            "sheet-damaged",
+            Code::SheetDamaged,
             format!("文件已损坏，无法读取：{what}"),
             "请在 Excel、WPS 或 LibreOffice 中打开它，另存为 .xlsx 后再导入；打不开时请重新从系统导出",
         )
@@ -88,7 +88,7 @@ impl Refusal {
 
 /// A refusal for going over a budget: what, the limit and why it is there.
 pub(crate) fn over(what: String, help: &str) -> Refusal {
-    Refusal::new("sheet-too-big", what, help)
+    Refusal::new(Code::SheetTooBig, what, help)
 }
 
 const WHY_ROWS: &str = "一个月的统计表只有几十行：请检查是否选错了文件或工作表；确需导入时请删去多余的行和列再导入";
@@ -279,7 +279,7 @@ fn zip_error(e: zip::result::ZipError) -> Refusal {
     let message = match &e {
         ZipError::InvalidPassword => {
             return Refusal::new(
-                "sheet-encrypted",
+                Code::SheetEncrypted,
                 "文件有密码保护，无法读取",
                 "请在 Excel 或 WPS 中去掉密码（另存时不设密码）后再导入",
             )

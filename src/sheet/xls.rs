@@ -4,6 +4,7 @@
 //! and never past the file's end, and the chosen sheet's cell records go into the budgeted
 //! [`Sink`] one by one. Older BIFF versions (Excel 5.0/95) are refused with the way out.
 
+use crate::diag::Code;
 use std::collections::HashMap;
 
 use super::read::{Refusal, Result, Sink, Strings, cell_too_long, is_date_format, is_date_format_id, serial_date};
@@ -27,7 +28,7 @@ pub(crate) fn read(bytes: &[u8], choice: &Choice<'_>) -> Result<(String, Grid)> 
     let book = globals(&stream)?;
     if book.sheets.is_empty() {
         return Err(Refusal::new(
-            "sheet-empty",
+            Code::SheetEmpty,
             "工作簿里没有工作表",
             "请在 Excel 或 WPS 中打开检查，另存为 .xlsx 后再导入",
         ));
@@ -43,7 +44,7 @@ pub(crate) fn read(bytes: &[u8], choice: &Choice<'_>) -> Result<(String, Grid)> 
 
 fn encrypted() -> Refusal {
     Refusal::new(
-        "sheet-encrypted",
+        Code::SheetEncrypted,
         "文件有密码保护，无法读取",
         "请在 Excel 或 WPS 中去掉密码（另存时不设密码）后再导入",
     )
@@ -257,7 +258,7 @@ fn globals(stream: &[u8]) -> Result<Book> {
         Some((0x0809, bof)) if u16_at(bof, 0) == Some(0x0600) => {}
         Some((0x0809 | 0x0409 | 0x0209 | 0x0009, _)) => {
             return Err(Refusal::new(
-                "sheet-format",
+                Code::SheetFormat,
                 "这是旧版 Excel（5.0/95 或更早）格式，无法读取",
                 "请在 Excel 或 WPS 中打开，另存为 .xlsx 后再导入",
             ));

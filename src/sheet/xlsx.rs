@@ -3,6 +3,7 @@
 //! (which cells are dates), the shared strings and the one sheet chosen — and the sheet is streamed
 //! cell by cell: its declared dimension is never looked at, and nothing is allocated by it.
 
+use crate::diag::Code;
 use std::collections::HashMap;
 use std::io::BufReader;
 
@@ -25,7 +26,7 @@ pub(crate) fn read(mut zip: Zip, choice: &Choice<'_>) -> Result<(String, Grid)> 
     let (sheets, base_1904) = sheet_list(&mut zip, &workbook)?;
     if sheets.is_empty() {
         return Err(Refusal::new(
-            "sheet-empty",
+            Code::SheetEmpty,
             "工作簿里没有工作表",
             "请在 Excel 或 WPS 中打开检查，另存为 .xlsx 后再导入",
         ));

@@ -11,7 +11,7 @@ use typst::foundations::Datetime;
 use typst_layout::PagedDocument;
 
 use crate::calendar::{self, Date};
-use crate::diag::{Diagnostic, Loc, Severity, Source};
+use crate::diag::{Code, Diagnostic, Loc, Severity, Source};
 
 pub use fonts::{FontSet, Resolved, Role};
 pub(crate) use world::TongbaoWorld;
@@ -46,7 +46,7 @@ pub(crate) fn compile(world: &TongbaoWorld) -> Result<Compiled, Vec<Diagnostic>>
         Ok(document) if document.pages().len() > crate::limits::PAGES => Err(vec![
             Diagnostic::general(
                 Severity::Error,
-                "too-many-pages",
+                Code::TooManyPages,
                 format!(
                     "排版后有 {} 页，超过了 {} 页的上限，未生成输出",
                     document.pages().len(),
@@ -94,16 +94,61 @@ fn convert(world: &TongbaoWorld, diag: &SourceDiagnostic) -> Diagnostic {
         Some(Loc { src, line, col, len })
     });
     let d = match located {
-        Some(loc) => Diagnostic::at(severity, "typst", &loc, message),
-        None => Diagnostic::general(severity, "typst", message),
+        Some(loc) => Diagnostic::at(severity, Code::Typst, &loc, message),
+        None => Diagnostic::general(severity, Code::Typst, message),
     };
     let d = d.detail(diag.message.to_string());
     if help.is_empty() { d } else { d.help(help) }
 }
 
-/// The line the circular template leaves for fitting the signature's page: replaced by the fit
-/// that keeps the signature on a page with body text (see `fit-signature` in `gongwen.typ`).
-pub(crate) const SIGNATURE_FIT: &str = "#fit-signature(none) // tongbao: 签署页调整";
+/// The templates' hooks for the decisions: a source without them is not laid out again.
+pub(crate) const FIT_HOOK: &str = "decided(\"fit\")";
+pub(crate) const COLOPHON_HOOK: &str = "decided(\"colophon-page\")";
+
+/// What tongbao decides after laying a circular out once, handed to the templates as
+/// `sys.inputs` (`decided(…)` in `gongwen.typ`), as the stock CLI takes `--input`: the layout is
+/// redone with them, never the source patched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Decisions {
+    /// The signature's page fitted (`fit-signature` in `gongwen.typ`).
+    pub fit: Option<Fit>,
+    /// The 版记 on a page of its own, the next even one.
+    pub colophon_page: bool,
+}
+
+/// How the signature's page is fitted: from body block `from` on, at line spacing `leading` (pt;
+/// `None`: the grid's), or with the last paragraph carried over to the signature's page.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub(crate) struct Fit {
+    pub from: usize,
+    pub leading: Option<f64>,
+    pub carry: bool,
+}
+
+impl Decisions {
+    /// The decisions as `sys.inputs`: each a JSON text under its name (`tongbao-fit` …); none
+    /// when nothing was decided.
+    pub(crate) fn inputs(&self) -> Vec<(&'static str, String)> {
+        let mut inputs = Vec::new();
+        if let Some(fit) = &self.fit {
+            inputs.push(("tongbao-fit", serde_json::to_string(fit).unwrap_or_default()));
+        }
+        if self.colophon_page {
+            inputs.push(("tongbao-colophon-page", "true".to_string()));
+        }
+        inputs
+    }
+
+    /// The decisions as the stock CLI's arguments (`--input tongbao-fit=…`), for the generated
+    /// source's last line: compiling it with them lays out the same pages.
+    pub(crate) fn arguments(&self) -> String {
+        self.inputs()
+            .iter()
+            .map(|(name, json)| format!("--input '{name}={json}'"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
 
 /// When the signature stands on a page after the body's last line (without body text above it),
 /// the body block from which the fit starts: the last one starting before the body's last page
@@ -156,19 +201,28 @@ fn markers(document: &PagedDocument) -> Vec<(typst::foundations::Value, usize)> 
 }
 
 /// The fits to try for a signature that would stand alone, in order: the body from block `from`
-/// on at line spacings that give a page one, two and three lines more than the grid, then the
-/// last paragraph carried over to the signature's page.
-pub(crate) fn signature_fits(from: usize, spec: &crate::load::page::PageSpec) -> Vec<String> {
+/// on at line spacings that give a page one, two and three lines more than the grid, then the last
+/// paragraph carried over to the signature's page.
+pub(crate) fn signature_fits(from: usize, spec: &crate::load::page::PageSpec) -> Vec<Fit> {
     let height = spec.block_height / 25.4 * 72.0;
     let lines = f64::from(spec.lines);
-    let mut fits: Vec<String> = (1..=3)
+    let mut fits: Vec<Fit> = (1..=3)
         .map(|k| {
             let n = lines + f64::from(k);
             let leading = (height - spec.body_size * n) / (n - 1.0);
-            format!("#fit-signature((from: {from}, leading: {leading:.3}pt, carry: false))")
+            Fit {
+                from,
+                // To the thousandth of a point, as the layout has always been given it.
+                leading: Some((leading * 1000.0).round() / 1000.0),
+                carry: false,
+            }
         })
         .collect();
-    fits.push(format!("#fit-signature((from: {from}, leading: gap, carry: true))"));
+    fits.push(Fit {
+        from,
+        leading: None,
+        carry: true,
+    });
     fits
 }
 
@@ -204,10 +258,6 @@ pub(crate) fn chinese(message: &str) -> &'static str {
         .map_or("Typst 报告了一个问题", |(_, chinese)| chinese)
 }
 
-/// The line the circular template leaves before the 版记, replaced by a page break to the next even
-/// page when the 版记 does not fit where the document ends.
-pub(crate) const COLOPHON_BREAK: &str = "// tongbao: 版记另起一页";
-
 /// Whether the 版记, placed at the bottom of the page where the document ends, is on an odd page or
 /// overlaps what is on that page (its text is the only 14 pt text inside the text block).
 pub(crate) fn colophon_needs_own_page(document: &PagedDocument, page: &crate::load::page::PageSpec) -> bool {
@@ -217,7 +267,7 @@ pub(crate) fn colophon_needs_own_page(document: &PagedDocument, page: &crate::lo
     let colophon: Vec<&inspect::Run> = layout
         .runs
         .iter()
-        .filter(|r| (r.size - 14.0).abs() < 0.01 && r.baseline < block_bottom)
+        .filter(|r| (r.size - page.colophon_size).abs() < 0.01 && r.baseline < block_bottom)
         .collect();
     let Some(at) = colophon.iter().map(|r| r.page).max() else {
         return false;
@@ -235,7 +285,7 @@ pub(crate) fn colophon_needs_own_page(document: &PagedDocument, page: &crate::lo
     layout
         .runs
         .iter()
-        .filter(|r| r.page == at && (r.size - 14.0).abs() >= 0.01 && r.baseline < block_bottom)
+        .filter(|r| r.page == at && (r.size - page.colophon_size).abs() >= 0.01 && r.baseline < block_bottom)
         .any(|r| r.ink_bottom > top)
         || layout
             .shapes
@@ -272,7 +322,7 @@ pub(crate) fn uncovered(fonts: &FontSet, sources: &[std::sync::Arc<Source>], dia
                 };
                 diags.push(
                     Diagnostic::warning(
-                        "glyph-missing",
+                        Code::GlyphMissing,
                         &loc,
                         format!("字符“{c}”（U+{:04X}）没有任何字体能显示，PDF 中会是空白方框", c as u32),
                     )
@@ -285,7 +335,7 @@ pub(crate) fn uncovered(fonts: &FontSet, sources: &[std::sync::Arc<Source>], dia
         diags.push(
             Diagnostic::general(
                 crate::diag::Severity::Warning,
-                "glyph-missing",
+                Code::GlyphMissing,
                 format!("另有 {more} 个字符没有任何字体能显示"),
             )
             .help("fonts/ 文件夹是否缺失或不完整？可运行 fonts/regenerate.sh 重新生成，或运行 tongbao fonts 查看"),

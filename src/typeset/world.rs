@@ -1,32 +1,63 @@
-//! The Typst `World`: the generated main source from memory, other files read only from inside the
-//! project root (symlinks pointing outside are refused), fonts from [`FontSet`], a fixed date, no
-//! packages and no network.
+//! The Typst `World`: the generated main source from memory, other files read only through the
+//! project's read gate (inside the root, symlinks pointing outside refused), fonts from
+//! [`FontSet`], a fixed date, the layout decisions as `sys.inputs`, no packages and no network.
+//!
+//! Files are kept in typst-kit's [`FileStore`] between compiles: after [`TongbaoWorld::update`] they
+//! are read again, and a source whose text is unchanged stays the same value (a changed one is
+//! edited in place), so comemo's caches keep serving everything that did not change, across the
+//! attempts of one build and across the months of a batch.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use typst::diag::{FileError, FileResult, PackageError};
-use typst::foundations::{Bytes, Datetime};
+use typst::foundations::{Bytes, Datetime, Dict, IntoValue, Str};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
 use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
+use typst_kit::files::{FileLoader, FileStore};
 
+use super::Decisions;
 use super::fonts::FontSet;
 use crate::project::{Project, ReadError};
 
-/// A small world for compiling one generated circular at a time. Keep it alive between compiles
-/// (watch mode) so unchanged files, fonts and layout are reused.
+/// A world for compiling one generated circular at a time. Keep it alive between compiles (watch
+/// mode, batches, the attempts of one build) so unchanged files, fonts and layout are reused.
 pub(crate) struct TongbaoWorld {
-    project: Project,
     library: LazyHash<Library>,
+    decisions: Decisions,
     fonts: Arc<FontSet>,
     main: FileId,
     main_source: Source,
     today: Datetime,
-    sources: Mutex<HashMap<FileId, FileResult<Source>>>,
-    files: Mutex<HashMap<FileId, FileResult<Bytes>>>,
+    files: FileStore<Gate>,
+}
+
+/// Reads the files Typst asks for through the project's gate (which hands out what the command
+/// has read already, so each input is read once).
+struct Gate {
+    project: Project,
+}
+
+impl FileLoader for Gate {
+    fn load(&self, id: FileId) -> FileResult<Bytes> {
+        if !matches!(id.root(), VirtualRoot::Project) {
+            return Err(FileError::Package(PackageError::Other(Some(
+                "tongbao 不使用 Typst 包".into(),
+            ))));
+        }
+        let rel = PathBuf::from(id.vpath().get_without_slash());
+        let path = self.project.path(&rel);
+        if path.is_dir() {
+            return Err(FileError::IsDirectory);
+        }
+        self.project.read(&rel).map(Bytes::new).map_err(|e| match e {
+            ReadError::Outside => FileError::AccessDenied,
+            ReadError::TooBig(n) => FileError::Other(Some(ReadError::TooBig(n).reason().into())),
+            ReadError::Io(e) => FileError::from_io(e, &path),
+        })
+    }
 }
 
 impl TongbaoWorld {
@@ -41,20 +72,23 @@ impl TongbaoWorld {
         today: Datetime,
     ) -> TongbaoWorld {
         let main = file_id(main_path);
+        let decisions = Decisions::default();
         TongbaoWorld {
-            project: project.clone(),
-            library: LazyHash::new(Library::builder().build()),
+            library: library(&decisions),
+            decisions,
             fonts,
             main,
             main_source: Source::new(main, text),
             today,
-            sources: Mutex::new(HashMap::new()),
-            files: Mutex::new(HashMap::new()),
+            files: FileStore::new(Gate {
+                project: project.clone(),
+            }),
         }
     }
 
     /// Replaces the main source (incrementally, so unchanged parts are not reparsed), points it at
-    /// `main_path`, and forgets cached files so edits on disk are seen.
+    /// `main_path`, marks the other files to be read again (through the project's gate, which
+    /// keeps what the command has read) and forgets the decisions of the last layout.
     pub(crate) fn update(&mut self, main_path: &str, text: &str, today: Datetime) {
         let id = file_id(main_path);
         if id == self.main {
@@ -64,37 +98,32 @@ impl TongbaoWorld {
             self.main_source = Source::new(id, text.to_string());
         }
         self.today = today;
-        self.reset();
+        self.files.reset();
+        self.decide(Decisions::default());
     }
 
-    /// Forgets cached files (call after files on disk may have changed).
-    pub(crate) fn reset(&mut self) {
-        self.sources.get_mut().map(HashMap::clear).ok();
-        self.files.get_mut().map(HashMap::clear).ok();
+    /// Lays the next compile out with `decisions`.
+    pub(crate) fn decide(&mut self, decisions: Decisions) {
+        if decisions != self.decisions {
+            self.library = library(&decisions);
+            self.decisions = decisions;
+        }
     }
 
     /// Root-relative path of a file id, for messages.
     pub(crate) fn display_path(&self, id: FileId) -> PathBuf {
         PathBuf::from(id.vpath().get_without_slash())
     }
+}
 
-    fn read(&self, id: FileId) -> FileResult<Vec<u8>> {
-        if !matches!(id.root(), VirtualRoot::Project) {
-            return Err(FileError::Package(PackageError::Other(Some(
-                "tongbao 不使用 Typst 包".into(),
-            ))));
-        }
-        let rel = PathBuf::from(id.vpath().get_without_slash());
-        let path = self.project.path(&rel);
-        if path.is_dir() {
-            return Err(FileError::IsDirectory);
-        }
-        self.project.read(&rel).map_err(|e| match e {
-            ReadError::Outside => FileError::AccessDenied,
-            ReadError::TooBig(n) => FileError::Other(Some(ReadError::TooBig(n).reason().into())),
-            ReadError::Io(e) => FileError::from_io(e, &path),
-        })
-    }
+/// The standard library with the decisions as `sys.inputs`.
+fn library(decisions: &Decisions) -> LazyHash<Library> {
+    let inputs: Dict = decisions
+        .inputs()
+        .into_iter()
+        .map(|(name, json)| (Str::from(name), Str::from(json).into_value()))
+        .collect();
+    LazyHash::new(Library::builder().with_inputs(inputs).build())
 }
 
 /// The file id of a root-relative path.
@@ -120,26 +149,14 @@ impl World for TongbaoWorld {
         if id == self.main {
             return Ok(self.main_source.clone());
         }
-        let mut cache = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .entry(id)
-            .or_insert_with(|| {
-                let bytes = self.read(id)?;
-                let text = String::from_utf8(bytes).map_err(|_| FileError::InvalidUtf8)?;
-                Ok(Source::new(
-                    id,
-                    text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text),
-                ))
-            })
-            .clone()
+        self.files.source(id)
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
         if id == self.main {
             return Ok(Bytes::from_string(self.main_source.text().to_string()));
         }
-        let mut cache = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        cache.entry(id).or_insert_with(|| self.read(id).map(Bytes::new)).clone()
+        self.files.file(id)
     }
 
     fn font(&self, index: usize) -> Option<Font> {

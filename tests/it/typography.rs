@@ -622,9 +622,13 @@ fn the_signature_never_stands_on_a_page_without_body_text_in_any_form() {
             );
             let l = laid_out(&mut session, "2023-11");
             assert_body_above_signature(&l, &offices, &format!("{name}, {extra} lines more"));
+            // The decision reached the layout as an input, which the generated source records at
+            // its end (and nowhere else: the source itself is never patched).
             let typ = p.read("out/2023-11/circular.typ");
-            tightened += typ.contains("carry: false))") as usize;
-            carried += typ.contains("carry: true))") as usize;
+            let decided = typ.lines().last().unwrap_or_default();
+            assert!(!typ.contains("#fit-signature(("), "{name}: the source was patched");
+            tightened += decided.contains("\"carry\":false") as usize;
+            carried += decided.contains("\"carry\":true") as usize;
         }
         if name == "plain" {
             // Both remedies were needed somewhere in the sweep.

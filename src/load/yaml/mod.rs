@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError};
 
-use crate::diag::{Diagnostic, Loc, Source};
+use crate::diag::{Code, Diagnostic, Loc, Source};
 
 mod read;
 pub(crate) use read::{MapReader, Reader, half_width_digits};
@@ -130,8 +130,10 @@ impl Tree {
             Event::DocumentStart(..) => {
                 self.documents += 1;
                 if self.documents > 1 {
-                    return Err(Diagnostic::error("yaml-syntax", &loc, "一个文件只能有一个 YAML 文档")
-                        .help("删除多余的“---”分隔线，或把内容拆到另一个文件"));
+                    return Err(
+                        Diagnostic::error(Code::YamlSyntax, &loc, "一个文件只能有一个 YAML 文档")
+                            .help("删除多余的“---”分隔线，或把内容拆到另一个文件"),
+                    );
                 }
                 return Ok(None);
             }
@@ -139,7 +141,7 @@ impl Tree {
                 let target = self
                     .anchors
                     .get(&id)
-                    .ok_or_else(|| Diagnostic::error("yaml-syntax", &loc, "别名（*）指向不存在的锚点（&）"))?;
+                    .ok_or_else(|| Diagnostic::error(Code::YamlSyntax, &loc, "别名（*）指向不存在的锚点（&）"))?;
                 self.nodes += target.size();
                 if self.nodes > MAX_NODES {
                     return Err(too_big(&loc));
@@ -162,7 +164,7 @@ impl Tree {
             Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
                     return Err(Diagnostic::error(
-                        "yaml-too-deep",
+                        Code::YamlTooDeep,
                         &loc,
                         format!("嵌套层次过深（超过 {MAX_DEPTH} 层），文件已拒绝"),
                     )
@@ -221,13 +223,13 @@ impl Tree {
             Some(Frame::Map { pairs, key, .. }) => match key.take() {
                 None => {
                     if node.scalar().is_none() && !node.is_null() {
-                        return Err(Diagnostic::error("yaml-syntax", &node.loc, "键必须是简单的文字")
+                        return Err(Diagnostic::error(Code::YamlSyntax, &node.loc, "键必须是简单的文字")
                             .help("键（冒号前面的部分）不能是列表或键值表"));
                     }
                     let name = node.scalar().unwrap_or("");
                     if let Some((first, _)) = pairs.iter().find(|(k, _)| k.scalar().unwrap_or("") == name) {
                         return Err(Diagnostic::error(
-                            "yaml-duplicate-key",
+                            Code::YamlDuplicateKey,
                             &node.loc,
                             format!("重复的键“{name}”（第 {} 行已经出现过）", first.loc.line),
                         )
@@ -244,7 +246,7 @@ impl Tree {
 
 fn too_big(loc: &Loc) -> Diagnostic {
     Diagnostic::error(
-        "yaml-too-big",
+        Code::YamlTooBig,
         loc,
         format!("文件展开后超过 {MAX_NODES} 个值（可能是别名“*”的循环展开），文件已拒绝"),
     )
@@ -261,7 +263,7 @@ fn syntax_error(src: &Arc<Source>, err: &ScanError) -> Diagnostic {
     };
     let detail = err.info();
     if detail.contains("recursion limit") {
-        return Diagnostic::error("yaml-too-deep", &loc, "嵌套层次过深，文件已拒绝")
+        return Diagnostic::error(Code::YamlTooDeep, &loc, "嵌套层次过深，文件已拒绝")
             .help("本项目的数据文件最多只需 4 层缩进，请检查括号是否配对");
     }
     let message = if detail.contains("tab") {
@@ -273,7 +275,7 @@ fn syntax_error(src: &Arc<Source>, err: &ScanError) -> Diagnostic {
     } else {
         format!("YAML 语法错误：{detail}")
     };
-    Diagnostic::error("yaml-syntax", &loc, message)
+    Diagnostic::error(Code::YamlSyntax, &loc, message)
         .help("检查这一行及上一行的缩进（只能用空格）、冒号后的空格和括号是否配对")
 }
 
@@ -298,7 +300,7 @@ mod tests {
         }
         let started = std::time::Instant::now();
         let err = parse(&Source::new("bomb.yaml", text)).unwrap_err();
-        assert_eq!(err.code, "yaml-too-big");
+        assert_eq!(err.code, Code::YamlTooBig);
         assert!(started.elapsed().as_secs() < 2);
     }
 
@@ -306,13 +308,13 @@ mod tests {
     fn deep_nesting_is_refused() {
         let text = format!("v: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
         let err = parse(&Source::new("deep.yaml", text)).unwrap_err();
-        assert_eq!(err.code, "yaml-too-deep");
+        assert_eq!(err.code, Code::YamlTooDeep);
     }
 
     #[test]
     fn syntax_errors_have_a_place() {
         let err = parse(&Source::new("t.yaml", "a: [1, 2\nb: 3\n")).unwrap_err();
-        assert_eq!(err.code, "yaml-syntax");
+        assert_eq!(err.code, Code::YamlSyntax);
         // The unclosed `[` runs into the next line, where `:` cannot stand inside a flow list.
         assert_eq!((err.line, err.column), (2, 2), "{err:?}");
     }

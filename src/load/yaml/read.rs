@@ -3,7 +3,7 @@
 
 use super::{Node, Value};
 use crate::calendar::Date;
-use crate::diag::{Diagnostic, Loc, quote_list, suggestions};
+use crate::diag::{Code, Diagnostic, Loc, quote_list, suggestions};
 use crate::load::number::Num;
 use crate::load::schema::Kind;
 
@@ -66,7 +66,7 @@ impl Reader {
             _ => {
                 self.push(
                     Diagnostic::error(
-                        "type",
+                        Code::Type,
                         &node.loc,
                         format!("{what}应当是键值表（“键: 值”），这里是{}", node.kind_name()),
                     )
@@ -84,7 +84,7 @@ impl Reader {
             _ => {
                 self.push(
                     Diagnostic::error(
-                        "type",
+                        Code::Type,
                         &node.loc,
                         format!("{what}应当是列表，这里是{}", node.kind_name()),
                     )
@@ -101,7 +101,8 @@ impl Reader {
         if v.is_none() {
             let at = m.key_node(key).unwrap_or(m.node);
             self.push(
-                Diagnostic::error("missing-field", &at.loc, format!("缺少“{key}”")).help(format!("请补上“{key}: …”")),
+                Diagnostic::error(Code::MissingField, &at.loc, format!("缺少“{key}”"))
+                    .help(format!("请补上“{key}: …”")),
             );
         }
         v
@@ -115,7 +116,7 @@ impl Reader {
             }
             let name = k.scalar().unwrap_or("");
             let near = suggestions(name, known.iter().copied(), 1);
-            let mut d = Diagnostic::error("unknown-field", &k.loc, format!("未知的键“{name}”"));
+            let mut d = Diagnostic::error(Code::UnknownField, &k.loc, format!("未知的键“{name}”"));
             d = if near.is_empty() {
                 d.help(format!("这里可用的键有：{}", quote_list(known)))
             } else {
@@ -130,13 +131,13 @@ impl Reader {
         match &node.value {
             Value::Scalar { text, .. } if !text.trim().is_empty() => Some(text.trim().to_string()),
             Value::Scalar { .. } | Value::Null => {
-                self.push(Diagnostic::error("type", &node.loc, format!("{what}不能为空")));
+                self.push(Diagnostic::error(Code::Type, &node.loc, format!("{what}不能为空")));
                 None
             }
             _ => {
                 self.push(
                     Diagnostic::error(
-                        "type",
+                        Code::Type,
                         &node.loc,
                         format!("{what}应当是一段文字，这里是{}", node.kind_name()),
                     )
@@ -165,7 +166,7 @@ impl Reader {
     pub(crate) fn count(&mut self, node: &Node, what: &str) -> Option<u64> {
         if node.scalar().map(str::trim) == Some(super::UNFILLED) {
             self.push(
-                Diagnostic::error("unfilled", &node.loc, format!("{what}尚未填写"))
+                Diagnostic::error(Code::Unfilled, &node.loc, format!("{what}尚未填写"))
                     .help("填入本期的数字（没有时填 0），或用 tongbao import 从系统导出的表格导入"),
             );
             return None;
@@ -173,7 +174,7 @@ impl Reader {
         match parse_count(node) {
             Ok(n) => Some(n),
             Err((msg, help)) => {
-                self.push(Diagnostic::error("type", &node.loc, format!("{what}：{msg}")).help(help));
+                self.push(Diagnostic::error(Code::Type, &node.loc, format!("{what}：{msg}")).help(help));
                 None
             }
         }
@@ -197,20 +198,20 @@ impl Reader {
         };
         match Num::parse(t) {
             Some(n) if n.is_negative() => self.push(
-                Diagnostic::error("type", &node.loc, format!("{what}：“{text}”是负数"))
+                Diagnostic::error(Code::Type, &node.loc, format!("{what}：“{text}”是负数"))
                     .help("统计数不能为负，请检查正负号"),
             ),
             Some(n) if n.scale > places => self.push(
-                Diagnostic::error("type", &node.loc, format!("{what}：“{text}”有 {} 位小数", n.scale))
+                Diagnostic::error(Code::Type, &node.loc, format!("{what}：“{text}”有 {} 位小数", n.scale))
                     .help(format!("这一列最多保留 {places} 位小数（见表格定义的“小数位”）")),
             ),
             Some(n) if n.to_f64() > MAX_FIGURE as f64 => self.push(
-                Diagnostic::error("type", &node.loc, format!("{what}：“{text}”过大"))
+                Diagnostic::error(Code::Type, &node.loc, format!("{what}：“{text}”过大"))
                     .help(format!("数值不能超过 {MAX_FIGURE}")),
             ),
             Some(n) => return Some(n),
             None => self.push(
-                Diagnostic::error("type", &node.loc, format!("{what}：“{text}”不是数字"))
+                Diagnostic::error(Code::Type, &node.loc, format!("{what}：“{text}”不是数字"))
                     .help(format!("请填写一个数（最多 {places} 位小数），不带单位")),
             ),
         }
@@ -222,7 +223,7 @@ impl Reader {
     pub(crate) fn stated(&mut self, node: &Node, what: &str) -> Option<(String, Option<Num>)> {
         let Some(text) = node.scalar().map(|t| half_width_digits(t.trim())) else {
             self.push(Diagnostic::error(
-                "type",
+                Code::Type,
                 &node.loc,
                 format!("“{what}”应当是一个比率，如 57.10%"),
             ));
@@ -236,7 +237,7 @@ impl Reader {
             Some(n) if !n.is_negative() => Some((text.replace('％', "%"), Some(n))),
             _ => {
                 self.push(
-                    Diagnostic::error("type", &node.loc, format!("“{what}”写的“{text}”不是比率"))
+                    Diagnostic::error(Code::Type, &node.loc, format!("“{what}”写的“{text}”不是比率"))
                         .help("照发布的样子写，如 57.10%、50%、0；无法计算的写 —"),
                 );
                 None
@@ -253,7 +254,7 @@ impl Reader {
                 let shown = other.unwrap_or(node.kind_name());
                 self.push(
                     Diagnostic::error(
-                        "type",
+                        Code::Type,
                         &node.loc,
                         format!("{what}应当是 true 或 false，这里是“{shown}”"),
                     )
@@ -272,9 +273,9 @@ impl Reader {
             None => {
                 let shown = crate::diag::shorten(&text, 30);
                 let d = match Date::impossible(&text) {
-                    Some(why) => Diagnostic::error("date", &node.loc, format!("{what}“{shown}”不存在：{why}"))
+                    Some(why) => Diagnostic::error(Code::Date, &node.loc, format!("{what}“{shown}”不存在：{why}"))
                         .help("请改为实际的日期，例如 2023-05-05"),
-                    None => Diagnostic::error("type", &node.loc, format!("{what}“{shown}”不是有效日期"))
+                    None => Diagnostic::error(Code::Type, &node.loc, format!("{what}“{shown}”不是有效日期"))
                         .help("请写成 2023-05-05 或 2023年5月5日"),
                 };
                 self.push(d);

@@ -4,7 +4,7 @@
 use super::fit::{self, Laid, Line, Measure};
 use super::model::{Para, Run};
 use super::xml::Xml;
-use super::{DEFAULT_SPACING, Faces, Grid, parts, table};
+use super::{Faces, Grid, parts, table};
 use crate::render::Circular;
 
 /// What the paragraphs are made with, and the XML they are written to.
@@ -95,7 +95,7 @@ impl<'a> Ctx<'a> {
             first: self.width(indent),
             rest: self.width(0),
             justified: true,
-            default: DEFAULT_SPACING,
+            default: self.g.spacing,
             cjk: &self.f.body.name,
         }
     }
@@ -127,7 +127,7 @@ impl<'a> Ctx<'a> {
             Some(laid) => split_as(&whole, laid),
             None => doc.标题行.clone(),
         };
-        let size = found.and_then(|l| l.first()).map_or(22.0, |l| l.size);
+        let size = found.and_then(|l| l.first()).map_or(self.g.spec.title_size, |l| l.size);
         // The grid lines the title takes in the PDF: up to the line after the blank under it.
         let k = lines.len().max(1) as i32;
         let n = match (found.and_then(|l| l.first()), self.laid.next()) {
@@ -163,7 +163,7 @@ impl<'a> Ctx<'a> {
         let doc = &c.公文;
         if let Some(r) = &doc.主送 {
             let p = Para::new("Recipients").run(Run::new(format!("{r}：")));
-            let m = self.flush(0, 0, DEFAULT_SPACING);
+            let m = self.flush(0, 0, self.g.spacing);
             self.push(p, m);
         }
         let indent = self.g.chars(2.0);
@@ -244,7 +244,7 @@ impl<'a> Ctx<'a> {
                 .run(Run::new(text))
                 .indent(name, 0, -(name - start))
                 .keep(true, true);
-            let m = self.flush(start, name, DEFAULT_SPACING);
+            let m = self.flush(start, name, self.g.spacing);
             self.push(p, m);
         }
     }
@@ -272,7 +272,7 @@ impl<'a> Ctx<'a> {
                 None if office => p.indent(0, g.chars(2.0), 0),
                 None => p.indent(0, g.chars(4.0), 0),
             };
-            let m = self.flush(left.unwrap_or(0), left.unwrap_or(0), DEFAULT_SPACING);
+            let m = self.flush(left.unwrap_or(0), left.unwrap_or(0), self.g.spacing);
             self.push_in(p, found, m);
         }
     }
@@ -283,7 +283,7 @@ impl<'a> Ctx<'a> {
         self.tight = None;
         let mut p = Para::new("AttachmentLabel").run(Run::new(label));
         p.page_break_before = true;
-        let m = self.flush(0, 0, DEFAULT_SPACING);
+        let m = self.flush(0, 0, self.g.spacing);
         self.push(p, m);
         self.blank(false);
         let p = Para::new("AttachmentTitle").run(Run::new(title));

@@ -29,7 +29,7 @@ mod parts;
 mod table;
 mod xml;
 
-use super::{Made, Pages};
+use super::{Made, Output, Pages};
 use crate::load::page::PageSpec;
 use crate::typeset::Role;
 
@@ -38,10 +38,6 @@ pub(crate) const FILE: &str = "circular.docx";
 
 /// Twips (1/20 pt) per millimetre.
 const MM: f64 = 72.0 / 25.4 * 20.0;
-
-/// The character spacing of body text, twips: 28 full-width characters fill a line (16 pt less a
-/// quarter point each: 441 pt of the block's 442.2).
-const DEFAULT_SPACING: i32 = -5;
 
 /// Millimetres to twips.
 fn twips(mm: f64) -> i32 {
@@ -115,6 +111,9 @@ struct Grid {
     pitch: i32,
     /// The PDF's line pitch (a line and the gap after it), twips.
     pdf_pitch: f64,
+    /// The character spacing of body text, twips, at which a line holds the page's characters
+    /// ([`PageSpec::body_tracking`]: -5, 16 pt less a quarter point each, 441 pt of the block's 442.2).
+    spacing: i32,
 }
 
 impl Grid {
@@ -132,6 +131,7 @@ impl Grid {
             char: f64::from(width) / f64::from(spec.chars.max(1)),
             pitch: height / spec.lines.max(1) as i32,
             pdf_pitch: (spec.body_size + spec.gap) * 20.0,
+            spacing: (spec.body_tracking() * 20.0).round() as i32,
             spec: spec.clone(),
         }
     }
@@ -157,7 +157,7 @@ pub(crate) fn produce(pages: &Pages<'_>) -> Made {
     let bytes = xml::pack(&parts).map_err(|m| {
         vec![crate::diag::Diagnostic::general(
             crate::diag::Severity::Error,
-            "docx",
+            Output::Docx.code(),
             m,
         )]
     })?;

@@ -324,7 +324,7 @@ fn styles(f: &Faces, g: &Grid) -> Vec<u8> {
     let (b, t, h1, h2) = (&f.body.name, &f.title.name, &f.h1.name, &f.h2.name);
     let list: [Style<'_>; 15] = [
         ("Normal", "Normal", b, body, None, Shape::Plain),
-        ("Title", "标题", t, 44, Some(0), Shape::Centre),
+        ("Title", "标题", t, half(g.spec.title_size), Some(0), Shape::Centre),
         ("BodyText", "正文", b, body, None, Shape::Indented),
         ("Heading1", "一级标题", h1, body, None, Shape::Heading("0")),
         ("Heading2", "二级标题", h2, body, None, Shape::Heading("1")),
@@ -334,7 +334,14 @@ fn styles(f: &Faces, g: &Grid) -> Vec<u8> {
         ("AttachmentNote", "附件说明", b, body, None, Shape::Left),
         ("Signature", "署名", b, body, None, Shape::Left),
         ("AttachmentLabel", "附件标识", h1, body, None, Shape::Left),
-        ("AttachmentTitle", "附件标题", t, 36, Some(0), Shape::Centre),
+        (
+            "AttachmentTitle",
+            "附件标题",
+            t,
+            half(g.spec.attachment_title_size),
+            Some(0),
+            Shape::Centre,
+        ),
         ("TableHeader", "表头", h1, table, Some(0), Shape::Cell),
         ("TableText", "表格", b, table, Some(0), Shape::Cell),
         ("Footer", "页码", b, number, Some(0), Shape::Plain),
@@ -354,7 +361,7 @@ fn defaults(x: &mut Xml, f: &Faces, g: &Grid) {
         .open("w:rPrDefault", &[])
         .open("w:rPr", &[]);
     run_fonts(x, f, &f.body.name);
-    x.val("w:spacing", &super::DEFAULT_SPACING.to_string());
+    x.val("w:spacing", &g.spacing.to_string());
     x.val("w:sz", &size).val("w:szCs", &size);
     x.leaf("w:lang", &[("w:val", "zh-CN"), ("w:eastAsia", "zh-CN")]);
     x.close("w:rPr").close("w:rPrDefault");

@@ -1,0 +1,489 @@
+//! A long-lived build context: what the command resolved, the fonts, the templates, Typst's world
+//! and the provenance probes are kept between builds (watch, batches, the hooks), so a build pays
+//! only for what changed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use typst_layout::PagedDocument;
+
+use super::{
+    Artifact, Loaded, Outcome, Plan, Rendered, Resolved, Timings, has_errors, load_month, prepare, slashed, write_error,
+};
+use crate::calendar::Date;
+use crate::diag::{Code, Diagnostic, Severity};
+use crate::output::{self, Output, Producer, pdf, pdf_path};
+use crate::project::Project;
+use crate::provenance::{self, Digester, GitProbe};
+use crate::render;
+use crate::typeset::{self, Decisions, FontSet, TongbaoWorld};
+
+/// A build context on one project and plan.
+pub struct Session {
+    resolved: Arc<Resolved>,
+    fonts: Arc<FontSet>,
+    env: minijinja::Environment<'static>,
+    world: Option<TongbaoWorld>,
+    /// The git state and the digests' memory, shared by every session of the command.
+    shared: Arc<Shared>,
+    /// Whether what the command resolved is still as read: true until the first build.
+    fresh: bool,
+}
+
+struct Shared {
+    git: GitProbe,
+    digester: Mutex<Digester>,
+}
+
+/// What the pages were laid out from and with.
+struct Laid {
+    compiled: typeset::Compiled,
+    decisions: Decisions,
+    /// How many times the pages were laid out.
+    layouts: usize,
+}
+
+/// A month rebuilt as it was frozen: its content and its PDF as issued.
+pub(crate) struct Rebuilt {
+    /// The PDF without the manifest, stamped with the date of issue (what 内容摘要 digests).
+    pub content: Vec<u8>,
+    /// The PDF with the issued manifest attached again and the issued PDF's timestamp.
+    pub issued: Vec<u8>,
+}
+
+impl Session {
+    /// Opens a session on the project at `root` with `plan` over its configuration (for the tests
+    /// and the examples).
+    pub fn new(root: &Path, plan: &Plan) -> Session {
+        let project = Project::new(root);
+        Session::open(Arc::new(Resolved::configured(&project).with_plan(plan)))
+    }
+
+    /// Opens a session on what a command resolved, loading the fonts; git is asked meanwhile.
+    pub(crate) fn open(resolved: Arc<Resolved>) -> Session {
+        let project = resolved.project.clone();
+        Session {
+            fonts: Arc::new(FontSet::load(&project, resolved.plan.system_fonts)),
+            env: render::environment(&project),
+            world: None,
+            shared: Arc::new(Shared {
+                git: GitProbe::start(&project),
+                digester: Mutex::new(Digester::default()),
+            }),
+            resolved,
+            fresh: true,
+        }
+    }
+
+    /// A new session sharing this one's resolved inputs, fonts and probes (for another thread;
+    /// Typst's caches are shared by the whole process).
+    pub(crate) fn sharing(&self) -> Session {
+        Session {
+            resolved: self.resolved.clone(),
+            fonts: self.fonts.clone(),
+            env: render::environment(&self.resolved.project),
+            world: None,
+            shared: self.shared.clone(),
+            fresh: true,
+        }
+    }
+
+    /// Builds from now on with what the command resolved again (watch, after a change), keeping
+    /// the fonts, the templates' environment and Typst's world.
+    pub(crate) fn refresh(&mut self, resolved: Arc<Resolved>) {
+        self.env = render::environment(&resolved.project);
+        self.resolved = resolved;
+    }
+
+    /// The plan this session builds with.
+    pub(crate) fn plan(&self) -> &Plan {
+        &self.resolved.plan
+    }
+
+    /// Loads month `month` (stage 1), to build it with [`Session::build_loaded`].
+    pub(crate) fn load(&self, month: &str) -> Loaded {
+        load_month(&self.resolved, month)
+    }
+
+    /// The digests of month `month`'s inputs (its folder, the months in `compared`, and everything
+    /// else a build reads), from what the command read.
+    pub(crate) fn digests(&self, month: &str, compared: &[String]) -> BTreeMap<String, String> {
+        let mut digester = self.shared.digester.lock().unwrap_or_else(|e| e.into_inner());
+        digester.digests(&self.resolved.project, month, compared)
+    }
+
+    /// Builds month `month` (folder name) as its files are now: a session that built before reads
+    /// everything again (what the command resolved and each file), so that edits in between are
+    /// seen. On any error nothing is written but the generated Typst source (when rendering got
+    /// that far); the previous outputs stay in place.
+    pub fn build(&mut self, month: &str) -> Outcome {
+        if !self.fresh {
+            let project = &self.resolved.project;
+            project.forget();
+            let again = Resolved::configured(project).with_plan(&self.resolved.plan);
+            self.refresh(Arc::new(again));
+        }
+        self.fresh = false;
+        let loaded = self.load(month);
+        self.build_loaded(loaded, &mut |_, _| {})
+    }
+
+    /// Builds a loaded month like [`Session::build`], handing the laid-out pages and the
+    /// diagnostics so far (every warning `check` gives and Typst's) to `laid_out` as soon as the
+    /// compile succeeded, before the outputs are made and written (the live preview shows them
+    /// meanwhile). Not called when the build fails before or during the compile.
+    pub(crate) fn build_loaded(
+        &mut self,
+        loaded: Loaded,
+        laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]),
+    ) -> Outcome {
+        let month = loaded.month.clone();
+        let resolved = self.resolved.clone();
+        let prepared = prepare(&resolved, &resolved.plan, &self.env, Some(&self.fonts), loaded);
+        let mut out = Outcome {
+            diagnostics: prepared.diagnostics,
+            timings: prepared.timings,
+            data_only: prepared.data_only,
+            ..Outcome::default()
+        };
+        let Some(rendered) = prepared.rendered else { return out };
+        self.font_warnings(&rendered, &mut out);
+        if has_errors(&out.diagnostics) {
+            return out;
+        }
+        let t = Instant::now();
+        let laid = self.lay_out(&month, &rendered.source, rendered.date);
+        out.timings.compile = t.elapsed();
+        out.layouts = laid.as_ref().map_or(1, |l| l.layouts);
+        let decisions = laid.as_ref().map(|l| l.decisions.clone()).unwrap_or_default();
+        let typ = PathBuf::from(resolved.project.typst_source(&month));
+        if let Err(e) = resolved
+            .project
+            .write_unsynced(&typ, generated(&rendered.source, &decisions).as_bytes())
+        {
+            out.diagnostics.push(write_error(&typ, &e));
+            return out;
+        }
+        out.typst = Some(typ);
+        let compiled = match laid {
+            Ok(l) => l.compiled,
+            Err(mut errors) => {
+                out.diagnostics.append(&mut errors);
+                return out;
+            }
+        };
+        out.diagnostics.extend(compiled.warnings);
+        out.pages = compiled.document.pages().len();
+        laid_out(&compiled.document, &out.diagnostics);
+        let Some(date) = rendered.date else { return out };
+        out.date = Some(date);
+        out.inputs = match prepared.inputs {
+            Some(inputs) => inputs,
+            None => self.digests(&month, &prepared.compared),
+        };
+        let manifest = self
+            .shared
+            .git
+            .state()
+            .map(|git| provenance::manifest(&month, &resolved.plan, git, out.inputs.clone()));
+        let files = match self.page_outputs(&month, &compiled.document, &rendered, date, manifest, &mut out.timings) {
+            Ok(files) => files,
+            Err(mut errors) => {
+                out.diagnostics.append(&mut errors);
+                return out;
+            }
+        };
+        let mut all = rendered.artifacts;
+        all.extend(files);
+        self.write(&month, all, &mut out);
+        out.document = Some(compiled.document);
+        out
+    }
+
+    /// Font warnings: roles without a face, characters no face has, fonts linked from outside.
+    fn font_warnings(&self, rendered: &Rendered, out: &mut Outcome) {
+        out.fonts = self.fonts.resolve(&self.resolved.roles);
+        typeset::uncovered(&self.fonts, &rendered.sources, &mut out.diagnostics);
+        if let Some(first) = self.fonts.refused().first() {
+            let n = self.fonts.refused().len();
+            out.diagnostics.push(
+                Diagnostic::general(
+                    Severity::Warning,
+                    Code::OutsideRoot,
+                    format!(
+                        "fonts/ 中有 {n} 个字体文件（如 {}）指向项目文件夹之外（符号链接），为安全起见不予读取",
+                        first.display()
+                    ),
+                )
+                .help("请把字体文件复制到项目的 fonts/ 文件夹中，而不是链接到别处"),
+            );
+        }
+        for role in out.fonts.iter().filter(|r| r.chosen.is_none()) {
+            out.diagnostics.push(
+                Diagnostic::general(Severity::Warning, Code::FontMissing, format!("{}没有可用的字体", role.role.name))
+                    .help("fonts/ 文件夹中应有随项目提供的代用字体；运行 tongbao fonts 查看，或运行 fonts/regenerate.sh 重新生成"),
+            );
+        }
+    }
+
+    /// Lays `source` out in the session's world. The signature never stands on a page without
+    /// body text: when it would, the circular is laid out again with the body's last page fitted
+    /// ([`typeset::signature_fits`]). The 版记 goes on the last even page: when the document does
+    /// not end on an even page with room for it, it is laid out again with the 版记 on a page of
+    /// its own (and a blank page before it when needed). Both decisions reach the templates as
+    /// `sys.inputs`; the source is never patched.
+    fn lay_out(&mut self, month: &str, source: &str, date: Option<Date>) -> Result<Laid, Vec<Diagnostic>> {
+        let main = self.resolved.project.typst_source(month);
+        let today = typeset::datetime(date.unwrap_or(Date {
+            year: 2000,
+            month: 1,
+            day: 1,
+        }));
+        let world = match &mut self.world {
+            Some(w) => {
+                w.update(&main, source, today);
+                w
+            }
+            None => self.world.insert(TongbaoWorld::new(
+                &self.resolved.project,
+                self.fonts.clone(),
+                &main,
+                source.to_string(),
+                today,
+            )),
+        };
+        let page = &self.resolved.page;
+        let mut decisions = Decisions::default();
+        let mut compiled = typeset::compile(world);
+        let mut layouts = 1;
+        if let Ok(c) = &compiled
+            && source.contains(typeset::FIT_HOOK)
+            && let Some(at) = typeset::signature_alone(&c.document)
+        {
+            // Fitted as GB/T 9704 asks: the tightest spacing that keeps the signature with the
+            // body, else the last paragraph carried over (the last attempt stands either way).
+            for fit in typeset::signature_fits(at, page) {
+                decisions.fit = Some(fit);
+                world.decide(decisions.clone());
+                compiled = typeset::compile(world);
+                layouts += 1;
+                if matches!(&compiled, Ok(c) if typeset::signature_alone(&c.document).is_none()) {
+                    break;
+                }
+            }
+        }
+        if let Ok(c) = &compiled
+            && source.contains(typeset::COLOPHON_HOOK)
+            && typeset::colophon_needs_own_page(&c.document, page)
+        {
+            decisions.colophon_page = true;
+            world.decide(decisions.clone());
+            compiled = typeset::compile(world);
+            layouts += 1;
+        }
+        compiled.map(|compiled| Laid {
+            compiled,
+            decisions,
+            layouts,
+        })
+    }
+
+    /// The files of the outputs made from the laid-out pages, each timed: every other one first,
+    /// side by side (each reads the same pages), then the PDF, whose manifest (attached as it is
+    /// written) names every file this build made by its digest. One layout serves them all.
+    fn page_outputs(
+        &self,
+        month: &str,
+        document: &PagedDocument,
+        rendered: &Rendered,
+        date: Date,
+        mut manifest: Option<provenance::Manifest>,
+        timings: &mut Timings,
+    ) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
+        let project = &self.resolved.project;
+        let plan = &self.resolved.plan;
+        let made = output::Document {
+            project,
+            circular: &rendered.circular,
+            env: &self.env,
+            roles: &self.resolved.roles,
+            page: &self.resolved.page,
+        };
+        let mut pages = output::Pages {
+            document,
+            rendered: &made,
+            plan,
+            attachment: None,
+            ident: format!("tongbao/{month}"),
+            timestamp: typeset::timestamp(date),
+        };
+        let mut artifacts = Vec::new();
+        let others: Vec<(Output, output::Made, std::time::Duration)> = std::thread::scope(|scope| {
+            let made: Vec<_> = plan
+                .outputs
+                .iter()
+                .filter(|o| **o != Output::Pdf)
+                .filter_map(|o| match o.producer() {
+                    Producer::Pages(produce) => Some((*o, produce)),
+                    Producer::Document(_) => None,
+                })
+                .map(|(o, produce)| {
+                    let pages = &pages;
+                    (
+                        o,
+                        scope.spawn(move || {
+                            let t = Instant::now();
+                            (produce(pages), t.elapsed())
+                        }),
+                    )
+                })
+                .collect();
+            made.into_iter()
+                .map(|(o, handle)| {
+                    let (files, took) = handle.join().unwrap_or_else(|_| {
+                        let failed = Diagnostic::general(Severity::Error, o.code(), "生成时出现内部错误");
+                        (Err(vec![failed]), std::time::Duration::ZERO)
+                    });
+                    (o, files, took)
+                })
+                .collect()
+        });
+        for (output, files, took) in others {
+            for (file, bytes) in files? {
+                artifacts.push(Artifact {
+                    rel: project.out_dir(month).join(file),
+                    bytes,
+                });
+            }
+            timings.outputs.insert(output, took);
+        }
+        pages.attachment = manifest.as_mut().map(|m| {
+            for a in rendered.artifacts.iter().chain(&artifacts) {
+                m.outputs.insert(slashed(&a.rel), provenance::sha256(&a.bytes));
+            }
+            manifest_attachment(project, month, m.to_json())
+        });
+        let t = Instant::now();
+        if let Producer::Pages(produce) = Output::Pdf.producer() {
+            for (file, bytes) in produce(&pages)? {
+                artifacts.push(Artifact {
+                    rel: project.out_dir(month).join(file),
+                    bytes,
+                });
+            }
+        }
+        timings.outputs.insert(Output::Pdf, t.elapsed());
+        Ok(artifacts)
+    }
+
+    /// Writes every file through the project's gate, the PDF last.
+    fn write(&self, month: &str, mut files: Vec<Artifact>, out: &mut Outcome) {
+        let t = Instant::now();
+        let project = &self.resolved.project;
+        let pdf = pdf_path(project, month);
+        files.sort_by_key(|a| a.rel == pdf);
+        for a in &files {
+            if let Err(e) = project.write(&a.rel, &a.bytes) {
+                out.diagnostics.push(write_error(&a.rel, &e));
+                return;
+            }
+            if a.rel == pdf {
+                out.bytes = a.bytes.len();
+                out.pdf = Some(a.rel.clone());
+            } else {
+                out.outputs.push(a.rel.clone());
+            }
+        }
+        out.timings.write = t.elapsed();
+    }
+
+    /// Builds month `month` to be issued: the build (as [`Session::build`]) and, from the same
+    /// layout, its content (as [`Session::frozen`] makes it); `None` for the content when the build failed.
+    pub(crate) fn build_to_issue(&mut self, month: &str) -> (Outcome, Option<Vec<u8>>) {
+        let outcome = self.build(month);
+        let content = match (&outcome.document, outcome.date, &outcome.pdf) {
+            (Some(document), Some(date), Some(_)) => {
+                let ident = format!("tongbao/{month}");
+                pdf::export(document, &ident, typeset::datetime(date), &self.resolved.plan, None).ok()
+            }
+            _ => None,
+        };
+        (outcome, content)
+    }
+
+    /// The month's content (its PDF without the manifest, stamped with the date of issue whatever `SOURCE_DATE_EPOCH` says, so the same circular always gives the same bytes: what an issued circular is frozen to) and, from the same layout, the PDF as it was
+    /// issued: with `attachment` (the manifest's JSON exactly as the issued PDF carries it)
+    /// attached again and stamped `timestamp` (the issued PDF's own), with `plan`'s PDF
+    /// standard. When the month's inputs still give the issued circular, that second PDF is the
+    /// issued file byte for byte; when `issued.pdf` was swapped or altered, it is not.
+    pub(crate) fn frozen(
+        &mut self,
+        month: &str,
+        plan: &Plan,
+        attachment: Option<&str>,
+        timestamp: Option<typst::foundations::Datetime>,
+    ) -> (Option<Rebuilt>, Vec<Diagnostic>) {
+        let plan = Plan {
+            outputs: [Output::Pdf].into(),
+            ..plan.clone()
+        };
+        let resolved = self.resolved.clone();
+        let loaded = load_month(&resolved, month);
+        let prepared = prepare(&resolved, &plan, &self.env, Some(&self.fonts), loaded);
+        let mut diags = prepared.diagnostics;
+        let Some(rendered) = prepared.rendered else {
+            return (None, diags);
+        };
+        let Some(date) = rendered.date else {
+            return (None, diags);
+        };
+        let ident = format!("tongbao/{month}");
+        let issued_at = typeset::datetime(date);
+        let made: Result<Rebuilt, Vec<Diagnostic>> = (|| {
+            let document = self.lay_out(month, &rendered.source, Some(date))?.compiled.document;
+            let content = pdf::export(&document, &ident, issued_at, &plan, None)?;
+            let stamp = timestamp.unwrap_or(issued_at);
+            let issued = match attachment {
+                None if stamp == issued_at => content.clone(),
+                None => pdf::export(&document, &ident, stamp, &plan, None)?,
+                Some(json) => {
+                    let attached = manifest_attachment(&self.resolved.project, month, json.to_string());
+                    pdf::export(&document, &ident, stamp, &plan, Some(&attached))?
+                }
+            };
+            Ok(Rebuilt { content, issued })
+        })();
+        match made {
+            Ok(frozen) => (Some(frozen), diags),
+            Err(mut errors) => {
+                diags.append(&mut errors);
+                (None, diags)
+            }
+        }
+    }
+}
+
+/// The provenance manifest as the PDF carries it: beside the generated source, as `pdf.attach` in
+/// it would have put it.
+fn manifest_attachment(project: &Project, month: &str, json: String) -> pdf::Attachment {
+    pdf::Attachment {
+        name: provenance::ATTACHMENT,
+        path: slashed(&project.out_dir(month).join(provenance::ATTACHMENT)),
+        json,
+        description: provenance::DESCRIPTION,
+    }
+}
+
+/// The generated source as written to `out/` for inspection: what was laid out, and, when
+/// decisions were made, the stock CLI's arguments that lay out the same pages.
+fn generated(source: &str, decisions: &Decisions) -> String {
+    let arguments = decisions.arguments();
+    if arguments.is_empty() {
+        return source.to_string();
+    }
+    format!(
+        "{source}\n// tongbao: laid out with sys.inputs; to compile it as tongbao did: typst compile {arguments} …\n"
+    )
+}
