@@ -109,7 +109,9 @@ impl<F: FnMut(Report)> InOrder<'_, F> {
 }
 
 /// Builds `months`, calling `done` as each finishes. Each worker loads a month, skips it when its
-/// stamp matches, and builds what it loaded otherwise.
+/// stamp matches, and builds what it loaded otherwise. The workers are jobs of rayon's pool, the
+/// pool Typst lays pages out in: a worker's layout then runs on the worker's own thread rather
+/// than waiting for a free thread of the pool (measured: BENCHMARKS.md).
 fn run(resolved: Arc<Resolved>, months: &[String], force: bool, workers: usize, mut done: impl FnMut(Report)) {
     if months.is_empty() {
         return;
@@ -120,23 +122,28 @@ fn run(resolved: Arc<Resolved>, months: &[String], force: bool, workers: usize, 
     let (tx, rx) = mpsc::channel::<(Report, Option<Stamp>)>();
     let base = Session::open(resolved);
     std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let queue = queue.clone();
-            let tx = tx.clone();
-            let mut session = base.sharing();
-            let project = project.clone();
-            scope.spawn(move || {
-                loop {
-                    let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
-                    let Some(month) = next else { break };
-                    let report = one(&mut session, &project, month, force);
-                    if tx.send(report).is_err() {
-                        break;
-                    }
+        let sessions: Vec<Session> = (0..workers).map(|_| base.sharing()).collect();
+        let pool_project = project.clone();
+        scope.spawn(move || {
+            rayon::scope(|pool| {
+                for mut session in sessions {
+                    let queue = queue.clone();
+                    let tx = tx.clone();
+                    let project = pool_project.clone();
+                    pool.spawn(move |_| {
+                        loop {
+                            let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
+                            let Some(month) = next else { break };
+                            let report = one(&mut session, &project, month, force);
+                            if tx.send(report).is_err() {
+                                break;
+                            }
+                        }
+                    });
                 }
+                drop(tx);
             });
-        }
-        drop(tx);
+        });
         for (report, stamp) in rx {
             if let Some(stamp) = stamp {
                 write_stamp(&project, &report.month, &stamp);

@@ -22,6 +22,7 @@ macro_rules! tell {
 }
 
 // Foundations.
+mod background;
 mod calendar;
 mod diag;
 mod git;

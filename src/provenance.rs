@@ -8,6 +8,7 @@ use std::io::Read;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::background::Background;
 use crate::limits::{MANIFEST_BYTES, MANIFEST_CANDIDATES};
 use crate::output::Plan;
 use crate::project::{DIGEST_CACHE, INPUTS, Project};
@@ -112,34 +113,21 @@ impl Digester {
     }
 }
 
-/// The thread asking git.
-type Asking = std::thread::JoinHandle<Option<(String, bool)>>;
-
 /// The commit checked out and whether an input has uncommitted changes, asked of git once per
 /// command on a thread of its own while the data is read.
-pub(crate) struct GitProbe {
-    asking: std::sync::Mutex<Option<Asking>>,
-    answer: std::sync::OnceLock<Option<(String, bool)>>,
-}
+pub(crate) struct GitProbe(Background<Option<(String, bool)>>);
 
 impl GitProbe {
     /// Starts asking git about `project`.
     pub(crate) fn start(project: &Project) -> GitProbe {
         let project = project.clone();
-        GitProbe {
-            asking: std::sync::Mutex::new(Some(std::thread::spawn(move || git_state(&project)))),
-            answer: std::sync::OnceLock::new(),
-        }
+        GitProbe(Background::start(move || git_state(&project)))
     }
 
     /// The commit and the dirty flag (a project outside git, or before its first commit: no
     /// commit, dirty). `None` only when the thread asking git died.
     pub(crate) fn state(&self) -> Option<(Option<String>, bool)> {
-        let answer = self.answer.get_or_init(|| {
-            let handle = self.asking.lock().unwrap_or_else(|e| e.into_inner()).take();
-            handle.and_then(|h| h.join().ok()).flatten()
-        });
-        Some(match answer {
+        Some(match self.0.get()? {
             Some((commit, dirty)) => (Some(commit.clone()), *dirty),
             None => (None, true),
         })

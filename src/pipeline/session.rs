@@ -12,6 +12,7 @@ use typst_layout::PagedDocument;
 use super::{
     Artifact, Loaded, Outcome, Plan, Rendered, Resolved, Timings, has_errors, load_month, prepare, slashed, write_error,
 };
+use crate::background::Background;
 use crate::calendar::Date;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::output::{self, Output, Producer, pdf, pdf_path};
@@ -23,18 +24,17 @@ use crate::typeset::{self, Decisions, FontSet, TongbaoWorld};
 /// A build context on one project and plan.
 pub struct Session {
     resolved: Arc<Resolved>,
-    fonts: Arc<FontSet>,
+    /// The fonts, scanned on a thread of their own while the first month is read and checked.
+    fonts: Arc<Background<Arc<FontSet>>>,
     env: minijinja::Environment<'static>,
     world: Option<TongbaoWorld>,
-    /// The git state and the digests' memory, shared by every session of the command.
-    shared: Arc<Shared>,
+    /// What git says of the inputs, asked once a command (again when the session reads everything
+    /// again), shared by every session of the command.
+    git: Arc<GitProbe>,
+    /// The digests' memory, shared by every session of the command.
+    digester: Arc<Mutex<Digester>>,
     /// Whether what the command resolved is still as read: true until the first build.
     fresh: bool,
-}
-
-struct Shared {
-    git: GitProbe,
-    digester: Mutex<Digester>,
 }
 
 /// What the pages were laid out from and with.
@@ -61,17 +61,21 @@ impl Session {
         Session::open(Arc::new(Resolved::configured(&project).with_plan(plan)))
     }
 
-    /// Opens a session on what a command resolved, loading the fonts; git is asked meanwhile.
+    /// Opens a session on what a command resolved; the fonts are scanned and git is asked
+    /// meanwhile.
     pub(crate) fn open(resolved: Arc<Resolved>) -> Session {
         let project = resolved.project.clone();
+        let (scanned, system, roles) = (project.clone(), resolved.plan.system_fonts, resolved.roles.clone());
         Session {
-            fonts: Arc::new(FontSet::load(&project, resolved.plan.system_fonts)),
+            fonts: Arc::new(Background::start(move || {
+                let fonts = FontSet::load(&scanned, system);
+                fonts.warm(&roles);
+                Arc::new(fonts)
+            })),
             env: render::environment(&project),
             world: None,
-            shared: Arc::new(Shared {
-                git: GitProbe::start(&project),
-                digester: Mutex::new(Digester::default()),
-            }),
+            git: Arc::new(GitProbe::start(&project)),
+            digester: Default::default(),
             resolved,
             fresh: true,
         }
@@ -85,16 +89,26 @@ impl Session {
             fonts: self.fonts.clone(),
             env: render::environment(&self.resolved.project),
             world: None,
-            shared: self.shared.clone(),
+            git: self.git.clone(),
+            digester: self.digester.clone(),
             fresh: true,
         }
     }
 
     /// Builds from now on with what the command resolved again (watch, after a change), keeping
-    /// the fonts, the templates' environment and Typst's world.
+    /// the fonts and Typst's world; git is asked again (a commit may have happened meanwhile).
     pub(crate) fn refresh(&mut self, resolved: Arc<Resolved>) {
         self.env = render::environment(&resolved.project);
+        self.git = Arc::new(GitProbe::start(&resolved.project));
         self.resolved = resolved;
+    }
+
+    /// The fonts, once scanned (scanned here should the thread scanning them have died).
+    fn fonts(&self) -> Arc<FontSet> {
+        match self.fonts.get() {
+            Some(fonts) => fonts.clone(),
+            None => Arc::new(FontSet::load(&self.resolved.project, self.resolved.plan.system_fonts)),
+        }
     }
 
     /// The plan this session builds with.
@@ -110,7 +124,7 @@ impl Session {
     /// The digests of month `month`'s inputs (its folder, the months in `compared`, and everything
     /// else a build reads), from what the command read.
     pub(crate) fn digests(&self, month: &str, compared: &[String]) -> BTreeMap<String, String> {
-        let mut digester = self.shared.digester.lock().unwrap_or_else(|e| e.into_inner());
+        let mut digester = self.digester.lock().unwrap_or_else(|e| e.into_inner());
         digester.digests(&self.resolved.project, month, compared)
     }
 
@@ -141,7 +155,8 @@ impl Session {
     ) -> Outcome {
         let month = loaded.month.clone();
         let resolved = self.resolved.clone();
-        let prepared = prepare(&resolved, &resolved.plan, &self.env, Some(&self.fonts), loaded);
+        let fonts = self.fonts();
+        let prepared = prepare(&resolved, &resolved.plan, &self.env, Some(&fonts), loaded);
         let mut out = Outcome {
             diagnostics: prepared.diagnostics,
             timings: prepared.timings,
@@ -184,7 +199,6 @@ impl Session {
             None => self.digests(&month, &prepared.compared),
         };
         let manifest = self
-            .shared
             .git
             .state()
             .map(|git| provenance::manifest(&month, &resolved.plan, git, out.inputs.clone()));
@@ -204,10 +218,11 @@ impl Session {
 
     /// Font warnings: roles without a face, characters no face has, fonts linked from outside.
     fn font_warnings(&self, rendered: &Rendered, out: &mut Outcome) {
-        out.fonts = self.fonts.resolve(&self.resolved.roles);
-        typeset::uncovered(&self.fonts, &rendered.sources, &mut out.diagnostics);
-        if let Some(first) = self.fonts.refused().first() {
-            let n = self.fonts.refused().len();
+        let fonts = self.fonts();
+        out.fonts = fonts.resolve(&self.resolved.roles);
+        typeset::uncovered(&fonts, &rendered.sources, &mut out.diagnostics);
+        if let Some(first) = fonts.refused().first() {
+            let n = fonts.refused().len();
             out.diagnostics.push(
                 Diagnostic::general(
                     Severity::Warning,
@@ -248,7 +263,7 @@ impl Session {
             }
             None => self.world.insert(TongbaoWorld::new(
                 &self.resolved.project,
-                self.fonts.clone(),
+                self.fonts(),
                 &main,
                 source.to_string(),
                 today,
@@ -431,7 +446,8 @@ impl Session {
         };
         let resolved = self.resolved.clone();
         let loaded = load_month(&resolved, month);
-        let prepared = prepare(&resolved, &plan, &self.env, Some(&self.fonts), loaded);
+        let fonts = self.fonts();
+        let prepared = prepare(&resolved, &plan, &self.env, Some(&fonts), loaded);
         let mut diags = prepared.diagnostics;
         let Some(rendered) = prepared.rendered else {
             return (None, diags);

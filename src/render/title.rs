@@ -116,7 +116,7 @@ pub(crate) fn lone(chars: &[char]) -> bool {
         .iter()
         .rposition(|c| !super::words::is_closing(*c))
         .map_or(0, |i| i + 1);
-    chars[..end].iter().filter(|c| !c.is_whitespace()).count() <= 1
+    chars[..end].iter().filter(|c| !c.is_whitespace()).nth(1).is_none()
 }
 
 /// Estimated widths of a text's characters, of the spacing between Chinese and Latin, and of the
@@ -218,10 +218,12 @@ fn balance(seg: &Segmented, capacity: f64) -> Vec<String> {
         candidates: (1..n).filter(|&k| seg.at[k] != Break::Never).collect(),
         capacity,
         least,
+        extra: 0.0,
         budget: BUDGET,
         best: None,
     };
     for count in least..=(least + 2).min(MAX_LINES) {
+        search.extra = EXTRA_LINE * (count - least) as f64;
         search.go(0, count, &mut Vec::new(), 0.0);
     }
     let breaks = match search.best {
@@ -245,6 +247,8 @@ struct Search<'a> {
     candidates: Vec<usize>,
     capacity: f64,
     least: usize,
+    /// What the lines beyond the fewest cost the arrangements now searched.
+    extra: f64,
     budget: usize,
     best: Option<(f64, Vec<usize>)>,
 }
@@ -253,6 +257,15 @@ impl Search<'_> {
     fn go(&mut self, start: usize, lines_left: usize, breaks: &mut Vec<usize>, penalty: f64) {
         let n = self.seg.chars.len();
         if self.budget == 0 {
+            return;
+        }
+        // Branch and bound: an arrangement costs at least its breaks and its extra lines, so one
+        // that cannot beat the best so far is not followed (the best found is the same).
+        if self
+            .best
+            .as_ref()
+            .is_some_and(|(best, _)| penalty + self.extra >= *best - 1e-9)
+        {
             return;
         }
         self.budget -= 1;

@@ -118,7 +118,13 @@ pub struct FontSet {
     origins: Vec<Origin>,
     /// Font files under fonts/ that were skipped because their real path is outside the project.
     refused: Vec<PathBuf>,
-    covered: std::sync::Mutex<std::collections::HashMap<char, bool>>,
+    /// Each font's coverage of the Basic Multilingual Plane as a bit set, made when first asked
+    /// (typst's `Coverage::contains` walks the font's runs, thousands for a Chinese face).
+    bmp: Vec<std::sync::OnceLock<Vec<u64>>>,
+    /// Where each font is, when it is a file (a project's or the machine's): its path and index.
+    files: Vec<Option<(PathBuf, u32)>>,
+    /// The marks each face (family, weight) sets full-width, measured once.
+    full: std::sync::Mutex<std::collections::HashMap<(String, u16), Vec<char>>>,
 }
 
 impl FontSet {
@@ -128,6 +134,7 @@ impl FontSet {
     pub(crate) fn load(project: &Project, system: bool) -> FontSet {
         let mut store = FontStore::new();
         let mut origins = Vec::new();
+        let mut files = Vec::new();
         let root = project.root();
         let (mut found, outside): (Vec<(FontPath, FontInfo)>, Vec<_>) =
             fonts::scan(&project.path(FONTS)).partition(|(path, _)| project.contains(&path.path));
@@ -142,6 +149,7 @@ impl FontSet {
         for (path, info) in found {
             let rel = path.path.strip_prefix(root).unwrap_or(&path.path).to_path_buf();
             origins.push(Origin::Project(rel));
+            files.push(Some((path.path.clone(), path.index)));
             store.push((path, info));
         }
         if system {
@@ -149,19 +157,23 @@ impl FontSet {
             sys.sort_by(|a, b| (&a.0.path, a.0.index).cmp(&(&b.0.path, b.0.index)));
             for (path, info) in sys {
                 origins.push(Origin::System(path.path.clone()));
+                files.push(Some((path.path.clone(), path.index)));
                 store.push((path, info));
             }
         }
         for (font, info) in fonts::embedded() {
             origins.push(Origin::Embedded);
+            files.push(None);
             store.push((font, info));
         }
         FontSet {
             root: root.to_path_buf(),
+            bmp: origins.iter().map(|_| std::sync::OnceLock::new()).collect(),
+            full: Default::default(),
+            files,
             store,
             origins,
             refused,
-            covered: Default::default(),
         }
     }
 
@@ -182,22 +194,63 @@ impl FontSet {
 
     /// Whether some font covers character `c`.
     pub(crate) fn covers(&self, c: char) -> bool {
-        let mut cache = self.covered.lock().unwrap_or_else(|e| e.into_inner());
-        *cache.entry(c).or_insert_with(|| {
-            let book = self.store.book();
-            (0..self.origins.len()).any(|i| book.info(i).is_some_and(|info| info.coverage.contains(c as u32)))
+        let book = self.store.book();
+        let n = c as usize;
+        (0..self.origins.len()).any(|i| {
+            let Some(info) = book.info(i) else { return false };
+            if n >= 0x10000 {
+                return info.coverage.contains(c as u32);
+            }
+            let bits = self.bmp[i].get_or_init(|| {
+                let mut bits = vec![0u64; 0x10000 / 64];
+                for cp in info.coverage.iter().take_while(|cp| *cp < 0x10000) {
+                    bits[cp as usize / 64] |= 1 << (cp % 64);
+                }
+                bits
+            });
+            bits[n / 64] & (1 << (n % 64)) != 0
         })
     }
 
-    /// A mark's advance in em in `family` at `weight` (the face Typst would pick), or `None` when
-    /// the face has no glyph for it.
-    fn advance(&self, family: &str, weight: u16, c: char) -> Option<f64> {
+    /// Which of [`MARKS`] `family` at `weight` (the face Typst would pick) sets full-width: the
+    /// face is parsed once for all of them. Empty when there is no such face.
+    fn full_width_marks(&self, family: &str, weight: u16) -> Vec<char> {
         let variant = FontVariant::new(FontStyle::Normal, FontWeight::from_number(weight), FontStretch::NORMAL);
-        let index = self.store.book().select(&family.to_lowercase(), variant)?;
-        let font = self.store.font(index)?;
-        let face = ttf_parser::Face::parse(font.data(), font.index()).ok()?;
-        let advance = face.glyph_hor_advance(face.glyph_index(c)?)?;
-        Some(f64::from(advance) / f64::from(face.units_per_em()))
+        let Some(index) = self.store.book().select(&family.to_lowercase(), variant) else {
+            return Vec::new();
+        };
+        // A font file is mapped rather than read: only its character map and advances are
+        // touched, and the layout loads it only if it sets text in it.
+        let mapped = self.files.get(index).cloned().flatten().and_then(|(path, i)| {
+            let file = std::fs::File::open(path).ok()?;
+            // SAFETY: the font files are the project's inputs, not changed while a build runs; a
+            // file changed meanwhile gives wrong widths at worst (ttf-parser checks every offset).
+            let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+            Some((map, i))
+        });
+        let loaded;
+        let (data, face_index): (&[u8], u32) = match &mapped {
+            Some((map, i)) => (map, *i),
+            None => {
+                let Some(font) = self.store.font(index) else {
+                    return Vec::new();
+                };
+                loaded = font;
+                (loaded.data(), loaded.index())
+            }
+        };
+        let Ok(face) = ttf_parser::Face::parse(data, face_index) else {
+            return Vec::new();
+        };
+        let em = f64::from(face.units_per_em());
+        MARKS
+            .chars()
+            .filter(|c| {
+                face.glyph_index(*c)
+                    .and_then(|g| face.glyph_hor_advance(g))
+                    .is_some_and(|a| f64::from(a) / em >= FULL_WIDTH)
+            })
+            .collect()
     }
 
     /// For each Chinese role, the marks of [`MARKS`] its face lacks or sets narrower than full
@@ -211,25 +264,30 @@ impl FontSet {
                 .find(|r| r.role.key == key)
                 .and_then(|r| r.chosen.as_ref().map(|c| (c.family.clone(), r.role.weight)))
         };
+        // Each face's full-width marks, measured once.
+        let full_width = |family: &str, weight: u16, c: char| {
+            let key = (family.to_string(), weight);
+            if let Some(marks) = self.full.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+                return marks.contains(&c);
+            }
+            let marks = self.full_width_marks(family, weight);
+            let found = marks.contains(&c);
+            self.full.lock().unwrap_or_else(|e| e.into_inner()).insert(key, marks);
+            found
+        };
         let mut out = BTreeMap::new();
         for role in resolved.iter().filter(|r| LENDERS.contains(&r.role.key)) {
             let Some(own) = &role.chosen else { continue };
             let mut groups: Vec<(String, String)> = Vec::new();
             for c in MARKS.chars() {
-                if self
-                    .advance(&own.family, role.role.weight, c)
-                    .is_some_and(|a| a >= FULL_WIDTH)
-                {
+                if full_width(&own.family, role.role.weight, c) {
                     continue;
                 }
                 let lender = LENDERS
                     .iter()
                     .filter(|k| **k != role.role.key)
                     .filter_map(|k| chosen(k))
-                    .find(|(family, _)| {
-                        self.advance(family, role.role.weight, c)
-                            .is_some_and(|a| a >= FULL_WIDTH)
-                    });
+                    .find(|(family, _)| full_width(family, role.role.weight, c));
                 let Some((family, _)) = lender else { continue };
                 match groups.iter_mut().find(|(_, f)| *f == family) {
                     Some((marks, _)) => marks.push(c),
@@ -241,6 +299,13 @@ impl FontSet {
             }
         }
         out
+    }
+
+    /// Loads the faces that serve `roles` and measures their marks, so that a build finds them
+    /// ready (the session does this on the thread that scans the fonts, while the data is read).
+    pub(crate) fn warm(&self, roles: &[Role]) {
+        let resolved = self.resolve(roles);
+        let _ = self.mark_fallbacks(&resolved);
     }
 
     /// Resolves each role to the families present, in preference order.

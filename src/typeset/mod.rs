@@ -293,6 +293,36 @@ pub(crate) fn colophon_needs_own_page(document: &PagedDocument, page: &crate::lo
             .any(|s| s.page == at && s.width < full_width && s.y + s.height > top)
 }
 
+/// Whether each character is covered, asked of the fonts once a character: a bit set for the
+/// Basic Multilingual Plane (where nearly every character of a circular is), a map beyond it.
+#[derive(Default)]
+struct Checked {
+    asked: Vec<u64>,
+    yes: Vec<u64>,
+    beyond: std::collections::HashMap<char, bool>,
+}
+
+impl Checked {
+    fn get(&mut self, c: char, ask: impl FnOnce() -> bool) -> bool {
+        let n = c as usize;
+        if n >= 0x10000 {
+            return *self.beyond.entry(c).or_insert_with(ask);
+        }
+        if self.asked.is_empty() {
+            self.asked = vec![0; 0x10000 / 64];
+            self.yes = vec![0; 0x10000 / 64];
+        }
+        let (word, bit) = (n / 64, 1u64 << (n % 64));
+        if self.asked[word] & bit == 0 {
+            self.asked[word] |= bit;
+            if ask() {
+                self.yes[word] |= bit;
+            }
+        }
+        self.yes[word] & bit != 0
+    }
+}
+
 /// Most characters reported one by one; the rest are summed up in one more warning.
 const MAX_GLYPH_WARNINGS: usize = 20;
 
@@ -300,6 +330,7 @@ const MAX_GLYPH_WARNINGS: usize = 20;
 /// (each character once; comment lines skipped).
 pub(crate) fn uncovered(fonts: &FontSet, sources: &[std::sync::Arc<Source>], diags: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
+    let mut covered = Checked::default();
     let mut more = 0usize;
     for src in sources {
         for (i, line) in src.text.lines().enumerate() {
@@ -307,7 +338,7 @@ pub(crate) fn uncovered(fonts: &FontSet, sources: &[std::sync::Arc<Source>], dia
                 continue;
             }
             for (col, c) in line.chars().enumerate() {
-                if c.is_control() || c.is_ascii() || fonts.covers(c) || !seen.insert(c) {
+                if c.is_control() || c.is_ascii() || covered.get(c, || fonts.covers(c)) || !seen.insert(c) {
                     continue;
                 }
                 if seen.len() > MAX_GLYPH_WARNINGS {

@@ -28,7 +28,12 @@ pub(crate) struct TongbaoWorld {
     library: LazyHash<Library>,
     decisions: Decisions,
     fonts: Arc<FontSet>,
+    /// The main source's id: the same for the world's whole life (the first month's path), so
+    /// that a source that differs from the last only in a few figures keeps its spans and Typst's
+    /// caches serve everything else, month after month.
     main: FileId,
+    /// The path the main source now claims (`out/2023-03/circular.typ`), for messages.
+    main_path: PathBuf,
     main_source: Source,
     today: Datetime,
     files: FileStore<Gate>,
@@ -78,6 +83,7 @@ impl TongbaoWorld {
             decisions,
             fonts,
             main,
+            main_path: PathBuf::from(main_path),
             main_source: Source::new(main, text),
             today,
             files: FileStore::new(Gate {
@@ -86,17 +92,14 @@ impl TongbaoWorld {
         }
     }
 
-    /// Replaces the main source (incrementally, so unchanged parts are not reparsed), points it at
-    /// `main_path`, marks the other files to be read again (through the project's gate, which
-    /// keeps what the command has read) and forgets the decisions of the last layout.
+    /// Replaces the main source (incrementally, so unchanged parts are not reparsed), which now
+    /// claims `main_path` (another month's: its id stays, its messages name the new path; the
+    /// generated sources reach every other file by an absolute path, so where the main source
+    /// lies changes nothing else), marks the other files to be read again (through the project's
+    /// gate, which keeps what the command has read) and forgets the decisions of the last layout.
     pub(crate) fn update(&mut self, main_path: &str, text: &str, today: Datetime) {
-        let id = file_id(main_path);
-        if id == self.main {
-            self.main_source.replace(text);
-        } else {
-            self.main = id;
-            self.main_source = Source::new(id, text.to_string());
-        }
+        self.main_path = PathBuf::from(main_path);
+        self.main_source.replace(text);
         self.today = today;
         self.files.reset();
         self.decide(Decisions::default());
@@ -112,6 +115,9 @@ impl TongbaoWorld {
 
     /// Root-relative path of a file id, for messages.
     pub(crate) fn display_path(&self, id: FileId) -> PathBuf {
+        if id == self.main {
+            return self.main_path.clone();
+        }
         PathBuf::from(id.vpath().get_without_slash())
     }
 }

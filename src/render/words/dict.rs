@@ -57,18 +57,39 @@ impl Dict {
         &self.words[u32_at(self.offsets, i) as usize..u32_at(self.offsets, i + 1) as usize]
     }
 
-    /// The frequency of `word`, when it is in the dictionary.
-    fn freq(&self, word: &[u8]) -> Option<u32> {
+    /// The words of `text` starting at its first byte, as (end, frequency), shortest first: the
+    /// table's range of words beginning with the text's first characters narrows a character at a
+    /// time (the words are sorted by their bytes), and stops as soon as no word begins so.
+    fn prefixes(&self, text: &[u8], ends: impl Iterator<Item = usize>) -> Vec<(usize, u32)> {
+        let mut found = Vec::new();
         let (mut lo, mut hi) = (0, self.count);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.word(mid).cmp(word) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(u32_at(self.freqs, mid)),
+        for end in ends {
+            let prefix = &text[..end];
+            // The first word not below the prefix, and the first past every word it begins.
+            lo += self.partition(lo, hi, |w| w < prefix);
+            hi = lo + self.partition(lo, hi, |w| w.starts_with(prefix) || w < prefix);
+            if lo == hi {
+                break;
+            }
+            if self.word(lo) == prefix {
+                found.push((end, u32_at(self.freqs, lo)));
             }
         }
-        None
+        found
+    }
+
+    /// How many words of `lo..hi` (sorted) come before the first for which `before` is false.
+    fn partition(&self, lo: usize, hi: usize, before: impl Fn(&[u8]) -> bool) -> usize {
+        let (mut a, mut b) = (lo, hi);
+        while a < b {
+            let mid = a + (b - a) / 2;
+            if before(self.word(mid)) {
+                a = mid + 1;
+            } else {
+                b = mid;
+            }
+        }
+        a - lo
     }
 }
 
@@ -132,10 +153,10 @@ fn cut_run(dict: &Dict, text: &str, chars: &[(usize, char)], run: Range<usize>, 
     let at = |k: usize| k - first;
     for idx in (first..n).rev() {
         let mut best: Option<Step> = None;
-        for end in idx + 1..=n.min(idx + dict.longest) {
-            let Some(freq) = dict.freq(&text.as_bytes()[byte(idx)..byte(end)]) else {
-                continue;
-            };
+        let from = byte(idx);
+        let ends = (idx + 1..=n.min(idx + dict.longest)).map(|end| byte(end) - from);
+        for (len, freq) in dict.prefixes(&text.as_bytes()[from..], ends) {
+            let end = chars.partition_point(|(b, _)| *b < from + len);
             let score = f64::from(freq).ln() - dict.log_total + route[at(end)].score;
             if best.is_none_or(|b| score > b.score || (score == b.score && end > b.end)) {
                 best = Some(Step { score, end });
