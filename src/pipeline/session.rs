@@ -274,7 +274,6 @@ impl Session {
         let mut compiled = typeset::compile(world);
         let mut layouts = 1;
         if let Ok(c) = &compiled
-            && source.contains(typeset::FIT_HOOK)
             && let Some(at) = typeset::signature_alone(&c.document)
         {
             // Fitted as GB/T 9704 asks: the tightest spacing that keeps the signature with the

@@ -106,28 +106,46 @@ fn color(paint: &Paint) -> String {
     }
 }
 
-/// Measures a laid-out document.
+/// Measures a laid-out document, with the ink of every glyph.
 pub fn measure(doc: &PagedDocument) -> Layout {
+    measure_all(doc, Ink::Measured)
+}
+
+/// Measures a laid-out document without the glyphs' ink (a run's ink is its baseline): what the
+/// outputs that follow the PDF's lines need, at a fraction of the cost (a glyph's bounds are
+/// found by reading its outline).
+pub(crate) fn measure_text(doc: &PagedDocument) -> Layout {
+    measure_all(doc, Ink::Skipped)
+}
+
+/// Whether the glyphs' ink is measured.
+#[derive(Clone, Copy, PartialEq)]
+enum Ink {
+    Measured,
+    Skipped,
+}
+
+fn measure_all(doc: &PagedDocument, ink: Ink) -> Layout {
     let mut layout = Layout::default();
     for (i, page) in doc.pages().iter().enumerate() {
-        measure_into(page, i + 1, &mut layout);
+        measure_into(page, i + 1, ink, &mut layout);
     }
     layout
 }
 
-/// Measures one page (numbered `number` in the result).
+/// Measures one page (numbered `number` in the result), without the glyphs' ink.
 pub fn measure_page(page: &typst_layout::Page, number: usize) -> Layout {
     let mut layout = Layout::default();
-    measure_into(page, number, &mut layout);
+    measure_into(page, number, Ink::Skipped, &mut layout);
     layout
 }
 
-fn measure_into(page: &typst_layout::Page, number: usize, layout: &mut Layout) {
+fn measure_into(page: &typst_layout::Page, number: usize, ink: Ink, layout: &mut Layout) {
     layout.pages.push((mm(page.frame.width()), mm(page.frame.height())));
-    walk(&page.frame, Transform::identity(), number, layout);
+    walk(&page.frame, Transform::identity(), number, ink, layout);
 }
 
-fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layout) {
+fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, ink: Ink, out: &mut Layout) {
     for (pos, item) in frame.items() {
         let at = |p: Point| p.transform(ts);
         match item {
@@ -135,7 +153,7 @@ fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layo
                 let inner = ts
                     .pre_concat(Transform::translate(pos.x, pos.y))
                     .pre_concat(group.transform);
-                walk(&group.frame, inner, page, out);
+                walk(&group.frame, inner, page, ink, out);
             }
             FrameItem::Text(text) => {
                 let origin = at(*pos);
@@ -148,7 +166,7 @@ fn walk(frame: &typst::layout::Frame, ts: Transform, page: usize, out: &mut Layo
                 let font = &text.font;
                 let to_mm = |units: i16| mm(text.size * font.to_em(units).get());
                 let (mut top, mut bottom) = (f64::INFINITY, f64::NEG_INFINITY);
-                for g in &text.glyphs {
+                for g in text.glyphs.iter().filter(|_| ink == Ink::Measured) {
                     if let Some(b) = font.ttf().glyph_bounding_box(ttf_parser::GlyphId(g.id)) {
                         top = top.min(mm(origin.y) - to_mm(b.y_max));
                         bottom = bottom.max(mm(origin.y) - to_mm(b.y_min));

@@ -101,8 +101,9 @@ fn convert(world: &TongbaoWorld, diag: &SourceDiagnostic) -> Diagnostic {
     if help.is_empty() { d } else { d.help(help) }
 }
 
-/// The templates' hooks for the decisions: a source without them is not laid out again.
-pub(crate) const FIT_HOOK: &str = "decided(\"fit\")";
+/// The template's hook for the 版记 decision: a source without it is not laid out again for it (the
+/// signature's fit needs no hook: a layout without the body's and the signature's markers never
+/// asks for one).
 pub(crate) const COLOPHON_HOOK: &str = "decided(\"colophon-page\")";
 
 /// What tongbao decides after laying a circular out once, handed to the templates as

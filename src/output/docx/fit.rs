@@ -37,7 +37,7 @@ pub(super) struct Line {
 /// Every line of the PDF inside the text block, page by page, top to bottom; and the baseline of
 /// the first page's number (mm), which lies under the block.
 pub(super) fn lines(document: &PagedDocument, page: &PageSpec) -> (Vec<Line>, Option<f64>) {
-    let layout = inspect::measure(document);
+    let layout = inspect::measure_text(document);
     let mut out = Vec::new();
     let mut number = None;
     for p in 1..=layout.pages.len() {
