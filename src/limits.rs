@@ -248,3 +248,13 @@ pub(crate) fn fuzz_cases() -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(48)
 }
+
+/// The configuration of a fuzzing property: [`fuzz_cases`] times `times`, no file of failures kept.
+#[cfg(test)]
+pub(crate) fn fuzz_config(times: u32) -> proptest::prelude::ProptestConfig {
+    proptest::prelude::ProptestConfig {
+        cases: fuzz_cases() * times,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    }
+}

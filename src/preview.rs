@@ -808,11 +808,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: crate::limits::fuzz_cases() * 8,
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::limits::fuzz_config(8))]
 
         /// Any bytes: no panic; a parsed request has a path target, and a host is allowed only
         /// when it is exactly one of the server's two names.

@@ -789,11 +789,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: crate::limits::fuzz_cases(),
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::limits::fuzz_config(1))]
 
         #[test]
         fn damaged_sheets_never_panic_and_every_refusal_names_its_cell(

@@ -192,11 +192,7 @@ mod fuzz {
     use super::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: crate::limits::fuzz_cases() * 8,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::limits::fuzz_config(8))]
 
         #[test]
         fn arguments_never_panic_and_are_quoted_short(

@@ -259,11 +259,7 @@ mod fuzz {
     ];
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: crate::limits::fuzz_cases(),
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::limits::fuzz_config(1))]
 
         #[test]
         fn damaged_pdfs_and_manifests_never_panic_and_stay_small(

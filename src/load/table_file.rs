@@ -261,11 +261,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: crate::limits::fuzz_cases() * 4,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::limits::fuzz_config(4))]
 
         /// Whatever the units are called and whatever the figures are, the loader reads back
         /// what the writer wrote, and the reader of parts gives the same file.

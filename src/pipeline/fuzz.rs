@@ -279,13 +279,8 @@ fn located(d: &Diagnostic) -> Result<(), String> {
     Ok(())
 }
 
-/// The number of cases each fuzzing property runs ([`crate::limits::fuzz_cases`]).
-pub(crate) fn cases() -> u32 {
-    crate::limits::fuzz_cases()
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::limits::fuzz_config(1))]
 
     #[test]
     fn damaged_projects_never_panic_and_every_refusal_is_located(

@@ -303,11 +303,7 @@ fn apply(bytes: &mut Vec<u8>, d: &Damage) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: crate::limits::fuzz_cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::limits::fuzz_config(1))]
 
     #[test]
     fn damaged_files_are_read_within_budget_or_refused_in_chinese(

@@ -241,11 +241,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: crate::limits::fuzz_cases() * 8,
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::limits::fuzz_config(8))]
 
         /// Random texts of Chinese words and characters, letters, digits and marks.
         #[test]
