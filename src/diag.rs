@@ -192,6 +192,12 @@ impl Diagnostic {
         }
     }
 
+    /// The same diagnostic under another code (a shared message in another context).
+    pub fn with_code(mut self, code: Code) -> Diagnostic {
+        self.code = code;
+        self
+    }
+
     /// Adds a hint on how to fix the problem.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());

@@ -23,6 +23,7 @@ fn column_figure(c: &crate::load::schema::Column) -> Value {
     use crate::load::schema::Kind;
     match c.kind {
         Kind::Count => figure(),
+        Kind::Text => json!({"type": "string", "description": "文字，照写照印"}),
         Kind::Decimal { places } => json!({"oneOf": [{"type": "number", "minimum": 0}, {"const": UNFILLED_FIGURE}],
             "description": format!("最多 {places} 位小数；尚未填写时为“待填”")}),
         Kind::Percent { places } => {

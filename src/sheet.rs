@@ -577,22 +577,19 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
             ));
             continue;
         }
-        rows.push(Row {
-            unit: name,
-            unit_loc: sheet.at(r, header.unit_col),
+        rows.push(Row::new(
+            name,
+            sheet.at(r, header.unit_col),
             values,
-            stated: Vec::new(),
-            loc: sheet.at(r, header.unit_col),
-        });
+            sheet.at(r, header.unit_col),
+        ));
     }
     MonthTable {
-        id: spec.id.clone(),
-        headlines: Vec::new(),
         rows,
         total,
         incomplete,
-        unfilled: Vec::new(),
         loc: Loc::file(&sheet.src),
+        ..MonthTable::empty(spec)
     }
 }
 

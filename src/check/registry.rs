@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use crate::diag::{Code, Diagnostic, Loc, quote_list};
+use crate::load::schema::{Column, Derived, Form, NumberColumn, Source, Total};
 use crate::load::{Registry, TableSpec};
 
 /// Every name (canonical or alias) names one unit; every unit has a known kind.
@@ -139,23 +140,11 @@ pub(crate) fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<
     }
     let is_col = |k: &str| spec.column(k).is_some();
     let is_head = |k: &str| spec.headline(k).is_some();
-    let same_family = |a: &str, b: &str| (is_col(a) && is_col(b)) || (is_head(a) && is_head(b));
     for d in &spec.derived {
-        for (k, loc) in [&d.numerator, &d.denominator] {
-            if !is_col(k) && !is_head(k) {
-                diags.push(unknown_key(spec, k, loc));
-            }
-        }
-        if (is_col(&d.numerator.0) || is_head(&d.numerator.0))
-            && !same_family(&d.numerator.0, &d.denominator.0)
-            && (is_col(&d.denominator.0) || is_head(&d.denominator.0))
-        {
-            diags.push(
-                Diagnostic::error(Code::SpecDerived, &d.loc, "分子和分母必须同为列或同为概况")
-                    .help("比率只能在同一行的两列之间，或两个概况数之间计算"),
-            );
-        }
+        check_derived(spec, d, diags);
     }
+    check_columns(spec, diags);
+    check_layout(spec, registry, diags);
     for rule in &spec.rules {
         for k in [&rule.left, &rule.right] {
             if !is_col(k) && !is_head(k) {
@@ -220,4 +209,155 @@ fn unknown_key(spec: &TableSpec, key: &str, loc: &Loc) -> Diagnostic {
         format!("是否应为{}？", quote_list(&near))
     };
     Diagnostic::error(Code::SpecKey, loc, format!("表格“{}”中没有键“{key}”", spec.name)).help(help)
+}
+
+/// A rate's numerator and denominator read columns of one row, or headline figures, not both.
+fn check_derived(spec: &TableSpec, d: &Derived, diags: &mut Vec<Diagnostic>) {
+    let is_col = |k: &str| spec.column(k).is_some();
+    let is_head = |k: &str| spec.headline(k).is_some();
+    for (f, loc) in [&d.numerator, &d.denominator] {
+        for k in f.keys() {
+            match spec.column(k) {
+                Some(c) if !c.kind.is_figure() => diags.push(text_in_formula(c, loc)),
+                Some(_) => {}
+                None if is_head(k) => {}
+                None => diags.push(unknown_key(spec, k, loc)),
+            }
+        }
+    }
+    let keys = d.keys();
+    if keys.iter().any(|k| is_col(k)) && keys.iter().any(|k| is_head(k)) {
+        diags.push(
+            Diagnostic::error(Code::SpecDerived, &d.loc, "分子和分母必须同为列或同为概况")
+                .help("比率只能在同一行的列之间，或概况数之间计算"),
+        );
+    }
+}
+
+fn text_in_formula(c: &Column, loc: &Loc) -> Diagnostic {
+    Diagnostic::error(Code::SpecFormula, loc, format!("“{}”是文字列，不能参与计算", c.key))
+        .help("算式只能用数字列；文字列照写照印")
+}
+
+/// Computed and cumulative columns read figures of the row that exist; no two compute each other;
+/// a blank column's declaration is consistent; a text column is never totalled or ranked.
+fn check_columns(spec: &TableSpec, diags: &mut Vec<Diagnostic>) {
+    for c in &spec.columns {
+        match &c.source {
+            Source::Computed(f) => {
+                for k in f.keys() {
+                    match spec.column(k) {
+                        Some(other) if !other.kind.is_figure() => diags.push(text_in_formula(other, &c.loc)),
+                        Some(_) => {}
+                        None => diags.push(
+                            unknown_key(spec, k, &c.loc)
+                                .with_code(Code::SpecFormula)
+                                .help("计算列的算式只能用同一行的列（概况数在正文中计算）"),
+                        ),
+                    }
+                }
+            }
+            Source::Cumulative { of } => match spec.column(of) {
+                Some(other) if other.key == c.key || !other.kind.is_figure() => diags.push(
+                    Diagnostic::error(Code::SpecFormula, &c.loc, format!("“{}”不能累计“{of}”", c.key))
+                        .help("累计的应是另一列数字，如 累计: 得分"),
+                ),
+                Some(_) => {}
+                None => diags.push(unknown_key(spec, of, &c.loc).with_code(Code::SpecFormula)),
+            },
+            Source::Stated => {}
+        }
+        if !c.kind.is_figure() && !matches!(c.total, Total::None) {
+            diags.push(
+                Diagnostic::error(Code::SpecKey, &c.loc, format!("文字列“{}”没有合计", c.key))
+                    .help("删去这一列的“合计”"),
+            );
+        }
+        if let Total::Weighted(w) = &c.total
+            && spec.column(w).is_none()
+        {
+            diags.push(unknown_key(spec, w, &c.loc));
+        }
+    }
+    if let Err(circle) = spec.computing_order() {
+        diags.push(
+            Diagnostic::error(
+                Code::SpecFormula,
+                &spec.loc,
+                format!("计算列互相引用：{}", quote_list(&circle)),
+            )
+            .help("每个计算列只能由其他列算出，不能绕回自己"),
+        );
+    }
+    if let NumberColumn::Rank { by, .. } = &spec.number
+        && spec.column(by).is_none_or(|c| !c.kind.is_figure())
+        && spec.derived(by).is_none()
+    {
+        diags.push(
+            unknown_key(spec, by, &spec.loc)
+                .with_code(Code::SpecKey)
+                .help("排名依据应是一列数字或一个比率"),
+        );
+    }
+    check_groups(spec, diags);
+}
+
+/// Columns under one header group stand side by side (a group's cell spans a run of columns).
+fn check_groups(spec: &TableSpec, diags: &mut Vec<Diagnostic>) {
+    let depth = spec.columns.iter().map(|c| c.groups.len()).max().unwrap_or(0);
+    for level in 0..depth {
+        let mut seen: Vec<&[String]> = Vec::new();
+        let mut previous: Option<&[String]> = None;
+        for c in &spec.columns {
+            let path = c.groups.get(..=level);
+            if path.is_some() && path != previous {
+                let path = path.unwrap_or_default();
+                if seen.contains(&path) {
+                    diags.push(
+                        Diagnostic::error(
+                            Code::SpecKey,
+                            &c.loc,
+                            format!("“{}”组的列不相邻：表头中同一组的列应排在一起", path.join("／")),
+                        )
+                        .help("把这一组的列移到一起，或给它们不同的组名"),
+                    );
+                }
+                seen.push(path);
+            }
+            previous = path;
+        }
+    }
+}
+
+/// Sub-tables name kinds and units of the registry; a list or a text has no units to split or rank.
+fn check_layout(spec: &TableSpec, registry: &Registry, diags: &mut Vec<Diagnostic>) {
+    let kinds: Vec<&str> = registry.kinds.iter().map(|(k, _)| k.as_str()).collect();
+    for sub in &spec.subtables {
+        for k in sub.kinds.iter().filter(|k| !kinds.contains(&k.as_str())) {
+            diags.push(
+                Diagnostic::error(
+                    Code::Subtable,
+                    &sub.loc,
+                    format!("分表“{}”的类别“{k}”不在单位名录中", sub.caption),
+                )
+                .help(format!("可用的类别：{}", quote_list(&kinds))),
+            );
+        }
+        for u in sub.units.iter().filter(|u| registry.resolve(u).is_none()) {
+            diags.push(
+                Diagnostic::error(
+                    Code::Subtable,
+                    &sub.loc,
+                    format!("分表“{}”的单位“{u}”不在单位名录中", sub.caption),
+                )
+                .help("写名录中的单位名称或别名"),
+            );
+        }
+    }
+    if spec.form != Form::Units && (!spec.subtables.is_empty() || matches!(spec.number, NumberColumn::Rank { .. })) {
+        diags.push(
+            Diagnostic::error(Code::SpecKey, &spec.loc, "列表和文字形式的附件不按单位分表，也不排名")
+                .help("删去“分表”“排名”，或把“形式”改为 单位"),
+        );
+    }
 }

@@ -4,11 +4,12 @@ use std::collections::HashMap;
 
 use super::resolve_unit;
 use crate::calendar::MonthId;
+use crate::diag::quote_list;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::load::month::{MonthTable, Row, Stated};
 use crate::load::number::Num;
 use crate::load::registry::Standing;
-use crate::load::schema::Derived;
+use crate::load::schema::{Derived, Form, Source};
 use crate::load::{Registry, TableSpec};
 
 /// Checks one table of one month against its description and the registry.
@@ -36,9 +37,14 @@ pub(crate) fn check_rows(
     month: &MonthId,
     diags: &mut Vec<Diagnostic>,
 ) {
-    check_units(spec, table, registry, month, diags);
+    if spec.form == Form::Units {
+        check_units(spec, table, registry, month, diags);
+        check_subtables(spec, table, registry, diags);
+    }
+    check_missing_months(spec, table, diags);
     for row in &table.rows {
         check_row(spec, row, diags);
+        check_computed(spec, row, month, diags);
     }
     if table.incomplete {
         // Some figure could not be read: sums would only repeat that problem.
@@ -61,6 +67,10 @@ fn check_row(spec: &TableSpec, row: &Row, diags: &mut Vec<Diagnostic>) {
         let (Some(a), Some(b)) = (row.value(&rule.left), row.value(&rule.right)) else {
             continue;
         };
+        // A blank is nothing, not zero, even where it counts as zero.
+        if row.is_blank(&rule.left) || row.is_blank(&rule.right) {
+            continue;
+        }
         if !rule.op.holds(a, b) {
             let at = row
                 .values
@@ -97,12 +107,115 @@ fn check_row(spec: &TableSpec, row: &Row, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Who a row is, for messages: its unit, or its line in a list.
+fn who(row: &Row) -> String {
+    if row.unit.is_empty() {
+        format!("第 {} 行", row.loc.line)
+    } else {
+        row.unit.clone()
+    }
+}
+
+/// A computed or cumulative figure the file writes must be what tongbao computes (at the column's
+/// decimals); a difference quotes both, as the column's `不符时` says (a warning by default: the
+/// published figure is the office's).
+fn check_computed(spec: &TableSpec, row: &Row, month: &MonthId, diags: &mut Vec<Diagnostic>) {
+    for computed in &row.computed {
+        let (Some(col), Some(written)) = (spec.column(&computed.key), row.figure(&computed.key)) else {
+            continue;
+        };
+        if written.value == computed.value || !col.exists(month) {
+            continue;
+        }
+        let how = match &col.source {
+            Source::Computed(f) => format!("按“{}”计算为 {}", f.text, computed.value),
+            Source::Cumulative { of } => format!("“{}”本年逐月累计为 {}", label(spec, of), computed.value),
+            Source::Stated => continue,
+        };
+        diags.push(
+            Diagnostic::at(
+                col.mismatch,
+                Code::ComputedDiffers,
+                &written.loc,
+                format!("{}：“{}”写作 {}，{how}", who(row), col.label, written.value),
+            )
+            .help(format!(
+                "写明的数字照原样印出；如是笔误请改正，或删去“{}”由 tongbao 计算",
+                col.key
+            )),
+        );
+    }
+}
+
+/// A cumulative column needs every earlier month of the year.
+fn check_missing_months(spec: &TableSpec, table: &MonthTable, diags: &mut Vec<Diagnostic>) {
+    if table.missing.is_empty() {
+        return;
+    }
+    let cols: Vec<&str> = spec
+        .columns
+        .iter()
+        .filter(|c| matches!(c.source, Source::Cumulative { .. }))
+        .map(|c| c.label.as_str())
+        .collect();
+    let months: Vec<String> = table
+        .missing
+        .iter()
+        .rev()
+        .map(|m| format!("{}年{}月", m.year, m.month))
+        .collect();
+    let first = table.missing.last().map(MonthId::name).unwrap_or_default();
+    diags.push(
+        Diagnostic::error(
+            Code::CumulativeMonth,
+            &table.loc,
+            format!(
+                "{}要累计本年此前各月的数据，但没有{}的“{}”表",
+                quote_list(&cols),
+                months.join("、"),
+                spec.name
+            ),
+        )
+        .help(format!(
+            "把那个月的表格放在 data/{first}/{}.yaml（只放表格、没有 通报.txt 也可以）",
+            spec.id
+        )),
+    );
+}
+
+/// Each unit of a table split into sub-tables belongs to exactly one of them.
+fn check_subtables(spec: &TableSpec, table: &MonthTable, registry: &Registry, diags: &mut Vec<Diagnostic>) {
+    if spec.subtables.is_empty() {
+        return;
+    }
+    for row in &table.rows {
+        let Some(unit) = registry.resolve(&row.unit) else {
+            continue;
+        };
+        let holders: Vec<&str> = spec
+            .subtables
+            .iter()
+            .filter(|s| s.holds(unit, registry))
+            .map(|s| s.caption.as_str())
+            .collect();
+        let problem = match holders.len() {
+            1 => continue,
+            0 => format!("“{}”（{}）不属于任何分表", unit.name, unit.kind),
+            _ => format!("“{}”同时属于分表{}", unit.name, quote_list(&holders)),
+        };
+        diags.push(Diagnostic::error(Code::Subtable, &row.unit_loc, problem).help(format!(
+            "分表按单位的类别或名称收单位，见 {}",
+            spec.loc.src.path.display()
+        )));
+    }
+}
+
 /// A rate the file states as printed must be the computed one at the precision it is written
 /// with (trailing zeros not counted as precision: `57.10%` agrees with 57.1); a `0` or `—` for a
 /// rate over nothing agrees. A disagreement quotes both, as a warning unless the description
 /// makes it an error (the published figure is the office's).
 fn check_stated(d: &Derived, row: &Row, stated: &Stated, diags: &mut Vec<Diagnostic>) {
-    let (Some(num), Some(den)) = (row.value(&d.numerator.0), row.value(&d.denominator.0)) else {
+    let Some((num, den)) = d.parts(&|k| row.value(k)) else {
         return;
     };
     let at = |places: u8| num.percent_of(den, places, d.rounding);

@@ -192,8 +192,8 @@ impl Facts {
                 }
             }
             for d in spec.derived_at(&at) {
-                if let (Some(n), Some(den)) = (values.get(&d.numerator.0), values.get(&d.denominator.0))
-                    && let Some(v) = n.percent_of(*den, d.decimals, d.rounding)
+                if let Some((n, den)) = d.parts(&|k| values.get(k).copied())
+                    && let Some(v) = n.percent_of(den, d.decimals, d.rounding)
                 {
                     let v = crate::load::schema::shown(v, d.keep_zeros);
                     all.push((format!("{name}.{}", d.key), d.label.clone(), "%".into(), v));

@@ -43,9 +43,13 @@ codes! {
     AttachmentCount = "attachment-count", "附件个数", "附件说明列出的附件与 document.yaml 的“附件”个数不同：两处应一一对应。";
     AttachmentName = "attachment-name", "附件名称与标题不一致", "附件说明写的名称与附件标题不同（GB/T 9704 要求一致）：可直接写 {{ 简称.标题 }}。";
     AttachmentNumber = "attachment-number", "附件编号", "附件说明的序号不连续或写法不对：应写“1.”“2.”……，只有一个附件时不编号。";
+    Blank = "blank", "空白的格子", "这一格是空的，而这一列不允许空白：填上数字（没有就写 0）；确实应当空着的列，在表格定义中写“可空: true”。";
     AttachmentTable = "attachment-table", "附件对应的表", "“附件”中的表名找不到，或本月没有这张表的数据。";
+    ComputedDiffers = "computed-differs", "写明的数与算出的不符", "计算列或累计列中写明的数与由其他列算出的不同：核对数字；发布的数字以写明的为准。";
     ColumnTime = "column-time", "列的设立与撤销", "表格定义中列的“起”“止”月份不合理，或本月用了尚未设立、已经撤销的列。";
+    CumulativeMonth = "cumulative-month", "累计缺少月份", "累计列要读本年此前每个月的数据，有一个月没有：补上那个月的表格（只放表格文件即可）。";
     Date = "date", "日期", "日期写法不对或不存在（如 2月30日）：写成 2023年5月5日 或 2023-05-05。";
+    DateNumerals = "date-numerals", "日期用汉字数字", "成文日期用了汉字数字（如 二○一一年一月十八日）：GB/T 9704-2012 7.3.5.3 要求用阿拉伯数字；照写印出。";
     DateEarly = "date-early", "成文日期过早", "成文日期早于本期结束：通报通常在期间结束后印发，请核对。";
     DocNumber = "doc-number", "发文字号", "发文字号的写法不符合 GB/T 9704（如 城政办〔2023〕12号）。";
     Docx = "docx", "Word 文件", "生成 Word 文件失败：看消息中的原因；PDF 不受影响。";
@@ -99,9 +103,11 @@ codes! {
     SheetFormat = "sheet-format", "表格文件格式", "不支持这种表格文件：请用 .xlsx、.xls、.ods 或 .csv。";
     SheetTooBig = "sheet-too-big", "表格文件超出上限", "表格文件的大小、行数或格子数超过了上限：检查是否选错了文件。";
     SpecDerived = "spec-derived", "派生比率定义", "表格定义中比率（分子、分母）的写法不对。";
+    SpecFormula = "spec-formula", "算式", "表格定义中的算式（计算、分子、分母）写法不对，或引用了不存在的列：算式由列的键、数和 + - * / 及括号组成。";
     SpecKey = "spec-key", "表格定义的键", "表格定义中的键不对或重复。";
     SpecRule = "spec-rule", "表格定义的规则", "表格定义中的规则引用了不存在的列。";
     SpecShort = "spec-short", "简称重复", "两张表用了同一个简称：每张表的简称应各不相同。";
+    Subtable = "subtable", "分表", "单位不属于任何分表，或同时属于两个分表：核对分表的“类别”“单位”和单位名录。";
     StatedRate = "stated-rate", "写明的比率与计算值不符", "表格中写明的比率与由数字算出的不同：核对数字或比率。";
     TableMissing = "table-missing", "缺少表格", "正文或附件用到的表，本月没有它的文件：导入或录入这张表。";
     TableTooLong = "table-too-long", "表格行数超出上限", "表格的行数超过了上限：检查是否放错了文件。";

@@ -4,8 +4,10 @@
 //! values to each other live in [`crate::check`]. Every file is read through
 //! [`Project::read`](crate::project::Project::read), which refuses files outside the root.
 
+pub(crate) mod complete;
 pub(crate) mod config;
 pub(crate) mod expr;
+pub(crate) mod formula;
 pub(crate) mod month;
 pub(crate) mod number;
 pub(crate) mod page;
@@ -223,7 +225,8 @@ pub(crate) fn load(project: &Project, months: &[String]) -> (Option<Data>, Vec<D
 
 impl Base {
     /// The data of `months` over this registry and these descriptions.
-    pub(crate) fn data(&self, project: &Project, months: Vec<Month>) -> Data {
+    pub(crate) fn data(&self, project: &Project, mut months: Vec<Month>) -> Data {
+        complete::complete(&mut months, &self.specs, &self.registry);
         Data {
             project: project.clone(),
             registry: self.registry.clone(),
@@ -239,25 +242,62 @@ impl Base {
     /// here, once.
     pub(crate) fn month(&self, project: &Project, name: &str) -> (Data, Vec<Diagnostic>) {
         let mut diags = Vec::new();
-        let mut data = self.data(project, Vec::new());
-        if let Some(m) = month::load(project, name, &self.specs, month::Part::All, &mut diags) {
-            data.months.push(m);
-        }
-        let compared = data.month(name).map(Month::compared).unwrap_or_default();
-        for (id, tables) in compared {
-            let other = id.name();
+        let mut months: Vec<Month> = Vec::new();
+        let Some(month) = month::load(project, name, &self.specs, month::Part::All, &mut diags) else {
+            return (self.data(project, months), diags);
+        };
+        let mut wanted: Vec<(String, Vec<TableSpec>)> = month
+            .compared()
+            .into_iter()
+            .map(|(id, tables)| {
+                let specs = tables.iter().filter_map(|t| self.named(t).cloned()).collect();
+                (id.name(), specs)
+            })
+            .collect();
+        wanted.extend(self.year_so_far(project, &month));
+        months.push(month);
+        for (other, specs) in wanted {
             if !project.path(project.month_dir(&other)).is_dir() {
                 continue;
             }
-            let specs: Vec<TableSpec> = tables.iter().filter_map(|t| data.table_named(t).cloned()).collect();
             let mut theirs = Vec::new();
             if let Some(m) = month::load(project, &other, &specs, month::Part::Tables, &mut theirs) {
-                data.months.push(m);
+                match months.iter_mut().find(|o| o.name == m.name) {
+                    Some(o) => {
+                        let new: Vec<MonthTable> = m.tables.into_iter().filter(|t| o.table(&t.id).is_none()).collect();
+                        o.tables.extend(new);
+                    }
+                    None => months.push(m),
+                }
             }
             diags.extend(theirs.into_iter().filter(Diagnostic::is_error));
         }
-        data.months.sort_by(|a, b| a.id.cmp(&b.id));
-        (data, diags)
+        months.sort_by(|a, b| a.id.cmp(&b.id));
+        (self.data(project, months), diags)
+    }
+
+    /// The table a text or an attachment names, by its short name or its id.
+    fn named(&self, name: &str) -> Option<&TableSpec> {
+        self.specs.iter().find(|s| names_table(s, name))
+    }
+
+    /// The earlier months of the year that `month`'s cumulative columns add up, each with the
+    /// tables read there ([`complete::year_so_far`]).
+    fn year_so_far(&self, project: &Project, month: &Month) -> Vec<(String, Vec<TableSpec>)> {
+        let specs: Vec<TableSpec> = self
+            .specs
+            .iter()
+            .filter(|s| s.cumulative() && month.table(&s.id).is_some())
+            .cloned()
+            .collect();
+        if specs.is_empty() {
+            return Vec::new();
+        }
+        let exists = |n: &str| project.path(project.month_dir(n)).is_dir();
+        let period_of =
+            |n: &str| month::load(project, n, &[], month::Part::Tables, &mut Vec::new()).map(|m| m.period());
+        let (folders, _) = complete::year_so_far(&month.period(), exists, period_of);
+        folders.into_iter().map(|f| (f, specs.clone())).collect()
     }
 }
 
@@ -278,24 +318,41 @@ impl Data {
     /// [`Base::month`]): what else a build of it reads, for the batch stamps, the provenance
     /// manifest and the hooks.
     pub(crate) fn compared(&self, name: &str) -> Vec<String> {
-        self.month(name)
-            .map(Month::compared)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(id, _)| id.name())
-            .filter(|m| self.project.path(self.project.month_dir(m)).is_dir())
-            .collect()
+        let Some(month) = self.month(name) else {
+            return Vec::new();
+        };
+        let base = Base {
+            registry: self.registry.clone(),
+            specs: self.specs.clone(),
+        };
+        let mut out: Vec<String> = month.compared().into_iter().map(|(id, _)| id.name()).collect();
+        out.extend(base.year_so_far(&self.project, month).into_iter().map(|(m, _)| m));
+        out.sort();
+        out.dedup();
+        out.retain(|m| self.project.path(self.project.month_dir(m)).is_dir());
+        out
     }
 }
 
 /// The month folders that month `name`'s text compares with and that exist, for those who need
 /// nothing else of the month (the hooks, history): its text alone is read.
 pub(crate) fn compared_months(project: &Project, name: &str) -> Vec<String> {
-    month::load(project, name, &[], month::Part::Text, &mut Vec::new())
-        .map(|m| m.compared())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(id, _)| id.name())
-        .filter(|m| project.path(project.month_dir(m)).is_dir())
-        .collect()
+    let Some(month) = month::load(project, name, &[], month::Part::Text, &mut Vec::new()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = month.compared().into_iter().map(|(id, _)| id.name()).collect();
+    if let Some(specs) = schema::load_all(project, &mut Vec::new())
+        && specs.iter().any(TableSpec::cumulative)
+    {
+        // Which tables the month has is not read here: the earlier months of the year count.
+        let period = month.period();
+        let exists = |n: &str| project.path(project.month_dir(n)).is_dir();
+        let period_of =
+            |n: &str| month::load(project, n, &[], month::Part::Tables, &mut Vec::new()).map(|m| m.period());
+        out.extend(complete::year_so_far(&period, exists, period_of).0);
+    }
+    out.sort();
+    out.dedup();
+    out.retain(|m| project.path(project.month_dir(m)).is_dir());
+    out
 }

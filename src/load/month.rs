@@ -7,7 +7,7 @@ use std::path::Path;
 use super::expr::{Compares, Head};
 use super::number::{Num, Rounding};
 use super::read_source;
-use super::schema::{Column, Kind, TableSpec, Total};
+use super::schema::{Column, Form, Kind, Source, TableSpec, Total};
 use super::text::Text;
 use super::yaml::{self, MapReader, Reader};
 use crate::calendar::{Date, MonthId, Period};
@@ -38,24 +38,62 @@ pub(crate) struct Stated {
     pub loc: Loc,
 }
 
-/// A table row: one unit and its figures.
+/// A table row: one unit (or one entry of a list) and its figures.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
-    /// The unit as written (canonical name or alias).
+    /// The unit as written (canonical name or alias); empty in a list.
     pub unit: String,
     /// Where the unit name is written.
     pub unit_loc: Loc,
-    /// Column figures, in the description's column order.
+    /// Column figures: as written, then the computed and cumulative ones not written
+    /// ([`super::complete`]).
     pub values: Vec<Figure>,
+    /// The cells left blank (nothing, not zero), by column key; a blank that counts as zero also
+    /// has its 0 in `values`.
+    pub blanks: Vec<String>,
+    /// Text cells, by column key.
+    pub texts: Vec<(String, String)>,
+    /// What the computed and cumulative columns compute to, whether or not the file writes them
+    /// (a written one is checked against it).
+    pub computed: Vec<Figure>,
     /// Derived figures stated in the file (printed as written, checked against the computed ones).
     pub stated: Vec<Stated>,
     pub loc: Loc,
 }
 
 impl Row {
+    /// A row of `unit` with these figures and nothing else.
+    pub(crate) fn new(unit: String, unit_loc: Loc, values: Vec<Figure>, loc: Loc) -> Row {
+        Row {
+            unit,
+            unit_loc,
+            values,
+            blanks: Vec::new(),
+            texts: Vec::new(),
+            computed: Vec::new(),
+            stated: Vec::new(),
+            loc,
+        }
+    }
+
     /// The figure for column `key`.
     pub(crate) fn value(&self, key: &str) -> Option<Num> {
         self.values.iter().find(|f| f.key == key).map(|f| f.value)
+    }
+
+    /// The written figure for column `key`, with its place.
+    pub(crate) fn figure(&self, key: &str) -> Option<&Figure> {
+        self.values.iter().find(|f| f.key == key)
+    }
+
+    /// Whether column `key`'s cell is blank.
+    pub(crate) fn is_blank(&self, key: &str) -> bool {
+        self.blanks.iter().any(|k| k == key)
+    }
+
+    /// The text of text column `key`.
+    pub(crate) fn text(&self, key: &str) -> Option<&str> {
+        self.texts.iter().find(|(k, _)| k == key).map(|(_, t)| t.as_str())
     }
 
     /// The stated figure for derived key `key`.
@@ -79,6 +117,10 @@ pub(crate) struct MonthTable {
     pub incomplete: bool,
     /// Headline figures still `待填` (an error for `check`; the rows alone can be exported).
     pub unfilled: Vec<(String, Loc)>,
+    /// The paragraphs of an attachment that is a text (`正文`).
+    pub paragraphs: Vec<String>,
+    /// Months of the year a cumulative column needs and that have no data ([`super::complete`]).
+    pub missing: Vec<MonthId>,
     pub loc: Loc,
 }
 
@@ -87,44 +129,73 @@ impl MonthTable {
         self.headlines.iter().find(|f| f.key == key)
     }
 
-    /// The sum of column `key` over the rows.
-    pub(crate) fn sum(&self, key: &str) -> Num {
-        self.rows
-            .iter()
-            .filter_map(|r| r.value(key))
-            .fold(Num::int(0), Num::add)
+    /// Every column's total in `month`, by key ([`totals_of`] over all the rows).
+    pub(crate) fn totals(&self, spec: &TableSpec, month: &MonthId) -> BTreeMap<String, Num> {
+        totals_of(spec, month, &self.rows.iter().collect::<Vec<_>>())
     }
 
-    /// What column `col` totals to (what a 合计 row prints): the sum of a count, the mean or the
-    /// weighted mean of a figure with decimals, or nothing.
-    pub(crate) fn total(&self, col: &Column) -> Option<Num> {
-        let places = col.kind.places();
-        match &col.total {
-            Total::Sum => Some(self.sum(&col.key)),
-            Total::None => None,
-            Total::Mean => {
-                let values: Vec<Num> = self.rows.iter().filter_map(|r| r.value(&col.key)).collect();
-                Num::mean(&values, places, Rounding::HalfUp)
-            }
-            Total::Weighted(weight) => {
-                let (mut sum, mut weights) = (Num::int(0), Num::int(0));
-                for row in &self.rows {
-                    if let (Some(v), Some(w)) = (row.value(&col.key), row.value(weight)) {
-                        sum = sum.add(v.mul(w));
-                        weights = weights.add(w);
-                    }
-                }
-                sum.div(weights, places, Rounding::HalfUp)
-            }
+    /// The headline figures by key.
+    pub(crate) fn headlines_map(&self) -> BTreeMap<String, Num> {
+        self.headlines.iter().map(|f| (f.key.clone(), f.value)).collect()
+    }
+
+    /// A table of `spec` with nothing in it.
+    pub(crate) fn empty(spec: &TableSpec) -> MonthTable {
+        MonthTable {
+            id: spec.id.clone(),
+            headlines: Vec::new(),
+            rows: Vec::new(),
+            total: None,
+            incomplete: false,
+            unfilled: Vec::new(),
+            paragraphs: Vec::new(),
+            missing: Vec::new(),
+            loc: spec.loc.clone(),
         }
     }
+}
 
-    /// Every column's total in `month`, by key (columns without one are left out).
-    pub(crate) fn totals(&self, spec: &TableSpec, month: &MonthId) -> BTreeMap<String, Num> {
-        spec.columns_at(month)
-            .into_iter()
-            .filter_map(|c| self.total(c).map(|t| (c.key.clone(), t)))
-            .collect()
+/// Every column's total over `rows` in `month` (what a 合计 row prints), by key; columns without
+/// one are left out. A count sums, a figure with decimals takes the mean or the weighted mean as
+/// its description says; a blank counts nowhere (a column of blanks has no total); a computed
+/// column that says `合计: 计算` is its formula over the others' totals.
+pub(crate) fn totals_of(spec: &TableSpec, month: &MonthId, rows: &[&Row]) -> BTreeMap<String, Num> {
+    let mut out: BTreeMap<String, Num> = spec
+        .columns_at(month)
+        .into_iter()
+        .filter(|c| c.kind.is_figure())
+        .filter_map(|c| total(rows, c).map(|t| (c.key.clone(), t)))
+        .collect();
+    for c in spec.computing_order().unwrap_or_default() {
+        if let (Total::Computed, Source::Computed(f), true) = (&c.total, &c.source, c.exists(month))
+            && let Some(v) = f.eval(&|k| out.get(k).copied(), c.kind.places(), c.rounding)
+        {
+            out.insert(c.key.clone(), v);
+        }
+    }
+    out
+}
+
+/// Column `col`'s total over `rows`, apart from a computed one.
+fn total(rows: &[&Row], col: &Column) -> Option<Num> {
+    let places = col.kind.places();
+    let present: Vec<Num> = rows.iter().filter_map(|r| r.value(&col.key)).collect();
+    match &col.total {
+        Total::Sum => {
+            (rows.is_empty() || !present.is_empty()).then(|| present.iter().copied().fold(Num::int(0), Num::add))
+        }
+        Total::None | Total::Computed => None,
+        Total::Mean => Num::mean(&present, places, Rounding::HalfUp),
+        Total::Weighted(weight) => {
+            let (mut sum, mut weights) = (Num::int(0), Num::int(0));
+            for row in rows {
+                if let (Some(v), Some(w)) = (row.value(&col.key), row.value(weight)) {
+                    sum = sum.add(v.mul(w));
+                    weights = weights.add(w);
+                }
+            }
+            sum.div(weights, places, Rounding::HalfUp)
+        }
     }
 }
 
@@ -583,16 +654,19 @@ fn out_of_time(r: &mut Reader, m: &mut MapReader<'_>, spec: &TableSpec, month: &
 fn read_table(r: &mut Reader, tree: &yaml::Node, spec: &TableSpec, month: &MonthId) -> Option<MonthTable> {
     let problems_before = r.diags.len();
     let mut top = r.map(tree, "表格数据")?;
-    let columns: Vec<(&str, Kind)> = spec
-        .columns_at(month)
-        .iter()
-        .map(|c| (c.key.as_str(), c.kind))
-        .collect();
+    let columns = spec.columns_at(month);
     let headline_keys: Vec<(&str, Kind)> = spec.headlines.iter().map(|h| (h.key.as_str(), Kind::Count)).collect();
-    let mut unfilled = Vec::new();
-    let headlines = read_headlines(r, &mut top, spec, &headline_keys, &mut unfilled);
-    let mut rows = Vec::new();
-    if let Some(items) = r.req(&mut top, "行").and_then(|n| r.seq(n, "行")) {
+    let mut table = MonthTable::empty(spec);
+    table.loc = Loc::file(&tree.loc.src);
+    table.headlines = read_headlines(r, &mut top, spec, &headline_keys, &mut table.unfilled);
+    if spec.form == Form::Text {
+        table.paragraphs = read_paragraphs(r, &mut top);
+    }
+    let rows = match spec.form {
+        Form::Text => top.opt("行"),
+        _ => r.req(&mut top, "行"),
+    };
+    if let Some(items) = rows.and_then(|n| r.seq(n, "行")) {
         if let Some(beyond) = items.get(crate::limits::TABLE_ROWS) {
             r.push(
                 Diagnostic::error(
@@ -605,29 +679,38 @@ fn read_table(r: &mut Reader, tree: &yaml::Node, spec: &TableSpec, month: &Month
         }
         for item in items.iter().take(crate::limits::TABLE_ROWS) {
             if let Some(row) = read_row(r, item, spec, &columns, month) {
-                rows.push(row);
+                table.rows.push(row);
             }
         }
     }
-    let total = match top.opt("合计") {
+    let figures: Vec<(&str, Kind)> = columns
+        .iter()
+        .filter(|c| c.kind.is_figure())
+        .map(|c| (c.key.as_str(), c.kind))
+        .collect();
+    table.total = match top.opt("合计") {
         Some(node) => r.map(node, "合计").map(|mut m| {
-            let figures = read_figures(r, &mut m, &columns, false, "合计", None);
-            r.finish(m, &columns.iter().map(|c| c.0).collect::<Vec<_>>());
+            let figures = read_figures(r, &mut m, &figures, false, "合计", None);
+            r.finish(m, &columns.iter().map(|c| c.key.as_str()).collect::<Vec<_>>());
             figures
         }),
         None => None,
     };
-    r.finish(top, &["概况", "行", "合计"]);
-    let incomplete = r.diags.len() > problems_before;
-    Some(MonthTable {
-        id: spec.id.clone(),
-        headlines,
-        rows,
-        total,
-        incomplete,
-        unfilled,
-        loc: Loc::file(&tree.loc.src),
-    })
+    r.finish(top, &["概况", "行", "合计", "正文"]);
+    table.incomplete = r.diags.len() > problems_before;
+    Some(table)
+}
+
+/// `正文`: the paragraphs of an attachment that is a text, one a line (blank lines are dropped).
+fn read_paragraphs(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<String> {
+    let Some(text) = r.req(top, "正文").and_then(|n| r.text(n, "正文")) else {
+        return Vec::new();
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn read_headlines(
@@ -659,19 +742,19 @@ fn read_headlines(
     Vec::new()
 }
 
-fn read_row(
-    r: &mut Reader,
-    item: &yaml::Node,
-    spec: &TableSpec,
-    columns: &[(&str, Kind)],
-    month: &MonthId,
-) -> Option<Row> {
+fn read_row(r: &mut Reader, item: &yaml::Node, spec: &TableSpec, columns: &[&Column], month: &MonthId) -> Option<Row> {
     let mut m = r.map(item, "行")?;
-    let unit = r
-        .req(&mut m, "单位")
-        .and_then(|n| r.text(n, "单位").map(|t| (t, n.loc.clone())));
-    let values = read_figures(r, &mut m, columns, true, "", None);
-    let stated: Vec<Stated> = spec
+    let (unit, unit_loc) = match spec.form {
+        Form::Units => r
+            .req(&mut m, "单位")
+            .and_then(|n| r.text(n, "单位").map(|t| (t, n.loc.clone())))?,
+        _ => (String::new(), item.loc.clone()),
+    };
+    let mut row = Row::new(unit, unit_loc, Vec::new(), item.loc.clone());
+    for col in columns {
+        read_cell(r, &mut m, col, &mut row);
+    }
+    row.stated = spec
         .derived_at(month)
         .into_iter()
         .filter_map(|d| {
@@ -687,16 +770,64 @@ fn read_row(
         .collect();
     out_of_time(r, &mut m, spec, month);
     let known: Vec<&str> = std::iter::once("单位")
-        .chain(columns.iter().map(|c| c.0))
+        .chain(columns.iter().map(|c| c.key.as_str()))
         .chain(spec.derived.iter().map(|d| d.key.as_str()))
         .collect();
     r.finish(m, &known);
-    let (unit, unit_loc) = unit?;
-    Some(Row {
-        unit,
-        unit_loc,
-        values,
-        stated,
-        loc: item.loc.clone(),
-    })
+    Some(row)
+}
+
+/// One cell of a row: a figure, a text, or a blank where the column allows one. A column that is
+/// computed or cumulative may be left out (tongbao computes it); any other must be written.
+fn read_cell(r: &mut Reader, m: &mut MapReader<'_>, col: &Column, row: &mut Row) {
+    let optional = col.blank.is_some() || !matches!(col.source, Source::Stated);
+    let node = if optional { m.opt(&col.key) } else { r.req(m, &col.key) };
+    let Some(node) = node else {
+        if col.blank.is_some() && matches!(col.source, Source::Stated) {
+            blank(col, row, &row.loc.clone());
+        }
+        return;
+    };
+    let written = node.scalar().map(str::trim);
+    let empty = node.is_null() || written == Some("");
+    if let Some(b) = &col.blank
+        && (empty || (!b.mark.is_empty() && written == Some(b.mark.as_str())))
+    {
+        blank(col, row, &node.loc);
+        return;
+    }
+    if empty {
+        r.push(
+            Diagnostic::error(Code::Blank, &node.loc, format!("“{}”是空的", col.key)).help(format!(
+                "填上数字（没有就写 0）；这一列确实应当空着时，在表格定义中给“{}”写 可空: true",
+                col.key
+            )),
+        );
+        return;
+    }
+    if !col.kind.is_figure() {
+        if let Some(t) = r.text(node, &col.key) {
+            row.texts.push((col.key.clone(), t));
+        }
+        return;
+    }
+    if let Some(value) = r.figure(node, &format!("“{}”", col.key), col.kind) {
+        row.values.push(Figure {
+            key: col.key.clone(),
+            value,
+            loc: node.loc.clone(),
+        });
+    }
+}
+
+/// Records a blank cell of `col` (a blank that counts as zero also as a 0).
+fn blank(col: &Column, row: &mut Row, loc: &Loc) {
+    row.blanks.push(col.key.clone());
+    if col.blank.as_ref().is_some_and(|b| b.as_zero) {
+        row.values.push(Figure {
+            key: col.key.clone(),
+            value: Num::int(0),
+            loc: loc.clone(),
+        });
+    }
 }

@@ -115,34 +115,39 @@ impl PageSpec {
         count > 8
     }
 
-    /// The widths of an attachment table's `count` columns, mm, as `gongwen.typ` sets them: 序号
-    /// `序号列宽` body characters wide, then 单位, then each figure at `数字列宽` of 单位, filling the
-    /// text block's width (its height on turned pages).
-    pub(crate) fn table_columns(&self, count: usize) -> Vec<f64> {
-        let block = if Self::table_turned(count) {
+    /// The widths of an attachment table's columns, mm, as `gongwen.typ` sets them: the number
+    /// column `序号列宽` body characters wide, each name column (单位, a text) one share, each
+    /// figure `数字列宽` of a share, filling the text block's width (its height on turned pages).
+    pub(crate) fn table_columns(&self, roles: &[Role]) -> Vec<f64> {
+        let block = if Self::table_turned(roles.len()) {
             self.block_height
         } else {
             self.block_width
         };
-        self.table_columns_in(block, count)
+        self.table_columns_in(block, roles)
     }
 
     /// [`Self::table_columns`] across a block `block` mm wide (the Word file, which does not turn
     /// its pages, sets every table across the text block's width).
-    pub(crate) fn table_columns_in(&self, block: f64, count: usize) -> Vec<f64> {
+    pub(crate) fn table_columns_in(&self, block: f64, roles: &[Role]) -> Vec<f64> {
         let number = self.number_column * self.block_width / f64::from(self.chars.max(1));
-        let figures = count.saturating_sub(2);
-        let unit = (block - number) / (1.0 + self.figure_column * figures as f64);
-        let mut out = vec![number, unit];
-        out.extend(std::iter::repeat_n(unit * self.figure_column, figures));
-        out.truncate(count);
-        out
+        let count = |r: Role| roles.iter().filter(|x| **x == r).count() as f64;
+        let shares = count(Role::Name) + self.figure_column * count(Role::Figure);
+        let share = (block - number * count(Role::Number)).max(0.0) / shares.max(f64::MIN_POSITIVE);
+        roles
+            .iter()
+            .map(|r| match r {
+                Role::Number => number,
+                Role::Name => share,
+                Role::Figure => share * self.figure_column,
+            })
+            .collect()
     }
 
     /// The room for text in an attachment table's cells, pt: each column's width less its insets.
-    pub(crate) fn table_rooms(&self, count: usize) -> Vec<f64> {
+    pub(crate) fn table_rooms(&self, roles: &[Role]) -> Vec<f64> {
         let pt = 72.0 / 25.4;
-        self.table_columns(count)
+        self.table_columns(roles)
             .into_iter()
             .map(|w| w * pt - 2.0 * self.cell_inset_x)
             .collect()
@@ -160,6 +165,20 @@ impl PageSpec {
         let per_char = self.block_width * 72.0 / 25.4 / f64::from(self.chars.max(1));
         ((per_char - self.body_size) * 20.0).floor() / 20.0
     }
+}
+
+/// What a column of an attachment table holds, for its width and alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub(crate) enum Role {
+    /// 序号 or 排名: a fixed width.
+    #[serde(rename = "序号")]
+    Number,
+    /// The unit's name, or a text of a list: a share of the width, flush left.
+    #[serde(rename = "名称")]
+    Name,
+    /// A figure or a rate: `数字列宽` of a share, centred.
+    #[serde(rename = "数字")]
+    Figure,
 }
 
 /// Reads `templates/page.yaml`; without it (or with errors, reported in `diags`) the standard's

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub(crate) use super::formula::Formula;
 use super::number::Num;
 pub(crate) use super::number::Rounding;
 use super::read_source;
@@ -24,16 +25,47 @@ pub(crate) enum Kind {
     Decimal { places: u8 },
     /// A percent a system states, with up to `places` decimals (满意率 99.87%).
     Percent { places: u8 },
+    /// Text (an entry of a list attachment: 标题, 来源): printed as written, never summed.
+    Text,
 }
 
 impl Kind {
     /// The decimals it is printed with.
     pub(crate) fn places(self) -> u8 {
         match self {
-            Kind::Count => 0,
+            Kind::Count | Kind::Text => 0,
             Kind::Decimal { places } | Kind::Percent { places } => places,
         }
     }
+
+    /// Whether it holds figures (everything but text).
+    pub(crate) fn is_figure(self) -> bool {
+        self != Kind::Text
+    }
+}
+
+/// Where a column's figures come from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Source {
+    /// Written in the month's file (imported or typed).
+    Stated,
+    /// Computed from the row's other figures (`计算: 5 * 采用`); a figure written in the month's
+    /// file is checked against it and printed as written.
+    Computed(Formula),
+    /// The sum of column `of` over the months of the year up to this one (`累计: 得分`), from those
+    /// months' data.
+    Cumulative { of: String },
+}
+
+/// A column's blank cells (`可空`, `空白印作`, `空白计作`): a blank means "nothing", not zero. No
+/// rule is checked on it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Blank {
+    /// What a blank cell prints (nothing, or a mark such as `—`).
+    pub mark: String,
+    /// Whether a blank counts as 0 in sums, rates and formulas; otherwise it counts nowhere (a
+    /// formula or a rate over it has no value).
+    pub as_zero: bool,
 }
 
 /// What the 合计 row prints for a column: sums make sense for counts; a figure with decimals or a
@@ -44,6 +76,8 @@ pub(crate) enum Total {
     Mean,
     /// Weighted by the column with this key.
     Weighted(String),
+    /// A computed column's formula over the 合计 row's figures.
+    Computed,
     None,
 }
 
@@ -71,6 +105,16 @@ pub(crate) struct Column {
     pub until: Option<MonthId>,
     /// Its former headers, oldest first.
     pub former: Vec<FormerLabel>,
+    /// The header groups it stands under, outermost first (`组: [派遣案件总数, 总计]`); columns
+    /// side by side under the same group share its cell.
+    pub groups: Vec<String>,
+    pub source: Source,
+    /// How a computed figure is rounded to the column's decimals.
+    pub rounding: Rounding,
+    /// When a cell may be left blank (nothing, not zero): what a blank prints and counts as.
+    pub blank: Option<Blank>,
+    /// How a figure written for a computed or cumulative column that differs from it is reported.
+    pub mismatch: Severity,
     pub loc: Loc,
 }
 
@@ -136,10 +180,10 @@ pub(crate) struct Derived {
     /// Key (`采纳率`), also usable in month files to state the printed value.
     pub key: String,
     pub label: String,
-    /// Numerator key (a column or a headline).
-    pub numerator: (String, Loc),
-    /// Denominator key (a column or a headline).
-    pub denominator: (String, Loc),
+    /// The numerator: a column or a headline, or a formula over them (`采用 + 转载`).
+    pub numerator: (Formula, Loc),
+    /// The denominator, likewise.
+    pub denominator: (Formula, Loc),
     pub rounding: Rounding,
     /// Whether it is printed as a table column (false: only for the text).
     pub shown: bool,
@@ -158,6 +202,20 @@ pub(crate) struct Derived {
 }
 
 impl Derived {
+    /// Its numerator and denominator over `value` (a row's figures, or the totals and headlines);
+    /// `None` when a part has no figure.
+    pub(crate) fn parts(&self, value: &dyn Fn(&str) -> Option<Num>) -> Option<(Num, Num)> {
+        let at = |f: &Formula| f.eval(value, super::formula::DIVISION_PLACES, Rounding::HalfUp);
+        Some((at(&self.numerator.0)?, at(&self.denominator.0)?))
+    }
+
+    /// The keys of its parts.
+    pub(crate) fn keys(&self) -> Vec<&str> {
+        let mut keys = self.numerator.0.keys();
+        keys.extend(self.denominator.0.keys());
+        keys
+    }
+
     /// The rate as its table cell prints it (`33%`, `57.10%`, `—`).
     pub(crate) fn cell(&self, value: Option<Num>) -> String {
         match value {
@@ -244,11 +302,75 @@ pub(crate) struct TableSpec {
     /// Whether a 合计 row is printed.
     pub total_row: bool,
     /// Print rows in registry order (default: in the order of the month's file).
-    pub registry_order: bool,
     /// Kinds of unit every month must list.
     pub required_kinds: Vec<(String, Loc)>,
+    /// The number column: 序号, 排名 by a column, or none.
+    pub number: NumberColumn,
+    /// The order of the rows.
+    pub order: Order,
+    /// The sub-tables the attachment holds, each with its caption, in order (none: one table).
+    pub subtables: Vec<SubTable>,
+    /// Whether each sub-table has its own 合计 row (the whole's is `total_row`, printed as 总计
+    /// under the last sub-table when both are asked for).
+    pub subtotals: bool,
+    /// What the rows are: the units, entries of a list, or a text.
+    pub form: Form,
     /// The description's file.
     pub loc: Loc,
+}
+
+/// The number column of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum NumberColumn {
+    /// 序号: 1, 2, 3 in the rows' order (the default).
+    Serial,
+    /// 排名 by column `by`, highest first unless `ascending`; ties share a rank (1, 2, 2, 4).
+    Rank { by: String, ascending: bool },
+    /// No number column.
+    None,
+}
+
+/// The order of a table's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// As the month's file lists them (the default).
+    Written,
+    /// In the registry's order.
+    Registry,
+    /// In the order of the rank (the number column's `排名`).
+    Rank,
+}
+
+/// A sub-table of an attachment: its caption and which units it holds, by kind (the registry's
+/// 类别) or by name.
+#[derive(Debug, Clone)]
+pub(crate) struct SubTable {
+    pub caption: String,
+    pub kinds: Vec<String>,
+    pub units: Vec<String>,
+    pub loc: Loc,
+}
+
+impl SubTable {
+    /// Whether it holds `unit` (by its kind, or by any name the registry knows it by).
+    pub(crate) fn holds(&self, unit: &super::Unit, registry: &super::Registry) -> bool {
+        self.kinds.contains(&unit.kind)
+            || self
+                .units
+                .iter()
+                .any(|u| registry.resolve(u).is_some_and(|x| x.name == unit.name))
+    }
+}
+
+/// What a table's rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// One row a unit of the registry (the default).
+    Units,
+    /// Entries of a list (adopted items …): rows without a unit, checked only against the columns.
+    List,
+    /// A text: the month's file writes its paragraphs (`正文`).
+    Text,
 }
 
 impl TableSpec {
@@ -265,6 +387,47 @@ impl TableSpec {
     /// Whether `key` names a derived figure.
     pub(crate) fn derived(&self, key: &str) -> Option<&Derived> {
         self.derived.iter().find(|d| d.key == key)
+    }
+
+    /// The columns computed from others (`计算`) or added up over the year (`累计`), each after
+    /// the columns it reads; `Err` with the keys of the columns that read each other in a circle.
+    pub(crate) fn computing_order(&self) -> Result<Vec<&Column>, Vec<&str>> {
+        let computed: Vec<(&Column, Vec<&str>)> = self
+            .columns
+            .iter()
+            .filter_map(|c| match &c.source {
+                Source::Computed(f) => Some((c, f.keys())),
+                Source::Cumulative { of } => Some((c, vec![of.as_str()])),
+                Source::Stated => None,
+            })
+            .collect();
+        let mut done: Vec<&Column> = Vec::with_capacity(computed.len());
+        let is_done = |k: &str, done: &[&Column]| done.iter().any(|c| c.key == k);
+        let waits = |k: &str| computed.iter().any(|(c, _)| c.key == k);
+        while done.len() < computed.len() {
+            let ready: Vec<&Column> = computed
+                .iter()
+                .filter(|(c, _)| !is_done(&c.key, &done))
+                .filter(|(_, keys)| keys.iter().all(|k| !waits(k) || is_done(k, &done)))
+                .map(|(c, _)| *c)
+                .collect();
+            if ready.is_empty() {
+                return Err(computed
+                    .iter()
+                    .filter(|(c, _)| !is_done(&c.key, &done))
+                    .map(|(c, _)| c.key.as_str())
+                    .collect());
+            }
+            done.extend(ready);
+        }
+        Ok(done)
+    }
+
+    /// Whether some column adds up earlier months (`累计`).
+    pub(crate) fn cumulative(&self) -> bool {
+        self.columns
+            .iter()
+            .any(|c| matches!(c.source, Source::Cumulative { .. }))
     }
 
     /// The title for a period (as it was in the period's time): `{月}` becomes `3` or `3-4`,
@@ -291,7 +454,7 @@ impl TableSpec {
         let exists = |k: &str| self.column(k).is_none_or(|c| c.exists(month));
         self.derived
             .iter()
-            .filter(|d| exists(&d.numerator.0) && exists(&d.denominator.0))
+            .filter(|d| d.keys().into_iter().all(exists))
             .collect()
     }
 
@@ -378,6 +541,14 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
         .and_then(|n| r.boolean(n, "按名录排序"))
         .unwrap_or(false);
     let required_kinds = top.opt("必列类别").map(|n| r.texts(n, "必列类别")).unwrap_or_default();
+    let number = read_number_column(r, &mut top);
+    let order = read_order(r, &mut top, registry_order, &number);
+    let subtables = read_subtables(r, &mut top);
+    let subtotals = top
+        .opt("分表合计")
+        .and_then(|n| r.boolean(n, "分表合计"))
+        .unwrap_or(false);
+    let form = read_form(r, &mut top);
     r.finish(
         top,
         &[
@@ -392,6 +563,12 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
             "合计行",
             "按名录排序",
             "必列类别",
+            "序号列",
+            "排名",
+            "排序",
+            "分表",
+            "分表合计",
+            "形式",
         ],
     );
     Some(TableSpec {
@@ -405,10 +582,153 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
         headlines,
         rules,
         total_row,
-        registry_order,
         required_kinds,
+        number,
+        order,
+        subtables,
+        subtotals,
+        form,
         loc: Loc::file(&tree.loc.src),
     })
+}
+
+/// `序号列: 序号|排名|无` with `排名: {依据: 列, 顺序: 从高到低|从低到高}`.
+fn read_number_column(r: &mut Reader, top: &mut MapReader<'_>) -> NumberColumn {
+    let rank = top.opt("排名");
+    let chosen = top
+        .opt("序号列")
+        .map(|n| (n.scalar().map(str::trim).unwrap_or("").to_string(), n.loc.clone()));
+    let want_rank = match &chosen {
+        None => rank.is_some(),
+        Some((t, _)) if t == "序号" => false,
+        Some((t, _)) if t == "排名" => true,
+        Some((t, _)) if t == "无" => return NumberColumn::None,
+        Some((t, loc)) => {
+            r.push(
+                Diagnostic::error(Code::UnknownValue, loc, format!("未知的序号列“{t}”"))
+                    .help("可用：序号（1、2、3……，默认）、排名（按“排名”所写的列排名，并列同名次）、无"),
+            );
+            false
+        }
+    };
+    if !want_rank {
+        return NumberColumn::Serial;
+    }
+    let Some(n) = rank else {
+        if let Some((_, loc)) = chosen {
+            r.push(
+                Diagnostic::error(Code::MissingField, &loc, "序号列为“排名”，但没有写按哪一列排名")
+                    .help("加上“排名: {依据: 得分}”（从高到低；从低到高时写 顺序: 从低到高）"),
+            );
+        }
+        return NumberColumn::Serial;
+    };
+    let Some(mut m) = r.map(n, "排名") else {
+        return NumberColumn::Serial;
+    };
+    let by = r.req(&mut m, "依据").and_then(|n| r.text(n, "依据"));
+    let ascending = match m
+        .opt("顺序")
+        .map(|n| (n.scalar().map(str::trim).unwrap_or(""), n.loc.clone()))
+    {
+        None | Some(("从高到低", _)) => false,
+        Some(("从低到高", _)) => true,
+        Some((t, loc)) => {
+            r.push(
+                Diagnostic::error(Code::UnknownValue, &loc, format!("未知的排名顺序“{t}”"))
+                    .help("可用：从高到低（默认）、从低到高"),
+            );
+            false
+        }
+    };
+    r.finish(m, &["依据", "顺序"]);
+    match by {
+        Some(by) => NumberColumn::Rank { by, ascending },
+        None => NumberColumn::Serial,
+    }
+}
+
+/// `排序: 名录|照写|排名` (the older `按名录排序: true` is `排序: 名录`); ranked tables default to
+/// their rank's order.
+fn read_order(r: &mut Reader, top: &mut MapReader<'_>, registry: bool, number: &NumberColumn) -> Order {
+    let default = match (registry, number) {
+        (true, _) => Order::Registry,
+        (false, NumberColumn::Rank { .. }) => Order::Rank,
+        _ => Order::Written,
+    };
+    let Some(n) = top.opt("排序") else { return default };
+    match n.scalar().map(str::trim) {
+        Some("名录") => Order::Registry,
+        Some("照写") => Order::Written,
+        Some("排名") if matches!(number, NumberColumn::Rank { .. }) => Order::Rank,
+        Some("排名") => {
+            r.push(
+                Diagnostic::error(Code::UnknownValue, &n.loc, "按排名排序，但序号列不是排名")
+                    .help("写上“排名: {依据: 得分}”，或按名录、照写排序"),
+            );
+            default
+        }
+        _ => {
+            r.push(
+                Diagnostic::error(Code::UnknownValue, &n.loc, "未知的排序方式")
+                    .help("可用：名录（单位名录的顺序）、照写（月份文件中的顺序）、排名"),
+            );
+            default
+        }
+    }
+}
+
+/// `分表: [{标题: …, 类别: [...]}, {标题: …, 单位: [...]}]`.
+fn read_subtables(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<SubTable> {
+    let mut out = Vec::new();
+    let Some(items) = top.opt("分表").and_then(|n| r.seq(n, "分表")) else {
+        return out;
+    };
+    for item in items {
+        let Some(mut m) = r.map(item, "分表") else { continue };
+        let caption = r.req(&mut m, "标题").and_then(|n| r.text(n, "标题"));
+        let kinds: Vec<String> = m
+            .opt("类别")
+            .map(|n| r.texts(n, "类别").into_iter().map(|(t, _)| t).collect())
+            .unwrap_or_default();
+        let units: Vec<String> = m
+            .opt("单位")
+            .map(|n| r.texts(n, "单位").into_iter().map(|(t, _)| t).collect())
+            .unwrap_or_default();
+        r.finish(m, &["标题", "类别", "单位"]);
+        if kinds.is_empty() && units.is_empty() {
+            r.push(
+                Diagnostic::error(Code::MissingField, &item.loc, "分表没有写收哪些单位")
+                    .help("写“类别: [街道]”（名录中的类别），或“单位: [甲, 乙]”"),
+            );
+        }
+        if let Some(caption) = caption {
+            out.push(SubTable {
+                caption,
+                kinds,
+                units,
+                loc: item.loc.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// `形式: 单位|列表|文字` (default 单位).
+fn read_form(r: &mut Reader, top: &mut MapReader<'_>) -> Form {
+    let Some(n) = top.opt("形式") else { return Form::Units };
+    match n.scalar().map(str::trim) {
+        Some("单位") => Form::Units,
+        Some("列表") => Form::List,
+        Some("文字") => Form::Text,
+        _ => {
+            r.push(
+                Diagnostic::error(Code::UnknownValue, &n.loc, "未知的附件形式")
+                    .help("可用：单位（每个单位一行，默认）、列表（条目，如采用信息目录）、文字（段落）"),
+            );
+            Form::Units
+        }
+    }
 }
 
 /// The per-unit columns (`列`): key, header, measure word, kind and decimals, what the 合计 row
@@ -424,18 +744,47 @@ fn read_columns(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Column> {
         };
         let (key, label, measure) = key_label_measure(r, &mut m);
         let kind = read_kind(r, &mut m);
-        let total = read_total(r, &mut m, kind);
+        let source = read_source_of(r, &mut m);
+        let total = read_total(r, &mut m, kind, source.as_ref());
         let since = m.opt("设立").and_then(|n| super::registry::month(r, n, "设立"));
         let until = m.opt("撤销").and_then(|n| super::registry::month(r, n, "撤销"));
         let former = read_history(r, &mut m, "曾用名", "名称")
             .into_iter()
             .map(|(label, until, _)| FormerLabel { label, until })
             .collect();
+        let groups = match m.opt("组") {
+            Some(n) if n.scalar().is_some() => r.text(n, "组").into_iter().collect(),
+            Some(n) => r.texts(n, "组").into_iter().map(|(t, _)| t).collect(),
+            None => Vec::new(),
+        };
+        let rounding = read_rounding(r, &mut m);
+        let blank = read_blank(r, &mut m);
+        let mismatch = severity(r, &mut m, "不符时", Severity::Warning);
         r.finish(
             m,
-            &["键", "名称", "量词", "类型", "小数位", "合计", "设立", "撤销", "曾用名"],
+            &[
+                "键",
+                "名称",
+                "量词",
+                "类型",
+                "小数位",
+                "合计",
+                "设立",
+                "撤销",
+                "曾用名",
+                "组",
+                "计算",
+                "累计",
+                "取整",
+                "可空",
+                "空白印作",
+                "空白计作",
+                "不符时",
+            ],
         );
-        if let (Some(key), Some(label), Some(kind), Some(total)) = (key, label, kind, total) {
+        if let (Some(key), Some(label), Some(kind), Some(total), Some(source), Some(rounding)) =
+            (key, label, kind, total, source, rounding)
+        {
             columns.push(Column {
                 key,
                 label,
@@ -445,6 +794,11 @@ fn read_columns(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Column> {
                 since,
                 until,
                 former,
+                groups,
+                source,
+                rounding,
+                blank,
+                mismatch,
                 loc: item.loc.clone(),
             });
         }
@@ -452,7 +806,84 @@ fn read_columns(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Column> {
     columns
 }
 
-/// `类型: 整数|小数|百分数` with `小数位`.
+/// Where a column's figures come from: `计算: 算式`, `累计: 列`, else the month's file.
+fn read_source_of(r: &mut Reader, m: &mut MapReader<'_>) -> Option<Source> {
+    match (m.opt("计算"), m.opt("累计")) {
+        (Some(n), Some(_)) => {
+            r.push(
+                Diagnostic::error(Code::SpecFormula, &n.loc, "一列不能既“计算”又“累计”")
+                    .help("累计的列是另一列逐月的和；需要先计算再累计时，另设一列计算，再累计那一列"),
+            );
+            None
+        }
+        (Some(n), None) => formula(r, n, "计算").map(|(f, _)| Source::Computed(f)),
+        (None, Some(n)) => r.text(n, "累计").map(|of| Source::Cumulative { of }),
+        (None, None) => Some(Source::Stated),
+    }
+}
+
+/// `取整: 四舍五入|去尾|进一` (default 四舍五入).
+fn read_rounding(r: &mut Reader, m: &mut MapReader<'_>) -> Option<Rounding> {
+    let Some(n) = m.opt("取整") else {
+        return Some(Rounding::HalfUp);
+    };
+    match n.scalar().map(str::trim) {
+        Some("四舍五入") => Some(Rounding::HalfUp),
+        Some("去尾") => Some(Rounding::Down),
+        Some("进一") => Some(Rounding::Up),
+        _ => {
+            r.push(Diagnostic::error(Code::UnknownValue, &n.loc, "未知的取整方式").help("可用：四舍五入、去尾、进一"));
+            None
+        }
+    }
+}
+
+/// `可空: true` (a blank prints nothing) or `空白印作: —` (what it prints; implies `可空`), with
+/// `空白计作: 零|无` (what a blank is in sums, rates and formulas; default 无: it counts nowhere).
+fn read_blank(r: &mut Reader, m: &mut MapReader<'_>) -> Option<Blank> {
+    let allowed = m.opt("可空").and_then(|n| r.boolean(n, "可空"));
+    let mark = m.opt("空白印作").and_then(|n| r.text(n, "空白印作"));
+    let counts = m.opt("空白计作").and_then(|n| match n.scalar().map(str::trim) {
+        Some("零" | "0") => Some(true),
+        Some("无" | "空") => Some(false),
+        _ => {
+            r.push(
+                Diagnostic::error(Code::UnknownValue, &n.loc, "“空白计作”只能是“零”或“无”").help(
+                    "零：空白在合计、比率和计算列中当 0 计；无（默认）：空白不计入合计，涉及它的比率和计算列也留空",
+                ),
+            );
+            None
+        }
+    });
+    let mark = match (allowed, mark) {
+        (Some(false), _) | (None, None) => return None,
+        (_, Some(mark)) => mark,
+        (Some(true), None) => String::new(),
+    };
+    Some(Blank {
+        mark,
+        as_zero: counts.unwrap_or(false),
+    })
+}
+
+/// `key: 错误|警告`, else `default`.
+fn severity(r: &mut Reader, m: &mut MapReader<'_>, key: &str, default: Severity) -> Severity {
+    let Some(n) = m.opt(key) else { return default };
+    match n.scalar().map(str::trim) {
+        Some("错误") => Severity::Error,
+        Some("警告") => Severity::Warning,
+        _ => {
+            r.push(Diagnostic::error(
+                Code::UnknownValue,
+                &n.loc,
+                format!("“{key}”只能是“错误”或“警告”"),
+            ));
+            default
+        }
+    }
+}
+
+/// `类型: 整数|小数|百分数|文字` with `小数位`.
 fn read_kind(r: &mut Reader, m: &mut MapReader<'_>) -> Option<Kind> {
     let places = match m.opt("小数位") {
         None => None,
@@ -473,23 +904,25 @@ fn read_kind(r: &mut Reader, m: &mut MapReader<'_>) -> Option<Kind> {
         Some((t, _)) if t == "百分数" => Some(Kind::Percent {
             places: places.unwrap_or(0),
         }),
+        Some((t, _)) if t == "文字" => Some(Kind::Text),
         Some((t, loc)) => {
             r.push(
                 Diagnostic::error(Code::UnknownValue, &loc, format!("未知的列类型“{t}”"))
-                    .help("可用：整数（统计数，默认）、小数（如 平均分 4.9，写明“小数位”）、百分数（如 满意率 99.87）"),
+                    .help("可用：整数（统计数，默认）、小数（如 平均分 4.9，写明“小数位”）、百分数（如 满意率 99.87）、文字（列表附件的条目）"),
             );
             None
         }
     }
 }
 
-/// `合计: 求和|平均|无|加权(列)`; counts are summed by default, other kinds left out.
-fn read_total(r: &mut Reader, m: &mut MapReader<'_>, kind: Option<Kind>) -> Option<Total> {
+/// `合计: 求和|平均|无|加权(列)|计算`; counts are summed by default, a computed column computed
+/// from the 合计 row's figures, other kinds left out.
+fn read_total(r: &mut Reader, m: &mut MapReader<'_>, kind: Option<Kind>, source: Option<&Source>) -> Option<Total> {
     let Some(n) = m.opt("合计") else {
-        return Some(if kind == Some(Kind::Count) {
-            Total::Sum
-        } else {
-            Total::None
+        return Some(match (kind, source) {
+            (_, Some(Source::Computed(_))) => Total::Computed,
+            (Some(Kind::Count), _) => Total::Sum,
+            _ => Total::None,
         });
     };
     let t = n.scalar().map(str::trim).unwrap_or("");
@@ -501,11 +934,13 @@ fn read_total(r: &mut Reader, m: &mut MapReader<'_>, kind: Option<Kind>) -> Opti
         ("求和", _) => Some(Total::Sum),
         ("平均", _) => Some(Total::Mean),
         ("无", _) => Some(Total::None),
+        ("计算", _) => Some(Total::Computed),
         (_, Some(col)) if !col.trim().is_empty() => Some(Total::Weighted(col.trim().to_string())),
         _ => {
             r.push(
-                Diagnostic::error(Code::UnknownValue, &n.loc, format!("未知的合计方式“{t}”"))
-                    .help("可用：求和（统计数）、平均、加权(列的键)（如 加权(本月)）、无"),
+                Diagnostic::error(Code::UnknownValue, &n.loc, format!("未知的合计方式“{t}”")).help(
+                    "可用：求和（统计数）、平均、加权(列的键)（如 加权(本月)）、计算（由合计行的数字按算式算出）、无",
+                ),
             );
             None
         }
@@ -554,12 +989,8 @@ fn read_derived(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Derived> {
             };
             let key = r.req(&mut m, "键").and_then(|n| r.text(n, "键"));
             let label = m.opt("名称").and_then(|n| r.text(n, "名称"));
-            let num = r
-                .req(&mut m, "分子")
-                .and_then(|n| r.text(n, "分子").map(|t| (t, n.loc.clone())));
-            let den = r
-                .req(&mut m, "分母")
-                .and_then(|n| r.text(n, "分母").map(|t| (t, n.loc.clone())));
+            let num = r.req(&mut m, "分子").and_then(|n| formula(r, n, "分子"));
+            let den = r.req(&mut m, "分母").and_then(|n| formula(r, n, "分母"));
             let rounding = match m.opt("取整") {
                 None => Some(Rounding::HalfUp),
                 Some(n) => match n.scalar().map(str::trim) {
@@ -619,6 +1050,21 @@ fn read_derived(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Derived> {
         }
     }
     derived
+}
+
+/// A formula written at `n` (`分子`, `计算`), or an error there.
+fn formula(r: &mut Reader, n: &yaml::Node, what: &str) -> Option<(Formula, Loc)> {
+    let text = r.text(n, what)?;
+    match Formula::parse(&text) {
+        Ok(f) => Some((f, n.loc.clone())),
+        Err(why) => {
+            r.push(
+                Diagnostic::error(Code::SpecFormula, &n.loc, format!("“{what}”的算式看不懂：{why}"))
+                    .help("算式由列的键、数和 + - * / 及括号组成，如 5 * 采用、采用 + 转载、100 - 占比"),
+            );
+            None
+        }
+    }
 }
 
 /// How a rate is displayed: trailing zeros, what a rate over nothing prints, where `%` goes, and

@@ -12,7 +12,7 @@ use rust_xlsxwriter::{
 };
 
 use super::{Document, Made, Output};
-use crate::aggregate::TableOut;
+use crate::aggregate::{PartOut, TableOut, TotalOut};
 use crate::calendar::Date;
 use crate::load::page::PageSpec;
 
@@ -37,6 +37,8 @@ pub(crate) struct About<'a> {
 pub(crate) struct Faces {
     pub title: String,
     pub header: String,
+    /// 二级标题 (a sub-table's caption).
+    pub h2: String,
     pub body: String,
     pub latin: String,
 }
@@ -53,6 +55,7 @@ impl Faces {
         Faces {
             title: first("title", "方正小标宋简体"),
             header: first("heading1", "黑体"),
+            h2: first("heading2", "楷体_GB2312"),
             body: first("body", "仿宋_GB2312"),
             latin: first("latin", "Times New Roman"),
         }
@@ -138,15 +141,14 @@ fn face(name: &str, size: f64) -> Format {
     if name.is_ascii() { f } else { f.set_font_charset(134) }
 }
 
-/// Pixels (at 96 dpi) and points per millimetre.
+/// Pixels (at 96 dpi) per millimetre.
 const PX_PER_MM: f64 = 96.0 / 25.4;
-const PT_PER_MM: f64 = 72.0 / 25.4;
 
 fn write_sheet(ws: &mut Worksheet, sheet: &Sheet<'_>, faces: &Faces, page: &PageSpec) -> Result<(), XlsxError> {
     let t = sheet.table;
-    let cols = t.表头.len().max(1);
+    let roles = t.roles();
+    let cols = roles.len().max(1);
     let last = (cols - 1) as u16;
-    let size = page.table_size;
     // 附件N on the first line, the title on the third, the table after a blank line, as in the
     // PDF (its lines are 29.6 pt apart).
     let pitch = page.body_size + page.gap;
@@ -154,74 +156,161 @@ fn write_sheet(ws: &mut Worksheet, sheet: &Sheet<'_>, faces: &Faces, page: &Page
     let title = face(&faces.title, page.attachment_title_size)
         .set_align(FormatAlign::Center)
         .set_align(FormatAlign::VerticalCenter);
-    ws.merge_range(2, 0, 2, last, &t.标题, &title)?;
+    ws.merge_range(2, 0, 2, last.max(7 * u16::from(!t.is_table())), &t.标题, &title)?;
     for r in 0..HEAD {
         ws.set_row_height(r, pitch)?;
     }
-    let grid = Grid {
+    let mut w = Writer {
+        ws,
+        faces,
+        page,
         cols,
-        rows: t.行.len() + 1 + usize::from(t.合计.is_some()),
+        rooms: page.table_rooms(&roles),
+        roles,
+        r: HEAD,
     };
-    let widths = page.table_columns(cols);
-    let room = |c: usize| widths.get(c).map_or(0.0, |w| w * PT_PER_MM - 2.0 * page.cell_inset_x);
-    // A row as tall as the PDF's: its lines, the leading between them, the insets.
-    let height =
-        |lines: usize| lines as f64 * (size + page.table_leading) - page.table_leading + 2.0 * page.cell_inset_y;
-    let mut lines = 1;
-    for (c, broken) in t.表头分行.iter().enumerate() {
-        // The header in the PDF's lines (spreadsheets break Chinese text anywhere).
-        lines = lines.max(broken.len());
-        let f = grid.cell(face(&faces.header, size), 0, c).set_text_wrap();
-        ws.write_with_format(HEAD, c as u16, broken.join("\n"), &f)?;
+    let text = face(&faces.body, page.body_size)
+        .set_text_wrap()
+        .set_align(FormatAlign::Top);
+    for p in &t.正文 {
+        // A paragraph across eight columns, two characters in.
+        let chars = p.chars().count() + 2;
+        w.ws.merge_range(w.r, 0, w.r, 7, &format!("\u{3000}\u{3000}{p}"), &text)?;
+        let lines = chars.div_ceil(page.chars.max(1) as usize).max(1);
+        w.ws.set_row_height(w.r, lines as f64 * pitch)?;
+        w.r += 1;
     }
-    ws.set_row_height(HEAD, height(lines))?;
-    let mut r = HEAD + 1;
-    for (i, row) in t.行.iter().enumerate() {
-        let at = i + 1;
-        let number = grid.cell(face(&faces.latin, size), at, 0).set_num_format("0");
-        ws.write_with_format(r, 0, row.序号 as u32, &number)?;
-        let unit = grid
-            .cell(face(&faces.body, size), at, 1)
-            .set_align(FormatAlign::Left)
-            .set_text_wrap();
-        ws.write_with_format(r, 1, &row.单位, &unit)?;
-        let figure = |c| grid.cell(face(&faces.latin, size), at, c);
-        figures(ws, r, &row.单元格, figure, &faces.body, size)?;
-        ws.set_row_height(r, height(wrap(&row.单位, room(1), size).len()))?;
-        r += 1;
+    let parts = t.分表.len();
+    for (i, part) in t.分表.iter().enumerate() {
+        if let Some(caption) = &part.标题 {
+            let f = face(&faces.h2, page.body_size).set_align(FormatAlign::VerticalCenter);
+            w.ws.merge_range(w.r, 0, w.r, last, caption, &f)?;
+            w.ws.set_row_height(w.r, pitch)?;
+            w.r += 1;
+        }
+        let grand = if i + 1 == parts { t.总计.as_ref() } else { None };
+        w.part(t, part, grand)?;
+        if i + 1 < parts {
+            w.r += 1;
+        }
     }
-    if let Some(total) = &t.合计 {
-        let at = grid.rows - 1;
-        let label = grid.cell(face(&faces.header, size), at, 0);
-        ws.merge_range(r, 0, r, 1.min(last), "合\u{3000}\u{3000}计", &label)?;
-        let figure = |c| grid.cell(face(&faces.header, size), at, c);
-        figures(ws, r, total, figure, &faces.header, size)?;
-        ws.set_row_height(r, height(1))?;
+    if t.is_table() {
+        columns(w.ws, &w.roles, page)?;
     }
-    columns(ws, cols, page)?;
-    print_setup(ws, cols, page, HEAD)
+    print_setup(w.ws, cols, page, HEAD, t.表头.len() as u32)
 }
 
-/// The table's header row (after 附件N, a blank line, the title and a blank line).
+/// The table's first header row (after 附件N, a blank line, the title and a blank line).
 const HEAD: u32 = 4;
+
+/// Writes a sheet's tables row by row.
+struct Writer<'w> {
+    ws: &'w mut Worksheet,
+    faces: &'w Faces,
+    page: &'w PageSpec,
+    cols: usize,
+    roles: Vec<crate::aggregate::Role>,
+    /// Each column's room for text, pt.
+    rooms: Vec<f64>,
+    /// The next row.
+    r: u32,
+}
+
+impl Writer<'_> {
+    /// A row as tall as the PDF's: its lines, the leading between them, the insets.
+    fn height(&self, lines: usize) -> f64 {
+        let p = self.page;
+        lines as f64 * (p.table_size + p.table_leading) - p.table_leading + 2.0 * p.cell_inset_y
+    }
+
+    /// One sub-table: the header rows with their groups merged, the rows, the 合计 and `grand`.
+    fn part(&mut self, t: &TableOut, part: &PartOut, grand: Option<&TotalOut>) -> Result<(), XlsxError> {
+        let size = self.page.table_size;
+        let rows = t.表头.len() + part.行.len() + usize::from(part.合计.is_some()) + usize::from(grand.is_some());
+        let grid = Grid { cols: self.cols, rows };
+        let top = self.r;
+        for (level, cells) in t.表头.iter().enumerate() {
+            let mut lines = 1;
+            for c in cells {
+                // The header in the PDF's lines (spreadsheets break Chinese text anywhere).
+                lines = lines.max(c.分行.len().div_ceil(c.跨行));
+                let f = grid
+                    .range(face(&self.faces.header, size), level, c.列, c.跨行, c.跨列)
+                    .set_text_wrap();
+                let (r, col) = (top + level as u32, c.列 as u16);
+                if c.跨行 > 1 || c.跨列 > 1 {
+                    let (r2, c2) = (r + c.跨行 as u32 - 1, col + c.跨列 as u16 - 1);
+                    self.ws.merge_range(r, col, r2, c2, &c.分行.join("\n"), &f)?;
+                } else {
+                    self.ws.write_with_format(r, col, c.分行.join("\n"), &f)?;
+                }
+            }
+            self.ws.set_row_height(top + level as u32, self.height(lines))?;
+        }
+        self.r = top + t.表头.len() as u32;
+        for (i, row) in part.行.iter().enumerate() {
+            let at = t.表头.len() + i;
+            let mut lines = 1;
+            for (c, text) in row.格.iter().enumerate() {
+                let name = self.roles.get(c) == Some(&crate::aggregate::Role::Name);
+                let f = grid.cell(face(&self.faces.latin, size), at, c);
+                if name {
+                    let f = f
+                        .set_font_name(&self.faces.body)
+                        .set_align(FormatAlign::Left)
+                        .set_text_wrap();
+                    self.ws.write_with_format(self.r, c as u16, text.as_str(), &f)?;
+                    lines = lines.max(wrap(text, self.rooms.get(c).copied().unwrap_or(0.0), size).len());
+                } else {
+                    cell(self.ws, self.r, c, text, f, &self.faces.body, size)?;
+                }
+            }
+            self.ws.set_row_height(self.r, self.height(lines))?;
+            self.r += 1;
+        }
+        for total in part.合计.iter().chain(grand) {
+            let at = (self.r - top) as usize;
+            let label = grid.range(face(&self.faces.header, size), at, 0, 1, total.跨列);
+            if total.跨列 > 1 {
+                self.ws
+                    .merge_range(self.r, 0, self.r, (total.跨列 - 1) as u16, &total.spaced(), &label)?;
+            } else {
+                self.ws.write_with_format(self.r, 0, total.spaced(), &label)?;
+            }
+            for (i, text) in total.格.iter().enumerate() {
+                let c = i + total.跨列;
+                let f = grid.cell(face(&self.faces.header, size), at, c);
+                cell(self.ws, self.r, c, text, f, &self.faces.header, size)?;
+            }
+            self.ws.set_row_height(self.r, self.height(1))?;
+            self.r += 1;
+        }
+        Ok(())
+    }
+}
 
 /// Where a cell sits in the table, for its rules: the table's edges heavier, as in the PDF.
 struct Grid {
     cols: usize,
-    /// Header, rows and 合计.
+    /// Header rows, rows and 合计 rows.
     rows: usize,
 }
 
 impl Grid {
     fn cell(&self, format: Format, row: usize, col: usize) -> Format {
+        self.range(format, row, col, 1, 1)
+    }
+
+    /// A cell spanning `rows` rows and `cols` columns from (`row`, `col`).
+    fn range(&self, format: Format, row: usize, col: usize, rows: usize, cols: usize) -> Format {
         let side = |edge: bool| if edge { FormatBorder::Medium } else { FormatBorder::Thin };
         format
             .set_align(FormatAlign::Center)
             .set_align(FormatAlign::VerticalCenter)
             .set_border_top(side(row == 0))
-            .set_border_bottom(side(row + 1 == self.rows))
+            .set_border_bottom(side(row + rows >= self.rows))
             .set_border_left(side(col == 0))
-            .set_border_right(side(col + 1 == self.cols))
+            .set_border_right(side(col + cols >= self.cols))
     }
 }
 
@@ -262,32 +351,30 @@ fn number(printed: &str) -> Option<(f64, String)> {
     Some((value, format))
 }
 
-/// The figures of a row from its third column on.
-fn figures(
+/// A figure's cell: a number shown as printed, or text (`—`, a blank mark).
+fn cell(
     ws: &mut Worksheet,
     r: u32,
-    cells: &[String],
-    format: impl Fn(usize) -> Format,
+    col: usize,
+    text: &str,
+    format: Format,
     text_face: &str,
     size: f64,
 ) -> Result<(), XlsxError> {
-    for (i, c) in cells.iter().enumerate() {
-        let col = i + 2;
-        match number(c) {
-            Some((v, shown)) => ws.write_with_format(r, col as u16, v, &format(col).set_num_format(shown))?,
-            None => ws.write_with_format(
-                r,
-                col as u16,
-                c.as_str(),
-                &format(col).set_font_name(text_face).set_font_size(size),
-            )?,
-        };
-    }
+    match number(text) {
+        Some((v, shown)) => ws.write_with_format(r, col as u16, v, &format.set_num_format(shown))?,
+        None => ws.write_with_format(
+            r,
+            col as u16,
+            text,
+            &format.set_font_name(text_face).set_font_size(size),
+        )?,
+    };
     Ok(())
 }
 
-fn columns(ws: &mut Worksheet, cols: usize, page: &PageSpec) -> Result<(), XlsxError> {
-    for (c, mm) in page.table_columns(cols).into_iter().enumerate() {
+fn columns(ws: &mut Worksheet, roles: &[crate::aggregate::Role], page: &PageSpec) -> Result<(), XlsxError> {
+    for (c, mm) in page.table_columns(roles).into_iter().enumerate() {
         ws.set_column_width_pixels(c as u16, (mm * PX_PER_MM).round() as u32)?;
     }
     Ok(())
@@ -328,7 +415,7 @@ fn wrap(text: &str, width: f64, size: f64) -> Vec<String> {
 
 /// A4 with the PDF's margins, one page wide, the header row on every page; a table of more than
 /// eight columns turned as the PDF turns it.
-fn print_setup(ws: &mut Worksheet, cols: usize, page: &PageSpec, head: u32) -> Result<(), XlsxError> {
+fn print_setup(ws: &mut Worksheet, cols: usize, page: &PageSpec, head: u32, rows: u32) -> Result<(), XlsxError> {
     let inch = |mm: f64| mm / 25.4;
     ws.set_paper_size(9);
     if cols > 8 {
@@ -346,8 +433,10 @@ fn print_setup(ws: &mut Worksheet, cols: usize, page: &PageSpec, head: u32) -> R
         inch(page.bottom() / 2.0),
     );
     ws.set_print_center_horizontally(true);
-    ws.set_repeat_rows(head, head)?;
-    ws.set_freeze_panes(head + 1, 0)?;
+    if rows > 0 {
+        ws.set_repeat_rows(head, head + rows - 1)?;
+        ws.set_freeze_panes(head + rows, 0)?;
+    }
     Ok(())
 }
 

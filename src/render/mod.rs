@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::aggregate::{Aggregate, MonthInfo, TableOut};
 use crate::diag::{Code, Diagnostic, Loc, Severity, Source};
 use crate::load::month::Layout;
-use crate::load::page::PageSpec;
+use crate::load::page::{PageSpec, Role};
 use crate::load::text::{Block, Line, prose};
 use crate::load::{Data, Month};
 use crate::project::{Project, ReadError, TEMPLATES};
@@ -238,16 +238,20 @@ pub(crate) fn layout_words(
     );
     for t in tables.values() {
         texts.push(&t.标题);
-        // Only the unit names that may wrap in their column (the estimate with a fifth to spare):
-        // the template sets the others as they are, without measuring them (a month of a
-        // thousand units would otherwise lay out every name twice).
-        let room = page.table_rooms(t.表头.len()).get(1).copied().unwrap_or(0.0) * 0.8;
-        texts.extend(
-            t.行
-                .iter()
-                .map(|r| r.单位.as_str())
-                .filter(|u| words::width(u, page.table_size) > room),
-        );
+        texts.extend(t.分表.iter().filter_map(|p| p.标题.as_deref()));
+        // Only the names and texts that may wrap in their column (the estimate with a fifth to
+        // spare): the template sets the others as they are, without measuring them (a month of
+        // a thousand units would otherwise lay out every name twice).
+        let roles = t.roles();
+        let rooms = page.table_rooms(&roles);
+        for (i, _) in roles.iter().enumerate().filter(|(_, r)| **r == Role::Name) {
+            let room = rooms[i] * 0.8;
+            texts.extend(
+                t.rows()
+                    .filter_map(|r| r.格.get(i).map(String::as_str))
+                    .filter(|c| words::width(c, page.table_size) > room),
+            );
+        }
     }
     texts
         .into_iter()
@@ -261,14 +265,15 @@ pub(crate) fn layout_words(
 /// is set on turned pages (the template turns it, the column widths follow).
 pub(crate) fn break_headers<'a>(tables: impl IntoIterator<Item = &'a mut TableOut>, names: &[String], page: &PageSpec) {
     for t in tables {
-        t.转页 = PageSpec::table_turned(t.表头.len());
-        let rooms = page.table_rooms(t.表头.len());
-        t.表头分行 = t
-            .表头
-            .iter()
-            .zip(rooms)
-            .map(|(h, room)| words::cell_lines(&words::segment(h, names).words(), room, page.table_size))
-            .collect();
+        let roles = t.roles();
+        t.转页 = PageSpec::table_turned(roles.len());
+        let rooms = page.table_rooms(&roles);
+        for cell in t.表头.iter_mut().flatten() {
+            // A cell across several columns has their rooms and the insets between them.
+            let spanned = rooms.iter().skip(cell.列).take(cell.跨列);
+            let room = spanned.sum::<f64>() + 2.0 * page.cell_inset_x * (cell.跨列.saturating_sub(1)) as f64;
+            cell.分行 = words::cell_lines(&words::segment(&cell.文字, names).words(), room, page.table_size);
+        }
     }
 }
 

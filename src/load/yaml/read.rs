@@ -184,7 +184,7 @@ impl Reader {
     /// decimals (a percent may carry its `%`).
     pub(crate) fn figure(&mut self, node: &Node, what: &str, kind: Kind) -> Option<Num> {
         let places = match kind {
-            Kind::Count => return self.count(node, what).map(|n| Num::int(i128::from(n))),
+            Kind::Count | Kind::Text => return self.count(node, what).map(|n| Num::int(i128::from(n))),
             Kind::Decimal { places } | Kind::Percent { places } => places,
         };
         if node.scalar().map(str::trim) == Some(super::UNFILLED) {

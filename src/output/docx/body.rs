@@ -40,7 +40,7 @@ pub(super) fn document(c: &Circular, f: &Faces, g: &Grid, lines: &[Line], number
                 "附件".to_string()
             };
             cx.attachment_head(&label, &t.标题);
-            table::table(&mut cx.x, t, g);
+            cx.attachment_body(t);
         }
     }
     x = cx.x;
@@ -274,6 +274,28 @@ impl<'a> Ctx<'a> {
             };
             let m = self.flush(left.unwrap_or(0), left.unwrap_or(0), self.g.spacing);
             self.push_in(p, found, m);
+        }
+    }
+
+    /// An attachment's text, or its tables: each sub-table under its caption, the 总计 under the
+    /// last.
+    fn attachment_body(&mut self, t: &crate::aggregate::TableOut) {
+        for p in &t.正文 {
+            let para = Para::new("BodyText").run(Run::new(p.clone()));
+            let m = self.justified(self.g.chars(2.0));
+            self.push(para, m);
+        }
+        let last = t.分表.len().saturating_sub(1);
+        for (i, part) in t.分表.iter().enumerate() {
+            if let Some(caption) = &part.标题 {
+                let p = Para::new("TableCaption")
+                    .run(Run::new(caption.clone()))
+                    .keep(true, false);
+                let m = self.flush(0, 0, self.g.spacing);
+                self.push(p, m);
+            }
+            let grand = if i == last { t.总计.as_ref() } else { None };
+            table::table(&mut self.x, t, part, grand, self.g);
         }
     }
 

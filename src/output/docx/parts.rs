@@ -322,7 +322,7 @@ fn styles(f: &Faces, g: &Grid) -> Vec<u8> {
         half(g.spec.number_size),
     );
     let (b, t, h1, h2) = (&f.body.name, &f.title.name, &f.h1.name, &f.h2.name);
-    let list: [Style<'_>; 15] = [
+    let list: [Style<'_>; 16] = [
         ("Normal", "Normal", b, body, None, Shape::Plain),
         ("Title", "标题", t, half(g.spec.title_size), Some(0), Shape::Centre),
         ("BodyText", "正文", b, body, None, Shape::Indented),
@@ -342,6 +342,7 @@ fn styles(f: &Faces, g: &Grid) -> Vec<u8> {
             Some(0),
             Shape::Centre,
         ),
+        ("TableCaption", "分表标题", h2, body, None, Shape::Left),
         ("TableHeader", "表头", h1, table, Some(0), Shape::Cell),
         ("TableText", "表格", b, table, Some(0), Shape::Cell),
         ("Footer", "页码", b, number, Some(0), Shape::Plain),

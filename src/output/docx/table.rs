@@ -1,23 +1,23 @@
-//! An attachment table as the PDF prints it: full width, the PDF's columns (序号 2.4 字, 单位, the
-//! figures at a share of 单位 each), rows 25 pt high as one line of 12 pt text with its insets
-//! (a wrapped cell grows by a line as in the PDF), the outer rules heavier, the header row
-//! repeated on every page, numbers centred and unit names flush left, 合计 across two cells.
+//! An attachment table as the PDF prints it: full width, the PDF's columns (序号 2.4 字, each name
+//! column a share, each figure a share of it, [`crate::load::page::PageSpec::table_columns_in`]),
+//! rows 25 pt high as one line of 12 pt text with its insets (a wrapped cell grows by a line as in
+//! the PDF), the outer rules heavier, the header rows repeated on every page with their groups
+//! merged across and down, numbers centred and names flush left, 合计 across the leading cells.
 
 use super::Grid;
 use super::xml::Xml;
-use crate::aggregate::TableOut;
+use crate::aggregate::{PartOut, Role, TableOut, TotalOut};
 
 /// Twips per point.
 const PT: f64 = 20.0;
 
 /// The widths of the columns, twips, adding up to the text block's width: the page geometry's
-/// columns across the text block ([`crate::load::page::PageSpec::table_columns_in`]), the 单位 and figure columns never
-/// wider than the PDF's (a cell's text wraps where the PDF's does); what rounding leaves goes to
-/// 序号.
-pub(super) fn columns(g: &Grid, count: usize) -> Vec<i32> {
+/// columns across the text block, never wider than the PDF's (a cell's text wraps where the
+/// PDF's does); what rounding leaves goes to the first column.
+pub(super) fn columns(g: &Grid, roles: &[Role]) -> Vec<i32> {
     let mut widths: Vec<i32> = g
         .spec
-        .table_columns_in(g.spec.block_width, count)
+        .table_columns_in(g.spec.block_width, roles)
         .iter()
         .map(|mm| (mm * super::MM).floor() as i32)
         .collect();
@@ -32,9 +32,12 @@ pub(super) fn columns(g: &Grid, count: usize) -> Vec<i32> {
     widths
 }
 
-/// Writes the table.
-pub(super) fn table(x: &mut Xml, t: &TableOut, g: &Grid) {
-    let widths = columns(g, t.表头.len());
+/// Writes one sub-table (`part`) of `t`: the header, its rows, its 合计; `grand` (the 总计) under
+/// the last.
+pub(super) fn table(x: &mut Xml, t: &TableOut, part: &PartOut, grand: Option<&TotalOut>, g: &Grid) {
+    let roles = t.roles();
+    let widths = columns(g, &roles);
+    let span = |from: usize, n: usize| widths.iter().skip(from).take(n).sum::<i32>();
     x.open("w:tbl", &[]);
     properties(x, g);
     x.open("w:tblGrid", &[]);
@@ -42,40 +45,60 @@ pub(super) fn table(x: &mut Xml, t: &TableOut, g: &Grid) {
         x.leaf("w:gridCol", &[("w:w", &w.to_string())]);
     }
     x.close("w:tblGrid");
-    row(x, g, true, |x| {
-        for (i, lines) in t.表头分行.iter().enumerate() {
-            cell_lines(x, widths[i], 1, "TableHeader", "center", lines);
-        }
-    });
-    for r in &t.行 {
-        row(x, g, false, |x| {
-            cell(x, widths[0], 1, "TableText", "center", &r.序号.to_string());
-            cell(x, widths[1], 1, "TableText", "left", &r.单位);
-            for (i, v) in r.单元格.iter().enumerate() {
-                cell(x, widths.get(i + 2).copied().unwrap_or(0), 1, "TableText", "center", v);
+    for (level, cells) in t.表头.iter().enumerate() {
+        row(x, g, true, |x| {
+            // Every grid column gets a cell: the header's own, or the continuation of one from
+            // a row above that spans down (a vertical merge).
+            let mut col = 0;
+            while col < widths.len() {
+                if let Some(c) = cells.iter().find(|c| c.列 == col) {
+                    let merge = (c.跨行 > 1).then_some("restart");
+                    cell_lines(x, span(col, c.跨列), c.跨列, merge, "TableHeader", "center", &c.分行);
+                    col += c.跨列;
+                } else if let Some(above) = t.表头[..level]
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(l, row)| row.iter().map(move |c| (l, c)))
+                    .find(|(l, c)| c.列 == col && l + c.跨行 > level)
+                    .map(|(_, c)| c)
+                {
+                    cell_lines(
+                        x,
+                        span(col, above.跨列),
+                        above.跨列,
+                        Some("continue"),
+                        "TableHeader",
+                        "center",
+                        &[],
+                    );
+                    col += above.跨列;
+                } else {
+                    cell_lines(x, widths[col], 1, None, "TableHeader", "center", &[]);
+                    col += 1;
+                }
             }
         });
     }
-    if let Some(total) = &t.合计 {
+    for r in &part.行 {
+        row(x, g, false, |x| {
+            for (i, v) in r.格.iter().enumerate() {
+                let align = if roles.get(i) == Some(&Role::Name) {
+                    "left"
+                } else {
+                    "center"
+                };
+                cell(x, widths.get(i).copied().unwrap_or(0), 1, "TableText", align, v);
+            }
+        });
+    }
+    for total in part.合计.iter().chain(grand) {
         row(x, g, false, |x| {
             // 合 and 计 two characters apart, as in the PDF.
-            cell(
-                x,
-                widths[0] + widths[1],
-                2,
-                "TableHeader",
-                "center",
-                "合\u{3000}\u{3000}计",
-            );
-            for (i, v) in total.iter().enumerate() {
-                cell(
-                    x,
-                    widths.get(i + 2).copied().unwrap_or(0),
-                    1,
-                    "TableHeader",
-                    "center",
-                    v,
-                );
+            let label = total.spaced();
+            cell(x, span(0, total.跨列), total.跨列, "TableHeader", "center", &label);
+            for (i, v) in total.格.iter().enumerate() {
+                let w = widths.get(i + total.跨列).copied().unwrap_or(0);
+                cell(x, w, 1, "TableHeader", "center", v);
             }
         });
     }
@@ -154,15 +177,19 @@ fn row(x: &mut Xml, g: &Grid, header: bool, cells: impl FnOnce(&mut Xml)) {
 }
 
 fn cell(x: &mut Xml, width: i32, span: usize, style: &str, align: &str, text: &str) {
-    cell_lines(x, width, span, style, align, &[text.to_string()]);
+    cell_lines(x, width, span, None, style, align, &[text.to_string()]);
 }
 
-/// A cell of `lines`, each after the first on a line of its own (as the PDF breaks a header).
-fn cell_lines(x: &mut Xml, width: i32, span: usize, style: &str, align: &str, lines: &[String]) {
+/// A cell of `lines`, each after the first on a line of its own (as the PDF breaks a header);
+/// `merge` starts or continues a cell that spans rows.
+fn cell_lines(x: &mut Xml, width: i32, span: usize, merge: Option<&str>, style: &str, align: &str, lines: &[String]) {
     x.open("w:tc", &[]).open("w:tcPr", &[]);
     x.leaf("w:tcW", &[("w:w", &width.to_string()), ("w:type", "dxa")]);
     if span > 1 {
         x.val("w:gridSpan", &span.to_string());
+    }
+    if let Some(m) = merge {
+        x.val("w:vMerge", m);
     }
     x.val("w:vAlign", "center").close("w:tcPr");
     x.open("w:p", &[]).open("w:pPr", &[]).val("w:pStyle", style);
@@ -186,7 +213,17 @@ mod tests {
     #[test]
     fn columns_fill_the_block_as_in_the_pdf() {
         let g = Grid::of(&PageSpec::default());
-        let w = columns(&g, 6);
+        let w = columns(
+            &g,
+            &[
+                Role::Number,
+                Role::Name,
+                Role::Figure,
+                Role::Figure,
+                Role::Figure,
+                Role::Figure,
+            ],
+        );
         assert_eq!(w.iter().sum::<i32>(), g.width);
         // 序号: 2.4 characters of 156 mm / 28; each figure 0.36 of 单位; none wider than the PDF's.
         assert!((f64::from(w[0]) - 2.4 * g.char).abs() < 8.0, "{w:?}");

@@ -2,8 +2,12 @@
 //! names, totals, rates) and the facts the month's text reads its figures from (each figure with its
 //! measure word, last month's and last year's value, and every unit's own value).
 
+mod table;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+pub(crate) use table::{PartOut, Role, TableOut, TotalOut};
 
 use serde::Serialize;
 
@@ -11,7 +15,7 @@ use crate::calendar::{MonthId, Period};
 use crate::load::expr::Compares;
 use crate::load::month::Row;
 use crate::load::number::{Num, Rounding};
-use crate::load::schema::{Column, Derived, Kind, shown};
+use crate::load::schema::{Kind, shown};
 use crate::load::text::prose;
 use crate::load::{Data, MonthTable, TableSpec};
 
@@ -23,40 +27,6 @@ pub(crate) struct MonthInfo {
     pub 月: String,
     /// Folder name `YYYY-MM`.
     pub 编号: String,
-}
-
-/// A printed row of an attachment table.
-#[derive(Debug, Serialize)]
-pub(crate) struct RowOut {
-    /// 1-based row number.
-    pub 序号: usize,
-    /// Canonical unit name.
-    pub 单位: String,
-    /// The printed cells after 序号 and 单位: figures, then rates (“33%”, “—”).
-    pub 单元格: Vec<String>,
-}
-
-/// An attachment table ready to print.
-#[derive(Debug, Serialize)]
-pub(crate) struct TableOut {
-    pub 编号: String,
-    pub 名称: String,
-    /// The name the text writes figures with (`热线`).
-    pub 简称: String,
-    /// Attachment title for this period.
-    pub 标题: String,
-    /// Headers of all printed columns (序号, 单位, figures, rates).
-    pub 表头: Vec<String>,
-    /// Each header in the lines its cell prints it in (filled by render, [`crate::render::break_headers`]):
-    /// the PDF, the Word file and the workbook break a header alike.
-    pub 表头分行: Vec<Vec<String>>,
-    /// Whether the table is set on turned pages (filled by render with the header lines, from
-    /// [`crate::load::page::PageSpec::table_turned`]).
-    pub 转页: bool,
-    /// Rows, in file order or registry order as the description says.
-    pub 行: Vec<RowOut>,
-    /// The printed 合计 row cells when the description asks for one.
-    pub 合计: Option<Vec<String>>,
 }
 
 /// A figure's amount: a value (a count or a figure with decimals), or a ratio printed as a percent.
@@ -190,7 +160,7 @@ pub(crate) fn aggregate(data: &Data, id: &str) -> Option<Aggregate> {
         let Some(table) = month.table(&spec.id) else {
             continue;
         };
-        tables.insert(spec.id.clone(), table_out(data, &period, spec, table));
+        tables.insert(spec.id.clone(), table::table_out(data, &period, spec, table));
         let others = Others {
             prev: prev.and_then(|m| m.table(&spec.id).map(|t| (t, m.id.clone()))),
             year_ago: year_ago.and_then(|m| m.table(&spec.id).map(|t| (t, m.id.clone()))),
@@ -232,70 +202,11 @@ fn ordered_rows<'t>(data: &Data, spec: &TableSpec, table: &'t MonthTable, month:
             None => (usize::MAX, r, r.unit.clone(), r.unit.clone()),
         })
         .collect();
-    if spec.registry_order {
+    if spec.order == crate::load::schema::Order::Registry {
         rows.sort_by_key(|(order, ..)| *order);
     }
+    rows.retain(|(_, r, ..)| !r.unit.is_empty());
     rows
-}
-
-/// A column's cell: the figure with the column's decimals; empty when there is none.
-fn column_cell(col: &Column, value: Option<Num>) -> String {
-    value.map_or(String::new(), |v| v.round(col.kind.places(), Rounding::HalfUp).text())
-}
-
-/// A derived rate's value over `values` (a row's figures, or the table's totals and headlines).
-fn derived_value(d: &Derived, values: &BTreeMap<String, Num>) -> Option<Num> {
-    let (n, den) = (values.get(&d.numerator.0)?, values.get(&d.denominator.0)?);
-    n.percent_of(*den, d.decimals, d.rounding)
-}
-
-/// A row's (or the 合计 row's) printed cells after 序号 and 单位: the columns of the time, then the
-/// rates shown in the table, a stated rate as written.
-fn cells(spec: &TableSpec, month: &MonthId, values: &BTreeMap<String, Num>, row: Option<&Row>) -> Vec<String> {
-    spec.columns_at(month)
-        .into_iter()
-        .map(|c| column_cell(c, values.get(&c.key).copied()))
-        .chain(spec.derived_at(month).into_iter().filter(|d| d.shown).map(
-            |d| match row.and_then(|r| r.stated(&d.key)) {
-                Some(stated) => stated.text.clone(),
-                None => match (derived_value(d, values), values.contains_key(&d.numerator.0)) {
-                    (Some(v), _) => d.cell(Some(v)),
-                    (None, true) => d.cell(None),
-                    (None, false) => String::new(),
-                },
-            },
-        ))
-        .collect()
-}
-
-fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &MonthTable) -> TableOut {
-    let month = period.end();
-    let rows = ordered_rows(data, spec, table, &month)
-        .into_iter()
-        .enumerate()
-        .map(|(i, (_, row, name, _))| RowOut {
-            序号: i + 1,
-            单位: name,
-            单元格: cells(spec, &month, &row_values(row), Some(row)),
-        })
-        .collect();
-    let mut all = table.totals(spec, &month);
-    all.extend(table.headlines.iter().map(|f| (f.key.clone(), f.value)));
-    TableOut {
-        编号: spec.id.clone(),
-        名称: spec.name.clone(),
-        简称: spec.expression_name().to_string(),
-        标题: prose(&spec.title_for(period)),
-        表头: ["序号".to_string(), "单位".to_string()]
-            .into_iter()
-            .chain(spec.columns_at(&month).iter().map(|c| c.header_at(&month)))
-            .chain(spec.derived_at(&month).iter().filter(|d| d.shown).map(|d| d.header()))
-            .collect(),
-        表头分行: Vec::new(),
-        转页: false,
-        行: rows,
-        合计: spec.total_row.then(|| cells(spec, &month, &all, None)),
-    }
 }
 
 /// Every figure of a set of values (column figures, optionally headlines): the values and the
@@ -303,8 +214,8 @@ fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &MonthTable)
 fn amounts(spec: &TableSpec, month: &MonthId, values: &BTreeMap<String, Num>) -> BTreeMap<String, Amount> {
     let mut out: BTreeMap<String, Amount> = values.iter().map(|(k, v)| (k.clone(), Amount::Value(*v))).collect();
     for d in spec.derived_at(month) {
-        if let (Some(num), Some(den)) = (values.get(&d.numerator.0), values.get(&d.denominator.0)) {
-            out.insert(d.key.clone(), Amount::Ratio { num: *num, den: *den });
+        if let Some((num, den)) = d.parts(&|k| values.get(k).copied()) {
+            out.insert(d.key.clone(), Amount::Ratio { num, den });
         }
     }
     out
