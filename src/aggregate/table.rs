@@ -298,15 +298,7 @@ fn split<'l, 't>(
         .map(|sub| {
             let members = lines
                 .iter()
-                .filter(|l| {
-                    l.unit.is_some_and(|u| {
-                        sub.kinds.contains(&u.kind)
-                            || sub
-                                .units
-                                .iter()
-                                .any(|n| n == &u.name || u.aliases.iter().any(|(a, _)| a == n))
-                    })
-                })
+                .filter(|l| l.unit.is_some_and(|u| sub.holds(u, registry)))
                 .collect();
             (Some(prose(&sub.caption)), members)
         })
