@@ -125,14 +125,56 @@ impl MonthId {
     }
 }
 
-/// The period a circular reports on: one month or consecutive months of one year, ending with the
-/// month of its folder (`2023年3月`, `2023年3-4月`).
+/// The period a circular reports on: a month, a run of months, a quarter, a half-year or a year,
+/// ending with the month of its folder (`2023年3月`, `2023年1~3月`, `2023年第一季度`,
+/// `2023年上半年`, `2023年`), with the way the office writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Period {
     pub year: i32,
     pub first: u8,
     pub last: u8,
+    pub written: Written,
 }
+
+/// How an office writes a period: the one thing about it that is a matter of style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Written {
+    /// `3月`, or a run of months with the mark between them (`1-3月`, `1~3月`, `1月至3月`).
+    Months { mark: char },
+    /// `第一季度` (`ordinal`) or `一季度`.
+    Quarter { ordinal: bool },
+    /// `上半年`, `下半年`.
+    Half,
+    /// `2023年`, or `2023年度` (`du`).
+    Year { du: bool },
+}
+
+/// The placeholders a table's title and its columns' headers may hold, filled in by
+/// [`Period::fill`], with what they become.
+pub(crate) const PLACEHOLDERS: [(&str, &str); 3] = [
+    ("{期间}", "期间，如 2023年3月、2023年第一季度"),
+    ("{年}", "年份，如 2023"),
+    ("{月}", "月份，如 3 或 1-3"),
+];
+
+/// The `{…}` in `text` that are not placeholders ([`PLACEHOLDERS`]): printed as written.
+pub(crate) fn unknown_placeholders(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open..];
+        let Some(close) = after.find('}') else { break };
+        let piece = &after[..=close];
+        if !PLACEHOLDERS.iter().any(|(p, _)| *p == piece) {
+            out.push(piece.to_string());
+        }
+        rest = &after[close + 1..];
+    }
+    out
+}
+
+/// The numerals of the quarters.
+const QUARTERS: [&str; 4] = ["一", "二", "三", "四"];
 
 impl Period {
     pub(crate) fn month(id: &MonthId) -> Period {
@@ -140,33 +182,100 @@ impl Period {
             year: id.year,
             first: id.month,
             last: id.month,
+            written: Written::Months { mark: '-' },
         }
     }
 
-    /// Parses `2023年3月`, `2023年3-4月` or `2023年3月至4月` (also with －, —, ~ or ～), with or
-    /// without `份`: the text must be one [`Mention`] with its year.
+    /// Parses a period as an office writes it, with its year: `2023年3月`, `2023年3-4月` (also
+    /// `~ ～ － —`, `3月至4月`, with or without `份`), `2023年第一季度` (`一季度`, `第1季度`),
+    /// `2023年上半年`, `2023年下半年`, `2023年`, `2023年度`, `2023年全年`.
     pub(crate) fn parse(text: &str) -> Option<Period> {
-        let chars: Vec<char> = text.trim().chars().collect();
-        let m = mention_at(&chars, 0, true)?;
-        (m.len == chars.len()).then_some(Period {
-            year: m.year?,
-            first: m.first,
-            last: m.last,
-        })
-    }
-
-    /// The months as the text writes them: `3` or `3-4`.
-    pub(crate) fn months(&self) -> String {
-        if self.first == self.last {
-            self.first.to_string()
-        } else {
-            format!("{}-{}", self.first, self.last)
+        let text = text.trim();
+        let chars: Vec<char> = text.chars().collect();
+        if let Some(m) = mention_at(&chars, 0, true)
+            && m.len == chars.len()
+        {
+            return Some(Period {
+                year: m.year?,
+                first: m.first,
+                last: m.last,
+                written: Written::Months { mark: m.mark },
+            });
+        }
+        let (year, rest) = text.split_once('年')?;
+        let year: i32 = year.parse().ok().filter(|_| year.len() == 4)?;
+        let period = |first, last, written| {
+            Some(Period {
+                year,
+                first,
+                last,
+                written,
+            })
+        };
+        match rest {
+            "" | "全年" => period(1, 12, Written::Year { du: false }),
+            "度" => period(1, 12, Written::Year { du: true }),
+            "上半年" => period(1, 6, Written::Half),
+            "下半年" => period(7, 12, Written::Half),
+            _ => {
+                let (q, ordinal) = quarter(rest)?;
+                period(q * 3 - 2, q * 3, Written::Quarter { ordinal })
+            }
         }
     }
 
-    /// `2023年3月` or `2023年3-4月`.
+    /// The months as a title's `{月}` writes them: `3`, or the run with the office's mark (`1-3`,
+    /// `1~3`, `1月至3`).
+    pub(crate) fn months(&self) -> String {
+        let mark = match self.written {
+            Written::Months { mark } => mark,
+            _ => '-',
+        };
+        match (self.first == self.last, mark) {
+            (true, _) => self.first.to_string(),
+            (false, '至') => format!("{}月至{}", self.first, self.last),
+            (false, mark) => format!("{}{mark}{}", self.first, self.last),
+        }
+    }
+
+    /// The period without its year, as the office writes it: `3月`, `1~3月`, `第一季度`,
+    /// `上半年`, `全年`.
+    pub(crate) fn name(&self) -> String {
+        match self.written {
+            Written::Months { .. } => format!("{}月", self.months()),
+            Written::Quarter { ordinal } => {
+                let q = QUARTERS[usize::from(self.last / 3).saturating_sub(1).min(3)];
+                format!("{}{q}季度", if ordinal { "第" } else { "" })
+            }
+            Written::Half if self.first == 1 => "上半年".into(),
+            Written::Half => "下半年".into(),
+            Written::Year { .. } => "全年".into(),
+        }
+    }
+
+    /// The period with its year, as the office writes it: `2023年3月`, `2023年1~3月`,
+    /// `2023年第一季度`, `2023年上半年`, `2023年`, `2023年度`.
     pub(crate) fn label(&self) -> String {
-        format!("{}年{}月", self.year, self.months())
+        match self.written {
+            Written::Year { du: true } => format!("{}年度", self.year),
+            Written::Year { du: false } => format!("{}年", self.year),
+            _ => format!("{}年{}", self.year, self.name()),
+        }
+    }
+
+    /// `text` with the period's placeholders filled in ([`PLACEHOLDERS`]).
+    pub(crate) fn fill(&self, text: &str) -> String {
+        if !text.contains('{') {
+            return text.to_string();
+        }
+        text.replace("{期间}", &self.label())
+            .replace("{月}", &self.months())
+            .replace("{年}", &self.year.to_string())
+    }
+
+    /// The number of months it covers.
+    pub(crate) fn len(&self) -> u8 {
+        self.last + 1 - self.first
     }
 
     /// Whether month `m` of `year` is in the period.
@@ -190,6 +299,45 @@ impl Period {
         }
         .previous()
     }
+
+    /// The same kind of period `delta` months on, written alike; `None` when that is not a period
+    /// of its kind (a quarter moved by a month).
+    pub(crate) fn moved(&self, delta: i32) -> Option<Period> {
+        let first = MonthId {
+            year: self.year,
+            month: self.first,
+        }
+        .plus(delta);
+        let last = first.plus(i32::from(self.len()) - 1);
+        let fits = match self.written {
+            Written::Months { .. } => true,
+            Written::Quarter { .. } => first.month % 3 == 1,
+            Written::Half => first.month % 6 == 1,
+            Written::Year { .. } => first.month == 1,
+        };
+        (fits && last.year == first.year).then_some(Period {
+            year: first.year,
+            first: first.month,
+            last: last.month,
+            written: self.written,
+        })
+    }
+}
+
+/// A quarter written `第一季度`, `一季度`, `第1季度` or `1季度`: its number and whether `第` is
+/// written.
+fn quarter(text: &str) -> Option<(u8, bool)> {
+    let rest = text.strip_suffix("季度")?;
+    let (ordinal, q) = match rest.strip_prefix('第') {
+        Some(q) => (true, q),
+        None => (false, rest),
+    };
+    let n = QUARTERS
+        .iter()
+        .position(|n| *n == q)
+        .map(|i| i as u8 + 1)
+        .or_else(|| q.parse().ok().filter(|n| (1..=4).contains(n)))?;
+    Some((n, ordinal))
 }
 
 /// A month or run of months named in a text: `2023年3月`, `2023年3-4月`, `3月份`, `3-4月份`,
@@ -206,6 +354,10 @@ pub(crate) struct Mention {
     pub last: u8,
     /// Whether `份` follows (`3月份`).
     pub fen: bool,
+    /// The mark between the months of a run (`-` when there is none).
+    pub mark: char,
+    /// How it is written: months, a quarter or a half-year (a mention is never a bare year).
+    pub written: Written,
 }
 
 /// Every month mention in `text`, in order.
@@ -224,6 +376,49 @@ pub(crate) fn mentions(text: &str) -> Vec<Mention> {
                 out.push(m);
             }
             None => k += 1,
+        }
+    }
+    let seasons: Vec<Mention> = season_mentions(&chars)
+        .into_iter()
+        .filter(|s| !out.iter().any(|m| s.at < m.at + m.len && m.at < s.at + s.len))
+        .collect();
+    out.extend(seasons);
+    out.sort_by_key(|m| m.at);
+    out
+}
+
+/// The quarters and half-years named in a text (`第一季度`, `2023年一季度`, `上半年`), each with
+/// the year written before it.
+fn season_mentions(chars: &[char]) -> Vec<Mention> {
+    let text: String = chars.iter().collect();
+    let mut out = Vec::new();
+    for (word, len) in [("季度", 2usize), ("半年", 2)] {
+        for (byte, _) in text.match_indices(word) {
+            let end = text[..byte].chars().count() + len;
+            // The longest form that ends here: 第一季度, 一季度, 第1季度, 上半年.
+            let found = (2..=4).rev().find_map(|n: usize| {
+                let at = end.checked_sub(n)?;
+                let piece: String = chars[at..end].iter().collect();
+                let p = Period::parse(&format!("2000年{piece}"))?;
+                Some((at, piece.chars().count(), p))
+            });
+            let Some((mut at, mut n, p)) = found else { continue };
+            let mut year = None;
+            if at >= 5 && chars[at - 1] == '年' && chars[at - 5..at - 1].iter().all(char::is_ascii_digit) {
+                year = chars[at - 5..at - 1].iter().collect::<String>().parse().ok();
+                at -= 5;
+                n += 5;
+            }
+            out.push(Mention {
+                at,
+                len: n,
+                year,
+                first: p.first,
+                last: p.last,
+                fen: false,
+                mark: '-',
+                written: p.written,
+            });
         }
     }
     out
@@ -254,6 +449,7 @@ fn mention_at(chars: &[char], k: usize, bare: bool) -> Option<Mention> {
     let first = number(j, m)?;
     j += m;
     let mut last = first;
+    let mut mark_char = '-';
     // `3-4月`, or `3月至4月` with the first 月 written too.
     let mark = if chars.get(j) == Some(&'月') && is_range_mark(chars.get(j + 1)) {
         j + 1
@@ -265,6 +461,7 @@ fn mention_at(chars: &[char], k: usize, bare: bool) -> Option<Mention> {
         if (1..=2).contains(&m2) {
             last = number(mark + 1, m2)?;
             j = mark + 1 + m2;
+            mark_char = chars[mark];
         }
     }
     if chars.get(j) != Some(&'月') || !(1..=12).contains(&first) || !(first..=12).contains(&last) {
@@ -287,6 +484,8 @@ fn mention_at(chars: &[char], k: usize, bare: bool) -> Option<Mention> {
         first: first as u8,
         last: last as u8,
         fen,
+        mark: mark_char,
+        written: Written::Months { mark: mark_char },
     })
 }
 
@@ -385,12 +584,72 @@ mod tests {
             ("2023年3-4月".into(), "3-4".into(), "2023-02".into())
         );
         assert_eq!(Period::parse("2023年3月份").unwrap().label(), "2023年3月");
-        assert_eq!(Period::parse("2023年3月至4月").unwrap().months(), "3-4");
+        assert_eq!(Period::parse("2023年3月至4月").unwrap().label(), "2023年3月至4月");
         assert!(Period::parse("2023年4-3月").is_none());
         assert!(Period::parse("三月").is_none());
         assert_eq!(
             Period::month(&MonthId::parse("2023-01").unwrap()).before().name(),
             "2022-12"
+        );
+    }
+
+    #[test]
+    fn quarters_halves_and_years_as_the_office_writes_them() {
+        let p = |s: &str| Period::parse(s).unwrap_or_else(|| panic!("{s}"));
+        for (text, first, last, label) in [
+            ("2023年1~3月", 1, 3, "2023年1~3月"),
+            ("2023年1－3月", 1, 3, "2023年1－3月"),
+            ("2023年第一季度", 1, 3, "2023年第一季度"),
+            ("2023年二季度", 4, 6, "2023年二季度"),
+            ("2023年第4季度", 10, 12, "2023年第四季度"),
+            ("2023年上半年", 1, 6, "2023年上半年"),
+            ("2023年下半年", 7, 12, "2023年下半年"),
+            ("2010年", 1, 12, "2010年"),
+            ("2010年度", 1, 12, "2010年度"),
+            ("2010年全年", 1, 12, "2010年"),
+        ] {
+            let period = p(text);
+            assert_eq!(
+                (period.first, period.last, period.label()),
+                (first, last, label.into()),
+                "{text}"
+            );
+        }
+        assert!(Period::parse("2023年第五季度").is_none());
+        assert!(Period::parse("2023年中").is_none());
+        assert_eq!(p("2023年1~3月").months(), "1~3");
+        assert_eq!(
+            p("2023年第一季度").fill("{期间}{月}月统计表"),
+            "2023年第一季度1-3月统计表"
+        );
+        // The next period of the same kind, written alike.
+        assert_eq!(
+            p("2023年第一季度").moved(3).map(|q| q.label()),
+            Some("2023年第二季度".into())
+        );
+        assert_eq!(p("2023年第一季度").moved(1), None);
+        assert_eq!(
+            p("2023年下半年").moved(6).map(|q| q.label()),
+            Some("2024年上半年".into())
+        );
+        assert_eq!(p("2023年1~3月").moved(3).map(|q| q.label()), Some("2023年4~6月".into()));
+        assert_eq!(unknown_placeholders("{期间}{单位}{月}"), ["{单位}"]);
+    }
+
+    #[test]
+    fn quarters_and_halves_in_text() {
+        let found: Vec<(usize, usize, Option<i32>, u8, u8)> = mentions("2023年第一季度和上半年，二季度；3月份")
+            .into_iter()
+            .map(|m| (m.at, m.len, m.year, m.first, m.last))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (0, 9, Some(2023), 1, 3),
+                (10, 3, None, 1, 6),
+                (14, 3, None, 4, 6),
+                (18, 3, None, 3, 3)
+            ]
         );
     }
 

@@ -3,6 +3,7 @@
 //! filled (`待填`), the date of issue left to set.
 
 use crate::calendar::{self, MonthId};
+
 use crate::load::table_file::TableFile;
 
 /// What a figure or the date of issue not yet filled in is written as.
@@ -16,26 +17,26 @@ pub(crate) fn shift_periods(text: &str, delta: i32) -> String {
     let mut from = 0;
     for m in calendar::mentions(text) {
         out.extend(&chars[from..m.at]);
-        let shift = |month: u8| {
-            MonthId {
-                year: m.year.unwrap_or(2000),
-                month,
-            }
-            .plus(delta)
+        from = m.at + m.len;
+        let written: String = chars[m.at..m.at + m.len].iter().collect();
+        let period = calendar::Period {
+            year: m.year.unwrap_or(2000),
+            first: m.first,
+            last: m.last,
+            written: m.written,
         };
-        let (a, b) = (shift(m.first), shift(m.last));
+        // A quarter or a half-year moves only by whole quarters or halves.
+        let Some(moved) = period.moved(delta) else {
+            out.push_str(&written);
+            continue;
+        };
         if m.year.is_some() {
-            out.push_str(&format!("{}年", a.year));
+            out.push_str(&format!("{}年", moved.year));
         }
-        if m.first == m.last {
-            out.push_str(&format!("{}月", a.month));
-        } else {
-            out.push_str(&format!("{}-{}月", a.month, b.month));
-        }
+        out.push_str(&moved.name());
         if m.fen {
             out.push('份');
         }
-        from = m.at + m.len;
     }
     out.extend(&chars[from..]);
     out

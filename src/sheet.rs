@@ -20,7 +20,7 @@ use crate::calendar::MonthId;
 use crate::diag::{Code, Diagnostic, Loc, Source, quote_list, suggestions};
 use crate::load::month::{Figure, MonthTable, Row};
 use crate::load::number::{Num, Rounding};
-use crate::load::schema::Kind;
+use crate::load::schema::{self, Column, Kind};
 use crate::load::table_file::{RowText, TableFile};
 use crate::load::{Registry, TableSpec};
 
@@ -222,8 +222,9 @@ const EMPTY_HELP: &str = "请在 Excel 或 WPS 中打开检查，另存为 .xlsx
 /// cell.
 #[derive(Debug, Default)]
 pub(crate) struct Imported {
-    /// Canonical unit name → figures by column key, in the sheet's order.
-    pub rows: Vec<(String, BTreeMap<String, Num>)>,
+    /// Canonical unit name → cells by column key (a figure, a text, or empty for a blank), in
+    /// the sheet's order.
+    pub rows: Vec<(String, BTreeMap<String, String>)>,
     /// Notes for the summary (ignored columns, the 合计 row checked).
     pub notes: Vec<String>,
     /// Problems that stop the import (errors) and warnings, each at its cell or header.
@@ -371,9 +372,10 @@ impl Sheet<'_> {
         }
     }
 
-    /// The header row: the first row with a unit header; a second header row under it when the
-    /// row has text where units would be empty; each column's key by its header text (a merged
-    /// upper cell's text is carried right over its sub-columns).
+    /// The header: the first row with a unit header and up to two rows under it that have text
+    /// where the units' names would be empty (a header of groups over columns); each column's key
+    /// by its header's text from the top row down (a merged cell's text is carried right over
+    /// the columns under it, within the group above).
     fn header(&self, spec: &TableSpec, month: &MonthId) -> Result<Header, Diagnostic> {
         let columns_now = spec.columns_at(month);
         let is_unit = |c: &Cell| UNIT_HEADERS.contains(&header_key(&c.text()).as_str());
@@ -390,50 +392,33 @@ impl Sheet<'_> {
         };
         let unit_col = self.grid.rows[head].iter().position(is_unit).unwrap_or(0);
         let width = self.grid.rows.iter().map(Vec::len).max().unwrap_or(0);
-        let second = self.grid.rows.get(head + 1).is_some_and(|row| {
-            row.get(unit_col).is_none_or(|c| c.text().is_empty()) && row.iter().any(|c| !c.text().is_empty())
-        });
-        let mut headers = Vec::new();
-        let mut above = String::new();
-        for c in 0..width {
-            let top = self.cell(head, c).text();
-            if !top.is_empty() {
-                above = top.clone();
-            }
-            let bottom = if second {
-                self.cell(head + 1, c).text()
-            } else {
-                String::new()
-            };
-            headers.push(match (top.is_empty(), bottom.is_empty()) {
-                (_, true) => top,
-                (true, false) => format!("{above}{bottom}"),
-                (false, false) => format!("{top}{bottom}"),
-            });
-        }
+        let under = |r: usize| {
+            self.grid.rows.get(r).is_some_and(|row| {
+                row.get(unit_col).is_none_or(|c| c.text().is_empty()) && row.iter().any(|c| !c.text().is_empty())
+            })
+        };
+        let depth = 1 + (1..=2).take_while(|k| under(head + k)).count();
+        let headers = self.header_texts(head, depth, width);
         let mut columns = BTreeMap::new();
         let mut ignored = Vec::new();
         for (c, h) in headers.iter().enumerate() {
             if c == unit_col || h.is_empty() {
                 continue;
             }
-            let key = header_key(h);
-            // A column is known by its key and by any of its headers over the years.
-            let found = columns_now.iter().find(|col| {
-                key == col.key
-                    || std::iter::once(col.label.as_str())
-                        .chain(col.former.iter().map(|f| f.label.as_str()))
-                        .map(header_key)
-                        .any(|label| key == label || key.ends_with(&label))
-            });
-            match found {
+            match match_column(&columns_now, h) {
                 Some(col) if !columns.contains_key(&col.key) => {
                     columns.insert(col.key.clone(), c);
                 }
                 _ => ignored.push(h.clone()),
             }
         }
-        if let Some(col) = columns_now.iter().find(|col| !columns.contains_key(&col.key)) {
+        // Computed and cumulative columns may be left out (tongbao computes them).
+        let required = |col: &&&Column| matches!(col.source, schema::Source::Stated);
+        if let Some(col) = columns_now
+            .iter()
+            .filter(required)
+            .find(|col| !columns.contains_key(&col.key))
+        {
             let known: Vec<&str> = headers.iter().map(String::as_str).filter(|h| !h.is_empty()).collect();
             let near = suggestions(&col.label, known.iter().copied(), 1);
             let hint = if near.is_empty() {
@@ -447,18 +432,83 @@ impl Sheet<'_> {
                 format!(
                     "第 {} 行的表头中找不到“{}”列",
                     self.grid.origin.0 + head + 1,
-                    col.header_at(month)
+                    col.groups
+                        .iter()
+                        .map(String::as_str)
+                        .chain([col.header_at(month).as_str()])
+                        .collect::<Vec<_>>()
+                        .join("／")
                 ),
             )
             .help(hint));
         }
         Ok(Header {
             unit_col,
-            first_data: head + if second { 2 } else { 1 },
+            first_data: head + depth,
             columns,
             ignored,
         })
     }
+
+    /// Each column's header text, its `depth` rows from `head` joined top to bottom. An empty
+    /// cell takes the text on its left (a merged cell over several columns) only while the row
+    /// above is also carried (the same group): a new group above starts afresh below.
+    fn header_texts(&self, head: usize, depth: usize, width: usize) -> Vec<String> {
+        let mut carried = vec![String::new(); depth];
+        (0..width)
+            .map(|c| {
+                let mut parts = Vec::new();
+                let mut fresh_above = false;
+                for level in 0..depth {
+                    let text = self.cell(head + level, c).text();
+                    if !text.is_empty() {
+                        // A new cell: the groups under the old one end here.
+                        carried[level] = text.clone();
+                        carried[level + 1..].iter_mut().for_each(String::clear);
+                        fresh_above = true;
+                        parts.push(text);
+                    } else if !fresh_above && !carried[level].is_empty() {
+                        // Under a group that runs on from the left.
+                        parts.push(carried[level].clone());
+                    }
+                }
+                // A column with no text of its own has no header.
+                if fresh_above { parts.concat() } else { String::new() }
+            })
+            .collect()
+    }
+}
+
+/// The column a header's text names: by its whole path (its groups and its own header, now or
+/// formerly), else by its key or its header alone when no other column has the same one, else by
+/// a header that ends with it.
+fn match_column<'c>(columns: &[&'c Column], header: &str) -> Option<&'c Column> {
+    let key = header_key(header);
+    let labels = |col: &Column| -> Vec<String> {
+        std::iter::once(col.label.as_str())
+            .chain(col.former.iter().map(|f| f.label.as_str()))
+            .map(header_key)
+            .collect()
+    };
+    let path = |col: &Column, label: &str| header_key(&format!("{}{label}", col.groups.concat()));
+    let whole = columns
+        .iter()
+        .find(|col| labels(col).iter().any(|l| key == path(col, l)));
+    let alone = || {
+        let named: Vec<&&Column> = columns
+            .iter()
+            .filter(|col| key == col.key || labels(col).contains(&key))
+            .collect();
+        (named.len() == 1).then(|| *named[0])
+    };
+    let ending = || {
+        columns.iter().find(|col| {
+            labels(col)
+                .iter()
+                .any(|l| key.ends_with(&path(col, l)) || (col.groups.is_empty() && key.ends_with(l.as_str())))
+        })
+    };
+    whole.copied().or_else(alone).or_else(|| ending().copied())
 }
 
 /// Imports a grid into table `spec`: the sheet becomes a month table whose places are its cells,
@@ -504,10 +554,14 @@ pub(crate) fn import(grid: &Grid, file: &str, spec: &TableSpec, registry: &Regis
         .iter()
         .filter_map(|r| {
             let unit = registry.resolve(&r.unit)?;
-            Some((
-                unit.name.clone(),
-                r.values.iter().map(|f| (f.key.clone(), f.value)).collect(),
-            ))
+            let cells = r
+                .values
+                .iter()
+                .map(|f| (f.key.clone(), f.value.to_string()))
+                .chain(r.blanks.iter().map(|k| (k.clone(), String::new())))
+                .chain(r.texts.iter().cloned())
+                .collect();
+            Some((unit.name.clone(), cells))
         })
         .collect();
     out
@@ -531,22 +585,34 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
         if name.is_empty() && cells.iter().all(|(_, v, _)| v.text().is_empty()) {
             continue;
         }
-        let mut values = Vec::new();
+        let mut row = Row::new(
+            name.clone(),
+            sheet.at(r, header.unit_col),
+            Vec::new(),
+            sheet.at(r, header.unit_col),
+        );
         for (key, v, c) in &cells {
-            let kind = spec.column(key).map_or(Kind::Count, |c| c.kind);
-            match figure(v, &measures, kind) {
-                Ok(Some(n)) => values.push(Figure {
+            let Some(col) = spec.column(key) else { continue };
+            if !col.kind.is_figure() {
+                row.texts.push(((*key).clone(), v.text()));
+                continue;
+            }
+            match figure(v, &measures, col.kind) {
+                Ok(Some(n)) => row.values.push(Figure {
                     key: (*key).clone(),
                     value: n,
                     loc: sheet.at(r, *c),
                 }),
+                // A blank where the column allows one; a computed column left empty is computed.
+                Ok(None) if col.blank.is_some() => row.blanks.push((*key).clone()),
+                Ok(None) if !matches!(col.source, schema::Source::Stated) => {}
                 Ok(None) => out.diagnostics.push(
                     Diagnostic::error(
                         Code::ImportCell,
                         &sheet.at(r, *c),
                         format!("“{}”的“{key}”是空的", crate::diag::shorten(&name, 30)),
                     )
-                    .help("没有数据时请填 0"),
+                    .help("没有数据时请填 0；这一列确实应当空着时，在表格定义中给它写 可空: true"),
                 ),
                 Err((code, why, help)) => {
                     out.diagnostics
@@ -554,7 +620,17 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
                 }
             }
         }
-        incomplete |= values.len() < cells.len();
+        let values = row.values.clone();
+        let read = row.values.len() + row.blanks.len() + row.texts.len();
+        let optional = cells
+            .iter()
+            .filter(|(k, v, _)| {
+                spec.column(k)
+                    .is_some_and(|c| !matches!(c.source, schema::Source::Stated))
+                    && v.text().is_empty()
+            })
+            .count();
+        incomplete |= read + optional < cells.len();
         // The 合计 label may stand in the unit column or, merged across 序号 and 单位, left of it.
         let is_total = (0..=header.unit_col).any(|c| {
             let text: String = sheet
@@ -577,12 +653,7 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
             ));
             continue;
         }
-        rows.push(Row::new(
-            name,
-            sheet.at(r, header.unit_col),
-            values,
-            sheet.at(r, header.unit_col),
-        ));
+        rows.push(row);
     }
     MonthTable {
         rows,
@@ -599,7 +670,7 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
 pub(crate) fn rewrite(
     existing: Option<&str>,
     spec: &TableSpec,
-    rows: &[(String, BTreeMap<String, Num>)],
+    rows: &[(String, BTreeMap<String, String>)],
     registry: &Registry,
     header: &[String],
 ) -> String {
@@ -628,7 +699,7 @@ pub(crate) fn rewrite(
             cells: spec
                 .columns
                 .iter()
-                .filter_map(|c| figures.get(&c.key).map(|v| (c.key.clone(), v.to_string())))
+                .filter_map(|c| figures.get(&c.key).map(|v| (c.key.clone(), v.clone())))
                 .collect(),
             comment: comments.get(unit).cloned(),
         })

@@ -161,14 +161,14 @@ pub(crate) fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &
     }
     let lead = cols.len();
     cols.extend(columns.iter().map(|c| ColumnOut {
-        表头: c.header_at(&month),
+        表头: period.fill(&c.header_at(&month)),
         类: if c.kind.is_figure() { Role::Figure } else { Role::Name },
     }));
     cols.extend(shown.iter().map(|d| ColumnOut {
         表头: d.header(),
         类: Role::Figure,
     }));
-    let header = header_rows(&cols, lead, &columns);
+    let header = header_rows(&cols, lead, &columns, period);
     let lines = lines(data, spec, table, &month);
     let printer = Printer {
         spec,
@@ -187,7 +187,7 @@ pub(crate) fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &
             printer.total("合计", label_span, &rows, &table.headlines_map())
         });
         out_parts.push(PartOut {
-            标题: caption,
+            标题: caption.map(|c| period.fill(&c)),
             行: rows.into_iter().map(|(l, number)| printer.row(l, number)).collect(),
             合计: total,
         });
@@ -218,7 +218,7 @@ fn number_header(spec: &TableSpec) -> Option<&'static str> {
 /// The header's rows: the groups (`组`) over runs of side-by-side columns, each column's own
 /// header under its groups and down to the last row; the columns before the figures (序号,
 /// 单位) and the rates span every row.
-fn header_rows(cols: &[ColumnOut], lead: usize, columns: &[&Column]) -> Vec<Vec<HeadCell>> {
+fn header_rows(cols: &[ColumnOut], lead: usize, columns: &[&Column], period: &Period) -> Vec<Vec<HeadCell>> {
     let groups = |i: usize| -> &[String] {
         i.checked_sub(lead)
             .and_then(|k| columns.get(k))
@@ -238,7 +238,7 @@ fn header_rows(cols: &[ColumnOut], lead: usize, columns: &[&Column]) -> Vec<Vec<
                 .take_while(|&j| groups(j).get(..=level) == Some(path))
                 .count();
             row.push(HeadCell {
-                文字: path[level].clone(),
+                文字: period.fill(&path[level]),
                 分行: Vec::new(),
                 列: i,
                 跨列: span,

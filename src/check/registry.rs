@@ -145,6 +145,7 @@ pub(crate) fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<
     }
     check_columns(spec, diags);
     check_layout(spec, registry, diags);
+    check_placeholders(spec, diags);
     for rule in &spec.rules {
         for k in [&rule.left, &rule.right] {
             if !is_col(k) && !is_head(k) {
@@ -359,5 +360,32 @@ fn check_layout(spec: &TableSpec, registry: &Registry, diags: &mut Vec<Diagnosti
             Diagnostic::error(Code::SpecKey, &spec.loc, "列表和文字形式的附件不按单位分表，也不排名")
                 .help("删去“分表”“排名”，或把“形式”改为 单位"),
         );
+    }
+}
+
+/// A `{…}` in a title, a header or a caption that is not a placeholder prints as written: said
+/// where it is written.
+fn check_placeholders(spec: &TableSpec, diags: &mut Vec<Diagnostic>) {
+    let texts = std::iter::once((spec.title.as_str(), &spec.loc))
+        .chain(spec.former_titles.iter().map(|(t, _)| (t.as_str(), &spec.loc)))
+        .chain(spec.columns.iter().flat_map(|c| {
+            std::iter::once(c.label.as_str())
+                .chain(c.groups.iter().map(String::as_str))
+                .chain(c.former.iter().map(|f| f.label.as_str()))
+                .map(move |t| (t, &c.loc))
+        }))
+        .chain(spec.subtables.iter().map(|s| (s.caption.as_str(), &s.loc)));
+    for (text, loc) in texts {
+        for unknown in crate::calendar::unknown_placeholders(text) {
+            let known: Vec<&str> = crate::calendar::PLACEHOLDERS.iter().map(|(p, _)| *p).collect();
+            diags.push(
+                Diagnostic::warning(
+                    Code::Placeholder,
+                    loc,
+                    format!("“{text}”中的“{unknown}”不是占位符，会照原样印出"),
+                )
+                .help(format!("可用的占位符：{}", known.join(" "))),
+            );
+        }
     }
 }

@@ -108,14 +108,18 @@ fn carried(file: &str, text: &str, delta: i32) -> String {
         return routine::carry_text(text, delta);
     }
     if file == DOCUMENT {
-        // A period of several months does not carry over: the new month is one month.
+        // A quarter, a half-year or a year moves on to the next one when the new folder ends it;
+        // any other period of several months does not carry over (the new month is one month).
         return text
             .lines()
             .map(|l| {
-                if l.trim_start().starts_with("期间:") {
-                    format!("# {l}（上期的期间，本月不适用）")
-                } else {
-                    l.to_string()
+                let Some(value) = l.trim_start().strip_prefix("期间:") else {
+                    return l.to_string();
+                };
+                let value = value.split('#').next().unwrap_or("").trim().trim_matches(['"', '\'']);
+                match crate::calendar::Period::parse(value).and_then(|p| p.moved(delta)) {
+                    Some(next) if delta == i32::from(next.len()) => format!("期间: {}", next.label()),
+                    _ => format!("# {l}（上期的期间，本月不适用）"),
                 }
             })
             .collect::<Vec<_>>()

@@ -19,10 +19,23 @@ use crate::diag::Code;
 /// A filter of the notation. Its name, what it takes and its arguments are in [`FILTERS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Filter {
-    ChangeFromPrevious,
-    ChangeFromYearAgo,
-    Previous,
-    YearAgo,
+    /// The change from the period compared with, in the office's words: `than` before it
+    /// (`较上月`, `比去年同期`), `same` when there is none (`与上月持平`).
+    Change {
+        against: Compares,
+        than: &'static str,
+        same: &'static str,
+    },
+    /// The change as a percentage of the figure compared with (`同比增长12.5%`), after `word`.
+    Growth {
+        against: Compares,
+        word: &'static str,
+    },
+    /// The figure of the period compared with, named `word` (`上月`, `去年同期`).
+    Earlier {
+        against: Compares,
+        word: &'static str,
+    },
     RoundHalfUp,
     RoundDown,
     RoundUp,
@@ -72,7 +85,7 @@ pub(crate) enum Params {
 }
 
 /// The month a filter reads besides the month itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Compares {
     /// The month before the period (上月).
     Previous,
@@ -98,16 +111,63 @@ pub(crate) struct FilterSpec {
 /// Every filter of the notation. Each is implemented by its arm of `render::text::apply`.
 pub(crate) const FILTERS: &[FilterSpec] = &[
     FilterSpec {
-        filter: Filter::ChangeFromPrevious,
+        filter: Filter::Change {
+            against: Compares::Previous,
+            than: "较上月",
+            same: "与上月持平",
+        },
         name: "较上月",
         input: Input::Figure,
         params: Params::None,
         compares: Some(Compares::Previous),
-        about: "与上月相比的变化：增加12件、减少3件、提高6个百分点，或与上月持平",
+        about: "与上月相比的变化：较上月增加12件、减少3件、提高6个百分点，或与上月持平",
         example: "{{ 热线.本月 | 较上月 }}",
     },
     FilterSpec {
-        filter: Filter::ChangeFromYearAgo,
+        filter: Filter::Change {
+            against: Compares::Previous,
+            than: "比上月",
+            same: "与上月持平",
+        },
+        name: "比上月",
+        input: Input::Figure,
+        params: Params::None,
+        compares: Some(Compares::Previous),
+        about: "同“较上月”，写作“比上月增加12件”",
+        example: "{{ 热线.本月 | 比上月 }}",
+    },
+    FilterSpec {
+        filter: Filter::Change {
+            against: Compares::Previous,
+            than: "较上期",
+            same: "与上期持平",
+        },
+        name: "较上期",
+        input: Input::Figure,
+        params: Params::None,
+        compares: Some(Compares::Previous),
+        about: "与上一期（季度、半年或几个月合发时的前一期）相比的变化",
+        example: "{{ 热线.本月 | 较上期 }}",
+    },
+    FilterSpec {
+        filter: Filter::Change {
+            against: Compares::Previous,
+            than: "比上期",
+            same: "与上期持平",
+        },
+        name: "比上期",
+        input: Input::Figure,
+        params: Params::None,
+        compares: Some(Compares::Previous),
+        about: "同“较上期”，写作“比上期增加12件”",
+        example: "{{ 热线.本月 | 比上期 }}",
+    },
+    FilterSpec {
+        filter: Filter::Change {
+            against: Compares::YearAgo,
+            than: "较去年同期",
+            same: "与去年同期持平",
+        },
         name: "较去年同期",
         input: Input::Figure,
         params: Params::None,
@@ -116,7 +176,47 @@ pub(crate) const FILTERS: &[FilterSpec] = &[
         example: "{{ 热线.本月 | 较去年同期 }}",
     },
     FilterSpec {
-        filter: Filter::Previous,
+        filter: Filter::Change {
+            against: Compares::YearAgo,
+            than: "比去年同期",
+            same: "与去年同期持平",
+        },
+        name: "比去年同期",
+        input: Input::Figure,
+        params: Params::None,
+        compares: Some(Compares::YearAgo),
+        about: "同“较去年同期”，写作“比去年同期增加12件”",
+        example: "{{ 热线.本月 | 比去年同期 }}",
+    },
+    FilterSpec {
+        filter: Filter::Growth {
+            against: Compares::YearAgo,
+            word: "同比",
+        },
+        name: "同比",
+        input: Input::Figure,
+        params: Params::Decimals,
+        compares: Some(Compares::YearAgo),
+        about: "与去年同期相比增减的百分比：同比增长12.5%、同比下降3%，或同比持平（比率则为百分点；括号内为小数位，默认 1 位）",
+        example: "{{ 热线.本月 | 同比 }}",
+    },
+    FilterSpec {
+        filter: Filter::Growth {
+            against: Compares::Previous,
+            word: "环比",
+        },
+        name: "环比",
+        input: Input::Figure,
+        params: Params::Decimals,
+        compares: Some(Compares::Previous),
+        about: "与上一期相比增减的百分比：环比增长12.5%，写法同“同比”",
+        example: "{{ 热线.本月 | 环比(0) }}",
+    },
+    FilterSpec {
+        filter: Filter::Earlier {
+            against: Compares::Previous,
+            word: "上月",
+        },
         name: "上月",
         input: Input::Figure,
         params: Params::None,
@@ -125,7 +225,22 @@ pub(crate) const FILTERS: &[FilterSpec] = &[
         example: "{{ 热线.本月 | 上月 }}",
     },
     FilterSpec {
-        filter: Filter::YearAgo,
+        filter: Filter::Earlier {
+            against: Compares::Previous,
+            word: "上期",
+        },
+        name: "上期",
+        input: Input::Figure,
+        params: Params::None,
+        compares: Some(Compares::Previous),
+        about: "上一期的这个数字",
+        example: "{{ 热线.本月 | 上期 }}",
+    },
+    FilterSpec {
+        filter: Filter::Earlier {
+            against: Compares::YearAgo,
+            word: "去年同期",
+        },
         name: "去年同期",
         input: Input::Figure,
         params: Params::None,

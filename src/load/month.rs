@@ -486,7 +486,7 @@ fn read_document(r: &mut Reader, tree: &yaml::Node) -> Option<Document> {
             None => {
                 r.push(
                     Diagnostic::error(Code::Type, &n.loc, format!("期间“{text}”看不懂"))
-                        .help("写成 2023年3月 或 2023年3-4月（同一年内连续的几个月，止于本文件夹的月份）"),
+                        .help("写成 2023年3月、2023年1-3月（或 1~3月、1月至3月）、2023年第一季度、2023年上半年 或 2023年（同一年内，止于本文件夹的月份）"),
                 );
                 None
             }

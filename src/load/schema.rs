@@ -430,8 +430,8 @@ impl TableSpec {
             .any(|c| matches!(c.source, Source::Cumulative { .. }))
     }
 
-    /// The title for a period (as it was in the period's time): `{月}` becomes `3` or `3-4`,
-    /// `{年}` the year.
+    /// The title for a period (as it was in the period's time), its placeholders filled in
+    /// ([`Period::fill`]: `{期间}`, `{年}`, `{月}`).
     pub(crate) fn title_for(&self, period: &Period) -> String {
         let end = period.end();
         let title = self
@@ -439,9 +439,7 @@ impl TableSpec {
             .iter()
             .find(|(_, until)| end <= *until)
             .map_or(self.title.as_str(), |(t, _)| t.as_str());
-        title
-            .replace("{月}", &period.months())
-            .replace("{年}", &period.year.to_string())
+        period.fill(title)
     }
 
     /// The columns that exist in `month`, in print order.

@@ -416,10 +416,11 @@ fn apply(scope: &Scope<'_>, call: &Call, value: Value) -> Result<Value, Fail> {
         _ => 0.0,
     };
     match call.filter {
-        Filter::ChangeFromPrevious => figure(call, value).and_then(|f| changed(scope, call, f, Compares::Previous)),
-        Filter::ChangeFromYearAgo => figure(call, value).and_then(|f| changed(scope, call, f, Compares::YearAgo)),
-        Filter::Previous => figure(call, value).and_then(|f| earlier(scope, call, f, Compares::Previous)),
-        Filter::YearAgo => figure(call, value).and_then(|f| earlier(scope, call, f, Compares::YearAgo)),
+        Filter::Change { against, than, same } => {
+            figure(call, value).and_then(|f| changed(scope, call, f, against, (than, same)))
+        }
+        Filter::Growth { against, word } => figure(call, value).and_then(|f| growth(scope, call, f, against, word)),
+        Filter::Earlier { against, .. } => figure(call, value).and_then(|f| earlier(scope, call, f, against)),
         Filter::RoundHalfUp => figure(call, value).and_then(|f| rounded(call, f, Rounding::HalfUp)),
         Filter::RoundDown => figure(call, value).and_then(|f| rounded(call, f, Rounding::Down)),
         Filter::RoundUp => figure(call, value).and_then(|f| rounded(call, f, Rounding::Up)),
@@ -498,11 +499,16 @@ fn item_value(item: &Item) -> f64 {
     item.figure.as_ref().map_or(0.0, |(a, _)| a.number())
 }
 
-/// The month `what` compares with, in words, and which it is.
+/// The period `what` compares with, in words, and the folder it is read from.
 fn compared(scope: &Scope<'_>, what: Compares) -> (&'static str, MonthId) {
+    let previous = if scope.agg.period.len() == 1 {
+        "上月"
+    } else {
+        "上期"
+    };
     match what {
-        Compares::Previous => ("上月", scope.agg.period.before()),
-        Compares::YearAgo => ("去年同期", scope.month.id.year_before()),
+        Compares::Previous => (previous, scope.month.compared_month(what)),
+        Compares::YearAgo => ("去年同期", scope.month.compared_month(what)),
     }
 }
 
@@ -516,14 +522,55 @@ fn before(scope: &Scope<'_>, call: &Call, fig: &Figure, what: Compares) -> Resul
     amount.ok_or_else(|| no_data(fig, call, words, month))
 }
 
-/// `较上月` / `较去年同期`: the change in words.
-fn changed(scope: &Scope<'_>, call: &Call, fig: Figure, what: Compares) -> Result<Value, Fail> {
+/// `较上月`, `比去年同期` …: the change in words.
+fn changed(scope: &Scope<'_>, call: &Call, fig: Figure, what: Compares, words: (&str, &str)) -> Result<Value, Fail> {
     let amount = before(scope, call, &fig, what)?;
-    let words = match what {
-        Compares::Previous => ("较上月", "与上月持平"),
-        Compares::YearAgo => ("较去年同期", "与去年同期持平"),
-    };
     change(&fig, amount, words, &call.name).map(Value::Text)
+}
+
+/// `同比` / `环比`: the change as a percentage of the figure compared with (a rate's in
+/// percentage points), to the argument's decimals (default 1).
+fn growth(scope: &Scope<'_>, call: &Call, fig: Figure, what: Compares, word: &str) -> Result<Value, Fail> {
+    let amount = before(scope, call, &fig, what)?;
+    if matches!(fig.fact.kind, FactKind::Rate(_)) {
+        return change(&fig, amount, (word, &format!("{word}持平")), &call.name).map(Value::Text);
+    }
+    let decimals = match call.arg {
+        Some(Arg::Decimals(d)) => d,
+        _ => 1,
+    };
+    let value = |a: Amount| match a {
+        Amount::Value(n) => Some(n),
+        Amount::Ratio { .. } => None,
+    };
+    let (Some(now), Some(was)) = (value(fig.fact.now), value(amount)) else {
+        return Err(fail(
+            Code::ExpressionFilter,
+            &call.name,
+            format!("“{}”不能算增长率", fig.fact.label),
+        ));
+    };
+    let Some(pct) = now.sub(was).abs().percent_of(was, decimals, Rounding::HalfUp) else {
+        let (words, month) = compared(scope, what);
+        return Err(fail(
+            Code::ExpressionZero,
+            &call.name,
+            format!(
+                "{words}（data/{}）的“{}”为 0，无法计算{word}增长的百分比",
+                month.name(),
+                fig.fact.label
+            ),
+        )
+        .help(format!("改用“较{words}”写增减的数量")));
+    };
+    let text = if pct.is_zero() {
+        format!("{word}持平")
+    } else if now < was {
+        format!("{word}下降{}%", pct.text())
+    } else {
+        format!("{word}增长{}%", pct.text())
+    };
+    Ok(Value::Text(text))
 }
 
 /// `上月` / `去年同期`: the figure of that month.
