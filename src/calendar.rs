@@ -68,6 +68,35 @@ impl Date {
         Some(format!("{year}年{month}月只有 {days} 天，没有{day}日"))
     }
 
+    /// Parses a date in Chinese numerals as older circulars write it (`二○一一年一月十八日`,
+    /// `二〇二三年十二月三十一日`); `None` unless it is one and the day exists.
+    pub(crate) fn parse_numerals(text: &str) -> Option<Date> {
+        const DIGITS: [&str; 10] = ["〇○零Ｏ0", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+        let digit = |c: char| DIGITS.iter().position(|d| d.contains(c));
+        // 一 … 九, 十, 十一 … 十九, 二十, 二十一 … 三十一.
+        let small = |s: &str| -> Option<u8> {
+            let c: Vec<char> = s.chars().collect();
+            let d = |c: char| digit(c).filter(|d| *d > 0).map(|d| d as u8);
+            match c.as_slice() {
+                [a] if *a == '十' => Some(10),
+                [a] => d(*a),
+                ['十', b] => Some(10 + d(*b)?),
+                [a, '十'] => Some(10 * d(*a)?),
+                [a, '十', b] => Some(10 * d(*a)? + d(*b)?),
+                _ => None,
+            }
+        };
+        let t = text.trim().strip_suffix('日')?;
+        let (y, rest) = t.split_once('年')?;
+        let (m, d) = rest.split_once('月')?;
+        let year = y.chars().try_fold(0i32, |acc, c| Some(acc * 10 + digit(c)? as i32))?;
+        if y.chars().count() != 4 || !y.chars().any(|c| !c.is_ascii_digit()) {
+            return None;
+        }
+        let (month, day) = (small(m)?, small(d)?);
+        Date::parse(&format!("{year}年{month}月{day}日"))
+    }
+
     /// The form GB/T 9704 prescribes: Arabic numerals, full year, no leading zeros (2023年5月5日).
     pub(crate) fn chinese(&self) -> String {
         format!("{}年{}月{}日", self.year, self.month, self.day)
@@ -591,6 +620,17 @@ mod tests {
             Period::month(&MonthId::parse("2023-01").unwrap()).before().name(),
             "2022-12"
         );
+    }
+
+    #[test]
+    fn dates_in_chinese_numerals() {
+        let d = |s: &str| Date::parse_numerals(s).map(|d| d.chinese());
+        assert_eq!(d("二○一一年一月十八日"), Some("2011年1月18日".into()));
+        assert_eq!(d("二〇二三年十二月三十一日"), Some("2023年12月31日".into()));
+        assert_eq!(d("二〇二三年十月十日"), Some("2023年10月10日".into()));
+        assert_eq!(d("二〇二三年二月三十日"), None);
+        assert_eq!(d("2023年5月5日"), None);
+        assert_eq!(d("二〇二三年十三月一日"), None);
     }
 
     #[test]

@@ -176,8 +176,14 @@ fn check_attachments(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
 /// The form the settings choose must hold together: seal images that exist inside the project, one
 /// per office; a joint issuance of two to four offices; 签发人 only on an upward document.
 fn check_form(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
-    let layout = &month.document.layout;
-    for seal in &layout.seals {
+    check_seal_images(data, month, diags);
+    let Some(text) = &month.text else { return };
+    check_signature(month, text, diags);
+}
+
+/// Each seal is an image inside the project.
+fn check_seal_images(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
+    for seal in &month.document.layout.seals {
         let path = data.project.path(seal.image.trim_start_matches('/'));
         let inside = data.project.contains(&path);
         let image = [".png", ".svg", ".jpg", ".jpeg"]
@@ -197,9 +203,32 @@ fn check_form(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
             );
         }
     }
-    let Some(text) = &month.text else { return };
+}
+
+/// The signature, the date and the settings that go with them: joint issuance, seals, signers, a
+/// date in Chinese numerals, a 发文字号 printed without the red header.
+fn check_signature(month: &Month, text: &crate::load::text::Text, diags: &mut Vec<Diagnostic>) {
+    let layout = &month.document.layout;
     let offices = text.issuers.len();
-    let at = |loc: Option<&Loc>| loc.cloned().unwrap_or_else(|| text.issuers[0].loc.clone());
+    let at = |loc: Option<&Loc>| {
+        loc.cloned()
+            .or_else(|| text.issuers.first().map(|l| l.loc.clone()))
+            .unwrap_or_else(|| text.date_loc.clone())
+    };
+    if text.date_numerals.is_some() {
+        diags.push(
+            Diagnostic::warning(Code::DateNumerals, &text.date_loc, "成文日期用了汉字数字，将照写印出").help(format!(
+                "GB/T 9704-2012 7.3.5.3：成文日期用阿拉伯数字将年、月、日标全，如 {}",
+                text.date.map(|d| d.chinese()).unwrap_or_default()
+            )),
+        );
+    }
+    if layout.number_alone && month.document.number.is_none() {
+        diags.push(
+            Diagnostic::warning(Code::Form, &text.date_loc, "“字号单列: true”，但没有写发文字号")
+                .help("在 document.yaml 中写 发文字号: 城中政办〔2023〕12号，或删去“字号单列”"),
+        );
+    }
     if let Some((true, loc)) = &layout.joint
         && offices < 2
     {
@@ -218,7 +247,8 @@ fn check_form(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
             .help("通报末尾只写发文机关署名；正文的最后一段与署名之间空一行"),
         );
     }
-    if !layout.seals.is_empty() && layout.seals.len() != offices {
+    // A date that stands alone takes one seal.
+    if !layout.seals.is_empty() && layout.seals.len() != offices.max(1) {
         diags.push(
             Diagnostic::error(
                 Code::Form,

@@ -42,6 +42,7 @@ fn lines(text: &Text) -> Vec<(&Line, Part)> {
         out.push((line, Part::Body));
     }
     out.extend(text.attachments.iter().map(|a| (&a.name, Part::Other)));
+    out.extend(text.contact.iter().map(|l| (l, Part::Other)));
     out.extend(text.issuers.iter().map(|l| (l, Part::Signature)));
     out.extend(text.note.iter().map(|l| (l, Part::Other)));
     out

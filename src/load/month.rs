@@ -221,6 +221,8 @@ pub(crate) struct Colophon {
 pub(crate) struct Layout {
     /// Print the red header (发文机关标志, 发文字号, red rule).
     pub red_header: bool,
+    /// Print the 发文字号 without the red header: flush right above the title (`字号单列: true`).
+    pub number_alone: bool,
     /// 发文机关标志 text, default: issuing office + "文件".
     pub header_mark: Option<String>,
     pub copy_number: Option<String>,
@@ -518,6 +520,10 @@ fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
         return layout;
     };
     layout.red_header = m.opt("版头").and_then(|n| r.boolean(n, "版头")).unwrap_or(false);
+    layout.number_alone = m
+        .opt("字号单列")
+        .and_then(|n| r.boolean(n, "字号单列"))
+        .unwrap_or(false);
     layout.header_mark = opt_text(r, &mut m, "发文机关标志");
     layout.copy_number = opt_text(r, &mut m, "份号");
     layout.secrecy = opt_text(r, &mut m, "密级");
@@ -585,6 +591,7 @@ fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
         m,
         &[
             "版头",
+            "字号单列",
             "发文机关标志",
             "份号",
             "密级",

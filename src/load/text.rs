@@ -271,7 +271,11 @@ pub(crate) struct Text {
     pub issuers: Vec<Line>,
     /// `None` while the date is still `待填`.
     pub date: Option<Date>,
+    /// The date as written when it is in Chinese numerals (printed as written, with a warning).
+    pub date_numerals: Option<String>,
     pub date_loc: Loc,
+    /// The contact line between the 附件说明 and the signature, without its parentheses.
+    pub contact: Option<Line>,
     /// 附注, without its parentheses.
     pub note: Option<Line>,
     pub src: Arc<Source>,
@@ -287,6 +291,7 @@ impl Text {
                 Block::Paragraph(line) | Block::Heading { line, .. } => line,
             }))
             .chain(self.attachments.iter().map(|a| &a.name))
+            .chain(self.contact.iter())
             .chain(self.issuers.iter())
             .chain(self.note.iter())
     }
@@ -415,7 +420,9 @@ pub(crate) fn parse(src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Te
         attachments,
         issuers: end.issuers.iter().map(|l| l.line(0, diags)).collect(),
         date: end.date,
+        date_numerals: end.date_numerals,
         date_loc: end.date_loc,
+        contact: end.contact.map(|l| l.without_last(1).line(1, diags)),
         note: end.note,
         src: src.clone(),
     })
@@ -463,18 +470,27 @@ fn skip_blank(lines: &[Raw], mut i: usize) -> usize {
     i
 }
 
-/// The end of the text: the issuing offices, the date of issue and an optional 附注.
+/// The end of the text: an optional contact line, the issuing offices (none when the date stands
+/// alone), the date of issue and an optional 附注.
 struct Ending {
-    /// Where the offices begin (the body and the 附件说明 end there).
+    /// Where the contact line or the offices begin (the body and the 附件说明 end there).
     issuers_from: usize,
+    /// `（联系人：…，电话：…）` between the 附件说明 and the signature.
+    contact: Option<Raw>,
     issuers: Vec<Raw>,
     date: Option<Date>,
+    /// The date as written when it is in Chinese numerals (printed so, with a warning).
+    date_numerals: Option<String>,
     date_loc: Loc,
     note: Option<Line>,
 }
 
+/// Most offices a signature names (joint issuance).
+const MOST_ISSUERS: usize = 4;
+
 impl Ending {
-    /// The last non-empty lines from `start` on; `None` (with an error) when they are not there.
+    /// The last non-empty lines from `start` on; `None` (with an error) when they are not there or
+    /// cannot be told apart.
     fn find(lines: &[Raw], start: usize, src: &Arc<Source>, diags: &mut Vec<Diagnostic>) -> Option<Ending> {
         let mut end = lines.len();
         while end > start && lines[end - 1].text.is_empty() {
@@ -504,38 +520,79 @@ impl Ending {
         };
         let date_loc = date_line.loc.clone();
         end -= 1;
-        while end > start && lines[end - 1].text.is_empty() {
-            end -= 1;
-        }
-        if end <= start {
+        if end > start && lines[end - 1].text.is_empty() {
             diags.push(
-                Diagnostic::error(Code::TextForm, &date_loc, "成文日期前面应是发文机关")
-                    .help("在日期的上一行写发文机关的全称"),
+                Diagnostic::error(Code::TextForm, &date_loc, "成文日期与上面的内容之间空了行，分不清落款")
+                    .help("发文机关写在成文日期的上一行，中间不空行；只署成文日期时，日期紧接在正文或附件说明之后"),
             );
             return None;
         }
-        // The offices: the lines right above the date, up to a blank line (joint issuance lists
-        // several, the lead office first); a line of the body or the 附件说明 ends them.
+        // The offices: the lines right above the date that read as names (joint issuance lists
+        // several, the lead office first); a line of the body, the 附件说明 or the contact line
+        // ends them, and when the first line above the date is one, the date stands alone.
         let mut issuers = Vec::new();
-        while end > start {
-            let t = &lines[end - 1].text;
-            let body_like = t.ends_with(['。', '：', ':', '；'])
-                || t.starts_with("附件")
-                || t.chars().next().is_some_and(|c| c.is_ascii_digit());
-            if t.is_empty() || (body_like && !issuers.is_empty()) {
-                break;
-            }
+        while end > start && is_office_line(&lines[end - 1].text) {
             issuers.insert(0, lines[end - 1].clone());
             end -= 1;
         }
+        if issuers.len() > MOST_ISSUERS {
+            diags.push(
+                Diagnostic::error(
+                    Code::TextForm,
+                    &issuers[0].loc,
+                    format!("成文日期上方有 {} 行像是发文机关，分不清落款从哪里开始", issuers.len()),
+                )
+                .help("正文的最后一段以句号结尾，与发文机关之间空一行；联合行文最多四个发文机关"),
+            );
+            return None;
+        }
+        // The contact line: the last thing before the signature, in parentheses.
+        let mut k = end;
+        while k > start && lines[k - 1].text.is_empty() {
+            k -= 1;
+        }
+        let contact = (k > start && is_contact_line(&lines[k - 1].text)).then(|| {
+            end = k - 1;
+            lines[k - 1].clone()
+        });
+        let (date, date_numerals) = match Date::parse_numerals(&date_line.text) {
+            Some(d) => (Some(d), Some(date_line.text.clone())),
+            None => (Date::parse(&date_line.text), None),
+        };
         Some(Ending {
             issuers_from: end,
+            contact,
             issuers,
-            date: Date::parse(&date_line.text),
+            date,
+            date_numerals,
             date_loc,
             note,
         })
     }
+}
+
+/// Whether a line above the date reads as an office's name: not a sentence, not the 附件说明, not
+/// a heading or a numbered line, not in parentheses, short. (`（代章）` after a name is part of it.)
+fn is_office_line(t: &str) -> bool {
+    let name = t.strip_suffix(SEAL_BY_PROXY).unwrap_or(t);
+    !name.is_empty()
+        && name.chars().count() <= 40
+        && !name.ends_with(['。', '：', ':', '；', ';', '，', ',', '！', '？', '）', ')'])
+        && !name.starts_with(['附', '（', '(', '【'])
+        && !name.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && !name.chars().take(3).skip(1).any(|c| c == '、')
+}
+
+/// What an office line ends with when another office's seal stands for it.
+pub(crate) const SEAL_BY_PROXY: &str = "（代章）";
+
+/// `（联系人：张三，联系电话：1234567）`.
+fn is_contact_line(t: &str) -> bool {
+    let inner = t
+        .strip_prefix('（')
+        .and_then(|r| r.strip_suffix('）'))
+        .or_else(|| t.strip_prefix('(').and_then(|r| r.strip_suffix(')')));
+    inner.is_some_and(|i| i.starts_with("联系"))
 }
 
 /// The error for a last line that is not a date of issue: a date that does not exist is named as
@@ -577,9 +634,9 @@ fn body_and_attachments(lines: &[Raw], diags: &mut Vec<Diagnostic>) -> (Vec<Bloc
     (body, Some(at), items)
 }
 
-/// A date of issue, or the mark of one not yet set.
+/// A date of issue (in Arabic or Chinese numerals), or the mark of one not yet set.
 fn is_date_line(text: &str) -> bool {
-    text == crate::load::yaml::UNFILLED || Date::parse(text).is_some()
+    text == crate::load::yaml::UNFILLED || Date::parse(text).is_some() || Date::parse_numerals(text).is_some()
 }
 
 /// Removes `{# … #}` comments, keeping line breaks so that places stay right; a comment left open
@@ -723,8 +780,13 @@ pub(crate) fn prose(text: &str) -> String {
         let next = chars.get(i + 1).copied();
         let after_cjk = prev.is_some_and(is_cjk);
         let before_cjk = next.is_some_and(is_cjk);
+        // After a percent sign, or a number before Chinese text, a comma or semicolon is Chinese
+        // punctuation too (`办结率99%，其中`).
+        let after_figure =
+            prev.is_some_and(|p| p == '%' || p == '％') || (before_cjk && prev.is_some_and(|p| p.is_ascii_digit()));
         let converted = match c {
-            ',' if after_cjk => '，',
+            ',' if after_cjk || after_figure => '，',
+            ';' if after_figure => '；',
             ':' if after_cjk && next.is_none_or(|n| n != '/') => '：',
             ';' if after_cjk => '；',
             '?' if after_cjk => '？',
@@ -839,5 +901,71 @@ mod tests {
         );
         assert_eq!(prose("第一行\n  第二行"), "第一行第二行");
         assert_eq!(prose("see the\nmanual, 3.5"), "see the manual, 3.5");
+    }
+
+    #[test]
+    fn commas_after_a_percent_or_a_number_before_chinese_are_chinese() {
+        assert_eq!(prose("办结率99%,其中12件;另有3%;"), "办结率99%，其中12件；另有3%；");
+        assert_eq!(prose("共12,其中1,234条"), "共12，其中1,234条");
+    }
+
+    /// The signature of a text that ends with `ending` after a body and a 附件说明.
+    fn ending(ending: &str) -> Result<Text, Vec<Diagnostic>> {
+        let src = format!("标题\n\n各单位：\n\n正文。\n\n附件：1. 甲表\n      2. 乙表\n{ending}");
+        let mut diags = Vec::new();
+        let t = parse(&Source::new("data/2023-08/通报.txt", &src), &mut diags);
+        match t {
+            Some(t) if diags.is_empty() => Ok(t),
+            _ => Err(diags),
+        }
+    }
+
+    #[test]
+    fn the_date_may_stand_alone_and_is_never_the_attachment_note_again() {
+        let t = ending("2023年9月5日\n").unwrap();
+        assert!(t.issuers.is_empty());
+        assert_eq!(t.attachments.len(), 2);
+        assert_eq!(t.date.map(|d| d.chinese()), Some("2023年9月5日".into()));
+        // Without a 附件说明, the last paragraph stays in the body.
+        let mut diags = Vec::new();
+        let t = parse(
+            &Source::new("a/通报.txt", "标题\n\n正文一。\n最后一段。\n2023年9月5日\n"),
+            &mut diags,
+        )
+        .unwrap();
+        assert!(t.issuers.is_empty() && t.body.len() == 2, "{:?}", t.issuers);
+    }
+
+    #[test]
+    fn a_contact_line_stands_between_the_attachments_and_the_signature() {
+        let t = ending("\n（联系人：张三，联系电话：1234567）\n\n某某局\n2023年9月5日\n").unwrap();
+        assert_eq!(
+            t.contact.as_ref().map(|l| l.text.as_str()),
+            Some("联系人：张三，联系电话：1234567")
+        );
+        assert_eq!(t.attachments.len(), 2);
+        assert_eq!(
+            t.issuers.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(),
+            ["某某局"]
+        );
+    }
+
+    #[test]
+    fn offices_with_a_seal_by_proxy_and_dates_in_chinese_numerals() {
+        let t = ending("\n某某县财政局\n某某县教育局（代章）\n二○一一年一月十八日\n").unwrap();
+        assert_eq!(t.issuers.len(), 2);
+        assert_eq!(t.issuers[1].text, "某某县教育局（代章）");
+        assert_eq!(t.date_numerals.as_deref(), Some("二○一一年一月十八日"));
+        assert_eq!(t.date.map(|d| d.chinese()), Some("2011年1月18日".into()));
+    }
+
+    #[test]
+    fn an_ending_that_cannot_be_placed_is_refused() {
+        // A blank line between the office and the date: which is the signature?
+        let diags = ending("\n某某局\n\n2023年9月5日\n").unwrap_err();
+        assert!(diags.iter().any(|d| d.code == Code::TextForm), "{diags:?}");
+        // Five lines that read as offices.
+        let diags = ending("\n甲局\n乙局\n丙局\n丁局\n戊局\n2023年9月5日\n").unwrap_err();
+        assert!(diags.iter().any(|d| d.code == Code::TextForm), "{diags:?}");
     }
 }

@@ -62,6 +62,8 @@ pub(crate) struct ColophonOut {
 #[derive(Debug, Serialize)]
 pub(crate) struct LayoutOut {
     pub 版头: bool,
+    /// The 发文字号 printed without the red header, flush right above the title.
+    pub 字号单列: bool,
     pub 发文机关标志: String,
     pub 份号: Option<String>,
     pub 密级: Option<String>,
@@ -95,10 +97,13 @@ pub(crate) struct DocOut {
     pub 附件: Vec<AttachmentOut>,
     /// The lead office (PDF metadata, the default red mark).
     pub 发文机关: String,
-    /// Every office that signs, in order.
+    /// Every office that signs, in order (none when the date stands alone); an office whose
+    /// seal another's stands for ends with `（代章）`.
     pub 署名: Vec<String>,
-    /// Written 2023年5月5日.
+    /// Written 2023年5月5日 (or in Chinese numerals, as the text writes it).
     pub 成文日期: String,
+    /// The contact line between the 附件说明 and the signature, without its parentheses.
+    pub 联系: Option<String>,
     pub 附注: Option<String>,
     pub 发文字号: Option<String>,
     pub 版式: LayoutOut,
@@ -185,26 +190,45 @@ pub(crate) fn document(
         .collect();
     let issuers: Vec<String> = text.issuers.iter().map(&mut eval).collect();
     let note = text.note.as_ref().map(&mut eval);
+    let contact = text.contact.as_ref().map(&mut eval);
     if !errors.is_empty() {
         return Err(errors);
     }
     let doc = &month.document;
-    let issuer = issuers.first().cloned().unwrap_or_default();
-    let (lines, warnings) = title::lines(&title, &text.title, &names(data, &issuers), page.title_capacity());
+    // The lead office, for the PDF's author and the red mark: the first that signs, else the
+    // mark's own words.
+    let offices: Vec<String> = issuers.iter().map(|o| office_name(o).to_string()).collect();
+    let issuer = offices
+        .first()
+        .cloned()
+        .or_else(|| doc.layout.header_mark.clone())
+        .unwrap_or_default();
+    let (lines, warnings) = title::lines(&title, &text.title, &names(data, &offices), page.title_capacity());
     let out = DocOut {
         标题: title.concat(),
         标题行: lines,
         主送: recipients,
         正文: body,
         附件: attachments,
-        成文日期: text.date.map(|d| d.chinese()).unwrap_or_default(),
+        成文日期: match (&text.date_numerals, text.date) {
+            (Some(written), _) => written.clone(),
+            (None, d) => d.map(|d| d.chinese()).unwrap_or_default(),
+        },
+        联系: contact,
         附注: note.or_else(|| doc.layout.note.as_ref().map(|n| prose(n))),
         发文字号: doc.number.as_ref().map(|(n, _)| n.clone()),
-        版式: layout_out(&doc.layout, &issuers),
+        版式: layout_out(&doc.layout, &offices, &issuer),
         发文机关: issuer,
         署名: issuers,
     };
     Ok((out, warnings))
+}
+
+/// An office as the signature names it, without the `（代章）` after it.
+pub(crate) fn office_name(line: &str) -> &str {
+    line.strip_suffix(crate::load::text::SEAL_BY_PROXY)
+        .unwrap_or(line)
+        .trim_end()
 }
 
 /// The project's own names, kept whole when a line breaks: the offices that sign and every unit
@@ -278,10 +302,10 @@ pub(crate) fn break_headers<'a>(tables: impl IntoIterator<Item = &'a mut TableOu
 }
 
 /// The layout switches as the templates see them.
-fn layout_out(layout: &Layout, issuers: &[String]) -> LayoutOut {
-    let issuer = issuers.first().cloned().unwrap_or_default();
+fn layout_out(layout: &Layout, issuers: &[String], issuer: &str) -> LayoutOut {
     LayoutOut {
         版头: layout.red_header,
+        字号单列: layout.number_alone && !layout.red_header,
         发文机关标志: layout.header_mark.clone().unwrap_or_else(|| format!("{issuer}文件")),
         份号: layout.copy_number.clone(),
         密级: layout.secrecy.clone(),

@@ -237,7 +237,10 @@ impl Segmented {
 }
 
 /// Closing marks that may follow a lone character on its line (`局。` is still one character).
-const TRAILING: &str = "，。、；：？！”’）》〉】」』…";
+const TRAILING: &str = "，。、；：？！”’）》〉】」』…)%";
+
+/// Opening marks, which never end a line.
+const LEADING: &str = "“‘（《〈【「『(";
 
 /// Whether `line` is a single character, with at most closing marks after it.
 fn lone(line: &str) -> bool {
@@ -260,33 +263,74 @@ pub(crate) fn width(text: &str, size: f64) -> f64 {
     w
 }
 
-/// `words` in the lines a cell `room` pt wide holds at `size` pt: filled word by word, and no line
-/// of a single character (the word before it moves down when the two fit). The PDF, the Word file
-/// and the workbook all print a table's header in these lines.
+/// `words` in the lines a cell `room` pt wide holds at `size` pt: filled word by word (a word
+/// wider than the cell broken between its characters, never before a closing mark or after an
+/// opening one), and no line of a single character: the word before it moves down when the two
+/// fit, else a character of the line before. The PDF, the Word file and the workbook all print a
+/// table's header in these lines.
 pub(crate) fn cell_lines(words: &[String], room: f64, size: f64) -> Vec<String> {
-    let mut lines: Vec<Vec<&str>> = vec![Vec::new()];
-    for w in words {
+    let pieces: Vec<String> = words.iter().flat_map(|w| fitting(w, room, size)).collect();
+    let mut lines: Vec<Vec<String>> = vec![Vec::new()];
+    for w in pieces {
         let last = lines.last_mut().expect("one line at least");
-        if !last.is_empty() && width(&(last.concat() + w), size) > room {
+        if !last.is_empty() && width(&(last.concat() + &w), size) > room {
             lines.push(vec![w]);
         } else {
             last.push(w);
         }
     }
     for k in 1..lines.len() {
-        if lone(&lines[k].concat()) && lines[k - 1].len() > 1 {
-            let moved = lines[k - 1].last().copied().unwrap_or_default().to_string() + &lines[k].concat();
-            if width(&moved, size) <= room {
-                let word = lines[k - 1].pop().unwrap_or_default();
-                lines[k].insert(0, word);
-            }
+        if !lone(&lines[k].concat()) {
+            continue;
         }
+        let word_down = lines[k - 1].len() > 1;
+        let moved = if word_down {
+            lines[k - 1].last().cloned().unwrap_or_default()
+        } else {
+            // One word above: its last character comes down instead.
+            lines[k - 1]
+                .concat()
+                .chars()
+                .last()
+                .map(String::from)
+                .unwrap_or_default()
+        };
+        let above = lines[k - 1].concat().chars().count();
+        if width(&(moved.clone() + &lines[k].concat()), size) > room || (!word_down && above < 3) {
+            continue;
+        }
+        if word_down {
+            lines[k - 1].pop();
+        } else {
+            let keep: String = lines[k - 1].concat().chars().take(above - 1).collect();
+            lines[k - 1] = vec![keep];
+        }
+        lines[k].insert(0, moved);
     }
     lines
         .into_iter()
         .map(|l| l.concat())
         .filter(|l| !l.is_empty())
         .collect()
+}
+
+/// A word in pieces that fit `room`: itself when it fits, else its characters in runs as long as
+/// fit, a closing mark kept with the character before it and an opening mark with the one after.
+fn fitting(word: &str, room: f64, size: f64) -> Vec<String> {
+    if width(word, size) <= room {
+        return vec![word.to_string()];
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for c in word.chars() {
+        let tied = TRAILING.contains(c) || line.chars().last().is_some_and(|p| LEADING.contains(p));
+        if !line.is_empty() && !tied && width(&format!("{line}{c}"), size) > room {
+            out.push(std::mem::take(&mut line));
+        }
+        line.push(c);
+    }
+    out.push(line);
+    out
 }
 
 #[cfg(test)]
@@ -309,6 +353,19 @@ mod tests {
         let w = words("交办工作任务52项，按期办结率100%。", &[]);
         assert!(w.iter().any(|w| w.starts_with("52项")), "{w:?}");
         assert!(w.iter().any(|w| w.starts_with("100%")), "{w:?}");
+    }
+
+    #[test]
+    fn a_word_wider_than_its_cell_breaks_without_a_lone_character() {
+        let ws = |t: &[&str]| t.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        // Two characters a line: 县市区 would leave 区 alone, 所属县市区 too.
+        assert_eq!(cell_lines(&ws(&["县市区"]), 25.0, 12.0), ["县市", "区"]);
+        assert_eq!(cell_lines(&ws(&["所属", "县市区"]), 38.0, 12.0), ["所属", "县市区"]);
+        assert_eq!(cell_lines(&ws(&["政府组成部门"]), 38.0, 12.0), ["政府组", "成部门"]);
+        assert_eq!(cell_lines(&ws(&["单位名称代号"]), 51.6, 12.0), ["单位名称", "代号"]);
+        assert_eq!(cell_lines(&ws(&["单位名称号"]), 51.6, 12.0), ["单位名", "称号"]);
+        // A closing mark stays with its character.
+        assert_eq!(cell_lines(&ws(&["（县市区）"]), 38.0, 12.0), ["（县", "市区）"]);
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub(super) fn document(c: &Circular, f: &Faces, g: &Grid, lines: &[Line], number
         x,
         tight: None,
     };
+    cx.number_line(c);
     cx.title(c);
     cx.text(c);
     cx.closing(c);
@@ -151,6 +152,19 @@ impl<'a> Ctx<'a> {
         self.blank(false);
     }
 
+    /// The 发文字号 of a circular without the red header, flush right, a blank line under it.
+    fn number_line(&mut self, c: &Circular) {
+        let (true, Some(number)) = (c.公文.版式.字号单列, &c.公文.发文字号) else {
+            return;
+        };
+        let mut p = Para::new("BodyText").run(Run::new(number.clone()));
+        p.align = Some("right");
+        let p = p.indent(0, 0, 0);
+        let m = self.flush(0, 0, self.g.spacing);
+        self.push(p, m);
+        self.blank(false);
+    }
+
     /// The PDF's grid line (0 = the first line of the text block) a baseline lies on.
     fn grid_line(&self, baseline: f64) -> i32 {
         let s = &self.g.spec;
@@ -206,6 +220,13 @@ impl<'a> Ctx<'a> {
     /// The 附件说明, the signature and date, the 附注.
     fn closing(&mut self, c: &Circular) {
         self.attachment_note(c);
+        if let Some(contact) = &c.公文.联系 {
+            let p = Para::new("BodyText")
+                .run(Run::new(format!("（{contact}）")))
+                .keep(true, true);
+            let m = self.justified(self.g.chars(2.0));
+            self.push(p, m);
+        }
         self.signature(c);
         if let Some(note) = &c.公文.附注 {
             let p = Para::new("BodyText").run(Run::new(format!("（{note}）")));
