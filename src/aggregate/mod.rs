@@ -80,6 +80,9 @@ pub(crate) struct Fact {
     pub year_ago: Option<Amount>,
     /// The figure as the month's file states it (`57.10%`), printed as written.
     pub stated: Option<String>,
+    /// Whether it is a column without a total (`合计: 无`): its units can be listed (`最多`),
+    /// but it has no figure of its own to print or compare (`now` is then 0 and means nothing).
+    pub listing_only: bool,
 }
 
 impl Fact {
@@ -288,6 +291,7 @@ fn facts_of(
                 year_ago: year_ago.and_then(|p| p.get(&key).copied()),
                 stated: row.and_then(|r| r.stated(&key)).map(|s| s.text.clone()),
                 key: key.clone(),
+                listing_only: false,
             };
             (key, fact)
         })
@@ -325,16 +329,44 @@ fn table_facts(data: &Data, period: &Period, spec: &TableSpec, table: &MonthTabl
             order,
         })
         .collect();
+    let mut facts = facts_of(
+        spec,
+        &month,
+        table_amounts(spec, table, &month),
+        prev_all.as_ref(),
+        year_all.as_ref(),
+        None,
+    );
+    // A column without a total still lists its units (`{{ 信息.得分 | 最多(1) }}`).
+    for c in spec.columns_at(&month).into_iter().filter(|c| c.kind.is_figure()) {
+        if !facts.contains_key(&c.key) {
+            let mut fact = facts_of(
+                spec,
+                &month,
+                BTreeMap::from([(c.key.clone(), Amount::Value(Num::int(0)))]),
+                None,
+                None,
+                None,
+            );
+            if let Some(mut f) = fact.remove(&c.key) {
+                f.listing_only = true;
+                facts.insert(c.key.clone(), f);
+            }
+        }
+    }
+    let rows = crate::load::schema::ROW_COUNT;
+    let mut count = facts_of(
+        spec,
+        &month,
+        BTreeMap::from([(rows.to_string(), Amount::Value(Num::int(table.rows.len() as i128)))]),
+        None,
+        None,
+        None,
+    );
+    facts.extend(count.remove(rows).map(|f| (rows.to_string(), f)));
     TableFacts {
         title: prose(&spec.title_for(period)),
-        facts: facts_of(
-            spec,
-            &month,
-            table_amounts(spec, table, &month),
-            prev_all.as_ref(),
-            year_all.as_ref(),
-            None,
-        ),
+        facts,
         units,
     }
 }

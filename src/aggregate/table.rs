@@ -182,9 +182,14 @@ pub(crate) fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &
     let mut out_parts = Vec::new();
     for (caption, members) in parts {
         let rows = ordered(spec, members, &printer);
-        let total = (spec.total_row && (!many || spec.subtotals)).then(|| {
+        let label = if many {
+            spec.subtotals.as_deref()
+        } else {
+            Some("合计")
+        };
+        let total = label.filter(|_| spec.total_row).map(|label| {
             let rows: Vec<&Row> = rows.iter().map(|(l, _)| l.row).collect();
-            printer.total("合计", label_span, &rows, &table.headlines_map())
+            printer.total(label, label_span, &rows, &table.headlines_map())
         });
         out_parts.push(PartOut {
             标题: caption.map(|c| period.fill(&c)),
@@ -194,7 +199,7 @@ pub(crate) fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &
     }
     let grand = (many && spec.total_row).then(|| {
         let rows: Vec<&Row> = lines.iter().map(|l| l.row).collect();
-        let name = if spec.subtotals { "总计" } else { "合计" };
+        let name = if spec.subtotals.is_some() { "总计" } else { "合计" };
         printer.total(name, label_span, &rows, &table.headlines_map())
     });
     TableOut {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::diag::{Code, Diagnostic, Loc, quote_list};
-use crate::load::schema::{Column, Derived, Form, NumberColumn, Source, Total};
+use crate::load::schema::{Column, Derived, Form, NumberColumn, ROW_COUNT, Source, Total};
 use crate::load::{Registry, TableSpec};
 
 /// Every name (canonical or alias) names one unit; every unit has a known kind.
@@ -124,8 +124,18 @@ pub(crate) fn check_spec(spec: &TableSpec, registry: &Registry, diags: &mut Vec<
         .chain(spec.headlines.iter().map(|h| (h.key.as_str(), &h.loc)))
         .chain(spec.derived.iter().map(|d| (d.key.as_str(), &d.loc)));
     for (key, loc) in declared {
-        if key == "单位" {
+        if key == "单位" && spec.form == Form::Units {
             diags.push(Diagnostic::error(Code::SpecKey, loc, "“单位”是保留的键，不能用作列名").help("请换一个键名"));
+        }
+        if key == ROW_COUNT {
+            diags.push(
+                Diagnostic::error(
+                    Code::SpecKey,
+                    loc,
+                    format!("“{ROW_COUNT}”是保留的键（表格的行数），不能用作列名"),
+                )
+                .help("请换一个键名"),
+            );
         }
         if let Some(first) = keys.insert(key, loc) {
             diags.push(

@@ -17,6 +17,7 @@ pub(crate) fn check_text(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>
     for (line, part) in lines(text) {
         if part != Part::Signature {
             check_periods(line, &period, diags);
+            check_comparison_words(line, &period, diags);
         }
         if matches!(part, Part::Body | Part::Title) {
             check_numbers(line, &facts, diags);
@@ -151,6 +152,31 @@ fn check_periods(line: &Line, period: &Period, diags: &mut Vec<Diagnostic>) {
                     "复制上月文件后忘了改？可写成 {{{{ 期间 }}}}（{}）或 {{{{ 年 }}}}年{{{{ 月 }}}}月，随期间自动变化",
                     period.label()
                 )),
+            );
+        }
+    }
+}
+
+/// A comparison with "last month" in a circular of several months reads the period before, which
+/// is not a month: said, with the word that fits (`较上期`).
+fn check_comparison_words(line: &Line, period: &Period, diags: &mut Vec<Diagnostic>) {
+    if period.len() == 1 {
+        return;
+    }
+    for e in line.expressions() {
+        for call in e.filters.iter().filter(|c| c.filter.name().contains("上月")) {
+            let better = call.filter.name().replace("上月", "上期");
+            diags.push(
+                Diagnostic::warning(
+                    Code::ExpressionFilter,
+                    &line.at(call.name.at, call.name.len),
+                    format!(
+                        "本期是{}，“{}”比较的是上一期，不是上个月",
+                        period.label(),
+                        call.filter.name()
+                    ),
+                )
+                .help(format!("写作“{better}”")),
             );
         }
     }

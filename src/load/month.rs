@@ -787,16 +787,22 @@ fn read_row(r: &mut Reader, item: &yaml::Node, spec: &TableSpec, columns: &[&Col
 /// One cell of a row: a figure, a text, or a blank where the column allows one. A column that is
 /// computed or cumulative may be left out (tongbao computes it); any other must be written.
 fn read_cell(r: &mut Reader, m: &mut MapReader<'_>, col: &Column, row: &mut Row) {
-    let optional = col.blank.is_some() || !matches!(col.source, Source::Stated);
-    let node = if optional { m.opt(&col.key) } else { r.req(m, &col.key) };
-    let Some(node) = node else {
-        if col.blank.is_some() && matches!(col.source, Source::Stated) {
-            blank(col, row, &row.loc.clone());
+    let stated = matches!(col.source, Source::Stated);
+    let Some(node) = m.opt(&col.key) else {
+        // Absent, or written with nothing after the colon.
+        let at = m.key_node(&col.key).map_or(row.loc.clone(), |k| k.loc.clone());
+        match (&col.blank, m.key_node(&col.key)) {
+            (Some(_), _) if stated => blank(col, row, &at),
+            (None, Some(_)) if stated => r.push(empty_cell(col, &at)),
+            (None, None) if stated => {
+                r.req(m, &col.key);
+            }
+            _ => {}
         }
         return;
     };
     let written = node.scalar().map(str::trim);
-    let empty = node.is_null() || written == Some("");
+    let empty = written == Some("");
     if let Some(b) = &col.blank
         && (empty || (!b.mark.is_empty() && written == Some(b.mark.as_str())))
     {
@@ -804,12 +810,7 @@ fn read_cell(r: &mut Reader, m: &mut MapReader<'_>, col: &Column, row: &mut Row)
         return;
     }
     if empty {
-        r.push(
-            Diagnostic::error(Code::Blank, &node.loc, format!("“{}”是空的", col.key)).help(format!(
-                "填上数字（没有就写 0）；这一列确实应当空着时，在表格定义中给“{}”写 可空: true",
-                col.key
-            )),
-        );
+        r.push(empty_cell(col, &node.loc));
         return;
     }
     if !col.kind.is_figure() {
@@ -825,6 +826,14 @@ fn read_cell(r: &mut Reader, m: &mut MapReader<'_>, col: &Column, row: &mut Row)
             loc: node.loc.clone(),
         });
     }
+}
+
+/// A cell left empty in a column that does not allow a blank.
+fn empty_cell(col: &Column, at: &Loc) -> Diagnostic {
+    Diagnostic::error(Code::Blank, at, format!("“{}”是空的", col.key)).help(format!(
+        "填上数字（没有就写 0）；这一列确实应当空着时，在表格定义中给“{}”写 可空: true",
+        col.key
+    ))
 }
 
 /// Records a blank cell of `col` (a blank that counts as zero also as a 0).

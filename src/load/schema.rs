@@ -310,9 +310,9 @@ pub(crate) struct TableSpec {
     pub order: Order,
     /// The sub-tables the attachment holds, each with its caption, in order (none: one table).
     pub subtables: Vec<SubTable>,
-    /// Whether each sub-table has its own 合计 row (the whole's is `total_row`, printed as 总计
-    /// under the last sub-table when both are asked for).
-    pub subtotals: bool,
+    /// The label of each sub-table's own 合计 row (`合计`, `小计`), when it has one (the whole's is
+    /// `total_row`, printed as 总计 under the last sub-table when both are asked for).
+    pub subtotals: Option<String>,
     /// What the rows are: the units, entries of a list, or a text.
     pub form: Form,
     /// The description's file.
@@ -361,6 +361,10 @@ impl SubTable {
                 .any(|u| registry.resolve(u).is_some_and(|x| x.name == unit.name))
     }
 }
+
+/// The key every table answers with its number of rows (entries of a list, units of a table):
+/// `{{ 采用.行数 }}`.
+pub(crate) const ROW_COUNT: &str = "行数";
 
 /// What a table's rows are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -529,7 +533,8 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
         .and_then(|n| r.text(n, "简称").map(|t| (t, n.loc.clone())));
     let title = r.req(&mut top, "标题").and_then(|n| r.text(n, "标题"));
     let former_titles = read_history(r, &mut top, "曾用标题", "标题");
-    let columns = read_columns(r, &mut top);
+    let form = read_form(r, &mut top);
+    let columns = read_columns(r, &mut top, form);
     let derived = read_derived(r, &mut top);
     let headlines = read_headlines(r, &mut top);
     let rules = read_rules(r, &mut top);
@@ -542,11 +547,12 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
     let number = read_number_column(r, &mut top);
     let order = read_order(r, &mut top, registry_order, &number);
     let subtables = read_subtables(r, &mut top);
-    let subtotals = top
-        .opt("分表合计")
-        .and_then(|n| r.boolean(n, "分表合计"))
-        .unwrap_or(false);
-    let form = read_form(r, &mut top);
+    // `分表合计: true` (each sub-table's 合计) or the label it prints (`分表合计: 小计`).
+    let subtotals = top.opt("分表合计").and_then(|n| match n.scalar().map(str::trim) {
+        Some("true" | "是") => Some("合计".to_string()),
+        Some("false" | "否") => None,
+        _ => r.text(n, "分表合计"),
+    });
     r.finish(
         top,
         &[
@@ -731,9 +737,15 @@ fn read_form(r: &mut Reader, top: &mut MapReader<'_>) -> Form {
 
 /// The per-unit columns (`列`): key, header, measure word, kind and decimals, what the 合计 row
 /// prints, and the column's history (设立, 撤销, 曾用名).
-fn read_columns(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Column> {
+fn read_columns(r: &mut Reader, top: &mut MapReader<'_>, form: Form) -> Vec<Column> {
     let mut columns = Vec::new();
-    let Some(items) = r.req(top, "列").and_then(|n| r.seq(n, "列")) else {
+    // A text has no columns.
+    let node = if form == Form::Text {
+        top.opt("列")
+    } else {
+        r.req(top, "列")
+    };
+    let Some(items) = node.and_then(|n| r.seq(n, "列")) else {
         return columns;
     };
     for item in items {

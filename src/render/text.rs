@@ -138,6 +138,7 @@ fn printed(value: &Value, e: &Expr) -> Result<String, Fail> {
         Value::Text(t) => Ok(t.clone()),
         Value::Count(n) => Ok(n.to_string()),
         Value::Units(u) => Ok(u.text()),
+        Value::Figure(f) if f.fact.listing_only => Err(listing_only(&f.fact, &whole)),
         Value::Figure(f) => f.fact.printed().ok_or_else(|| {
             fail(
                 Code::ExpressionZero,
@@ -278,6 +279,7 @@ fn keys(spec: &TableSpec) -> Vec<&str> {
         .map(|c| c.key.as_str())
         .chain(spec.headlines.iter().map(|h| h.key.as_str()))
         .chain(spec.derived.iter().map(|d| d.key.as_str()))
+        .chain([crate::load::schema::ROW_COUNT])
         .collect()
 }
 
@@ -512,8 +514,27 @@ fn compared(scope: &Scope<'_>, what: Compares) -> (&'static str, MonthId) {
     }
 }
 
+/// A column without a total used as a figure.
+fn listing_only(fact: &Fact, at: &Word) -> Fail {
+    fail(
+        Code::ExpressionName,
+        at,
+        format!(
+            "“{}”这一列没有合计（表格定义中“合计: 无”），只能用来列出单位",
+            fact.label
+        ),
+    )
+    .help(format!(
+        "例如 {{{{ 表.{} | 最多(1) | 带数 }}}}；要用它的合计，在表格定义中给这一列写 合计: 求和",
+        fact.key
+    ))
+}
+
 /// The figure of the month `what` compares with.
 fn before(scope: &Scope<'_>, call: &Call, fig: &Figure, what: Compares) -> Result<Amount, Fail> {
+    if fig.fact.listing_only {
+        return Err(listing_only(&fig.fact, &call.name));
+    }
     let (words, month) = compared(scope, what);
     let amount = match what {
         Compares::Previous => fig.fact.prev,

@@ -25,6 +25,7 @@ mod outputs;
 mod owners;
 mod package;
 mod routine;
+mod tables;
 mod text;
 mod typography;
 mod watch;

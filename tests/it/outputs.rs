@@ -2,7 +2,7 @@
 //! made in the same run as the PDF, from the same checked data, and an archival PDF/A.
 
 use crate::util::office::{Office, Word, ink, page_sizes, page_texts, words};
-use crate::util::{Project, SEED_ROWS, normalise, pdftotext, seed_sentences, without_page_numbers};
+use crate::util::{Project, SEED_ROWS, normalise, pdftotext, seed_sentences, without_page_numbers, zip_part};
 
 fn build(p: &Project, extra: &[&str]) {
     let mut args = vec!["build", "2023-03"];
@@ -257,21 +257,6 @@ fn archival_pdfs_pass_typsts_validation_and_keep_the_manifest_where_allowed() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("不是 tongbao 生成的"));
     let out = p.run(&["build", "2023-03", "--pdf-standard", "a-9"]);
     assert_eq!(out.status.code(), Some(2));
-}
-
-/// A part of a zip file (the .docx), read with Python's zipfile.
-fn zip_part(file: &std::path::Path, part: &str) -> String {
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import zipfile,sys; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())",
-        ])
-        .arg(file)
-        .arg(part)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{part}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

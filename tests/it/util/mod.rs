@@ -74,6 +74,28 @@ impl Project {
         p
     }
 
+    /// The example project `examples/<name>/` (its data and settings) with the repository's
+    /// templates and fonts, as `scripts/example` assembles it.
+    pub fn example(name: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&repo().join("examples").join(name), dir.path(), false);
+        copy_tree(&repo().join("templates"), &dir.path().join("templates"), false);
+        copy_tree(&repo().join("fonts"), &dir.path().join("fonts"), true);
+        Project { dir }
+    }
+
+    /// The names of the example projects under `examples/`.
+    pub fn examples() -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(repo().join("examples"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join("data").is_dir())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// The project root.
     pub fn root(&self) -> &Path {
         self.dir.path()
@@ -234,6 +256,21 @@ pub fn check_jsonschema(args: &[&std::ffi::OsStr]) -> Output {
             Path::new(&program).display()
         )
     })
+}
+
+/// A part of a zip file (a .docx or an .xlsx), read with Python's zipfile.
+pub fn zip_part(file: &Path, part: &str) -> String {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import zipfile,sys; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())",
+        ])
+        .arg(file)
+        .arg(part)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{part}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// A file of the repository, as text.
