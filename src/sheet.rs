@@ -342,6 +342,8 @@ fn not_a_value(cell: &Cell) -> Unreadable {
 struct Header {
     unit_col: usize,
     first_data: usize,
+    /// How many rows the header takes (a header repeated under a sub-table's caption is skipped).
+    depth: usize,
     columns: BTreeMap<String, usize>,
     ignored: Vec<String>,
 }
@@ -445,6 +447,7 @@ impl Sheet<'_> {
         Ok(Header {
             unit_col,
             first_data: head + depth,
+            depth,
             columns,
             ignored,
         })
@@ -578,59 +581,31 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
     let mut rows = Vec::new();
     let mut total = None;
     let mut incomplete = false;
+    // Rows of the sub-tables' layout: their captions, repeated headers and subtotals.
+    let mut parts = 0;
+    let mut skip_to = header.first_data;
     for r in header.first_data..sheet.grid.rows.len() {
-        let name = sheet.cell(r, header.unit_col).text();
-        let cells: Vec<(&String, Cell, usize)> =
-            header.columns.iter().map(|(k, c)| (k, sheet.cell(r, *c), *c)).collect();
-        if name.is_empty() && cells.iter().all(|(_, v, _)| v.text().is_empty()) {
+        if r < skip_to {
             continue;
         }
-        let mut row = Row::new(
-            name.clone(),
-            sheet.at(r, header.unit_col),
-            Vec::new(),
-            sheet.at(r, header.unit_col),
-        );
-        for (key, v, c) in &cells {
-            let Some(col) = spec.column(key) else { continue };
-            if !col.kind.is_figure() {
-                row.texts.push(((*key).clone(), v.text()));
+        match part_row(sheet, header, spec, r) {
+            PartRow::Data => {}
+            PartRow::Header => {
+                skip_to = r + header.depth;
+                parts += 1;
                 continue;
             }
-            match figure(v, &measures, col.kind) {
-                Ok(Some(n)) => row.values.push(Figure {
-                    key: (*key).clone(),
-                    value: n,
-                    loc: sheet.at(r, *c),
-                }),
-                // A blank where the column allows one; a computed column left empty is computed.
-                Ok(None) if col.blank.is_some() => row.blanks.push((*key).clone()),
-                Ok(None) if !matches!(col.source, schema::Source::Stated) => {}
-                Ok(None) => out.diagnostics.push(
-                    Diagnostic::error(
-                        Code::ImportCell,
-                        &sheet.at(r, *c),
-                        format!("“{}”的“{key}”是空的", crate::diag::shorten(&name, 30)),
-                    )
-                    .help("没有数据时请填 0；这一列确实应当空着时，在表格定义中给它写 可空: true"),
-                ),
-                Err((code, why, help)) => {
-                    out.diagnostics
-                        .push(Diagnostic::error(code, &sheet.at(r, *c), why).help(help));
-                }
+            PartRow::Caption | PartRow::Subtotal => {
+                parts += 1;
+                continue;
             }
         }
+        let name = sheet.cell(r, header.unit_col).text();
+        let Some((row, complete)) = read_row(sheet, header, spec, r, &measures, out) else {
+            continue;
+        };
+        incomplete |= !complete;
         let values = row.values.clone();
-        let read = row.values.len() + row.blanks.len() + row.texts.len();
-        let optional = cells
-            .iter()
-            .filter(|(k, v, _)| {
-                spec.column(k)
-                    .is_some_and(|c| !matches!(c.source, schema::Source::Stated))
-                    && v.text().is_empty()
-            })
-            .count();
-        incomplete |= read + optional < cells.len();
         // The 合计 label may stand in the unit column or, merged across 序号 and 单位, left of it.
         let is_total = (0..=header.unit_col).any(|c| {
             let text: String = sheet
@@ -655,12 +630,124 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
         }
         rows.push(row);
     }
+    if parts > 0 {
+        out.notes
+            .push(format!("分表的标题、表头和小计共 {parts} 行，不作为单位导入"));
+    }
     MonthTable {
         rows,
         total,
         incomplete,
         loc: Loc::file(&sheet.src),
         ..MonthTable::empty(spec)
+    }
+}
+
+/// Row `r` of the sheet read as a unit's row (figures that cannot be read are problems at their
+/// cell), and whether every cell was read; `None` for an empty row.
+fn read_row(
+    sheet: &Sheet<'_>,
+    header: &Header,
+    spec: &TableSpec,
+    r: usize,
+    measures: &[&str],
+    out: &mut Imported,
+) -> Option<(Row, bool)> {
+    let name = sheet.cell(r, header.unit_col).text();
+    let cells: Vec<(&String, Cell, usize)> = header.columns.iter().map(|(k, c)| (k, sheet.cell(r, *c), *c)).collect();
+    if name.is_empty() && cells.iter().all(|(_, v, _)| v.text().is_empty()) {
+        return None;
+    }
+    let mut row = Row::new(
+        name.clone(),
+        sheet.at(r, header.unit_col),
+        Vec::new(),
+        sheet.at(r, header.unit_col),
+    );
+    for (key, v, c) in &cells {
+        let Some(col) = spec.column(key) else { continue };
+        if !col.kind.is_figure() {
+            row.texts.push(((*key).clone(), v.text()));
+            continue;
+        }
+        match figure(v, measures, col.kind) {
+            Ok(Some(n)) => row.values.push(Figure {
+                key: (*key).clone(),
+                value: n,
+                loc: sheet.at(r, *c),
+            }),
+            // A blank where the column allows one; a computed column left empty is computed.
+            Ok(None) if col.blank.is_some() => row.blanks.push((*key).clone()),
+            Ok(None) if !matches!(col.source, schema::Source::Stated) => {}
+            Ok(None) => out.diagnostics.push(
+                Diagnostic::error(
+                    Code::ImportCell,
+                    &sheet.at(r, *c),
+                    format!("“{}”的“{key}”是空的", crate::diag::shorten(&name, 30)),
+                )
+                .help("没有数据时请填 0；这一列确实应当空着时，在表格定义中给它写 可空: true"),
+            ),
+            Err((code, why, help)) => {
+                out.diagnostics
+                    .push(Diagnostic::error(code, &sheet.at(r, *c), why).help(help));
+            }
+        }
+    }
+    let read = row.values.len() + row.blanks.len() + row.texts.len();
+    let optional = cells
+        .iter()
+        .filter(|(k, v, _)| {
+            spec.column(k)
+                .is_some_and(|c| !matches!(c.source, schema::Source::Stated))
+                && v.text().is_empty()
+        })
+        .count();
+    Some((row, read + optional == cells.len()))
+}
+
+/// What a row below the header is in a sheet laid out in sub-tables.
+enum PartRow {
+    Data,
+    /// A sub-table's caption (`二、市级各部门`): its only text is a caption of the description.
+    Caption,
+    /// The header again, under a sub-table's caption.
+    Header,
+    /// A sub-table's total (`分表合计`'s label), not the table's.
+    Subtotal,
+}
+
+fn part_row(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, r: usize) -> PartRow {
+    let texts: Vec<String> = sheet.grid.rows[r]
+        .iter()
+        .map(|c| c.text().chars().filter(|ch| !ch.is_whitespace()).collect::<String>())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let unit = header_key(&sheet.cell(r, header.unit_col).text());
+    let label: String = (0..=header.unit_col)
+        .map(|c| sheet.cell(r, c).text())
+        .collect::<String>()
+        .chars()
+        .filter(|ch| !ch.is_whitespace())
+        .collect();
+    match texts.as_slice() {
+        [only]
+            if spec
+                .subtables
+                .iter()
+                .any(|t| t.caption.replace(char::is_whitespace, "") == *only) =>
+        {
+            PartRow::Caption
+        }
+        _ if UNIT_HEADERS.contains(&unit.as_str()) => PartRow::Header,
+        _ if !spec.subtables.is_empty()
+            && spec
+                .subtotals
+                .as_ref()
+                .is_some_and(|l| l.replace(char::is_whitespace, "") == label) =>
+        {
+            PartRow::Subtotal
+        }
+        _ => PartRow::Data,
     }
 }
 

@@ -10,7 +10,7 @@ use crate::{aggregate, check, load};
 
 pub(crate) fn run(project: &Project, args: &ExportArgs) -> Result {
     let month = month_or_latest(project, args.month.as_deref())?;
-    let (data, mut diags) = load::load(project, std::slice::from_ref(&month));
+    let (data, mut diags) = load::load_month(project, &month);
     let Some(data) = data else {
         report(&mut diags, Format::Human);
         return Ok(Status::Problems);

@@ -14,6 +14,32 @@ use crate::calendar::{Date, MonthId, Period};
 use crate::diag::{Code, Diagnostic, Loc, Severity};
 use crate::project::{DOCUMENT, ISSUE_RECORD, Project};
 
+// The keys each part of a month's files may have: what the reader accepts, and what the JSON
+// schema (`schemas.rs`) must describe, one list each.
+/// The keys of `document.yaml`.
+pub(crate) const DOCUMENT_KEYS: &[&str] = &["发文字号", "附件", "期间", "版式"];
+/// The keys of `版式`.
+pub(crate) const LAYOUT_KEYS: &[&str] = &[
+    "版头",
+    "字号单列",
+    "发文机关标志",
+    "份号",
+    "密级",
+    "紧急程度",
+    "印章",
+    "附注",
+    "版记",
+    "行文",
+    "签发人",
+    "联合行文",
+];
+/// The keys of a seal (`印章`) written as a mapping.
+pub(crate) const SEAL_KEYS: &[&str] = &["图片", "直径"];
+/// The keys of `版记`.
+pub(crate) const COLOPHON_KEYS: &[&str] = &["抄送", "印发机关", "印发日期"];
+/// The keys of a month's table file.
+pub(crate) const MONTH_KEYS: &[&str] = &["概况", "行", "合计", "正文"];
+
 /// Files of a month folder that are not tables.
 const NOT_TABLES: [&str; 1] = [ISSUE_RECORD];
 
@@ -504,7 +530,7 @@ fn read_document(r: &mut Reader, tree: &yaml::Node) -> Option<Document> {
             );
         }
     }
-    r.finish(top, &["发文字号", "附件", "期间", "版式"]);
+    r.finish(top, DOCUMENT_KEYS);
     Some(Document {
         number,
         attachments,
@@ -538,7 +564,7 @@ fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
                 yaml::Value::Map(_) => r.map(item, "印章").and_then(|mut s| {
                     let image = r.req(&mut s, "图片").and_then(|n| r.text(n, "图片"));
                     let diameter = s.opt("直径").and_then(|n| r.count(n, "直径（毫米）"));
-                    r.finish(s, &["图片", "直径"]);
+                    r.finish(s, SEAL_KEYS);
                     image.map(|image| (image, diameter))
                 }),
                 _ => r.text(item, "印章").map(|t| (t, None)),
@@ -580,30 +606,14 @@ fn read_layout(r: &mut Reader, node: &yaml::Node) -> Layout {
         let copies = opt_text(r, &mut c, "抄送");
         let printer = opt_text(r, &mut c, "印发机关");
         let printed = c.opt("印发日期").and_then(|n| r.date(n, "印发日期"));
-        r.finish(c, &["抄送", "印发机关", "印发日期"]);
+        r.finish(c, COLOPHON_KEYS);
         layout.colophon = Some(Colophon {
             copies,
             printer,
             printed,
         });
     }
-    r.finish(
-        m,
-        &[
-            "版头",
-            "字号单列",
-            "发文机关标志",
-            "份号",
-            "密级",
-            "紧急程度",
-            "印章",
-            "附注",
-            "版记",
-            "行文",
-            "签发人",
-            "联合行文",
-        ],
-    );
+    r.finish(m, LAYOUT_KEYS);
     layout
 }
 
@@ -703,7 +713,7 @@ fn read_table(r: &mut Reader, tree: &yaml::Node, spec: &TableSpec, month: &Month
         }),
         None => None,
     };
-    r.finish(top, &["概况", "行", "合计", "正文"]);
+    r.finish(top, MONTH_KEYS);
     table.incomplete = r.diags.len() > problems_before;
     Some(table)
 }

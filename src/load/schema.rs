@@ -16,6 +16,69 @@ use crate::calendar::{MonthId, Period};
 use crate::diag::{Code, Diagnostic, Loc, Severity};
 use crate::project::{Project, TABLES, io_reason};
 
+// The keys each part of a table description may have: what the reader accepts, and what the
+// JSON schema (`schemas.rs`) must describe, one list each.
+/// The keys of a table description.
+pub(crate) const TABLE_KEYS: &[&str] = &[
+    "名称",
+    "简称",
+    "标题",
+    "曾用标题",
+    "列",
+    "派生",
+    "概况",
+    "规则",
+    "合计行",
+    "按名录排序",
+    "必列类别",
+    "序号列",
+    "排名",
+    "排序",
+    "分表",
+    "分表合计",
+    "形式",
+];
+/// The keys of a column (`列`).
+pub(crate) const COLUMN_KEYS: &[&str] = &[
+    "键",
+    "名称",
+    "量词",
+    "类型",
+    "小数位",
+    "合计",
+    "设立",
+    "撤销",
+    "曾用名",
+    "组",
+    "计算",
+    "累计",
+    "取整",
+    "可空",
+    "空白印作",
+    "空白计作",
+    "不符时",
+];
+/// The keys of a derived figure (`派生`).
+pub(crate) const DERIVED_KEYS: &[&str] = &[
+    "键",
+    "名称",
+    "分子",
+    "分母",
+    "取整",
+    "小数位",
+    "入表",
+    "末尾零",
+    "无法计算时",
+    "百分号",
+    "写明不符时",
+];
+/// The keys of a headline (`概况`).
+pub(crate) const HEADLINE_KEYS: &[&str] = &["键", "名称", "量词", "等于合计", "不符时", "说明"];
+/// The keys of `排名`.
+pub(crate) const RANK_KEYS: &[&str] = &["依据", "顺序"];
+/// The keys of a sub-table (`分表`).
+pub(crate) const SUBTABLE_KEYS: &[&str] = &["标题", "类别", "单位"];
+
 /// What a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -553,28 +616,7 @@ fn read(r: &mut Reader, tree: &yaml::Node, id: String) -> Option<TableSpec> {
         Some("false" | "否") => None,
         _ => r.text(n, "分表合计"),
     });
-    r.finish(
-        top,
-        &[
-            "名称",
-            "简称",
-            "标题",
-            "曾用标题",
-            "列",
-            "派生",
-            "概况",
-            "规则",
-            "合计行",
-            "按名录排序",
-            "必列类别",
-            "序号列",
-            "排名",
-            "排序",
-            "分表",
-            "分表合计",
-            "形式",
-        ],
-    );
+    r.finish(top, TABLE_KEYS);
     Some(TableSpec {
         id,
         short,
@@ -645,7 +687,7 @@ fn read_number_column(r: &mut Reader, top: &mut MapReader<'_>) -> NumberColumn {
             false
         }
     };
-    r.finish(m, &["依据", "顺序"]);
+    r.finish(m, RANK_KEYS);
     match by {
         Some(by) => NumberColumn::Rank { by, ascending },
         None => NumberColumn::Serial,
@@ -699,7 +741,7 @@ fn read_subtables(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<SubTable> {
             .opt("单位")
             .map(|n| r.texts(n, "单位").into_iter().map(|(t, _)| t).collect())
             .unwrap_or_default();
-        r.finish(m, &["标题", "类别", "单位"]);
+        r.finish(m, SUBTABLE_KEYS);
         if kinds.is_empty() && units.is_empty() {
             r.push(
                 Diagnostic::error(Code::MissingField, &item.loc, "分表没有写收哪些单位")
@@ -770,28 +812,7 @@ fn read_columns(r: &mut Reader, top: &mut MapReader<'_>, form: Form) -> Vec<Colu
         let rounding = read_rounding(r, &mut m);
         let blank = read_blank(r, &mut m);
         let mismatch = severity(r, &mut m, "不符时", Severity::Warning);
-        r.finish(
-            m,
-            &[
-                "键",
-                "名称",
-                "量词",
-                "类型",
-                "小数位",
-                "合计",
-                "设立",
-                "撤销",
-                "曾用名",
-                "组",
-                "计算",
-                "累计",
-                "取整",
-                "可空",
-                "空白印作",
-                "空白计作",
-                "不符时",
-            ],
-        );
+        r.finish(m, COLUMN_KEYS);
         if let (Some(key), Some(label), Some(kind), Some(total), Some(source), Some(rounding)) =
             (key, label, kind, total, source, rounding)
         {
@@ -1022,22 +1043,7 @@ fn read_derived(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Derived> {
                 Some(n) => places(r, n),
             };
             let display = read_display(r, &mut m);
-            r.finish(
-                m,
-                &[
-                    "键",
-                    "名称",
-                    "分子",
-                    "分母",
-                    "取整",
-                    "小数位",
-                    "入表",
-                    "末尾零",
-                    "无法计算时",
-                    "百分号",
-                    "写明不符时",
-                ],
-            );
+            r.finish(m, DERIVED_KEYS);
             if let (Some(key), Some(numerator), Some(denominator), Some(rounding), Some(decimals), Some(display)) =
                 (key, num, den, rounding, decimals, display)
             {
@@ -1154,7 +1160,7 @@ fn read_headlines(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Headline> {
                 },
             };
             let note = m.opt("说明").and_then(|n| r.text(n, "说明"));
-            r.finish(m, &["键", "名称", "量词", "等于合计", "不符时", "说明"]);
+            r.finish(m, HEADLINE_KEYS);
             if let (Some(key), Some(label)) = (key, label) {
                 headlines.push(Headline {
                     key,

@@ -110,6 +110,32 @@ const TOKENS: &[&str] = &[
     "城中区",
     "区民政局",
     "甲",
+    "计算: 国信 + 1",
+    "累计: 得分",
+    "可空: true",
+    "空白印作: —",
+    "空白计作: 零",
+    "组: [采用情况, 省级]",
+    "排名: {依据: 得分}",
+    "序号列: 无",
+    "排序: 照写",
+    "分表合计: 小计",
+    "形式: 列表",
+    "形式: 文字",
+    " × ",
+    " ÷ ",
+    "(",
+    ")",
+    "—",
+    "第一季度",
+    "2023年1~3月",
+    "2010年度",
+    "{期间}",
+    "{{ 热线.受理 | 比去年同期 }}",
+    "{{ 热线.受理 | 同比 }}",
+    "（代章）",
+    "二○一一年一月十八日",
+    "（联系人：甲，电话：1）",
     "\u{1F600}",
     "é",
     "\u{0301}",
@@ -210,11 +236,47 @@ fn repo() -> PathBuf {
 /// A copy of the shipped data and templates (Typst's embedded fonts stand in for the bundled ones:
 /// glyph warnings, but the same layout code).
 pub(crate) fn project() -> tempfile::TempDir {
+    let files: Vec<String> = FILES.iter().map(|f| f.to_string()).collect();
+    copy(&repo(), &files)
+}
+
+/// The example projects of `examples/`: (name, its files relative to its root, the month its
+/// circular is for).
+fn examples() -> Vec<(String, Vec<String>, String)> {
+    let root = repo().join("examples");
+    let mut out: Vec<(String, Vec<String>, String)> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("data").is_dir())
+        .map(|e| {
+            let dir = e.path();
+            let files: Vec<String> = walkdir::WalkDir::new(&dir)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|f| f.file_type().is_file())
+                .map(|f| f.path().strip_prefix(&dir).unwrap().to_string_lossy().to_string())
+                .collect();
+            let month = files
+                .iter()
+                .filter(|f| f.ends_with("通报.txt"))
+                .filter_map(|f| f.split('/').nth(1))
+                .max()
+                .unwrap_or_default()
+                .to_string();
+            (e.file_name().to_string_lossy().to_string(), files, month)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A copy of `files` of the project at `from`, with the shipped templates.
+fn copy(from: &Path, files: &[String]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for rel in FILES {
+    for rel in files {
         let to = dir.path().join(rel);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(repo().join(rel), &to).unwrap();
+        std::fs::copy(from.join(rel), &to).unwrap();
     }
     std::fs::create_dir_all(dir.path().join("templates")).unwrap();
     for entry in std::fs::read_dir(repo().join("templates")).unwrap() {
@@ -227,13 +289,18 @@ pub(crate) fn project() -> tempfile::TempDir {
 /// Runs `check` and `build` on `root` and checks the properties. Returns a description of the
 /// first violation.
 fn stages(root: &Path) -> Result<(), String> {
+    stages_of(root, MONTH)
+}
+
+/// [`stages`] for `month`.
+fn stages_of(root: &Path, month: &str) -> Result<(), String> {
     let project = Project::new(root);
-    let checked = super::check_months(&project, &[MONTH.to_string()]);
+    let checked = super::check_months(&project, &[month.to_string()]);
     for d in checked.iter().filter(|d| d.severity == Severity::Error) {
         located(d)?;
     }
     let accepted = !checked.iter().any(|d| d.severity == Severity::Error);
-    let built = super::Session::new(project.root(), &super::Plan::default()).build(MONTH);
+    let built = super::Session::new(project.root(), &super::Plan::default()).build(month);
     for d in built.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
         located(d)?;
     }
@@ -306,6 +373,38 @@ proptest! {
         if let Err(problem) = stages(dir.path()) {
             prop_assert!(false, "{problem}\n--- text ---\n{text}");
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(crate::limits::fuzz_config(1))]
+
+    /// The other offices' forms (header groups, formulas, blanks, ranks, sub-tables, lists,
+    /// periods, signature forms), damaged the same way.
+    #[test]
+    fn damaged_examples_never_panic_and_every_refusal_is_located(
+        which in any::<proptest::sample::Index>(),
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), edit()), 1..6)
+    ) {
+        let all = examples();
+        let (name, files, month) = which.get(&all);
+        let dir = copy(&repo().join("examples").join(name), files);
+        for (file, edit) in &edits {
+            let path = dir.path().join(file.get(files));
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, apply(&text, edit)).unwrap();
+        }
+        if let Err(problem) = stages_of(dir.path(), month) {
+            prop_assert!(false, "{name}: {problem}");
+        }
+    }
+}
+
+#[test]
+fn the_undamaged_examples_render() {
+    for (name, files, month) in examples() {
+        let dir = copy(&repo().join("examples").join(&name), &files);
+        assert_eq!(stages_of(dir.path(), &month), Ok(()), "{name}");
     }
 }
 

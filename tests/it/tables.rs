@@ -459,3 +459,88 @@ fn commas_after_percents_and_headers_without_lone_characters() {
         }
     }
 }
+
+/// The editor's schemas describe every form the examples use: each description, month setting
+/// and month file of every example validates against the schema `tongbao schemas` writes.
+#[test]
+fn the_schemas_describe_every_form_the_examples_use() {
+    for name in Project::examples() {
+        let p = Project::example(&name);
+        let out = p.run(&["schemas"]);
+        assert!(out.status.success(), "{name}: {}", crate::util::output(&out));
+        let mut by_schema: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for file in walkdir(&p.path("data")).into_iter().filter(|f| f.ends_with(".yaml")) {
+            let path = std::path::Path::new(&file);
+            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            let folder = path
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            let schema = match (folder.as_str(), stem.as_str()) {
+                ("data", "units") => "units.schema.json".to_string(),
+                ("tables", _) => "table.schema.json".to_string(),
+                (_, "document") => "document.schema.json".to_string(),
+                _ => format!("month-{stem}.schema.json"),
+            };
+            by_schema.entry(schema).or_default().push(file);
+        }
+        assert!(by_schema.len() >= 4, "{name}: {by_schema:?}");
+        for (schema, files) in by_schema {
+            let schema = p.path(&format!("schemas/{schema}"));
+            let mut args: Vec<&std::ffi::OsStr> = vec!["--schemafile".as_ref(), schema.as_os_str()];
+            args.extend(files.iter().map(std::ffi::OsStr::new));
+            let out = crate::util::check_jsonschema(&args);
+            assert!(out.status.success(), "{name}: {}", crate::util::output(&out));
+        }
+    }
+}
+
+/// A workbook as tongbao exports it (grouped headers of up to three rows, the same header under
+/// different groups, blanks, sub-tables with their captions, repeated headers and subtotals)
+/// imports back over its month with the same figures, and the month's tables still check.
+#[test]
+fn exported_workbooks_of_every_form_import_back_with_the_same_figures() {
+    for (name, month, table) in [
+        ("分组表头", "2023-06", "派遣"),
+        ("排名得分", "2023-03", "信息"),
+        ("分表", "2023-09", "公开"),
+    ] {
+        let p = Project::example(name);
+        let out = p.run(&["export", month]);
+        assert!(out.status.success(), "{name}: {}", crate::util::output(&out));
+        let file = format!("data/{month}/{table}.yaml");
+        let rows = || -> Vec<Vec<String>> {
+            p.read(&file)
+                .lines()
+                .filter_map(|l| l.trim_start().strip_prefix("- {单位:"))
+                .map(|l| {
+                    l.split(['{', '}'])
+                        .next()
+                        .unwrap()
+                        .split(", ")
+                        .skip(1)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .collect()
+        };
+        let before = rows();
+        let book = p.path(&format!("out/{month}/附件.xlsx"));
+        let out = p.run(&["import", table, book.to_str().unwrap(), "--month", month]);
+        assert!(out.status.success(), "{name}: {}", crate::util::output(&out));
+        let after = rows();
+        assert_eq!(before.len(), after.len(), "{name}: {after:?}");
+        // Every row's written figures are among one imported row's (which also states the
+        // computed ones, as the workbook prints them).
+        for row in &before {
+            let found = after.iter().filter(|a| row.iter().all(|cell| a.contains(cell))).count();
+            assert_eq!(found, 1, "{name}: {row:?} in {after:?}");
+        }
+        let (_, diags) = p.check();
+        let own: Vec<_> = diags.iter().filter(|d| d["file"] == file.as_str()).collect();
+        assert!(own.is_empty(), "{name}: {own:#?}");
+    }
+}
