@@ -142,7 +142,7 @@ fn table_schema(kinds: &[&str]) -> Value {
             "必列类别": {"type": "array", "items": {"enum": kinds}},
             "序号列": {"enum": ["序号", "排名", "无"]},
             "排名": rank,
-            "排序": {"enum": ["名录", "照写", "排名"]},
+            "排序": {"oneOf": [{"enum": ["名录", "照写", "排名"]}, rank.clone()], "description": "名录、照写、排名，或按一列：{依据: 得分, 顺序: 从高到低}"},
             "分表": {"type": "array", "items": subtable},
             "分表合计": {"oneOf": [{"type": "boolean"}, {"type": "string"}], "description": "true（每个分表印“合计”），或印的名称，如 小计"},
             "形式": {"enum": ["单位", "列表", "文字"], "description": "单位（每个单位一行，默认）、列表（不按单位的条目）、文字（附件是一段文字）"}

@@ -317,10 +317,14 @@ fn ordered<'l, 't>(spec: &TableSpec, mut rows: Vec<&'l Line<'t>>, p: &Printer<'_
         NumberColumn::Rank { by, ascending } => Some(rank(&rows, |l| p.sort_value(l.row, by), *ascending)),
         _ => None,
     };
+    let by_column = match &spec.order {
+        Order::By { key, ascending } => Some(rank(&rows, |l| p.sort_value(l.row, key), *ascending)),
+        _ => None,
+    };
     let mut indexed: Vec<(usize, &Line<'_>)> = rows.drain(..).enumerate().collect();
-    match (spec.order, &ranks) {
+    match (&spec.order, ranks.as_ref().or(by_column.as_ref())) {
         (Order::Registry, _) => indexed.sort_by_key(|(_, l)| l.order),
-        (Order::Rank, Some(r)) => indexed.sort_by_key(|(i, _)| (r[*i].unwrap_or(usize::MAX), *i)),
+        (Order::Rank | Order::By { .. }, Some(r)) => indexed.sort_by_key(|(i, _)| (r[*i].unwrap_or(usize::MAX), *i)),
         _ => {}
     }
     indexed

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::diag::{Code, Diagnostic, Loc, quote_list};
-use crate::load::schema::{Column, Derived, Form, NumberColumn, ROW_COUNT, Source, Total};
+use crate::load::schema::{Column, Derived, Form, NumberColumn, Order, ROW_COUNT, Source, Total};
 use crate::load::{Registry, TableSpec};
 
 /// Every name (canonical or alias) names one unit; every unit has a known kind.
@@ -300,15 +300,18 @@ fn check_columns(spec: &TableSpec, diags: &mut Vec<Diagnostic>) {
             .help("每个计算列只能由其他列算出，不能绕回自己"),
         );
     }
-    if let NumberColumn::Rank { by, .. } = &spec.number
-        && spec.column(by).is_none_or(|c| !c.kind.is_figure())
-        && spec.derived(by).is_none()
-    {
-        diags.push(
-            unknown_key(spec, by, &spec.loc)
-                .with_code(Code::SpecKey)
-                .help("排名依据应是一列数字或一个比率"),
-        );
+    let rank = match &spec.number {
+        NumberColumn::Rank { by, .. } => Some((by, "排名依据应是一列数字或一个比率")),
+        _ => None,
+    };
+    let order = match &spec.order {
+        Order::By { key, .. } => Some((key, "排序依据应是一列数字或一个比率")),
+        _ => None,
+    };
+    for (by, help) in rank.into_iter().chain(order) {
+        if spec.column(by).is_none_or(|c| !c.kind.is_figure()) && spec.derived(by).is_none() {
+            diags.push(unknown_key(spec, by, &spec.loc).with_code(Code::SpecKey).help(help));
+        }
     }
     check_groups(spec, diags);
 }

@@ -74,7 +74,7 @@ pub(crate) const DERIVED_KEYS: &[&str] = &[
 ];
 /// The keys of a headline (`概况`).
 pub(crate) const HEADLINE_KEYS: &[&str] = &["键", "名称", "量词", "等于合计", "不符时", "说明"];
-/// The keys of `排名`.
+/// The keys of `排名`, and of `排序` by a column.
 pub(crate) const RANK_KEYS: &[&str] = &["依据", "顺序"];
 /// The keys of a sub-table (`分表`).
 pub(crate) const SUBTABLE_KEYS: &[&str] = &["标题", "类别", "单位"];
@@ -394,7 +394,7 @@ pub(crate) enum NumberColumn {
 }
 
 /// The order of a table's rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Order {
     /// As the month's file lists them (the default).
     Written,
@@ -402,6 +402,9 @@ pub(crate) enum Order {
     Registry,
     /// In the order of the rank (the number column's `排名`).
     Rank,
+    /// By the value of column `key`, highest first unless `ascending`; equal values as written
+    /// (`排序: {依据: 得分}`), numbered 1, 2, 3.
+    By { key: String, ascending: bool },
 }
 
 /// A sub-table of an attachment: its caption and which units it holds, by kind (the registry's
@@ -669,9 +672,15 @@ fn read_number_column(r: &mut Reader, top: &mut MapReader<'_>) -> NumberColumn {
         }
         return NumberColumn::Serial;
     };
-    let Some(mut m) = r.map(n, "排名") else {
+    let Some((by, ascending)) = read_by(r, n, "排名") else {
         return NumberColumn::Serial;
     };
+    NumberColumn::Rank { by, ascending }
+}
+
+/// `{依据: 列, 顺序: 从高到低|从低到高}` (`排名`, `排序`): the column and whether ascending.
+fn read_by(r: &mut Reader, n: &yaml::Node, what: &str) -> Option<(String, bool)> {
+    let mut m = r.map(n, what)?;
     let by = r.req(&mut m, "依据").and_then(|n| r.text(n, "依据"));
     let ascending = match m
         .opt("顺序")
@@ -681,17 +690,14 @@ fn read_number_column(r: &mut Reader, top: &mut MapReader<'_>) -> NumberColumn {
         Some(("从低到高", _)) => true,
         Some((t, loc)) => {
             r.push(
-                Diagnostic::error(Code::UnknownValue, &loc, format!("未知的排名顺序“{t}”"))
+                Diagnostic::error(Code::UnknownValue, &loc, format!("未知的{what}顺序“{t}”"))
                     .help("可用：从高到低（默认）、从低到高"),
             );
             false
         }
     };
     r.finish(m, RANK_KEYS);
-    match by {
-        Some(by) => NumberColumn::Rank { by, ascending },
-        None => NumberColumn::Serial,
-    }
+    Some((by?, ascending))
 }
 
 /// `排序: 名录|照写|排名` (the older `按名录排序: true` is `排序: 名录`); ranked tables default to
@@ -703,6 +709,9 @@ fn read_order(r: &mut Reader, top: &mut MapReader<'_>, registry: bool, number: &
         _ => Order::Written,
     };
     let Some(n) = top.opt("排序") else { return default };
+    if matches!(n.value, yaml::Value::Map(_)) {
+        return read_by(r, n, "排序").map_or(default, |(key, ascending)| Order::By { key, ascending });
+    }
     match n.scalar().map(str::trim) {
         Some("名录") => Order::Registry,
         Some("照写") => Order::Written,
@@ -717,7 +726,7 @@ fn read_order(r: &mut Reader, top: &mut MapReader<'_>, registry: bool, number: &
         _ => {
             r.push(
                 Diagnostic::error(Code::UnknownValue, &n.loc, "未知的排序方式")
-                    .help("可用：名录（单位名录的顺序）、照写（月份文件中的顺序）、排名"),
+                    .help("可用：名录（单位名录的顺序）、照写（月份文件中的顺序）、排名，或按一列：{依据: 得分}"),
             );
             default
         }

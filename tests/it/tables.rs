@@ -154,6 +154,23 @@ fn ranks_order_the_rows_and_a_table_may_have_no_number_column() {
         "示例县农业农村局, 报送: 11, 国信: 0, 省信: 2, 市信: 13",
     );
     assert_eq!(ranks(&build_all(&p, "2023-03")), ["1", "1", "3", "4", "5", "6"]);
+    // Numbered 1, 2, 3 in the order of another column (报送: 14, 12, 11, 9, 5, 3).
+    p.edit("data/tables/信息.yaml", "序号列: 排名", "序号列: 序号");
+    p.edit("data/tables/信息.yaml", "排名: {依据: 累计得分}", "排序: {依据: 报送}");
+    let text = normalise(&pdftotext(&build_all(&p, "2023-03").join("circular.pdf")));
+    let order: Vec<usize> = [
+        "序号单位",
+        "1示例县教育局14",
+        "2示例县卫生健康局12",
+        "3示例县农业农村局11",
+        "6示例县应急管理局3",
+    ]
+    .iter()
+    .map(|row| text.find(row).unwrap_or_else(|| panic!("{row}: {text}")))
+    .collect();
+    assert!(order.is_sorted(), "{order:?}: {text}");
+    p.edit("data/tables/信息.yaml", "序号列: 序号", "序号列: 排名");
+    p.edit("data/tables/信息.yaml", "排序: {依据: 报送}", "排名: {依据: 累计得分}");
     // No number column at all, rows in registry order.
     p.edit("data/tables/信息.yaml", "序号列: 排名", "序号列: 无");
     p.edit("data/tables/信息.yaml", "排名: {依据: 累计得分}", "排序: 名录");
