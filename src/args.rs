@@ -250,6 +250,9 @@ pub(crate) struct ManpageArgs {
 pub(crate) struct CheckArgs {
     /// 月份（YYYY-MM）；省略时检查全部月份
     pub month: Option<String>,
+    /// 能否发布：列出发布前必须解决的全部问题（错误、待填、示例数字、tongbao.yaml“发布前须解决”的警告），与 tongbao issue 的判断相同
+    #[arg(long, requires = "month")]
+    pub ready: bool,
     /// 输出格式
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -270,6 +273,9 @@ pub(crate) struct BuildArgs {
     /// 生成全部月份
     #[arg(long, conflicts_with = "month")]
     pub all: bool,
+    /// 生成草稿 out/YYYY-MM/draft.pdf：还有待填或错误也照样排版，待填的数字印作【待填：…】，每页标明“草稿”；正式的 circular.pdf 不变
+    #[arg(long, conflicts_with = "all")]
+    pub draft: bool,
     #[command(flatten)]
     pub fonts: FontArgs,
     /// 生成不带结构标签的 PDF（文件小一些，但读屏软件读不出标题、表格的结构，也没有书签以外的导航）；默认带标签

@@ -189,7 +189,11 @@ pub(crate) fn issue(
         ]);
     }
     let (outcome, content) = session.build_to_issue(month);
-    diags.extend(outcome.diagnostics.iter().filter(|d| d.is_error()).cloned());
+    let blocking = crate::check::not_ready(&outcome.diagnostics, &session.resolved().blocking);
+    if !blocking.is_empty() {
+        diags.extend(blocking);
+        return Err(diags);
+    }
     let (Some(_), Some(content)) = (&outcome.pdf, content) else {
         return Err(diags);
     };

@@ -116,6 +116,9 @@ pub struct Outcome {
     pub outputs: Vec<PathBuf>,
     /// The month holds data only (no `通报.txt`): there is no circular to build.
     pub data_only: bool,
+    /// A draft's mark (`草稿：3 处待填`) when this was a draft ([`Session::build_draft`]); its
+    /// PDF is `draft.pdf`.
+    pub draft: Option<String>,
     /// The date of issue of the circular built.
     pub(crate) date: Option<Date>,
     /// How many times the pages were laid out (more than once when the signature's page was
@@ -151,6 +154,8 @@ pub(crate) struct Resolved {
     pub base: Option<load::Base>,
     /// Every problem reading the above found (each month's diagnostics include them).
     pub diagnostics: Vec<Diagnostic>,
+    /// The kinds of warning the office does not issue with (`发布前须解决`).
+    pub blocking: Vec<Code>,
 }
 
 impl Resolved {
@@ -169,6 +174,7 @@ impl Resolved {
             plan,
             roles,
             base,
+            blocking: config.blocking,
             diagnostics,
         })
     }
@@ -264,6 +270,7 @@ pub(crate) fn prepare(
     env: &minijinja::Environment<'static>,
     fonts: Option<&FontSet>,
     loaded: Loaded,
+    draft: bool,
 ) -> Prepared {
     let month = loaded.month.as_str();
     let mut p = Prepared {
@@ -284,7 +291,7 @@ pub(crate) fn prepare(
     p.timings.check = t.elapsed();
     let Some(this) = data.month(month) else { return p };
     p.data_only = this.data_only();
-    if has_errors(&p.diagnostics) || p.data_only {
+    if (has_errors(&p.diagnostics) && !draft) || p.data_only {
         return p;
     }
 
@@ -296,7 +303,7 @@ pub(crate) fn prepare(
 
     let t = Instant::now();
     let page = &resolved.page;
-    let document = match render::document(&data, this, &agg, page) {
+    let document = match render::document(&data, this, &agg, page, draft) {
         Ok((d, mut warnings)) => {
             p.diagnostics.append(&mut warnings);
             d
@@ -306,7 +313,10 @@ pub(crate) fn prepare(
             return p;
         }
     };
-    let circular = circular(&data, document, agg, page, role_families(&resolved.roles, fonts));
+    let mut circular = circular(&data, document, agg, page, role_families(&resolved.roles, fonts));
+    if draft {
+        circular.草稿 = Some(draft_label(&p.diagnostics));
+    }
     let project = &resolved.project;
     let rendered = render::render(env, project, render::MAIN_TEMPLATE, &circular)
         .map_err(|d| vec![d])
@@ -356,6 +366,25 @@ fn circular(
         字体: families,
         标点: marks,
         分词: words,
+        草稿: None,
+    }
+}
+
+/// What a draft says of itself: `草稿：3 处待填，2 个错误` (or only what there is).
+pub(crate) fn draft_label(diagnostics: &[Diagnostic]) -> String {
+    let unfilled = diagnostics.iter().filter(|d| d.code == Code::Unfilled).count();
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count() - unfilled;
+    let mut parts = Vec::new();
+    if unfilled > 0 {
+        parts.push(format!("{unfilled} 处待填"));
+    }
+    if errors > 0 {
+        parts.push(format!("{errors} 个错误"));
+    }
+    if parts.is_empty() {
+        "草稿".to_string()
+    } else {
+        format!("草稿：{}", parts.join("，"))
     }
 }
 
@@ -381,7 +410,12 @@ fn role_families(roles: &[typeset::fonts::Role], fonts: Option<&FontSet>) -> (re
 /// compares with, its text and the templates, rendered with the outputs the configuration asks
 /// for. A problem found in several months (the registry's, a compared month's) is reported once.
 pub(crate) fn check_months(project: &Project, months: &[String]) -> Vec<Diagnostic> {
-    let resolved = Resolved::configured(project);
+    check_resolved(&Resolved::configured(project), months)
+}
+
+/// [`check_months`] over what a command already resolved.
+pub(crate) fn check_resolved(resolved: &Resolved, months: &[String]) -> Vec<Diagnostic> {
+    let project = &resolved.project;
     let mut diags = resolved.diagnostics.clone();
     if months.is_empty()
         && let Some(base) = &resolved.base
@@ -390,8 +424,8 @@ pub(crate) fn check_months(project: &Project, months: &[String]) -> Vec<Diagnost
     }
     let env = render::environment(project);
     for month in months {
-        let loaded = load_month(&resolved, month);
-        diags.extend(prepare(&resolved, &resolved.plan, &env, None, loaded).diagnostics);
+        let loaded = load_month(resolved, month);
+        diags.extend(prepare(resolved, &resolved.plan, &env, None, loaded, false).diagnostics);
     }
     once(&mut diags);
     diags

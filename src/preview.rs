@@ -76,6 +76,8 @@ struct Snapshot {
     time: String,
     pdf: Option<PathBuf>,
     month: String,
+    /// The draft's mark when the pages shown are a draft (`草稿：3 处待填`).
+    draft: Option<String>,
 }
 
 /// A problem as the page lists it: the diagnostic, and the line it quotes cut around the
@@ -235,6 +237,7 @@ struct Status<'a> {
     month: &'a str,
     pages: Vec<u64>,
     error: Option<&'a str>,
+    draft: Option<&'a str>,
     problems: &'a [Problem],
     time: &'a str,
 }
@@ -267,6 +270,23 @@ impl State {
     /// rendered when asked for (rendering them all here first was measured slower, as it delays
     /// the PDF export that follows on this thread).
     pub(crate) fn publish(&self, month: &str, document: &PagedDocument, pdf: PathBuf, problems: Vec<Problem>) {
+        self.show(month, document, pdf, problems, None);
+    }
+
+    /// Shows a draft ([`crate::pipeline::Session::build_draft`]): its pages, its mark, every
+    /// problem; no error box (the pages are current, only unfinished).
+    pub(crate) fn publish_draft(
+        &self,
+        month: &str,
+        document: &PagedDocument,
+        pdf: PathBuf,
+        problems: Vec<Problem>,
+        draft: String,
+    ) {
+        self.show(month, document, pdf, problems, Some(draft));
+    }
+
+    fn show(&self, month: &str, document: &PagedDocument, pdf: PathBuf, problems: Vec<Problem>, draft: Option<String>) {
         let mut snap = self.lock();
         snap.version += 1;
         let version = snap.version;
@@ -290,6 +310,7 @@ impl State {
             })
             .collect();
         snap.error = None;
+        snap.draft = draft;
         snap.problems = problems;
         snap.time = crate::calendar::clock_chinese();
         snap.pdf = Some(pdf);
@@ -318,6 +339,7 @@ impl State {
             month: &snap.month,
             pages: snap.pages.iter().map(|p| p.version).collect(),
             error: snap.error.as_deref(),
+            draft: snap.draft.as_deref(),
             problems: &snap.problems,
             time: &snap.time,
         };

@@ -238,7 +238,8 @@ fn document_schema(table_names: &[&str]) -> Value {
             "发文字号": text,
             "附件": {"oneOf": [{"type": "array", "items": {"enum": table_names}}, {"enum": table_names}]},
             "期间": described("不止一个月时：2023年3-4月、2023年1~3月、2023年第一季度、2023年上半年、2010年度"),
-            "版式": layout
+            "版式": layout,
+            "示例数字": {"type": "boolean", "description": "true：本月的数字是示例（tongbao init 生成），可以检查和生成，不能发布；导入或改写真实数字后删去"}
         }),
         &[],
     );

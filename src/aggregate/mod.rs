@@ -7,7 +7,7 @@ mod table;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub(crate) use table::{PartOut, Role, TableOut, TotalOut};
+pub(crate) use table::{PartOut, Role, TableOut, TotalOut, pending_mark};
 
 use serde::Serialize;
 

@@ -175,6 +175,7 @@ pub(crate) fn table_out(data: &Data, period: &Period, spec: &TableSpec, table: &
         month: &month,
         columns: &columns,
         shown: &shown,
+        unfilled: &table.unfilled,
     };
     let parts = split(spec, &lines, &data.registry);
     let many = parts.len() > 1 || !spec.subtables.is_empty();
@@ -364,6 +365,8 @@ struct Printer<'a> {
     month: &'a MonthId,
     columns: &'a [&'a Column],
     shown: &'a [&'a crate::load::schema::Derived],
+    /// The headlines still `待填`.
+    unfilled: &'a [(String, crate::diag::Loc)],
 }
 
 impl Printer<'_> {
@@ -389,6 +392,7 @@ impl Printer<'_> {
         for c in self.columns {
             cells.push(match row.text(&c.key) {
                 Some(t) => prose(t),
+                None if row.is_pending(&c.key) => pending_mark(None),
                 None if row.is_blank(&c.key) => blank_mark(c),
                 None => figure_cell(c, row.value(&c.key)),
             });
@@ -397,6 +401,7 @@ impl Printer<'_> {
         for d in self.shown {
             cells.push(match row.stated(&d.key) {
                 Some(stated) => stated.text.clone(),
+                None if row.is_pending(&d.key) || d.keys().iter().any(|k| row.is_pending(k)) => pending_mark(None),
                 None => rate_cell(d, &values),
             });
         }
@@ -410,21 +415,35 @@ impl Printer<'_> {
     fn total(&self, name: &str, span: usize, rows: &[&Row], headlines: &BTreeMap<String, Num>) -> TotalOut {
         let mut all = totals_of(self.spec, self.month, rows);
         all.extend(headlines.iter().map(|(k, v)| (k.clone(), *v)));
+        let pending = |k: &str| rows.iter().any(|r| r.is_pending(k)) || self.unfilled.iter().any(|(u, _)| u == k);
         let mut cells: Vec<String> = self
             .columns
             .iter()
             .map(|c| match all.get(&c.key) {
+                _ if pending(&c.key) && !matches!(c.total, crate::load::schema::Total::None) => pending_mark(None),
                 Some(v) => figure_cell(c, Some(*v)),
                 None if c.kind.is_figure() && !matches!(c.total, crate::load::schema::Total::None) => blank_mark(c),
                 None => String::new(),
             })
             .collect();
-        cells.extend(self.shown.iter().map(|d| rate_cell(d, &all)));
+        cells.extend(self.shown.iter().map(|d| match d.keys().iter().any(|k| pending(k)) {
+            true => pending_mark(None),
+            false => rate_cell(d, &all),
+        }));
         TotalOut {
             名称: name.into(),
             跨列: span,
             格: cells,
         }
+    }
+}
+
+/// What a draft prints for a figure not known yet (a cell still `待填`, or computed from one):
+/// `【待填】`, or with what it stands for, `【待填：热线.本月】`. Only a draft prints it.
+pub(crate) fn pending_mark(what: Option<&str>) -> String {
+    match what {
+        Some(w) => format!("【待填：{w}】"),
+        None => "【待填】".to_string(),
     }
 }
 

@@ -68,7 +68,7 @@ fn paragraphs(project: &Project, month: &str) -> Option<Vec<String>> {
     this.text.as_ref()?;
     let agg = crate::aggregate::aggregate(&data, month)?;
     let page = crate::load::page::load(project, &mut Vec::new());
-    let (doc, _) = crate::render::document(&data, this, &agg, &page).ok()?;
+    let (doc, _) = crate::render::document(&data, this, &agg, &page, false).ok()?;
     let mut out = doc.标题行.clone();
     out.extend(doc.主送.iter().map(|r| format!("{r}：")));
     for b in &doc.正文 {

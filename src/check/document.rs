@@ -26,6 +26,12 @@ pub(crate) fn check_document(data: &Data, month: &Month, diags: &mut Vec<Diagnos
         );
     }
     overlapping(data, month, diags);
+    if let Some(loc) = &doc.sample {
+        diags.push(
+            Diagnostic::warning(Code::SampleFigures, loc, "本月的数字是示例，不是真实统计")
+                .help("导入（tongbao import）或改写本月的真实数字后，删去 document.yaml 中的“示例数字: true”；在此之前可以生成，不能发布"),
+        );
+    }
     if let Some(text) = &month.text
         && text.date.is_none()
     {

@@ -53,6 +53,30 @@ fn check_month(data: &Data, month: &Month, diags: &mut Vec<Diagnostic>) {
     text::check_text(data, month, diags);
 }
 
+/// What stands between a month and its issue, from its diagnostics: every error, the sample
+/// figures `init` made, and every warning of a kind the office declares blocking
+/// (`发布前须解决` in `tongbao.yaml`), each as an error at its place. Empty: the month may be
+/// issued. One rule for `check --ready` and `issue`.
+pub(crate) fn not_ready(diagnostics: &[Diagnostic], blocking: &[crate::diag::Code]) -> Vec<Diagnostic> {
+    diagnostics
+        .iter()
+        .filter_map(|d| {
+            if d.is_error() {
+                return Some(d.clone());
+            }
+            let sample = d.code == crate::diag::Code::SampleFigures;
+            (sample || blocking.contains(&d.code)).then(|| {
+                let mut d = d.clone();
+                d.severity = crate::diag::Severity::Error;
+                if !sample {
+                    d.message = format!("发布前须解决：{}", d.message);
+                }
+                d
+            })
+        })
+        .collect()
+}
+
 /// Resolves a unit name, or reports it unknown with the nearest registry names.
 pub(crate) fn resolve_unit<'r>(
     registry: &'r Registry,

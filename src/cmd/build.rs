@@ -22,6 +22,9 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     if args.all {
         return Ok(many(resolved, &months, args));
     }
+    if args.draft {
+        return Ok(draft(resolved, &months[0], args));
+    }
     let mut session = None;
     let mut failed = false;
     for month in &months {
@@ -42,6 +45,27 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
         failed |= outcome.failed();
     }
     Ok(if failed { Status::Problems } else { Status::Clean })
+}
+
+/// `build --draft`: the month as it is, as a draft PDF beside the circular's files, with every
+/// problem listed; fails only when no draft could be made.
+fn draft(resolved: Arc<Resolved>, month: &str, args: &BuildArgs) -> Status {
+    let mut session = Session::open(resolved);
+    let loaded = session.load(month);
+    let mut outcome = session.build_draft(loaded, &mut |_, _| {});
+    report(&mut outcome.diagnostics, args.format);
+    if args.format == Format::Human {
+        match (&outcome.pdf, &outcome.draft) {
+            (Some(pdf), Some(label)) => say!("{label}；已生成 {}，共 {} 页", pdf.display(), outcome.pages),
+            _ if outcome.data_only => say!("{month} 只有数据（没有通报.txt），没有草稿可生成"),
+            _ => say!("{month} 的草稿未能生成（见上面的错误）"),
+        }
+    }
+    if outcome.pdf.is_some() {
+        Status::Clean
+    } else {
+        Status::Problems
+    }
 }
 
 /// What the command builds from: the command line's choices over the configuration's, and

@@ -2,7 +2,7 @@
 //! (load → check → aggregate → render, the same functions `build` runs), and for issued months
 //! whether they still give the circular that was issued. Exit 0 clean, 1 errors, 2 usage.
 
-use super::{Result, month_arg, report, status};
+use super::{Result, Status, month_arg, report, status};
 use crate::args::{CheckArgs, Format};
 use crate::diag::{self, Code, Diagnostic, Severity};
 use crate::issue;
@@ -27,8 +27,12 @@ pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
             ),
         },
     };
-    diags.extend(pipeline::check_months(project, &months));
-    diags.extend(frozen(project, &months));
+    let resolved = std::sync::Arc::new(pipeline::Resolved::configured(project));
+    diags.extend(pipeline::check_resolved(&resolved, &months));
+    diags.extend(frozen(&resolved, &months));
+    if args.ready {
+        return Ok(ready(&months[0], &diags, &resolved.blocking, args.format));
+    }
     let (errors, warnings) = diag::counts(&diags);
     report(&mut diags, args.format);
     if args.format == Format::Human {
@@ -41,17 +45,33 @@ pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
     Ok(status(&diags))
 }
 
+/// `check --ready MONTH`: what stands between the month and its issue ([`check::not_ready`]),
+/// each at its place; exit 0 when nothing does.
+fn ready(month: &str, diags: &[Diagnostic], blocking: &[Code], format: Format) -> Status {
+    let mut blocking = crate::check::not_ready(diags, blocking);
+    let n = blocking.len();
+    report(&mut blocking, format);
+    if format == Format::Human {
+        if n == 0 {
+            say!("{month} 可以发布：没有错误、待填、示例数字，也没有发布前须解决的警告");
+        } else {
+            say!("{month} 还不能发布：{n} 个问题须先解决（见上）");
+        }
+    }
+    if n == 0 { Status::Clean } else { Status::Problems }
+}
+
 /// Issued months must still give the circular that was issued.
-fn frozen(project: &Project, months: &[String]) -> Vec<Diagnostic> {
+fn frozen(resolved: &std::sync::Arc<pipeline::Resolved>, months: &[String]) -> Vec<Diagnostic> {
+    let project = &resolved.project;
     let issued: Vec<&String> = months.iter().filter(|m| issue::is_issued(project, m)).collect();
     if issued.is_empty() {
         return Vec::new();
     }
-    let resolved = std::sync::Arc::new(pipeline::Resolved::configured(project));
     let mut session = None;
     let mut diags = Vec::new();
     for month in issued {
-        if let issue::Frozen::Changed(mut d) = issue::verify(&resolved, month, &mut session) {
+        if let issue::Frozen::Changed(mut d) = issue::verify(resolved, month, &mut session) {
             diags.append(&mut d);
         }
     }

@@ -400,7 +400,7 @@ fn write_project(project: &Project, asked: &Asked, units: &[Unit]) -> Result<Vec
     }
     let month = asked.month.name();
     let document = format!(
-        "{}\n# 本月的设置（由 tongbao init 生成）：附件按顺序是哪几张表（用表的简称）。\n附件: [督办, 热线, 网站]\n",
+        "{}\n# 本月的设置（由 tongbao init 生成）：附件按顺序是哪几张表（用表的简称）。\n附件: [督办, 热线, 网站]\n# 表格中的数字是示例：可以检查和生成，不能发布。导入或改写真实数字后删去下面一行。\n示例数字: true\n",
         crate::schemas::modeline("document.schema.json", 2)
     );
     write(&format!("{DATA}/{month}/document.yaml"), document.as_bytes())?;

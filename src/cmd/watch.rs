@@ -18,7 +18,7 @@ use super::{Error, Result, Status, month_name};
 use crate::args::WatchArgs;
 use crate::calendar::{MonthId, clock};
 use crate::diag::{self, Diagnostic};
-use crate::output::{Asked, pdf_path};
+use crate::output::{Asked, draft_path, pdf_path};
 use crate::pipeline::{Resolved, Session};
 use crate::preview::{self, State};
 use crate::project::{FONTS, INPUTS, Project};
@@ -239,6 +239,11 @@ fn rebuild(
                 outcome.pages
             );
         }
+        // Not laid out (errors before the layout, 待填 in a new month): the month as a draft.
+        (None, None) if !outcome.data_only && draft(session, project, &month, state) => {
+            let (errors, _) = diag::counts(&outcome.diagnostics);
+            say!("[{clock}] {month} 显示草稿（{what}）：{errors} 个问题待解决，正式的 PDF 未生成");
+        }
         _ => {
             diag::sort(&mut outcome.diagnostics);
             let shown: Vec<&Diagnostic> = outcome.diagnostics.iter().filter(|d| d.is_error()).collect();
@@ -263,6 +268,24 @@ fn rebuild(
             }
         }
     }
+}
+
+/// Shows month `month` as a draft; whether one could be made.
+fn draft(session: &mut Session, project: &Project, month: &str, state: &State) -> bool {
+    let loaded = session.load(month);
+    let mut label = None;
+    let outcome = session.build_draft(loaded, &mut |doc, diagnostics| {
+        let mark = crate::pipeline::draft_label(diagnostics);
+        state.publish_draft(
+            month,
+            doc,
+            draft_path(project, month),
+            preview::problems(diagnostics),
+            mark.clone(),
+        );
+        label = Some(mark);
+    });
+    label.is_some() && outcome.document.is_some()
 }
 
 fn describe(changed: &BTreeSet<PathBuf>) -> String {

@@ -102,6 +102,20 @@ pub(crate) fn complete_table(
                 }
                 _ => None,
             };
+            // Nothing is computed from a figure not known yet.
+            let inputs = match &col.source {
+                Source::Computed(f) => f.keys(),
+                Source::Cumulative { of } => vec![of.as_str()],
+                Source::Stated => Vec::new(),
+            };
+            let earlier_pending = matches!(&col.source, Source::Cumulative { of } if before
+                .iter()
+                .filter_map(|t| t.rows.iter().find(|r| canonical(&r.unit) == unit))
+                .any(|r| r.is_pending(of)));
+            if earlier_pending || inputs.iter().any(|k| row.is_pending(k)) {
+                row.pending.push(col.key.clone());
+                continue;
+            }
             settle(row, col, value);
         }
     }

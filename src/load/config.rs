@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use super::yaml::{self, Reader};
-use crate::diag::{Diagnostic, Loc};
+use crate::diag::{Code, Diagnostic, Loc};
 use crate::project::{CONFIG, Project};
 
 /// Role names as written in `tongbao.yaml`, and the keys the templates use.
@@ -31,6 +31,9 @@ pub(crate) struct Config {
     /// The outputs a build makes, as written (checked when the build plan is resolved, by the
     /// outputs' owner); empty: the PDF alone.
     pub outputs: Vec<(String, Loc)>,
+    /// The kinds of warning the office does not issue with (`发布前须解决: [period-overlap]`, by
+    /// the codes' stable names).
+    pub blocking: Vec<Code>,
 }
 
 /// Reads `tongbao.yaml` if present. With errors (reported in `diags`) the defaults are kept.
@@ -70,6 +73,17 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Config> {
     if let Some(node) = top.opt("输出") {
         config.outputs = r.texts(node, "输出");
     }
-    r.finish(top, &["字体", "输出"]);
+    if let Some(node) = top.opt("发布前须解决") {
+        for (name, loc) in r.texts(node, "发布前须解决") {
+            match Code::ALL.iter().find(|c| c.as_str() == name || c.name() == name) {
+                Some(code) => config.blocking.push(*code),
+                None => r.push(
+                    Diagnostic::error(Code::UnknownValue, &loc, format!("“{name}”不是诊断代码"))
+                        .help("写警告的代码，如 period-overlap、computed-differs（见 docs/诊断代码.md）"),
+                ),
+            }
+        }
+    }
+    r.finish(top, &["字体", "输出", "发布前须解决"]);
     Some(config)
 }

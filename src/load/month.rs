@@ -17,7 +17,7 @@ use crate::project::{DOCUMENT, ISSUE_RECORD, Project};
 // The keys each part of a month's files may have: what the reader accepts, and what the JSON
 // schema (`schemas.rs`) must describe, one list each.
 /// The keys of `document.yaml`.
-pub(crate) const DOCUMENT_KEYS: &[&str] = &["发文字号", "附件", "期间", "版式"];
+pub(crate) const DOCUMENT_KEYS: &[&str] = &["发文字号", "附件", "期间", "版式", "示例数字"];
 /// The keys of `版式`.
 pub(crate) const LAYOUT_KEYS: &[&str] = &[
     "版头",
@@ -84,6 +84,9 @@ pub(crate) struct Row {
     pub computed: Vec<Figure>,
     /// Derived figures stated in the file (printed as written, checked against the computed ones).
     pub stated: Vec<Stated>,
+    /// The cells whose figure is not known yet: still `待填`, unreadable, or computed from such a
+    /// cell (a draft prints them as placeholders; nothing is computed from them).
+    pub pending: Vec<String>,
     pub loc: Loc,
 }
 
@@ -97,6 +100,7 @@ impl Row {
             blanks: Vec::new(),
             texts: Vec::new(),
             computed: Vec::new(),
+            pending: Vec::new(),
             stated: Vec::new(),
             loc,
         }
@@ -120,6 +124,11 @@ impl Row {
     /// The text of text column `key`.
     pub(crate) fn text(&self, key: &str) -> Option<&str> {
         self.texts.iter().find(|(k, _)| k == key).map(|(_, t)| t.as_str())
+    }
+
+    /// Whether this row's figure `key` is not known yet.
+    pub(crate) fn is_pending(&self, key: &str) -> bool {
+        self.pending.iter().any(|k| k == key)
     }
 
     /// The stated figure for derived key `key`.
@@ -158,6 +167,12 @@ impl MonthTable {
     /// Every column's total in `month`, by key ([`totals_of`] over all the rows).
     pub(crate) fn totals(&self, spec: &TableSpec, month: &MonthId) -> BTreeMap<String, Num> {
         totals_of(spec, month, &self.rows.iter().collect::<Vec<_>>())
+    }
+
+    /// Whether figure `key` (a column or a headline) is not known yet in some row or as a
+    /// headline: what a draft prints as a placeholder.
+    pub(crate) fn pending(&self, key: &str) -> bool {
+        self.unfilled.iter().any(|(k, _)| k == key) || self.rows.iter().any(|r| r.is_pending(key))
     }
 
     /// The headline figures by key.
@@ -287,6 +302,9 @@ pub(crate) struct Document {
     /// The period reported on, when it is not just the folder's month.
     pub period: Option<(Period, Loc)>,
     pub layout: Layout,
+    /// Where `示例数字: true` says the month's figures are samples (`tongbao init` writes it):
+    /// such a month is checked and built, never issued.
+    pub sample: Option<Loc>,
     /// The file, when there is one.
     pub loc: Option<Loc>,
 }
@@ -521,6 +539,9 @@ fn read_document(r: &mut Reader, tree: &yaml::Node) -> Option<Document> {
         }
     });
     let layout = top.opt("版式").map(|n| read_layout(r, n)).unwrap_or_default();
+    let sample = top
+        .opt("示例数字")
+        .and_then(|n| r.boolean(n, "示例数字").filter(|b| *b).map(|_| n.loc.clone()));
     for key in MOVED_TO_TEXT {
         if let Some(k) = top.key_node(key) {
             top.opt(key);
@@ -536,6 +557,7 @@ fn read_document(r: &mut Reader, tree: &yaml::Node) -> Option<Document> {
         attachments,
         period,
         layout,
+        sample,
         loc: Some(Loc::file(&tree.loc.src)),
     })
 }
@@ -771,11 +793,20 @@ fn read_row(r: &mut Reader, item: &yaml::Node, spec: &TableSpec, columns: &[&Col
     for col in columns {
         read_cell(r, &mut m, col, &mut row);
     }
+    let mut pending = Vec::new();
     row.stated = spec
         .derived_at(month)
         .into_iter()
         .filter_map(|d| {
             let node = m.opt(&d.key)?;
+            if node.scalar().map(str::trim) == Some(yaml::UNFILLED) {
+                r.push(
+                    Diagnostic::error(Code::Unfilled, &node.loc, format!("“{}”尚未填写", d.key))
+                        .help("照系统导出的数字写明比率（如 57.10%），或删去这一项由 tongbao 计算"),
+                );
+                pending.push(d.key.clone());
+                return None;
+            }
             let (text, value) = r.stated(node, &d.key)?;
             Some(Stated {
                 key: d.key.clone(),
@@ -785,6 +816,7 @@ fn read_row(r: &mut Reader, item: &yaml::Node, spec: &TableSpec, columns: &[&Col
             })
         })
         .collect();
+    row.pending.extend(pending);
     out_of_time(r, &mut m, spec, month);
     let known: Vec<&str> = std::iter::once("单位")
         .chain(columns.iter().map(|c| c.key.as_str()))
@@ -803,9 +835,13 @@ fn read_cell(r: &mut Reader, m: &mut MapReader<'_>, col: &Column, row: &mut Row)
         let at = m.key_node(&col.key).map_or(row.loc.clone(), |k| k.loc.clone());
         match (&col.blank, m.key_node(&col.key)) {
             (Some(_), _) if stated => blank(col, row, &at),
-            (None, Some(_)) if stated => r.push(empty_cell(col, &at)),
+            (None, Some(_)) if stated => {
+                r.push(empty_cell(col, &at));
+                row.pending.push(col.key.clone());
+            }
             (None, None) if stated => {
                 r.req(m, &col.key);
+                row.pending.push(col.key.clone());
             }
             _ => {}
         }
@@ -821,6 +857,7 @@ fn read_cell(r: &mut Reader, m: &mut MapReader<'_>, col: &Column, row: &mut Row)
     }
     if empty {
         r.push(empty_cell(col, &node.loc));
+        row.pending.push(col.key.clone());
         return;
     }
     if !col.kind.is_figure() {
@@ -829,12 +866,13 @@ fn read_cell(r: &mut Reader, m: &mut MapReader<'_>, col: &Column, row: &mut Row)
         }
         return;
     }
-    if let Some(value) = r.figure(node, &format!("“{}”", col.key), col.kind) {
-        row.values.push(Figure {
+    match r.figure(node, &format!("“{}”", col.key), col.kind) {
+        Some(value) => row.values.push(Figure {
             key: col.key.clone(),
             value,
             loc: node.loc.clone(),
-        });
+        }),
+        None => row.pending.push(col.key.clone()),
     }
 }
 

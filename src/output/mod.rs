@@ -239,6 +239,14 @@ pub(crate) fn pdf_path(project: &Project, month: &str) -> std::path::PathBuf {
     project.out_dir(month).join(pdf::FILE)
 }
 
+/// Where month `month`'s draft PDF is written, root-relative: never the circular's own file.
+pub(crate) fn draft_path(project: &Project, month: &str) -> std::path::PathBuf {
+    project.out_dir(month).join(DRAFT_FILE)
+}
+
+/// The draft PDF's file name.
+pub(crate) const DRAFT_FILE: &str = "draft.pdf";
+
 /// The outputs `tongbao.yaml` names; an unknown one is an error at its place.
 fn configured(config: &Config, diags: &mut Vec<Diagnostic>) -> BTreeSet<Output> {
     let mut outputs = BTreeSet::new();

@@ -111,6 +111,11 @@ impl Session {
         }
     }
 
+    /// What this session builds from.
+    pub(crate) fn resolved(&self) -> &Resolved {
+        &self.resolved
+    }
+
     /// The plan this session builds with.
     pub(crate) fn plan(&self) -> &Plan {
         &self.resolved.plan
@@ -156,7 +161,7 @@ impl Session {
         let month = loaded.month.clone();
         let resolved = self.resolved.clone();
         let fonts = self.fonts();
-        let prepared = prepare(&resolved, &resolved.plan, &self.env, Some(&fonts), loaded);
+        let prepared = prepare(&resolved, &resolved.plan, &self.env, Some(&fonts), loaded, false);
         let mut out = Outcome {
             diagnostics: prepared.diagnostics,
             timings: prepared.timings,
@@ -212,6 +217,87 @@ impl Session {
         let mut all = rendered.artifacts;
         all.extend(files);
         self.write(&month, all, &mut out);
+        out.document = Some(compiled.document);
+        out
+    }
+
+    /// Builds a loaded month as a draft, whatever its state: a figure not known yet or an
+    /// expression that fails prints as a placeholder, every page carries the draft's mark
+    /// ([`crate::pipeline::draft_label`]), and only the PDF is made, written as
+    /// `out/<month>/draft.pdf` (never the circular's own files, which stay as they were). Every
+    /// problem is in the outcome's diagnostics; `laid_out` sees the pages as in
+    /// [`Session::build_loaded`].
+    pub(crate) fn build_draft(
+        &mut self,
+        loaded: Loaded,
+        laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]),
+    ) -> Outcome {
+        let month = loaded.month.clone();
+        let resolved = self.resolved.clone();
+        let plan = Plan {
+            outputs: [Output::Pdf].into(),
+            pdf_standard: None,
+            ..resolved.plan.clone()
+        };
+        let fonts = self.fonts();
+        let prepared = prepare(&resolved, &plan, &self.env, Some(&fonts), loaded, true);
+        let mut out = Outcome {
+            diagnostics: prepared.diagnostics,
+            timings: prepared.timings,
+            data_only: prepared.data_only,
+            ..Outcome::default()
+        };
+        let Some(rendered) = prepared.rendered else { return out };
+        self.font_warnings(&rendered, &mut out);
+        out.draft = rendered.circular.草稿.clone();
+        let compiled = match self.lay_out(&month, &rendered.source, rendered.date) {
+            Ok(l) => l.compiled,
+            Err(mut errors) => {
+                out.diagnostics.append(&mut errors);
+                return out;
+            }
+        };
+        out.diagnostics.extend(compiled.warnings);
+        out.pages = compiled.document.pages().len();
+        laid_out(&compiled.document, &out.diagnostics);
+        let project = &resolved.project;
+        let made = output::Document {
+            project,
+            circular: &rendered.circular,
+            env: &self.env,
+            roles: &resolved.roles,
+            page: &resolved.page,
+        };
+        let pages = output::Pages {
+            document: &compiled.document,
+            rendered: &made,
+            plan: &plan,
+            attachment: None,
+            ident: format!("tongbao/{month}/draft"),
+            timestamp: typeset::timestamp(rendered.date.unwrap_or(Date {
+                year: 2000,
+                month: 1,
+                day: 1,
+            })),
+        };
+        let Producer::Pages(produce) = Output::Pdf.producer() else {
+            return out;
+        };
+        match produce(&pages) {
+            Ok(files) => {
+                let rel = output::draft_path(project, &month);
+                for (_, bytes) in files {
+                    match project.write(&rel, &bytes) {
+                        Ok(()) => {
+                            out.bytes = bytes.len();
+                            out.pdf = Some(rel.clone());
+                        }
+                        Err(e) => out.diagnostics.push(write_error(&rel, &e)),
+                    }
+                }
+            }
+            Err(mut errors) => out.diagnostics.append(&mut errors),
+        }
         out.document = Some(compiled.document);
         out
     }
@@ -446,7 +532,7 @@ impl Session {
         let resolved = self.resolved.clone();
         let loaded = load_month(&resolved, month);
         let fonts = self.fonts();
-        let prepared = prepare(&resolved, &plan, &self.env, Some(&fonts), loaded);
+        let prepared = prepare(&resolved, &plan, &self.env, Some(&fonts), loaded, false);
         let mut diags = prepared.diagnostics;
         let Some(rendered) = prepared.rendered else {
             return (None, diags);

@@ -129,6 +129,8 @@ pub(crate) struct Circular {
     /// The words of every short text the layout may have to wrap (names in the 附件说明, headings,
     /// table cells), for breaking between words ([`words`]).
     pub 分词: BTreeMap<String, Vec<String>>,
+    /// A draft's mark on every page (`草稿：3 处待填`); `None` for the circular itself.
+    pub 草稿: Option<String>,
 }
 
 /// Fills month `month`'s text with its figures and breaks the title into lines. Every expression
@@ -139,6 +141,7 @@ pub(crate) fn document(
     month: &Month,
     agg: &Aggregate,
     page: &PageSpec,
+    draft: bool,
 ) -> Result<(DocOut, Vec<Diagnostic>), Vec<Diagnostic>> {
     let Some(text) = &month.text else {
         return Err(Vec::new());
@@ -146,6 +149,11 @@ pub(crate) fn document(
     let scope = text::Scope { data, month, agg };
     let mut errors = Vec::new();
     let mut eval = |line: &Line| -> String {
+        if draft {
+            let (s, mut d) = text::evaluate_draft(&scope, line);
+            errors.append(&mut d);
+            return prose(&s);
+        }
         match text::evaluate(&scope, line) {
             Ok(s) => prose(&s),
             Err(mut d) => {
@@ -191,7 +199,7 @@ pub(crate) fn document(
     let issuers: Vec<String> = text.issuers.iter().map(&mut eval).collect();
     let note = text.note.as_ref().map(&mut eval);
     let contact = text.contact.as_ref().map(&mut eval);
-    if !errors.is_empty() {
+    if !errors.is_empty() && !draft {
         return Err(errors);
     }
     let doc = &month.document;
@@ -203,7 +211,9 @@ pub(crate) fn document(
         .cloned()
         .or_else(|| doc.layout.header_mark.clone())
         .unwrap_or_default();
-    let (lines, warnings) = title::lines(&title, &text.title, &names(data, &offices), page.title_capacity());
+    let (lines, mut warnings) = title::lines(&title, &text.title, &names(data, &offices), page.title_capacity());
+    // A draft's failures are reported with its warnings (the draft is made all the same).
+    warnings.append(&mut errors);
     let out = DocOut {
         标题: title.concat(),
         标题行: lines,
@@ -212,7 +222,9 @@ pub(crate) fn document(
         附件: attachments,
         成文日期: match (&text.date_numerals, text.date) {
             (Some(written), _) => written.clone(),
-            (None, d) => d.map(|d| d.chinese()).unwrap_or_default(),
+            (None, Some(d)) => d.chinese(),
+            (None, None) if draft => crate::aggregate::pending_mark(Some("成文日期")),
+            (None, None) => String::new(),
         },
         联系: contact,
         附注: note.or_else(|| doc.layout.note.as_ref().map(|n| prose(n))),

@@ -116,6 +116,71 @@ pub(crate) fn evaluate(scope: &Scope<'_>, line: &Line) -> Result<String, Vec<Dia
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
+/// The line as a draft prints it: an expression over a figure not known yet prints as
+/// `【待填：热线.本月】`, one that fails as `【有误：…】`; the failures are returned all the same.
+pub(crate) fn evaluate_draft(scope: &Scope<'_>, line: &Line) -> (String, Vec<Diagnostic>) {
+    let mut out = String::new();
+    let mut errors = Vec::new();
+    for part in &line.parts {
+        match &part.kind {
+            PartKind::Text(t) => out.push_str(t),
+            PartKind::Expr(e) => {
+                let written = written(e);
+                if pending(scope, e) {
+                    out.push_str(&crate::aggregate::pending_mark(Some(&written)));
+                    continue;
+                }
+                match expression(scope, e).and_then(|v| printed(&v, e)) {
+                    Ok(text) => out.push_str(&text.replace(['\n', '\r'], " ")),
+                    Err(f) => {
+                        errors.push(f.at(line));
+                        out.push_str(&format!("【有误：{written}】"));
+                    }
+                }
+            }
+        }
+    }
+    (out, errors)
+}
+
+/// What the expression reads, as written (`热线.本月`, `点名`), for its placeholder.
+fn written(e: &Expr) -> String {
+    let text = match &e.head {
+        Head::Path(path) => path.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join("."),
+        Head::Named(_) => "点名".to_string(),
+    };
+    crate::diag::shorten(&text, 30)
+}
+
+/// Whether expression `e` reads a figure of this month that is not known yet: a column or
+/// headline of its table (any row, or the named unit's), or a rate over one; a whole table read
+/// by a filter when any of its figures is pending.
+fn pending(scope: &Scope<'_>, e: &Expr) -> bool {
+    let Head::Path(path) = &e.head else { return false };
+    let Some(spec) = scope.data.table_named(&path[0].text) else {
+        return false;
+    };
+    let Some(table) = scope.month.table(&spec.id) else {
+        return false;
+    };
+    let keys_of = |key: &str| -> Vec<String> {
+        match spec.derived(key) {
+            Some(d) => d.keys().into_iter().map(str::to_string).collect(),
+            None => vec![key.to_string()],
+        }
+    };
+    match path.as_slice() {
+        [_] => table.rows.iter().any(|r| !r.pending.is_empty()) || !table.unfilled.is_empty(),
+        [_, key] => keys_of(&key.text).iter().any(|k| table.pending(k)),
+        [_, unit, key, ..] => {
+            let canonical = |u: &str| scope.data.registry.resolve(u).map(|u| u.name.clone());
+            let row = table.rows.iter().find(|r| canonical(&r.unit) == canonical(&unit.text));
+            row.is_none_or(|r| keys_of(&key.text).iter().any(|k| r.is_pending(k)))
+        }
+        [] => false,
+    }
+}
+
 fn expression(scope: &Scope<'_>, e: &Expr) -> Result<Value, Fail> {
     let mut value = match &e.head {
         Head::Path(path) => path_value(scope, path)?,

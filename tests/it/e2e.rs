@@ -167,34 +167,51 @@ fn the_browser_follows_edits_errors_and_fixes() {
     );
     assert_eq!(driver.script("return window.scrollY;"), 2500);
 
-    // A bad edit: the overlay shows the Chinese diagnostic over the last good pages.
+    // A bad edit: the month is shown as a draft (no error box over it): the state says what is
+    // unfinished, the list marks the bad figure where it is, the page prints a placeholder.
     p.write(file, &with(80, "条"));
-    driver.wait("the error overlay", OVERLAY_SHOWN);
-    let diag = driver.script("return document.getElementById('diag').textContent;");
-    assert!(diag.as_str().unwrap().contains("data/2023-03/12345.yaml:6:"), "{diag}");
-    assert!(diag.as_str().unwrap().contains("不是数字"), "{diag}");
-    assert_eq!(
-        driver.script("return [...document.querySelectorAll('#diag mark')].map(m => m.textContent);"),
-        serde_json::json!(["80条"]),
-        "the overlay marks the bad figure"
+    driver.wait(
+        "the draft",
+        "return document.getElementById('state').textContent.startsWith('草稿：1 个错误');",
     );
-    // The list at the top holds the error and the warnings, as check gives them.
+    assert_eq!(driver.script(OVERLAY_SHOWN), false, "no error box over a draft");
+    let marks = driver.script("return [...document.querySelectorAll('#list mark')].map(m => m.textContent);");
+    assert!(
+        marks.as_array().unwrap().iter().any(|m| m == "80条"),
+        "the list marks the bad figure: {marks}"
+    );
     the_problems_are_checks(&p, &driver, "#list", "2023-03");
+    driver.wait("the placeholder on the page", &page_has("【待填】"));
+    assert_eq!(
+        driver.script("return document.getElementById('pdf').textContent;"),
+        "下载草稿 PDF"
+    );
+
+    // The fix: the draft gives way to the circular.
+    p.write(file, &with(81, ""));
+    driver.wait("the fixed figure", &page_has("共转办城中区工单1174件"));
+    assert_time(&driver, "已更新");
+
+    // A template that cannot be laid out: the error box over the last good pages, and it closes.
+    let template = p.read("templates/gongwen.typ");
+    p.write("templates/gongwen.typ", &format!("{template}\n#let broken = (\n"));
+    driver.wait("the error overlay", OVERLAY_SHOWN);
     assert_time(&driver, "生成失败");
     assert_eq!(
-        driver.script(&page_has("共转办城中区工单1173件")),
+        driver.script(&page_has("共转办城中区工单1174件")),
         true,
         "last good pages kept"
     );
-
-    // The fix: the overlay goes away and the page follows.
-    p.write(file, &with(81, ""));
-
+    driver.script("document.getElementById('close').click(); return true;");
     driver.wait(
-        "the overlay gone",
+        "the overlay closed",
         "return !document.getElementById('overlay').classList.contains('show');",
     );
-    driver.wait("the fixed figure", &page_has("共转办城中区工单1174件"));
+    p.write("templates/gongwen.typ", &template);
+    driver.wait(
+        "the state after the fix",
+        "return document.getElementById('state').textContent.startsWith('已更新');",
+    );
 }
 
 /// The problems the page lists under `list` are those `tongbao check MONTH` gives, in its order,

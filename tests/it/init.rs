@@ -32,14 +32,17 @@ pub fn tongbao(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// Asserts that the project at `project` checks clean and builds a circular of the office.
+/// Asserts that the project at `project` checks clean (but for its sample figures) and builds a
+/// circular of the office.
 pub fn checks_and_builds(tongbao: impl Fn(&[&str]) -> Output, project: &Path, month: &str) {
     let root = project.to_str().unwrap();
     let out = tongbao(&["check", "--root", root]);
     assert_eq!(out.status.code(), Some(0), "{}", output(&out));
+    // No problem but the one saying the figures are samples (they cannot be issued as they are).
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("检查通过：1 个月份，没有发现问题"),
-        "no warnings either: {}",
+        String::from_utf8_lossy(&out.stdout).contains("检查完成：0 个错误，1 个警告")
+            && output(&out).contains("[sample-figures]"),
+        "only the sample figures' warning: {}",
         output(&out)
     );
     let out = tongbao(&["build", "--root", root]);

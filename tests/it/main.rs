@@ -9,6 +9,7 @@ mod batch;
 mod build;
 mod check;
 mod ci;
+mod clerk;
 mod cli;
 mod e2e;
 mod fonts;

@@ -108,25 +108,41 @@ fn a_deleted_and_recreated_file_fails_then_recovers() {
 }
 
 #[test]
-fn a_bad_edit_shows_the_diagnostic_and_the_fix_recovers() {
+fn a_bad_edit_shows_a_draft_with_the_diagnostic_and_the_fix_recovers() {
     let p = Project::shipped();
     let mut w = Watch::start(&p);
     let good = std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap();
     let text = p.read(FILE);
     p.write(FILE, &text.replace("本月: 71, 办结: 71", "本月: 71, 办结: 71条"));
-    let s = w.wait_status(|s| s["error"].is_string());
-    let error = s["error"].as_str().unwrap();
+    // The month is shown as a draft that says what is wrong; the problem is listed at its place.
+    let s = w.wait_status(|s| s["draft"].is_string());
+    assert_eq!(s["draft"], "草稿：1 个错误", "{s}");
+    assert!(s["error"].is_null(), "no error box over a draft: {s}");
+    let problem = s["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["severity"] == "error")
+        .unwrap();
     assert!(
-        error.contains("data/2023-03/12345.yaml:6:") && error.contains("不是数字"),
-        "{error}"
+        problem["place"]
+            .as_str()
+            .unwrap()
+            .starts_with("data/2023-03/12345.yaml:6:")
+            && problem["message"].as_str().unwrap().contains("不是数字"),
+        "{problem}"
     );
-    w.wait_line(|l| l.contains("生成失败"));
+    w.wait_line(|l| l.contains("显示草稿"));
+    // The circular's own PDF is the last good one; the draft is beside it, marked, the unreadable
+    // cell and every figure over it in placeholders.
     assert_eq!(std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap(), good);
-    // The pages of the last good build are still served.
+    let draft = pdftotext(&p.path("out/2023-03/draft.pdf"));
+    assert!(draft.contains("草稿") && draft.contains("【待填】"), "{draft}");
+    assert!(draft.contains("【待填：热线.办结率】"), "{draft}");
     assert_eq!(w.get("/page/1.png").0, 200);
 
     p.write(FILE, &set_figure(&text, 90));
-    w.wait_status(|s| s["error"].is_null());
+    w.wait_status(|s| s["error"].is_null() && s["draft"].is_null());
     wait_pdf(&p, "工单1183件");
 }
 

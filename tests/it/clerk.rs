@@ -1,0 +1,135 @@
+//! The month as a clerk lives it (issue 29): a draft from the first minute, nothing unfinished
+//! passed off as the circular.
+
+use crate::util::{Project, normalise, output, pdftotext};
+
+/// A month just made by `new` is a draft at once: every page laid out, each figure not known yet a
+/// placeholder (never a partial sum), the draft marked on its pages and written beside the
+/// circular's files, never as them.
+#[test]
+fn a_new_month_is_a_draft_from_the_first_minute() {
+    let p = Project::march_only();
+    assert!(p.run(&["new"]).status.success());
+    let out = p.run(&["build", "2023-04", "--draft"]);
+    assert!(out.status.success(), "{}", output(&out));
+    let said = output(&out);
+    assert!(
+        said.contains("草稿：") && said.contains("处待填") && said.contains("out/2023-04/draft.pdf"),
+        "{said}"
+    );
+    assert!(
+        !p.path("out/2023-04/circular.pdf").exists(),
+        "a draft is never the circular's PDF"
+    );
+    let text = normalise(&pdftotext(&p.path("out/2023-04/draft.pdf")));
+    for placeholder in ["【待填:热线.本月】", "【待填:成文日期】", "【待填】"] {
+        assert!(text.contains(placeholder), "{placeholder}: {text}");
+    }
+    assert!(
+        text.contains("草稿:") && text.contains("处待填"),
+        "the draft says so on its pages: {text}"
+    );
+    // One unit's figures filled: its row prints them; the total and the sentences over the
+    // column stay placeholders (a partial sum would be a wrong figure).
+    let file = p.read("data/2023-04/12345.yaml");
+    let row = file.lines().find(|l| l.contains("{单位: 总寨镇政府")).unwrap();
+    p.write(
+        "data/2023-04/12345.yaml",
+        &file.replace(row, "  - {单位: 总寨镇政府, 本月: 77, 办结: 76, 延期: 5, 重办: 3}"),
+    );
+    assert!(p.run(&["build", "2023-04", "--draft"]).status.success());
+    let text = normalise(&pdftotext(&p.path("out/2023-04/draft.pdf")));
+    assert!(text.contains("总寨镇人民政府777653"), "the filled row: {text}");
+    assert!(text.contains("【待填:热线.本月】"), "{text}");
+    let total = &text[text.rfind("合计").unwrap()..];
+    assert!(total.starts_with("合计【待填】"), "{total}");
+    // The circular itself is refused while anything is unfinished, and not written.
+    let out = p.run(&["build", "2023-04"]);
+    assert!(!out.status.success());
+    assert!(!p.path("out/2023-04/circular.pdf").exists());
+}
+
+/// Issue readiness is one rule: `check --ready` lists exactly what `issue` refuses for — any
+/// error or 待填, the sample figures `init` made, a warning of a kind the office declares
+/// blocking — each at its place.
+#[test]
+fn nothing_unfinished_or_invented_can_be_issued() {
+    // A project just made by init: sample figures, checked and built, never issued.
+    let dir = tempfile::tempdir().unwrap();
+    let units = crate::init::units_csv(dir.path());
+    let office = "示例区人民政府办公室";
+    let args = [
+        "init",
+        "q",
+        "--office",
+        office,
+        "--units",
+        units.to_str().unwrap(),
+        "--month",
+        "2026-04",
+    ];
+    assert!(crate::init::tongbao(dir.path(), &args).status.success());
+    let q = dir.path().join("q");
+    let run = |args: &[&str]| crate::init::tongbao(&q, args);
+    assert!(run(&["check"]).status.success(), "sample figures check");
+    let out = run(&["check", "--ready", "2026-04", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", output(&out));
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert_eq!(
+        (&listed[0]["code"], &listed[0]["severity"], &listed[0]["file"]),
+        (
+            &"sample-figures".into(),
+            &"error".into(),
+            &"data/2026-04/document.yaml".into()
+        )
+    );
+    let out = run(&["issue", "2026-04"]);
+    assert_eq!(out.status.code(), Some(1), "{}", output(&out));
+    assert!(output(&out).contains("示例"), "{}", output(&out));
+    assert!(!q.join("data/2026-04/issued.pdf").exists());
+    // Once the figures are real (the line removed), the month is ready.
+    let doc = std::fs::read_to_string(q.join("data/2026-04/document.yaml")).unwrap();
+    std::fs::write(
+        q.join("data/2026-04/document.yaml"),
+        doc.replace("示例数字: true\n", ""),
+    )
+    .unwrap();
+    let out = run(&["check", "--ready", "2026-04"]);
+    assert!(out.status.success(), "{}", output(&out));
+    assert!(output(&out).contains("2026-04 可以发布"), "{}", output(&out));
+
+    // A warning of a kind the office declares blocking, and 待填.
+    let p = Project::march_only();
+    let (_, warnings) = p.check();
+    let kind = warnings[0]["code"].as_str().unwrap().to_string();
+    assert!(p.run(&["check", "--ready", "2023-03"]).status.success());
+    p.write("tongbao.yaml", &format!("发布前须解决: [{kind}]\n"));
+    let out = p.run(&["check", "--ready", "2023-03", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !listed.is_empty()
+            && listed
+                .iter()
+                .all(|d| d["code"] == kind.as_str() && d["severity"] == "error")
+    );
+    assert!(listed[0]["message"].as_str().unwrap().starts_with("发布前须解决："));
+    let out = p.run(&["issue", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1), "{}", output(&out));
+    assert!(output(&out).contains("发布前须解决"), "{}", output(&out));
+    // A name that is no code is an error at its place.
+    p.write("tongbao.yaml", "发布前须解决: [没有这种警告]\n");
+    let out = p.run(&["check", "2023-03", "--format", "json"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|d| d["file"] == "tongbao.yaml" && d["message"].as_str().unwrap().contains("没有这种警告"))
+    );
+    p.write("tongbao.yaml", "");
+    assert!(p.run(&["new"]).status.success());
+    let out = p.run(&["check", "--ready", "2023-04"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(output(&out).contains("还不能发布"), "{}", output(&out));
+}
