@@ -90,10 +90,11 @@ fn shift_leading_month(line: &str, delta: i32) -> String {
     }
 }
 
-/// A table file for a new month: the same units and comments, every figure `待填`, no 合计, no
-/// stated rate (tongbao computes it); written by the one writer of month tables.
-pub(crate) fn blank_table(text: &str, delta: i32) -> String {
-    let mut file = TableFile::read(&shift_periods(text, delta));
+/// A table file for a new month: the same units and comments (as written: a comment's month is
+/// the clerk's note, not a period), every figure `待填`, no 合计, no stated rate (tongbao computes
+/// it); written by the one writer of month tables.
+pub(crate) fn blank_table(text: &str) -> String {
+    let mut file = TableFile::read(text);
     file.total.clear();
     for (_, value) in &mut file.headlines {
         *value = UNFILLED.to_string();
@@ -137,11 +138,11 @@ mod tests {
     }
 
     #[test]
-    fn table_rows_keep_units_and_lose_figures() {
+    fn table_rows_keep_units_and_comments_and_lose_figures() {
         let t = "# 注释 2023年3月\n概况: {交办任务: 59, 按期办结: 59}\n行:\n  - {单位: 甲, 本月: 2, 办结: 2, 采纳率: 100%}  # 说明\n合计: {本月: 2}\n";
         assert_eq!(
-            blank_table(t, 1),
-            "# 注释 2023年4月\n概况: {交办任务: 待填, 按期办结: 待填}\n行:\n  - {单位: 甲, 本月: 待填, 办结: 待填}  # 说明\n"
+            blank_table(t),
+            "# 注释 2023年3月\n概况: {交办任务: 待填, 按期办结: 待填}\n行:\n  - {单位: 甲, 本月: 待填, 办结: 待填}  # 说明\n"
         );
     }
 }

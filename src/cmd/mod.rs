@@ -104,23 +104,39 @@ pub(crate) const SHOWN: usize = 20;
 /// Most diagnostics written as JSON.
 const SHOWN_JSON: usize = 1000;
 
-/// Prints diagnostics, sorted by place, errors first: to stderr for people (at most [`SHOWN`],
-/// then a count), to stdout as JSON.
+/// Warnings always listed for people, however many errors come first.
+const WARNINGS_SHOWN: usize = 5;
+
+/// Prints diagnostics, sorted by place, errors first: to stderr for people (at most [`SHOWN`]
+/// errors, then warnings, at least [`WARNINGS_SHOWN`] of them even when errors are cut off, then
+/// what was left out), to stdout as JSON.
 pub(crate) fn report(diags: &mut [Diagnostic], format: Format) {
     diag::sort(diags);
     match format {
         Format::Json => say!("{}", diag::to_json(&diags[..diags.len().min(SHOWN_JSON)])),
         Format::Human => {
-            let mut shown: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
-            shown.extend(diags.iter().filter(|d| !d.is_error()));
-            for d in shown.iter().take(SHOWN) {
+            let (errors, warnings): (Vec<&Diagnostic>, Vec<&Diagnostic>) = diags.iter().partition(|d| d.is_error());
+            let shown_errors = errors.len().min(SHOWN);
+            let shown_warnings = warnings.len().min(WARNINGS_SHOWN.max(SHOWN - shown_errors));
+            for d in errors
+                .iter()
+                .take(shown_errors)
+                .chain(warnings.iter().take(shown_warnings))
+            {
                 tell!("{}", d.to_terminal());
             }
-            if diags.len() > SHOWN {
-                let (errors, warnings) = diag::counts(diags);
+            let (left_errors, left_warnings) = (errors.len() - shown_errors, warnings.len() - shown_warnings);
+            if left_errors + left_warnings > 0 {
+                let left: Vec<String> = [(left_errors, "个错误"), (left_warnings, "个警告")]
+                    .iter()
+                    .filter(|(n, _)| *n > 0)
+                    .map(|(n, what)| format!("{n} {what}"))
+                    .collect();
                 tell!(
-                    "……另有 {} 条未列出（共 {errors} 个错误，{warnings} 个警告）；先修正以上问题，再运行查看其余的",
-                    diags.len() - SHOWN
+                    "……另有 {} 未列出（共 {} 个错误，{} 个警告）；先修正以上问题，再运行查看其余的",
+                    left.join("、"),
+                    errors.len(),
+                    warnings.len()
                 );
             }
         }

@@ -1,9 +1,11 @@
 //! `tongbao new [YYYY-MM]`: start a month from the ones before it. Never overwrites a month.
 //!
 //! Each file is carried over from the latest earlier month that has it: the text and the settings
-//! with every period reference moved on, each table with its units and every figure `待填` (a table
-//! the latest month went without, such as a section left out for a month, comes from the last month
-//! that had it). Everything is read and written through the project's gates.
+//! with every period reference moved on, and the tables the circular uses (its text's and its
+//! 附件's; all of them after a month of data only), each with its units, its comments as written
+//! and every figure `待填` (a table the latest month went without comes from the last month that
+//! had it). What is wrong with the new month (a period overlap) is said at once. Everything is
+//! read and written through the project's gates.
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +63,21 @@ pub(crate) fn run(project: &Project, args: &NewArgs) -> Result {
     let source = carried.first().map_or(String::new(), |c| c.2.name());
     say!("已从 {source} 建立 data/{name}：{}", written.join("、"));
     say!("期间已顺延；表格中的数字和成文日期标为“待填”。");
+    // What is wrong with the month as made (an overlapping period …) is said now, not after its
+    // figures' 待填 in the first check.
+    // The later months are checked too: a period of several months there may take this one in.
+    let checked: Vec<String> = project.months().into_iter().filter(|m| *m >= name).collect();
+    let mut warnings: Vec<_> = crate::pipeline::check_months(project, &checked)
+        .into_iter()
+        .filter(|d| {
+            !d.is_error()
+                && (d.file.as_ref().is_some_and(|f| f.starts_with(&dir))
+                    || (d.code == crate::diag::Code::PeriodOverlap && d.message.contains(&name)))
+        })
+        .collect();
+    if !warnings.is_empty() {
+        super::report(&mut warnings, crate::args::Format::Human);
+    }
     tell!("下一步：填数字（或 tongbao import 表 文件），改正文，然后 tongbao check {name}");
     Ok(Status::Clean)
 }
@@ -69,12 +86,8 @@ pub(crate) fn run(project: &Project, args: &NewArgs) -> Result {
 /// from the latest of `earlier` (newest first) that has it; a file that cannot be read (outside
 /// the project, not text) is an error, never skipped.
 fn carry(project: &Project, earlier: &[&MonthId], target: &MonthId) -> Result<Vec<(String, String, MonthId)>> {
-    let specs: Vec<String> = crate::load::load(project, &[])
-        .0
-        .map(|d| d.specs.iter().map(|s| format!("{}.yaml", s.id)).collect())
-        .unwrap_or_default();
     let mut files = vec![TEXT.to_string(), DOCUMENT.to_string()];
-    files.extend(specs);
+    files.extend(tables_used(project, earlier));
     let mut out = Vec::new();
     for file in files {
         let Some(from) = earlier
@@ -95,6 +108,39 @@ fn carry(project: &Project, earlier: &[&MonthId], target: &MonthId) -> Result<Ve
         return Err(Error::Failed("之前的月份里没有可以复制的文件".into()));
     }
     Ok(out)
+}
+
+/// The table files the new month will use: those the circular it is carried from uses (its
+/// text's tables and its 附件), or every table when that month holds data only.
+fn tables_used(project: &Project, earlier: &[&MonthId]) -> Vec<String> {
+    let (data, _) = crate::load::load(project, &[]);
+    let Some(data) = data else { return Vec::new() };
+    let all = || data.specs.iter().map(|s| format!("{}.yaml", s.id)).collect();
+    let Some(from) = earlier
+        .iter()
+        .find(|m| exists(project, &project.month_dir(&m.name()).join(TEXT)))
+    else {
+        return all();
+    };
+    let Some(month) = crate::load::month::load(
+        project,
+        &from.name(),
+        &[],
+        crate::load::month::Part::Text,
+        &mut Vec::new(),
+    ) else {
+        return all();
+    };
+    if month.text.is_none() {
+        // A text that cannot be read says nothing of its tables: carry them all.
+        return all();
+    }
+    let used = month.tables_used();
+    data.specs
+        .iter()
+        .filter(|s| used.iter().any(|name| crate::load::names_table(s, name)))
+        .map(|s| format!("{}.yaml", s.id))
+        .collect()
 }
 
 fn exists(project: &Project, rel: &Path) -> bool {
@@ -126,7 +172,7 @@ fn carried(file: &str, text: &str, delta: i32) -> String {
             .join("\n")
             + "\n";
     }
-    routine::blank_table(text, delta)
+    routine::blank_table(text)
 }
 
 /// A YAML file with its first line pointing at its JSON Schema (for the editor).

@@ -348,6 +348,20 @@ impl Month {
         }
     }
 
+    /// The tables this month's circular uses, as named (short name or id): those its text reads
+    /// and those its 附件 lists.
+    pub(crate) fn tables_used(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.document.attachments.iter().map(|a| a.table.clone()).collect();
+        for e in self.text.iter().flat_map(|t| t.lines()).flat_map(|l| l.expressions()) {
+            if let Head::Path(path) = &e.head
+                && !out.contains(&path[0].text)
+            {
+                out.push(path[0].text.clone());
+            }
+        }
+        out
+    }
+
     /// The months this month's text compares with, oldest first, each with the tables it reads
     /// there (as the text names them: short name or id).
     pub(crate) fn compared(&self) -> Vec<(MonthId, Vec<String>)> {

@@ -133,3 +133,42 @@ fn nothing_unfinished_or_invented_can_be_issued() {
     assert_eq!(out.status.code(), Some(1));
     assert!(output(&out).contains("还不能发布"), "{}", output(&out));
 }
+
+/// `new` carries only the tables the month will use, keeps comments as written, and says at once
+/// what is wrong with the month it made; `check` lists warnings even when errors are cut off.
+#[test]
+fn new_carries_what_the_month_uses_and_warns_at_once() {
+    let p = Project::shipped();
+    // 2024-01 uses the hotline and the portal; 710 was last used in 2023-08.
+    let out = p.run(&["new"]);
+    assert!(out.status.success(), "{}", output(&out));
+    let mut made: Vec<String> = std::fs::read_dir(p.path("data/2024-02"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    made.sort();
+    assert_eq!(made, ["12345.yaml", "document.yaml", "portal.yaml", "通报.txt"]);
+    // A comment's month is the clerk's note: kept as written.
+    let comment = p.read("data/2024-01/12345.yaml").lines().nth(1).unwrap().to_string();
+    assert!(comment.contains("2024年1月"));
+    assert!(
+        p.read("data/2024-02/12345.yaml").contains(&comment),
+        "{}",
+        p.read("data/2024-02/12345.yaml")
+    );
+    // A month inside a later month's period: said by `new` itself.
+    let out = p.run(&["new", "2023-10"]);
+    assert!(out.status.success());
+    let said = output(&out);
+    assert!(
+        said.contains("警告[period-overlap]") && said.contains("2023-10"),
+        "{said}"
+    );
+    // Far more than twenty errors (every 待填), and still the warnings are listed.
+    let out = p.run(&["check", "2023-10"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    let errors = said.matches("错误[").count();
+    assert_eq!(errors, 20, "{said}");
+    assert!(said.contains("警告["), "warnings not buried: {said}");
+    assert!(said.contains("个错误、") || said.contains("另有"), "{said}");
+}

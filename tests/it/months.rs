@@ -220,7 +220,13 @@ fn two_descriptions_claiming_one_short_name_are_an_error_at_both() {
 #[test]
 fn new_takes_each_table_from_the_last_month_that_has_it_and_periods_do_not_overlap() {
     let p = Project::shipped();
-    // The latest months (2024-01, and 2023-12 of data only) have no 710 table: it comes from 2023-08.
+    // The latest months (2024-01, and 2023-12 of data only) have no 710 table; when the circular
+    // uses it, it comes from 2023-08 (a table the circular does not use is not carried).
+    p.edit(
+        "data/2024-01/document.yaml",
+        "附件: [热线, 网站]",
+        "附件: [督办, 热线, 网站]",
+    );
     let out = p.run(&["new"]);
     assert!(out.status.success(), "{}", output(&out));
     assert!(output(&out).contains("710.yaml（取自 2023-08）"), "{}", output(&out));
