@@ -65,6 +65,12 @@ pub(crate) fn is_issued(project: &Project, month: &str) -> bool {
 }
 
 /// The editions recorded for a month (oldest first).
+/// The editions an issue record's text holds (a version of it read from history); none when it
+/// cannot be read.
+pub(crate) fn parse_editions(src: &std::sync::Arc<crate::diag::Source>) -> Vec<Edition> {
+    crate::load::parse_with(src, &mut Vec::new(), read).unwrap_or_default()
+}
+
 pub(crate) fn editions(project: &Project, month: &str, diags: &mut Vec<Diagnostic>) -> Vec<Edition> {
     let rel = record_path(project, month);
     let Ok(src) = crate::load::read_source(project, &rel).map_err(|d| diags.push(d)) else {

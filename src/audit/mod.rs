@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub(crate) use history::{Filter, blame, log};
+pub(crate) use history::{BlameEntry, Filter, blame, log};
 pub(crate) use registry::RegistryChange;
 use registry::{registry_changes, renames};
 use repo::{GitError, Repo};

@@ -18,11 +18,13 @@ fn query<T>(project: &Project, query: impl FnOnce(&mut Repo) -> std::result::Res
 
 /// A table named on the command line (its 简称, id or file name, as `import` takes it) must be
 /// one of the tables described at HEAD: a misspelt name is refused, not answered with nothing.
-fn known_table(project: &Project, name: Option<&str>) -> Result<()> {
-    let Some(name) = name else { return Ok(()) };
+/// Returns the table's id, which names it in every revision (a 简称 given later does not name it
+/// in the months before).
+fn known_table(project: &Project, name: Option<&str>) -> Result<Option<String>> {
+    let Some(name) = name else { return Ok(None) };
     let specs = query(project, |repo| audit::tables_at(repo, "HEAD"))?;
-    if specs.iter().any(|s| crate::load::names_table(s, name)) {
-        return Ok(());
+    if let Some(spec) = specs.iter().find(|s| crate::load::names_table(s, name)) {
+        return Ok(Some(spec.id.clone()));
     }
     let known: Vec<String> = specs
         .iter()
@@ -115,8 +117,8 @@ pub(crate) fn diff(project: &Project, args: &DiffArgs) -> Result {
     };
     let month = month.map(month_name).transpose()?.map(|m| m.name());
     let month = month.as_deref();
-    let table = args.table.as_deref();
-    known_table(project, table)?;
+    let id = known_table(project, args.table.as_deref())?;
+    let table = id.as_deref();
     let d = query(project, |repo| audit::diff(repo, from, to, month, table))?;
     if args.format == Format::Json {
         json(&d);
@@ -154,10 +156,9 @@ pub(crate) fn diff(project: &Project, args: &DiffArgs) -> Result {
 pub(crate) fn log(project: &Project, args: &LogArgs) -> Result {
     let filter = Filter {
         month: args.month.as_deref().map(month_name).transpose()?.map(|m| m.name()),
-        table: args.table.clone(),
+        table: known_table(project, args.table.as_deref())?,
         unit: args.unit.clone(),
     };
-    known_table(project, filter.table.as_deref())?;
     let entries = query(project, |repo| audit::log(repo, &filter))?;
     if args.format == Format::Json {
         json(&entries);
@@ -176,6 +177,21 @@ pub(crate) fn log(project: &Project, args: &LogArgs) -> Result {
         print_texts(&e.texts, "  ");
         say!();
     }
+    if let Some(month) = &filter.month {
+        let editions = query(project, |repo| editions_in_history(repo, project, month))?;
+        if !editions.is_empty() {
+            say!("{month} 发布的版次：");
+        }
+        for (commit, e) in &editions {
+            let reason = e.reason.as_deref().map(|r| format!("  更正：{r}")).unwrap_or_default();
+            say!(
+                "  第{}版  {}  提交 {}{reason}",
+                e.number,
+                e.date.chinese(),
+                short(commit)
+            );
+        }
+    }
     Ok(Status::Clean)
 }
 
@@ -189,8 +205,8 @@ pub(crate) fn blame(project: &Project, args: &BlameArgs) -> Result {
         format,
     } = args;
     let month = &month_name(month)?.name();
-    known_table(project, Some(table))?;
-    let history = query(project, |repo| audit::blame(repo, month, table, unit, column))?;
+    let id = known_table(project, Some(table))?.unwrap_or_default();
+    let history = query(project, |repo| audit::blame(repo, month, &id, unit, column))?;
     if *format == Format::Json {
         json(&history);
         return Ok(if history.is_empty() {
@@ -225,5 +241,72 @@ pub(crate) fn blame(project: &Project, args: &BlameArgs) -> Result {
             h.message
         );
     }
+    let issued = query(project, |repo| printed_by_edition(repo, project, month, &history))?;
+    if !issued.is_empty() {
+        say!("发布的版次：");
+        for (edition, printed) in &issued {
+            let reason = edition
+                .reason
+                .as_deref()
+                .map(|r| format!("  更正：{r}"))
+                .unwrap_or_default();
+            say!(
+                "  第{}版  {}  印 {}{reason}",
+                edition.number,
+                edition.date.chinese(),
+                value(*printed)
+            );
+        }
+    }
     Ok(Status::Clean)
+}
+
+/// Each edition of month `month`'s issue record, oldest first, with the commit that recorded it.
+fn editions_in_history(
+    repo: &mut Repo,
+    project: &Project,
+    month: &str,
+) -> std::result::Result<Vec<(String, crate::issue::Edition)>, GitError> {
+    let record = crate::pipeline::slashed(&crate::issue::record_path(project, month));
+    let mut out: Vec<(String, crate::issue::Edition)> = Vec::new();
+    for commit in repo.log(&record)? {
+        for (path, _, new) in &commit.changes {
+            let Some(text) = (match (path == &record, new) {
+                (true, Some(blob)) => repo.blob(blob)?,
+                _ => None,
+            }) else {
+                continue;
+            };
+            let editions = crate::issue::parse_editions(&crate::diag::Source::new(path.as_str(), text));
+            let known = out.len();
+            out.extend(editions.into_iter().skip(known).map(|e| (commit.hash.clone(), e)));
+        }
+    }
+    Ok(out)
+}
+
+/// What each edition printed for the figure whose `history` (newest first) blame found: its
+/// value as of the commit that recorded the edition.
+fn printed_by_edition(
+    repo: &mut Repo,
+    project: &Project,
+    month: &str,
+    history: &[audit::BlameEntry],
+) -> std::result::Result<Vec<(crate::issue::Edition, Option<crate::load::number::Num>)>, GitError> {
+    let editions = editions_in_history(repo, project, month)?;
+    if editions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut value = None;
+    let mut out = Vec::new();
+    let mut next = editions.into_iter().peekable();
+    for commit in repo.log(crate::project::DATA)? {
+        if let Some(h) = history.iter().find(|h| h.commit == commit.hash) {
+            value = h.value;
+        }
+        while let Some((_, edition)) = next.next_if(|(c, _)| *c == commit.hash) {
+            out.push((edition, value));
+        }
+    }
+    Ok(out)
 }

@@ -275,6 +275,17 @@ fn history_commands_take_a_tables_short_name_or_file_name() {
         ],
     );
     assert!(other["tables"].as_array().unwrap().is_empty(), "{other:#}");
+    // A short name given later names the table in the months before it too (resolved against
+    // the current description).
+    h.repo
+        .commit_edit("data/tables/12345.yaml", "简称: 热线", "简称: 市民热线", "热线表改简称");
+    let blame_now = json(
+        &h.repo,
+        &["blame", "2023-03", "市民热线", "总寨镇政府", "本月", "--format", "json"],
+    );
+    assert_eq!(blame_now, blame, "{blame_now:#}");
+    let log_now = json(&h.repo, &["log", "--table", "市民热线", "--format", "json"]);
+    assert_eq!(commits_of(&log_now), commits_of(&log), "{log_now:#}");
     // A name that is no table is refused, listing the tables, instead of finding nothing.
     for args in [
         &["log", "--table", "热线平台"][..],
@@ -289,4 +300,50 @@ fn history_commands_take_a_tables_short_name_or_file_name() {
             "{said}"
         );
     }
+}
+
+/// `blame` and `log` name each issued edition of the month: its date, the reason of a revision,
+/// and what each edition printed for the figure.
+#[test]
+fn blame_and_log_show_what_each_issued_edition_printed() {
+    let repo = crate::util::git::Repo::new();
+    let t = "data/2023-03/12345.yaml";
+    let issue = |args: &[&str]| {
+        let out = repo.tongbao(args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        git(repo.path(), &["add", "-A"]);
+        git(repo.path(), &["commit", "--quiet", "-m", "发布"]);
+    };
+    issue(&["issue", "2023-03"]);
+    replace_in(
+        &repo.path().join(t),
+        "{单位: 总寨镇政府, 本月: 71, 办结: 71,",
+        "{单位: 总寨镇政府, 本月: 80, 办结: 80,",
+    );
+    repo.commit_edit(
+        t,
+        "合计: {本月: 1164, 办结: 1164",
+        "合计: {本月: 1173, 办结: 1173",
+        "更正总寨镇热线数据",
+    );
+    issue(&["issue", "2023-03", "--revise", "更正总寨镇工单数"]);
+    let out = repo.tongbao(&["blame", "2023-03", "热线", "总寨镇政府", "本月"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    let editions: Vec<&str> = said
+        .lines()
+        .skip_while(|l| !l.starts_with("发布的版次"))
+        .skip(1)
+        .collect();
+    assert_eq!(editions.len(), 2, "{said}");
+    assert!(editions[0].contains("第1版") && editions[0].contains("印 71"), "{said}");
+    assert!(
+        editions[1].contains("第2版")
+            && editions[1].contains("印 80")
+            && editions[1].contains("更正：更正总寨镇工单数"),
+        "{said}"
+    );
+    let out = repo.tongbao(&["log", "2023-03"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("2023-03 发布的版次") && said.contains("第2版"), "{said}");
 }
