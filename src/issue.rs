@@ -351,7 +351,8 @@ pub(crate) fn verify(resolved: &Arc<Resolved>, month: &str, session: &mut Option
         }
         _ => {
             let recorded = manifest.map(|m| m.inputs).unwrap_or_default();
-            Frozen::Changed(changed(month, &last, &at, &recorded, &now, content.is_none(), problems))
+            let inputs = changed_inputs(project, &recorded, &now);
+            Frozen::Changed(changed(month, &last, &at, &inputs, content.is_none(), problems))
         }
     }
 }
@@ -384,15 +385,11 @@ fn changed(
     month: &str,
     last: &Edition,
     at: &Loc,
-    recorded: &BTreeMap<String, String>,
-    now: &BTreeMap<String, String>,
+    inputs: &[(String, &'static str)],
     unbuildable: bool,
     problems: Vec<Diagnostic>,
 ) -> Vec<Diagnostic> {
-    let mut what: Vec<String> = changed_inputs(recorded, now)
-        .iter()
-        .map(|(p, how)| format!("{p}（{how}）"))
-        .collect();
+    let mut what: Vec<String> = inputs.iter().map(|(p, how)| format!("{p}（{how}）")).collect();
     if last.tool != tool() {
         what.push(format!(
             "tongbao 版本（发布时 {}，现在 {}）",
@@ -422,9 +419,12 @@ fn changed(
                 last.number,
             ),
         )
-        .help(format!(
-            "已发布的通报不能改变：请撤销这些改动；确需更正时运行 tongbao issue {month} --revise \"原因\""
-        )),
+        .help(match inputs.first() {
+            Some((file, _)) => format!(
+                "已发布的通报不能改变：撤销对这些文件的改动（如 git checkout -- {file}），或者确需更正时运行 tongbao issue {month} --revise \"原因\" 发布更正版"
+            ),
+            None => format!("已发布的通报不能改变；确需更正时运行 tongbao issue {month} --revise \"原因\" 发布更正版"),
+        }),
     ];
     out.extend(problems.into_iter().filter(Diagnostic::is_error).take(3));
     out
@@ -451,19 +451,34 @@ fn remember(project: &Project, month: &str, key: &str) {
     }
 }
 
-/// Inputs whose digest differs, appeared or disappeared, with how.
-fn changed_inputs(before: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> Vec<(String, &'static str)> {
+/// Inputs whose digest differs, appeared or disappeared, with how. The issue record's own files
+/// are never inputs that changed; a recorded input that the month no longer reads (its text,
+/// which named the months it compares with, does not parse) is compared as it is on disk.
+fn changed_inputs(
+    project: &Project,
+    before: &BTreeMap<String, String>,
+    now: &BTreeMap<String, String>,
+) -> Vec<(String, &'static str)> {
+    let record = |p: &str| {
+        p.rsplit('/')
+            .next()
+            .is_some_and(|f| [ISSUE_RECORD, ISSUED_PDF, ISSUED_OFD].contains(&f))
+    };
     let mut out = Vec::new();
-    for (path, digest) in before {
-        match now.get(path) {
-            Some(d) if d == digest => {}
+    for (path, digest) in before.iter().filter(|(p, _)| !record(p)) {
+        let current = now
+            .get(path)
+            .cloned()
+            .or_else(|| project.digest(std::path::Path::new(path)).ok());
+        match current {
+            Some(d) if d == *digest => {}
             Some(_) => out.push((path.clone(), "已修改")),
             None => out.push((path.clone(), "已删除")),
         }
     }
     out.extend(
         now.keys()
-            .filter(|p| !before.contains_key(*p))
+            .filter(|p| !before.contains_key(*p) && !record(p))
             .map(|p| (p.clone(), "新增")),
     );
     out

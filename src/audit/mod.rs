@@ -75,6 +75,46 @@ pub(crate) fn schema_at(repo: &mut Repo, rev: &str) -> Result<Schema, GitError> 
     Ok(Schema { registry, specs })
 }
 
+/// How month `month`'s tables on disk differ from the commit `rev` (the one that recorded its
+/// issue): each changed figure by table, unit and column, as `diff` names it, against the
+/// registry and descriptions of that commit.
+pub(crate) fn tables_since(
+    repo: &mut Repo,
+    project: &crate::project::Project,
+    rev: &str,
+    month: &str,
+) -> Result<Vec<TableDiff>, GitError> {
+    let then = schema_at(repo, rev)?;
+    let at_rev: BTreeMap<String, String> = repo.tree(rev, &format!("{DATA}/{month}"))?.into_iter().collect();
+    let mut out = Vec::new();
+    for spec in &then.specs {
+        let path = format!("{DATA}/{month}/{}.yaml", spec.id);
+        let old = match at_rev.get(&path) {
+            Some(blob) => repo.blob(blob)?,
+            None => None,
+        };
+        let new = project
+            .read(std::path::Path::new(&path))
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
+        if old == new {
+            continue;
+        }
+        let d = changed_table(
+            spec,
+            &path,
+            month,
+            (old.as_deref(), new.as_deref()),
+            (then.registry.as_ref(), then.registry.as_ref()),
+            &BTreeMap::new(),
+        );
+        if !d.is_empty() {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
 /// The texts of both sides of a changed file.
 fn both_sides(
     repo: &mut Repo,

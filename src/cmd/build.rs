@@ -310,7 +310,10 @@ fn issued(resolved: &Arc<Resolved>, month: &str, format: Format) -> Record {
                 }
             }
         }
-        issue::Frozen::Changed(diags) => Record::new(month, FAILED, diags),
+        issue::Frozen::Changed(mut diags) => {
+            super::check::name_changes(project, month, &mut diags);
+            Record::new(month, FAILED, diags)
+        }
     };
     if human {
         record.show(false);

@@ -45,6 +45,55 @@ pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
     Ok(status(&diags))
 }
 
+/// Adds to the refusal of a changed issued month what changed in the circular's terms: each
+/// figure of its tables by table, unit and column, old → new, as `tongbao diff` names it (from
+/// the commit that recorded the issue to the files on disk). Nothing when git cannot tell.
+pub(super) fn name_changes(project: &Project, month: &str, diags: &mut [Diagnostic]) {
+    let Some(refusal) = diags.iter_mut().find(|d| d.code == Code::IssuedChanged) else {
+        return;
+    };
+    let Ok(mut repo) = crate::audit::repo::Repo::open(project.root()) else {
+        return;
+    };
+    let record = pipeline::slashed(&issue::record_path(project, month));
+    let Some(issued_at) = repo.log(&record).ok().and_then(|c| c.last().map(|c| c.hash.clone())) else {
+        return;
+    };
+    let Ok(tables) = crate::audit::tables_since(&mut repo, project, &issued_at, month) else {
+        return;
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for t in &tables {
+        lines.extend(t.figures.iter().map(|f| {
+            let value = |v: Option<crate::load::number::Num>| v.map_or("（无）".to_string(), |n| n.to_string());
+            format!(
+                "{} · {} · {}：{} → {}",
+                t.name,
+                f.unit,
+                f.label,
+                value(f.old),
+                value(f.new)
+            )
+        }));
+        lines.extend(t.added.iter().map(|u| format!("{} · 新增单位 {u}", t.name)));
+        lines.extend(t.removed.iter().map(|u| format!("{} · 删除单位 {u}", t.name)));
+    }
+    if lines.is_empty() {
+        return;
+    }
+    let shown = lines.len().min(10);
+    let more = if lines.len() > shown {
+        format!(" 等 {} 处", lines.len())
+    } else {
+        String::new()
+    };
+    refusal.message = format!(
+        "{}；发布后改动的数字：{}{more}",
+        refusal.message,
+        lines[..shown].join("；")
+    );
+}
+
 /// `check --ready MONTH`: what stands between the month and its issue ([`check::not_ready`]),
 /// each at its place; exit 0 when nothing does.
 fn ready(month: &str, diags: &[Diagnostic], blocking: &[Code], format: Format) -> Status {
@@ -72,6 +121,7 @@ fn frozen(resolved: &std::sync::Arc<pipeline::Resolved>, months: &[String]) -> V
     let mut diags = Vec::new();
     for month in issued {
         if let issue::Frozen::Changed(mut d) = issue::verify(resolved, month, &mut session) {
+            name_changes(project, month, &mut d);
             diags.append(&mut d);
         }
     }

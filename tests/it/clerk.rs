@@ -172,3 +172,57 @@ fn new_carries_what_the_month_uses_and_warns_at_once() {
     assert!(said.contains("警告["), "warnings not buried: {said}");
     assert!(said.contains("个错误、") || said.contains("另有"), "{said}");
 }
+
+/// A change to an issued month is refused in the circular's terms: the figure by table, unit and
+/// column, old → new; the advice names the file to undo and the revision; the issue record's own
+/// files are never called changes, and a text that no longer parses does not make other months'
+/// files "deleted".
+#[test]
+fn a_change_to_an_issued_month_is_named_as_diff_names_it() {
+    use crate::util::git::{Repo, git};
+    let repo = Repo::new();
+    let out = repo.tongbao(&["issue", "2023-03"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "--quiet", "-m", "发布2023年3月通报"]);
+    let t = "data/2023-03/12345.yaml";
+    crate::util::replace_in(
+        &repo.path().join(t),
+        "{单位: 区教育局, 本月: ",
+        "{单位: 区教育局, 本月: 9",
+    );
+    let out = repo.tongbao(&["check", "2023-03", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let diags: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let refusal = diags.iter().find(|d| d["code"] == "issued-changed").expect("refused");
+    let message = refusal["message"].as_str().unwrap();
+    assert!(
+        message.contains(t) && !message.contains("issued.pdf") && !message.contains("issued.yaml"),
+        "{message}"
+    );
+    assert!(message.contains("区教育局") && message.contains("→ 9"), "{message}");
+    let help = refusal["help"].as_str().unwrap();
+    assert!(
+        help.contains(&format!("git checkout -- {t}")) && help.contains("--revise"),
+        "{help}"
+    );
+    // A text that no longer parses: only that file is named, no month's files "deleted".
+    crate::util::replace_in(
+        &repo.path().join(t),
+        "{单位: 区教育局, 本月: 9",
+        "{单位: 区教育局, 本月: ",
+    );
+    crate::util::replace_in(
+        &repo.path().join("data/2023-03/通报.txt"),
+        "{{ 热线.本月 }}",
+        "{{ 热线.本月 ",
+    );
+    let out = repo.tongbao(&["check", "2023-03", "--format", "json"]);
+    let diags: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let message = diags.iter().find(|d| d["code"] == "issued-changed").unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("data/2023-03/通报.txt（已修改）"), "{message}");
+    assert!(!message.contains("已删除") && !message.contains("新增"), "{message}");
+}
