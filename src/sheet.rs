@@ -63,6 +63,47 @@ impl Cell {
 pub(crate) struct Grid {
     pub rows: Vec<Vec<Cell>>,
     pub origin: (usize, usize),
+    /// The merged ranges, in the grid's own 0-based (row, column) places: (top, left, bottom,
+    /// right). Only their top-left cell holds the value.
+    pub merges: Vec<(usize, usize, usize, usize)>,
+}
+
+impl Grid {
+    /// The merged range that covers (`r`, `c`) without starting there.
+    pub(crate) fn merge_over(&self, r: usize, c: usize) -> Option<(usize, usize, usize, usize)> {
+        self.merges
+            .iter()
+            .copied()
+            .find(|&(t, l, b, rt)| (t..=b).contains(&r) && (l..=rt).contains(&c) && (r, c) != (t, l))
+    }
+
+    /// The text at (`r`, `c`), or, in a merged range, the text of the range (its top-left cell):
+    /// a 类别 merged down its group names every row of it.
+    pub(crate) fn text_at(&self, r: usize, c: usize) -> String {
+        let own = self
+            .rows
+            .get(r)
+            .and_then(|row| row.get(c))
+            .map(Cell::text)
+            .unwrap_or_default();
+        if !own.is_empty() {
+            return own;
+        }
+        self.merge_over(r, c)
+            .and_then(|(t, l, ..)| self.rows.get(t).and_then(|row| row.get(l)))
+            .map(Cell::text)
+            .unwrap_or_default()
+    }
+
+    /// `C4:C9`: a merged range as the spreadsheet names it.
+    pub(crate) fn range_name(&self, (t, l, b, r): (usize, usize, usize, usize)) -> String {
+        let (y, x) = self.origin;
+        format!(
+            "{}:{}",
+            crate::diag::cell_address(y + t, x + l),
+            crate::diag::cell_address(y + b, x + r)
+        )
+    }
 }
 
 /// Reads the sheet of the spreadsheet at `path` that `choice` chooses (for a table: the one named
@@ -601,11 +642,6 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
             }
         }
         let name = sheet.cell(r, header.unit_col).text();
-        let Some((row, complete)) = read_row(sheet, header, spec, r, &measures, out) else {
-            continue;
-        };
-        incomplete |= !complete;
-        let values = row.values.clone();
         // The 合计 label may stand in the unit column or, merged across 序号 and 单位, left of it.
         let is_total = (0..=header.unit_col).any(|c| {
             let text: String = sheet
@@ -616,10 +652,16 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
                 .collect();
             TOTAL_NAMES.iter().any(|t| t.replace(' ', "") == text)
         });
+        let Some((row, complete)) = read_row(sheet, header, spec, r, &measures, is_total, out) else {
+            continue;
+        };
         if is_total {
-            total = Some(values);
+            // Checked where it states a figure; a cell it leaves blank (an average it does not
+            // give) is no problem.
+            total = Some(row.values);
             continue;
         }
+        incomplete |= !complete;
         if name.is_empty() {
             out.diagnostics.push(Diagnostic::error(
                 Code::ImportCell,
@@ -644,13 +686,15 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
 }
 
 /// Row `r` of the sheet read as a unit's row (figures that cannot be read are problems at their
-/// cell), and whether every cell was read; `None` for an empty row.
+/// cell; an empty cell of the `total` row is none), and whether every cell was read; `None` for
+/// an empty row.
 fn read_row(
     sheet: &Sheet<'_>,
     header: &Header,
     spec: &TableSpec,
     r: usize,
     measures: &[&str],
+    total: bool,
     out: &mut Imported,
 ) -> Option<(Row, bool)> {
     let name = sheet.cell(r, header.unit_col).text();
@@ -678,15 +722,24 @@ fn read_row(
             }),
             // A blank where the column allows one; a computed column left empty is computed.
             Ok(None) if col.blank.is_some() => row.blanks.push((*key).clone()),
-            Ok(None) if !matches!(col.source, schema::Source::Stated) => {}
-            Ok(None) => out.diagnostics.push(
-                Diagnostic::error(
-                    Code::ImportCell,
-                    &sheet.at(r, *c),
-                    format!("“{}”的“{key}”是空的", crate::diag::shorten(&name, 30)),
-                )
-                .help("没有数据时请填 0；这一列确实应当空着时，在表格定义中给它写 可空: true"),
-            ),
+            Ok(None) if !matches!(col.source, schema::Source::Stated) || total => {}
+            Ok(None) => {
+                // A merged cell holds its value in its top-left cell only: say so.
+                let merged = sheet.grid.merge_over(r, *c).map_or(String::new(), |m| {
+                    format!(
+                        "（这一格在合并单元格 {} 中，值只在它的第一格；请取消合并，每一格填上数字）",
+                        sheet.grid.range_name(m)
+                    )
+                });
+                out.diagnostics.push(
+                    Diagnostic::error(
+                        Code::ImportCell,
+                        &sheet.at(r, *c),
+                        format!("“{}”的“{key}”是空的{merged}", crate::diag::shorten(&name, 30)),
+                    )
+                    .help("没有数据时请填 0；这一列确实应当空着时，在表格定义中给它写 可空: true"),
+                );
+            }
             Err((code, why, help)) => {
                 out.diagnostics
                     .push(Diagnostic::error(code, &sheet.at(r, *c), why).help(help));
@@ -876,7 +929,11 @@ mod fuzz {
         let mut total = vec![Cell::Empty, Cell::Text("合计".into())];
         total.extend(sums.into_iter().map(Cell::Number));
         rows.push(total);
-        Grid { rows, origin: (2, 0) }
+        Grid {
+            rows,
+            origin: (2, 0),
+            merges: Vec::new(),
+        }
     }
 
     fn cell() -> impl Strategy<Value = Cell> {

@@ -207,7 +207,8 @@ fn read_units(path: &Path) -> Result<Vec<Unit>> {
     let mut units: Vec<Unit> = Vec::new();
     for (r, row) in grid.rows.iter().enumerate().skip(header + 1) {
         let at = |c: usize| row.get(c).map(text).unwrap_or_default();
-        let (name, kind) = (at(name_col), at(kind_col));
+        // A 类别 merged down its group (as clerks lay the list out) names every row of it.
+        let (name, kind) = (at(name_col), grid.text_at(r, kind_col));
         if name.is_empty() && kind.is_empty() {
             continue;
         }

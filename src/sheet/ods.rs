@@ -119,6 +119,14 @@ impl State {
                 }
             }
             b"table-cell" | b"covered-table-cell" => {
+                let rows = repeat(e, b"number-rows-spanned");
+                let cols = repeat(e, b"number-columns-spanned");
+                if (rows > 1 || cols > 1)
+                    && let Some((_, _, sink)) = &mut self.table
+                {
+                    let (r, c) = (self.row, self.next_col);
+                    sink.merge(r, c, r.saturating_add(rows - 1), c.saturating_add(cols - 1));
+                }
                 self.cell = Some(Pending {
                     repeat: repeat(e, b"number-columns-repeated"),
                     kind: attr(e, b"value-type").unwrap_or_default(),

@@ -98,6 +98,8 @@ const WHY_ROWS: &str = "一个月的统计表只有几十行：请检查是否�
 pub(crate) struct Sink {
     cells: Vec<(u32, u32, Cell)>,
     text: usize,
+    /// Merged ranges: (top, left, bottom, right), 0-based, inclusive.
+    merges: Vec<(u32, u32, u32, u32)>,
 }
 
 impl Sink {
@@ -142,12 +144,22 @@ impl Sink {
         Ok(())
     }
 
+    /// Records a merged range, 0-based and inclusive (a range beyond the budgets is clipped; past
+    /// [`MERGES`] ranges, the rest are not kept).
+    pub(crate) fn merge(&mut self, top: u32, left: u32, bottom: u32, right: u32) {
+        if self.merges.len() < MERGES && top <= bottom && left <= right && top < SHEET_ROWS && left < SHEET_COLUMNS {
+            self.merges
+                .push((top, left, bottom.min(SHEET_ROWS - 1), right.min(SHEET_COLUMNS - 1)));
+        }
+    }
+
     /// The grid: rows from the first to the last holding a value, each as long as its last value.
     pub(crate) fn finish(mut self) -> Grid {
         if self.cells.is_empty() {
             return Grid {
                 rows: Vec::new(),
                 origin: (0, 0),
+                merges: Vec::new(),
             };
         }
         // Stable: of two values for one cell (a damaged file), the later one wins below.
@@ -164,12 +176,29 @@ impl Sink {
             }
             row[at] = cell;
         }
+        let merges = self
+            .merges
+            .iter()
+            .filter(|(t, l, ..)| *t >= top && *l >= left)
+            .map(|&(t, l, b, r)| {
+                (
+                    (t - top) as usize,
+                    (l - left) as usize,
+                    (b - top) as usize,
+                    (r - left) as usize,
+                )
+            })
+            .collect();
         Grid {
             rows,
             origin: (top as usize, left as usize),
+            merges,
         }
     }
 }
+
+/// The most merged ranges a sheet keeps.
+const MERGES: usize = 10_000;
 
 /// `A`, `Z`, `AA` for 0-based column numbers.
 pub(crate) fn column_name(col: u32) -> String {

@@ -307,6 +307,16 @@ fn sheet(zip: &mut Zip, part: &str, strings: &Strings, dates: &[bool], base_1904
         match event {
             Event::Start(e) | Event::Empty(e) => {
                 let empty = matches!(event, Event::Empty(_));
+                if local(e.name().as_ref()) == b"mergeCell" {
+                    // `ref="C4:C9"`, after the sheet's data.
+                    let range = attr(e, b"ref").unwrap_or_default();
+                    if let Some((a, b)) = range.split_once(':')
+                        && let (Some((t, l)), Some((bt, r))) = (address(a), address(b))
+                    {
+                        sink.merge(t, l, bt, r);
+                    }
+                    return Ok(true);
+                }
                 start(e, empty, &mut at, &mut first_row)?;
                 if empty && local(e.name().as_ref()) == b"c" {
                     at.cell = None;
@@ -323,7 +333,8 @@ fn sheet(zip: &mut Zip, part: &str, strings: &Strings, dates: &[bool], base_1904
                 }
                 b"v" | b"f" | b"t" => at.into = Slot::None,
                 b"rPh" => at.phonetic = false,
-                b"sheetData" => return Ok(false),
+                // The merged ranges follow the data; nothing after them is read.
+                b"mergeCells" => return Ok(false),
                 _ => {}
             },
             Event::Text(t) => text(&mut at, &t.xml10_content())?,

@@ -226,3 +226,105 @@ fn a_change_to_an_issued_month_is_named_as_diff_names_it() {
     assert!(message.contains("data/2023-03/通报.txt（已修改）"), "{message}");
     assert!(!message.contains("已删除") && !message.contains("新增"), "{message}");
 }
+
+/// Spreadsheets as clerks lay them out: a 类别 merged down its group names each unit of it; a 合计
+/// row (its label merged across 序号 and 单位) may leave the averaged columns blank; a figure
+/// merged over two units is refused with the merge named.
+#[test]
+fn spreadsheets_as_clerks_lay_them_out() {
+    use rust_xlsxwriter::{Format, Workbook};
+    let dir = tempfile::tempdir().unwrap();
+    // The units list, 类别 merged down each group.
+    let units = dir.path().join("单位名单.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let plain = Format::new();
+    sheet.merge_range(0, 0, 0, 2, "某区单位名单", &plain).unwrap();
+    for (c, h) in ["序号", "单位名称", "类别"].iter().enumerate() {
+        sheet.write(1, c as u16, *h).unwrap();
+    }
+    let names = [
+        "东关镇人民政府",
+        "西门街道办事处",
+        "南关街道办事处",
+        "区政府办公室",
+        "区财政局",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        sheet.write(2 + i as u32, 0, (i + 1) as f64).unwrap();
+        sheet.write(2 + i as u32, 1, *n).unwrap();
+    }
+    sheet.merge_range(2, 2, 4, 2, "镇、街道", &plain).unwrap();
+    sheet.merge_range(5, 2, 6, 2, "区直部门", &plain).unwrap();
+    book.save(&units).unwrap();
+    let args = [
+        "init",
+        "q",
+        "--office",
+        "某区人民政府办公室",
+        "--units",
+        units.to_str().unwrap(),
+        "--month",
+        "2026-04",
+    ];
+    let out = crate::init::tongbao(dir.path(), &args);
+    assert!(out.status.success(), "{}", output(&out));
+    let registry = std::fs::read_to_string(dir.path().join("q/data/units.yaml")).unwrap();
+    assert!(
+        registry.contains("{名称: 南关街道办事处, 类别: 镇、街道}"),
+        "{registry}"
+    );
+    assert!(registry.contains("{名称: 区财政局, 类别: 区直部门}"), "{registry}");
+
+    // The hotline's January export: a 合计 row that gives no average.
+    let p = Project::shipped();
+    let month = p.read("data/2024-01/12345.yaml");
+    let rows: Vec<Vec<String>> = month
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("- {单位: "))
+        .map(|l| {
+            l.trim_end_matches('}')
+                .split(", ")
+                .map(|c| c.rsplit(": ").next().unwrap().to_string())
+                .collect()
+        })
+        .collect();
+    let keys = ["单位", "本月", "办结", "延期", "重办", "满意率", "平均用时"];
+    let export = |merged_figure: bool| {
+        let file = dir.path().join("热线.xlsx");
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write(0, 0, "序号").unwrap();
+        for (c, k) in keys.iter().enumerate() {
+            sheet.write(0, c as u16 + 1, *k).unwrap();
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let r = 1 + i as u32;
+            sheet.write(r, 0, (i + 1) as f64).unwrap();
+            sheet.write(r, 1, row[0].as_str()).unwrap();
+            for (c, v) in row.iter().enumerate().skip(1) {
+                sheet.write(r, c as u16 + 1, v.parse::<f64>().unwrap()).unwrap();
+            }
+        }
+        if merged_figure {
+            // 延期 of the first two units as one merged cell.
+            sheet.merge_range(1, 4, 2, 4, &rows[0][3], &Format::new()).unwrap();
+        }
+        let total = 1 + rows.len() as u32;
+        sheet.merge_range(total, 0, total, 1, "合计", &Format::new()).unwrap();
+        for c in 1..=4 {
+            let sum: f64 = rows.iter().map(|r| r[c].parse::<f64>().unwrap()).sum();
+            sheet.write(total, c as u16 + 1, sum).unwrap();
+        }
+        book.save(&file).unwrap();
+        file
+    };
+    let file = export(false);
+    let out = p.run(&["import", "热线", file.to_str().unwrap(), "--month", "2024-01"]);
+    assert!(out.status.success(), "{}", output(&out));
+    assert!(output(&out).contains("合计行：已核对"), "{}", output(&out));
+    let file = export(true);
+    let out = p.run(&["import", "热线", file.to_str().unwrap(), "--month", "2024-01"]);
+    assert!(!out.status.success());
+    assert!(output(&out).contains("合并单元格 E2:E3"), "{}", output(&out));
+}
