@@ -353,9 +353,27 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
                     .unwrap_or_default();
                 say!("已生成 {}（{what}）", other.display());
             }
-            say!("字体：");
-            for f in &o.fonts {
-                say!("  {}", f.describe());
+            // The faces in full only when asked for (`--timings`) or when a role has none; otherwise
+            // one line (`tongbao fonts` lists them).
+            let missing = o.fonts.iter().any(|f| f.chosen.is_none());
+            if timings || missing {
+                say!("字体：");
+                for f in &o.fonts {
+                    say!("  {}", f.describe());
+                }
+            } else if !o.fonts.is_empty() {
+                let stand_ins = o
+                    .fonts
+                    .iter()
+                    .filter(|f| f.chosen.as_ref().is_some_and(|c| !c.official))
+                    .count();
+                match stand_ins {
+                    0 => say!("字体：{} 个角色都用了正式字体", o.fonts.len()),
+                    n => say!(
+                        "字体：{} 个角色中 {n} 个用了代用字体（tongbao fonts 查看详情）",
+                        o.fonts.len()
+                    ),
+                }
             }
         }
         None => {

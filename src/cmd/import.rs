@@ -17,6 +17,13 @@ pub(crate) fn run(project: &Project, args: &ImportArgs) -> Result {
         return Err(Error::Failed("单位名录或表格定义有错误，无法导入".into()));
     };
     let spec = super::table_arg(&data, &args.table)?;
+    // A file that is not there is a slip on the command line, like a wrong table name.
+    if !args.file.exists() {
+        return Err(Error::Usage(format!(
+            "找不到要导入的文件 {}：请检查文件名和路径",
+            crate::diag::shorten_path(&args.file, 120)
+        )));
+    }
     let id = super::month_name(&month)?;
     // The file as messages and the table file's comment name it: shortened, no line breaks.
     let file: String = crate::diag::shorten_path(&args.file, 120)

@@ -328,3 +328,22 @@ fn spreadsheets_as_clerks_lay_them_out() {
     assert!(!out.status.success());
     assert!(output(&out).contains("合并单元格 E2:E3"), "{}", output(&out));
 }
+
+/// Smaller points: the build's font report is one line unless asked for (or a role has no face);
+/// a missing file to import is a slip on the command line (exit 2).
+#[test]
+fn the_build_says_little_and_a_missing_file_is_a_usage_error() {
+    let p = Project::march_only();
+    let out = p.run(&["build", "2023-03"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        said.contains("字体：6 个角色中 6 个用了代用字体（tongbao fonts 查看详情）"),
+        "{said}"
+    );
+    assert!(!said.contains("FandolFang"), "{said}");
+    let out = p.run(&["build", "2023-03", "--timings"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("正文（仿宋）：FandolFang"));
+    let out = p.run(&["import", "热线", "没有这个文件.xlsx"]);
+    assert_eq!(out.status.code(), Some(2), "{}", output(&out));
+    assert!(output(&out).contains("找不到要导入的文件"), "{}", output(&out));
+}
