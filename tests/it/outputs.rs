@@ -641,3 +641,47 @@ fn a_month_of_data_only_exports_its_tables_by_name() {
         "{names:?}"
     );
 }
+
+/// On a phone (390 px), a wide table keeps its unit names readable (no name broken to a character
+/// a line) and scrolls sideways inside its attachment.
+#[test]
+fn the_web_pages_tables_are_readable_on_a_phone() {
+    let p = Project::shipped();
+    // January 2024: the widest table (eight columns).
+    let out = p.run(&["build", "2024-01", "--outputs", "html"]);
+    assert!(out.status.success(), "{}", crate::util::output(&out));
+    // The page in a frame as wide as a phone's screen (a headless window is never that narrow).
+    let probe = r#"<!DOCTYPE html><html><body style="margin:0">
+      <iframe id="f" src="circular.html" style="width:390px;height:844px;border:0"></iframe>
+      <script>
+      const f = document.getElementById('f');
+      f.onload = () => f.contentDocument.fonts.ready.then(() => {
+        const d = f.contentDocument, w = f.contentWindow;
+        const names = [...d.querySelectorAll('tbody th[scope=row]')];
+        const line = parseFloat(w.getComputedStyle(names[0]).lineHeight) || 16;
+        const tallest = Math.max(...names.map(n => n.getBoundingClientRect().height));
+        const page = d.documentElement.scrollWidth <= w.innerWidth + 1;
+        document.body.dataset.result = JSON.stringify({lines: tallest / line, page, width: w.innerWidth});
+      });
+      </script></body></html>"#;
+    let phone = p.path("out/2024-01/phone.html");
+    std::fs::write(&phone, probe).unwrap();
+    let out = dump_dom(&phone);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let result = dom
+        .split("data-result=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("{dom}"));
+    let result: serde_json::Value = serde_json::from_str(&result.replace("&quot;", "\"")).unwrap();
+    assert_eq!(result["width"], 390, "{result}");
+    assert!(
+        result["lines"].as_f64().unwrap() < 2.0,
+        "a unit name squeezed: {result}"
+    );
+    assert_eq!(
+        result["page"].as_bool(),
+        Some(true),
+        "only the table scrolls, never the page: {result}"
+    );
+}
