@@ -301,7 +301,7 @@ const NUMBER_HELP: &str = "请填写数字，小数位不多于这一列的位�
 /// separators or a measure word after it (a percent with its `%`); a count must be whole, a
 /// figure with decimals may have at most the column's. A date, a formula the file holds no
 /// result for and an error value each say so. `Err` says why not.
-fn figure(cell: &Cell, measures: &[&str], kind: Kind) -> Result<Option<Num>, Unreadable> {
+fn figure(cell: &Cell, measure: Option<&str>, kind: Kind) -> Result<Option<Num>, Unreadable> {
     let places = kind.places();
     let help = if kind == Kind::Count { COUNT_HELP } else { NUMBER_HELP };
     let bad = |why: String| (Code::ImportCell, why, help);
@@ -321,13 +321,8 @@ fn figure(cell: &Cell, measures: &[&str], kind: Kind) -> Result<Option<Num>, Unr
         Cell::Date(_) | Cell::Formula(_) | Cell::Error(_) => return Err(not_a_value(cell)),
         Cell::Text(t) => t.trim().to_string(),
     };
-    let mut t = text.replace([',', '，', ' '], "");
-    for m in measures {
-        if let Some(rest) = t.strip_suffix(m) {
-            t = rest.to_string();
-        }
-    }
-    let t = crate::load::half_width_digits(&t);
+    // Tidied as the month's files are ([`crate::load::number::tidy`]).
+    let (t, _) = crate::load::number::tidy(&text.replace(' ', ""), measure);
     let t = if matches!(kind, Kind::Percent { .. }) {
         t.trim_end_matches(['%', '％']).to_string()
     } else {
@@ -613,12 +608,6 @@ pub(crate) fn import(grid: &Grid, file: &str, spec: &TableSpec, registry: &Regis
 
 /// The sheet's rows as a month table (figures that cannot be read are problems at their cell).
 fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut Imported) -> MonthTable {
-    let measures: Vec<&str> = spec
-        .columns
-        .iter()
-        .filter_map(|c| c.measure.as_deref())
-        .chain(["条", "件", "项", "份", "个"])
-        .collect();
     let mut rows = Vec::new();
     let mut total = None;
     let mut incomplete = false;
@@ -652,7 +641,7 @@ fn month_table(sheet: &Sheet<'_>, header: &Header, spec: &TableSpec, out: &mut I
                 .collect();
             TOTAL_NAMES.iter().any(|t| t.replace(' ', "") == text)
         });
-        let Some((row, complete)) = read_row(sheet, header, spec, r, &measures, is_total, out) else {
+        let Some((row, complete)) = read_row(sheet, header, spec, r, is_total, out) else {
             continue;
         };
         if is_total {
@@ -693,7 +682,6 @@ fn read_row(
     header: &Header,
     spec: &TableSpec,
     r: usize,
-    measures: &[&str],
     total: bool,
     out: &mut Imported,
 ) -> Option<(Row, bool)> {
@@ -714,12 +702,22 @@ fn read_row(
             row.texts.push(((*key).clone(), v.text()));
             continue;
         }
-        match figure(v, measures, col.kind) {
-            Ok(Some(n)) => row.values.push(Figure {
-                key: (*key).clone(),
-                value: n,
-                loc: sheet.at(r, *c),
-            }),
+        match figure(v, col.measure.as_deref(), col.kind) {
+            Ok(Some(n)) => {
+                // Read as the month's files would read it, with the same warning.
+                if let Cell::Text(written) = v
+                    && let (tidied, Some(dropped)) = crate::load::number::tidy(written, col.measure.as_deref())
+                {
+                    let (message, help) = crate::load::number::tidied_warning(written, &tidied, &dropped);
+                    out.diagnostics
+                        .push(Diagnostic::warning(Code::ImportCell, &sheet.at(r, *c), message).help(help));
+                }
+                row.values.push(Figure {
+                    key: (*key).clone(),
+                    value: n,
+                    loc: sheet.at(r, *c),
+                });
+            }
             // A blank where the column allows one; a computed column left empty is computed.
             Ok(None) if col.blank.is_some() => row.blanks.push((*key).clone()),
             Ok(None) if !matches!(col.source, schema::Source::Stated) || total => {}
@@ -861,8 +859,8 @@ mod tests {
 
     #[test]
     fn figures_in_the_forms_exports_use() {
-        let m = ["条"];
-        let count = |c: Cell| figure(&c, &m, Kind::Count).map(|n| n.map(|n| n.text()));
+        let m = Some("条");
+        let count = |c: Cell| figure(&c, m, Kind::Count).map(|n| n.map(|n| n.text()));
         assert_eq!(count(Cell::Number(12.0)), Ok(Some("12".into())));
         assert_eq!(count(Cell::Text("1,234".into())), Ok(Some("1234".into())));
         assert_eq!(count(Cell::Text("12条".into())), Ok(Some("12".into())));
@@ -871,11 +869,11 @@ mod tests {
         assert!(count(Cell::Number(2.5)).is_err());
         assert!(count(Cell::Number(-1.0)).is_err());
         assert!(count(Cell::Number(f64::NAN)).is_err());
-        let decimal = |c: Cell| figure(&c, &m, Kind::Decimal { places: 1 }).map(|n| n.map(|n| n.text()));
+        let decimal = |c: Cell| figure(&c, m, Kind::Decimal { places: 1 }).map(|n| n.map(|n| n.text()));
         assert_eq!(decimal(Cell::Number(2.5)), Ok(Some("2.5".into())));
         assert_eq!(decimal(Cell::Text("4".into())), Ok(Some("4.0".into())));
         assert!(decimal(Cell::Text("2.55".into())).is_err());
-        let percent = |c: Cell| figure(&c, &m, Kind::Percent { places: 2 }).map(|n| n.map(|n| n.text()));
+        let percent = |c: Cell| figure(&c, m, Kind::Percent { places: 2 }).map(|n| n.map(|n| n.text()));
         assert_eq!(percent(Cell::Text("99.87%".into())), Ok(Some("99.87".into())));
         assert_eq!(header_key("本月投诉\n(条)"), "本月投诉");
         assert_eq!(header_key("办结投诉（条）"), "办结投诉");

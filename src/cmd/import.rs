@@ -67,6 +67,11 @@ pub(crate) fn run(project: &Project, args: &ImportArgs) -> Result {
     for n in &imported.notes {
         say!("  {n}");
     }
+    // What was read in another form than written (`12件`), at its cell, as `check` says it.
+    let mut warnings: Vec<_> = imported.diagnostics.into_iter().filter(|d| !d.is_error()).collect();
+    if !warnings.is_empty() {
+        super::report(&mut warnings, crate::args::Format::Human);
+    }
     tell!("下一步：tongbao check {month}");
     Ok(Status::Clean)
 }

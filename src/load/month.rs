@@ -880,7 +880,7 @@ fn read_cell(r: &mut Reader, m: &mut MapReader<'_>, col: &Column, row: &mut Row)
         }
         return;
     }
-    match r.figure(node, &format!("“{}”", col.key), col.kind) {
+    match r.figure_of(node, &format!("“{}”", col.key), col.kind, col.measure.as_deref()) {
         Some(value) => row.values.push(Figure {
             key: col.key.clone(),
             value,

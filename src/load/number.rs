@@ -281,3 +281,62 @@ mod tests {
         );
     }
 }
+
+/// The measure words a figure may carry as a system exports it (`12件`), besides its column's own.
+pub(crate) const MEASURE_WORDS: [&str; 5] = ["条", "件", "项", "份", "个"];
+
+/// A figure as written, tidied the one way every reader tidies it (the month's files, `import`):
+/// full-width digits made ASCII, thousands separators and a trailing measure word (the column's
+/// or one of [`MEASURE_WORDS`]) dropped. Returns the tidied text and, when anything was dropped,
+/// what (for the one warning both readers give, [`tidied_warning`]).
+pub(crate) fn tidy(written: &str, measure: Option<&str>) -> (String, Option<String>) {
+    let text = written.trim();
+    let mut dropped = Vec::new();
+    let half = crate::load::half_width_digits(text);
+    if half != text {
+        dropped.push("全角数字改为半角".to_string());
+    }
+    let mut t: String = half.chars().filter(|c| !matches!(c, ',' | '，')).collect();
+    if t.len() != half.len() && t.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        dropped.push("去掉千分位逗号".to_string());
+    } else {
+        t = half.clone();
+    }
+    for m in measure.into_iter().chain(MEASURE_WORDS) {
+        if let Some(rest) = t.strip_suffix(m)
+            && rest.chars().last().is_some_and(|c| c.is_ascii_digit())
+        {
+            dropped.push(format!("去掉量词“{m}”"));
+            t = rest.to_string();
+            break;
+        }
+    }
+    let note = (!dropped.is_empty()).then(|| dropped.join("、"));
+    (t, note)
+}
+
+#[cfg(test)]
+mod tidy_tests {
+    use super::*;
+
+    #[test]
+    fn a_figure_is_tidied_one_way() {
+        assert_eq!(tidy("12件", Some("件")), ("12".into(), Some("去掉量词“件”".into())));
+        assert_eq!(tidy("１２", None), ("12".into(), Some("全角数字改为半角".into())));
+        assert_eq!(
+            tidy("1,234条", None),
+            ("1234".into(), Some("去掉千分位逗号、去掉量词“条”".into()))
+        );
+        assert_eq!(tidy("12", None), ("12".into(), None));
+        assert_eq!(tidy("件", None), ("件".into(), None));
+        assert_eq!(tidy("a,b", None), ("a,b".into(), None));
+    }
+}
+
+/// The warning both readers give for a figure they tidied: message and help.
+pub(crate) fn tidied_warning(written: &str, tidied: &str, what: &str) -> (String, String) {
+    (
+        format!("“{}”按 {tidied} 读入（{what}）", written.trim()),
+        format!("请只写数字 {tidied}：量词和单位由表头给出"),
+    )
+}

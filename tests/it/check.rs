@@ -41,7 +41,7 @@ fn shipped_data_has_no_errors_and_reports_the_seed_slips_as_warnings() {
 #[test]
 fn human_output_is_chinese_with_place_and_caret() {
     let p = Project::shipped();
-    p.edit("data/2023-03/710.yaml", "本月: 10, 办结: 10", "本月: 10, 办结: 12条");
+    p.edit("data/2023-03/710.yaml", "本月: 10, 办结: 10", "本月: 10, 办结: 12x");
     let out = p.run(&["check"]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stderr).unwrap();
@@ -54,7 +54,7 @@ fn human_output_is_chinese_with_place_and_caret() {
 #[test]
 fn wrong_types_are_named() {
     for (bad, expect) in [
-        ("12条", "多了“条”"),
+        ("12x", "多了“x”"),
         ("3.5", "不是整数"),
         ("-1", "负数"),
         ("99999999999999999999", "过大"),

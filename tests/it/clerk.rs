@@ -347,3 +347,46 @@ fn the_build_says_little_and_a_missing_file_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{}", output(&out));
     assert!(output(&out).contains("找不到要导入的文件"), "{}", output(&out));
 }
+
+/// One reading of a number for the month's files and for `import`: `71件` and full-width digits
+/// are read as 71 by both, each with the same warning.
+#[test]
+fn a_number_is_read_one_way_with_one_message() {
+    let p = Project::march_only();
+    p.edit(
+        "data/2023-03/12345.yaml",
+        "{单位: 总寨镇政府, 本月: 71,",
+        "{单位: 总寨镇政府, 本月: 71件,",
+    );
+    let (code, diags) = p.check();
+    assert_eq!(code, 0, "{diags:#?}");
+    let said = |diags: &[serde_json::Value]| {
+        diags
+            .iter()
+            .filter_map(|d| d["message"].as_str())
+            .find(|m| m.contains("按 71 读入"))
+            .map(str::to_string)
+    };
+    let in_yaml = said(&diags).expect("a warning for 71件");
+    assert!(in_yaml.contains("“71件”按 71 读入（去掉量词“件”）"), "{in_yaml}");
+    // The same figure in a spreadsheet: the same reading, the same words.
+    let towns = [
+        "南川东路街道办事处",
+        "南川西路街道办事处",
+        "饮马街街道办事处",
+        "人民街街道办事处",
+        "仓门街街道办事处",
+        "礼让街街道办事处",
+        "南滩街道办事处",
+    ];
+    let mut csv = String::from("单位,本月投诉,办结投诉,延期数,重办条数\n总寨镇政府,71件,71,4,4\n");
+    for t in towns {
+        csv.push_str(&format!("{t},１０,10,0,0\n"));
+    }
+    let file = p.path("热线.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = p.run(&["import", "热线", file.to_str().unwrap()]);
+    let text = output(&out);
+    assert!(text.contains("“71件”按 71 读入（去掉量词“件”）"), "{text}");
+    assert!(text.contains("“１０”按 10 读入（全角数字改为半角）"), "{text}");
+}

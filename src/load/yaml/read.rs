@@ -183,6 +183,27 @@ impl Reader {
     /// Reads a figure of a column of `kind`: a count, or a number with at most the column's
     /// decimals (a percent may carry its `%`).
     pub(crate) fn figure(&mut self, node: &Node, what: &str, kind: Kind) -> Option<Num> {
+        self.figure_of(node, what, kind, None)
+    }
+
+    /// [`Reader::figure`] for a column with measure word `measure`: a figure written as a system
+    /// exports it (`12件`, `１２`, `1,234`) is read as `import` reads it, with the same warning.
+    pub(crate) fn figure_of(&mut self, node: &Node, what: &str, kind: Kind, measure: Option<&str>) -> Option<Num> {
+        if let Some(written) = node.scalar()
+            && written.trim() != super::UNFILLED
+            && let (tidied, Some(dropped)) = crate::load::number::tidy(written, measure)
+        {
+            let number = Node {
+                value: Value::Scalar { text: tidied.clone() },
+                loc: node.loc.clone(),
+            };
+            let mut quiet = Reader::default();
+            if let Some(n) = quiet.figure_of(&number, what, kind, None) {
+                let (message, help) = crate::load::number::tidied_warning(written, &tidied, &dropped);
+                self.push(Diagnostic::warning(Code::Type, &node.loc, format!("{what}：{message}")).help(help));
+                return Some(n);
+            }
+        }
         let places = match kind {
             Kind::Count | Kind::Text => return self.count(node, what).map(|n| Num::int(i128::from(n))),
             Kind::Decimal { places } | Kind::Percent { places } => places,
