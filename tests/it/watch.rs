@@ -113,7 +113,7 @@ fn a_bad_edit_shows_a_draft_with_the_diagnostic_and_the_fix_recovers() {
     let mut w = Watch::start(&p);
     let good = std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap();
     let text = p.read(FILE);
-    p.write(FILE, &text.replace("本月: 71, 办结: 71", "本月: 71, 办结: 71条"));
+    p.write(FILE, &text.replace("本月: 71, 办结: 71", "本月: 71, 办结: 71x"));
     // The month is shown as a draft that says what is wrong; the problem is listed at its place.
     let s = w.wait_status(|s| s["draft"].is_string());
     assert_eq!(s["draft"], "草稿：1 个错误", "{s}");
