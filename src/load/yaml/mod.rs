@@ -266,22 +266,88 @@ fn syntax_error(src: &Arc<Source>, err: &ScanError) -> Diagnostic {
         return Diagnostic::error(Code::YamlTooDeep, &loc, "嵌套层次过深，文件已拒绝")
             .help("本项目的数据文件最多只需 4 层缩进，请检查括号是否配对");
     }
+    // A bracket left open is found where it opens: the parser notices it only lines later.
+    let structural = !detail.contains("tab") && !detail.contains("mapping values are not allowed");
+    if let Some((line, col, open)) = unclosed(&src.text, loc.line).filter(|_| structural) {
+        let close = if open == '{' { '}' } else { ']' };
+        let at = Loc {
+            src: src.clone(),
+            line,
+            col,
+            len: 1,
+        };
+        return Diagnostic::error(
+            Code::YamlSyntax,
+            &at,
+            format!("YAML 语法错误：这一行的“{open}”没有配对的“{close}”"),
+        )
+        .help(format!(
+            "在这一行末尾补上“{close}”（每一行的括号成对，如 - {{单位: 甲, 本月: 1}}）"
+        ));
+    }
     let message = if detail.contains("tab") {
-        "YAML 语法错误：缩进里有制表符（Tab）".to_string()
+        "YAML 语法错误：缩进里有制表符（Tab）"
     } else if detail.contains("mapping values are not allowed") {
-        "YAML 语法错误：这里不能出现冒号，可能是缩进不对或冒号后缺少空格".to_string()
-    } else if detail.contains("did not find expected") || detail.contains("expected") {
-        format!("YAML 语法错误：缩进或括号不配对（{detail}）")
+        "YAML 语法错误：这里不能出现冒号，可能是缩进不对或冒号后缺少空格"
+    } else if detail.contains("only valid inside a block") || detail.contains("block") {
+        "YAML 语法错误：这里不能开始新的一项（“- ”），可能是上一行的缩进或括号不对"
+    } else if detail.contains("quote") || detail.contains("quoted") {
+        "YAML 语法错误：引号没有配对"
     } else {
-        format!("YAML 语法错误：{detail}")
+        "YAML 语法错误：缩进或括号不配对"
     };
     Diagnostic::error(Code::YamlSyntax, &loc, message)
         .help("检查这一行及上一行的缩进（只能用空格）、冒号后的空格和括号是否配对")
 }
 
+/// The first line up to `last` (1-based) that opens a bracket (`{`, `[`) it does not close,
+/// outside quotes and comments: (line, column of the bracket, the bracket).
+fn unclosed(text: &str, last: usize) -> Option<(usize, usize, char)> {
+    for (i, line) in text.lines().take(last).enumerate() {
+        let mut open: Vec<(usize, char)> = Vec::new();
+        let mut quote = None;
+        for (col, c) in line.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') if col == 0 || line.chars().nth(col - 1).is_some_and(char::is_whitespace) => break,
+                (None, '{' | '[') => open.push((col, c)),
+                (None, '}' | ']') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+        if let Some((col, c)) = open.first() {
+            return Some((i + 1, col + 1, *c));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bracket_left_open_is_found_where_it_opens_in_chinese() {
+        let src = Source::new(
+            "t.yaml",
+            "行:\n  - {单位: 甲, 本月: 1\n  - {单位: 乙, 本月: 2}\n  - {单位: 丙, 本月: 3}\n",
+        );
+        let err = parse(&src).unwrap_err();
+        assert_eq!((err.line, err.column), (2, 5), "{}", err.message);
+        assert!(err.message.contains("“{”没有配对的“}”"), "{}", err.message);
+        assert!(
+            err.message
+                .replace("YAML", "")
+                .chars()
+                .all(|c| !c.is_ascii_alphabetic()),
+            "no English: {}",
+            err.message
+        );
+    }
 
     #[test]
     fn duplicate_keys_are_refused_with_both_lines() {
@@ -315,7 +381,8 @@ mod tests {
     fn syntax_errors_have_a_place() {
         let err = parse(&Source::new("t.yaml", "a: [1, 2\nb: 3\n")).unwrap_err();
         assert_eq!(err.code, Code::YamlSyntax);
-        // The unclosed `[` runs into the next line, where `:` cannot stand inside a flow list.
-        assert_eq!((err.line, err.column), (2, 2), "{err:?}");
+        // The unclosed `[` runs into the next line, where the parser notices; it is named where it
+        // opens.
+        assert_eq!((err.line, err.column), (1, 4), "{err:?}");
     }
 }
