@@ -156,8 +156,10 @@ fn carried(file: &str, text: &str, delta: i32) -> String {
     if file == DOCUMENT {
         // A quarter, a half-year or a year moves on to the next one when the new folder ends it;
         // any other period of several months does not carry over (the new month is one month).
+        // The new month's figures are 待填, not samples: `示例数字` (and its note) stays behind.
         return text
             .lines()
+            .filter(|l| !l.trim_start().starts_with("示例数字:") && *l != super::init::SAMPLE_NOTE)
             .map(|l| {
                 let Some(value) = l.trim_start().strip_prefix("期间:") else {
                     return l.to_string();

@@ -390,3 +390,138 @@ fn a_number_is_read_one_way_with_one_message() {
     assert!(text.contains("“71件”按 71 读入（去掉量词“件”）"), "{text}");
     assert!(text.contains("“１０”按 10 读入（全角数字改为半角）"), "{text}");
 }
+
+/// The staff guide's month, end to end, as a clerk lives it: init → new → a draft at once →
+/// import the systems' exports → fill what is left → check --ready → issue → a correction
+/// refused in the circular's terms → revise → blame names both editions.
+#[test]
+fn the_guides_month_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let units = crate::init::units_csv(dir.path());
+    let office = "某区人民政府办公室";
+    let init = [
+        "init",
+        "q",
+        "--office",
+        office,
+        "--units",
+        units.to_str().unwrap(),
+        "--month",
+        "2026-04",
+    ];
+    assert!(crate::init::tongbao(dir.path(), &init).status.success());
+    let q = dir.path().join("q");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tongbao"))
+            .args(args)
+            .current_dir(&q)
+            .env("HOME", dir.path())
+            .output()
+            .unwrap()
+    };
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=录入员", "-c", "user.email=clerk@example.org"])
+            .args(args)
+            .current_dir(&q)
+            .env("HOME", dir.path())
+            .env("TONGBAO", env!("CARGO_BIN_EXE_tongbao"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", output(&out));
+    };
+    git(&["add", "-A"]);
+    git(&["commit", "--quiet", "-m", "建立项目"]);
+    // The systems' exports: the first month's tables as a workbook.
+    let out = run(&["export", "2026-04"]);
+    assert!(out.status.success(), "{}", output(&out));
+    let book = q.join("out/2026-04/附件.xlsx");
+    // new: every figure 待填, and a draft at once.
+    assert!(run(&["new"]).status.success());
+    let out = run(&["build", "2026-05", "--draft"]);
+    assert!(
+        out.status.success() && output(&out).contains("处待填"),
+        "{}",
+        output(&out)
+    );
+    assert!(!q.join("out/2026-05/circular.pdf").exists());
+    // import each table.
+    for table in ["督办", "热线", "网站"] {
+        let out = run(&["import", table, book.to_str().unwrap(), "--month", "2026-05"]);
+        assert!(out.status.success(), "{table}: {}", output(&out));
+    }
+    // What import does not fill: the headlines and the date of issue.
+    for table in ["督办", "热线", "网站"] {
+        let file = |m: &str| q.join(format!("data/{m}/{table}.yaml"));
+        let before = std::fs::read_to_string(file("2026-04")).unwrap();
+        let headline = before.lines().find(|l| l.starts_with("概况:"));
+        let now = std::fs::read_to_string(file("2026-05")).unwrap();
+        let filled = match (headline, now.lines().find(|l| l.starts_with("概况:"))) {
+            (Some(h), Some(blank)) => now.replace(blank, h),
+            _ => now,
+        };
+        std::fs::write(file("2026-05"), filled).unwrap();
+    }
+    let text = std::fs::read_to_string(q.join("data/2026-05/通报.txt")).unwrap();
+    std::fs::write(
+        q.join("data/2026-05/通报.txt"),
+        text.replace("\n待填\n", "\n2026年6月5日\n"),
+    )
+    .unwrap();
+    // Ready, issued, committed.
+    let out = run(&["check", "--ready", "2026-05"]);
+    assert!(
+        out.status.success() && output(&out).contains("2026-05 可以发布"),
+        "{}",
+        output(&out)
+    );
+    let out = run(&["issue", "2026-05"]);
+    assert!(out.status.success(), "{}", output(&out));
+    git(&["add", "-A"]);
+    git(&["commit", "--quiet", "-m", "发布2026年5月通报"]);
+    // A correction: refused in the circular's terms, then revised.
+    let file = q.join("data/2026-05/热线.yaml");
+    let table = std::fs::read_to_string(&file).unwrap();
+    let row = table
+        .lines()
+        .find(|l| l.contains("{单位: 东关镇人民政府"))
+        .unwrap()
+        .to_string();
+    let figure: String = row
+        .split("受理: ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let more = (figure.parse::<u64>().unwrap() + 1).to_string();
+    std::fs::write(
+        &file,
+        table.replace(
+            &row,
+            &row.replacen(&format!("受理: {figure}"), &format!("受理: {more}"), 1),
+        ),
+    )
+    .unwrap();
+    let out = run(&["check", "2026-05"]);
+    let said = output(&out);
+    assert!(
+        !out.status.success() && said.contains("东关镇人民政府") && said.contains(&format!("{figure} → {more}")),
+        "{said}"
+    );
+    assert!(said.contains("--revise"), "{said}");
+    let out = run(&["issue", "2026-05", "--revise", "更正东关镇受理数"]);
+    assert!(out.status.success(), "{}", output(&out));
+    git(&["add", "-A"]);
+    git(&["commit", "--quiet", "-m", "更正2026年5月通报"]);
+    let out = run(&["blame", "2026-05", "热线", "东关镇人民政府", "受理"]);
+    let said = output(&out);
+    assert!(
+        said.contains("第1版") && said.contains(&format!("印 {figure}")),
+        "{said}"
+    );
+    assert!(
+        said.contains("第2版") && said.contains(&format!("印 {more}")) && said.contains("更正东关镇受理数"),
+        "{said}"
+    );
+}
