@@ -345,6 +345,9 @@ pub(crate) struct IssueArgs {
     /// 修订已发布的通报，写明原因（会记录在发布记录和 git 历史中）
     #[arg(long, value_name = "原因")]
     pub revise: Option<String>,
+    /// 同时发布哪些输出（如 ofd），逗号分隔，或 all；默认取 tongbao.yaml 的“输出”。发布的 PDF 之外，OFD 也随发布记录保存
+    #[arg(long, value_delimiter = ',', ignore_case = true, value_parser = outputs())]
+    pub outputs: Vec<Outputs>,
 }
 
 #[derive(Debug, Args)]

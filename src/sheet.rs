@@ -443,9 +443,18 @@ impl Sheet<'_> {
             if c == unit_col || h.is_empty() {
                 continue;
             }
-            match match_column(&columns_now, h) {
-                Some(col) if !columns.contains_key(&col.key) => {
+            // A rate the system states is kept as stated (printed as it says, checked against
+            // the computed one), like a rate written in the month's file.
+            let rate = spec
+                .derived_at(month)
+                .into_iter()
+                .find(|d| [d.key.as_str(), d.label.as_str()].contains(&header_key(h).as_str()));
+            match (match_column(&columns_now, h), rate) {
+                (Some(col), _) if !columns.contains_key(&col.key) => {
                     columns.insert(col.key.clone(), c);
+                }
+                (None, Some(d)) if !columns.contains_key(&d.key) => {
+                    columns.insert(d.key.clone(), c);
                 }
                 _ => ignored.push(h.clone()),
             }
@@ -599,6 +608,7 @@ pub(crate) fn import(grid: &Grid, file: &str, spec: &TableSpec, registry: &Regis
                 .map(|f| (f.key.clone(), f.value.to_string()))
                 .chain(r.blanks.iter().map(|k| (k.clone(), String::new())))
                 .chain(r.texts.iter().cloned())
+                .chain(r.stated.iter().map(|s| (s.key.clone(), s.text.clone())))
                 .collect();
             Some((unit.name.clone(), cells))
         })
@@ -697,7 +707,10 @@ fn read_row(
         sheet.at(r, header.unit_col),
     );
     for (key, v, c) in &cells {
-        let Some(col) = spec.column(key) else { continue };
+        let Some(col) = spec.column(key) else {
+            stated_rate(&mut row, key, v, sheet.at(r, *c), total, out);
+            continue;
+        };
         if !col.kind.is_figure() {
             row.texts.push(((*key).clone(), v.text()));
             continue;
@@ -744,16 +757,41 @@ fn read_row(
             }
         }
     }
-    let read = row.values.len() + row.blanks.len() + row.texts.len();
+    let read = row.values.len() + row.blanks.len() + row.texts.len() + row.stated.len();
     let optional = cells
         .iter()
         .filter(|(k, v, _)| {
-            spec.column(k)
-                .is_some_and(|c| !matches!(c.source, schema::Source::Stated))
-                && v.text().is_empty()
+            let computed = spec
+                .column(k)
+                .is_none_or(|c| !matches!(c.source, schema::Source::Stated));
+            computed && v.text().is_empty()
         })
         .count();
     Some((row, read + optional == cells.len()))
+}
+
+/// A rate the sheet states, kept as stated on `row` (a number is a percent: `29.03` is 29.03%).
+fn stated_rate(row: &mut Row, key: &str, v: &Cell, at: Loc, total: bool, out: &mut Imported) {
+    let written = match v {
+        Cell::Empty => return,
+        Cell::Number(n) => format!("{n}%"),
+        other => other.text(),
+    };
+    if written.trim().is_empty() || total {
+        return;
+    }
+    match crate::load::number::stated_rate(&written) {
+        Ok((text, value)) => row.stated.push(crate::load::month::Stated {
+            key: key.to_string(),
+            text,
+            value,
+            loc: at,
+        }),
+        Err(why) => out.diagnostics.push(
+            Diagnostic::error(Code::ImportCell, &at, format!("“{key}”{why}"))
+                .help("照系统导出的样子，如 57.10%、50%、0；无法计算的写 —"),
+        ),
+    }
 }
 
 /// What a row below the header is in a sheet laid out in sub-tables.
@@ -834,10 +872,13 @@ pub(crate) fn rewrite(
         .iter()
         .map(|(unit, figures)| RowText {
             unit: unit.clone(),
+            // The columns in the description's order, then the rates the sheet stated.
             cells: spec
                 .columns
                 .iter()
-                .filter_map(|c| figures.get(&c.key).map(|v| (c.key.clone(), v.clone())))
+                .map(|c| &c.key)
+                .chain(spec.derived.iter().map(|d| &d.key))
+                .filter_map(|k| figures.get(k).map(|v| (k.clone(), v.clone())))
                 .collect(),
             comment: comments.get(unit).cloned(),
         })

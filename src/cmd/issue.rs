@@ -21,7 +21,11 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
             crate::limits::REASON_CHARS
         )));
     }
-    let resolved = std::sync::Arc::new(crate::pipeline::Resolved::configured(project));
+    let asked = crate::output::Asked {
+        outputs: args.outputs.clone(),
+        ..crate::output::Asked::default()
+    };
+    let resolved = std::sync::Arc::new(crate::pipeline::Resolved::read(project, &asked).map_err(Error::Usage)?);
     let mut session = Session::open(resolved);
     match record::issue(project, &mut session, &month, record::today(), args.revise.as_deref()) {
         Ok(edition) => {

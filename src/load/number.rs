@@ -340,3 +340,19 @@ pub(crate) fn tidied_warning(written: &str, tidied: &str, what: &str) -> (String
         format!("请只写数字 {tidied}：量词和单位由表头给出"),
     )
 }
+
+/// A stated rate as the office printed it or a system exported it: `57.10%`, `50%`, `0`, or for a
+/// rate over nothing `—` (also `-`, `无`, `/`). Returns the text as it is kept and its value in
+/// percent (`None` for a rate over nothing), or why it is no rate. One reading for the month's
+/// files and `import`.
+pub(crate) fn stated_rate(written: &str) -> Result<(String, Option<Num>), String> {
+    let text = crate::load::half_width_digits(written.trim());
+    if matches!(text.as_str(), "—" | "-" | "－" | "无" | "/") {
+        return Ok((text, None));
+    }
+    let number = text.trim_end_matches(['%', '％']).trim();
+    match Num::parse(number) {
+        Some(n) if !n.is_negative() => Ok((text.replace('％', "%"), Some(n))),
+        _ => Err(format!("“{text}”不是比率")),
+    }
+}

@@ -185,8 +185,31 @@ fn sheet_list(zip: &mut Zip, part: &str) -> Result<(Vec<(String, String)>, bool)
 }
 
 /// For each cell format (`s="…"` of a cell), whether it shows a date.
-fn styles(zip: &mut Zip, part: &str) -> Result<Vec<bool>> {
-    let mut codes: HashMap<u32, bool> = HashMap::new();
+/// How a cell style shows a number: as it is, as a date, or as a percent with its decimals (the
+/// number is then a fraction: 0.9945 shows as 99.45%).
+#[derive(Clone, Copy, PartialEq)]
+enum Shown {
+    Plain,
+    Date,
+    Percent(usize),
+}
+
+/// How a number format code shows its number.
+fn shown(code: &str) -> Shown {
+    if is_date_format(code) {
+        return Shown::Date;
+    }
+    // Outside quoted text: `0.00%` shows two decimals.
+    let bare: String = code.split('"').step_by(2).collect();
+    let Some(at) = bare.find('%') else { return Shown::Plain };
+    let places = bare[..at]
+        .split_once('.')
+        .map_or(0, |(_, d)| d.chars().filter(|c| matches!(c, '0' | '#')).count());
+    Shown::Percent(places)
+}
+
+fn styles(zip: &mut Zip, part: &str) -> Result<Vec<Shown>> {
+    let mut codes: HashMap<u32, Shown> = HashMap::new();
     let mut formats: Vec<u32> = Vec::new();
     let mut in_cell_formats = false;
     each(zip, part, |event| {
@@ -201,7 +224,7 @@ fn styles(zip: &mut Zip, part: &str) -> Result<Vec<bool>> {
                 if let (Some(id), Some(code)) = (attr(e, b"numFmtId"), attr(e, b"formatCode"))
                     && let Ok(id) = id.parse()
                 {
-                    codes.insert(id, is_date_format(&code));
+                    codes.insert(id, shown(&code));
                 }
             }
             b"xf" if in_cell_formats && formats.len() < FORMATS => {
@@ -213,7 +236,14 @@ fn styles(zip: &mut Zip, part: &str) -> Result<Vec<bool>> {
     })?;
     Ok(formats
         .into_iter()
-        .map(|id| codes.get(&id).copied().unwrap_or_else(|| is_date_format_id(id)))
+        .map(|id| {
+            codes.get(&id).copied().unwrap_or(match id {
+                9 => Shown::Percent(0),
+                10 => Shown::Percent(2),
+                _ if is_date_format_id(id) => Shown::Date,
+                _ => Shown::Plain,
+            })
+        })
         .collect())
 }
 
@@ -293,7 +323,7 @@ struct Place {
     phonetic: bool,
 }
 
-fn sheet(zip: &mut Zip, part: &str, strings: &Strings, dates: &[bool], base_1904: bool) -> Result<Grid> {
+fn sheet(zip: &mut Zip, part: &str, strings: &Strings, dates: &[Shown], base_1904: bool) -> Result<Grid> {
     let mut sink = Sink::default();
     let mut at = Place {
         row: 0,
@@ -427,7 +457,7 @@ fn address(r: &str) -> Option<(u32, u32)> {
 
 /// The cell's value by its type (`t`): a shared or inline string, a number (a date when its
 /// format shows one), a formula's cached result, a formula without one, an error value.
-fn value(p: Pending, strings: &Strings, dates: &[bool], base_1904: bool) -> Result<Cell> {
+fn value(p: Pending, strings: &Strings, dates: &[Shown], base_1904: bool) -> Result<Cell> {
     let number = |v: &str| v.trim().parse::<f64>().ok();
     Ok(match (p.kind.as_str(), p.value) {
         ("s", Some(v)) => {
@@ -448,8 +478,12 @@ fn value(p: Pending, strings: &Strings, dates: &[bool], base_1904: bool) -> Resu
         ("d", Some(v)) => Cell::Date(v),
         ("str", Some(v)) => Cell::Text(v),
         (_, Some(v)) => match number(&v) {
-            Some(n) if dates.get(p.style).copied().unwrap_or(false) => Cell::Date(serial_date(n, base_1904)),
-            Some(n) => Cell::Number(n),
+            Some(n) => match dates.get(p.style).copied().unwrap_or(Shown::Plain) {
+                Shown::Date => Cell::Date(serial_date(n, base_1904)),
+                // As the spreadsheet shows it: a rate stays the rate the system stated.
+                Shown::Percent(places) if n.is_finite() => Cell::Text(format!("{:.*}%", places, n * 100.0)),
+                _ => Cell::Number(n),
+            },
             None => Cell::Text(v),
         },
         (_, None) => match p.formula {

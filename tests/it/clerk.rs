@@ -525,3 +525,56 @@ fn the_guides_month_end_to_end() {
         "{said}"
     );
 }
+
+/// `issue --outputs ofd` keeps the OFD with the issued PDF (the configuration lists only the PDF).
+#[test]
+fn issue_keeps_the_outputs_it_is_asked_for() {
+    let p = Project::march_only();
+    let out = p.run(&["issue", "2023-03", "--outputs", "ofd"]);
+    assert!(out.status.success(), "{}", output(&out));
+    assert!(p.path("data/2023-03/issued.ofd").exists(), "{}", output(&out));
+    assert!(p.read("data/2023-03/issued.yaml").contains("OFD摘要"));
+    assert_eq!(p.errors().0, 0, "the issued month stays frozen with its OFD");
+}
+
+/// A rate the system exported is imported as stated (printed as the system said it, checked
+/// against the computed one), not dropped.
+#[test]
+fn import_keeps_the_rates_the_system_stated() {
+    let p = Project::march_only();
+    let month = p.read("data/2023-03/portal.yaml");
+    let mut csv = String::from("单位,邮箱报送数,审核表报送数,采纳数,采纳率\n");
+    for row in month.lines().filter_map(|l| l.trim_start().strip_prefix("- {单位: ")) {
+        let cells: Vec<&str> = row
+            .split('}')
+            .next()
+            .unwrap()
+            .split(", ")
+            .map(|c| c.rsplit(": ").next().unwrap())
+            .collect();
+        // 总寨镇: 16 of 48, exported with two decimals.
+        let rate = if cells[0] == "总寨镇政府" {
+            "33.33%"
+        } else {
+            cells[4]
+        };
+        csv.push_str(&format!("{},{},{},{},{rate}\n", cells[0], cells[1], cells[2], cells[3]));
+    }
+    let file = p.path("网站.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = p.run(&["import", "网站", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", output(&out));
+    assert!(!output(&out).contains("未使用的列：“采纳率”"), "{}", output(&out));
+    let table = p.read("data/2023-03/portal.yaml");
+    assert!(
+        table.contains("{单位: 总寨镇人民政府, 邮箱: 48, 审核表: 48, 采纳: 16, 采纳率: 33.33%}"),
+        "{table}"
+    );
+    let out = p.run(&["build", "2023-03"]);
+    assert!(out.status.success(), "{}", output(&out));
+    let text = normalise(&pdftotext(&p.path("out/2023-03/circular.pdf")));
+    assert!(
+        text.contains("总寨镇人民政府48481633.33%"),
+        "printed as the system stated it: {text}"
+    );
+}

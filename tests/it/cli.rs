@@ -113,7 +113,7 @@ fn version_names_the_commit_and_typst() {
 /// A project whose March has an error (so `check` prints a diagnostic).
 fn broken() -> Project {
     let p = Project::shipped();
-    p.edit("data/2023-03/710.yaml", "本月: 10, 办结: 10", "本月: 10, 办结: 12条");
+    p.edit("data/2023-03/710.yaml", "本月: 10, 办结: 10", "本月: 10, 办结: 12x");
     p
 }
 

@@ -242,6 +242,7 @@ impl Reader {
     /// Reads a stated rate as the office printed it: `57.10%`, `50%`, `0` or, for a rate over
     /// nothing, `—` (also `-`, `无`). Returns the text as written and its value in percent.
     pub(crate) fn stated(&mut self, node: &Node, what: &str) -> Option<(String, Option<Num>)> {
+        const STATED_HELP: &str = "照发布的样子写，如 57.10%、50%、0；无法计算的写 —";
         let Some(text) = node.scalar().map(|t| half_width_digits(t.trim())) else {
             self.push(Diagnostic::error(
                 Code::Type,
@@ -250,17 +251,10 @@ impl Reader {
             ));
             return None;
         };
-        if matches!(text.as_str(), "—" | "-" | "－" | "无" | "/") {
-            return Some((text, None));
-        }
-        let number = text.trim_end_matches(['%', '％']).trim();
-        match Num::parse(number) {
-            Some(n) if !n.is_negative() => Some((text.replace('％', "%"), Some(n))),
-            _ => {
-                self.push(
-                    Diagnostic::error(Code::Type, &node.loc, format!("“{what}”写的“{text}”不是比率"))
-                        .help("照发布的样子写，如 57.10%、50%、0；无法计算的写 —"),
-                );
+        match crate::load::number::stated_rate(&text) {
+            Ok(rate) => Some(rate),
+            Err(why) => {
+                self.push(Diagnostic::error(Code::Type, &node.loc, format!("“{what}”写的{why}")).help(STATED_HELP));
                 None
             }
         }
