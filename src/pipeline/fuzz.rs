@@ -9,6 +9,7 @@
 //!   problems that belong to a whole file or folder);
 //! - `check` accepts the month exactly when `build` makes its PDF: a refusal always comes with a
 //!   diagnostic, and `build` refuses nothing `check` let through.
+//! - a draft (`build --draft`) never panics, and is made whenever the circular can be.
 //!
 //! `scripts/test` runs a small budget (`TONGBAO_FUZZ_CASES`, 48 by default); a longer run:
 //! `TONGBAO_FUZZ_CASES=5000 cargo test --lib fuzz -- --nocapture`. A failing case is shrunk by
@@ -304,6 +305,14 @@ fn stages_of(root: &Path, month: &str) -> Result<(), String> {
     let built = super::Session::new(project.root(), &super::Plan::default()).build(month);
     for d in built.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
         located(d)?;
+    }
+    // A draft is made whatever the month's state: never a panic, and whenever the circular
+    // itself can be made, the draft can too.
+    let mut session = super::Session::new(project.root(), &super::Plan::default());
+    let loaded = session.load(month);
+    let draft = session.build_draft(loaded, &mut |_, _| {});
+    if built.pdf.is_some() && draft.pdf.is_none() {
+        return Err(format!("a circular but no draft: {:?}", codes(&draft.diagnostics)));
     }
     match (accepted, built.pdf.is_some()) {
         (true, false) => Err(format!(
