@@ -9,6 +9,11 @@ use crate::load::table_file::TableFile;
 /// What a figure or the date of issue not yet filled in is written as.
 pub(crate) const UNFILLED: &str = crate::load::yaml::UNFILLED;
 
+/// The note above `示例数字: true` in the first month's settings (`init` writes both; a new
+/// month leaves both behind).
+pub(crate) const SAMPLE_NOTE: &str =
+    "# 表格中的数字是示例：可以检查和生成，不能发布。导入或改写真实数字后删去下面一行。";
+
 /// Moves every month mention ([`calendar::mentions`]: `2023年3月`, `3-4月份` …) on by `delta`
 /// months; a full date (`2023年5月5日`) is left alone.
 pub(crate) fn shift_periods(text: &str, delta: i32) -> String {

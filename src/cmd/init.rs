@@ -171,10 +171,6 @@ fn check_office(office: &str) -> Result<()> {
     Ok(())
 }
 
-/// The note above `示例数字: true` in the first month's settings (`new` leaves both behind).
-pub(super) const SAMPLE_NOTE: &str =
-    "# 表格中的数字是示例：可以检查和生成，不能发布。导入或改写真实数字后删去下面一行。";
-
 /// Header words of the units file's columns.
 const NAME_HEADERS: [&str; 4] = ["名称", "单位名称", "单位", "单位全称"];
 const KIND_HEADERS: [&str; 4] = ["类别", "单位类别", "类型", "分类"];
@@ -405,8 +401,9 @@ fn write_project(project: &Project, asked: &Asked, units: &[Unit]) -> Result<Vec
     }
     let month = asked.month.name();
     let document = format!(
-        "{}\n# 本月的设置（由 tongbao init 生成）：附件按顺序是哪几张表（用表的简称）。\n附件: [督办, 热线, 网站]\n{SAMPLE_NOTE}\n示例数字: true\n",
-        crate::schemas::modeline("document.schema.json", 2)
+        "{}\n# 本月的设置（由 tongbao init 生成）：附件按顺序是哪几张表（用表的简称）。\n附件: [督办, 热线, 网站]\n{}\n示例数字: true\n",
+        crate::schemas::modeline("document.schema.json", 2),
+        crate::routine::SAMPLE_NOTE
     );
     write(&format!("{DATA}/{month}/document.yaml"), document.as_bytes())?;
     for (id, _) in TABLE_FILES {

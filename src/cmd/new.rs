@@ -159,7 +159,7 @@ fn carried(file: &str, text: &str, delta: i32) -> String {
         // The new month's figures are 待填, not samples: `示例数字` (and its note) stays behind.
         return text
             .lines()
-            .filter(|l| !l.trim_start().starts_with("示例数字:") && *l != super::init::SAMPLE_NOTE)
+            .filter(|l| !l.trim_start().starts_with("示例数字:") && *l != routine::SAMPLE_NOTE)
             .map(|l| {
                 let Some(value) = l.trim_start().strip_prefix("期间:") else {
                     return l.to_string();
