@@ -24,6 +24,9 @@ pub(crate) const SHEET_ROWS: u32 = 10_000;
 pub(crate) const SHEET_COLUMNS: u32 = 256;
 /// Cells with a value in a sheet.
 pub(crate) const SHEET_CELLS: usize = 200_000;
+/// The most merged ranges a sheet keeps (each empty cell is looked up among them; a table as
+/// clerks lay it out has a few dozen).
+pub(crate) const SHEET_MERGES: usize = 2_000;
 /// All the text of a sheet's cells together, in bytes (shared strings counted once per use).
 pub(crate) const SHEET_TEXT_BYTES: usize = 16 << 20;
 /// Shared strings of a workbook (an office's exports have a few hundred).

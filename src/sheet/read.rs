@@ -145,9 +145,14 @@ impl Sink {
     }
 
     /// Records a merged range, 0-based and inclusive (a range beyond the budgets is clipped; past
-    /// [`MERGES`] ranges, the rest are not kept).
+    /// [`crate::limits::SHEET_MERGES`] ranges, the rest are not kept).
     pub(crate) fn merge(&mut self, top: u32, left: u32, bottom: u32, right: u32) {
-        if self.merges.len() < MERGES && top <= bottom && left <= right && top < SHEET_ROWS && left < SHEET_COLUMNS {
+        if self.merges.len() < crate::limits::SHEET_MERGES
+            && top <= bottom
+            && left <= right
+            && top < SHEET_ROWS
+            && left < SHEET_COLUMNS
+        {
             self.merges
                 .push((top, left, bottom.min(SHEET_ROWS - 1), right.min(SHEET_COLUMNS - 1)));
         }
@@ -196,9 +201,6 @@ impl Sink {
         }
     }
 }
-
-/// The most merged ranges a sheet keeps.
-const MERGES: usize = 10_000;
 
 /// `A`, `Z`, `AA` for 0-based column numbers.
 pub(crate) fn column_name(col: u32) -> String {
