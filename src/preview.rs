@@ -78,6 +78,115 @@ struct Snapshot {
     month: String,
     /// The draft's mark when the pages shown are a draft (`草稿：3 处待填`).
     draft: Option<String>,
+    /// Where what the pages print comes from ([`sources_of`]).
+    sources: Vec<SourceLine>,
+}
+
+/// A line of a month's source files and the words it prints: a line of `通报.txt` (its text
+/// outside expressions) or a table's row (its unit's names).
+#[derive(Clone, Serialize)]
+pub(crate) struct SourceLine {
+    file: String,
+    line: usize,
+    #[serde(skip)]
+    words: Vec<String>,
+}
+
+/// Where month `month`'s printed words come from: each line of its text, each row of its tables.
+pub(crate) fn sources_of(data: &crate::load::Data, month: &str) -> Vec<SourceLine> {
+    let Some(m) = data.month(month) else { return Vec::new() };
+    let squeeze = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let mut out: Vec<SourceLine> = Vec::new();
+    for line in m.text.iter().flat_map(|t| t.lines()) {
+        out.push(SourceLine {
+            file: crate::pipeline::slashed(&line.loc.src.path),
+            line: line.loc.line,
+            words: line
+                .texts()
+                .map(|(_, t)| squeeze(t))
+                .filter(|t| t.chars().count() >= 2)
+                .collect(),
+        });
+    }
+    for table in &m.tables {
+        for row in table.rows.iter().filter(|r| !r.unit.is_empty()) {
+            // Its names, and the row as printed (the name, then its figures): the figures tell the
+            // tables that list the same unit apart.
+            let figures: String = row.values.iter().map(|f| f.value.to_string()).collect();
+            let mut words = vec![row.unit.clone()];
+            if let Some(unit) = data.registry.resolve(&row.unit) {
+                words.push(unit.name.clone());
+                words.push(format!("{}{figures}", unit.name_at(&m.id)));
+            }
+            out.push(SourceLine {
+                file: crate::pipeline::slashed(&row.loc.src.path),
+                line: row.loc.line,
+                words,
+            });
+        }
+    }
+    out
+}
+
+/// The source line a printed line of the page most likely comes from: the one whose words cover
+/// most of it (a unit's row by its name; a paragraph by its text around the figures).
+fn locate<'s>(sources: &'s [SourceLine], printed: &str) -> Option<&'s SourceLine> {
+    let printed: Vec<char> = printed.chars().filter(|c| !c.is_whitespace()).take(400).collect();
+    sources
+        .iter()
+        .map(|s| {
+            let shared = s
+                .words
+                .iter()
+                .map(|w| common(&printed, &w.chars().take(2_000).collect::<Vec<_>>()))
+                .max()
+                .unwrap_or(0);
+            (shared, s)
+        })
+        .filter(|(shared, _)| *shared >= 2)
+        .max_by_key(|(shared, _)| *shared)
+        .map(|(_, s)| s)
+}
+
+/// The length of the longest run of characters `a` and `b` share.
+fn common(a: &[char], b: &[char]) -> usize {
+    let mut best = 0;
+    let mut previous = vec![0usize; b.len() + 1];
+    for x in a {
+        let mut current = vec![0usize; b.len() + 1];
+        for (j, y) in b.iter().enumerate() {
+            if x == y {
+                current[j + 1] = previous[j] + 1;
+                best = best.max(current[j + 1]);
+            }
+        }
+        previous = current;
+    }
+    best
+}
+
+/// `%E6%B1%87` and `+` decoded (a query parameter's value), within `limit` bytes.
+fn decoded(value: &str, limit: usize) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() && out.len() < limit {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            (b'+', _) => out.push(b' '),
+            (b, _) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A problem as the page lists it: the diagnostic, and the line it quotes cut around the
@@ -330,6 +439,20 @@ impl State {
         snap.month = month.to_string();
         drop(snap);
         self.changed.notify_all();
+    }
+
+    /// Sets where the pages' words come from ([`sources_of`]).
+    pub(crate) fn set_sources(&self, sources: Vec<SourceLine>) {
+        self.lock().sources = sources;
+    }
+
+    /// `{"file": …, "line": …, "path": …}` for a printed line of the pages (`path`: the file's
+    /// absolute path, for an editor's link), or `None`.
+    fn source_json(&self, printed: &str, root: &std::path::Path) -> Option<String> {
+        let snap = self.lock();
+        let s = locate(&snap.sources, printed)?;
+        let path = root.join(&s.file);
+        Some(serde_json::json!({"file": s.file, "line": s.line, "path": path.to_string_lossy()}).to_string())
     }
 
     fn status_json(&self) -> String {
@@ -631,6 +754,18 @@ fn handle(mut stream: TcpStream, port: u16, state: &Arc<State>, project: &Projec
     match path {
         "/" | "/index.html" => ok(&mut stream, "text/html; charset=utf-8", INDEX.as_bytes()),
         "/status.json" => ok(&mut stream, "application/json", state.status_json().as_bytes()),
+        // The source line a clicked line of the page comes from.
+        "/source" => {
+            let printed = url
+                .split_once('?')
+                .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("text=")))
+                .map(|t| decoded(t, 2_000))
+                .unwrap_or_default();
+            match state.source_json(&printed, project.root()) {
+                Some(json) => ok(&mut stream, "application/json", json.as_bytes()),
+                None => not_found(&mut stream),
+            }
+        }
         "/favicon.ico" | "/favicon.svg" => ok(&mut stream, "image/svg+xml", FAVICON.as_bytes()),
         "/events" if !head_only => events(stream, state.clone()),
         "/circular.pdf" => {
@@ -695,6 +830,22 @@ mod tests {
     #[test]
     fn only_numbered_pages_are_routes() {
         assert_eq!(page_route("/page/1.png"), Some((0, "png")));
+        let sources = vec![
+            SourceLine {
+                file: "t.txt".into(),
+                line: 7,
+                words: vec!["为切实运用好系统，现将".into(), "份有关情况通报如下：".into()],
+            },
+            SourceLine {
+                file: "x.yaml".into(),
+                line: 9,
+                words: vec!["总寨镇政府".into(), "总寨镇人民政府".into()],
+            },
+        ];
+        assert_eq!(locate(&sources, "系统，现将2023年3月").map(|s| s.line), Some(7));
+        assert_eq!(locate(&sources, "1总寨镇人民政府71714").map(|s| s.line), Some(9));
+        assert!(locate(&sources, "无关的字").is_none());
+        assert_eq!(decoded("%E7%8E%B0%E5%B0%86+a%zz", 100), "现将 a%zz");
         assert_eq!(page_route("/page/12.json"), Some((11, "json")));
         assert_eq!(page_route("/page/0.png"), None);
         assert_eq!(page_route("/page/../etc/passwd"), None);

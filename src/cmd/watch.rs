@@ -268,6 +268,12 @@ fn rebuild(
             }
         }
     }
+    // Where the pages' words come from, for a click on the page: read after the PDF is written
+    // (the files are the ones the build read, from the command's cache), so it delays nothing.
+    if let Some(base) = &session.resolved().base {
+        let (data, _) = base.month(project, &month);
+        state.set_sources(preview::sources_of(&data, &month));
+    }
 }
 
 /// Shows month `month` as a draft; whether one could be made.

@@ -319,3 +319,72 @@ fn the_icon_loads(driver: &Driver) {
         "the icon is served and decodes"
     );
 }
+
+/// A click on the page's text says where it comes from: a paragraph's line of 通报.txt, a table
+/// row's line of its month file (told apart from the other tables listing the unit by its
+/// figures), as an editor's link.
+#[test]
+fn a_click_on_the_page_names_its_source_line() {
+    let p = Project::shipped();
+    let w = Watch::start(&p);
+    let driver = Driver::start();
+    driver.call(
+        "POST",
+        "/url",
+        serde_json::json!({"url": format!("http://{}/", w.addr)}),
+    );
+    driver.wait(
+        "every page's text",
+        "return document.body.dataset.complete && document.querySelectorAll('.page .text').length === 9;",
+    );
+    let line_of = |file: &str, needle: &str| {
+        p.read(file)
+            .lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i + 1)
+            .unwrap()
+    };
+    let row = p
+        .read("data/2023-03/12345.yaml")
+        .lines()
+        .find(|l| l.contains("{单位: 南滩街道办事处"))
+        .unwrap()
+        .to_string();
+    let figures: String = row
+        .split(", ")
+        .skip(1)
+        .take(2)
+        .map(|c| c.rsplit(": ").next().unwrap())
+        .collect();
+    for (needle, context, file, line) in [
+        (
+            "现将",
+            String::new(),
+            "data/2023-03/通报.txt",
+            line_of("data/2023-03/通报.txt", "现将"),
+        ),
+        (
+            "南滩街道办事处",
+            figures,
+            "data/2023-03/12345.yaml",
+            line_of("data/2023-03/12345.yaml", "{单位: 南滩街道办事处"),
+        ),
+    ] {
+        // A run holding the words whose printed line also holds `context` (a row's figures).
+        let clicked = driver.script(&format!(
+            "const lineOf = s => [...s.parentElement.children].filter(t => Math.abs(t.dataset.y - s.dataset.y) < 0.5).map(t => t.textContent).join('');
+             const s = [...document.querySelectorAll('.text span')].find(s => s.textContent.includes({needle:?}) && lineOf(s).includes({context:?}));
+             s.dispatchEvent(new MouseEvent('click', {{bubbles: true}}));
+             return lineOf(s);"
+        ));
+        driver.wait(
+            "the source named",
+            &format!("const a = document.getElementById('source'); return !a.hidden && a.dataset.file === {file:?};"),
+        );
+        let shown = driver
+            .script("const a = document.getElementById('source'); return [a.dataset.line, a.textContent, a.href];");
+        assert_eq!(shown[0], line.to_string(), "{clicked}: {shown}");
+        assert!(shown[2].as_str().unwrap().starts_with("vscode://file/"), "{shown}");
+        driver.script("document.getElementById('source').hidden = true; return true;");
+    }
+}
