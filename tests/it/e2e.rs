@@ -387,4 +387,10 @@ fn a_click_on_the_page_names_its_source_line() {
         assert!(shown[2].as_str().unwrap().starts_with("vscode://file/"), "{shown}");
         driver.script("document.getElementById('source').hidden = true; return true;");
     }
+    // Scrolled to page 2: where its first line comes from.
+    driver.script("document.querySelectorAll('.page')[1].scrollIntoView(); window.scrollBy(0, 10); return true;");
+    driver.wait(
+        "the page's source",
+        "const a = document.getElementById('source'); return !a.hidden && a.textContent.startsWith('本页始于 data/2023-03/通报.txt');",
+    );
 }
