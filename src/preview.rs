@@ -129,9 +129,10 @@ pub(crate) fn sources_of(data: &crate::load::Data, month: &str) -> Vec<SourceLin
 }
 
 /// The source line a printed line of the page most likely comes from: the one whose words cover
-/// most of it (a unit's row by its name; a paragraph by its text around the figures).
+/// most of it (a unit's row by its name; a paragraph by its text around the figures). A printed
+/// line is at most a page's width: 120 characters are read of what a request says.
 fn locate<'s>(sources: &'s [SourceLine], printed: &str) -> Option<&'s SourceLine> {
-    let printed: Vec<char> = printed.chars().filter(|c| !c.is_whitespace()).take(400).collect();
+    let printed: Vec<char> = printed.chars().filter(|c| !c.is_whitespace()).take(120).collect();
     sources
         .iter()
         .map(|s| {
