@@ -1153,21 +1153,7 @@ fn read_headlines(r: &mut Reader, top: &mut MapReader<'_>) -> Vec<Headline> {
             let equals_total = m
                 .opt("等于合计")
                 .and_then(|n| r.text(n, "等于合计").map(|t| (t, n.loc.clone())));
-            let severity = match m.opt("不符时") {
-                None => Severity::Error,
-                Some(n) => match n.scalar().map(str::trim) {
-                    Some("错误") => Severity::Error,
-                    Some("警告") => Severity::Warning,
-                    _ => {
-                        r.push(Diagnostic::error(
-                            Code::UnknownValue,
-                            &n.loc,
-                            "“不符时”只能是“错误”或“警告”",
-                        ));
-                        Severity::Error
-                    }
-                },
-            };
+            let severity = severity(r, &mut m, "不符时", Severity::Error);
             let note = m.opt("说明").and_then(|n| r.text(n, "说明"));
             r.finish(m, HEADLINE_KEYS);
             if let (Some(key), Some(label)) = (key, label) {

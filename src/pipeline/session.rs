@@ -37,6 +37,27 @@ pub struct Session {
     fresh: bool,
 }
 
+/// The laid-out pages, their warnings and count recorded in `out` and handed to `laid_out`;
+/// `None`, with the errors in `out`, when the layout failed.
+fn pages(
+    laid: Result<typeset::Compiled, Vec<Diagnostic>>,
+    out: &mut Outcome,
+    laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]),
+) -> Option<PagedDocument> {
+    match laid {
+        Ok(compiled) => {
+            out.diagnostics.extend(compiled.warnings);
+            out.pages = compiled.document.pages().len();
+            laid_out(&compiled.document, &out.diagnostics);
+            Some(compiled.document)
+        }
+        Err(mut errors) => {
+            out.diagnostics.append(&mut errors);
+            None
+        }
+    }
+}
+
 /// What the pages were laid out from and with.
 struct Laid {
     compiled: typeset::Compiled,
@@ -187,16 +208,9 @@ impl Session {
             return out;
         }
         out.typst = Some(typ);
-        let compiled = match laid {
-            Ok(l) => l.compiled,
-            Err(mut errors) => {
-                out.diagnostics.append(&mut errors);
-                return out;
-            }
+        let Some(compiled) = pages(laid.map(|l| l.compiled), &mut out, laid_out) else {
+            return out;
         };
-        out.diagnostics.extend(compiled.warnings);
-        out.pages = compiled.document.pages().len();
-        laid_out(&compiled.document, &out.diagnostics);
         let Some(date) = rendered.date else { return out };
         out.date = Some(date);
         out.inputs = match prepared.inputs {
@@ -207,7 +221,7 @@ impl Session {
             .git
             .state()
             .map(|git| provenance::manifest(&month, &resolved.plan, git, out.inputs.clone()));
-        let files = match self.page_outputs(&month, &compiled.document, &rendered, date, manifest, &mut out.timings) {
+        let files = match self.page_outputs(&month, &compiled, &rendered, date, manifest, &mut out.timings) {
             Ok(files) => files,
             Err(mut errors) => {
                 out.diagnostics.append(&mut errors);
@@ -217,7 +231,7 @@ impl Session {
         let mut all = rendered.artifacts;
         all.extend(files);
         self.write(&month, all, &mut out);
-        out.document = Some(compiled.document);
+        out.document = Some(compiled);
         out
     }
 
@@ -250,16 +264,10 @@ impl Session {
         let Some(rendered) = prepared.rendered else { return out };
         self.font_warnings(&rendered, &mut out);
         out.draft = rendered.circular.草稿.clone();
-        let compiled = match self.lay_out(&month, &rendered.source, rendered.date) {
-            Ok(l) => l.compiled,
-            Err(mut errors) => {
-                out.diagnostics.append(&mut errors);
-                return out;
-            }
+        let laid = self.lay_out(&month, &rendered.source, rendered.date);
+        let Some(compiled) = pages(laid.map(|l| l.compiled), &mut out, laid_out) else {
+            return out;
         };
-        out.diagnostics.extend(compiled.warnings);
-        out.pages = compiled.document.pages().len();
-        laid_out(&compiled.document, &out.diagnostics);
         let project = &resolved.project;
         let made = output::Document {
             project,
@@ -269,7 +277,7 @@ impl Session {
             page: &resolved.page,
         };
         let pages = output::Pages {
-            document: &compiled.document,
+            document: &compiled,
             rendered: &made,
             plan: &plan,
             attachment: None,
@@ -298,7 +306,7 @@ impl Session {
             }
             Err(mut errors) => out.diagnostics.append(&mut errors),
         }
-        out.document = Some(compiled.document);
+        out.document = Some(compiled);
         out
     }
 

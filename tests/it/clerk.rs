@@ -49,27 +49,34 @@ fn a_new_month_is_a_draft_from_the_first_minute() {
     assert!(!p.path("out/2023-04/circular.pdf").exists());
 }
 
+/// A project made by `tongbao init` from a units list, its first month 2026-04 (sample figures):
+/// the folder holding it, and the project.
+fn initialised() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let units = crate::init::units_csv(dir.path());
+    let units = units.to_str().unwrap();
+    let args = [
+        "init",
+        "q",
+        "--office",
+        "某区人民政府办公室",
+        "--units",
+        units,
+        "--month",
+        "2026-04",
+    ];
+    assert!(crate::init::tongbao(dir.path(), &args).status.success());
+    let q = dir.path().join("q");
+    (dir, q)
+}
+
 /// Issue readiness is one rule: `check --ready` lists exactly what `issue` refuses for — any
 /// error or 待填, the sample figures `init` made, a warning of a kind the office declares
 /// blocking — each at its place.
 #[test]
 fn nothing_unfinished_or_invented_can_be_issued() {
     // A project just made by init: sample figures, checked and built, never issued.
-    let dir = tempfile::tempdir().unwrap();
-    let units = crate::init::units_csv(dir.path());
-    let office = "示例区人民政府办公室";
-    let args = [
-        "init",
-        "q",
-        "--office",
-        office,
-        "--units",
-        units.to_str().unwrap(),
-        "--month",
-        "2026-04",
-    ];
-    assert!(crate::init::tongbao(dir.path(), &args).status.success());
-    let q = dir.path().join("q");
+    let (_dir, q) = initialised();
     let run = |args: &[&str]| crate::init::tongbao(&q, args);
     assert!(run(&["check"]).status.success(), "sample figures check");
     let out = run(&["check", "--ready", "2026-04", "--format", "json"]);
@@ -370,17 +377,8 @@ fn a_number_is_read_one_way_with_one_message() {
     let in_yaml = said(&diags).expect("a warning for 71件");
     assert!(in_yaml.contains("“71件”按 71 读入（去掉量词“件”）"), "{in_yaml}");
     // The same figure in a spreadsheet: the same reading, the same words.
-    let towns = [
-        "南川东路街道办事处",
-        "南川西路街道办事处",
-        "饮马街街道办事处",
-        "人民街街道办事处",
-        "仓门街街道办事处",
-        "礼让街街道办事处",
-        "南滩街道办事处",
-    ];
     let mut csv = String::from("单位,本月投诉,办结投诉,延期数,重办条数\n总寨镇政府,71件,71,4,4\n");
-    for t in towns {
+    for t in &crate::util::TOWNS[1..] {
         csv.push_str(&format!("{t},１０,10,0,0\n"));
     }
     let file = p.path("热线.csv");
@@ -396,21 +394,7 @@ fn a_number_is_read_one_way_with_one_message() {
 /// refused in the circular's terms → revise → blame names both editions.
 #[test]
 fn the_guides_month_end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let units = crate::init::units_csv(dir.path());
-    let office = "某区人民政府办公室";
-    let init = [
-        "init",
-        "q",
-        "--office",
-        office,
-        "--units",
-        units.to_str().unwrap(),
-        "--month",
-        "2026-04",
-    ];
-    assert!(crate::init::tongbao(dir.path(), &init).status.success());
-    let q = dir.path().join("q");
+    let (dir, q) = initialised();
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_tongbao"))
             .args(args)

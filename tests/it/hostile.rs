@@ -43,17 +43,7 @@ fn refused(out: &Output, words: &[&str]) -> String {
 }
 
 const HEAD: &str = "单位,本月投诉,办结投诉,延期数,重办条数";
-/// The towns and streets every 12345 table must list.
-const TOWNS: [&str; 8] = [
-    "总寨镇政府",
-    "南川东路街道办事处",
-    "南川西路街道办事处",
-    "饮马街街道办事处",
-    "人民街街道办事处",
-    "仓门街街道办事处",
-    "礼让街街道办事处",
-    "南滩街道办事处",
-];
+use crate::util::TOWNS;
 
 /// Rows of an export that imports cleanly: the header, then every town with small figures.
 fn clean_rows() -> Vec<Vec<String>> {

@@ -230,6 +230,18 @@ pub fn pdftotext(pdf: &Path) -> String {
 
 /// Removes all whitespace and folds full-width punctuation to its ASCII twin, so the seed's web
 /// text (half-width commas and colons) and the typeset circular (full-width) compare equal.
+/// The towns and streets every 12345 table of the shipped registry must list (总寨镇 first).
+pub const TOWNS: [&str; 8] = [
+    "总寨镇政府",
+    "南川东路街道办事处",
+    "南川西路街道办事处",
+    "饮马街街道办事处",
+    "人民街街道办事处",
+    "仓门街街道办事处",
+    "礼让街街道办事处",
+    "南滩街道办事处",
+];
+
 pub fn normalise(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_whitespace())
