@@ -311,6 +311,10 @@ pub(crate) struct WatchArgs {
     /// 启动后打开浏览器
     #[arg(long)]
     pub open: bool,
+    /// 点击预览中的文字时打开的编辑器：含 {文件} 和 {行} 的链接或命令，如 "code -g {文件}:{行}"；
+    /// 默认为环境变量 TONGBAO_EDITOR，或 "vscode://file/{文件}:{行}"
+    #[arg(long, value_name = "命令")]
+    pub editor: Option<String>,
     #[command(flatten)]
     pub fonts: FontArgs,
 }

@@ -54,6 +54,7 @@ mod sheet;
 pub fn main() -> std::process::ExitCode {
     // Before any thread exists: reading the time zone is not thread-safe.
     calendar::init_local_offset();
+    cmd::complete::answer_if_asked();
     let cli = match args::parse() {
         Ok(cli) => cli,
         Err(refusal) => {

@@ -26,6 +26,9 @@ use crate::limits::{PREVIEW_CACHE_BYTES, PREVIEW_CONNECTIONS, PREVIEW_RENDERS};
 use crate::project::Project;
 use crate::typeset::inspect;
 
+mod editor;
+pub(crate) use editor::Editor;
+
 const INDEX: &str = include_str!("preview/index.html");
 /// The page's icon (also linked from the page itself, as a data URL).
 const FAVICON: &str = include_str!("preview/favicon.svg");
@@ -267,6 +270,8 @@ pub(crate) struct State {
     images: Mutex<Cache>,
     /// The threads that render page images.
     renders: Workers,
+    /// What a click on a source link opens.
+    editor: Editor,
 }
 
 /// Page images kept, at most [`PREVIEW_CACHE_BYTES`] of PNG: the least recently used goes first.
@@ -363,8 +368,17 @@ struct TextRun {
 
 impl State {
     /// A new, empty preview.
+    #[cfg(test)]
     pub(crate) fn new() -> Arc<State> {
         Arc::new(State::default())
+    }
+
+    /// A new, empty preview whose source links open `editor`.
+    pub(crate) fn with_editor(editor: Editor) -> Arc<State> {
+        Arc::new(State {
+            editor,
+            ..State::default()
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Snapshot> {
@@ -447,13 +461,25 @@ impl State {
         self.lock().sources = sources;
     }
 
-    /// `{"file": …, "line": …, "path": …}` for a printed line of the pages (`path`: the file's
-    /// absolute path, for an editor's link), or `None`.
+    /// `{"file": …, "line": …, "open": …}` for a printed line of the pages (`open`: the editor's
+    /// link, or `null` when the editor is a command the preview runs: [`State::open_source`]),
+    /// or `None`.
     fn source_json(&self, printed: &str, root: &std::path::Path) -> Option<String> {
         let snap = self.lock();
         let s = locate(&snap.sources, printed)?;
-        let path = root.join(&s.file);
-        Some(serde_json::json!({"file": s.file, "line": s.line, "path": path.to_string_lossy()}).to_string())
+        let open = self.editor.link(&root.join(&s.file), s.line);
+        Some(serde_json::json!({"file": s.file, "line": s.line, "open": open}).to_string())
+    }
+
+    /// Opens the editor's command at the source of a printed line. Only a line the pages show
+    /// can be opened, so a request names no file of its own.
+    fn open_source(&self, printed: &str, root: &std::path::Path) -> Result<(), String> {
+        let (file, line) = {
+            let snap = self.lock();
+            let s = locate(&snap.sources, printed).ok_or("页面上没有这一行")?;
+            (root.join(&s.file), s.line)
+        };
+        self.editor.open(&file, line)
     }
 
     fn status_json(&self) -> String {
@@ -630,13 +656,19 @@ const MAX_HEAD: usize = 16 * 1024;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
-/// A request as the preview reads it: the request line and the Host header.
-#[derive(Debug, PartialEq)]
+/// A request as the preview reads it: the request line and the headers that say who asks.
+#[derive(Debug, PartialEq, Default)]
 pub(crate) struct Request {
     pub method: String,
     pub target: String,
     /// The one `Host:` header (`None` when there is none, or more than one).
     pub host: Option<String>,
+    /// `Sec-Fetch-Site:` (`same-origin`, `cross-site` …), as browsers send it.
+    pub site: Option<String>,
+    /// `Origin:`, sent with scripts' requests and every POST.
+    pub origin: Option<String>,
+    /// `Referer:`, the page that asked.
+    pub referer: Option<String>,
 }
 
 /// Parses a request head (up to and without the blank line). `None` for a head that is not an
@@ -650,20 +682,30 @@ pub(crate) fn parse_request(head: &[u8]) -> Option<Request> {
     if !parts.next().is_some_and(|v| v.starts_with("HTTP/")) || !target.starts_with('/') {
         return None;
     }
-    let mut hosts = lines.filter_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("host")
-            .then(|| value.trim().to_string())
-    });
-    let host = match (hosts.next(), hosts.next()) {
-        (Some(h), None) => Some(h),
-        _ => None,
+    let headers: Vec<(&str, &str)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(name, value)| (name.trim(), value.trim()))
+        .collect();
+    // A header given twice is taken as not given for Host (which of the two is meant is
+    // unknown), and as a foreign value for the others, so that it is refused.
+    let one = |name: &str, twice: Option<&str>| {
+        let mut values = headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v);
+        match (values.next(), values.next()) {
+            (Some(v), None) => Some(v.to_string()),
+            (Some(_), Some(_)) => twice.map(str::to_string),
+            _ => None,
+        }
     };
     Some(Request {
         method: method.to_string(),
         target: target.to_string(),
-        host,
+        host: one("host", None),
+        site: one("sec-fetch-site", Some("cross-site")),
+        origin: one("origin", Some("null")),
+        referer: one("referer", Some("null")),
     })
 }
 
@@ -676,6 +718,24 @@ pub(crate) fn allowed_host(host: Option<&str>, port: u16) -> bool {
         return false;
     };
     p == port.to_string() && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
+}
+
+/// Whether the request comes from the preview's own page, or from no page at all (an address
+/// typed, a program): a page of another site (even another port of this machine) that loads
+/// the preview's images or posts to it is refused, so it can neither read the circular nor make
+/// the preview work for it. Browsers say where a request comes from in `Sec-Fetch-Site`, and in
+/// `Origin` / `Referer` (older ones).
+pub(crate) fn own_page(request: &Request, port: u16) -> bool {
+    let ours = |url: &str| {
+        let rest = url.strip_prefix("http://").unwrap_or("");
+        let host = rest.split('/').next().unwrap_or("");
+        allowed_host(Some(host), port)
+    };
+    let site = request
+        .site
+        .as_deref()
+        .is_none_or(|s| s == "same-origin" || s == "none");
+    site && request.origin.as_deref().is_none_or(ours) && request.referer.as_deref().is_none_or(ours)
 }
 
 /// Reads the head of one request, at most [`MAX_HEAD`] bytes, and parses it.
@@ -713,8 +773,9 @@ fn send(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8], h
     let _ = stream.flush();
 }
 
-/// Answers one connection. Only GET/HEAD of the fixed routes below are answered, and only to a
-/// request addressed to this server by name ([`allowed_host`]); others get 421.
+/// Answers one connection. Only GET/HEAD of the fixed routes below (and POST of `/open`) are
+/// answered, and only to a request addressed to this server by name ([`allowed_host`]; others
+/// get 421) from its own page or none ([`own_page`]; others get 403).
 fn handle(mut stream: TcpStream, port: u16, state: &Arc<State>, project: &Project) {
     let Some(request) = read_request(&mut stream) else {
         return send(
@@ -737,8 +798,31 @@ fn handle(mut stream: TcpStream, port: u16, state: &Arc<State>, project: &Projec
             false,
         );
     }
+    if !own_page(&request, port) {
+        return send(
+            &mut stream,
+            "403 Forbidden",
+            TEXT,
+            "403 只接受预览页面自己的请求".as_bytes(),
+            false,
+        );
+    }
     let (method, url) = (request.method.as_str(), request.target.as_str());
     let head_only = method == "HEAD";
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    if method == "POST" && path == "/open" {
+        let printed = text_param(url);
+        return match state.open_source(&printed, project.root()) {
+            Ok(()) => send(&mut stream, "204 No Content", TEXT, b"", false),
+            Err(message) => send(
+                &mut stream,
+                "422 Unprocessable Content",
+                TEXT,
+                message.as_bytes(),
+                false,
+            ),
+        };
+    }
     if method != "GET" && !head_only {
         return send(
             &mut stream,
@@ -748,7 +832,6 @@ fn handle(mut stream: TcpStream, port: u16, state: &Arc<State>, project: &Projec
             false,
         );
     }
-    let path = url.split(['?', '#']).next().unwrap_or("");
     let ok =
         |stream: &mut TcpStream, content_type: &str, body: &[u8]| send(stream, "200 OK", content_type, body, head_only);
     let not_found = |stream: &mut TcpStream| send(stream, "404 Not Found", TEXT, "404 未找到".as_bytes(), head_only);
@@ -757,11 +840,7 @@ fn handle(mut stream: TcpStream, port: u16, state: &Arc<State>, project: &Projec
         "/status.json" => ok(&mut stream, "application/json", state.status_json().as_bytes()),
         // The source line a clicked line of the page comes from.
         "/source" => {
-            let printed = url
-                .split_once('?')
-                .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("text=")))
-                .map(|t| decoded(t, 2_000))
-                .unwrap_or_default();
+            let printed = text_param(url);
             match state.source_json(&printed, project.root()) {
                 Some(json) => ok(&mut stream, "application/json", json.as_bytes()),
                 None => not_found(&mut stream),
@@ -788,6 +867,14 @@ fn handle(mut stream: TcpStream, port: u16, state: &Arc<State>, project: &Projec
             None => not_found(&mut stream),
         },
     }
+}
+
+/// The `text=` parameter of a URL (a printed line of the pages), decoded and bounded.
+fn text_param(url: &str) -> String {
+    url.split_once('?')
+        .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("text=")))
+        .map(|t| decoded(t, 2_000))
+        .unwrap_or_default()
 }
 
 /// `/page/3.png` → (2, "png"); digits only, so nothing else can be named.
@@ -916,6 +1003,33 @@ mod tests {
             assert!(!allowed_host(Some(host), 7345), "{host}");
         }
         assert!(!allowed_host(None, 7345));
+    }
+
+    #[test]
+    fn only_the_previews_own_page_may_ask() {
+        let request = |extra: &str| {
+            let head = format!("GET /page/1.png HTTP/1.1\r\nHost: 127.0.0.1:7345\r\n{extra}");
+            parse_request(head.trim_end().as_bytes()).unwrap()
+        };
+        for own in [
+            "",
+            "Sec-Fetch-Site: same-origin\r\nReferer: http://127.0.0.1:7345/",
+            "Sec-Fetch-Site: none",
+            "Origin: http://localhost:7345",
+        ] {
+            assert!(own_page(&request(own), 7345), "{own}");
+        }
+        for foreign in [
+            "Sec-Fetch-Site: cross-site",
+            "Sec-Fetch-Site: same-site\r\nReferer: http://127.0.0.1:8080/",
+            "Origin: http://evil.example",
+            "Origin: null",
+            "Referer: http://127.0.0.1:7346/x",
+            "Referer: http://127.0.0.1:7345.evil.example/",
+            "Origin: http://127.0.0.1:7345\r\nOrigin: http://evil.example",
+        ] {
+            assert!(!own_page(&request(foreign), 7345), "{foreign}");
+        }
     }
 
     /// One request on a fresh connection to `addr`, with `host` as its Host header: the status.

@@ -1,20 +1,10 @@
-//! `tongbao completions SHELL` and the man pages (`tongbao manpage`, hidden: scripts/package
-//! calls it), both from the same Chinese command line as `--help`.
+//! The man pages (`tongbao manpage`, hidden: scripts/package calls it), from the same Chinese
+//! command line as `--help`.
 
 use std::path::Path;
 
 use super::{Error, Result, Status};
-use crate::args::{CompletionsArgs, ManpageArgs};
-
-/// `tongbao completions SHELL`: the completion script on stdout.
-pub(crate) fn completions(args: &CompletionsArgs) -> Result {
-    let mut cmd = crate::args::command();
-    let mut out = Vec::new();
-    clap_complete::generate(args.shell, &mut cmd, "tongbao", &mut out);
-    use std::io::Write as _;
-    let _ = std::io::stdout().lock().write_all(&out);
-    Ok(Status::Clean)
-}
+use crate::args::ManpageArgs;
 
 /// The man pages' section titles, in Chinese (clap_mangen writes them in English).
 const SECTIONS: [(&str, &str); 8] = [

@@ -6,6 +6,7 @@
 mod audit;
 mod build;
 mod check;
+pub(crate) mod complete;
 mod docs;
 mod export;
 mod fonts;
@@ -47,7 +48,7 @@ pub(crate) fn dispatch(cli: Cli) -> u8 {
     // Commands that make a project or need none.
     let result = match cli.command {
         Command::Init(args) => init::run(&args),
-        Command::Completions(args) => help::completions(&args),
+        Command::Completions(args) => complete::completions(&args),
         Command::Manpage(args) => help::manpage(&args),
         Command::Docs => docs::write(),
         command => Project::locate(cli.root.as_deref())

@@ -64,7 +64,11 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     let month = args.month.as_deref().map(month_name).transpose()?.map(|m| m.name());
     let month = month.as_deref();
     let root = project.root();
-    let state = State::new();
+    let editor = match args.editor.clone().or_else(|| std::env::var("TONGBAO_EDITOR").ok()) {
+        Some(template) if !template.trim().is_empty() => preview::Editor::parse(&template).map_err(Error::Usage)?,
+        _ => preview::Editor::default(),
+    };
+    let state = State::with_editor(editor);
     let server = preview::serve(
         args.port.unwrap_or(DEFAULT_PORT),
         args.port.is_none(),

@@ -166,23 +166,81 @@ fn diagnostics_are_coloured_only_when_asked_or_on_a_terminal() {
 #[test]
 fn completions_for_bash_zsh_and_fish() {
     for (shell, marker) in [
-        ("bash", "_tongbao()"),
+        ("bash", "complete -o nospace"),
         ("zsh", "#compdef tongbao"),
-        ("fish", "complete -c tongbao"),
+        ("fish", "complete --keep-order --exclusive --command tongbao"),
     ] {
         let out = tongbao(&["completions", shell]);
         assert_eq!(out.status.code(), Some(0), "{}", output(&out));
         let script = stdout(&out);
         assert!(script.contains(marker), "{shell}: {script}");
-        assert!(script.contains("init") && script.contains("outputs"), "{shell}");
+        assert!(script.contains("TONGBAO_COMPLETE"), "{shell}: {script}");
     }
-    // The bash script is valid bash.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("tongbao.bash");
-    std::fs::write(&file, tongbao(&["completions", "bash"]).stdout).unwrap();
-    let out = Command::new("bash").arg("-n").arg(&file).output().unwrap();
-    assert!(out.status.success(), "{}", output(&out));
     assert_eq!(tongbao(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+/// What bash offers after `words` (the last one being typed) in `dir`, with the installed script
+/// sourced and `tongbao` on the PATH, as a user's shell would run it.
+fn bash_offers(dir: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let script = dir.join(".tongbao.bash");
+    std::fs::write(&script, tongbao(&["completions", "bash"]).stdout).unwrap();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_tongbao")).parent().unwrap();
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let line = format!(
+        "source {script}; COMP_WORDS=(tongbao {words}); COMP_CWORD={cword}; COMP_TYPE=9; \
+         _clap_complete_tongbao tongbao '{current}' ''; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script = script.display(),
+        words = quoted.join(" "),
+        cword = words.len(),
+        current = words.last().unwrap(),
+    );
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(line)
+        .current_dir(dir)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn completion_offers_the_projects_months_tables_and_units() {
+    let project = Project::march_only();
+    // Options are offered beside the values when nothing is typed yet; the values are the point.
+    let offers = |words: &[&str]| -> Vec<String> {
+        let all = bash_offers(project.root(), words);
+        all.into_iter().filter(|o| !o.starts_with('-')).collect()
+    };
+    assert_eq!(offers(&["build", "2023-"]), ["2023-03"]);
+    assert_eq!(
+        offers(&["new", ""]),
+        ["2023-04"],
+        "new offers the month after the latest"
+    );
+    let tables = offers(&["import", ""]);
+    assert!(
+        tables.contains(&"热线".to_string()) && tables.contains(&"12345".to_string()),
+        "{tables:?}"
+    );
+    assert_eq!(offers(&["blame", "2023-03", "热线", "总寨"]), ["总寨镇人民政府"]);
+    let columns = offers(&["blame", "2023-03", "热线", "总寨镇人民政府", "本"]);
+    assert!(columns.contains(&"本月".to_string()), "{columns:?}");
+    assert_eq!(offers(&["lo"]), ["log"], "commands complete too");
+    // A month made since is offered at once: candidates are read when asked.
+    let out = project.run(&["new", "2023-04"]);
+    assert!(out.status.success(), "{}", output(&out));
+    assert_eq!(offers(&["check", "2023-0"]), ["2023-04", "2023-03"]);
+    // Outside a project: no candidates, no error.
+    let outside = tempfile::tempdir().unwrap();
+    let offered = bash_offers(outside.path(), &["build", "20"]);
+    assert!(offered.is_empty(), "{offered:?}");
 }
 
 #[test]

@@ -394,3 +394,72 @@ fn a_click_on_the_page_names_its_source_line() {
         "const a = document.getElementById('source'); return !a.hidden && a.textContent.startsWith('本页始于 data/2023-03/通报.txt');",
     );
 }
+
+/// `watch --editor` with a command: the source link runs it with the file and the line, and
+/// nothing else (no shell reads the path).
+#[test]
+fn the_source_link_runs_the_configured_editor() {
+    let p = Project::shipped();
+    let opened = p.path("opened.txt");
+    let editor = format!("sh -c 'printf %s \"$0:$1\" > {}' {{文件}} {{行}}", opened.display());
+    let w = Watch::start_with(&p, &["2023-03", "--editor", &editor]);
+    let driver = Driver::start();
+    driver.call(
+        "POST",
+        "/url",
+        serde_json::json!({"url": format!("http://{}/", w.addr)}),
+    );
+    driver.wait(
+        "the first page's text",
+        "return Boolean(document.body.dataset.complete && document.querySelector('.page .text span'));",
+    );
+    driver.script(
+        "const s = [...document.querySelectorAll('.text span')].find(s => s.textContent.includes('现将'));
+         s.dispatchEvent(new MouseEvent('click', {bubbles: true})); return true;",
+    );
+    driver.wait("the source link", "return !document.getElementById('source').hidden;");
+    driver.script("document.getElementById('source').click(); return true;");
+    let text = p.path("data/2023-03/通报.txt");
+    let line = p
+        .read("data/2023-03/通报.txt")
+        .lines()
+        .position(|l| l.contains("现将"))
+        .unwrap()
+        + 1;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !opened.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let said = std::fs::read_to_string(&opened).unwrap_or_default();
+    assert_eq!(said, format!("{}:{line}", text.display()));
+}
+
+/// A page of another site cannot load the preview's pages as images (issue 30: its requests
+/// grew the preview's memory and could read the circular).
+#[test]
+fn another_site_cannot_load_the_previews_images() {
+    let p = Project::shipped();
+    let w = Watch::start(&p);
+    let driver = Driver::start();
+    // The preview's own page shows its images.
+    driver.call(
+        "POST",
+        "/url",
+        serde_json::json!({"url": format!("http://{}/", w.addr)}),
+    );
+    driver.wait(
+        "an image of a page",
+        "return [...document.images].some(i => i.complete && i.naturalWidth > 0);",
+    );
+    // A page elsewhere (here: another origin, a data: page) gets nothing.
+    let html = format!(
+        "<img onload=\"document.title='loaded'\" onerror=\"document.title='refused'\" src='http://{}/page/1.png?w=777'>",
+        w.addr
+    );
+    let url = format!("data:text/html;charset=utf-8,{}", html.replace('#', "%23"));
+    driver.call("POST", "/url", serde_json::json!({ "url": url }));
+    driver.wait("the image settled", "return document.title !== '';");
+    let title = driver.script("return document.title;");
+    assert_eq!(title, "refused");
+}
