@@ -45,6 +45,7 @@ codes! {
     AttachmentNumber = "attachment-number", "附件编号", "附件说明的序号不连续或写法不对：应写“1.”“2.”……，只有一个附件时不编号。";
     Blank = "blank", "空白的格子", "这一格是空的，而这一列不允许空白：填上数字（没有就写 0）；确实应当空着的列，在表格定义中写“可空: true”。";
     AttachmentTable = "attachment-table", "附件对应的表", "“附件”中的表名找不到，或本月没有这张表的数据。";
+    ConflictMarker = "conflict-marker", "合并冲突标记", "文件里还留着 git 合并冲突的标记（<<<<<<<、=======、>>>>>>>）：两边的文字都在，留下正确的一段，删去另一段和标记。";
     ComputedDiffers = "computed-differs", "写明的数与算出的不符", "计算列或累计列中写明的数与由其他列算出的不同：核对数字；发布的数字以写明的为准。";
     ColumnTime = "column-time", "列的设立与撤销", "表格定义中列的“起”“止”月份不合理，或本月用了尚未设立、已经撤销的列。";
     CumulativeMonth = "cumulative-month", "累计缺少月份", "累计列要读本年此前每个月的数据，有一个月没有：补上那个月的表格（只放表格文件即可）。";
@@ -76,11 +77,13 @@ codes! {
     ImportDate = "import-date", "导入的日期单元格", "应是数字的格子被设成了日期格式：在表格软件中把它改为常规或数值格式。";
     ImportFormula = "import-formula", "导入的公式单元格", "格子里只有公式没有计算结果：在表格软件中打开并保存一次，或复制后“选择性粘贴为数值”。";
     ImportHeader = "import-header", "导入的表头", "在导入的表格中找不到这一列的表头：表头应与附件的列名（或定义中的别名）一致。";
+    InvisibleChar = "invisible-char", "看不见的字符", "文字里有看不见的字符（零宽空格、文字方向控制符等）：它不显示，却让名称与名录对不上：删去它。";
     Io = "io", "读写文件", "文件读不出或写不进（不存在、没有权限、磁盘已满）：看消息中的文件和原因。";
     Issued = "issued", "已发布", "这个月的通报已经发布：更正请用 tongbao issue 月份 --revise \"原因\"。";
     IssuedChanged = "issued-changed", "已发布的通报被改变", "改动会改变一份已发布的通报：撤销这些改动，或用 --revise 发布更正版。";
     IssuedOfd = "issued-ofd", "已发布的 OFD", "已发布的 OFD（issued.ofd）不见了或被改动过：从 git 历史中恢复。";
     IssuedPdf = "issued-pdf", "已发布的 PDF", "已发布的 PDF（issued.pdf）不见了、被改动或被替换过：从 git 历史中恢复。";
+    LineEnds = "line-ends", "换行符", "文件用单独的回车符（CR）换行：在编辑器中把换行符改为 LF 或 CRLF 后保存。";
     MeasureMismatch = "measure-mismatch", "量词不一致", "正文与附件的同一个数字用了不同的量词（项、件、条）：核对列名和统计口径。";
     MissingField = "missing-field", "缺少字段", "缺少必需的键：按消息补上。";
     MonthMissing = "month-missing", "缺少月份", "没有这个月份的文件夹：用 tongbao new 建立，文件夹名为 YYYY-MM。";

@@ -8,6 +8,7 @@ pub(crate) mod complete;
 pub(crate) mod config;
 pub(crate) mod expr;
 pub(crate) mod formula;
+pub(crate) mod hygiene;
 pub(crate) mod month;
 pub(crate) mod number;
 pub(crate) mod page;
@@ -20,7 +21,7 @@ pub(crate) mod yaml;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::diag::{Code, Diagnostic, Severity, Source};
+use crate::diag::{Code, Diagnostic, Loc, Severity, Source};
 use crate::project::{Project, ReadError};
 
 pub(crate) use month::{Month, MonthTable};
@@ -112,7 +113,20 @@ pub(crate) fn read_source(project: &Project, rel: &Path) -> Result<Arc<Source>, 
     if text.trim().is_empty() {
         return Err(fail(Code::EmptyFile, "文件是空的".into(), "请填写内容，或删除这个文件"));
     }
-    Ok(Source::new(rel, text))
+    let problem = hygiene::first_problem(&text);
+    let src = Source::new(rel, text);
+    match problem {
+        None => Ok(src),
+        Some(p) => {
+            let loc = Loc {
+                src,
+                line: p.line,
+                col: p.col,
+                len: p.len,
+            };
+            Err(Diagnostic::error(p.code, &loc, p.message).help(p.help))
+        }
+    }
 }
 
 /// Points an encoding error at the first byte that is not text (a NUL, or a byte that breaks UTF-8

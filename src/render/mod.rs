@@ -390,7 +390,10 @@ pub(crate) fn environment(project: &Project) -> Environment<'static> {
         };
         match project.read(&rel) {
             Ok(bytes) => match crate::load::decode(&bytes) {
-                Ok(text) => Ok(Some(text)),
+                Ok(text) => match crate::load::hygiene::refusal(&rel, &text) {
+                    None => Ok(Some(text)),
+                    Some(refusal) => Err(Error::new(ErrorKind::InvalidOperation, refusal)),
+                },
                 Err((msg, _)) => Err(Error::new(ErrorKind::InvalidOperation, format!("模板 {name}：{msg}"))),
             },
             Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

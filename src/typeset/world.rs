@@ -57,11 +57,20 @@ impl FileLoader for Gate {
         if path.is_dir() {
             return Err(FileError::IsDirectory);
         }
-        self.project.read(&rel).map(Bytes::new).map_err(|e| match e {
+        let bytes = self.project.read(&rel).map_err(|e| match e {
             ReadError::Outside => FileError::AccessDenied,
             ReadError::TooBig(n) => FileError::Other(Some(ReadError::TooBig(n).reason().into())),
             ReadError::Io(e) => FileError::from_io(e, &path),
-        })
+        })?;
+        // A template with a conflict's marks or invisible characters would print them.
+        if rel.extension().is_some_and(|e| e == "typ")
+            && let Some(refusal) = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|t| crate::load::hygiene::refusal(&rel, t))
+        {
+            return Err(FileError::Other(Some(refusal.into())));
+        }
+        Ok(Bytes::new(bytes))
     }
 }
 

@@ -12,6 +12,7 @@ mod ci;
 mod clerk;
 mod cli;
 mod e2e;
+mod faults;
 mod fonts;
 mod forms;
 mod git;
