@@ -5,8 +5,7 @@
 
 use crate::diag::Code;
 
-/// One problem of a text: where it is (1-based line and column in characters; 0 for the whole
-/// file) and what to say.
+/// One problem of a text: where it is (1-based line and column in characters) and what to say.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Problem {
     pub code: Code,
@@ -117,13 +116,13 @@ fn lone_carriage_return(text: &str) -> Option<Problem> {
     let bytes = text.as_bytes();
     let at = (0..bytes.len()).find(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))?;
     let before = &text[..at];
-    // A file of CR line ends is one line to everyone else: say so of the whole file.
+    // A file of CR line ends is one line to everyone else: the message says so.
     let whole = !text.contains('\n');
     Some(Problem {
         code: Code::LineEnds,
-        line: if whole { 0 } else { before.matches('\n').count() + 1 },
-        col: if whole { 0 } else { before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1 },
-        len: usize::from(!whole),
+        line: before.matches('\n').count() + 1,
+        col: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+        len: 1,
         message: if whole {
             "文件用单独的回车符（CR）分行，这是老式 Mac 的格式，读出来全文只有一行".into()
         } else {
@@ -165,7 +164,7 @@ mod tests {
     #[test]
     fn lone_carriage_returns_are_named() {
         let p = first_problem("第一行\r第二行\r").unwrap();
-        assert_eq!((p.code, p.line, p.len), (Code::LineEnds, 0, 0));
+        assert_eq!((p.code, p.line, p.col), (Code::LineEnds, 1, 4));
         assert!(p.message.contains("老式 Mac"), "{}", p.message);
         let p = first_problem("第一行\r\n第二\r行\r\n").unwrap();
         assert_eq!((p.line, p.col, p.len), (2, 3, 1));
