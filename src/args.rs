@@ -349,6 +349,12 @@ pub(crate) struct IssueArgs {
     /// 修订已发布的通报，写明原因（会记录在发布记录和 git 历史中）
     #[arg(long, value_name = "原因")]
     pub revise: Option<String>,
+    /// 撤回已发布的通报，写明原因：记入 withdrawn.yaml，删去发布记录和发布的文件（git 历史中保留）
+    #[arg(long, value_name = "原因", conflicts_with = "revise")]
+    pub withdraw: Option<String>,
+    /// 允许这个月的输入有未提交的改动（默认拒绝：发布的通报要能由一次提交重现）；会记录在发布记录中
+    #[arg(long)]
+    pub allow_dirty: bool,
     /// 同时发布哪些输出（如 ofd），逗号分隔，或 all；默认取 tongbao.yaml 的“输出”。发布的 PDF 之外，OFD 也随发布记录保存
     #[arg(long, value_delimiter = ',', ignore_case = true, value_parser = outputs())]
     pub outputs: Vec<Outputs>,

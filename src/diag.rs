@@ -427,6 +427,15 @@ pub fn shorten_path(path: &Path, max: usize) -> String {
 
 /// At most `max` characters of `text`, with `…` where it was cut: user input quoted in a message
 /// (an argument, a cell) never floods the terminal.
+/// Names joined with 、, at most `max` of them, then how many there are in all (`甲、乙 等 7 个`).
+pub(crate) fn listing(items: &[String], max: usize) -> String {
+    if items.len() > max {
+        format!("{} 等 {} 个", items[..max].join("、"), items.len())
+    } else {
+        items.join("、")
+    }
+}
+
 pub fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();

@@ -39,6 +39,8 @@ pub(crate) struct Edition {
     pub files: BTreeMap<Output, String>,
     pub tool: String,
     pub reason: Option<String>,
+    /// Issued with inputs not committed (`--allow-dirty`): no commit reproduces it.
+    pub dirty: bool,
 }
 
 pub(crate) fn record_path(project: &Project, month: &str) -> PathBuf {
@@ -57,11 +59,6 @@ pub(crate) fn issued_path(project: &Project, month: &str, output: Output) -> Opt
 /// The outputs an issued circular may include, the PDF first.
 fn issued_outputs() -> impl Iterator<Item = (Output, crate::output::Issued)> {
     Output::all().iter().filter_map(|o| o.issued().map(|i| (*o, i)))
-}
-
-/// Whether a month has been issued.
-pub(crate) fn is_issued(project: &Project, month: &str) -> bool {
-    project.path(record_path(project, month)).exists()
 }
 
 /// The editions recorded for a month (oldest first).
@@ -90,6 +87,7 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Vec<Edition>> {
             let content = r.req(&mut m, "内容摘要").and_then(|n| r.text(n, "内容摘要"));
             let tool = r.req(&mut m, "工具").and_then(|n| r.text(n, "工具"));
             let reason = m.opt("原因").and_then(|n| r.text(n, "原因"));
+            let dirty = m.opt(DIRTY).and_then(|n| r.boolean(n, DIRTY)).unwrap_or(false);
             let mut files = BTreeMap::new();
             for (output, issued) in issued_outputs() {
                 let node = if output == Output::Pdf {
@@ -101,7 +99,7 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Vec<Edition>> {
                     files.insert(output, digest);
                 }
             }
-            let mut keys = vec!["版", "日期", "内容摘要", "工具", "原因"];
+            let mut keys = vec!["版", "日期", "内容摘要", "工具", "原因", DIRTY];
             keys.extend(issued_outputs().map(|(_, i)| i.key));
             r.finish(m, &keys);
             if let (Some(number), Some(date), Some(content), Some(tool), true) =
@@ -114,6 +112,7 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Vec<Edition>> {
                     files,
                     tool,
                     reason,
+                    dirty,
                 });
             }
         }
@@ -135,6 +134,11 @@ fn write_record(project: &Project, month: &str, editions: &[Edition]) -> std::io
             .as_ref()
             .map(|r| format!(", 原因: {}", serde_json::to_string(r).unwrap_or_default()))
             .unwrap_or_default();
+        let dirty = if e.dirty {
+            format!(", {DIRTY}: true")
+        } else {
+            String::new()
+        };
         let digest = |output: Output| {
             let key = output.issued().map_or("", |i| i.key);
             e.files
@@ -147,7 +151,7 @@ fn write_record(project: &Project, month: &str, editions: &[Edition]) -> std::io
             .map(|(o, _)| digest(o))
             .collect();
         text.push_str(&format!(
-            "  - {{版: {}, 日期: {}-{:02}-{:02}, 内容摘要: {}{}, 工具: {}{others}{reason}}}\n",
+            "  - {{版: {}, 日期: {}-{:02}-{:02}, 内容摘要: {}{}, 工具: {}{others}{dirty}{reason}}}\n",
             e.number,
             e.date.year,
             e.date.month,
@@ -162,31 +166,41 @@ fn write_record(project: &Project, month: &str, editions: &[Edition]) -> std::io
         .map_err(|e| std::io::Error::other(e.reason()))
 }
 
+/// The record's key for an edition issued from inputs not committed.
+const DIRTY: &str = "未提交的改动";
+
 fn tool() -> String {
     format!("tongbao {}", env!("CARGO_PKG_VERSION"))
 }
 
-/// Issues (or, with `reason`, revises) a month: builds it, keeps the PDF as `issued.pdf` and adds
-/// an edition to `issued.yaml`. Returns the edition, or the problems that prevent issuing.
+/// Issues (or, with `reason`, revises) a month: builds it, adds an edition to `issued.yaml` and
+/// keeps the PDF as `issued.pdf`. The inputs must be committed unless `allow_dirty` (then the
+/// edition says so). The record is written first and the files after it, so an issue cut short
+/// leaves a record whose files are still in `out/`: issuing again completes it
+/// ([`interrupted`]). Returns the edition, or the problems that prevent issuing.
 pub(crate) fn issue(
     project: &Project,
     session: &mut Session,
     month: &str,
     today: Date,
     reason: Option<&str>,
+    allow_dirty: bool,
 ) -> Result<Edition, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let mut editions = if is_issued(project, month) {
+    let mut editions = if project.is_issued(month) {
         editions(project, month, &mut diags)
     } else {
         Vec::new()
     };
-    if !editions.is_empty() && reason.is_none() {
-        let loc = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
+    let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
+    if let Some(last) = editions.last().filter(|_| reason.is_none()) {
+        if let Some(missing) = interrupted(project, month, last) {
+            return complete(project, missing).map(|()| last.clone());
+        }
         return Err(vec![
             Diagnostic::error(
                 Code::Issued,
-                &loc,
+                &at,
                 format!("{month} 的通报已经发布（第 {} 版），不能再次发布", editions.len()),
             )
             .help(format!(
@@ -194,33 +208,58 @@ pub(crate) fn issue(
             )),
         ]);
     }
+    // A first edition is issued from committed inputs. A revision is made from the corrected
+    // inputs before they are committed (the pre-commit hook refuses them until the record
+    // matches), and is committed with its record.
+    let mut refusal = None;
+    let dirty = match uncommitted(project, month) {
+        Some(_) if reason.is_some() => false,
+        Some(files) if !files.is_empty() && !allow_dirty => {
+            let named = crate::diag::listing(&files, 5);
+            // What to stage: the month folders and top-level entries the files are in.
+            let mut places: Vec<String> = files.iter().map(|f| place_of(f)).collect();
+            places.dedup();
+            refusal = Some(
+                Diagnostic::error(
+                    Code::Uncommitted,
+                    &at,
+                    format!("{month} 的输入有未提交的改动：{named}；发布的通报要能由一次提交重现"),
+                )
+                .help(format!(
+                    "先提交：git add -A {} && git commit -m \"…\"，再发布；确需发布未提交的版本时加 --allow-dirty（记录在发布记录中）",
+                    places.join(" ")
+                )),
+            );
+            true
+        }
+        Some(files) => !files.is_empty(),
+        None => {
+            tell!("警告：项目不在 git 仓库中（或 git 不可用），无法确认发布的数据都已提交");
+            true
+        }
+    };
     let (outcome, content) = session.build_to_issue(month);
     let blocking = crate::check::not_ready(&outcome.diagnostics, &session.resolved().blocking);
-    if !blocking.is_empty() {
+    if !blocking.is_empty() || refusal.is_some() {
         diags.extend(blocking);
+        diags.extend(refusal);
         return Err(diags);
     }
     let (Some(_), Some(content)) = (&outcome.pdf, content) else {
         return Err(diags);
     };
-    let io = |e: String| {
-        vec![Diagnostic::general(
-            Severity::Error,
-            Code::Io,
-            format!("无法写入发布记录：{e}"),
-        )]
-    };
     // The PDF and every other output an issued circular includes that this build made.
     let mut files = BTreeMap::new();
+    let mut kept = Vec::new();
     for (output, _) in issued_outputs().filter(|(o, _)| session.plan().makes(*o)) {
         let made = project.out_dir(month).join(output.files()[0]);
         let bytes = project
             .read(&made)
-            .map_err(|e| io(format!("{}：{}", made.display(), e.reason())))?;
-        if let Some(kept) = issued_path(project, month, output) {
-            project.write(&kept, &bytes).map_err(|e| io(e.reason()))?;
-        }
+            .map_err(|e| io_failure(format!("{}：{}", made.display(), e.reason())))?;
         files.insert(output, provenance::sha256(&bytes));
+        if let Some(path) = issued_path(project, month, output) {
+            kept.push((path, bytes));
+        }
     }
     let edition = Edition {
         number: editions.len() as u64 + 1,
@@ -229,10 +268,219 @@ pub(crate) fn issue(
         files,
         tool: tool(),
         reason: reason.map(str::to_string),
+        dirty,
     };
     editions.push(edition.clone());
-    write_record(project, month, &editions).map_err(|e| io(e.to_string()))?;
+    write_record(project, month, &editions).map_err(|e| io_failure(e.to_string()))?;
+    complete(project, kept)?;
     Ok(edition)
+}
+
+fn io_failure(e: String) -> Vec<Diagnostic> {
+    vec![Diagnostic::general(
+        Severity::Error,
+        Code::Io,
+        format!("无法写入发布记录：{e}"),
+    )]
+}
+
+/// Writes the issued files (each atomically).
+fn complete(project: &Project, files: Vec<(PathBuf, Vec<u8>)>) -> Result<(), Vec<Diagnostic>> {
+    for (path, bytes) in files {
+        project
+            .write(&path, &bytes)
+            .map_err(|e| io_failure(format!("{}：{}", path.display(), e.reason())))?;
+    }
+    Ok(())
+}
+
+/// The files of edition `last` that an issue cut short did not write (`issued.pdf` missing or
+/// not the recorded one), with their bytes from `out/` where the issue built them; `None` when
+/// nothing is missing or a missing file cannot be found there.
+pub(crate) fn interrupted(project: &Project, month: &str, last: &Edition) -> Option<Vec<(PathBuf, Vec<u8>)>> {
+    let mut missing = Vec::new();
+    for (output, digest) in &last.files {
+        let kept = issued_path(project, month, *output)?;
+        if read_issued(project, &kept).is_ok_and(|b| provenance::sha256(&b) == *digest) {
+            continue;
+        }
+        let built = project.out_dir(month).join(output.files()[0]);
+        let bytes = read_issued(project, &built)
+            .ok()
+            .filter(|b| provenance::sha256(b) == *digest)?;
+        missing.push((kept, bytes));
+    }
+    (!missing.is_empty()).then_some(missing)
+}
+
+/// The month's inputs with changes git has not committed (modified, staged, or untracked),
+/// root-relative; `None` when git cannot tell (no repository, git missing or refusing).
+fn uncommitted(project: &Project, month: &str) -> Option<Vec<String>> {
+    let compared = crate::load::compared_months(project, month);
+    let inputs: Vec<String> = project
+        .inputs(month, &compared)
+        .into_iter()
+        .filter(|f| ![ISSUE_RECORD, ISSUED_PDF, ISSUED_OFD].iter().any(|r| f.ends_with(r)))
+        .collect();
+    let mut args = vec![
+        "status".to_string(),
+        "--porcelain".into(),
+        "--untracked-files=all".into(),
+        "--".into(),
+    ];
+    args.extend(inputs);
+    let text = crate::git::run(project.root(), &args).ok()?;
+    let prefix = crate::git::prefix(project.root()).unwrap_or_default();
+    let mut files: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.get(3..))
+        .map(|p| p.trim_matches('"'))
+        .map(|p| p.strip_prefix(prefix.as_str()).unwrap_or(p).to_string())
+        .collect();
+    files.sort();
+    files.dedup();
+    Some(files)
+}
+
+/// What to stage to commit an issue: the month's folder and the places of its other inputs that
+/// have uncommitted changes.
+pub(crate) fn to_stage(project: &Project, month: &str) -> Vec<String> {
+    let mut places = vec![project.month_dir(month).to_string_lossy().replace('\\', "/")];
+    places.extend(
+        uncommitted(project, month)
+            .unwrap_or_default()
+            .iter()
+            .map(|f| place_of(f)),
+    );
+    places.sort();
+    places.dedup();
+    places
+}
+
+/// The folder to stage for a changed file: its month's folder, or its top-level entry.
+fn place_of(file: &str) -> String {
+    let parts: Vec<&str> = file.split('/').collect();
+    match parts.as_slice() {
+        [data, folder, _, ..] if *data == crate::project::DATA => format!("{data}/{folder}"),
+        [first, ..] => first.to_string(),
+        [] => file.to_string(),
+    }
+}
+
+/// The record of withdrawn circulars kept in the month's folder.
+pub(crate) const WITHDRAWN: &str = "withdrawn.yaml";
+
+/// Withdraws an issued circular: the withdrawal (date, reason, the edition and its digest) is
+/// added to `withdrawn.yaml` and the issue record and its files are removed, so the month can be
+/// built and issued anew; git keeps what was withdrawn. The last edition is returned.
+pub(crate) fn withdraw(project: &Project, month: &str, today: Date, reason: &str) -> Result<Edition, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let Some(last) = editions(project, month, &mut diags).pop() else {
+        if diags.is_empty() {
+            let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
+            diags.push(Diagnostic::error(
+                Code::Issued,
+                &at,
+                format!("{month} 没有发布过，无从撤回"),
+            ));
+        }
+        return Err(diags);
+    };
+    let rel = project.month_dir(month).join(WITHDRAWN);
+    let mut text = match project.read(&rel) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => format!(
+            "# {month} 撤回的通报：由 tongbao issue {month} --withdraw 写入，请勿手改；撤回的文件在 git 历史中。\n撤回:\n"
+        ),
+    };
+    text.push_str(&format!(
+        "  - {{日期: {}-{:02}-{:02}, 版: {}, 内容摘要: {}, 原因: {}}}\n",
+        today.year,
+        today.month,
+        today.day,
+        last.number,
+        last.content,
+        serde_json::to_string(reason).unwrap_or_default()
+    ));
+    project
+        .write(&rel, text.as_bytes())
+        .map_err(|e| io_failure(format!("{}：{}", rel.display(), e.reason())))?;
+    let mut remove = vec![record_path(project, month)];
+    remove.extend(issued_outputs().filter_map(|(o, _)| issued_path(project, month, o)));
+    // The record goes first: a withdrawal cut short leaves files no record claims, never a
+    // record without its files.
+    for path in remove {
+        match std::fs::remove_file(project.path(&path)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(io_failure(format!(
+                    "{}：{}",
+                    path.display(),
+                    crate::project::io_reason(&e)
+                )));
+            }
+        }
+    }
+    Ok(last)
+}
+
+/// Months of `months` whose issue record was deleted in git's history (a revert of the issue
+/// commit, a deleted folder restored without it) without a withdrawal: errors, since they could
+/// otherwise be built anew as if never issued. Asked of git in one call; nothing when git cannot
+/// tell.
+pub(crate) fn lost_records(project: &Project, months: &[String]) -> Vec<Diagnostic> {
+    let unrecorded: Vec<&String> = months
+        .iter()
+        .filter(|m| !project.is_issued(m) && !project.path(project.month_dir(m).join(WITHDRAWN)).exists())
+        .collect();
+    if unrecorded.is_empty() || !project.path(crate::project::DATA).is_dir() {
+        return Vec::new();
+    }
+    let mut args: Vec<String> = ["log", "--diff-filter=D", "--format=@%h", "--name-only", "--"]
+        .map(String::from)
+        .to_vec();
+    args.extend(
+        unrecorded
+            .iter()
+            .map(|m| record_path(project, m).to_string_lossy().replace('\\', "/")),
+    );
+    let Ok(text) = crate::git::run(project.root(), &args) else {
+        return Vec::new();
+    };
+    let prefix = crate::git::prefix(project.root()).unwrap_or_default();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut commit = "";
+    let mut diags = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(c) = line.strip_prefix('@') {
+            commit = c;
+            continue;
+        }
+        let rel = line.strip_prefix(prefix.as_str()).unwrap_or(line);
+        let Some(month) = unrecorded
+            .iter()
+            .find(|m| record_path(project, m) == std::path::Path::new(rel))
+        else {
+            continue;
+        };
+        if !seen.insert(month.to_string()) {
+            continue;
+        }
+        let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
+        diags.push(
+            Diagnostic::error(
+                Code::IssuedChanged,
+                &at,
+                format!("{month} 的通报发布过，但提交 {commit} 删除了它的发布记录（issued.yaml），又没有撤回的记录"),
+            )
+            .help(format!(
+                "恢复发布记录：git checkout {commit}^ -- {dir}；确要撤回这份通报，恢复后运行 tongbao issue {month} --withdraw \"原因\"",
+                dir = project.month_dir(month).display()
+            )),
+        );
+    }
+    diags
 }
 
 /// What `check` and `build` find for an issued month.
@@ -297,6 +545,16 @@ pub(crate) fn verify(resolved: &Arc<Resolved>, month: &str, session: &mut Option
         return Frozen::Changed(diags);
     };
     let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
+    if interrupted(project, month, &last).is_some() {
+        return Frozen::Changed(vec![
+            Diagnostic::error(
+                Code::IssuedChanged,
+                &at,
+                format!("{month} 的发布没有完成：发布记录已写入，发布的文件还没有写完（发布时被中断）"),
+            )
+            .help(format!("运行 tongbao issue {month} 完成这次发布")),
+        ]);
+    }
     let pdf = pdf_path(project, month);
     let issued = match read_issued(project, &pdf) {
         Ok(bytes) => bytes,
@@ -404,10 +662,8 @@ fn changed(
     };
     let listed = if what.is_empty() {
         "（未知）".to_string()
-    } else if what.len() > 20 {
-        format!("{} 等 {} 个", what[..20].join("、"), what.len())
     } else {
-        what.join("、")
+        crate::diag::listing(&what, 20)
     };
     let mut out = vec![
         Diagnostic::error(

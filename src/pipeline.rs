@@ -119,6 +119,10 @@ pub struct Outcome {
     /// A draft's mark (`草稿：3 处待填`) when this was a draft ([`Session::build_draft`]); its
     /// PDF is `draft.pdf`.
     pub draft: Option<String>,
+    /// The month is issued: it was laid out (for the preview) and nothing was written, since an
+    /// issued month's outputs are its issued files only (the commands place them: `build`,
+    /// the hooks, `watch`).
+    pub issued: bool,
     /// The date of issue of the circular built.
     pub(crate) date: Option<Date>,
     /// How many times the pages were laid out (more than once when the signature's page was

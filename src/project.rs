@@ -184,6 +184,13 @@ impl Project {
         self.month_dir(month).join(format!("{id}.yaml"))
     }
 
+    /// Whether month `month` has been issued (its issue record exists): the one question every
+    /// path that writes or checks a month asks first. Nothing but the issued files is ever placed
+    /// in `out/` for such a month.
+    pub(crate) fn is_issued(&self, month: &str) -> bool {
+        self.path(self.month_dir(month).join(ISSUE_RECORD)).exists()
+    }
+
     pub(crate) fn out_dir(&self, month: &str) -> PathBuf {
         Path::new(OUT).join(month)
     }

@@ -28,12 +28,19 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
     let mut session = None;
     let mut failed = false;
     for month in &months {
-        if issue::is_issued(project, month) {
+        if project.is_issued(month) {
             let mut record = issued(&resolved, month, args.format);
             if args.format == Format::Json {
                 report(&mut record.diagnostics, args.format);
             }
             failed |= record.status == FAILED;
+            continue;
+        }
+        let mut lost = issue::lost_records(project, std::slice::from_ref(month));
+        if !lost.is_empty() {
+            report(&mut lost, args.format);
+            tell!("{month} 未生成：它发布过，发布记录须恢复（或撤回）");
+            failed = true;
             continue;
         }
         let session = session.get_or_insert_with(|| Session::open(resolved.clone()));
@@ -189,12 +196,27 @@ fn many(resolved: Arc<Resolved>, months: &[String], args: &BuildArgs) -> Status 
     let human = args.format == Format::Human;
     let mut total_time = Timings::default();
     let project = resolved.project.clone();
-    let (issued_months, others): (Vec<String>, Vec<String>) =
-        months.iter().cloned().partition(|m| issue::is_issued(&project, m));
+    let (issued_months, mut others): (Vec<String>, Vec<String>) =
+        months.iter().cloned().partition(|m| project.is_issued(m));
     let mut records: Vec<Record> = issued_months
         .iter()
         .map(|m| issued(&resolved, m, args.format))
         .collect();
+    // Months issued once whose record is gone are not built anew.
+    for d in issue::lost_records(&project, &others) {
+        let month = d
+            .file
+            .as_ref()
+            .and_then(|f| f.parent()?.file_name())
+            .map(|m| m.to_string_lossy().to_string());
+        let Some(month) = month else { continue };
+        others.retain(|m| *m != month);
+        let record = Record::new(&month, FAILED, vec![d]);
+        if human {
+            record.show(false);
+        }
+        records.push(record);
+    }
     let total = others.len();
     let terminal = std::io::stderr().is_terminal() && human;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -281,47 +303,51 @@ fn document(records: &[Record]) {
     say!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
 }
 
-/// An issued month: its outputs are the issued files, as long as the month still gives that
-/// circular; otherwise nothing is written. For people its line is printed here.
+/// An issued month in a build's report: its outputs are the issued files ([`place_issued`]).
+/// For people its line is printed here.
 fn issued(resolved: &Arc<Resolved>, month: &str, format: Format) -> Record {
-    let mut rebuilt = None;
-    let human = format == Format::Human;
-    let project = &resolved.project;
-    let record = match issue::verify(resolved, month, &mut rebuilt) {
-        issue::Frozen::Unchanged(files) => {
-            let mut written = Ok(Vec::new());
-            for (output, bytes) in &files {
-                let out = project.out_dir(month).join(output.files()[0]);
-                written = written.and_then(|mut done: Vec<String>| {
-                    project.write(&out, bytes).map_err(|e| (out.clone(), e))?;
-                    done.push(out.display().to_string());
-                    Ok(done)
-                });
-            }
-            match written {
-                Ok(done) => {
-                    let mut record = Record::new(month, ISSUED, Vec::new());
-                    record.files = done;
-                    record
-                }
-                Err((path, e)) => {
-                    let d = Diagnostic::general(Severity::Error, e.code(), format!("无法写入 {}：{e}", path.display()));
-                    Record::new(month, FAILED, vec![d])
-                }
-            }
+    let record = match place_issued(resolved, month) {
+        Ok(files) => {
+            let mut record = Record::new(month, ISSUED, Vec::new());
+            record.files = files;
+            record
         }
-        issue::Frozen::Changed(mut diags) => {
-            super::check::name_changes(project, month, &mut diags);
-            Record::new(month, FAILED, diags)
-        }
+        Err(diags) => Record::new(month, FAILED, diags),
     };
-    if human {
+    if format == Format::Human {
         record.show(false);
         if record.status == FAILED {
             tell!("{month} 未生成：已发布的通报不能改变，out/{month}/ 保持不变");
         }
     }
     record
+}
+
+/// Places an issued month's outputs: the issued files, as long as the month still gives that
+/// circular ([`issue::verify`]); otherwise nothing is written and the errors name what changed in
+/// the circular's terms. Every command that writes a month's outputs (build, the hooks, watch)
+/// places an issued month's through this; the files written are returned.
+pub(super) fn place_issued(resolved: &Arc<Resolved>, month: &str) -> std::result::Result<Vec<String>, Vec<Diagnostic>> {
+    let mut rebuilt = None;
+    let project = &resolved.project;
+    match issue::verify(resolved, month, &mut rebuilt) {
+        issue::Frozen::Unchanged(files) => {
+            let mut done = Vec::new();
+            for (output, bytes) in &files {
+                let out = project.out_dir(month).join(output.files()[0]);
+                if let Err(e) = project.write(&out, bytes) {
+                    let message = format!("无法写入 {}：{e}", out.display());
+                    return Err(vec![Diagnostic::general(Severity::Error, e.code(), message)]);
+                }
+                done.push(out.display().to_string());
+            }
+            Ok(done)
+        }
+        issue::Frozen::Changed(mut diags) => {
+            super::check::name_changes(project, month, &mut diags);
+            Err(diags)
+        }
+    }
 }
 
 fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {

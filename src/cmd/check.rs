@@ -110,15 +110,13 @@ fn ready(month: &str, diags: &[Diagnostic], blocking: &[Code], format: Format) -
     if n == 0 { Status::Clean } else { Status::Problems }
 }
 
-/// Issued months must still give the circular that was issued.
-fn frozen(resolved: &std::sync::Arc<pipeline::Resolved>, months: &[String]) -> Vec<Diagnostic> {
+/// Issued months must still give the circular that was issued, and a month issued once keeps
+/// its record unless withdrawn ([`issue::lost_records`]). What the pre-commit hook asks too.
+pub(super) fn frozen(resolved: &std::sync::Arc<pipeline::Resolved>, months: &[String]) -> Vec<Diagnostic> {
     let project = &resolved.project;
-    let issued: Vec<&String> = months.iter().filter(|m| issue::is_issued(project, m)).collect();
-    if issued.is_empty() {
-        return Vec::new();
-    }
+    let issued: Vec<&String> = months.iter().filter(|m| project.is_issued(m)).collect();
+    let mut diags = issue::lost_records(project, months);
     let mut session = None;
-    let mut diags = Vec::new();
     for month in issued {
         if let issue::Frozen::Changed(mut d) = issue::verify(resolved, month, &mut session) {
             name_changes(project, month, &mut d);

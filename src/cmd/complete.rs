@@ -124,7 +124,7 @@ fn candidates_in(project: &Project, kind: Kind) -> Vec<CompletionCandidate> {
             .into_iter()
             .rev()
             .map(|m| {
-                let issued = crate::issue::is_issued(project, &m);
+                let issued = project.is_issued(&m);
                 CompletionCandidate::new(m).help(issued.then(|| "已发布".into()))
             })
             .collect(),

@@ -11,7 +11,7 @@ use crate::calendar::MonthId;
 use crate::diag;
 use crate::git;
 use crate::pipeline::Session;
-use crate::project::{ASSETS, CONFIG, DATA, INPUTS, Project, TEMPLATES};
+use crate::project::{ASSETS, CONFIG, DATA, FONTS, INPUTS, Project, TEMPLATES};
 
 /// The hooks tongbao manages.
 pub(crate) const HOOKS: [&str; 4] = ["pre-commit", "post-commit", "post-merge", "post-checkout"];
@@ -194,6 +194,21 @@ fn pre_commit(project: &Project, all: &[String]) -> Result {
     // Only a change outside the month folders (e.g. a deleted month) leaves none touched: check all.
     let months = if months.is_empty() { checked.months() } else { months };
     let mut diags = crate::pipeline::check_months(checked, &months);
+    // The freeze, on what is staged: an issued month must still give its circular, which takes
+    // Typst and so the staged fonts too (copied only then: they are large).
+    if copied && months.iter().any(|m| checked.is_issued(m)) {
+        let fonts = git::ask(root, &["ls-files", "--", FONTS]).unwrap_or_default();
+        let mut checkout = vec![
+            "checkout-index".to_string(),
+            format!("--prefix={}/", tmp.display()),
+            "--".into(),
+        ];
+        checkout.extend(fonts.lines().map(str::to_string));
+        let _ = git::run(root, &checkout);
+    }
+    let resolved = std::sync::Arc::new(crate::pipeline::Resolved::configured(checked));
+    diags.extend(super::check::frozen(&resolved, &months));
+    diags.extend(deleted_records(project, &files, &listed));
     let _ = std::fs::remove_dir_all(&tmp);
     let (errors, _) = diag::counts(&diags);
     if errors > 0 {
@@ -208,13 +223,66 @@ fn pre_commit(project: &Project, all: &[String]) -> Result {
     Ok(Status::Clean)
 }
 
+/// A staged deletion of an issue record or an issued file (`files`: what is staged) is refused
+/// unless the month's withdrawal is staged with it (`listed`: the index's files).
+fn deleted_records(project: &Project, files: &[String], listed: &str) -> Vec<diag::Diagnostic> {
+    let root = project.root();
+    let deleted = git::ask(root, &["diff", "--cached", "--name-only", "--diff-filter=D"]).unwrap_or_default();
+    let deleted = project_files(root, &deleted);
+    let mut diags = Vec::new();
+    for path in deleted.iter().filter(|f| files.contains(f)) {
+        let rel = std::path::Path::new(path);
+        let Some(name) = rel.file_name().map(|n| n.to_string_lossy().to_string()) else {
+            continue;
+        };
+        let record = [
+            crate::project::ISSUE_RECORD,
+            crate::project::ISSUED_PDF,
+            crate::project::ISSUED_OFD,
+        ];
+        if !record.contains(&name.as_str()) {
+            continue;
+        }
+        let Some(month) = rel.parent() else { continue };
+        // ls-files names the index's files relative to the project.
+        let withdrawal = month.join(crate::issue::WITHDRAWN);
+        if listed.lines().any(|l| std::path::Path::new(l) == withdrawal) {
+            continue;
+        }
+        diags.push(
+            diag::Diagnostic::in_file(
+                diag::Severity::Error,
+                diag::Code::IssuedChanged,
+                rel,
+                format!("这次提交删除了发布记录的文件 {path}：已发布的通报不能这样取消"),
+            )
+            .help(format!(
+                "恢复它：git restore --staged --worktree {path}；确要撤回这份通报，运行 tongbao issue {} --withdraw \"原因\"",
+                month.file_name().map(|m| m.to_string_lossy().to_string()).unwrap_or_default()
+            )),
+        );
+    }
+    diags
+}
+
 /// Rebuilds `months`. A post-* hook cannot undo what git did: it never fails.
 fn rebuild(project: &Project, months: &[String]) -> Status {
     if months.is_empty() {
         return Status::Clean;
     }
-    let mut session = Session::open(std::sync::Arc::new(crate::pipeline::Resolved::configured(project)));
+    let resolved = std::sync::Arc::new(crate::pipeline::Resolved::configured(project));
+    let mut session = Session::open(resolved.clone());
     for month in months {
+        if project.is_issued(month) {
+            match super::build::place_issued(&resolved, month) {
+                Ok(_) => say!("tongbao：{month} 已发布，out/{month}/ 中为发布的文件"),
+                Err(mut diags) => {
+                    super::report(&mut diags, crate::args::Format::Human);
+                    tell!("tongbao：{month} 已发布的通报不能改变，out/{month}/ 未更新（见上）");
+                }
+            }
+            continue;
+        }
         let outcome = session.build(month);
         match &outcome.pdf {
             Some(pdf) => say!("tongbao：已重新生成 {}", pdf.display()),

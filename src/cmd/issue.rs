@@ -8,18 +8,20 @@ use crate::project::Project;
 
 pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
     let month = month_arg(project, &args.month)?;
-    if args.revise.as_deref().is_some_and(|r| r.trim().is_empty()) {
-        return Err(Error::Usage("修订须写明原因：--revise \"原因\"".into()));
+    for (reason, what) in [(&args.revise, "修订"), (&args.withdraw, "撤回")] {
+        let Some(reason) = reason.as_deref() else { continue };
+        if reason.trim().is_empty() {
+            return Err(Error::Usage(format!("{what}须写明原因")));
+        }
+        if reason.chars().count() > crate::limits::REASON_CHARS {
+            return Err(Error::Usage(format!(
+                "{what}原因不能超过 {} 个字（它写在发布记录中）；请简要说明",
+                crate::limits::REASON_CHARS
+            )));
+        }
     }
-    if args
-        .revise
-        .as_deref()
-        .is_some_and(|r| r.chars().count() > crate::limits::REASON_CHARS)
-    {
-        return Err(Error::Usage(format!(
-            "修订原因不能超过 {} 个字（它写在 issued.yaml 中）；请简要说明",
-            crate::limits::REASON_CHARS
-        )));
+    if let Some(reason) = &args.withdraw {
+        return withdraw(project, &month, reason.trim());
     }
     let asked = crate::output::Asked {
         outputs: args.outputs.clone(),
@@ -27,7 +29,14 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
     };
     let resolved = std::sync::Arc::new(crate::pipeline::Resolved::read(project, &asked).map_err(Error::Usage)?);
     let mut session = Session::open(resolved);
-    match record::issue(project, &mut session, &month, record::today(), args.revise.as_deref()) {
+    match record::issue(
+        project,
+        &mut session,
+        &month,
+        record::today(),
+        args.revise.as_deref(),
+        args.allow_dirty,
+    ) {
         Ok(edition) => {
             let what = if edition.number == 1 {
                 "已发布".to_string()
@@ -44,12 +53,33 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
                     say!("同时发布 {}：{}", output.describe(), path.display());
                 }
             }
-            tell!("请提交发布记录：git add data/{month} && git commit -m \"发布{month}通报\"");
+            let stage = record::to_stage(project, &month).join(" ");
+            tell!("请提交发布记录：git add -A {stage} && git commit -m \"发布{month}通报\"");
             Ok(Status::Clean)
         }
         Err(mut diags) => {
             report(&mut diags, Format::Human);
             tell!("{month} 未能发布");
+            Ok(Status::Problems)
+        }
+    }
+}
+
+/// `issue MONTH --withdraw 原因`.
+fn withdraw(project: &Project, month: &str, reason: &str) -> Result {
+    match record::withdraw(project, month, record::today(), reason) {
+        Ok(edition) => {
+            say!(
+                "{month} 的通报（第 {} 版）已撤回：原因记入 data/{month}/{}，发布记录和发布的文件已删去（git 历史中保留）",
+                edition.number,
+                record::WITHDRAWN
+            );
+            tell!("请提交撤回：git add -A data/{month} && git commit -m \"撤回{month}通报\"");
+            Ok(Status::Clean)
+        }
+        Err(mut diags) => {
+            report(&mut diags, Format::Human);
+            tell!("{month} 未能撤回");
             Ok(Status::Problems)
         }
     }

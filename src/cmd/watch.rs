@@ -236,6 +236,9 @@ fn rebuild(
     let what = describe(changed);
     let clock = clock();
     match (&outcome.pdf, outcome.document.as_ref()) {
+        // Issued: the pages are shown; out/ holds the issued files, or nothing new when the
+        // month no longer gives that circular.
+        (None, Some(_)) if outcome.issued && errors == 0 => issued(session, &month, state, &what, &clock),
         (Some(_), Some(_)) if errors == 0 => {
             let shown = shown.unwrap_or(ms);
             say!(
@@ -277,6 +280,23 @@ fn rebuild(
     if let Some(base) = &session.resolved().base {
         let (data, _) = base.month(project, &month);
         state.set_sources(preview::sources_of(&data, &month));
+    }
+}
+
+/// An issued month rebuilt: its issued files are placed in out/ as `build` places them, or the
+/// preview says what changed that an issued circular cannot.
+fn issued(session: &Session, month: &str, state: &State, what: &str, clock: &str) {
+    match super::build::place_issued(&session.resolved_shared(), month) {
+        Ok(_) => say!("[{clock}] {month} 已发布（{what}）：通报没有改变，out/{month}/ 中为发布的文件"),
+        Err(mut diags) => {
+            diag::sort(&mut diags);
+            let text: Vec<String> = diags.iter().take(super::SHOWN).map(Diagnostic::render).collect();
+            state.fail(month, text.join("\n"), preview::problems(&diags));
+            say!("[{clock}] {month} 已发布的通报不能改变（{what}）：out/{month}/ 未更新");
+            for d in diags.iter().take(super::SHOWN) {
+                tell!("{}", d.to_terminal());
+            }
+        }
     }
 }
 

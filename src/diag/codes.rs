@@ -126,6 +126,7 @@ codes! {
     TypedFigure = "typed-figure", "手写的数字", "正文里手写了一个表格中有的数字：改写成表达式，两处就不会不一致。";
     TypedFigureDiffers = "typed-figure-differs", "手写的数字与数据不符", "正文里手写的数字与表格中的不同：改写成表达式。";
     Typst = "typst", "排版", "排版时出错（多半是 templates/ 中的模板）：看消息中的原因。";
+    Uncommitted = "uncommitted", "未提交的改动", "发布要由一次提交重现：先提交这个月的数据（git add、git commit）再发布，或用 --allow-dirty 发布并记录在案。";
     Unfilled = "unfilled", "待填", "还有“待填”的数字或日期：填好后才能生成正式的通报。";
     SampleFigures = "sample-figures", "示例数字", "本月的数字是示例（document.yaml 写着“示例数字: true”，tongbao init 这样生成）：可以检查和生成，不能发布；导入或改写真实数字后删去这一行。";
     UnitDuplicateName = "unit-duplicate-name", "单位名称重复", "单位名录中有重复的名称或别名。";

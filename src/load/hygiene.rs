@@ -65,7 +65,11 @@ pub(crate) fn first_problem(text: &str) -> Option<Problem> {
 /// naming the file and the line, for readers that report a message rather than a diagnostic.
 pub(crate) fn refusal(rel: &std::path::Path, text: &str) -> Option<String> {
     let p = first_problem(text)?;
-    let at = if p.line > 0 { format!(" 第 {} 行", p.line) } else { String::new() };
+    let at = if p.line > 0 {
+        format!(" 第 {} 行", p.line)
+    } else {
+        String::new()
+    };
     Some(format!("{}{at}：{}；{}", rel.display(), p.message, p.help))
 }
 
@@ -82,7 +86,11 @@ fn markers(text: &str) -> Option<Problem> {
         message: format!(
             "这里是 git 合并冲突留下的标记“{}”{}：冲突还没有解决，两边的文字都还在文件里",
             crate::diag::shorten(marker, 30),
-            if more > 0 { format!("（另有 {more} 行）") } else { String::new() }
+            if more > 0 {
+                format!("（另有 {more} 行）")
+            } else {
+                String::new()
+            }
         ),
         help: "对照 <<<<<<< 与 ======= 之间（自己的）和 ======= 与 >>>>>>> 之间（别人的）两段文字，留下正确的一段，删去另一段和这三行标记，再提交",
     })
@@ -106,7 +114,11 @@ fn invisibles(text: &str, from: usize) -> Option<Problem> {
             "这里有一个看不见的字符 U+{:04X}（{}）{}：它不显示，却会让名称、数字与名录和表格对不上，或打乱文字的顺序",
             c as u32,
             invisible(c).unwrap_or_default(),
-            if more > 0 { format!("，全文共 {} 个", more + 1) } else { String::new() }
+            if more > 0 {
+                format!("，全文共 {} 个", more + 1)
+            } else {
+                String::new()
+            }
         ),
         help: "删去它（光标移到这里，按退格或删除键，直到前后的字紧挨着）；从网页或聊天软件复制的文字常带有这类字符",
     })
@@ -144,7 +156,13 @@ mod tests {
         assert!(p.message.contains("另有 2 行"), "{}", p.message);
         assert!(first_problem("=======\r\n").is_some(), "CRLF files too");
         assert!(first_problem("||||||| 共同祖先\n").is_some(), "diff3's base marker");
-        for clean in ["========\n", "<<<<<<<<<< 箭头\n", "a =======\n", "<<<<<<<x\n", "标题\n——\n"] {
+        for clean in [
+            "========\n",
+            "<<<<<<<<<< 箭头\n",
+            "a =======\n",
+            "<<<<<<<x\n",
+            "标题\n——\n",
+        ] {
             assert_eq!(first_problem(clean), None, "{clean}");
         }
     }
@@ -153,7 +171,11 @@ mod tests {
     fn invisible_and_direction_characters_are_named() {
         let p = first_problem("单位：\n东关街道\u{200B}办事处\u{200B}\n").unwrap();
         assert_eq!((p.code, p.line, p.col), (Code::InvisibleChar, 2, 5));
-        assert!(p.message.contains("U+200B（零宽空格）") && p.message.contains("共 2 个"), "{}", p.message);
+        assert!(
+            p.message.contains("U+200B（零宽空格）") && p.message.contains("共 2 个"),
+            "{}",
+            p.message
+        );
         let p = first_problem("12\u{202E}34").unwrap();
         assert!(p.message.contains("U+202E（文字方向控制符）"), "{}", p.message);
         assert_eq!(first_problem("\u{FEFF}文件开头的 BOM 不算\n"), None);

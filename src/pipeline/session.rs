@@ -35,6 +35,9 @@ pub struct Session {
     digester: Arc<Mutex<Digester>>,
     /// Whether what the command resolved is still as read: true until the first build.
     fresh: bool,
+    /// Whether this build is `issue`'s, the one path that may make the files of an issued month
+    /// (a correction); every other build of an issued month writes nothing.
+    issuing: bool,
 }
 
 /// The laid-out pages, their warnings and count recorded in `out` and handed to `laid_out`;
@@ -99,6 +102,7 @@ impl Session {
             digester: Default::default(),
             resolved,
             fresh: true,
+            issuing: false,
         }
     }
 
@@ -113,6 +117,7 @@ impl Session {
             git: self.git.clone(),
             digester: self.digester.clone(),
             fresh: true,
+            issuing: false,
         }
     }
 
@@ -122,6 +127,16 @@ impl Session {
         self.env = render::environment(&resolved.project);
         self.git = Arc::new(GitProbe::start(&resolved.project));
         self.resolved = resolved;
+    }
+
+    /// Whether month `month` is issued and this is not `issue`'s build: then nothing is written.
+    fn frozen_month(&self, month: &str) -> bool {
+        !self.issuing && self.resolved.project.is_issued(month)
+    }
+
+    /// What this session builds from, to hand to another command's function.
+    pub(crate) fn resolved_shared(&self) -> Arc<Resolved> {
+        self.resolved.clone()
     }
 
     /// The fonts, once scanned (scanned here should the thread scanning them have died).
@@ -198,6 +213,11 @@ impl Session {
         let laid = self.lay_out(&month, &rendered.source, rendered.date);
         out.timings.compile = t.elapsed();
         out.layouts = laid.as_ref().map_or(1, |l| l.layouts);
+        if self.frozen_month(&month) {
+            out.document = pages(laid.map(|l| l.compiled), &mut out, laid_out);
+            out.issued = true;
+            return out;
+        }
         let decisions = laid.as_ref().map(|l| l.decisions.clone()).unwrap_or_default();
         let typ = PathBuf::from(resolved.project.typst_source(&month));
         if let Err(e) = resolved
@@ -269,6 +289,11 @@ impl Session {
             return out;
         };
         let project = &resolved.project;
+        if self.frozen_month(&month) {
+            out.issued = true;
+            out.document = Some(compiled);
+            return out;
+        }
         let made = output::Document {
             project,
             circular: &rendered.circular,
@@ -510,7 +535,9 @@ impl Session {
     /// Builds month `month` to be issued: the build (as [`Session::build`]) and, from the same
     /// layout, its content (as [`Session::frozen`] makes it); `None` for the content when the build failed.
     pub(crate) fn build_to_issue(&mut self, month: &str) -> (Outcome, Option<Vec<u8>>) {
+        self.issuing = true;
         let outcome = self.build(month);
+        self.issuing = false;
         let content = match (&outcome.document, outcome.date, &outcome.pdf) {
             (Some(document), Some(date), Some(_)) => {
                 let ident = format!("tongbao/{month}");

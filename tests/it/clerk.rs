@@ -459,6 +459,17 @@ fn the_guides_month_end_to_end() {
         "{}",
         output(&out)
     );
+    // Issued only from committed data: the circular must be reproducible from a commit.
+    let out = run(&["issue", "2026-05"]);
+    assert_eq!(out.status.code(), Some(1), "{}", output(&out));
+    assert!(
+        output(&out).contains("未提交的改动") && output(&out).contains("git add -A data/2026-05"),
+        "{}",
+        output(&out)
+    );
+    assert!(!q.join("data/2026-05/issued.pdf").exists());
+    git(&["add", "-A"]);
+    git(&["commit", "--quiet", "-m", "2026年5月数据"]);
     let out = run(&["issue", "2026-05"]);
     assert!(out.status.success(), "{}", output(&out));
     git(&["add", "-A"]);

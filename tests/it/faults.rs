@@ -19,7 +19,12 @@ fn conflict_markers_from_a_real_merge_are_refused_everywhere() {
     let base = git(repo.path(), &["rev-parse", "HEAD"]);
     repo.commit_edit(TEXT, "有效发挥系统推动工作落实", "切实发挥系统推动工作落实", "我的改动");
     git(repo.path(), &["checkout", "--quiet", "-b", "other", &base]);
-    repo.commit_edit(TEXT, "有效发挥系统推动工作落实", "充分发挥系统推动工作落实", "同事的改动");
+    repo.commit_edit(
+        TEXT,
+        "有效发挥系统推动工作落实",
+        "充分发挥系统推动工作落实",
+        "同事的改动",
+    );
     git(repo.path(), &["checkout", "--quiet", "main"]);
     let merged = git_output(repo.path(), &["merge", "other"]);
     assert!(!merged.status.success(), "the merge conflicts");
@@ -43,7 +48,11 @@ fn conflict_markers_from_a_real_merge_are_refused_everywhere() {
     // Staging the file as it is and committing: the hook refuses.
     git(repo.path(), &["add", TEXT]);
     let out = git_output(repo.path(), &["commit", "--no-edit"]);
-    assert!(!out.status.success(), "the commit with markers went through: {}", said(&out));
+    assert!(
+        !out.status.success(),
+        "the commit with markers went through: {}",
+        said(&out)
+    );
     assert!(said(&out).contains("conflict-marker"), "{}", said(&out));
 }
 
@@ -58,7 +67,10 @@ fn invisible_characters_are_located_errors() {
     let error = crate::util::only_error(&p);
     assert_eq!(error["code"], "invisible-char", "{error}");
     assert_eq!(error["line"], line, "{error}");
-    assert!(error["message"].as_str().unwrap().contains("U+200B（零宽空格）"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("U+200B（零宽空格）"),
+        "{error}"
+    );
 
     let p = Project::march_only();
     p.edit("data/2023-03/12345.yaml", "南滩街道办事处", "南滩街道\u{202E}办事处");
@@ -76,7 +88,10 @@ fn lone_carriage_returns_name_the_cause() {
     // (What the month then lacks, its attachments, is reported too.)
     let (code, errors) = p.errors();
     assert_eq!(code, 1);
-    let error = errors.iter().find(|e| e["file"] == "data/2023-03/document.yaml").unwrap();
+    let error = errors
+        .iter()
+        .find(|e| e["file"] == "data/2023-03/document.yaml")
+        .unwrap();
     assert_eq!(error["code"], "line-ends", "{error}");
     assert!(error["message"].as_str().unwrap().contains("回车符（CR）"), "{error}");
 }
@@ -88,8 +103,178 @@ fn a_template_with_conflict_markers_fails_the_build() {
     let p = Project::march_only();
     let rel = "templates/gongwen.typ";
     let template = p.read(rel);
-    p.write(rel, &format!("<<<<<<< HEAD\n{template}=======\n// 同事的版本\n>>>>>>> other\n"));
+    p.write(
+        rel,
+        &format!("<<<<<<< HEAD\n{template}=======\n// 同事的版本\n>>>>>>> other\n"),
+    );
     let out = p.run(&["build", "2023-03"]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
-    assert!(said(&out).contains("templates/gongwen.typ 第 1 行") && said(&out).contains("合并冲突"), "{}", said(&out));
+    assert!(
+        said(&out).contains("templates/gongwen.typ 第 1 行") && said(&out).contains("合并冲突"),
+        "{}",
+        said(&out)
+    );
+}
+
+/// Issues March in `repo` (committed) and commits the record; returns the issued PDF.
+fn issue_march(repo: &Repo) -> Vec<u8> {
+    let out = repo.tongbao(&["issue", "2023-03"]);
+    assert!(out.status.success(), "{}", said(&out));
+    git(repo.path(), &["add", "-A"]);
+    let out = git_output(repo.path(), &["commit", "-m", "发布2023年3月通报"]);
+    assert!(out.status.success(), "{}", said(&out));
+    std::fs::read(repo.path().join("data/2023-03/issued.pdf")).unwrap()
+}
+
+/// With the hooks installed, a commit that changes an issued month is refused; the post-commit
+/// hook and `watch` never put a changed circular in out/ for it.
+#[test]
+fn the_freeze_holds_on_the_hooks_and_watch_paths() {
+    let repo = Repo::new();
+    assert!(repo.tongbao(&["hooks", "install"]).status.success());
+    let issued = issue_march(&repo);
+    let pdf = repo.path().join("out/2023-03/circular.pdf");
+    assert_eq!(
+        std::fs::read(&pdf).unwrap(),
+        issued,
+        "after the record's commit, out/ holds the issued PDF"
+    );
+
+    // The pre-commit hook refuses a changed text, naming the change.
+    let text = repo.read(TEXT);
+    repo.write(
+        TEXT,
+        &text.replace("有效发挥系统推动工作落实", "切实发挥系统推动工作落实"),
+    );
+    git(repo.path(), &["add", TEXT]);
+    let out = git_output(repo.path(), &["commit", "-m", "改动已发布的通报"]);
+    assert!(!out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("issued-changed") && said(&out).contains("--revise"),
+        "{}",
+        said(&out)
+    );
+    // Committed past the hook (--no-verify): the post-commit hook leaves out/ alone.
+    let out = git_output(repo.path(), &["commit", "--no-verify", "-m", "绕过钩子"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(said(&out).contains("不能改变"), "{}", said(&out));
+    assert_eq!(std::fs::read(&pdf).unwrap(), issued);
+
+    // watch shows the change in the preview, says it cannot be, and writes nothing.
+    let w = crate::util::watch::Watch::start_at(repo.path(), &["2023-03"]);
+    assert!(
+        w.seen.iter().any(|l| l.contains("已发布的通报不能改变")),
+        "{:?}",
+        w.seen
+    );
+    assert_eq!(std::fs::read(&pdf).unwrap(), issued);
+    assert!(!repo.path().join("out/2023-03/draft.pdf").exists());
+    drop(w);
+}
+
+/// Deleting an issue record is refused by the hook, and one deleted past it (a revert of the
+/// issue commit) is an error of check and build; withdrawing is explicit and recorded.
+#[test]
+fn an_issue_record_is_withdrawn_only_explicitly() {
+    let repo = Repo::new();
+    assert!(repo.tongbao(&["hooks", "install"]).status.success());
+    issue_march(&repo);
+    git(
+        repo.path(),
+        &["rm", "--quiet", "data/2023-03/issued.yaml", "data/2023-03/issued.pdf"],
+    );
+    let out = git_output(repo.path(), &["commit", "-m", "删掉发布记录"]);
+    assert!(!out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("删除了发布记录") && said(&out).contains("--withdraw"),
+        "{}",
+        said(&out)
+    );
+    git(repo.path(), &["reset", "--quiet", "--hard"]);
+
+    // A revert of the issue commit, which no hook sees.
+    let out = git_output(repo.path(), &["revert", "--no-edit", "HEAD"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(!repo.path().join("data/2023-03/issued.yaml").exists());
+    let out = repo.tongbao(&["check", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(said(&out).contains("删除了它的发布记录"), "{}", said(&out));
+    let out = repo.tongbao(&["build", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    let out = repo.tongbao(&["build", "--all", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let march = doc["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["month"] == "2023-03")
+        .unwrap();
+    assert_eq!(march["status"], "failed", "{march}");
+
+    // Restored, then withdrawn with a reason: recorded, committed through the hook, built anew.
+    git(repo.path(), &["reset", "--quiet", "--hard", "HEAD~1"]);
+    let out = repo.tongbao(&["issue", "2023-03", "--withdraw", "数据口径有误，撤回重发"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let withdrawn = repo.read("data/2023-03/withdrawn.yaml");
+    assert!(
+        withdrawn.contains("版: 1") && withdrawn.contains("数据口径有误"),
+        "{withdrawn}"
+    );
+    assert!(!repo.path().join("data/2023-03/issued.yaml").exists());
+    git(repo.path(), &["add", "-A"]);
+    let out = git_output(repo.path(), &["commit", "-m", "撤回2023年3月通报"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(repo.tongbao(&["check", "2023-03"]).status.success());
+    assert!(repo.tongbao(&["build", "2023-03"]).status.success());
+}
+
+/// `issue` cut short after its record (as a kill leaves it) is found by check and completed by
+/// issuing again.
+#[test]
+fn an_issue_cut_short_is_found_and_completed() {
+    let repo = Repo::new();
+    issue_march(&repo);
+    let issued = std::fs::read(repo.path().join("data/2023-03/issued.pdf")).unwrap();
+    // The state a kill between the record and the file leaves: the file not yet written.
+    std::fs::remove_file(repo.path().join("data/2023-03/issued.pdf")).unwrap();
+    let out = repo.tongbao(&["check", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("发布没有完成") && said(&out).contains("tongbao issue 2023-03"),
+        "{}",
+        said(&out)
+    );
+    let out = repo.tongbao(&["issue", "2023-03"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert_eq!(
+        std::fs::read(repo.path().join("data/2023-03/issued.pdf")).unwrap(),
+        issued
+    );
+    assert!(repo.tongbao(&["check", "2023-03"]).status.success());
+}
+
+/// `issue` refuses inputs that are not committed (here: a table description), naming them and
+/// what to stage; `--allow-dirty` issues and says so in the record.
+#[test]
+fn only_committed_inputs_are_issued() {
+    let repo = Repo::new();
+    let rel = "data/tables/12345.yaml";
+    let description = repo.read(rel);
+    repo.write(rel, &format!("{description}\n# 改了说明\n"));
+    let out = repo.tongbao(&["issue", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains(rel) && said(&out).contains("git add -A data/tables"),
+        "{}",
+        said(&out)
+    );
+    assert!(!repo.path().join("data/2023-03/issued.pdf").exists());
+    let out = repo.tongbao(&["issue", "2023-03", "--allow-dirty"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(repo.read("data/2023-03/issued.yaml").contains("未提交的改动: true"));
+    assert!(
+        said(&out).contains("git add -A data/2023-03 data/tables"),
+        "{}",
+        said(&out)
+    );
 }

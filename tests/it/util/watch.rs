@@ -24,11 +24,16 @@ impl Watch {
 
     /// Starts `tongbao watch ARGS --port 0` in the project and waits for the first build.
     pub fn start_with(p: &Project, args: &[&str]) -> Watch {
+        Watch::start_at(p.root(), args)
+    }
+
+    /// Starts `tongbao watch ARGS --port 0` in the project at `root` and waits for the first build.
+    pub fn start_at(root: &std::path::Path, args: &[&str]) -> Watch {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tongbao"))
             .arg("watch")
             .args(args)
             .args(["--port", "0", "--root"])
-            .arg(p.root())
+            .arg(root)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -60,7 +65,9 @@ impl Watch {
             .trim_start_matches("预览：http://")
             .trim_end_matches('/')
             .to_string();
-        w.wait_line(|l| l.contains("已更新（首次生成）")).unwrap();
+        // The first build's line: updated, or (an issued month) placed or refused.
+        let first = w.wait_line(|l| l.contains("（首次生成）")).unwrap();
+        assert!(first.contains("已更新") || first.contains("已发布"), "{first}");
         w
     }
 
