@@ -194,7 +194,7 @@ pub(crate) fn issue(
     };
     let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
     if let Some(last) = editions.last().filter(|_| reason.is_none()) {
-        if let Some(missing) = interrupted(project, month, last) {
+        if let Some(missing) = interrupted(project, month, &editions) {
             return complete(project, missing).map(|()| last.clone());
         }
         return Err(vec![
@@ -294,15 +294,20 @@ fn complete(project: &Project, files: Vec<(PathBuf, Vec<u8>)>) -> Result<(), Vec
     Ok(())
 }
 
-/// The files of edition `last` that an issue cut short did not write (`issued.pdf` missing or
-/// not the recorded one), with their bytes from `out/` where the issue built them; `None` when
-/// nothing is missing or a missing file cannot be found there.
-pub(crate) fn interrupted(project: &Project, month: &str, last: &Edition) -> Option<Vec<(PathBuf, Vec<u8>)>> {
+/// The files of the last of `editions` that an issue cut short did not write, with their bytes
+/// from `out/` where the issue built them. A file counts as not written when it is missing or is
+/// still an earlier edition's (what a kill between the record and the files leaves); any other
+/// difference is a change, not an interruption. `None` when nothing is missing or a missing file
+/// cannot be found in `out/`.
+pub(crate) fn interrupted(project: &Project, month: &str, editions: &[Edition]) -> Option<Vec<(PathBuf, Vec<u8>)>> {
+    let (last, earlier) = editions.split_last()?;
     let mut missing = Vec::new();
     for (output, digest) in &last.files {
         let kept = issued_path(project, month, *output)?;
-        if read_issued(project, &kept).is_ok_and(|b| provenance::sha256(&b) == *digest) {
-            continue;
+        match read_issued(project, &kept).map(|b| provenance::sha256(&b)) {
+            Ok(now) if now == *digest => continue,
+            Ok(now) if !earlier.iter().any(|e| e.files.get(output) == Some(&now)) => return None,
+            _ => {}
         }
         let built = project.out_dir(month).join(output.files()[0]);
         let bytes = read_issued(project, &built)
@@ -541,11 +546,12 @@ const VERIFIED: &str = "out/.tongbao-issued.json";
 pub(crate) fn verify(resolved: &Arc<Resolved>, month: &str, session: &mut Option<Session>) -> Frozen {
     let project = &resolved.project;
     let mut diags = Vec::new();
-    let Some(last) = editions(project, month, &mut diags).pop() else {
+    let all = editions(project, month, &mut diags);
+    let Some(last) = all.last().cloned() else {
         return Frozen::Changed(diags);
     };
     let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
-    if interrupted(project, month, &last).is_some() {
+    if interrupted(project, month, &all).is_some() {
         return Frozen::Changed(vec![
             Diagnostic::error(
                 Code::IssuedChanged,

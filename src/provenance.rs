@@ -115,7 +115,7 @@ impl Digester {
 
 /// The commit checked out and whether an input has uncommitted changes, asked of git once per
 /// command on a thread of its own while the data is read.
-pub(crate) struct GitProbe(Background<Option<(String, bool)>>);
+pub(crate) struct GitProbe(Background<Result<Option<(String, bool)>, String>>);
 
 impl GitProbe {
     /// Starts asking git about `project`.
@@ -124,32 +124,42 @@ impl GitProbe {
         GitProbe(Background::start(move || git_state(&project)))
     }
 
-    /// The commit and the dirty flag (a project outside git, or before its first commit: no
-    /// commit, dirty). `None` only when the thread asking git died.
+    /// The commit and the dirty flag (a project outside git, before its first commit, or where
+    /// git cannot answer: no commit, dirty). `None` only when the thread asking git died.
     pub(crate) fn state(&self) -> Option<(Option<String>, bool)> {
         Some(match self.0.get()? {
-            Some((commit, dirty)) => (Some(commit.clone()), *dirty),
-            None => (None, true),
+            Ok(Some((commit, dirty))) => (Some(commit.clone()), *dirty),
+            Ok(None) | Err(_) => (None, true),
         })
+    }
+
+    /// Why git could not tell the commit (git missing, or refusing the repository); `None` when
+    /// it answered or the project is simply not in a repository.
+    pub(crate) fn problem(&self) -> Option<String> {
+        self.0.get()?.as_ref().err().cloned()
     }
 }
 
-/// The commit checked out and whether any input has uncommitted changes; None outside git.
-fn git_state(project: &Project) -> Option<(String, bool)> {
+/// The commit checked out and whether any input has uncommitted changes; `Ok(None)` outside git
+/// (or before the first commit), the reason when git cannot answer.
+fn git_state(project: &Project) -> Result<Option<(String, bool)>, String> {
     // One git call: the v2 porcelain format names the checked-out commit in its header.
     let mut args = vec!["status", "--porcelain=v2", "--branch", "--untracked-files=all", "--"];
     args.extend(INPUTS);
-    let text = crate::git::run(project.root(), &args).ok()?;
-    let commit = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# branch.oid "))?
-        .trim()
-        .to_string();
+    let text = match crate::git::run(project.root(), &args) {
+        Ok(text) => text,
+        Err(e) if e.0.ends_with("不在 git 仓库中") => return Ok(None),
+        Err(e) => return Err(e.0),
+    };
+    let Some(commit) = text.lines().find_map(|l| l.strip_prefix("# branch.oid ")) else {
+        return Ok(None);
+    };
+    let commit = commit.trim().to_string();
     if commit == "(initial)" {
-        return None;
+        return Ok(None);
     }
     let dirty = text.lines().any(|l| !l.starts_with('#'));
-    Some((commit, dirty))
+    Ok(Some((commit, dirty)))
 }
 
 /// The manifest of a build: month `month` built with `plan` from `inputs` (their digests) at the

@@ -28,6 +28,10 @@ pub(crate) struct LogEntry {
     pub registry: Vec<RegistryChange>,
     pub tables: Vec<TableDiff>,
     pub texts: Vec<TextChange>,
+    /// The commit is the edge of a shallow clone: what it shows is everything there was then,
+    /// not what it changed, and who made the figures before it is not known here.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub boundary: bool,
 }
 
 /// What to show in the history.
@@ -122,6 +126,7 @@ fn unit_names(repo: &mut Repo, commits: &[super::repo::Commit], u: &str) -> Resu
 /// with the changed figures.
 pub(crate) fn log(repo: &mut Repo, filter: &Filter) -> Result<Vec<LogEntry>, GitError> {
     let commits = repo.log(DATA)?;
+    let boundary = repo.shallow_boundary();
     let unit_names = match &filter.unit {
         Some(u) => unit_names(repo, &commits, u)?,
         None => BTreeSet::new(),
@@ -136,6 +141,7 @@ pub(crate) fn log(repo: &mut Repo, filter: &Filter) -> Result<Vec<LogEntry>, Git
         let registry = walker.advance(repo, &commit.changes)?;
         let renamed = renames(&registry);
         let mut entry = LogEntry {
+            boundary: boundary.contains(&commit.hash),
             commit: commit.hash.clone(),
             author: commit.author.clone(),
             date: commit.date.clone(),
@@ -212,6 +218,10 @@ pub(crate) struct BlameEntry {
     pub message: String,
     /// The value it set (None: the figure was removed).
     pub value: Option<Num>,
+    /// The commit is the edge of a shallow clone: the value was set there or earlier, by someone
+    /// this history cannot name.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub boundary: bool,
 }
 
 /// Who set a figure, newest first: the first entry is the current value's commit.
@@ -243,6 +253,7 @@ pub(crate) fn blame(
         };
         if let Some(value) = value {
             history.push(BlameEntry {
+                boundary: entry.boundary,
                 commit: entry.commit,
                 author: entry.author,
                 date: entry.date,

@@ -49,6 +49,11 @@ impl Repo {
         Ok(repo)
     }
 
+    /// The commits at the edge of a shallow clone (none for a complete history).
+    pub(crate) fn shallow_boundary(&self) -> Vec<String> {
+        crate::git::shallow_boundary(&self.root)
+    }
+
     fn run(&self, args: &[&str]) -> Result<String, GitError> {
         crate::git::run(&self.root, args)
     }

@@ -152,6 +152,14 @@ pub(crate) fn diff(project: &Project, args: &DiffArgs) -> Result {
     Ok(Status::Clean)
 }
 
+/// What a history read from a shallow clone lacks, and how to get it.
+fn shallow_note(edge: &str) -> String {
+    format!(
+        "注意：这是浅克隆（shallow clone），本地只有提交 {} 以来的历史，更早的修改不在这里；运行 git fetch --unshallow 取得全部历史",
+        short(edge)
+    )
+}
+
 /// `tongbao log [MONTH] [--table T] [--unit U]`.
 pub(crate) fn log(project: &Project, args: &LogArgs) -> Result {
     let filter = Filter {
@@ -167,7 +175,18 @@ pub(crate) fn log(project: &Project, args: &LogArgs) -> Result {
     if entries.is_empty() {
         say!("没有找到相关的修改记录");
     }
+    if let Some(edge) = entries.iter().find(|e| e.boundary) {
+        say!("{}\n", shallow_note(&edge.commit));
+    }
     for e in &entries {
+        if e.boundary {
+            say!(
+                "提交 {}  （浅克隆的边界：下面是那时已有的全部内容，不是这次提交的改动）",
+                short(&e.commit)
+            );
+            say!();
+            continue;
+        }
         say!("提交 {}  {}  {}", short(&e.commit), e.author, e.date);
         say!("    {}", e.message);
         print_registry(&e.registry, "  ");
@@ -223,15 +242,27 @@ pub(crate) fn blame(project: &Project, args: &BlameArgs) -> Result {
         )));
     };
     say!("{month} {table} · {unit} · {column} = {}", value(last.value));
-    say!(
-        "最后修改：{} {} {} “{}”",
-        short(&last.commit),
-        last.author,
-        last.date,
-        last.message
-    );
+    if last.boundary {
+        say!("最后修改：早于 {}，本地的历史不完整，不知道是谁", short(&last.commit));
+    } else {
+        say!(
+            "最后修改：{} {} {} “{}”",
+            short(&last.commit),
+            last.author,
+            last.date,
+            last.message
+        );
+    }
     say!("历史（新的在前）：");
     for h in &history {
+        if h.boundary {
+            say!(
+                "  {}  （浅克隆的边界：在此或更早设为 {}）",
+                short(&h.commit),
+                value(h.value)
+            );
+            continue;
+        }
         say!(
             "  {}  {}  {}  {:>6}  {}",
             short(&h.commit),
@@ -240,6 +271,9 @@ pub(crate) fn blame(project: &Project, args: &BlameArgs) -> Result {
             value(h.value),
             h.message
         );
+    }
+    if let Some(edge) = history.iter().find(|h| h.boundary) {
+        say!("{}", shallow_note(&edge.commit));
     }
     let issued = query(project, |repo| printed_by_edition(repo, project, month, &history))?;
     if !issued.is_empty() {

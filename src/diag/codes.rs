@@ -89,6 +89,7 @@ codes! {
     MonthMissing = "month-missing", "缺少月份", "没有这个月份的文件夹：用 tongbao new 建立，文件夹名为 YYYY-MM。";
     MonthName = "month-name", "月份文件夹名称", "data/ 中的文件夹名不是 YYYY-MM 形式的月份。";
     MovedToText = "moved-to-text", "已移到通报正文的设置", "这项设置现在写在 通报.txt 里：按提示移过去。";
+    NoCommit = "no-commit", "没有记录源提交", "git 不可用或拒绝读取仓库，PDF 的构建清单中没有源提交：通报照常生成，但不能由提交核验；按消息中的办法处理。";
     Ofd = "ofd", "OFD 版式文件", "生成 OFD 失败：看消息中的原因；PDF 不受影响。";
     OutsideRoot = "outside-root", "项目之外的文件", "文件或文件夹指向项目之外（符号链接或 ..），为安全起见不予读写：把文件复制进项目。";
     Pdf = "pdf", "PDF 生成", "写 PDF 时出错（如 PDF/A 不允许的内容）：看消息中的原因。";

@@ -241,6 +241,11 @@ impl Session {
             .git
             .state()
             .map(|git| provenance::manifest(&month, &resolved.plan, git, out.inputs.clone()));
+        if let Some(reason) = self.git.problem() {
+            let message = format!("PDF 中没有记录源提交：{reason}");
+            out.diagnostics
+                .push(Diagnostic::general(Severity::Warning, Code::NoCommit, message));
+        }
         let files = match self.page_outputs(&month, &compiled, &rendered, date, manifest, &mut out.timings) {
             Ok(files) => files,
             Err(mut errors) => {

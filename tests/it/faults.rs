@@ -278,3 +278,101 @@ fn only_committed_inputs_are_issued() {
         said(&out)
     );
 }
+
+/// In a shallow clone (CI's default) the history says it is incomplete and never credits the
+/// boundary commit with figures made before it.
+#[test]
+fn a_shallow_clone_says_its_history_is_incomplete() {
+    let repo = Repo::new();
+    let file = "data/2023-03/12345.yaml";
+    repo.commit_edit(file, "本月: 71, 办结: 71", "本月: 72, 办结: 72", "更正总寨镇");
+    repo.commit_edit(TEXT, "有效发挥系统推动工作落实", "切实发挥系统推动工作落实", "改文字");
+    let parent = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", repo.path().display());
+    let shallow = parent.path().join("shallow");
+    let out = std::process::Command::new("git")
+        .args(["clone", "--quiet", "--depth", "1", &url])
+        .arg(&shallow)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", said(&out));
+    let row = repo
+        .read(file)
+        .lines()
+        .find(|l| l.contains("本月: 72"))
+        .unwrap()
+        .to_string();
+    let unit = row
+        .split("单位: ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let out = crate::util::git::tongbao_in(&shallow, &["blame", "2023-03", "12345", &unit, "本月"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let text = said(&out);
+    assert!(
+        text.contains("浅克隆") && text.contains("git fetch --unshallow"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("张三"),
+        "the boundary commit's author is not credited: {text}"
+    );
+    let out = crate::util::git::tongbao_in(&shallow, &["log", "2023-03"]);
+    assert!(said(&out).contains("浅克隆"), "{}", said(&out));
+    // A complete clone names the author.
+    let out = repo.tongbao(&["blame", "2023-03", "12345", &unit, "本月"]);
+    assert!(
+        said(&out).contains("张三") && !said(&out).contains("浅克隆"),
+        "{}",
+        said(&out)
+    );
+}
+
+/// Without git on the PATH the build still makes the circular, and says its PDF has no source
+/// commit and why, in Chinese.
+#[test]
+fn git_missing_is_said_and_the_pdf_warns_of_no_commit() {
+    let repo = Repo::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tongbao"))
+        .args(["build", "2023-03"])
+        .current_dir(repo.path())
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("no-commit") && said(&out).contains("找不到 git 程序"),
+        "{}",
+        said(&out)
+    );
+}
+
+/// A build asks git read-only: a stale index is not rewritten (no `index.lock` is taken, so a
+/// `git add` at the same moment cannot fail for it).
+#[test]
+fn a_build_does_not_take_gits_index_lock() {
+    let repo = Repo::new();
+    let index = repo.path().join(".git/index");
+    // Make the index stale: a file's times change, its content does not.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    let file = std::fs::File::options()
+        .write(true)
+        .open(repo.path().join(TEXT))
+        .unwrap();
+    file.set_modified(later).unwrap();
+    let before = std::fs::read(&index).unwrap();
+    let out = repo.tongbao(&["build", "2023-03"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert_eq!(std::fs::read(&index).unwrap(), before, "the index was rewritten");
+    // git itself (with its optional locks) would have refreshed it.
+    git(repo.path(), &["status", "--porcelain"]);
+    assert_ne!(
+        std::fs::read(&index).unwrap(),
+        before,
+        "the test's premise: git status refreshes a stale index"
+    );
+}
