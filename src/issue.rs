@@ -24,7 +24,7 @@ use crate::limits::PDF_BYTES;
 use crate::load::yaml::{self, Reader};
 use crate::output::Output;
 use crate::pipeline::{Resolved, Session};
-use crate::project::{ISSUE_RECORD, ISSUED_OFD, ISSUED_PDF, Project};
+use crate::project::{ISSUE_RECORD, ISSUED_OFD, ISSUED_PDF, Project, WITHDRAWN};
 use crate::provenance::{self, Digester};
 
 /// One edition of an issued circular.
@@ -371,9 +371,6 @@ fn place_of(file: &str) -> String {
         [] => file.to_string(),
     }
 }
-
-/// The record of withdrawn circulars kept in the month's folder.
-pub(crate) const WITHDRAWN: &str = "withdrawn.yaml";
 
 /// Withdraws an issued circular: the withdrawal (date, reason, the edition and its digest) is
 /// added to `withdrawn.yaml` and the issue record and its files are removed, so the month can be

@@ -35,6 +35,8 @@ pub(crate) const DOCUMENT: &str = "document.yaml";
 pub(crate) const TEXT: &str = "通报.txt";
 /// The record of an issued circular, inside its folder (with the issued PDF beside it).
 pub(crate) const ISSUE_RECORD: &str = "issued.yaml";
+/// A month's record of withdrawn circulars (`issue --withdraw`).
+pub(crate) const WITHDRAWN: &str = "withdrawn.yaml";
 pub(crate) const ISSUED_PDF: &str = "issued.pdf";
 /// The issued circular as OFD, when the month's outputs name it.
 pub(crate) const ISSUED_OFD: &str = "issued.ofd";
@@ -187,8 +189,21 @@ impl Project {
     /// Whether month `month` has been issued (its issue record exists): the one question every
     /// path that writes or checks a month asks first. Nothing but the issued files is ever placed
     /// in `out/` for such a month.
+    /// A record that cannot even be looked at (no permission) counts as there: reading it then
+    /// says why, and nothing is written meanwhile.
     pub(crate) fn is_issued(&self, month: &str) -> bool {
-        self.path(self.month_dir(month).join(ISSUE_RECORD)).exists()
+        !matches!(self.present(&self.month_dir(month).join(ISSUE_RECORD)), Ok(false))
+    }
+
+    /// Whether root-relative `rel` is there (a dangling link counts); the reason when that cannot
+    /// be told (a folder on the way that may not be read). Never "absent" for a file that could
+    /// not be looked at.
+    pub(crate) fn present(&self, rel: &Path) -> io::Result<bool> {
+        match std::fs::symlink_metadata(self.path(rel)) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     pub(crate) fn out_dir(&self, month: &str) -> PathBuf {

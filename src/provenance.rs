@@ -42,12 +42,32 @@ pub(crate) fn sha256(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Digests files, remembering each file's digest by size and modification time (as git's index
-/// does) so that a build does not hash 20 MB of fonts every time. The memory is kept in the session
+/// What a font file's digest is remembered by: its size, modification time, and (on Unix) the
+/// time its inode last changed and its inode number, which no one can set back: an edit whose
+/// modification time is restored is still seen.
+type Stamp = (u64, u128, u128, u64);
+
+fn stamp_of(meta: &std::fs::Metadata) -> Option<Stamp> {
+    let nanos = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_nanos());
+    let modified = nanos(meta.modified().ok()?)?;
+    #[cfg(unix)]
+    let (changed, inode) = {
+        use std::os::unix::fs::MetadataExt as _;
+        (
+            meta.ctime() as u128 * 1_000_000_000 + meta.ctime_nsec() as u128,
+            meta.ino(),
+        )
+    };
+    #[cfg(not(unix))]
+    let (changed, inode) = (0, 0);
+    Some((meta.len(), modified, changed, inode))
+}
+
+/// Digests files, remembering each file's digest by its [`Stamp`] (as git's index does) so that a build does not hash 20 MB of fonts every time. The memory is kept in the session
 /// and in `out/.tongbao-digests.json` between runs.
 #[derive(Default)]
 pub struct Digester {
-    cache: std::collections::HashMap<String, (u64, u128, String)>,
+    cache: std::collections::HashMap<String, (Stamp, String)>,
     loaded: bool,
     changed: bool,
 }
@@ -90,20 +110,14 @@ impl Digester {
                     return project.digest(rel).ok().map(|d| (f, d));
                 }
                 let meta = std::fs::metadata(project.path(rel)).ok()?;
-                let modified = meta
-                    .modified()
-                    .ok()?
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()?
-                    .as_nanos();
-                let stamp = (meta.len(), modified);
-                if let Some((len, modified, digest)) = self.cache.get(&f)
-                    && (*len, *modified) == stamp
+                let stamp = stamp_of(&meta)?;
+                if let Some((known, digest)) = self.cache.get(&f)
+                    && *known == stamp
                 {
                     return Some((f, digest.clone()));
                 }
                 let digest = project.digest(rel).ok()?;
-                self.cache.insert(f.clone(), (stamp.0, stamp.1, digest.clone()));
+                self.cache.insert(f.clone(), (stamp, digest.clone()));
                 self.changed = true;
                 Some((f, digest))
             })

@@ -245,7 +245,7 @@ fn deleted_records(project: &Project, files: &[String], listed: &str) -> Vec<dia
         }
         let Some(month) = rel.parent() else { continue };
         // ls-files names the index's files relative to the project.
-        let withdrawal = month.join(crate::issue::WITHDRAWN);
+        let withdrawal = month.join(crate::project::WITHDRAWN);
         if listed.lines().any(|l| std::path::Path::new(l) == withdrawal) {
             continue;
         }

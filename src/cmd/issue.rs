@@ -72,7 +72,7 @@ fn withdraw(project: &Project, month: &str, reason: &str) -> Result {
             say!(
                 "{month} 的通报（第 {} 版）已撤回：原因记入 data/{month}/{}，发布记录和发布的文件已删去（git 历史中保留）",
                 edition.number,
-                record::WITHDRAWN
+                crate::project::WITHDRAWN
             );
             tell!("请提交撤回：git add -A data/{month} && git commit -m \"撤回{month}通报\"");
             Ok(Status::Clean)

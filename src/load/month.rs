@@ -12,7 +12,7 @@ use super::text::Text;
 use super::yaml::{self, MapReader, Reader};
 use crate::calendar::{Date, MonthId, Period};
 use crate::diag::{Code, Diagnostic, Loc, Severity};
-use crate::project::{DOCUMENT, ISSUE_RECORD, Project};
+use crate::project::{DOCUMENT, ISSUE_RECORD, Project, WITHDRAWN};
 
 // The keys each part of a month's files may have: what the reader accepts, and what the JSON
 // schema (`schemas.rs`) must describe, one list each.
@@ -41,7 +41,7 @@ pub(crate) const COLOPHON_KEYS: &[&str] = &["抄送", "印发机关", "印发日
 pub(crate) const MONTH_KEYS: &[&str] = &["概况", "行", "合计", "正文"];
 
 /// Files of a month folder that are not tables.
-const NOT_TABLES: [&str; 1] = [ISSUE_RECORD];
+const NOT_TABLES: [&str; 2] = [ISSUE_RECORD, WITHDRAWN];
 
 /// A figure with its place.
 #[derive(Debug, Clone)]
@@ -424,14 +424,26 @@ pub(crate) fn load(
         diags.push(d);
         return None;
     }
+    // A folder that cannot be read is an error, never a month without files.
+    if let Err(e) = std::fs::read_dir(project.path(&dir)) {
+        diags.push(unreadable(&dir, &e));
+        return None;
+    }
+    let present = |rel: &Path, diags: &mut Vec<Diagnostic>| match project.present(rel) {
+        Ok(there) => there,
+        Err(e) => {
+            diags.push(unreadable(rel, &e));
+            false
+        }
+    };
     let doc_file = project.document(name);
-    let document = if project.path(&doc_file).exists() {
+    let document = if present(&doc_file, diags) {
         load_file(project, &doc_file, diags, read_document).unwrap_or_default()
     } else {
         Document::default()
     };
     let text_file = project.month_text(name);
-    let has_text = project.path(&text_file).exists() || project.path(&text_file).is_symlink();
+    let has_text = present(&text_file, diags);
     let text = if has_text && part != Part::Tables {
         read_source(project, &text_file)
             .map_err(|d| diags.push(d))
@@ -445,7 +457,7 @@ pub(crate) fn load(
     let mut tables = Vec::new();
     for spec in specs.iter().filter(|_| part != Part::Text) {
         let file = project.table_file(name, &spec.id);
-        if project.path(&file).exists()
+        if present(&file, diags)
             && let Some(t) = load_file(project, &file, diags, |r, tree| read_table(r, tree, spec, &id))
         {
             tables.push(t);
@@ -462,6 +474,17 @@ pub(crate) fn load(
         has_text,
         tables,
     })
+}
+
+/// The error for a file or folder of the month that could not even be looked at.
+fn unreadable(rel: &Path, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::in_file(
+        Severity::Error,
+        Code::Io,
+        rel,
+        format!("无法读取 {}：{}", rel.display(), crate::project::io_reason(e)),
+    )
+    .help("检查这个文件夹和其中文件的权限（当前用户须能读取）")
 }
 
 /// Files of a month folder nobody reads are probably misnamed.

@@ -228,6 +228,10 @@ impl Session {
             return out;
         }
         out.typst = Some(typ);
+        Self::font_errors(&self.fonts().failed_loads(), &mut out);
+        if has_errors(&out.diagnostics) {
+            return out;
+        }
         let Some(compiled) = pages(laid.map(|l| l.compiled), &mut out, laid_out) else {
             return out;
         };
@@ -340,9 +344,27 @@ impl Session {
         out
     }
 
-    /// Font warnings: roles without a face, characters no face has, fonts linked from outside.
+    /// Fonts that could not be read (at the scan, or when Typst asked for them): errors naming
+    /// the file and the reason, so nothing is set in another face without a word.
+    fn font_errors(unreadable: &[(PathBuf, String)], out: &mut Outcome) {
+        for (file, why) in unreadable {
+            out.diagnostics.push(
+                Diagnostic::in_file(
+                    Severity::Error,
+                    Code::Io,
+                    file,
+                    format!("无法读取字体文件 {}：{why}", file.display()),
+                )
+                .help("检查文件的权限，或换一份完好的字体文件；不用的字体从 fonts/ 中删去"),
+            );
+        }
+    }
+
+    /// Font warnings: roles without a face, characters no face has, fonts linked from outside;
+    /// and the errors of fonts that could not be read.
     fn font_warnings(&self, rendered: &Rendered, out: &mut Outcome) {
         let fonts = self.fonts();
+        Self::font_errors(fonts.unreadable(), out);
         out.fonts = fonts.resolve(&self.resolved.roles);
         typeset::uncovered(&fonts, &rendered.sources, &mut out.diagnostics);
         if let Some(first) = fonts.refused().first() {

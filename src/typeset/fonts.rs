@@ -111,6 +111,53 @@ fn default_roles() -> Vec<Role> {
     ]
 }
 
+/// The extensions of the font files fontdb reads.
+const FONT_FILES: [&str; 4] = ["ttf", "otf", "ttc", "otc"];
+
+/// The font files under fonts/ the scan did not take (found: taken; refused: outside the
+/// project), root-relative, each with why it could not be used.
+fn unreadable(project: &Project, found: &[(FontPath, FontInfo)], refused: &[PathBuf]) -> Vec<(PathBuf, String)> {
+    let root = project.root();
+    let taken: std::collections::HashSet<&Path> = found.iter().map(|(p, _)| p.path.as_path()).collect();
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(project.path(FONTS)).follow_links(true) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) if e.io_error().is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) => continue,
+            Err(e) => {
+                let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| project.path(FONTS));
+                let why = e
+                    .io_error()
+                    .map_or_else(|| "无法读取".to_string(), crate::project::io_reason);
+                out.push((path.strip_prefix(root).unwrap_or(&path).to_path_buf(), why));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let font = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| FONT_FILES.contains(&e.to_ascii_lowercase().as_str()));
+        let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+        if font && entry.file_type().is_file() && !taken.contains(path) && !refused.contains(&rel) {
+            out.push((rel, reason(path)));
+        }
+    }
+    out
+}
+
+/// Why a font file could not be used: what the system says when it is opened, or that it is not
+/// a font it can read.
+fn reason(path: &Path) -> String {
+    match std::fs::File::open(path).and_then(|mut f| {
+        use std::io::Read as _;
+        f.read(&mut [0u8; 4])
+    }) {
+        Err(e) => crate::project::io_reason(&e),
+        Ok(_) => "不是可用的字体文件（文件损坏或格式不对）".to_string(),
+    }
+}
+
 /// The loaded fonts and where each came from.
 pub struct FontSet {
     root: PathBuf,
@@ -118,6 +165,12 @@ pub struct FontSet {
     origins: Vec<Origin>,
     /// Font files under fonts/ that were skipped because their real path is outside the project.
     refused: Vec<PathBuf>,
+    /// Font files under fonts/ that could not be read or are not fonts, with the reason
+    /// (root-relative): a build from such a folder fails rather than set the text in another face.
+    unreadable: Vec<(PathBuf, String)>,
+    /// Fonts Typst asked for that could not be loaded then (a file gone or unreadable since the
+    /// scan, too many open files): by index.
+    failed: std::sync::Mutex<std::collections::BTreeSet<usize>>,
     /// Each font's coverage of the Basic Multilingual Plane as a bit set, made when first asked
     /// (typst's `Coverage::contains` walks the font's runs, thousands for a Chinese face).
     bmp: Vec<std::sync::OnceLock<Vec<u64>>>,
@@ -144,6 +197,7 @@ impl FontSet {
             .collect();
         refused.sort();
         refused.dedup();
+        let unreadable = unreadable(project, &found, &refused);
         // fontdb's order follows the directory listing; sort so every machine builds the same book.
         found.sort_by(|a, b| (&a.0.path, a.0.index).cmp(&(&b.0.path, b.0.index)));
         for (path, info) in found {
@@ -174,7 +228,33 @@ impl FontSet {
             store,
             origins,
             refused,
+            unreadable,
+            failed: Default::default(),
         }
+    }
+
+    /// Font files under fonts/ that could not be read or are not fonts, with the reason: each
+    /// fails a build.
+    pub(crate) fn unreadable(&self) -> &[(PathBuf, String)] {
+        &self.unreadable
+    }
+
+    /// Fonts that could not be loaded when Typst asked for them, with the reason: each fails the
+    /// build that asked.
+    pub(crate) fn failed_loads(&self) -> Vec<(PathBuf, String)> {
+        let failed = self.failed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut out: Vec<(PathBuf, String)> = failed
+            .into_iter()
+            .filter_map(|index| match self.files.get(index) {
+                Some(Some((path, _))) => Some((
+                    path.strip_prefix(&self.root).unwrap_or(path).to_path_buf(),
+                    reason(path),
+                )),
+                _ => None,
+            })
+            .collect();
+        out.dedup();
+        out
     }
 
     /// Font files under fonts/ skipped because they lead outside the project (root-relative).
@@ -189,7 +269,11 @@ impl FontSet {
 
     /// Font `index` (for `World::font`).
     pub(crate) fn font(&self, index: usize) -> Option<Font> {
-        self.store.font(index)
+        let font = self.store.font(index);
+        if font.is_none() && self.files.get(index).is_some_and(Option::is_some) {
+            self.failed.lock().unwrap_or_else(|e| e.into_inner()).insert(index);
+        }
+        font
     }
 
     /// Whether some font covers character `c`.

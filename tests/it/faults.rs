@@ -376,3 +376,128 @@ fn a_build_does_not_take_gits_index_lock() {
         "the test's premise: git status refreshes a stale index"
     );
 }
+
+/// Runs tongbao in `root` as an ordinary user: the test's own user when it is not root, else
+/// `nobody` (root reads every file whatever its permissions).
+fn as_user(root: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let bin = env!("CARGO_BIN_EXE_tongbao");
+    let root_user = std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let mut command = if root_user {
+        // The project must be the user's to write out/ in.
+        let out = std::process::Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(root)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", said(&out));
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--", bin]);
+        c
+    } else {
+        std::process::Command::new(bin)
+    };
+    command
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .env("HOME", root)
+        .output()
+        .unwrap()
+}
+
+/// Makes `rel` unreadable (and, for a folder, unsearchable) by its owner.
+fn lock(p: &Project, rel: &str) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(p.path(rel), std::fs::Permissions::from_mode(0o000)).unwrap();
+}
+
+/// A project whose folders an ordinary user may enter (temporary folders are private to root).
+/// Its fonts are copied first: they are hard links to the repository's, whose owner and modes
+/// must not change.
+fn open_project() -> Project {
+    let p = Project::march_only();
+    for entry in std::fs::read_dir(p.path("fonts")).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let out = std::process::Command::new("chmod")
+        .args(["-R", "a+rwX"])
+        .arg(p.root())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    p
+}
+
+/// A font file that cannot be read fails the build, naming the file and the reason; the next
+/// `build --all` does not skip the month as unchanged.
+#[test]
+fn an_unreadable_font_fails_the_build() {
+    let p = open_project();
+    let font = "fonts/FandolFang-Regular.otf";
+    lock(&p, font);
+    let out = as_user(p.root(), &["build", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains(&format!("无法读取字体文件 {font}：没有权限")),
+        "{}",
+        said(&out)
+    );
+    assert!(!p.path("out/2023-03/circular.pdf").exists());
+    let out = as_user(p.root(), &["build", "--all"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+}
+
+/// A file under fonts/ that is not a font fails the build rather than being passed over.
+#[test]
+fn a_broken_font_fails_the_build() {
+    let p = Project::march_only();
+    p.write("fonts/仿宋_GB2312.ttf", "这不是字体");
+    let out = p.run(&["build", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("fonts/仿宋_GB2312.ttf：不是可用的字体文件"),
+        "{}",
+        said(&out)
+    );
+}
+
+/// A month folder that cannot be read is an error, not a month of data only.
+#[test]
+fn an_unreadable_month_folder_is_an_error() {
+    let p = open_project();
+    lock(&p, "data/2023-03");
+    let out = as_user(p.root(), &["check", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(said(&out).contains("无法读取 data/2023-03：没有权限"), "{}", said(&out));
+    let out = as_user(p.root(), &["build", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(!said(&out).contains("仅数据"), "{}", said(&out));
+}
+
+/// A font edited without changing its size, its modification time put back, is seen as changed.
+#[test]
+fn a_same_size_edit_with_its_time_put_back_is_rebuilt() {
+    let p = Project::march_only();
+    let font = "fonts/LiberationSerif-Regular.ttf";
+    let mut bytes = std::fs::read(p.path(font)).unwrap();
+    std::fs::remove_file(p.path(font)).unwrap();
+    std::fs::write(p.path(font), &bytes).unwrap();
+    let out = p.run(&["build", "--all"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let mtime = std::fs::metadata(p.path(font)).unwrap().modified().unwrap();
+    let last = bytes.len() - 2;
+    bytes[last] ^= 0x01;
+    std::fs::write(p.path(font), &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(p.path(font))
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let out = p.run(&["build", "--all", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["unchanged"], 0, "{doc}");
+}
