@@ -469,9 +469,90 @@ impl Project {
     /// Writes root-relative `rel` atomically and durably (synced before the rename), through the
     /// gate of [`Project::writable`].
     pub(crate) fn write(&self, rel: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-        let path = self.writable(rel)?;
-        self.forget_file(rel);
-        write_file(&path, bytes, true).map_err(WriteError::Io)
+        self.write_together(&[(rel, bytes)]).map_err(|f| f.error)
+    }
+
+    /// Writes several files so that they are replaced together: each is written and synced to a
+    /// temporary file first, and only when every one is complete are they renamed into place. When
+    /// a file cannot be written (a full disk), none is replaced; the failure says which files were
+    /// replaced in the rare case a rename fails.
+    pub(crate) fn write_together(&self, files: &[(&Path, &[u8])]) -> Result<(), WriteFailure> {
+        let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let undo = |staged: &[(PathBuf, PathBuf)]| {
+            for (tmp, _) in staged {
+                let _ = std::fs::remove_file(tmp);
+            }
+        };
+        for (rel, bytes) in files {
+            let staging = self.writable(rel).and_then(|target| {
+                let tmp = self.scratch_file(&target)?;
+                write_synced(&tmp, bytes).map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    WriteError::Io(e)
+                })?;
+                Ok((tmp, target))
+            });
+            match staging {
+                Ok(pair) => staged.push(pair),
+                Err(error) => {
+                    undo(&staged);
+                    return Err(WriteFailure::new(rel, error, Vec::new()));
+                }
+            }
+        }
+        // Several files: the renames to come are written down first, so that a run killed
+        // among them is finished by the next one ([`sweep`]) rather than left half replaced.
+        let journal = (staged.len() > 1).then(|| journal_path(&staged[0].0));
+        if let Some(journal) = &journal {
+            let lines: String = staged
+                .iter()
+                .map(|(tmp, target)| format!("{}\t{}\n", tmp.display(), target.display()))
+                .collect();
+            if let Err(e) = write_synced(journal, lines.as_bytes()) {
+                undo(&staged);
+                let _ = std::fs::remove_file(journal);
+                return Err(WriteFailure::new(files[0].0, WriteError::Io(e), Vec::new()));
+            }
+        }
+        let mut replaced = Vec::new();
+        for (i, ((tmp, target), (rel, _))) in staged.iter().zip(files).enumerate() {
+            self.forget_file(rel);
+            if let Err(e) = rename(tmp, target) {
+                undo(&staged[i..]);
+                if let Some(journal) = &journal {
+                    let _ = std::fs::remove_file(journal);
+                }
+                return Err(WriteFailure::new(rel, WriteError::Io(e), replaced));
+            }
+            replaced.push(rel.to_path_buf());
+        }
+        if let Some(journal) = &journal {
+            let _ = std::fs::remove_file(journal);
+        }
+        Ok(())
+    }
+
+    /// Finishes or removes what a killed run left in the scratch folder ([`sweep`]), once per
+    /// process and project: before a command reads the outputs or writes new ones.
+    pub(crate) fn recover(&self) {
+        static SWEPT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+        let mut swept = SWEPT.lock().unwrap_or_else(|e| e.into_inner());
+        if !swept.contains(&self.real) {
+            swept.push(self.real.clone());
+            sweep(&self.path(SCRATCH));
+        }
+    }
+
+    /// A new temporary file for writing `target`: in `out/.tongbao-tmp/` (never beside a file
+    /// under data/ or schemas/, where `git add` would stage it), left there only by a killed run,
+    /// whose leftovers the next run removes ([`sweep`]).
+    fn scratch_file(&self, target: &Path) -> Result<PathBuf, WriteError> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let dir = self.create_dir(Path::new(SCRATCH))?;
+        self.recover();
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+        Ok(dir.join(format!("{}-{n}-{name}", std::process::id())))
     }
 
     /// Drops what was read of `rel` (about to be replaced).
@@ -483,9 +564,14 @@ impl Project {
     /// Like [`Project::write`] without waiting for the disk: for files that can be regenerated
     /// (the generated Typst source, stamps, caches). Readers still never see half a file.
     pub(crate) fn write_unsynced(&self, rel: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-        let path = self.writable(rel)?;
+        let target = self.writable(rel)?;
+        let tmp = self.scratch_file(&target)?;
         self.forget_file(rel);
-        write_file(&path, bytes, false).map_err(WriteError::Io)
+        let written = std::fs::write(&tmp, bytes).and_then(|()| rename(&tmp, &target));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written.map_err(WriteError::Io)
     }
 
     /// Creates folder `rel` (and the folders on the way) through the gate; returns its path.
@@ -496,24 +582,106 @@ impl Project {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
-fn write_file(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
+/// Where temporary files are written before they are renamed into place (build output, ignored
+/// by git with the rest of out/).
+pub(crate) const SCRATCH: &str = "out/.tongbao-tmp";
+
+/// Writes and syncs a new file.
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write as _;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        if sync {
-            file.sync_all()?;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Renames `tmp` to `target`; across file systems (an out/ mounted elsewhere) by a copy beside
+/// the target first, so the target is still replaced in one step.
+fn rename(tmp: &Path, target: &Path) -> io::Result<()> {
+    match std::fs::rename(tmp, target) {
+        Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
+            let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+            let beside = target.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+            let copied = std::fs::copy(tmp, &beside).and_then(|_| std::fs::rename(&beside, target));
+            let _ = std::fs::remove_file(if copied.is_ok() { tmp } else { &beside });
+            copied
         }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        other => other,
     }
-    result
+}
+
+/// The journal of a set of renames, named after its first temporary file's process.
+fn journal_path(first_tmp: &Path) -> PathBuf {
+    first_tmp.with_file_name(format!("{}-journal", std::process::id()))
+}
+
+/// Finishes the renames a killed run wrote down in its journal: each temporary file still there
+/// is renamed into place, so the run's files are all replaced, as it meant.
+fn finish(journal: &Path) {
+    let text = std::fs::read_to_string(journal).unwrap_or_default();
+    for line in text.lines() {
+        if let Some((tmp, target)) = line.split_once('\t')
+            && Path::new(tmp).exists()
+        {
+            let _ = rename(Path::new(tmp), Path::new(target));
+        }
+    }
+    let _ = std::fs::remove_file(journal);
+}
+
+/// Removes what killed runs left in the scratch folder: files of processes that no longer run
+/// (on Linux, told by /proc), or older than a day elsewhere; a journal of renames is finished
+/// first ([`finish`]).
+fn sweep(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<std::fs::DirEntry> = entries.filter_map(Result::ok).collect();
+    // Journals first: their files are still needed.
+    entries.sort_by_key(|e| !e.file_name().to_string_lossy().ends_with("-journal"));
+    let proc = Path::new("/proc/self").exists();
+    for entry in entries {
+        if !entry.path().exists() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let gone = match pid {
+            Some(pid) if proc => pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists(),
+            _ => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600)),
+        };
+        if gone {
+            let path = entry.path();
+            let _ = if name.ends_with("-journal") {
+                finish(&path);
+                Ok(())
+            } else if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+}
+
+/// Files that could not all be written: the one that failed and why, and those already replaced.
+#[derive(Debug)]
+pub(crate) struct WriteFailure {
+    pub file: PathBuf,
+    pub error: WriteError,
+    pub replaced: Vec<PathBuf>,
+}
+
+impl WriteFailure {
+    fn new(file: &Path, error: WriteError, replaced: Vec<PathBuf>) -> WriteFailure {
+        WriteFailure {
+            file: file.to_path_buf(),
+            error,
+            replaced,
+        }
+    }
 }
 
 /// Bytes as lowercase hex (a digest as manifests write it).
@@ -526,13 +694,42 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// A short Chinese reason for an I/O error.
+/// A short Chinese reason for an I/O error: what the system said, in Chinese (its number kept
+/// for the rare error not named here).
 pub(crate) fn io_reason(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "文件不存在".into(),
-        io::ErrorKind::PermissionDenied => "没有权限".into(),
-        _ => e.to_string(),
+    use io::ErrorKind as K;
+    // tongbao's own errors carry their Chinese words.
+    if let Some(own) = e.get_ref().map(ToString::to_string).filter(|m| !m.is_ascii()) {
+        return own;
     }
+    let named = match e.kind() {
+        K::NotFound => "文件不存在",
+        K::PermissionDenied => "没有权限",
+        K::StorageFull => "磁盘已满",
+        K::QuotaExceeded => "超出了磁盘配额",
+        K::ReadOnlyFilesystem => "所在的磁盘是只读的",
+        K::AlreadyExists => "文件已存在",
+        K::IsADirectory => "这是文件夹，不是文件",
+        K::NotADirectory => "路径中有一段不是文件夹",
+        K::DirectoryNotEmpty => "文件夹不是空的",
+        K::FileTooLarge => "文件超过了文件系统允许的大小",
+        K::ResourceBusy => "文件正被其他程序占用",
+        K::InvalidFilename => "文件名不合规（过长或含有不允许的字符）",
+        K::TimedOut => "操作超时",
+        K::OutOfMemory => "内存不足",
+        K::CrossesDevices => "不能跨磁盘移动",
+        K::TooManyLinks => "链接过多",
+        K::StaleNetworkFileHandle => "网络文件已失效（网络驱动器断开过）",
+        K::UnexpectedEof => "文件在读完之前就结束了（文件不完整）",
+        K::InvalidData => "文件内容无效",
+        _ => match e.raw_os_error() {
+            Some(5) => "读写出错（磁盘或网络驱动器故障）",
+            Some(23 | 24) => "打开的文件太多（已到系统的上限）",
+            Some(n) => return format!("系统错误（错误号 {n}）"),
+            None => "系统错误",
+        },
+    };
+    named.to_string()
 }
 
 impl ReadError {

@@ -24,7 +24,8 @@ pub(crate) fn printed_at(repo: &mut Repo, rev: &str, month: &str) -> Result<Opti
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let dir = Scratch(std::env::temp_dir().join(format!("tongbao-diff-{}-{nanos}", std::process::id())));
+    // In the project's scratch folder, removed by the next run should this one be killed.
+    let dir = Scratch(repo.scratch(&format!("diff-{nanos}")));
     std::fs::create_dir_all(&dir.0).map_err(|e| GitError(format!("无法建立临时文件夹：{e}")))?;
     let project = Project::new(&dir.0);
     let wanted = |path: &str, months: &[String]| {

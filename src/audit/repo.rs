@@ -49,6 +49,13 @@ impl Repo {
         Ok(repo)
     }
 
+    /// A path for a temporary folder named `name` in the project's scratch folder.
+    pub(crate) fn scratch(&self, name: &str) -> PathBuf {
+        self.root
+            .join(crate::project::SCRATCH)
+            .join(format!("{}-{name}", std::process::id()))
+    }
+
     /// The commits at the edge of a shallow clone (none for a complete history).
     pub(crate) fn shallow_boundary(&self) -> Vec<String> {
         crate::git::shallow_boundary(&self.root)

@@ -404,7 +404,7 @@ fn summary(project: &Project, month: &str, o: &Outcome, timings: bool) {
         }
         None => {
             let previous = if project.path(pdf_path(project, month)).exists() {
-                "，上次生成的 PDF 保持不变"
+                "，上次生成的文件保持不变"
             } else {
                 ""
             };

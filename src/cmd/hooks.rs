@@ -177,7 +177,13 @@ fn pre_commit(project: &Project, all: &[String]) -> Result {
         return Ok(Status::Clean);
     }
     // Check what is staged, not the working tree: copy the index's data into a temporary folder.
-    let tmp = std::env::temp_dir().join(format!("tongbao-pre-commit-{}", std::process::id()));
+    // In the project's scratch folder (ignored by git), so that what a killed run leaves is
+    // removed by the next one.
+    project.recover();
+    let tmp = match project.create_dir(Path::new(crate::project::SCRATCH)) {
+        Ok(scratch) => scratch.join(format!("{}-pre-commit", std::process::id())),
+        Err(_) => std::env::temp_dir().join(format!("tongbao-pre-commit-{}", std::process::id())),
+    };
     let _ = std::fs::remove_dir_all(&tmp);
     let prefix = git::prefix(root).unwrap_or_default();
     // What `check` reads: the data, the configuration, the templates it renders and the assets it

@@ -71,6 +71,8 @@ pub(crate) fn dispatch(cli: Cli) -> u8 {
 }
 
 fn run(project: &Project, command: Command) -> Result {
+    // What a killed run left half done is finished or removed before anything reads out/.
+    project.recover();
     match command {
         Command::Check(args) => check::run(project, &args),
         Command::Build(args) => build::run(project, &args),

@@ -179,8 +179,15 @@ impl Worktree {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!("tongbao-verify-{}-{nanos}", std::process::id()));
+        // In the project's scratch folder, so that what a killed run leaves is removed by the
+        // next one (and git forgets its worktree: prune).
+        project.recover();
         let root = project.root();
+        let _ = git::run(root, &["worktree", "prune"]);
+        let scratch = project
+            .create_dir(std::path::Path::new(crate::project::SCRATCH))
+            .map_err(|e| format!("无法建立临时文件夹：{}", e.reason()))?;
+        let path = scratch.join(format!("{}-verify-{nanos}", std::process::id()));
         let target = path.to_string_lossy().to_string();
         git::run(
             root,

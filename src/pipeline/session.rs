@@ -89,6 +89,7 @@ impl Session {
     /// meanwhile.
     pub(crate) fn open(resolved: Arc<Resolved>) -> Session {
         let project = resolved.project.clone();
+        project.recover();
         let (scanned, system, roles) = (project.clone(), resolved.plan.system_fonts, resolved.roles.clone());
         Session {
             fonts: Arc::new(Background::start(move || {
@@ -220,20 +221,22 @@ impl Session {
         }
         let decisions = laid.as_ref().map(|l| l.decisions.clone()).unwrap_or_default();
         let typ = PathBuf::from(resolved.project.typst_source(&month));
-        if let Err(e) = resolved
-            .project
-            .write_unsynced(&typ, generated(&rendered.source, &decisions).as_bytes())
-        {
-            out.diagnostics.push(write_error(&typ, &e));
-            return out;
-        }
-        out.typst = Some(typ);
+        let source = generated(&rendered.source, &decisions).into_bytes();
+        // A build that fails here leaves the generated source to look at (Typst's messages
+        // point into it); a build that succeeds writes it with its other files, together.
+        let failed = |mut out: Outcome| {
+            match resolved.project.write_unsynced(&typ, &source) {
+                Ok(()) => out.typst = Some(typ.clone()),
+                Err(e) => out.diagnostics.push(write_error(&typ, &e)),
+            }
+            out
+        };
         Self::font_errors(&self.fonts().failed_loads(), &mut out);
         if has_errors(&out.diagnostics) {
-            return out;
+            return failed(out);
         }
         let Some(compiled) = pages(laid.map(|l| l.compiled), &mut out, laid_out) else {
-            return out;
+            return failed(out);
         };
         let Some(date) = rendered.date else { return out };
         out.date = Some(date);
@@ -259,7 +262,16 @@ impl Session {
         };
         let mut all = rendered.artifacts;
         all.extend(files);
+        all.push(Artifact {
+            rel: typ.clone(),
+            bytes: source,
+        });
         self.write(&month, all, &mut out);
+        // The generated source is written with the outputs but is not one of them.
+        out.outputs.retain(|o| *o != typ);
+        if out.pdf.is_some() {
+            out.typst = Some(typ);
+        }
         out.document = Some(compiled);
         out
     }
@@ -538,17 +550,20 @@ impl Session {
         Ok(artifacts)
     }
 
-    /// Writes every file through the project's gate, the PDF last.
+    /// Writes every file through the project's gate, replaced together: all are written in full
+    /// before any is renamed into place, so a full disk or a kill leaves the previous build's
+    /// files all as they were (or, should a rename fail, the message names those replaced).
     fn write(&self, month: &str, mut files: Vec<Artifact>, out: &mut Outcome) {
         let t = Instant::now();
         let project = &self.resolved.project;
         let pdf = pdf_path(project, month);
         files.sort_by_key(|a| a.rel == pdf);
+        let all: Vec<(&Path, &[u8])> = files.iter().map(|a| (a.rel.as_path(), a.bytes.as_slice())).collect();
+        if let Err(failure) = project.write_together(&all) {
+            out.diagnostics.push(together_error(&failure, files.len()));
+            return;
+        }
         for a in &files {
-            if let Err(e) = project.write(&a.rel, &a.bytes) {
-                out.diagnostics.push(write_error(&a.rel, &e));
-                return;
-            }
             if a.rel == pdf {
                 out.bytes = a.bytes.len();
                 out.pdf = Some(a.rel.clone());
@@ -626,6 +641,19 @@ impl Session {
             }
         }
     }
+}
+
+/// The error of a build whose files could not all be written: which one and why, and what became
+/// of the others.
+fn together_error(failure: &crate::project::WriteFailure, count: usize) -> Diagnostic {
+    let mut d = write_error(&failure.file, &failure.error);
+    let replaced: Vec<String> = failure.replaced.iter().map(|p| slashed(p)).collect();
+    d.message.push_str(&if replaced.is_empty() {
+        format!("；这次生成的 {count} 个文件都没有写入，out/ 中仍是上次生成的版本")
+    } else {
+        format!("；已替换的只有 {}，其余仍是上次生成的版本", replaced.join("、"))
+    });
+    d
 }
 
 /// The provenance manifest as the PDF carries it: beside the generated source, as `pdf.attach` in

@@ -501,3 +501,139 @@ fn a_same_size_edit_with_its_time_put_back_is_rebuilt() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["unchanged"], 0, "{doc}");
 }
+
+/// Every file of a folder (recursively), root-relative, with its bytes.
+fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                files.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// A tmpfs mounted on a folder for the length of a test.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(on: &std::path::Path, bytes: u64) -> Tmpfs {
+        let size = format!("size={}k", bytes.div_ceil(4096) * 4);
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &size, "tmpfs"])
+            .arg(on)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "a tmpfs is needed for the full disk: {}",
+            said(&out)
+        );
+        Tmpfs(on.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).output();
+    }
+}
+
+const ALL: &str = "输出: [pdf, html, docx, xlsx, ofd]\n";
+
+/// On a full disk a build with every output replaces none of them: the web page, Word file,
+/// workbook, PDF and OFD all stay the previous build's, the message says so, nothing is left.
+#[test]
+fn a_full_disk_replaces_none_of_a_builds_outputs() {
+    let p = Project::march_only();
+    p.write("tongbao.yaml", ALL);
+    let out = p.run(&["build", "2023-03"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let before = snapshot(&p.path("out"));
+    let used: u64 = before.values().map(|b| b.len() as u64).sum();
+    // out/ on a disk with room for what is there and a little more, not a second build.
+    std::fs::rename(p.path("out"), p.path("out.old")).unwrap();
+    std::fs::create_dir(p.path("out")).unwrap();
+    let _disk = Tmpfs::mount(&p.path("out"), used + 128 * 1024);
+    for (rel, bytes) in &before {
+        let path = p.path("out").join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    p.edit(TEXT, "有效发挥系统推动工作落实", "切实发挥系统推动工作落实");
+    let out = p.run(&["build", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("磁盘已满") && said(&out).contains("都没有写入"),
+        "{}",
+        said(&out)
+    );
+    let after = snapshot(&p.path("out"));
+    let changed: Vec<&String> = before.keys().filter(|k| after.get(*k) != before.get(*k)).collect();
+    assert!(changed.is_empty(), "replaced on a full disk: {changed:?}");
+    let left: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// Killed at random moments while writing every output from one of two texts, a build leaves
+/// (once the next command has run) every output from the same text: never a new web page beside
+/// an old PDF.
+#[test]
+fn a_killed_build_leaves_its_outputs_all_old_or_all_new() {
+    let p = Project::march_only();
+    p.write("tongbao.yaml", ALL);
+    let text = p.read(TEXT);
+    let versions = ["有效发挥系统推动工作落实", "切实发挥系统推动工作落实"];
+    assert!(p.run(&["build", "2023-03"]).status.success());
+    let marker = |rel: &str| {
+        let html = std::fs::read_to_string(p.path(rel)).unwrap();
+        versions.iter().position(|v| html.contains(v))
+    };
+    let cases: u64 = std::env::var("TONGBAO_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(12)
+        .min(24);
+    let mut seen = [false; 2];
+    for case in 0..cases {
+        let version = versions[(case % 2) as usize];
+        p.write(TEXT, &text.replace(versions[0], version));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tongbao"))
+            .args(["build", "2023-03", "--root"])
+            .arg(p.root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread over the build: from reading to the last rename.
+        std::thread::sleep(std::time::Duration::from_millis(150 + case * 97 % 900));
+        let _ = child.kill();
+        let _ = child.wait();
+        // The next command finishes or removes what the killed one left.
+        assert!(p.run(&["check", "2023-03"]).status.code().is_some());
+        let pdf = crate::util::pdftotext(&p.path("out/2023-03/circular.pdf"));
+        let in_pdf = versions.iter().position(|v| crate::util::normalise(&pdf).contains(v));
+        let in_html = marker("out/2023-03/circular.html");
+        let in_typ = marker("out/2023-03/circular.typ");
+        assert!(in_html.is_some(), "case {case}: the web page holds neither text");
+        assert_eq!(
+            (in_pdf, in_typ),
+            (in_html, in_html),
+            "case {case}: outputs from different builds"
+        );
+        seen[in_html.unwrap_or(0)] = true;
+        let scratch = snapshot(&p.path("out/.tongbao-tmp"));
+        assert!(scratch.is_empty(), "case {case}: left {:?}", scratch.keys());
+    }
+    assert!(
+        seen[1],
+        "no kill came after a build of the second text finished: the test saw nothing"
+    );
+}
