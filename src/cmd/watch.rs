@@ -90,14 +90,9 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     let mut watcher = notify::recommended_watcher(move |event| {
         let _ = tx.send(event);
     })
-    .map_err(|e| Error::Usage(format!("无法监视文件变化：{e}")))?;
+    .map_err(|e| Error::Usage(format!("无法监视文件变化：{}", notify_reason(&e))))?;
     for input in INPUTS {
-        let path = project.path(input);
-        if path.is_dir()
-            && let Err(e) = watcher.watch(&path, RecursiveMode::Recursive)
-        {
-            tell!("警告：无法监视 {input}/：{e}");
-        }
+        watch_input(&mut watcher, project, input);
     }
     // The root itself, for tongbao.yaml and for folders created later.
     let _ = watcher.watch(root, RecursiveMode::NonRecursive);
@@ -142,6 +137,12 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
                 break;
             }
         }
+        // A folder replaced as a whole (data/ restored from a copy) is watched anew: the watch
+        // on the folder it replaced went with it.
+        for input in INPUTS.iter().filter(|i| burst.changed.contains(Path::new(i))) {
+            let _ = watcher.unwatch(&project.path(input));
+            watch_input(&mut watcher, project, input);
+        }
         project.forget();
         if burst.changed.iter().any(|p| p.starts_with(FONTS)) {
             session = Session::open(resolve()?);
@@ -152,6 +153,29 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     }
     say!("已停止监视");
     Ok(Status::Clean)
+}
+
+/// Watches input folder `input` (and everything in it), if it is there.
+fn watch_input(watcher: &mut notify::RecommendedWatcher, project: &Project, input: &str) {
+    let path = project.path(input);
+    if path.is_dir()
+        && let Err(e) = watcher.watch(&path, RecursiveMode::Recursive)
+    {
+        tell!("警告：无法监视 {input}/：{}", notify_reason(&e));
+    }
+}
+
+/// What the file watcher reported, in Chinese.
+fn notify_reason(e: &notify::Error) -> String {
+    match &e.kind {
+        notify::ErrorKind::Io(e) => crate::project::io_reason(e),
+        notify::ErrorKind::PathNotFound => "路径不存在".into(),
+        notify::ErrorKind::WatchNotFound => "没有这个监视".into(),
+        notify::ErrorKind::MaxFilesWatch => {
+            "已达到系统允许监视的文件数上限（可调大 fs.inotify.max_user_watches）".into()
+        }
+        notify::ErrorKind::InvalidConfig(_) | notify::ErrorKind::Generic(_) => "系统的文件监视出错".into(),
+    }
 }
 
 /// The files changed by a burst of events, and which of them may still be being written.

@@ -637,3 +637,30 @@ fn a_killed_build_leaves_its_outputs_all_old_or_all_new() {
         "no kill came after a build of the second text finished: the test saw nothing"
     );
 }
+
+/// `data/` replaced as a whole under `watch` (restored from a copy) is picked up, and so are
+/// edits inside the new folder.
+#[test]
+fn watch_follows_a_data_folder_replaced_whole() {
+    let p = Project::march_only();
+    let mut w = crate::util::watch::Watch::start(&p);
+    crate::util::copy_tree(&p.path("data"), &p.path("data.new"), false);
+    let text = p.path("data.new/2023-03/通报.txt");
+    crate::util::replace_in(&text, "有效发挥系统推动工作落实", "切实发挥系统推动工作落实");
+    std::fs::rename(p.path("data"), p.path("data.old")).unwrap();
+    std::fs::rename(p.path("data.new"), p.path("data")).unwrap();
+    let pdf = || crate::util::normalise(&crate::util::pdftotext(&p.path("out/2023-03/circular.pdf")));
+    w.wait_line(|l| l.contains("已更新")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !pdf().contains("切实发挥") && std::time::Instant::now() < deadline {
+        w.wait_line(|l| l.contains("已更新"));
+    }
+    assert!(pdf().contains("切实发挥"), "the new data/ was not built");
+    // An edit inside the new folder is seen too.
+    p.edit(TEXT, "切实发挥系统推动工作落实", "充分发挥系统推动工作落实");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !pdf().contains("充分发挥") && std::time::Instant::now() < deadline {
+        w.wait_line(|l| l.contains("已更新"));
+    }
+    assert!(pdf().contains("充分发挥"), "an edit inside the new data/ was missed");
+}
