@@ -37,6 +37,9 @@ pub(crate) fn run<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Result<S
         GitError(match e.kind() {
             std::io::ErrorKind::NotFound => MISSING.to_string(),
             std::io::ErrorKind::PermissionDenied => "没有权限运行 git".to_string(),
+            _ if matches!(e.raw_os_error(), Some(23 | 24)) => {
+                "无法运行 git：打开的文件太多（已到系统的上限）".to_string()
+            }
             _ => format!("无法运行 git（系统错误 {}）", e.raw_os_error().unwrap_or(0)),
         })
     })?;

@@ -272,6 +272,7 @@ pub(crate) fn issue(
     };
     editions.push(edition.clone());
     write_record(project, month, &editions).map_err(|e| io_failure(e.to_string()))?;
+    crate::crash::point("issue:recorded");
     complete(project, kept)?;
     Ok(edition)
 }

@@ -24,6 +24,7 @@ macro_rules! tell {
 // Foundations.
 mod background;
 mod calendar;
+mod crash;
 mod diag;
 mod git;
 mod limits;

@@ -62,10 +62,13 @@ pub(crate) const TEMPLATE_FUEL: u64 = 5_000_000;
 
 /// Connections the preview serves at once (the browser opens six or so).
 pub(crate) const PREVIEW_CONNECTIONS: usize = 64;
-/// Page images the preview renders at once (each is up to ~100 MB of pixels while it is drawn).
+/// Page images the preview renders at once (each is up to ~33 MB of pixels while it is drawn, at
+/// the widest of the preview's widths).
 pub(crate) const PREVIEW_RENDERS: usize = 2;
-/// Page images the preview keeps, in bytes of PNG.
-pub(crate) const PREVIEW_CACHE_BYTES: usize = 64 << 20;
+/// Page images the preview keeps, in bytes of PNG: every width of a month of ordinary size (nine
+/// pages at eight widths are ~15 MB), a screenful of the largest (measured with
+/// `scripts/bench-preview`, whose largest month must stay within 512 MiB).
+pub(crate) const PREVIEW_CACHE_BYTES: usize = 32 << 20;
 
 /// Characters of a `--revise` reason (it is written into `issued.yaml`).
 pub(crate) const REASON_CHARS: usize = 200;

@@ -58,6 +58,7 @@ impl PageImage {
         let page = self.page.clone();
         let bytes = Arc::new(state.renders.run(move || raster(&page, width)).unwrap_or_default());
         state.cache().put(self.hash, width, bytes.clone());
+        release_memory();
         bytes
     }
 
@@ -506,8 +507,11 @@ impl State {
     }
 }
 
-/// Narrowest and widest page image served, in pixels.
-const WIDTHS: std::ops::RangeInclusive<u32> = 100..=4000;
+/// The widths page images are made at, in pixels: a width asked for is served at the next step
+/// up (the browser scales it to its box), the widest for anything wider. A few steps keep the
+/// renderings a client can ask for few, so the cache serves them and memory stays flat; 2400 px
+/// is a page filling a 4K screen at twice its pixel density.
+const WIDTHS: [u32; 8] = [400, 600, 800, 1000, 1200, 1500, 1800, 2400];
 
 /// The page as a PNG `width` pixels wide, compressed with the png crate's fast DEFLATE (3–4×
 /// quicker than its default, about twice the size: a good trade on a loopback connection).
@@ -566,15 +570,40 @@ fn raster(page: &typst_layout::Page, width: u32) -> Vec<u8> {
     out
 }
 
-/// The `w=` parameter of a page image's URL, clamped to [`WIDTHS`]; 900 when absent or malformed.
+/// Sets glibc's allocator up for a long-running preview: few arenas (a thread per connection
+/// would otherwise get its own, each keeping what it freed) and large blocks (page images, tens
+/// of MB) mapped on their own, so they go back to the system when freed. Elsewhere: nothing.
+pub(crate) fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's parameters; called before the server's threads
+    // exist, with documented parameter values.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+/// Gives the memory freed since (a rebuild's, a rendering's) back to the system, where the
+/// allocator keeps it otherwise (glibc).
+pub(crate) fn release_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it may be called at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// The width to serve for the `w=` parameter of a page image's URL: the step of [`WIDTHS`] at or
+/// above it (the widest above them all); 1000 when absent or malformed.
 fn width_param(url: &str) -> u32 {
     let query = url.split_once('?').map_or("", |(_, q)| q);
     let asked = query
         .split('&')
         .find_map(|kv| kv.strip_prefix("w="))
         .and_then(|w| w.parse::<u32>().ok())
-        .unwrap_or(900);
-    asked.clamp(*WIDTHS.start(), *WIDTHS.end())
+        .unwrap_or(1000);
+    let widest = WIDTHS[WIDTHS.len() - 1];
+    WIDTHS.iter().copied().find(|&w| w >= asked).unwrap_or(widest)
 }
 
 fn text_layer(layout: &inspect::Layout) -> String {
@@ -738,15 +767,21 @@ pub(crate) fn own_page(request: &Request, port: u16) -> bool {
     site && request.origin.as_deref().is_none_or(ours) && request.referer.as_deref().is_none_or(ours)
 }
 
-/// Reads the head of one request, at most [`MAX_HEAD`] bytes, and parses it.
+/// How long a client has to send a request's head, in all: a client sending a byte now and then
+/// cannot hold one of the [`PREVIEW_CONNECTIONS`] for longer.
+const HEAD_TIME: Duration = Duration::from_secs(2);
+
+/// Reads the head of one request, at most [`MAX_HEAD`] bytes within [`HEAD_TIME`], and parses it.
 fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let deadline = std::time::Instant::now() + HEAD_TIME;
     let mut head = Vec::new();
     let mut buf = [0u8; 2048];
     let end = loop {
         if let Some(at) = head.windows(4).position(|w| w == b"\r\n\r\n") {
             break at;
         }
+        let left = deadline.checked_duration_since(std::time::Instant::now())?;
+        stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).ok()?;
         let n = stream.read(&mut buf).ok()?;
         if n == 0 || head.len() + n > MAX_HEAD {
             return None;
@@ -769,6 +804,8 @@ fn send(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8], h
         response.extend_from_slice(body);
     }
     let _ = stream.set_nodelay(true);
+    // A client that does not read cannot hold its connection for long either.
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let _ = stream.write_all(&response);
     let _ = stream.flush();
 }
@@ -946,11 +983,16 @@ mod tests {
     #[test]
     fn image_width_is_asked_for_and_bounded() {
         assert_eq!(width_param("/page/1.png?v=3&w=1800"), 1800);
-        assert_eq!(width_param("/page/1.png?w=1200&v=3"), 1200);
-        assert_eq!(width_param("/page/1.png?v=3"), 900);
-        assert_eq!(width_param("/page/1.png?w=-5"), 900);
-        assert_eq!(width_param("/page/1.png?w=99999999"), 4000);
-        assert_eq!(width_param("/page/1.png?w=1"), 100);
+        assert_eq!(width_param("/page/1.png?w=1100&v=3"), 1200, "snapped up to a step");
+        assert_eq!(width_param("/page/1.png?w=1201"), 1500);
+        assert_eq!(width_param("/page/1.png?v=3"), 1000);
+        assert_eq!(width_param("/page/1.png?w=-5"), 1000);
+        assert_eq!(width_param("/page/1.png?w=99999999"), 2400);
+        assert_eq!(width_param("/page/1.png?w=1"), 400);
+        // Whatever is asked, one of a few widths is made.
+        let made: std::collections::BTreeSet<u32> =
+            (0..5000).map(|w| width_param(&format!("/page/1.png?w={w}"))).collect();
+        assert_eq!(made.len(), WIDTHS.len());
     }
 
     #[test]
@@ -1057,6 +1099,38 @@ mod tests {
                 assert_eq!(status_for(server.addr, target, host), 421, "{host:?} {target}");
             }
         }
+    }
+
+    /// Clients that connect and send their request a byte at a time (or never) hold the
+    /// preview's connections only for [`HEAD_TIME`]: then the preview serves others again.
+    #[test]
+    fn slow_clients_cannot_hold_the_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = serve(0, false, State::new(), Project::new(dir.path())).unwrap();
+        let own = format!("127.0.0.1:{}", server.addr.port());
+        let slow: Vec<TcpStream> = (0..PREVIEW_CONNECTIONS + 8)
+            .map(|_| {
+                let mut s = TcpStream::connect(server.addr).unwrap();
+                let _ = s.write_all(b"GET /status.json HTTP/1.1\r\nHo");
+                s
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            status_for(server.addr, "/status.json", Some(&own)),
+            503,
+            "all taken meanwhile"
+        );
+        // A byte now and then does not keep a connection past the deadline.
+        let started = std::time::Instant::now();
+        while started.elapsed() < HEAD_TIME + Duration::from_millis(500) {
+            for mut s in &slow {
+                let _ = s.write_all(b"s");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        assert_eq!(status_for(server.addr, "/status.json", Some(&own)), 200);
+        drop(slow);
     }
 
     #[test]

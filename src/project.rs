@@ -500,6 +500,7 @@ impl Project {
                 }
             }
         }
+        crate::crash::point("write:staged");
         // Several files: the renames to come are written down first, so that a run killed
         // among them is finished by the next one ([`sweep`]) rather than left half replaced.
         let journal = (staged.len() > 1).then(|| journal_path(&staged[0].0));
@@ -514,8 +515,12 @@ impl Project {
                 return Err(WriteFailure::new(files[0].0, WriteError::Io(e), Vec::new()));
             }
         }
+        crate::crash::point("write:journalled");
         let mut replaced = Vec::new();
         for (i, ((tmp, target), (rel, _))) in staged.iter().zip(files).enumerate() {
+            if i == 1 {
+                crate::crash::point("write:renaming");
+            }
             self.forget_file(rel);
             if let Err(e) = rename(tmp, target) {
                 undo(&staged[i..]);
@@ -744,5 +749,84 @@ impl ReadError {
                 crate::limits::size(crate::limits::INPUT_BYTES)
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every write goes through out/.tongbao-tmp: nothing temporary is created beside a file under
+    /// data/ or schemas/ (where `git add` would stage it), and nothing is left after a write.
+    #[test]
+    fn temporary_files_are_made_in_the_scratch_folder_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = Project::new(dir.path());
+        for rel in [
+            "data/2023-03/12345.yaml",
+            "schemas/12345.json",
+            "out/2023-03/circular.pdf",
+        ] {
+            let target = project.writable(Path::new(rel)).unwrap();
+            let tmp = project.scratch_file(&target).unwrap();
+            assert!(tmp.starts_with(project.path(SCRATCH)), "{rel}: {}", tmp.display());
+            project.write(Path::new(rel), b"x").unwrap();
+            assert_eq!(std::fs::read(project.path(rel)).unwrap(), b"x");
+        }
+        for folder in ["data/2023-03", "schemas", "out/2023-03", SCRATCH] {
+            let names: Vec<_> = std::fs::read_dir(project.path(folder))
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            assert!(names.len() <= 1, "{folder}: {names:?}");
+        }
+    }
+
+    /// A journal of renames left by a killed run is finished: the files it staged are put in
+    /// place, all of them.
+    #[test]
+    fn a_killed_runs_renames_are_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = Project::new(dir.path());
+        let scratch = project.create_dir(Path::new(SCRATCH)).unwrap();
+        let dead = 999_999_999u32;
+        let mut lines = String::new();
+        for name in ["circular.pdf", "circular.html"] {
+            let tmp = scratch.join(format!("{dead}-0-{name}"));
+            std::fs::write(&tmp, name).unwrap();
+            let target = project.writable(&Path::new("out/2023-03").join(name)).unwrap();
+            lines.push_str(&format!("{}\t{}\n", tmp.display(), target.display()));
+        }
+        std::fs::write(scratch.join(format!("{dead}-journal")), lines).unwrap();
+        std::fs::write(scratch.join(format!("{dead}-1-orphan")), "x").unwrap();
+        sweep(&scratch);
+        assert_eq!(
+            std::fs::read_to_string(project.path("out/2023-03/circular.pdf")).unwrap(),
+            "circular.pdf"
+        );
+        assert_eq!(
+            std::fs::read_to_string(project.path("out/2023-03/circular.html")).unwrap(),
+            "circular.html"
+        );
+        assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_systems_errors_are_said_in_chinese() {
+        for (kind, said) in [
+            (io::ErrorKind::StorageFull, "磁盘已满"),
+            (io::ErrorKind::ReadOnlyFilesystem, "所在的磁盘是只读的"),
+            (io::ErrorKind::PermissionDenied, "没有权限"),
+        ] {
+            assert_eq!(io_reason(&io::Error::from(kind)), said);
+        }
+        assert_eq!(
+            io_reason(&io::Error::from_raw_os_error(24)),
+            "打开的文件太多（已到系统的上限）"
+        );
+        assert!(io_reason(&io::Error::from_raw_os_error(4095)).starts_with("系统错误"));
+        assert_eq!(io_reason(&io::Error::other("没有这个表")), "没有这个表");
+        assert!(!io_reason(&io::Error::other("disk on fire")).contains("fire"));
     }
 }

@@ -64,6 +64,7 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     let month = args.month.as_deref().map(month_name).transpose()?.map(|m| m.name());
     let month = month.as_deref();
     let root = project.root();
+    preview::tune_allocator();
     let editor = match args.editor.clone().or_else(|| std::env::var("TONGBAO_EDITOR").ok()) {
         Some(template) if !template.trim().is_empty() => preview::Editor::parse(&template).map_err(Error::Usage)?,
         _ => preview::Editor::default(),
@@ -150,6 +151,7 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
             session.refresh(resolve()?);
         }
         rebuild(&mut session, project, month, &state, &burst.changed, started);
+        preview::release_memory();
     }
     say!("已停止监视");
     Ok(Status::Clean)
@@ -251,6 +253,13 @@ fn rebuild(
     // The pages reach the preview as soon as they are laid out; the PDF is exported after.
     let mut shown = None;
     let loaded = session.load(&month);
+    // Where the pages' words come from, for a click on the page: taken from the data this build
+    // loaded (a few lists of words), not loaded again.
+    let sources = loaded
+        .data
+        .as_ref()
+        .map(|d| preview::sources_of(d, &month))
+        .unwrap_or_default();
     let mut outcome = session.build_loaded(loaded, &mut |doc, diagnostics| {
         state.publish(&month, doc, pdf_path(project, &month), preview::problems(diagnostics));
         shown = Some(started.elapsed().as_millis());
@@ -299,12 +308,7 @@ fn rebuild(
             }
         }
     }
-    // Where the pages' words come from, for a click on the page: read after the PDF is written
-    // (the files are the ones the build read, from the command's cache), so it delays nothing.
-    if let Some(base) = &session.resolved().base {
-        let (data, _) = base.month(project, &month);
-        state.set_sources(preview::sources_of(&data, &month));
-    }
+    state.set_sources(sources);
 }
 
 /// An issued month rebuilt: its issued files are placed in out/ as `build` places them, or the

@@ -233,10 +233,17 @@ fn an_issue_record_is_withdrawn_only_explicitly() {
 #[test]
 fn an_issue_cut_short_is_found_and_completed() {
     let repo = Repo::new();
-    issue_march(&repo);
-    let issued = std::fs::read(repo.path().join("data/2023-03/issued.pdf")).unwrap();
-    // The state a kill between the record and the file leaves: the file not yet written.
-    std::fs::remove_file(repo.path().join("data/2023-03/issued.pdf")).unwrap();
+    // Killed between the record and the file.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tongbao"))
+        .args(["issue", "2023-03"])
+        .current_dir(repo.path())
+        .env("TONGBAO_KILL_AT", "issue:recorded")
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_none(), "not killed: {}", said(&out));
+    assert!(repo.path().join("data/2023-03/issued.yaml").exists());
+    assert!(!repo.path().join("data/2023-03/issued.pdf").exists());
+    let issued = std::fs::read(repo.path().join("out/2023-03/circular.pdf")).unwrap();
     let out = repo.tongbao(&["check", "2023-03"]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
     assert!(
@@ -663,4 +670,136 @@ fn watch_follows_a_data_folder_replaced_whole() {
         w.wait_line(|l| l.contains("已更新"));
     }
     assert!(pdf().contains("充分发挥"), "an edit inside the new data/ was missed");
+}
+
+/// Under a low limit of open files a build either fails saying so, or makes a circular whose
+/// Chinese text is set in its fonts: never blank boxes reported as success.
+#[test]
+fn a_low_file_limit_never_gives_blank_boxes() {
+    let p = Project::march_only();
+    for limit in [6, 8, 10, 12, 16, 24] {
+        let _ = std::fs::remove_file(p.path("out/2023-03/circular.pdf"));
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -n {limit} && exec \"$0\" build 2023-03 --root \"$1\""))
+            .arg(env!("CARGO_BIN_EXE_tongbao"))
+            .arg(p.root())
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            assert!(said(&out).contains("打开的文件太多"), "limit {limit}: {}", said(&out));
+            continue;
+        }
+        let text = crate::util::normalise(&crate::util::pdftotext(&p.path("out/2023-03/circular.pdf")));
+        assert!(
+            text.contains("政务督办系统运行情况"),
+            "limit {limit}: the text is not there"
+        );
+        let fonts = std::process::Command::new("pdffonts")
+            .arg(p.path("out/2023-03/circular.pdf"))
+            .output()
+            .unwrap();
+        let fonts = String::from_utf8_lossy(&fonts.stdout).to_string();
+        assert!(
+            fonts.contains("CJK") || fonts.contains("Fandol") || fonts.contains("WenKai"),
+            "limit {limit}: {fonts}"
+        );
+        assert!(!said(&out).contains("glyph-missing"), "limit {limit}: {}", said(&out));
+    }
+}
+
+/// A `verify` killed while its worktree is out leaves nothing once the next command has run: no
+/// folder in the scratch space, no worktree git remembers.
+#[test]
+fn a_killed_verify_leaves_no_worktree_behind() {
+    let repo = Repo::new();
+    assert!(repo.tongbao(&["build", "2023-03"]).status.success());
+    let pdf = repo.path().join("out/2023-03/verified.pdf");
+    std::fs::copy(repo.path().join("out/2023-03/circular.pdf"), &pdf).unwrap();
+    let mut killed_with_worktree = 0;
+    for delay in [150u64, 300, 450, 600, 800] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tongbao"))
+            .arg("verify")
+            .arg(&pdf)
+            .current_dir(repo.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        if git(repo.path(), &["worktree", "list"]).lines().count() > 1 {
+            killed_with_worktree += 1;
+        }
+        let out = repo.tongbao(&["check", "2023-03"]);
+        assert!(out.status.success(), "{}", said(&out));
+        // Its leftovers go with the next verify (which prunes git's record of the worktree).
+        let out = repo.tongbao(&["verify", pdf.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", said(&out));
+        assert!(
+            snapshot(&repo.path().join("out/.tongbao-tmp")).is_empty(),
+            "after a kill at {delay} ms"
+        );
+        assert_eq!(
+            git(repo.path(), &["worktree", "list"]).lines().count(),
+            1,
+            "after a kill at {delay} ms"
+        );
+    }
+    assert!(
+        killed_with_worktree > 0,
+        "no kill came while a worktree was out: the test saw nothing"
+    );
+}
+
+/// Killed at each point between a build's writes, the outputs the next command finds are all the
+/// new build's or all the previous one's: staged files are removed, journalled renames finished.
+#[test]
+fn killed_between_writes_the_outputs_stay_together() {
+    let p = Project::march_only();
+    p.write("tongbao.yaml", ALL);
+    assert!(p.run(&["build", "2023-03"]).status.success());
+    for (point, new, replaced) in [
+        ("write:staged", "切实发挥系统推动工作落实", false),
+        ("write:journalled", "充分发挥系统推动工作落实", true),
+        ("write:renaming", "积极发挥系统推动工作落实", true),
+    ] {
+        let before = snapshot(&p.path("out/2023-03"));
+        let text = p.read(TEXT);
+        let current = ["有效", "切实", "充分", "积极"]
+            .iter()
+            .map(|w| format!("{w}发挥系统推动工作落实"))
+            .find(|t| text.contains(t.as_str()))
+            .unwrap();
+        p.write(TEXT, &text.replace(&current, new));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tongbao"))
+            .args(["build", "2023-03", "--root"])
+            .arg(p.root())
+            .env("TONGBAO_KILL_AT", point)
+            .output()
+            .unwrap();
+        assert!(out.status.code().is_none(), "{point}: not killed: {}", said(&out));
+        assert!(p.run(&["check", "2023-03"]).status.code().is_some());
+        let after = snapshot(&p.path("out/2023-03"));
+        let html = String::from_utf8_lossy(&after["circular.html"]).to_string();
+        let typ = String::from_utf8_lossy(&after["circular.typ"]).to_string();
+        let pdf = crate::util::normalise(&crate::util::pdftotext(&p.path("out/2023-03/circular.pdf")));
+        let expect = if replaced { new } else { current.as_str() };
+        for (what, holds) in [
+            ("web page", html.contains(expect)),
+            ("source", typ.contains(expect)),
+            ("PDF", pdf.contains(expect)),
+        ] {
+            assert!(
+                holds,
+                "{point}: the {what} is not from the {} build",
+                if replaced { "new" } else { "previous" }
+            );
+        }
+        if !replaced {
+            assert_eq!(after, before, "{point}: something was replaced");
+        }
+        assert!(snapshot(&p.path("out/.tongbao-tmp")).is_empty(), "{point}: leftovers");
+    }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Lowest first. Foundations, the stages in flow order, then the layers on top.
 const LAYERS: &[&[&str]] = &[
-    &["args", "background", "calendar", "diag", "git", "limits"],
+    &["args", "background", "calendar", "crash", "diag", "git", "limits"],
     &["project"],
     &["load"],
     &["check"],
