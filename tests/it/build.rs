@@ -198,7 +198,7 @@ fn a_failed_build_keeps_the_last_good_pdf() {
     let out = p.run(&["build", "2023-03"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("上次生成的 PDF 保持不变"), "{stderr}");
+    assert!(stderr.contains("上次生成的文件保持不变"), "{stderr}");
     assert_eq!(std::fs::read(&pdf).unwrap(), good);
 
     // A template error.
