@@ -428,64 +428,6 @@ pub(crate) fn withdraw(project: &Project, month: &str, today: Date, reason: &str
     Ok(last)
 }
 
-/// Months of `months` whose issue record was deleted in git's history (a revert of the issue
-/// commit, a deleted folder restored without it) without a withdrawal: errors, since they could
-/// otherwise be built anew as if never issued. Asked of git in one call; nothing when git cannot
-/// tell.
-pub(crate) fn lost_records(project: &Project, months: &[String]) -> Vec<Diagnostic> {
-    let unrecorded: Vec<&String> = months
-        .iter()
-        .filter(|m| !project.is_issued(m) && !project.path(project.month_dir(m).join(WITHDRAWN)).exists())
-        .collect();
-    if unrecorded.is_empty() || !project.path(crate::project::DATA).is_dir() {
-        return Vec::new();
-    }
-    let mut args: Vec<String> = ["log", "--diff-filter=D", "--format=@%h", "--name-only", "--"]
-        .map(String::from)
-        .to_vec();
-    args.extend(
-        unrecorded
-            .iter()
-            .map(|m| record_path(project, m).to_string_lossy().replace('\\', "/")),
-    );
-    let Ok(text) = crate::git::run(project.root(), &args) else {
-        return Vec::new();
-    };
-    let prefix = crate::git::prefix(project.root()).unwrap_or_default();
-    let mut seen = std::collections::BTreeSet::new();
-    let mut commit = "";
-    let mut diags = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if let Some(c) = line.strip_prefix('@') {
-            commit = c;
-            continue;
-        }
-        let rel = line.strip_prefix(prefix.as_str()).unwrap_or(line);
-        let Some(month) = unrecorded
-            .iter()
-            .find(|m| record_path(project, m) == std::path::Path::new(rel))
-        else {
-            continue;
-        };
-        if !seen.insert(month.to_string()) {
-            continue;
-        }
-        let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
-        diags.push(
-            Diagnostic::error(
-                Code::IssuedChanged,
-                &at,
-                format!("{month} 的通报发布过，但提交 {commit} 删除了它的发布记录（issued.yaml），又没有撤回的记录"),
-            )
-            .help(format!(
-                "恢复发布记录：git checkout {commit}^ -- {dir}；确要撤回这份通报，恢复后运行 tongbao issue {month} --withdraw \"原因\"",
-                dir = project.month_dir(month).display()
-            )),
-        );
-    }
-    diags
-}
-
 /// What `check` and `build` find for an issued month.
 pub(crate) enum Frozen {
     /// Nothing that changes the circular has changed; the issued files stand (checked against

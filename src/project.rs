@@ -42,6 +42,9 @@ pub(crate) const ISSUED_PDF: &str = "issued.pdf";
 pub(crate) const ISSUED_OFD: &str = "issued.ofd";
 /// Where file digests are remembered between runs (build output, never committed).
 pub(crate) const DIGEST_CACHE: &str = "out/.tongbao-digests.json";
+/// Which months' issue records the history deleted, as of a commit (build output; a walk of the
+/// history is done once per commit checked out).
+pub(crate) const HISTORY_CACHE: &str = "out/.tongbao-history.json";
 
 /// The top-level folders and files whose content can change what a build makes.
 pub(crate) const INPUTS: [&str; 5] = [DATA, TEMPLATES, FONTS, ASSETS, CONFIG];
@@ -469,24 +472,26 @@ impl Project {
     /// Writes root-relative `rel` atomically and durably (synced before the rename), through the
     /// gate of [`Project::writable`].
     pub(crate) fn write(&self, rel: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-        self.write_together(&[(rel, bytes)]).map_err(|f| f.error)
+        self.write_together(&[(rel, bytes, true)]).map_err(|f| f.error)
     }
 
     /// Writes several files so that they are replaced together: each is written and synced to a
     /// temporary file first, and only when every one is complete are they renamed into place. When
     /// a file cannot be written (a full disk), none is replaced; the failure says which files were
-    /// replaced in the rare case a rename fails.
-    pub(crate) fn write_together(&self, files: &[(&Path, &[u8])]) -> Result<(), WriteFailure> {
+    /// replaced in the rare case a rename fails. Each file is synced to the disk before the
+    /// renames when its flag says so (not a file that can be made again, such as the generated
+    /// source).
+    pub(crate) fn write_together(&self, files: &[(&Path, &[u8], bool)]) -> Result<(), WriteFailure> {
         let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
         let undo = |staged: &[(PathBuf, PathBuf)]| {
             for (tmp, _) in staged {
                 let _ = std::fs::remove_file(tmp);
             }
         };
-        for (rel, bytes) in files {
+        for (rel, bytes, durable) in files {
             let staging = self.writable(rel).and_then(|target| {
                 let tmp = self.scratch_file(&target)?;
-                write_synced(&tmp, bytes).map_err(|e| {
+                write_new(&tmp, bytes, *durable).map_err(|e| {
                     let _ = std::fs::remove_file(&tmp);
                     WriteError::Io(e)
                 })?;
@@ -509,7 +514,9 @@ impl Project {
                 .iter()
                 .map(|(tmp, target)| format!("{}\t{}\n", tmp.display(), target.display()))
                 .collect();
-            if let Err(e) = write_synced(journal, lines.as_bytes()) {
+            // Not synced: it is for a run killed among the renames, whose written files the
+            // system keeps.
+            if let Err(e) = write_new(journal, lines.as_bytes(), false) {
                 undo(&staged);
                 let _ = std::fs::remove_file(journal);
                 return Err(WriteFailure::new(files[0].0, WriteError::Io(e), Vec::new()));
@@ -517,7 +524,7 @@ impl Project {
         }
         crate::crash::point("write:journalled");
         let mut replaced = Vec::new();
-        for (i, ((tmp, target), (rel, _))) in staged.iter().zip(files).enumerate() {
+        for (i, ((tmp, target), (rel, ..))) in staged.iter().zip(files).enumerate() {
             if i == 1 {
                 crate::crash::point("write:renaming");
             }
@@ -591,12 +598,12 @@ impl Project {
 /// by git with the rest of out/).
 pub(crate) const SCRATCH: &str = "out/.tongbao-tmp";
 
-/// Writes and syncs a new file.
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes a new file, synced to the disk when `durable`.
+fn write_new(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
     use std::io::Write as _;
     let mut file = std::fs::File::create(path)?;
     file.write_all(bytes)?;
-    file.sync_all()
+    if durable { file.sync_all() } else { Ok(()) }
 }
 
 /// Renames `tmp` to `target`; across file systems (an out/ mounted elsewhere) by a copy beside

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::background::Background;
+use crate::diag::{Code, Diagnostic, Loc};
 use crate::limits::{MANIFEST_BYTES, MANIFEST_CANDIDATES};
 use crate::output::Plan;
-use crate::project::{DIGEST_CACHE, INPUTS, Project};
+use crate::project::{DATA, DIGEST_CACHE, HISTORY_CACHE, INPUTS, ISSUE_RECORD, Project, WITHDRAWN};
 
 /// The name of the attachment inside the PDF.
 pub(crate) const ATTACHMENT: &str = "tongbao-manifest.json";
@@ -127,21 +128,38 @@ impl Digester {
     }
 }
 
-/// The commit checked out and whether an input has uncommitted changes, asked of git once per
-/// command on a thread of its own while the data is read.
-pub(crate) struct GitProbe(Background<Result<Option<(String, bool)>, String>>);
+/// What a command asks git once, on threads of their own while the data is read: the commit
+/// checked out and whether an input has uncommitted changes; and which months' issue records
+/// were deleted in the history.
+pub(crate) struct GitProbe {
+    state: Background<Result<Option<(String, bool)>, String>>,
+    deleted: Background<BTreeMap<String, String>>,
+}
 
 impl GitProbe {
     /// Starts asking git about `project`.
     pub(crate) fn start(project: &Project) -> GitProbe {
+        let (one, two) = (project.clone(), project.clone());
+        GitProbe {
+            state: Background::start(move || git_state(&one)),
+            deleted: Background::start(move || deleted_records(&two)),
+        }
+    }
+
+    /// Starts asking git only which issue records were deleted (for `check`, which records no
+    /// commit).
+    pub(crate) fn history(project: &Project) -> GitProbe {
         let project = project.clone();
-        GitProbe(Background::start(move || git_state(&project)))
+        GitProbe {
+            state: Background::start(|| Ok(None)),
+            deleted: Background::start(move || deleted_records(&project)),
+        }
     }
 
     /// The commit and the dirty flag (a project outside git, before its first commit, or where
     /// git cannot answer: no commit, dirty). `None` only when the thread asking git died.
     pub(crate) fn state(&self) -> Option<(Option<String>, bool)> {
-        Some(match self.0.get()? {
+        Some(match self.state.get()? {
             Ok(Some((commit, dirty))) => (Some(commit.clone()), *dirty),
             Ok(None) | Err(_) => (None, true),
         })
@@ -150,8 +168,117 @@ impl GitProbe {
     /// Why git could not tell the commit (git missing, or refusing the repository); `None` when
     /// it answered or the project is simply not in a repository.
     pub(crate) fn problem(&self) -> Option<String> {
-        self.0.get()?.as_ref().err().cloned()
+        self.state.get()?.as_ref().err().cloned()
     }
+
+    /// An error when month `month` was issued and its issue record is gone without a withdrawal
+    /// (a revert of the issue commit, which no hook sees): it must not be built anew as if never
+    /// issued. `None` when git cannot tell.
+    pub(crate) fn lost_record(&self, project: &Project, month: &str) -> Option<Diagnostic> {
+        let commit = self.deleted.get()?.get(month)?;
+        let dir = project.month_dir(month);
+        if project.is_issued(month) || project.present(&dir.join(WITHDRAWN)).unwrap_or(true) {
+            return None;
+        }
+        let record = dir.join(ISSUE_RECORD);
+        let at = Loc::file(&crate::diag::Source::new(record.clone(), ""));
+        if commit.is_empty() {
+            return Some(
+                Diagnostic::error(
+                    Code::IssuedChanged,
+                    &at,
+                    format!("{month} 的通报已经发布，它的发布记录（{ISSUE_RECORD}）却被删除了（还没有提交）"),
+                )
+                .help(format!(
+                    "恢复发布记录：git checkout HEAD -- {}；确要撤回这份通报，恢复后运行 tongbao issue {month} --withdraw \"原因\"",
+                    dir.display()
+                )),
+            );
+        }
+        Some(
+            Diagnostic::error(
+                Code::IssuedChanged,
+                &at,
+                format!("{month} 的通报发布过，但提交 {commit} 删除了它的发布记录（{ISSUE_RECORD}），又没有撤回的记录"),
+            )
+            .help(format!(
+                "恢复发布记录：git checkout {commit}^ -- {}；确要撤回这份通报，恢复后运行 tongbao issue {month} --withdraw \"原因\"",
+                dir.display()
+            )),
+        )
+    }
+}
+
+/// Each month whose issue record a commit deleted, with the newest such commit (short), from one
+/// walk of the history, remembered for the commit checked out ([`HISTORY_CACHE`]: the walk takes
+/// longer than a `check`); empty outside git.
+fn deleted_records(project: &Project) -> BTreeMap<String, String> {
+    #[derive(Serialize, Deserialize, PartialEq)]
+    struct Known {
+        head: String,
+        deleted: BTreeMap<String, String>,
+    }
+    let Ok(head) = crate::git::run(project.root(), &["rev-parse", "HEAD"]) else {
+        return BTreeMap::new();
+    };
+    let head = head.trim().to_string();
+    let cache = std::path::Path::new(HISTORY_CACHE);
+    let known = crate::limits::read_bounded(&project.path(cache), 1 << 20)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Known>(&b).ok());
+    let mut deleted = match known.filter(|k| k.head == head) {
+        Some(known) => known.deleted,
+        None => {
+            let known = Known {
+                head,
+                deleted: walk_deleted_records(project),
+            };
+            if let Ok(json) = serde_json::to_vec(&known) {
+                // Best effort: the memory is only a shortcut.
+                let _ = project.write_unsynced(cache, &json);
+            }
+            known.deleted
+        }
+    };
+    // Records the commit checked out holds (deleted on disk since: their months are named with
+    // no commit, and `lost_record` finds them gone).
+    let pattern = format!(":(glob){DATA}/*/{ISSUE_RECORD}");
+    let committed = crate::git::run(
+        project.root(),
+        &["ls-tree", "-r", "--name-only", "HEAD", "--", &pattern],
+    );
+    for rel in committed.unwrap_or_default().lines() {
+        if let Some(month) = rel.split('/').nth(1) {
+            deleted.insert(month.to_string(), String::new());
+        }
+    }
+    deleted
+}
+
+fn walk_deleted_records(project: &Project) -> BTreeMap<String, String> {
+    let pattern = format!(":(glob){DATA}/*/{ISSUE_RECORD}");
+    let args = [
+        "log",
+        "--diff-filter=D",
+        "--format=@%h",
+        "--name-only",
+        "--relative",
+        "--",
+        &pattern,
+    ];
+    let Ok(text) = crate::git::run(project.root(), &args) else {
+        return BTreeMap::new();
+    };
+    let mut out = BTreeMap::new();
+    let mut commit = "";
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(c) = line.strip_prefix('@') {
+            commit = c;
+        } else if let Some(month) = line.split('/').nth(1) {
+            out.entry(month.to_string()).or_insert_with(|| commit.to_string());
+        }
+    }
+    out
 }
 
 /// The commit checked out and whether any input has uncommitted changes; `Ok(None)` outside git

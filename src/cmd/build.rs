@@ -36,13 +36,6 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
             failed |= record.status == FAILED;
             continue;
         }
-        let mut lost = issue::lost_records(project, std::slice::from_ref(month));
-        if !lost.is_empty() {
-            report(&mut lost, args.format);
-            tell!("{month} 未生成：它发布过，发布记录须恢复（或撤回）");
-            failed = true;
-            continue;
-        }
         let session = session.get_or_insert_with(|| Session::open(resolved.clone()));
         let mut outcome = crate::batch::build_one(session, project, month);
         report(&mut outcome.diagnostics, args.format);
@@ -196,27 +189,12 @@ fn many(resolved: Arc<Resolved>, months: &[String], args: &BuildArgs) -> Status 
     let human = args.format == Format::Human;
     let mut total_time = Timings::default();
     let project = resolved.project.clone();
-    let (issued_months, mut others): (Vec<String>, Vec<String>) =
+    let (issued_months, others): (Vec<String>, Vec<String>) =
         months.iter().cloned().partition(|m| project.is_issued(m));
     let mut records: Vec<Record> = issued_months
         .iter()
         .map(|m| issued(&resolved, m, args.format))
         .collect();
-    // Months issued once whose record is gone are not built anew.
-    for d in issue::lost_records(&project, &others) {
-        let month = d
-            .file
-            .as_ref()
-            .and_then(|f| f.parent()?.file_name())
-            .map(|m| m.to_string_lossy().to_string());
-        let Some(month) = month else { continue };
-        others.retain(|m| *m != month);
-        let record = Record::new(&month, FAILED, vec![d]);
-        if human {
-            record.show(false);
-        }
-        records.push(record);
-    }
     let total = others.len();
     let terminal = std::io::stderr().is_terminal() && human;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());

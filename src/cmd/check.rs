@@ -10,6 +10,8 @@ use crate::pipeline;
 use crate::project::Project;
 
 pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
+    // git is asked (the history of the issue records) while the data is read and checked.
+    let git = crate::provenance::GitProbe::history(project);
     let (months, mut diags) = match &args.month {
         Some(m) => (vec![month_arg(project, m)?], Vec::new()),
         None => match project.month_dirs() {
@@ -29,7 +31,7 @@ pub(crate) fn run(project: &Project, args: &CheckArgs) -> Result {
     };
     let resolved = std::sync::Arc::new(pipeline::Resolved::configured(project));
     diags.extend(pipeline::check_resolved(&resolved, &months));
-    diags.extend(frozen(&resolved, &months));
+    diags.extend(frozen(&resolved, &months, &git));
     if args.ready {
         return Ok(ready(&months[0], &diags, &resolved.blocking, args.format));
     }
@@ -111,11 +113,16 @@ fn ready(month: &str, diags: &[Diagnostic], blocking: &[Code], format: Format) -
 }
 
 /// Issued months must still give the circular that was issued, and a month issued once keeps
-/// its record unless withdrawn ([`issue::lost_records`]). What the pre-commit hook asks too.
-pub(super) fn frozen(resolved: &std::sync::Arc<pipeline::Resolved>, months: &[String]) -> Vec<Diagnostic> {
+/// its record unless withdrawn (`git`: the probe started when the command began, which asked the
+/// history meanwhile). What the pre-commit hook asks too.
+pub(super) fn frozen(
+    resolved: &std::sync::Arc<pipeline::Resolved>,
+    months: &[String],
+    git: &crate::provenance::GitProbe,
+) -> Vec<Diagnostic> {
     let project = &resolved.project;
     let issued: Vec<&String> = months.iter().filter(|m| project.is_issued(m)).collect();
-    let mut diags = issue::lost_records(project, months);
+    let mut diags: Vec<Diagnostic> = months.iter().filter_map(|m| git.lost_record(project, m)).collect();
     let mut session = None;
     for month in issued {
         if let issue::Frozen::Changed(mut d) = issue::verify(resolved, month, &mut session) {

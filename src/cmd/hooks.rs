@@ -213,7 +213,8 @@ fn pre_commit(project: &Project, all: &[String]) -> Result {
         let _ = git::run(root, &checkout);
     }
     let resolved = std::sync::Arc::new(crate::pipeline::Resolved::configured(checked));
-    diags.extend(super::check::frozen(&resolved, &months));
+    let git = crate::provenance::GitProbe::history(checked);
+    diags.extend(super::check::frozen(&resolved, &months, &git));
     diags.extend(deleted_records(project, &files, &listed));
     let _ = std::fs::remove_dir_all(&tmp);
     let (errors, _) = diag::counts(&diags);

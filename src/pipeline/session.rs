@@ -260,6 +260,11 @@ impl Session {
                 return out;
             }
         };
+        // A month issued once whose record is gone is not built anew as if never issued.
+        if let Some(lost) = self.git.lost_record(&resolved.project, &month) {
+            out.diagnostics.push(lost);
+            return out;
+        }
         let mut all = rendered.artifacts;
         all.extend(files);
         all.push(Artifact {
@@ -558,7 +563,12 @@ impl Session {
         let project = &self.resolved.project;
         let pdf = pdf_path(project, month);
         files.sort_by_key(|a| a.rel == pdf);
-        let all: Vec<(&Path, &[u8])> = files.iter().map(|a| (a.rel.as_path(), a.bytes.as_slice())).collect();
+        // The generated source can be made again: it is not waited for on the disk.
+        let typ = PathBuf::from(project.typst_source(month));
+        let all: Vec<(&Path, &[u8], bool)> = files
+            .iter()
+            .map(|a| (a.rel.as_path(), a.bytes.as_slice(), a.rel != typ))
+            .collect();
         if let Err(failure) = project.write_together(&all) {
             out.diagnostics.push(together_error(&failure, files.len()));
             return;
