@@ -69,6 +69,64 @@ fn explain(dir: &Path, stderr: &str) -> String {
     }
 }
 
+/// The commit checked out in the repository holding `dir`, read from git's files (a few small
+/// reads, where `git rev-parse HEAD` is a process: the live preview asks it at every rebuild);
+/// from git itself when the files are not as expected (or `GIT_DIR` says where they are).
+pub(crate) fn head(dir: &Path) -> Option<String> {
+    let env = std::env::var_os("GIT_DIR").is_some() || std::env::var_os("GIT_WORK_TREE").is_some();
+    let in_repo = std::path::absolute(dir).is_ok_and(|d| d.ancestors().any(|a| a.join(".git").exists()));
+    if !env && !in_repo {
+        // Outside a repository: no process to ask.
+        return None;
+    }
+    head_from_files(dir).or_else(|| ask(dir, &["rev-parse", "--verify", "--quiet", "HEAD"]))
+}
+
+fn head_from_files(dir: &Path) -> Option<String> {
+    if std::env::var_os("GIT_DIR").is_some() || std::env::var_os("GIT_WORK_TREE").is_some() {
+        return None;
+    }
+    let dir = std::path::absolute(dir).ok()?;
+    let top = dir.ancestors().find(|a| a.join(".git").exists())?;
+    let dotgit = top.join(".git");
+    let gitdir = if dotgit.is_dir() {
+        dotgit
+    } else {
+        // A worktree or submodule: `.git` is a file naming the folder.
+        let text = small(&dotgit)?;
+        let named = Path::new(text.trim().strip_prefix("gitdir:")?.trim());
+        top.join(named)
+    };
+    let common = match small(&gitdir.join("commondir")) {
+        Some(c) => gitdir.join(c.trim()),
+        None => gitdir.clone(),
+    };
+    let hex = |s: &str| (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let head = small(&gitdir.join("HEAD"))?;
+    let head = head.trim();
+    let Some(name) = head.strip_prefix("ref:").map(str::trim) else {
+        return hex(head).then(|| head.to_string());
+    };
+    for base in [&gitdir, &common] {
+        if let Some(commit) = small(&base.join(name)) {
+            let commit = commit.trim();
+            return hex(commit).then(|| commit.to_string());
+        }
+    }
+    small(&common.join("packed-refs"))?.lines().find_map(|l| {
+        let (commit, r) = l.split_once(' ')?;
+        (r.trim() == name && hex(commit)).then(|| commit.to_string())
+    })
+}
+
+/// A small file of git's, as text (`None` when missing or larger than 1 MiB).
+fn small(path: &Path) -> Option<String> {
+    std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file() && m.len() <= 1 << 20)?;
+    std::fs::read_to_string(path).ok()
+}
+
 /// The commits at the edge of a shallow clone's history (their parents are not here); empty for a
 /// complete history.
 pub(crate) fn shallow_boundary(dir: &Path) -> Vec<String> {
@@ -117,5 +175,50 @@ mod tests {
         );
         assert_eq!(said, "/srv/通报 不在 git 仓库中");
         assert!(explain(dir, &"x".repeat(10_000)).chars().count() < 320);
+    }
+
+    /// The commit read from git's files is the one git names, on a branch, detached, in a
+    /// worktree and with packed refs.
+    #[test]
+    fn the_head_read_from_files_is_gits() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        let git = |args: &[&str]| {
+            let out = Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.org", "-C"])
+                .arg(&repo)
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        std::fs::create_dir_all(repo.join("data")).unwrap();
+        git(&["init", "--quiet", "--initial-branch=main"]);
+        assert_eq!(head(&repo), None, "no commit yet");
+        std::fs::write(repo.join("data/a"), "1").unwrap();
+        git(&["add", "-A"]);
+        git(&["commit", "--quiet", "-m", "一"]);
+        let first = git(&["rev-parse", "HEAD"]);
+        assert_eq!(head_from_files(&repo.join("data")).as_deref(), Some(first.as_str()));
+        git(&["pack-refs", "--all"]);
+        assert_eq!(head_from_files(&repo).as_deref(), Some(first.as_str()), "packed");
+        std::fs::write(repo.join("data/a"), "2").unwrap();
+        git(&["commit", "--quiet", "-am", "二"]);
+        let second = git(&["rev-parse", "HEAD"]);
+        assert_eq!(head_from_files(&repo).as_deref(), Some(second.as_str()));
+        git(&["checkout", "--quiet", "--detach", &first]);
+        assert_eq!(head_from_files(&repo).as_deref(), Some(first.as_str()), "detached");
+        let other = dir.path().join("other");
+        git(&[
+            "worktree",
+            "add",
+            "--quiet",
+            "-b",
+            "side",
+            other.to_str().unwrap(),
+            &second,
+        ]);
+        assert_eq!(head_from_files(&other).as_deref(), Some(second.as_str()), "worktree");
     }
 }

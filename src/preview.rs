@@ -58,7 +58,6 @@ impl PageImage {
         let page = self.page.clone();
         let bytes = Arc::new(state.renders.run(move || raster(&page, width)).unwrap_or_default());
         state.cache().put(self.hash, width, bytes.clone());
-        release_memory();
         bytes
     }
 
@@ -583,8 +582,9 @@ pub(crate) fn tune_allocator() {
     }
 }
 
-/// Gives the memory freed since (a rebuild's, a rendering's) back to the system, where the
-/// allocator keeps it otherwise (glibc).
+/// Gives the memory freed since (a rebuild's, the renderings') back to the system, where the
+/// allocator keeps it otherwise (glibc). It holds the allocator's locks while it works: called
+/// when the preview is idle, never beside a build or a rendering.
 pub(crate) fn release_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory to the system; it may be called at any time.

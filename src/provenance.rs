@@ -213,35 +213,26 @@ impl GitProbe {
 /// walk of the history, remembered for the commit checked out ([`HISTORY_CACHE`]: the walk takes
 /// longer than a `check`); empty outside git.
 fn deleted_records(project: &Project) -> BTreeMap<String, String> {
+    /// What the history says as of commit `head`: the months whose record a commit deleted
+    /// (with the commit), and the months whose record `head` holds (with no commit).
     #[derive(Serialize, Deserialize, PartialEq)]
     struct Known {
         head: String,
         deleted: BTreeMap<String, String>,
     }
-    let Ok(head) = crate::git::run(project.root(), &["rev-parse", "HEAD"]) else {
+    let Some(head) = crate::git::head(project.root()) else {
         return BTreeMap::new();
     };
-    let head = head.trim().to_string();
     let cache = std::path::Path::new(HISTORY_CACHE);
     let known = crate::limits::read_bounded(&project.path(cache), 1 << 20)
         .ok()
         .and_then(|b| serde_json::from_slice::<Known>(&b).ok());
-    let mut deleted = match known.filter(|k| k.head == head) {
-        Some(known) => known.deleted,
-        None => {
-            let known = Known {
-                head,
-                deleted: walk_deleted_records(project),
-            };
-            if let Ok(json) = serde_json::to_vec(&known) {
-                // Best effort: the memory is only a shortcut.
-                let _ = project.write_unsynced(cache, &json);
-            }
-            known.deleted
-        }
-    };
-    // Records the commit checked out holds (deleted on disk since: their months are named with
-    // no commit, and `lost_record` finds them gone).
+    if let Some(known) = known.filter(|k| k.head == head) {
+        return known.deleted;
+    }
+    let mut deleted = walk_deleted_records(project);
+    // Records the commit holds: a month named with no commit, which `lost_record` finds gone
+    // when its record was deleted on disk since.
     let pattern = format!(":(glob){DATA}/*/{ISSUE_RECORD}");
     let committed = crate::git::run(
         project.root(),
@@ -252,7 +243,12 @@ fn deleted_records(project: &Project) -> BTreeMap<String, String> {
             deleted.insert(month.to_string(), String::new());
         }
     }
-    deleted
+    let known = Known { head, deleted };
+    if let Ok(json) = serde_json::to_vec(&known) {
+        // Best effort: the memory is only a shortcut.
+        let _ = project.write_unsynced(cache, &json);
+    }
+    known.deleted
 }
 
 fn walk_deleted_records(project: &Project) -> BTreeMap<String, String> {

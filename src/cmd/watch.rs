@@ -59,6 +59,10 @@ pub(crate) fn relevant(project: &Project, path: &Path) -> bool {
         && (path.is_dir() || MonthId::parse(&name).is_some() || rel.components().count() == 1)
 }
 
+/// How long the preview waits after a rebuild before it gives freed memory back (the browser has
+/// asked for the changed pages by then).
+const IDLE_TRIM: Duration = Duration::from_secs(3);
+
 /// Runs until Ctrl-C.
 pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     let month = args.month.as_deref().map(month_name).transpose()?.map(|m| m.name());
@@ -115,10 +119,18 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
 
     let mut session = Session::open(resolve()?);
     rebuild(&mut session, project, month, &state, &BTreeSet::new(), Instant::now());
+    let mut trim_at = Some(Instant::now() + IDLE_TRIM);
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         let first = match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(event) => event,
-            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Timeout) => {
+                // Quiet for a while after a rebuild: what it and the renderings freed goes back.
+                if trim_at.is_some_and(|at| Instant::now() >= at) {
+                    preview::release_memory();
+                    trim_at = None;
+                }
+                continue;
+            }
             Err(RecvTimeoutError::Disconnected) => break,
         };
         let started = Instant::now();
@@ -151,7 +163,7 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
             session.refresh(resolve()?);
         }
         rebuild(&mut session, project, month, &state, &burst.changed, started);
-        preview::release_memory();
+        trim_at = Some(Instant::now() + IDLE_TRIM);
     }
     say!("已停止监视");
     Ok(Status::Clean)
