@@ -620,7 +620,7 @@ fn a_killed_build_leaves_its_outputs_all_old_or_all_new() {
             .spawn()
             .unwrap();
         // Spread over the build: from reading to the last rename.
-        std::thread::sleep(std::time::Duration::from_millis(150 + case * 97 % 900));
+        std::thread::sleep(std::time::Duration::from_millis(150 + case * 397 % 2400));
         let _ = child.kill();
         let _ = child.wait();
         // The next command finishes or removes what the killed one left.
@@ -717,7 +717,7 @@ fn a_killed_verify_leaves_no_worktree_behind() {
     let pdf = repo.path().join("out/2023-03/verified.pdf");
     std::fs::copy(repo.path().join("out/2023-03/circular.pdf"), &pdf).unwrap();
     let mut killed_with_worktree = 0;
-    for delay in [150u64, 300, 450, 600, 800] {
+    for delay in [150u64, 300, 450, 600, 800, 1500] {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tongbao"))
             .arg("verify")
             .arg(&pdf)
