@@ -63,11 +63,8 @@ pub(crate) fn relevant(project: &Project, path: &Path) -> bool {
 /// asked for the changed pages by then).
 const IDLE_TRIM: Duration = Duration::from_secs(3);
 
-/// Runs until Ctrl-C.
-pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
-    let month = args.month.as_deref().map(month_name).transpose()?.map(|m| m.name());
-    let month = month.as_deref();
-    let root = project.root();
+/// Starts the preview server (with the editor its source links open) and says where it is.
+fn start_preview(project: &Project, args: &WatchArgs) -> Result<Arc<State>> {
     preview::tune_allocator();
     let editor = match args.editor.clone().or_else(|| std::env::var("TONGBAO_EDITOR").ok()) {
         Some(template) if !template.trim().is_empty() => preview::Editor::parse(&template).map_err(Error::Usage)?,
@@ -90,7 +87,15 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     if args.open {
         open_browser(&url);
     }
+    Ok(state)
+}
 
+/// Runs until Ctrl-C.
+pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
+    let month = args.month.as_deref().map(month_name).transpose()?.map(|m| m.name());
+    let month = month.as_deref();
+    let root = project.root();
+    let state = start_preview(project, args)?;
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(move |event| {
         let _ = tx.send(event);
