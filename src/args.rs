@@ -205,6 +205,8 @@ pub(crate) enum Command {
     Export(ExportArgs),
     /// 生成 schemas/ 中的 JSON Schema，供编辑器补全键名和单位名、标出错误
     Schemas,
+    /// 语言服务（LSP，经标准输入输出）：供编辑器补全表名、列名、单位和写法，标出问题，悬停显示数字，跳到数据所在的行
+    Lsp,
     /// 新建一个单位的通报项目：单位名录、表格定义、设置、第一个月份（示例数字）、CI 文件和 git 钩子
     Init(InitArgs),
     /// 输出命令行补全脚本（bash、zsh、fish、powershell、elvish）

@@ -45,6 +45,7 @@ mod audit;
 mod batch;
 mod cmd;
 mod issue;
+mod lsp;
 mod preview;
 pub mod provenance;
 mod routine;

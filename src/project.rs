@@ -373,6 +373,17 @@ impl Project {
         reads
     }
 
+    /// Takes `bytes` as input file `rel`'s content for this command (an editor's unsaved text:
+    /// `tongbao lsp`), as if read from the disk.
+    pub(crate) fn overlay(&self, rel: &Path, bytes: Arc<[u8]>) {
+        if self.is_input(rel) {
+            self.reads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(rel.to_path_buf(), bytes);
+        }
+    }
+
     /// Forgets what was read, so that the next reads see the files as they are now (a long-lived
     /// command, before each rebuild).
     pub(crate) fn forget(&self) {

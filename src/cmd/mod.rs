@@ -91,6 +91,7 @@ fn run(project: &Project, command: Command) -> Result {
         Command::New(args) => new::run(project, &args),
         Command::Import(args) => import::run(project, &args),
         Command::Export(args) => export::run(project, &args),
+        Command::Lsp => crate::lsp::run(project).map(|()| Status::Clean).map_err(Error::Failed),
         Command::Schemas => new::schemas(project).map(|files| {
             say!("已写入 {}/：{}", crate::schemas::DIR, files.join("、"));
             Status::Clean

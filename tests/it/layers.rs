@@ -17,7 +17,9 @@ const LAYERS: &[&[&str]] = &[
     &["output"],
     &["provenance"],
     &["pipeline"],
-    &["audit", "batch", "issue", "preview", "routine", "schemas", "sheet"],
+    &[
+        "audit", "batch", "issue", "lsp", "preview", "routine", "schemas", "sheet",
+    ],
     &["cmd"],
 ];
 

@@ -21,6 +21,7 @@ mod init;
 mod issue;
 mod layers;
 mod layout;
+mod lsp;
 mod months;
 mod ofd;
 mod outputs;
