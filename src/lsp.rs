@@ -311,10 +311,16 @@ fn lookup(project: &Project, month: Option<&str>, path: &[String]) -> Option<Fou
     if let Some(f) = figure {
         about.push_str(&format!(" = {}", f.value));
     }
-    Some(Found {
-        about,
-        loc: figure.map(|f| f.loc.clone()).or(row.map(|r| r.unit_loc.clone())),
-    })
+    let loc = figure.map(|f| f.loc.clone()).or(row.map(|r| r.unit_loc.clone()));
+    if let Some(loc) = &loc {
+        // Where the figure is written: the row the value comes from.
+        about.push_str(&format!(
+            "\n{} 第 {} 行",
+            crate::pipeline::slashed(&loc.src.path),
+            loc.line
+        ));
+    }
+    Some(Found { about, loc })
 }
 
 /// A place as an LSP location (a `file://` URI and a range).
