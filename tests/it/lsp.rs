@@ -192,6 +192,8 @@ fn the_language_server_checks_completes_hovers_and_jumps() {
         shown.contains("热线") && shown.contains(&format!("= {value}")),
         "{hover}"
     );
+    let row = format!("data/2023-03/12345.yaml 第 {} 行", total_line + 1);
+    assert!(shown.contains(&row), "{hover}");
     let target = client.request("textDocument/definition", at);
     assert_eq!(target["uri"], uri(&p, "data/2023-03/12345.yaml"), "{target}");
     assert_eq!(target["range"]["start"]["line"], total_line, "{target}");
