@@ -633,8 +633,15 @@ fn rename(tmp: &Path, target: &Path) -> io::Result<()> {
 }
 
 /// The journal of a set of renames, named after its first temporary file's process.
+/// Named after its first file (`<pid>-<n>-…` → `<pid>-<n>-journal`), so that the builds of one
+/// process writing at once (`build --all`) keep a journal each.
 fn journal_path(first_tmp: &Path) -> PathBuf {
-    first_tmp.with_file_name(format!("{}-journal", std::process::id()))
+    let name = first_tmp
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem: Vec<&str> = name.splitn(3, '-').take(2).collect();
+    first_tmp.with_file_name(format!("{}-journal", stem.join("-")))
 }
 
 /// Finishes the renames a killed run wrote down in its journal: each temporary file still there
@@ -828,6 +835,45 @@ mod tests {
             "circular.html"
         );
         assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0);
+    }
+
+    /// Builds of one process writing at once keep their own journals and all their files.
+    #[test]
+    fn writes_at_once_in_one_process_keep_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = Project::new(dir.path());
+        std::thread::scope(|scope| {
+            for month in ["2023-01", "2023-02", "2023-03", "2023-04"] {
+                let project = &project;
+                scope.spawn(move || {
+                    for round in 0..20 {
+                        let pdf = PathBuf::from(format!("out/{month}/circular.pdf"));
+                        let html = PathBuf::from(format!("out/{month}/circular.html"));
+                        let body = format!("{month} {round}");
+                        let files = [
+                            (pdf.as_path(), body.as_bytes(), false),
+                            (html.as_path(), body.as_bytes(), false),
+                        ];
+                        project.write_together(&files).unwrap();
+                    }
+                });
+            }
+        });
+        for month in ["2023-01", "2023-02", "2023-03", "2023-04"] {
+            for file in ["circular.pdf", "circular.html"] {
+                let text = std::fs::read_to_string(project.path(format!("out/{month}/{file}"))).unwrap();
+                assert_eq!(text, format!("{month} 19"));
+            }
+        }
+        assert_eq!(
+            std::fs::read_dir(project.path(SCRATCH)).unwrap().count(),
+            0,
+            "journals and files left"
+        );
+        let a = journal_path(Path::new("/s/12-3-circular.pdf"));
+        let b = journal_path(Path::new("/s/12-4-circular.pdf"));
+        assert_ne!(a, b);
+        assert_eq!(a, Path::new("/s/12-3-journal"));
     }
 
     #[test]
