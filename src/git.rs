@@ -26,7 +26,11 @@ pub(crate) fn command(dir: &Path) -> Command {
     let mut cmd = Command::new("git");
     cmd.args(["-c", "core.quotepath=off", "-C"])
         .arg(dir)
-        .env("GIT_OPTIONAL_LOCKS", "0");
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        // git's own words in English, which tongbao recognises and says in Chinese; paths stay
+        // unquoted (core.quotepath=off).
+        .env("LC_ALL", "C")
+        .env("LANGUAGE", "C");
     cmd
 }
 

@@ -192,6 +192,18 @@ pub(crate) fn issue(
     } else {
         Vec::new()
     };
+    // A record that cannot be read is never written over as if there were none.
+    if project.is_issued(month) && (editions.is_empty() || diags.iter().any(Diagnostic::is_error)) {
+        if diags.is_empty() {
+            let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
+            diags.push(Diagnostic::error(
+                Code::Issued,
+                &at,
+                format!("{month} 的发布记录没有任何版次，无法读取"),
+            ));
+        }
+        return Err(diags);
+    }
     let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
     if let Some(last) = editions.last().filter(|_| reason.is_none()) {
         if let Some(missing) = interrupted(project, month, &editions) {
@@ -208,36 +220,7 @@ pub(crate) fn issue(
             )),
         ]);
     }
-    // A first edition is issued from committed inputs. A revision is made from the corrected
-    // inputs before they are committed (the pre-commit hook refuses them until the record
-    // matches), and is committed with its record.
-    let mut refusal = None;
-    let dirty = match uncommitted(project, month) {
-        Some(_) if reason.is_some() => false,
-        Some(files) if !files.is_empty() && !allow_dirty => {
-            let named = crate::diag::listing(&files, 5);
-            // What to stage: the month folders and top-level entries the files are in.
-            let mut places: Vec<String> = files.iter().map(|f| place_of(f)).collect();
-            places.dedup();
-            refusal = Some(
-                Diagnostic::error(
-                    Code::Uncommitted,
-                    &at,
-                    format!("{month} 的输入有未提交的改动：{named}；发布的通报要能由一次提交重现"),
-                )
-                .help(format!(
-                    "先提交：git add -A {} && git commit -m \"…\"，再发布；确需发布未提交的版本时加 --allow-dirty（记录在发布记录中）",
-                    places.join(" ")
-                )),
-            );
-            true
-        }
-        Some(files) => !files.is_empty(),
-        None => {
-            tell!("警告：项目不在 git 仓库中（或 git 不可用），无法确认发布的数据都已提交");
-            true
-        }
-    };
+    let (dirty, refusal) = commitment(project, month, reason.is_some(), allow_dirty, &at);
     let (outcome, content) = session.build_to_issue(month);
     let blocking = crate::check::not_ready(&outcome.diagnostics, &session.resolved().blocking);
     if !blocking.is_empty() || refusal.is_some() {
@@ -277,6 +260,47 @@ pub(crate) fn issue(
     Ok(edition)
 }
 
+/// Whether month `month`'s inputs have uncommitted changes (`true` also where git cannot tell),
+/// and the refusal when that prevents issuing. A first edition is issued from committed inputs;
+/// a revision (`revising`) is made from the corrected inputs before they are committed (the
+/// pre-commit hook refuses them until the record matches) and is committed with its record.
+fn commitment(
+    project: &Project,
+    month: &str,
+    revising: bool,
+    allow_dirty: bool,
+    at: &Loc,
+) -> (bool, Option<Diagnostic>) {
+    let mut refusal = None;
+    let dirty = match uncommitted(project, month) {
+        Some(_) if revising => false,
+        Some(files) if !files.is_empty() && !allow_dirty => {
+            let named = crate::diag::listing(&files, 5);
+            // What to stage: the month folders and top-level entries the files are in.
+            let mut places: Vec<String> = files.iter().map(|f| place_of(f)).collect();
+            places.dedup();
+            refusal = Some(
+                Diagnostic::error(
+                    Code::Uncommitted,
+                    at,
+                    format!("{month} 的输入有未提交的改动：{named}；发布的通报要能由一次提交重现"),
+                )
+                .help(format!(
+                    "先提交：git add -A {} && git commit -m \"…\"，再发布；确需发布未提交的版本时加 --allow-dirty（记录在发布记录中）",
+                    places.join(" ")
+                )),
+            );
+            true
+        }
+        Some(files) => !files.is_empty(),
+        None => {
+            tell!("警告：项目不在 git 仓库中（或 git 不可用），无法确认发布的数据都已提交");
+            true
+        }
+    };
+    (dirty, refusal)
+}
+
 fn io_failure(e: String) -> Vec<Diagnostic> {
     vec![Diagnostic::general(
         Severity::Error,
@@ -285,14 +309,13 @@ fn io_failure(e: String) -> Vec<Diagnostic> {
     )]
 }
 
-/// Writes the issued files (each atomically).
+/// Writes the issued files, replaced together.
 fn complete(project: &Project, files: Vec<(PathBuf, Vec<u8>)>) -> Result<(), Vec<Diagnostic>> {
-    for (path, bytes) in files {
-        project
-            .write(&path, &bytes)
-            .map_err(|e| io_failure(format!("{}：{}", path.display(), e.reason())))?;
-    }
-    Ok(())
+    let all: Vec<(&std::path::Path, &[u8], bool)> =
+        files.iter().map(|(p, b)| (p.as_path(), b.as_slice(), true)).collect();
+    project
+        .write_together(&all)
+        .map_err(|f| io_failure(format!("{}：{}", f.file.display(), f.error.reason())))
 }
 
 /// The files of the last of `editions` that an issue cut short did not write, with their bytes
@@ -322,19 +345,26 @@ pub(crate) fn interrupted(project: &Project, month: &str, editions: &[Edition]) 
 /// The month's inputs with changes git has not committed (modified, staged, or untracked),
 /// root-relative; `None` when git cannot tell (no repository, git missing or refusing).
 fn uncommitted(project: &Project, month: &str) -> Option<Vec<String>> {
-    let compared = crate::load::compared_months(project, month);
-    let inputs: Vec<String> = project
-        .inputs(month, &compared)
-        .into_iter()
-        .filter(|f| ![ISSUE_RECORD, ISSUED_PDF, ISSUED_OFD].iter().any(|r| f.ends_with(r)))
+    // The places, not the files found on disk: a file deleted and not committed is a change too.
+    let mut places: Vec<String> = crate::load::compared_months(project, month)
+        .iter()
+        .chain([&month.to_string()])
+        .map(|m| project.month_dir(m).to_string_lossy().replace('\\', "/"))
         .collect();
+    places.extend([crate::project::REGISTRY, crate::project::TABLES].map(String::from));
+    places.extend(
+        crate::project::INPUTS
+            .iter()
+            .filter(|i| **i != crate::project::DATA)
+            .map(|i| i.to_string()),
+    );
     let mut args = vec![
         "status".to_string(),
         "--porcelain".into(),
         "--untracked-files=all".into(),
         "--".into(),
     ];
-    args.extend(inputs);
+    args.extend(places);
     let text = crate::git::run(project.root(), &args).ok()?;
     let prefix = crate::git::prefix(project.root()).unwrap_or_default();
     let mut files: Vec<String> = text
@@ -342,6 +372,11 @@ fn uncommitted(project: &Project, month: &str) -> Option<Vec<String>> {
         .filter_map(|l| l.get(3..))
         .map(|p| p.trim_matches('"'))
         .map(|p| p.strip_prefix(prefix.as_str()).unwrap_or(p).to_string())
+        .filter(|f| {
+            ![ISSUE_RECORD, ISSUED_PDF, ISSUED_OFD, WITHDRAWN]
+                .iter()
+                .any(|r| f.ends_with(r))
+        })
         .collect();
     files.sort();
     files.dedup();

@@ -523,7 +523,15 @@ impl Project {
         if let Some(journal) = &journal {
             let lines: String = staged
                 .iter()
-                .map(|(tmp, target)| format!("{}\t{}\n", tmp.display(), target.display()))
+                .zip(files)
+                .map(|((tmp, _), (rel, ..))| {
+                    let name = tmp
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let rel = rel.strip_prefix(&self.root).unwrap_or(rel);
+                    format!("{name}\t{}\n", rel.display())
+                })
                 .collect();
             // Not synced: it is for a run killed among the renames, whose written files the
             // system keeps.
@@ -562,7 +570,7 @@ impl Project {
         let mut swept = SWEPT.lock().unwrap_or_else(|e| e.into_inner());
         if !swept.contains(&self.real) {
             swept.push(self.real.clone());
-            sweep(&self.path(SCRATCH));
+            sweep(self);
         }
     }
 
@@ -644,55 +652,85 @@ fn journal_path(first_tmp: &Path) -> PathBuf {
     first_tmp.with_file_name(format!("{}-journal", stem.join("-")))
 }
 
-/// Finishes the renames a killed run wrote down in its journal: each temporary file still there
-/// is renamed into place, so the run's files are all replaced, as it meant.
-fn finish(journal: &Path) {
+/// Whether `name` is one of tongbao's own in the scratch folder (`<pid>-…`): nothing else there
+/// is ever touched.
+fn ours(name: &str) -> Option<u32> {
+    let (pid, rest) = name.split_once('-')?;
+    (!rest.is_empty() && !rest.contains(['/', '\\'])).then_some(())?;
+    pid.parse().ok()
+}
+
+/// Finishes the renames a killed run wrote down in its journal (`<temporary file>\t<root-relative
+/// target>` a line): each temporary file still there, in the scratch folder itself, is renamed to
+/// its target through the write gate, unless the target is newer (a later run wrote it: never
+/// rolled back).
+fn finish(project: &Project, scratch: &Path, journal: &Path) {
     let text = std::fs::read_to_string(journal).unwrap_or_default();
     for line in text.lines() {
-        if let Some((tmp, target)) = line.split_once('\t')
-            && Path::new(tmp).exists()
-        {
-            let _ = rename(Path::new(tmp), Path::new(target));
+        let Some((name, rel)) = line.split_once('\t') else {
+            continue;
+        };
+        if ours(name).is_none() {
+            continue;
+        }
+        let tmp = scratch.join(name);
+        let Ok(target) = project.writable(Path::new(rel)) else {
+            continue;
+        };
+        let modified = |p: &Path| std::fs::symlink_metadata(p).and_then(|m| m.modified()).ok();
+        let newer = matches!((modified(&target), modified(&tmp)), (Some(t), Some(s)) if t > s);
+        if std::fs::symlink_metadata(&tmp).is_ok_and(|m| m.is_file()) && !newer {
+            let _ = rename(&tmp, &target);
         }
     }
     let _ = std::fs::remove_file(journal);
 }
 
-/// Removes what killed runs left in the scratch folder: files of processes that no longer run
-/// (on Linux, told by /proc), or older than a day elsewhere; a journal of renames is finished
+/// Removes what killed runs left in the scratch folder (a real folder inside the project, never
+/// a link): tongbao's own entries of processes that no longer run (on Linux, told by /proc; a
+/// process's own from an earlier run under the same number too, since this runs before the
+/// process writes anything), or older than a day elsewhere; a journal of renames is finished
 /// first ([`finish`]).
-fn sweep(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<std::fs::DirEntry> = entries.filter_map(Result::ok).collect();
+fn sweep(project: &Project) {
+    let scratch = project.path(SCRATCH);
+    let real = std::fs::symlink_metadata(&scratch).is_ok_and(|m| m.is_dir())
+        && scratch.canonicalize().is_ok_and(|r| r.starts_with(&project.real));
+    let Ok(entries) = std::fs::read_dir(&scratch).map(|e| e.filter_map(Result::ok).collect::<Vec<_>>()) else {
+        return;
+    };
+    if !real {
+        return;
+    }
+    let mut entries = entries;
     // Journals first: their files are still needed.
     entries.sort_by_key(|e| !e.file_name().to_string_lossy().ends_with("-journal"));
     let proc = Path::new("/proc/self").exists();
     for entry in entries {
-        if !entry.path().exists() {
-            continue;
-        }
+        let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let pid = name.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        let gone = match pid {
-            Some(pid) if proc => pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists(),
-            _ => entry
-                .metadata()
-                .and_then(|m| m.modified())
+        let Some(pid) = ours(&name) else { continue };
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let gone = if proc {
+            !Path::new(&format!("/proc/{pid}")).exists() || pid == std::process::id()
+        } else {
+            meta.modified()
                 .ok()
                 .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600)),
+                .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600))
         };
-        if gone {
-            let path = entry.path();
-            let _ = if name.ends_with("-journal") {
-                finish(&path);
-                Ok(())
-            } else if path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else {
-                std::fs::remove_file(&path)
-            };
+        if !gone {
+            continue;
         }
+        let _ = if name.ends_with("-journal") {
+            finish(project, &scratch, &path);
+            Ok(())
+        } else if meta.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
     }
 }
 
@@ -818,14 +856,27 @@ mod tests {
         let dead = 999_999_999u32;
         let mut lines = String::new();
         for name in ["circular.pdf", "circular.html"] {
-            let tmp = scratch.join(format!("{dead}-0-{name}"));
-            std::fs::write(&tmp, name).unwrap();
-            let target = project.writable(&Path::new("out/2023-03").join(name)).unwrap();
-            lines.push_str(&format!("{}\t{}\n", tmp.display(), target.display()));
+            let tmp = format!("{dead}-0-{name}");
+            std::fs::write(scratch.join(&tmp), name).unwrap();
+            lines.push_str(&format!("{tmp}\tout/2023-03/{name}\n"));
         }
-        std::fs::write(scratch.join(format!("{dead}-journal")), lines).unwrap();
+        // A journal may not move a file from elsewhere, nor to outside the project.
+        let outside = dir.path().parent().unwrap().join("tongbao-test-outside.txt");
+        lines.push_str(&format!(
+            "../../etc/passwd\tout/x\n{dead}-0-circular.pdf\t../{}\n",
+            outside.display()
+        ));
+        std::fs::write(scratch.join(format!("{dead}-0-journal")), lines).unwrap();
         std::fs::write(scratch.join(format!("{dead}-1-orphan")), "x").unwrap();
-        sweep(&scratch);
+        std::fs::write(scratch.join("not-ours"), "x").unwrap();
+        sweep(&project);
+        assert!(!outside.exists());
+        assert!(!project.path("out/x").exists());
+        assert!(
+            scratch.join("not-ours").exists(),
+            "only tongbao's own entries are touched"
+        );
+        std::fs::remove_file(scratch.join("not-ours")).unwrap();
         assert_eq!(
             std::fs::read_to_string(project.path("out/2023-03/circular.pdf")).unwrap(),
             "circular.pdf"

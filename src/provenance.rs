@@ -230,7 +230,9 @@ fn deleted_records(project: &Project) -> BTreeMap<String, String> {
     if let Some(known) = known.filter(|k| k.head == head) {
         return known.deleted;
     }
-    let mut deleted = walk_deleted_records(project);
+    let Some(mut deleted) = walk_deleted_records(project) else {
+        return BTreeMap::new();
+    };
     // Records the commit holds: a month named with no commit, which `lost_record` finds gone
     // when its record was deleted on disk since.
     let pattern = format!(":(glob){DATA}/*/{ISSUE_RECORD}");
@@ -251,10 +253,12 @@ fn deleted_records(project: &Project) -> BTreeMap<String, String> {
     known.deleted
 }
 
-fn walk_deleted_records(project: &Project) -> BTreeMap<String, String> {
+/// `None` when git could not answer (nothing is remembered then).
+fn walk_deleted_records(project: &Project) -> Option<BTreeMap<String, String>> {
     let pattern = format!(":(glob){DATA}/*/{ISSUE_RECORD}");
     let args = [
         "log",
+        "--no-renames",
         "--diff-filter=D",
         "--format=@%h",
         "--name-only",
@@ -262,9 +266,7 @@ fn walk_deleted_records(project: &Project) -> BTreeMap<String, String> {
         "--",
         &pattern,
     ];
-    let Ok(text) = crate::git::run(project.root(), &args) else {
-        return BTreeMap::new();
-    };
+    let text = crate::git::run(project.root(), &args).ok()?;
     let mut out = BTreeMap::new();
     let mut commit = "";
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -274,7 +276,7 @@ fn walk_deleted_records(project: &Project) -> BTreeMap<String, String> {
             out.entry(month.to_string()).or_insert_with(|| commit.to_string());
         }
     }
-    out
+    Some(out)
 }
 
 /// The commit checked out and whether any input has uncommitted changes; `Ok(None)` outside git

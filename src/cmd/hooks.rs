@@ -170,7 +170,11 @@ pub(crate) fn run(project: &Project, hook: &str, args: &[String]) -> Result {
 
 fn pre_commit(project: &Project, all: &[String]) -> Result {
     let root = project.root();
-    let staged = git::ask(root, &["diff", "--cached", "--name-only", "--diff-filter=ACMRD"]).unwrap_or_default();
+    let staged = git::ask(
+        root,
+        &["diff", "--cached", "--no-renames", "--name-only", "--diff-filter=ACMRD"],
+    )
+    .unwrap_or_default();
     let files = project_files(root, &staged);
     let months = touched_months(&files, all, &|m| crate::load::compared_months(project, m));
     if months.is_empty() && !files.iter().any(|f| f.starts_with("data/")) {
@@ -213,7 +217,8 @@ fn pre_commit(project: &Project, all: &[String]) -> Result {
         let _ = git::run(root, &checkout);
     }
     let resolved = std::sync::Arc::new(crate::pipeline::Resolved::configured(checked));
-    let git = crate::provenance::GitProbe::history(checked);
+    // The history is the repository's (the staged copy has none).
+    let git = crate::provenance::GitProbe::history(project);
     diags.extend(super::check::frozen(&resolved, &months, &git));
     diags.extend(deleted_records(project, &files, &listed));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -234,7 +239,11 @@ fn pre_commit(project: &Project, all: &[String]) -> Result {
 /// unless the month's withdrawal is staged with it (`listed`: the index's files).
 fn deleted_records(project: &Project, files: &[String], listed: &str) -> Vec<diag::Diagnostic> {
     let root = project.root();
-    let deleted = git::ask(root, &["diff", "--cached", "--name-only", "--diff-filter=D"]).unwrap_or_default();
+    let deleted = git::ask(
+        root,
+        &["diff", "--cached", "--no-renames", "--name-only", "--diff-filter=D"],
+    )
+    .unwrap_or_default();
     let deleted = project_files(root, &deleted);
     let mut diags = Vec::new();
     for path in deleted.iter().filter(|f| files.contains(f)) {
@@ -251,9 +260,11 @@ fn deleted_records(project: &Project, files: &[String], listed: &str) -> Vec<dia
             continue;
         }
         let Some(month) = rel.parent() else { continue };
-        // ls-files names the index's files relative to the project.
+        // The withdrawal must be made in this very commit (an old one allows nothing); ls-files
+        // names the index's files relative to the project.
         let withdrawal = month.join(crate::project::WITHDRAWN);
-        if listed.lines().any(|l| std::path::Path::new(l) == withdrawal) {
+        let staged_now = files.iter().any(|f| std::path::Path::new(f) == withdrawal);
+        if staged_now && listed.lines().any(|l| std::path::Path::new(l) == withdrawal) {
             continue;
         }
         diags.push(

@@ -13,6 +13,12 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
         if reason.trim().is_empty() {
             return Err(Error::Usage(format!("{what}须写明原因")));
         }
+        if let Some(p) = crate::load::hygiene::first_problem(reason) {
+            return Err(Error::Usage(format!(
+                "{what}原因中{}",
+                p.message.trim_start_matches("这里")
+            )));
+        }
         if reason.chars().count() > crate::limits::REASON_CHARS {
             return Err(Error::Usage(format!(
                 "{what}原因不能超过 {} 个字（它写在发布记录中）；请简要说明",

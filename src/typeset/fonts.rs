@@ -139,7 +139,16 @@ fn unreadable(project: &Project, found: &[(FontPath, FontInfo)], refused: &[Path
             .and_then(|e| e.to_str())
             .is_some_and(|e| FONT_FILES.contains(&e.to_ascii_lowercase().as_str()));
         let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-        if font && entry.file_type().is_file() && !taken.contains(path) && !refused.contains(&rel) {
+        // A link is taken under its real path; one leading outside is the refused fonts' warning;
+        // hidden files (`._SimSun.ttf` from a Mac) are never inputs.
+        let real = path.canonicalize().ok();
+        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        let known = taken.contains(path)
+            || real
+                .as_deref()
+                .is_some_and(|r| taken.contains(r) || !project.contains(&rel))
+            || refused.contains(&rel);
+        if font && entry.file_type().is_file() && !hidden && !known {
             out.push((rel, reason(path)));
         }
     }

@@ -814,3 +814,40 @@ fn killed_between_writes_the_outputs_stay_together() {
         assert!(snapshot(&p.path("out/.tongbao-tmp")).is_empty(), "{point}: leftovers");
     }
 }
+
+/// Found in review: a record moved away is its deletion for the hook; a record that cannot be read
+/// is never written over; a reason with an invisible character is refused before it is recorded.
+#[test]
+fn an_issue_record_is_kept_whatever_is_done_to_it() {
+    let repo = Repo::new();
+    assert!(repo.tongbao(&["hooks", "install"]).status.success());
+    let issued = issue_march(&repo);
+    git(
+        repo.path(),
+        &["mv", "data/2023-03/issued.yaml", "data/2023-03/issued.old.yaml"],
+    );
+    let out = git_output(repo.path(), &["commit", "-m", "挪走发布记录"]);
+    assert!(!out.status.success(), "{}", said(&out));
+    git(repo.path(), &["reset", "--quiet", "--hard"]);
+
+    let out = repo.tongbao(&["issue", "2023-03", "--revise", "更正\u{200B}数字"]);
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    assert!(said(&out).contains("U+200B"), "{}", said(&out));
+
+    let record = repo.read("data/2023-03/issued.yaml");
+    repo.write(
+        "data/2023-03/issued.yaml",
+        &format!("<<<<<<< HEAD\n{record}=======\n>>>>>>> other\n"),
+    );
+    let out = repo.tongbao(&["issue", "2023-03"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(said(&out).contains("conflict-marker"), "{}", said(&out));
+    assert_eq!(
+        std::fs::read(repo.path().join("data/2023-03/issued.pdf")).unwrap(),
+        issued
+    );
+    assert!(
+        repo.read("data/2023-03/issued.yaml").starts_with("<<<<<<<"),
+        "the record was written over"
+    );
+}
