@@ -195,16 +195,12 @@ pub(crate) fn issue(
     // A record that cannot be read is never written over as if there were none.
     if project.is_issued(month) && (editions.is_empty() || diags.iter().any(Diagnostic::is_error)) {
         if diags.is_empty() {
-            let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
-            diags.push(Diagnostic::error(
-                Code::Issued,
-                &at,
-                format!("{month} 的发布记录没有任何版次，无法读取"),
-            ));
+            let message = format!("{month} 的发布记录没有任何版次，无法读取");
+            diags.push(Diagnostic::error(Code::Issued, &record_loc(project, month), message));
         }
         return Err(diags);
     }
-    let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
+    let at = record_loc(project, month);
     if let Some(last) = editions.last().filter(|_| reason.is_none()) {
         if let Some(missing) = interrupted(project, month, &editions) {
             return complete(project, missing).map(|()| last.clone());
@@ -299,6 +295,11 @@ fn commitment(
         }
     };
     (dirty, refusal)
+}
+
+/// Month `month`'s issue record as the place of a diagnostic about it as a whole.
+fn record_loc(project: &Project, month: &str) -> Loc {
+    Loc::file(&crate::diag::Source::new(record_path(project, month), ""))
 }
 
 fn io_failure(e: String) -> Vec<Diagnostic> {
@@ -415,12 +416,8 @@ pub(crate) fn withdraw(project: &Project, month: &str, today: Date, reason: &str
     let mut diags = Vec::new();
     let Some(last) = editions(project, month, &mut diags).pop() else {
         if diags.is_empty() {
-            let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
-            diags.push(Diagnostic::error(
-                Code::Issued,
-                &at,
-                format!("{month} 没有发布过，无从撤回"),
-            ));
+            let message = format!("{month} 没有发布过，无从撤回");
+            diags.push(Diagnostic::error(Code::Issued, &record_loc(project, month), message));
         }
         return Err(diags);
     };
@@ -525,7 +522,7 @@ pub(crate) fn verify(resolved: &Arc<Resolved>, month: &str, session: &mut Option
     let Some(last) = all.last().cloned() else {
         return Frozen::Changed(diags);
     };
-    let at = Loc::file(&crate::diag::Source::new(record_path(project, month), ""));
+    let at = record_loc(project, month);
     if interrupted(project, month, &all).is_some() {
         return Frozen::Changed(vec![
             Diagnostic::error(
