@@ -222,9 +222,11 @@ pub(crate) fn issue(
     if !blocking.is_empty() || refusal.is_some() {
         diags.extend(blocking);
         diags.extend(refusal);
+        restore_out(project, month);
         return Err(diags);
     }
     let (Some(_), Some(content)) = (&outcome.pdf, content) else {
+        restore_out(project, month);
         return Err(diags);
     };
     // The PDF and every other output an issued circular includes that this build made.
@@ -250,7 +252,10 @@ pub(crate) fn issue(
         dirty,
     };
     editions.push(edition.clone());
-    write_record(project, month, &editions).map_err(|e| io_failure(e.to_string()))?;
+    if let Err(e) = write_record(project, month, &editions) {
+        restore_out(project, month);
+        return Err(io_failure(e.to_string()));
+    }
     crate::crash::point("issue:recorded");
     complete(project, kept)?;
     Ok(edition)
@@ -295,6 +300,22 @@ fn commitment(
         }
     };
     (dirty, refusal)
+}
+
+/// Puts an issued month's issued files back in `out/` after a revision that was not issued (its
+/// build wrote the revised circular there): nothing but the issued files is left in `out/` for
+/// an issued month. Nothing for a month not issued.
+fn restore_out(project: &Project, month: &str) {
+    let files: Vec<(PathBuf, Vec<u8>)> = issued_outputs()
+        .filter_map(|(output, _)| {
+            let kept = issued_path(project, month, output)?;
+            let bytes = read_issued(project, &kept).ok()?;
+            Some((project.out_dir(month).join(output.files()[0]), bytes))
+        })
+        .collect();
+    let all: Vec<(&std::path::Path, &[u8], bool)> =
+        files.iter().map(|(p, b)| (p.as_path(), b.as_slice(), true)).collect();
+    let _ = project.write_together(&all);
 }
 
 /// Month `month`'s issue record as the place of a diagnostic about it as a whole.

@@ -180,13 +180,14 @@ impl Worktree {
             .map(|d| d.as_nanos())
             .unwrap_or(0);
         // In the project's scratch folder, so that what a killed run leaves is removed by the
-        // next one (and git forgets its worktree: prune).
+        // next one; git forgets those worktrees (and only those: not a user's own whose folder
+        // is on a drive not mounted now).
         project.recover();
         let root = project.root();
-        let _ = git::run(root, &["worktree", "prune"]);
         let scratch = project
             .create_dir(std::path::Path::new(crate::project::SCRATCH))
             .map_err(|e| format!("无法建立临时文件夹：{}", e.reason()))?;
+        forget_lost_worktrees(root, &scratch);
         let path = scratch.join(format!("{}-verify-{nanos}", std::process::id()));
         let target = path.to_string_lossy().to_string();
         git::run(
@@ -207,7 +208,20 @@ impl Drop for Worktree {
         let path = self.path.to_string_lossy().to_string();
         let _ = git::run(&self.repo, &["worktree", "remove", "--force", path.as_str()]);
         let _ = std::fs::remove_dir_all(&self.path);
-        let _ = git::run(&self.repo, &["worktree", "prune"]);
+    }
+}
+
+/// Makes git forget the worktrees of killed `verify` runs: those under the scratch folder whose
+/// folder is gone.
+fn forget_lost_worktrees(root: &std::path::Path, scratch: &std::path::Path) {
+    let listed = git::ask(root, &["worktree", "list", "--porcelain"]).unwrap_or_default();
+    let scratch = scratch.canonicalize().unwrap_or_else(|_| scratch.to_path_buf());
+    for path in listed.lines().filter_map(|l| l.strip_prefix("worktree ")) {
+        let path = std::path::Path::new(path);
+        if path.starts_with(&scratch) && !path.exists() {
+            let path = path.to_string_lossy().to_string();
+            let _ = git::run(root, &["worktree", "remove", "--force", path.as_str()]);
+        }
     }
 }
 

@@ -851,3 +851,27 @@ fn an_issue_record_is_kept_whatever_is_done_to_it() {
         "the record was written over"
     );
 }
+
+/// A revision that is refused leaves out/ holding the issued circular, not the revised one it built.
+#[test]
+fn a_refused_revision_leaves_the_issued_files_in_out() {
+    let repo = Repo::new();
+    let issued = issue_march(&repo);
+    crate::util::replace_in(
+        &repo.path().join("data/2023-03/12345.yaml"),
+        "邻里牵手转办: 155",
+        "邻里牵手转办: 160",
+    );
+    // Warnings of a kind the office does not issue with (March has 概况 that differ from 附件).
+    repo.write("tongbao.yaml", "发布前须解决: [headline]\n");
+    let out = repo.tongbao(&["issue", "2023-03", "--revise", "更正邻里牵手数字"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert_eq!(
+        std::fs::read(repo.path().join("out/2023-03/circular.pdf")).unwrap(),
+        issued
+    );
+    assert_eq!(
+        std::fs::read(repo.path().join("data/2023-03/issued.pdf")).unwrap(),
+        issued
+    );
+}
