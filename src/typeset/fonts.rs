@@ -158,11 +158,14 @@ fn unreadable(project: &Project, found: &[(FontPath, FontInfo)], refused: &[Path
 /// Why a font file could not be used: what the system says when it is opened, or that it is not
 /// a font it can read.
 fn reason(path: &Path) -> String {
-    match std::fs::File::open(path).and_then(|mut f| {
-        use std::io::Read as _;
-        f.read(&mut [0u8; 4])
-    }) {
-        Err(e) => crate::project::io_reason(&e),
+    // Read whole only on this failing path, and within a bound far above any font.
+    match crate::limits::read_bounded(path, 1 << 29) {
+        Err(crate::limits::Refused::Io(e)) => crate::project::io_reason(&e),
+        Err(_) => "不是可用的字体文件（文件过大或不是普通文件）".to_string(),
+        // Readable and a font now: it could not be opened when the fonts were scanned.
+        Ok(bytes) if ttf_parser::Face::parse(&bytes, 0).is_ok() => {
+            "扫描字体时打不开它（多半是打开的文件太多，已到系统的上限）；请关掉一些程序后重新运行".to_string()
+        }
         Ok(_) => "不是可用的字体文件（文件损坏或格式不对）".to_string(),
     }
 }
