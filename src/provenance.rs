@@ -132,7 +132,8 @@ impl Digester {
 /// checked out and whether an input has uncommitted changes; and which months' issue records
 /// were deleted in the history.
 pub(crate) struct GitProbe {
-    state: Background<Result<Option<(String, bool)>, String>>,
+    /// Not asked for `check`, which records no commit.
+    state: Option<Background<Result<Option<(String, bool)>, String>>>,
     deleted: Background<BTreeMap<String, String>>,
 }
 
@@ -141,7 +142,7 @@ impl GitProbe {
     pub(crate) fn start(project: &Project) -> GitProbe {
         let (one, two) = (project.clone(), project.clone());
         GitProbe {
-            state: Background::start(move || git_state(&one)),
+            state: Some(Background::start(move || git_state(&one))),
             deleted: Background::start(move || deleted_records(&two)),
         }
     }
@@ -151,7 +152,7 @@ impl GitProbe {
     pub(crate) fn history(project: &Project) -> GitProbe {
         let project = project.clone();
         GitProbe {
-            state: Background::start(|| Ok(None)),
+            state: None,
             deleted: Background::start(move || deleted_records(&project)),
         }
     }
@@ -159,7 +160,7 @@ impl GitProbe {
     /// The commit and the dirty flag (a project outside git, before its first commit, or where
     /// git cannot answer: no commit, dirty). `None` only when the thread asking git died.
     pub(crate) fn state(&self) -> Option<(Option<String>, bool)> {
-        Some(match self.state.get()? {
+        Some(match self.state.as_ref().map_or(Some(&Ok(None)), Background::get)? {
             Ok(Some((commit, dirty))) => (Some(commit.clone()), *dirty),
             Ok(None) | Err(_) => (None, true),
         })
@@ -168,7 +169,7 @@ impl GitProbe {
     /// Why git could not tell the commit (git missing, or refusing the repository); `None` when
     /// it answered or the project is simply not in a repository.
     pub(crate) fn problem(&self) -> Option<String> {
-        self.state.get()?.as_ref().err().cloned()
+        self.state.as_ref()?.get()?.as_ref().err().cloned()
     }
 
     /// An error when month `month` was issued and its issue record is gone without a withdrawal

@@ -309,14 +309,7 @@ fn a_shallow_clone_says_its_history_is_incomplete() {
         .find(|l| l.contains("本月: 72"))
         .unwrap()
         .to_string();
-    let unit = row
-        .split("单位: ")
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_string();
+    let unit = crate::util::field(&row, "单位");
     let out = crate::util::git::tongbao_in(&shallow, &["blame", "2023-03", "12345", &unit, "本月"]);
     assert!(out.status.success(), "{}", said(&out));
     let text = said(&out);

@@ -177,14 +177,7 @@ fn the_language_server_checks_completes_hovers_and_jumps() {
     let table = p.read("data/2023-03/12345.yaml");
     let total_line = table.lines().position(|l| l.starts_with("合计:")).unwrap();
     let total = table.lines().nth(total_line).unwrap();
-    let value = total
-        .split("本月: ")
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_string();
+    let value = crate::util::field(total, "本月");
     let at = json!({"textDocument": {"uri": doc}, "position": {"line": line, "character": col + 4}});
     let hover = client.request("textDocument/hover", at.clone());
     let shown = hover["contents"]["value"].as_str().unwrap_or_default();

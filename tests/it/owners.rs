@@ -202,17 +202,7 @@ mod gates {
 
     /// A 12345 export that imports cleanly (every town and street listed).
     fn good_csv(p: &Project) -> std::path::PathBuf {
-        let towns = [
-            "总寨镇政府",
-            "南川东路街道办事处",
-            "南川西路街道办事处",
-            "饮马街街道办事处",
-            "人民街街道办事处",
-            "仓门街街道办事处",
-            "礼让街街道办事处",
-            "南滩街道办事处",
-        ];
-        let rows: String = towns.iter().map(|t| format!("{t},1,1,0,0\n")).collect();
+        let rows: String = crate::util::TOWNS.iter().map(|t| format!("{t},1,1,0,0\n")).collect();
         let csv = p.path("热线.csv");
         std::fs::write(&csv, format!("单位,本月投诉,办结投诉,延期数,重办条数\n{rows}")).unwrap();
         csv

@@ -121,25 +121,20 @@ fn export_then_import_gives_the_same_figures() {
     );
 }
 
+/// The towns and streets every 12345 table must list (its `必列类别`), besides the two the exports
+/// below fill in: rows of 0.
+fn other_towns() -> &'static [&'static str] {
+    &crate::util::TOWNS[2..]
+}
+
+/// CSV rows of 0 for [`other_towns`].
+fn other_towns_csv() -> String {
+    other_towns().iter().map(|t| format!("{t},0,0,0,0\n")).collect()
+}
+
 /// A workbook as a hotline platform might export it: a title row, a two-row header whose upper cell
 /// is merged across its sub-columns, measure words in brackets, an extra column, numbers written as
 /// text, an alias, and a 合计 row.
-/// The towns and streets every 12345 table must list (its `必列类别`), besides the two the exports
-/// below fill in: rows of 0.
-const OTHER_TOWNS: [&str; 6] = [
-    "南川西路街道办事处",
-    "饮马街街道办事处",
-    "人民街街道办事处",
-    "仓门街街道办事处",
-    "礼让街街道办事处",
-    "南滩街道办事处",
-];
-
-/// CSV rows of 0 for [`OTHER_TOWNS`].
-fn other_towns_csv() -> String {
-    OTHER_TOWNS.iter().map(|t| format!("{t},0,0,0,0\n")).collect()
-}
-
 fn hotline_export(path: &std::path::Path, cell: &str) {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -160,7 +155,7 @@ fn hotline_export(path: &std::path::Path, cell: &str) {
         ("总寨镇政府", cell, first, 4.0, "4"),
         ("南川东路街道办事处", "52", 52.0, 5.0, "2条"),
     ];
-    rows.extend(OTHER_TOWNS.iter().map(|t| (*t, "0", 0.0, 0.0, "0")));
+    rows.extend(other_towns().iter().map(|t| (*t, "0", 0.0, 0.0, "0")));
     let mut r = 3;
     for (i, (unit, month, done, delay, redo)) in rows.iter().enumerate() {
         sheet.write(r, 0, (i + 1) as f64).unwrap();

@@ -228,8 +228,6 @@ pub fn pdftotext(pdf: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Removes all whitespace and folds full-width punctuation to its ASCII twin, so the seed's web
-/// text (half-width commas and colons) and the typeset circular (full-width) compare equal.
 /// The towns and streets every 12345 table of the shipped registry must list (总寨镇 first).
 pub const TOWNS: [&str; 8] = [
     "总寨镇政府",
@@ -242,6 +240,18 @@ pub const TOWNS: [&str; 8] = [
     "南滩街道办事处",
 ];
 
+/// The value of `key` in a flow-mapping row of a month file (`{单位: 甲, 本月: 71, …}` →
+/// `field(row, "本月")` is `71`).
+pub fn field(row: &str, key: &str) -> String {
+    let after = row
+        .split(&format!("{key}: "))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {key} in {row}"));
+    after.split([',', '}']).next().unwrap().trim().to_string()
+}
+
+/// Removes all whitespace and folds full-width punctuation to its ASCII twin, so the seed's web
+/// text (half-width commas and colons) and the typeset circular (full-width) compare equal.
 pub fn normalise(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_whitespace())
