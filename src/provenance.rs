@@ -128,12 +128,16 @@ impl Digester {
     }
 }
 
+/// The commit checked out and the dirty flag; `Ok(None)` outside git; the reason git could not
+/// answer.
+type GitState = Result<Option<(String, bool)>, String>;
+
 /// What a command asks git once, on threads of their own while the data is read: the commit
 /// checked out and whether an input has uncommitted changes; and which months' issue records
 /// were deleted in the history.
 pub(crate) struct GitProbe {
     /// Not asked for `check`, which records no commit.
-    state: Option<Background<Result<Option<(String, bool)>, String>>>,
+    state: Option<Background<GitState>>,
     deleted: Background<BTreeMap<String, String>>,
 }
 
