@@ -180,6 +180,8 @@ pub(crate) enum Command {
     Build(BuildArgs),
     /// 监视数据和模板，保存即重新生成，并在浏览器中实时预览
     Watch(WatchArgs),
+    /// 在浏览器中办理整个月份：编辑正文和表格、草稿预览、提交、发布、查看历史（不用命令行）
+    Serve(ServeArgs),
     /// 核验 PDF：从其记录的提交重新生成，检查是否逐字节相同
     Verify(VerifyArgs),
     /// 两个版本之间数据的变化（按表、单位、列列出旧值 → 新值）
@@ -319,6 +321,16 @@ pub(crate) struct WatchArgs {
     pub editor: Option<String>,
     #[command(flatten)]
     pub fonts: FontArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// 工作台端口（默认 7346，被占用时自动另选）
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// 不自动打开浏览器（只打印地址）
+    #[arg(long)]
+    pub no_open: bool,
 }
 
 #[derive(Debug, Args)]

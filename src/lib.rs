@@ -44,6 +44,7 @@ mod args;
 mod audit;
 mod batch;
 mod cmd;
+mod http;
 mod issue;
 mod lsp;
 mod preview;

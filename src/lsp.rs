@@ -338,7 +338,7 @@ fn location(project: &Project, loc: &Loc) -> Value {
 /// Completion items for the text before the cursor: in `{{ … }}`, the tables, then their
 /// columns, headlines and units, and after `|` the filters; in a month's table file after
 /// `单位:`, the registry's units.
-fn completion(project: &Project, month: Option<&str>, before: &str) -> Vec<Value> {
+pub(crate) fn completion(project: &Project, month: Option<&str>, before: &str) -> Vec<Value> {
     let mut diags = Vec::new();
     let Some(base) = crate::load::base(project, &mut diags) else {
         return Vec::new();

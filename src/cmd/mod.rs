@@ -16,6 +16,7 @@ mod import;
 mod init;
 mod issue;
 mod new;
+mod serve;
 mod verify;
 mod watch;
 
@@ -77,6 +78,7 @@ fn run(project: &Project, command: Command) -> Result {
         Command::Check(args) => check::run(project, &args),
         Command::Build(args) => build::run(project, &args),
         Command::Watch(args) => watch::run(project, &args),
+        Command::Serve(args) => serve::run(project, &args),
         Command::Verify(args) => verify::run(project, &args),
         Command::Diff(args) => audit::diff(project, &args),
         Command::Log(args) => audit::log(project, &args),
@@ -233,7 +235,7 @@ mod fuzz {
             prop_assert!(crate::diag::shorten(&arg, 40).chars().count() <= 40);
             let path = std::path::PathBuf::from(&arg);
             prop_assert!(crate::diag::shorten_path(&path, 120).chars().count() <= 120);
-            let _ = crate::preview::parse_request(arg.as_bytes());
+            let _ = crate::http::decoded(&arg, 40);
         }
 
         #[test]

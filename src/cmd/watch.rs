@@ -90,13 +90,76 @@ fn start_preview(project: &Project, args: &WatchArgs) -> Result<Arc<State>> {
     Ok(state)
 }
 
+/// What a workspace tells the loop besides the file watcher: the month to show, the clerk's
+/// unsaved texts (read in place of the files), and a nudge to rebuild now.
+pub(crate) struct Live {
+    root: PathBuf,
+    month: std::sync::Mutex<Option<String>>,
+    unsaved: std::sync::Mutex<std::collections::BTreeMap<PathBuf, Arc<[u8]>>>,
+    poke: std::sync::Mutex<Option<mpsc::Sender<notify::Result<notify::Event>>>>,
+}
+
+impl Live {
+    pub(crate) fn new(project: &Project, month: Option<String>) -> Arc<Live> {
+        Arc::new(Live {
+            root: project.root().to_path_buf(),
+            month: std::sync::Mutex::new(month),
+            unsaved: Default::default(),
+            poke: Default::default(),
+        })
+    }
+
+    /// Shows month `month` from now on.
+    pub(crate) fn show(&self, month: &str) {
+        *self.month.lock().unwrap_or_else(|e| e.into_inner()) = Some(month.to_string());
+        self.nudge(Path::new(crate::project::DATA).join(month));
+    }
+
+    pub(crate) fn month(&self) -> Option<String> {
+        self.month.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Takes `text` as root-relative `rel`'s content until it is saved (or `None`: the file again).
+    pub(crate) fn edit(&self, rel: &Path, text: Option<Arc<[u8]>>) {
+        let mut unsaved = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
+        match text {
+            Some(text) => unsaved.insert(rel.to_path_buf(), text),
+            None => unsaved.remove(rel),
+        };
+        drop(unsaved);
+        self.nudge(rel.to_path_buf());
+    }
+
+    /// Rebuilds soon, as if `rel` had been saved.
+    pub(crate) fn nudge(&self, rel: PathBuf) {
+        if let Some(tx) = self.poke.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let closed = EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To));
+            let _ = tx.send(Ok(notify::Event::new(closed).add_path(self.root.join(rel))));
+        }
+    }
+
+    fn apply(&self, project: &Project) {
+        for (rel, text) in self.unsaved.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            project.overlay(rel, text.clone());
+        }
+    }
+}
+
 /// Runs until Ctrl-C.
 pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     let month = args.month.as_deref().map(month_name).transpose()?.map(|m| m.name());
-    let month = month.as_deref();
-    let root = project.root();
     let state = start_preview(project, args)?;
+    let live = Live::new(project, month);
+    follow(project, args.fonts.system_fonts, &state, &live)
+}
+
+/// The loop: rebuilds the month [`Live`] names (the latest when none) on every change to an
+/// input, until Ctrl-C.
+pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, live: &Arc<Live>) -> Result {
+    let root = project.root();
+    let state = state.clone();
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
+    *live.poke.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
     let mut watcher = notify::recommended_watcher(move |event| {
         let _ = tx.send(event);
     })
@@ -109,10 +172,13 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     // The outputs the project's configuration asks for are kept fresh too; what every month
     // shares is read again before each rebuild (it may be what changed).
     let asked = Asked {
-        system_fonts: args.fonts.system_fonts,
+        system_fonts,
         ..Asked::default()
     };
-    let resolve = || Resolved::read(project, &asked).map(Arc::new).map_err(Error::Usage);
+    let resolve = || {
+        live.apply(project);
+        Resolved::read(project, &asked).map(Arc::new).map_err(Error::Usage)
+    };
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
@@ -123,7 +189,14 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
     }
 
     let mut session = Session::open(resolve()?);
-    rebuild(&mut session, project, month, &state, &BTreeSet::new(), Instant::now());
+    rebuild(
+        &mut session,
+        project,
+        live.month().as_deref(),
+        &state,
+        &BTreeSet::new(),
+        Instant::now(),
+    );
     let mut trim_at = Some(Instant::now() + IDLE_TRIM);
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         let first = match rx.recv_timeout(Duration::from_millis(200)) {
@@ -167,7 +240,14 @@ pub(crate) fn run(project: &Project, args: &WatchArgs) -> Result {
         } else {
             session.refresh(resolve()?);
         }
-        rebuild(&mut session, project, month, &state, &burst.changed, started);
+        rebuild(
+            &mut session,
+            project,
+            live.month().as_deref(),
+            &state,
+            &burst.changed,
+            started,
+        );
         trim_at = Some(Instant::now() + IDLE_TRIM);
     }
     say!("已停止监视");
@@ -375,7 +455,7 @@ fn describe(changed: &BTreeSet<PathBuf>) -> String {
     }
 }
 
-fn open_browser(url: &str) {
+pub(crate) fn open_browser(url: &str) {
     let command = if cfg!(target_os = "windows") {
         ("cmd", vec!["/C", "start", "", url])
     } else if cfg!(target_os = "macos") {

@@ -9,6 +9,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["args", "background", "calendar", "crash", "diag", "git", "limits"],
     &["project"],
+    &["http"],
     &["load"],
     &["check"],
     &["aggregate"],

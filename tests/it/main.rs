@@ -32,3 +32,4 @@ mod tables;
 mod text;
 mod typography;
 mod watch;
+mod workspace;

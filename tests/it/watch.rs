@@ -208,7 +208,10 @@ fn server_routes_content_types_and_refusals() {
         assert!(n > 0);
         got.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
-    assert!(got.contains("Content-Type: text/event-stream"), "{got}");
+    assert!(
+        got.to_ascii_lowercase().contains("content-type: text/event-stream"),
+        "{got}"
+    );
 }
 
 /// Width, height and PNG colour type of a PNG file, from its header.

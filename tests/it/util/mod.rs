@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use tongbao::pipeline::{Plan, Session};
 use tongbao::typeset::inspect::{self, Layout};
 
+pub mod browser;
 pub mod git;
 pub mod office;
 pub mod watch;
