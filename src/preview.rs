@@ -444,6 +444,18 @@ impl State {
         self.lock().sources = sources;
     }
 
+    /// Which of the printed lines come from line `line` of `file` (by the same rule as a click:
+    /// [`locate`]), for the workspace to mark where its cursor is.
+    fn lines_from(&self, file: &str, line: usize, printed: &[String]) -> Vec<usize> {
+        let snap = self.lock();
+        printed
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| locate(&snap.sources, p).is_some_and(|s| s.file == file && s.line == line))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// `{"file": …, "line": …, "open": …}` for a printed line of the pages (`open`: the editor's
     /// link, or `null` when the editor is a command the preview runs: [`State::open_source`]),
     /// or `None`.
@@ -611,7 +623,7 @@ const LIMITS: http::Limits = http::Limits {
     streams: 16,
     head_time: Duration::from_secs(2),
     body_time: Duration::from_secs(2),
-    body_bytes: 4096,
+    body_bytes: 1 << 20,
 };
 
 /// Starts the preview on 127.0.0.1:`port` (0 = any free port; with `fallback`, a busy port is
@@ -636,6 +648,13 @@ pub(crate) fn handle(request: &Request, state: &Arc<State>, project: &Project) -
             Ok(()) => Response::new(204, http::TEXT, Vec::new()),
             Err(message) => Response::text(422, &message),
         };
+    }
+    if request.method == "POST" && path == "/lines" {
+        let printed: Vec<String> = serde_json::from_slice(&request.body).unwrap_or_default();
+        let printed = &printed[..printed.len().min(crate::limits::PAGES * 60)];
+        let file = request.param("file", 300).unwrap_or_default();
+        let line = request.param("line", 10).and_then(|l| l.parse().ok()).unwrap_or(0);
+        return Response::json(&state.lines_from(&file, line, printed));
     }
     if !request.is_read() {
         return Response::text(405, "405 不支持的请求方法");

@@ -122,6 +122,7 @@ impl Workspace {
             ("GET" | "HEAD", "/" | "/index.html") => Ok(Response::ok(http::HTML, PAGE)),
             ("GET", "/api/months") => Ok(self.months(&fresh)),
             ("POST", "/api/show") => self.show(request, &fresh),
+            ("GET", "/api/files") => self.files(request, &fresh),
             ("GET", "/api/file") => self.file(request, &fresh),
             ("POST", "/api/file") => self.save(request, &fresh),
             ("POST", "/api/draft") => self.draft(request, &fresh),
@@ -199,6 +200,31 @@ impl Workspace {
         Ok(rel)
     }
 
+    /// The files of a month the text tab can open: its text and settings, then what every month
+    /// shares (the registry, the table descriptions).
+    fn files(&self, request: &Request, project: &Project) -> std::result::Result<Response, Response> {
+        let month = month_param(request, project)?;
+        let mut files = vec![project.month_text(&month), project.document(&month)];
+        files.push(PathBuf::from(crate::project::REGISTRY));
+        let tables = project.path(crate::project::TABLES);
+        let mut described: Vec<PathBuf> = std::fs::read_dir(tables)
+            .map(|dir| {
+                dir.filter_map(std::result::Result::ok)
+                    .map(|e| Path::new(crate::project::TABLES).join(e.file_name()))
+                    .filter(|rel| project.is_input(rel))
+                    .collect()
+            })
+            .unwrap_or_default();
+        described.sort();
+        files.extend(described);
+        let listed: Vec<String> = files
+            .iter()
+            .filter(|rel| project.present(rel).unwrap_or(false))
+            .map(|rel| crate::pipeline::slashed(rel))
+            .collect();
+        Ok(Response::json(&listed))
+    }
+
     fn file(&self, request: &Request, project: &Project) -> std::result::Result<Response, Response> {
         let rel = self.editable(request, project)?;
         let bytes = match project.present(&rel) {
@@ -247,10 +273,12 @@ impl Workspace {
             .map_err(|e| Response::text(422, &format!("无法保存 {}：{e}", crate::pipeline::slashed(rel))))
     }
 
-    /// The clerk's unsaved text: the preview and the problems follow it.
+    /// The clerk's unsaved text (or, with `forget`, none): the preview and the problems follow it.
     fn draft(&self, request: &Request, project: &Project) -> std::result::Result<Response, Response> {
         let rel = self.editable(request, project)?;
-        self.live.edit(&rel, Some(Arc::from(request.body.as_slice())));
+        // The clerk gave the unsaved text up: the file again.
+        let text = (request.param("forget", 2).is_none()).then(|| Arc::from(request.body.as_slice()));
+        self.live.edit(&rel, text);
         Ok(Response::new(204, http::TEXT, Vec::new()))
     }
 

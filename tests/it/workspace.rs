@@ -482,6 +482,15 @@ fn a_whole_month_in_the_browser() {
          return a.value.split('\\n')[line - 1].includes('本月热线共转办');",
     );
     assert!(clicked.as_str().unwrap().contains("热线共转办"), "{clicked}");
+    // And back: the cursor's paragraph is marked on the page.
+    driver.script("document.getElementById('area').dispatchEvent(new MouseEvent('click')); return true;");
+    driver.wait(
+        "the cursor's paragraph marked on the page",
+        "const d = document.getElementById('preview').contentDocument; \
+         const marked = [...d.querySelectorAll('.text span.here')].map(s => s.textContent).join(''); \
+         return marked.includes('热线共转办') && !marked.includes('民生服务热线共转办城中区工单');",
+    );
+    driver.screenshot("workspace-cursor");
 
     // 6. The date filled, saved, committed (the clerk's name asked once).
     driver.script(
