@@ -130,8 +130,23 @@ fn localise_arg(arg: Arg) -> Arg {
 /// Parses the process's arguments. On a usage error (or `--help`, `--version`), the text to print,
 /// where (stderr for an error) and the exit code's kind come back instead.
 pub(crate) fn parse() -> Result<Cli, Refusal> {
-    let args: Vec<OsString> = std::env::args_os().collect();
+    use std::io::IsTerminal as _;
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
+    let terminal = std::io::stdin().is_terminal() || std::io::stdout().is_terminal();
+    if desktop_launch(args.len(), terminal, display) {
+        args.push("serve".into());
+    }
     parse_from(args)
+}
+
+/// Whether `tongbao` was started from a desktop (a shortcut, a double click) rather than a
+/// terminal or a program: no arguments, no terminal, a graphical session (always on Windows and
+/// macOS). Then it opens the workspace (`tongbao serve`) instead of printing its usage.
+fn desktop_launch(args: usize, terminal: bool, display: bool) -> bool {
+    args == 1 && !terminal && (display || cfg!(any(windows, target_os = "macos")))
 }
 
 /// What clap said instead of a command line: help, the version, or a usage error.
@@ -296,6 +311,20 @@ fn message(error: &clap::error::Error<Chinese>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_desktop_start_opens_the_workspace_and_nothing_else_does() {
+        // Double-clicked on a Linux desktop: the workspace.
+        assert!(desktop_launch(1, false, true));
+        // In a terminal, with arguments, or from a program on a server: as before.
+        assert!(!desktop_launch(1, true, true));
+        assert!(!desktop_launch(2, false, true));
+        assert_eq!(desktop_launch(1, false, false), cfg!(any(windows, target_os = "macos")));
+        let serve = parse_from(vec!["tongbao".into(), "serve".into()])
+            .ok()
+            .map(|c| c.command);
+        assert!(matches!(serve, Some(crate::args::Command::Serve(_))));
+    }
 
     fn refused(args: &[&str]) -> Refusal {
         match parse_from(args.iter().map(OsString::from).collect()) {
