@@ -132,6 +132,8 @@ impl Workspace {
             ("POST", "/api/run") => self.run_command(request, &fresh),
             ("PUT", "/api/upload") => self.upload(request, &fresh),
             ("GET", "/api/out") => self.download(request, &fresh),
+            ("GET", "/api/history") => self.history(request, &fresh),
+            ("GET", "/api/revision") => self.revision(request, &fresh),
             _ => Ok(preview::handle(request, &self.state, &self.project)),
         };
         result.unwrap_or_else(|refusal| refusal)
@@ -538,6 +540,65 @@ impl Workspace {
         let _ = std::fs::remove_file(project.path(&scratch));
         let output = output.replace(&project.path(&scratch).display().to_string(), &name);
         Ok(Response::json(&json!({"ok": ok, "output": output})))
+    }
+
+    /// The month's history: each commit with the figures it changed (old → new) as `tongbao log`
+    /// gives it, and each issued edition (the commits that changed `issued.pdf`) to download.
+    fn history(&self, request: &Request, project: &Project) -> std::result::Result<Response, Response> {
+        let month = month_param(request, project)?;
+        let (ok, output) = self.tongbao(&["log".into(), month.clone(), "--format".into(), "json".into()]);
+        let Ok(entries) = serde_json::from_str::<Value>(&output) else {
+            return Ok(Response::json(&json!({"ok": false, "output": output})));
+        };
+        let issued = crate::pipeline::slashed(&crate::issue::pdf_path(project, &month));
+        let listed = crate::git::run(
+            project.root(),
+            &["log", "--format=%H%x09%an%x09%aI%x09%s", "-n", "200", "--", &issued],
+        )
+        .unwrap_or_default();
+        let editions: Vec<Value> = listed
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.splitn(4, '\t');
+                let (commit, author, date, subject) = (f.next()?, f.next()?, f.next()?, f.next()?);
+                Some(json!({"commit": commit, "author": author, "date": date, "message": subject}))
+            })
+            .collect();
+        Ok(Response::json(
+            &json!({"ok": ok, "entries": entries, "editions": editions}),
+        ))
+    }
+
+    /// The circular issued at a commit (`issued.pdf` as that commit holds it), to download.
+    fn revision(&self, request: &Request, project: &Project) -> std::result::Result<Response, Response> {
+        let month = month_param(request, project)?;
+        let commit = request.param("commit", 64).unwrap_or_default();
+        if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Response::not_found());
+        }
+        let spec = format!(
+            "{commit}:{}",
+            crate::pipeline::slashed(&crate::issue::pdf_path(project, &month))
+        );
+        let git = |args: &[&str]| {
+            crate::git::command(project.root())
+                .args(args)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+        };
+        let size: u64 = git(&["cat-file", "-s", &spec])
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .ok_or_else(Response::not_found)?;
+        if size > crate::limits::PDF_BYTES {
+            return Err(Response::text(422, "这一版的 PDF 过大，未读取"));
+        }
+        let pdf = git(&["cat-file", "blob", &spec]).ok_or_else(Response::not_found)?;
+        let name = format!("{month}-{}.pdf", &commit[..8]);
+        Ok(Response::ok("application/pdf", pdf.stdout).header(
+            "Content-Disposition",
+            format!("attachment; filename*=UTF-8''{}", percent(&name)),
+        ))
     }
 
     /// An output of a month from `out/`: only the files the outputs make.

@@ -560,15 +560,32 @@ fn a_whole_month_in_the_browser() {
         "return document.getElementById('outputsout').textContent.includes('已修订（第 2 版）');",
     );
     assert!(p.read("data/2023-04/issued.yaml").contains("总寨镇热线本月数字更正"));
+    driver.click("#commit");
+    answer(&driver, Some("发布2023-04通报更正版"));
+    wait_said(&driver, "已提交");
 
     // 9. The history, in the circular's terms.
     driver.click("button[data-tab='history']");
     driver.click("#log");
     driver.wait(
         "the history",
-        "return document.getElementById('historyout').textContent.includes('72');",
+        "return document.getElementById('commits').textContent.includes('总寨镇人民政府 · 本月投诉：71 → 72');",
     );
-    let history = driver.script(&text_of("historyout"));
-    assert!(history.as_str().unwrap().contains("71"), "{history}");
+    let history = driver.script("return document.getElementById('history').textContent;");
+    let history = history.as_str().unwrap();
+    for said in ["更正总寨镇热线数", "发布2023-04通报", "王会计", "改动了"] {
+        assert!(history.contains(said), "{said}: {history}");
+    }
+    // Each issued edition downloadable as it was issued.
+    let editions = driver.script_async(
+        "Promise.all([...document.querySelectorAll('#editions a')].map(a => fetch(a.href).then(r => r.arrayBuffer()))) \
+         .then(all => done(all.map(b => new TextDecoder().decode(new Uint8Array(b).slice(0, 5)))));",
+    );
+    assert!(
+        editions
+            .as_array()
+            .is_some_and(|e| e.len() == 2 && e.iter().all(|v| v == "%PDF-")),
+        "{editions}"
+    );
     driver.screenshot("workspace-history");
 }
