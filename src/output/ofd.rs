@@ -18,6 +18,7 @@
 
 mod font;
 mod page;
+mod truetype;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -237,7 +238,7 @@ pub(crate) fn export(
 }
 
 fn font_file(f: &font::FontUse) -> String {
-    format!("font_{}.{}", f.id, if f.is_cff() { "otf" } else { "ttf" })
+    format!("font_{}.ttf", f.id)
 }
 
 /// `OFD.xml`: the document's info and where its root is.

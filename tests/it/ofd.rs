@@ -315,6 +315,49 @@ fn the_ofd_opens_validates_and_renders_like_the_pdf() {
     assert_renders_like_the_pdf(&ofd, &pdf);
 }
 
+/// Every embedded face has TrueType outlines (what every OFD reader draws; reportlab-based ones
+/// refuse CFF), and easyofd's own conversion of the OFD to PDF finishes with every page (it
+/// did not, in four minutes, while the faces were CFF).
+#[test]
+fn the_faces_are_truetype_and_easyofds_conversion_finishes() {
+    let p = Project::march_only();
+    build(&p, &["--outputs", "pdf,ofd"]);
+    let ofd = p.path("out/2023-03/circular.ofd");
+    let faces: Vec<(String, Vec<u8>)> = parts(&ofd)
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("Doc_0/Res/font_"))
+        .collect();
+    assert!(faces.len() >= 4, "{:?}", faces.iter().map(|f| &f.0).collect::<Vec<_>>());
+    for (name, bytes) in &faces {
+        assert!(name.ends_with(".ttf"), "{name}");
+        assert_eq!(&bytes[..4], &[0, 1, 0, 0], "{name}: a TrueType sfnt");
+        let face = ttf_parser::Face::parse(bytes, 0).unwrap();
+        assert!(face.tables().glyf.is_some() && face.tables().cff.is_none(), "{name}");
+    }
+    let python = std::env::var("TONGBAO_OFD_PYTHON")
+        .expect("TONGBAO_OFD_PYTHON: scripts/test installs easyofd in a virtual environment");
+    let work = tempfile::Builder::new().prefix("easyofd-").tempdir().unwrap();
+    let script = r#"
+import sys
+from loguru import logger
+logger.remove()
+from easyofd.ofd import OFD
+ofd = OFD()
+ofd.read(sys.argv[1], fmt="path")
+open(sys.argv[2], "wb").write(ofd.to_pdf())
+"#;
+    let converted = work.path().join("easyofd.pdf");
+    let out = Command::new(python)
+        .args(["-c", script])
+        .arg(&ofd)
+        .arg(&converted)
+        .current_dir(work.path())
+        .output()
+        .expect("the easyofd virtual environment's python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(pdf_pages(&converted), pdf_pages(&p.path("out/2023-03/circular.pdf")));
+}
+
 #[test]
 fn easyofd_reads_every_sentence_and_row_from_the_ofd() {
     let p = Project::march_only();

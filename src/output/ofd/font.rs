@@ -62,8 +62,10 @@ impl FontUse {
         self.font.ttf().tables().cff.is_some()
     }
 
-    /// The embedded font file: the subset with a `cmap` (and `OS/2`) added. `None` when the face
-    /// cannot be subset (a CFF2 variable font, say).
+    /// The embedded font file: the subset with a `cmap` (and `OS/2`) added, its outlines as
+    /// TrueType ones ([`super::truetype`]: what every OFD reader draws). `None` when the face
+    /// cannot be subset (a CFF2 variable font, say). Should a CFF face's glyphs not convert, its
+    /// subset is embedded as it is (readers tell the two apart by the file's first bytes).
     pub(super) fn file(&self) -> Option<Vec<u8>> {
         let (data, index) = (self.font.font().data(), self.font.font().index());
         let subset = subsetter::subset(data, index, &self.remapper).ok()?;
@@ -71,7 +73,11 @@ impl FontUse {
         if let Some(os2) = table(data, index, *b"OS/2") {
             extra.push((*b"OS/2", os2.to_vec()));
         }
-        add_tables(&subset, extra)
+        let file = add_tables(&subset, extra)?;
+        if self.is_cff() {
+            return Some(super::truetype::truetype(&file).unwrap_or(file));
+        }
+        Some(file)
     }
 }
 
