@@ -173,11 +173,15 @@ fn tool() -> String {
     format!("tongbao {}", env!("CARGO_PKG_VERSION"))
 }
 
+/// What signs an issued PDF (`issue --sign`): its bytes in, the signed file out, or why not.
+pub(crate) type Signer<'a> = dyn Fn(&[u8]) -> Result<Vec<u8>, String> + 'a;
+
 /// Issues (or, with `reason`, revises) a month: builds it, adds an edition to `issued.yaml` and
 /// keeps the PDF as `issued.pdf`. The inputs must be committed unless `allow_dirty` (then the
 /// edition says so). The record is written first and the files after it, so an issue cut short
 /// leaves a record whose files are still in `out/`: issuing again completes it
-/// ([`interrupted`]). Returns the edition, or the problems that prevent issuing.
+/// ([`interrupted`]). With `sign`, the issued PDF is signed and the record covers the signed
+/// file. Returns the edition, or the problems that prevent issuing.
 pub(crate) fn issue(
     project: &Project,
     session: &mut Session,
@@ -185,6 +189,7 @@ pub(crate) fn issue(
     today: Date,
     reason: Option<&str>,
     allow_dirty: bool,
+    sign: Option<&Signer<'_>>,
 ) -> Result<Edition, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut editions = if project.is_issued(month) {
@@ -234,9 +239,20 @@ pub(crate) fn issue(
     let mut kept = Vec::new();
     for (output, _) in issued_outputs().filter(|(o, _)| session.plan().makes(*o)) {
         let made = project.out_dir(month).join(output.files()[0]);
-        let bytes = project
+        let mut bytes = project
             .read(&made)
             .map_err(|e| io_failure(format!("{}：{}", made.display(), e.reason())))?;
+        // The issued PDF signed: the record covers the signed file.
+        if let (Output::Pdf, Some(sign)) = (output, sign) {
+            bytes = sign(&bytes).map_err(|why| {
+                restore_out(project, month);
+                vec![Diagnostic::error(
+                    Code::Issued,
+                    &at,
+                    format!("{month} 的通报未能签名：{why}"),
+                )]
+            })?;
+        }
         files.insert(output, provenance::sha256(&bytes));
         if let Some(path) = issued_path(project, month, output) {
             kept.push((path, bytes));
@@ -598,7 +614,10 @@ pub(crate) fn verify(resolved: &Arc<Resolved>, month: &str, session: &mut Option
     let (rebuilt, problems) = session.frozen(month, &plan, json.as_deref(), stamp);
     let content = rebuilt.as_ref().map(|r| provenance::sha256(&r.content));
     match rebuilt {
-        Some(r) if content.as_deref() == Some(last.content.as_str()) && r.issued == issued => {
+        Some(r)
+            if content.as_deref() == Some(last.content.as_str())
+                && (r.issued == issued || crate::sign::signed_copy_of(&issued, &r.issued)) =>
+        {
             remember(project, month, &key);
             Frozen::Unchanged(files)
         }

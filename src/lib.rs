@@ -52,6 +52,7 @@ pub mod provenance;
 mod routine;
 mod schemas;
 mod sheet;
+mod sign;
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> std::process::ExitCode {

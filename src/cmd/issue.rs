@@ -33,8 +33,22 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
         outputs: args.outputs.clone(),
         ..crate::output::Asked::default()
     };
+    let key = args
+        .sign
+        .as_deref()
+        .map(|file| signing_key(project, file))
+        .transpose()?;
     let resolved = std::sync::Arc::new(crate::pipeline::Resolved::read(project, &asked).map_err(Error::Usage)?);
     let mut session = Session::open(resolved);
+    let signer = key.as_ref().map(|key| {
+        move |pdf: &[u8]| {
+            let placement = crate::sign::Placement {
+                time: crate::sign::pdf_time_now(),
+                field: None,
+            };
+            crate::sign::sign_pdf(pdf, key, &placement)
+        }
+    });
     match record::issue(
         project,
         &mut session,
@@ -42,6 +56,9 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
         record::today(),
         args.revise.as_deref(),
         args.allow_dirty,
+        signer
+            .as_ref()
+            .map(|s| s as &dyn Fn(&[u8]) -> std::result::Result<Vec<u8>, String>),
     ) {
         Ok(edition) => {
             let what = if edition.number == 1 {
@@ -54,6 +71,9 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
                 record::pdf_path(project, &month).display(),
                 &edition.content[..12]
             );
+            if let Some(key) = &key {
+                say!("已签名（PAdES）：签名者 {}", key.subject());
+            }
             for output in edition.files.keys().filter(|o| **o != crate::output::Output::Pdf) {
                 if let Some(path) = record::issued_path(project, &month, *output) {
                     say!("同时发布 {}：{}", output.describe(), path.display());
@@ -69,6 +89,34 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
             Ok(Status::Problems)
         }
     }
+}
+
+/// The office's key for `--sign`: a file outside the project (a key inside could be committed
+/// with the data), opened with `TONGBAO_KEY_PASSWORD`. Nothing of the key or the password is
+/// ever printed.
+fn signing_key(project: &Project, file: &std::path::Path) -> Result<crate::sign::Key> {
+    let shown = crate::diag::shorten_path(file, 80);
+    let real = file
+        .canonicalize()
+        .map_err(|e| Error::Usage(format!("无法读取密钥文件 {shown}：{}", crate::project::io_reason(&e))))?;
+    if real.starts_with(
+        project
+            .root()
+            .canonicalize()
+            .unwrap_or_else(|_| project.root().to_path_buf()),
+    ) {
+        return Err(Error::Usage(format!(
+            "密钥文件 {shown} 在项目文件夹中，可能随数据提交到 git：请把它移到项目之外（如用户目录或 U 盘），再用 --sign 指定"
+        )));
+    }
+    let size = std::fs::metadata(&real).map(|m| m.len()).unwrap_or(0);
+    if size > 1 << 20 {
+        return Err(Error::Usage(format!("{shown} 不是密钥文件（超过 1 MiB）")));
+    }
+    let bytes = std::fs::read(&real)
+        .map_err(|e| Error::Usage(format!("无法读取密钥文件 {shown}：{}", crate::project::io_reason(&e))))?;
+    let password = std::env::var("TONGBAO_KEY_PASSWORD").unwrap_or_default();
+    crate::sign::read_key(&bytes, &password).map_err(|why| Error::Usage(format!("密钥文件 {shown}：{why}")))
 }
 
 /// `issue MONTH --withdraw 原因`.

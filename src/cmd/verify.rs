@@ -17,6 +17,26 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
     let shown = crate::diag::shorten_path(file, 120);
     let bytes = crate::limits::read_bounded(file, PDF_BYTES)
         .map_err(|e| Error::Usage(format!("无法读取 {shown}：{}", e.reason(PDF_BYTES))))?;
+    // A signed PDF: its signature first (intact and whose), then the circular it signed.
+    let signature = crate::sign::is_signed(&bytes).then(|| crate::sign::intact(&bytes));
+    let mut broken = false;
+    match &signature {
+        Some(Ok(signed)) => {
+            say!("签名：完好，覆盖整个文件；签名者 {}", signed.subject);
+            match trust(project).and_then(|anchors| crate::sign::chains_to(signed, &anchors)) {
+                Ok(anchor) => say!("证书：可追溯到信任的证书 {anchor}"),
+                Err(why) => {
+                    say!("证书：{why}");
+                    broken = true;
+                }
+            }
+        }
+        Some(Err(why)) => {
+            say!("签名：无效：{why}");
+            broken = true;
+        }
+        None => {}
+    }
     let manifest = provenance::read_manifest(&bytes).ok_or_else(|| Error::Failed(no_manifest(&shown, &bytes)))?;
     let commit = trusted(&manifest).map_err(|why| Error::Failed(format!("错误：{shown} 的构建清单不可信：{why}")))?;
     say!(
@@ -66,6 +86,14 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
             );
             Ok(Status::Clean)
         }
+        Some(rebuilt) if crate::sign::signed_copy_of(&bytes, &rebuilt) && outputs_differ == 0 => {
+            say!(
+                "一致：从提交 {} 重新生成的 PDF 与该文件签名前的内容逐字节相同（{} 字节，另有签名）",
+                short(&commit),
+                rebuilt.len()
+            );
+            Ok(if broken { Status::Problems } else { Status::Clean })
+        }
         Some(_) => {
             say!("不一致：从提交 {} 重新生成的 PDF 与该文件不同", short(&commit));
             report_differences(&manifest, &inputs);
@@ -80,6 +108,23 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
             Ok(Status::Problems)
         }
     }
+}
+
+/// The certificates `tongbao.yaml` trusts (`信任的证书`: PEM files in the project).
+fn trust(project: &Project) -> std::result::Result<Vec<x509_cert::Certificate>, String> {
+    let mut diags = Vec::new();
+    let files = crate::load::config::load(project, &mut diags).trusted;
+    if files.is_empty() {
+        return Err("tongbao.yaml 中没有列出“信任的证书”，无法判断签名者的证书是否可信".into());
+    }
+    let mut anchors = Vec::new();
+    for (file, _) in files {
+        let bytes = project
+            .read(std::path::Path::new(&file))
+            .map_err(|e| format!("无法读取信任的证书 {file}：{}", e.reason()))?;
+        anchors.extend(crate::sign::certificates(&bytes));
+    }
+    Ok(anchors)
 }
 
 /// Why a PDF without a manifest cannot be verified: tongbao's own PDF/A-2b carries none (the

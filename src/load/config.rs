@@ -34,6 +34,9 @@ pub(crate) struct Config {
     /// The kinds of warning the office does not issue with (`发布前须解决: [period-overlap]`, by
     /// the codes' stable names).
     pub blocking: Vec<Code>,
+    /// The certificates a signature must chain to (`信任的证书`: PEM files in the project), as
+    /// written, for `tongbao verify`.
+    pub trusted: Vec<(String, Loc)>,
 }
 
 /// Reads `tongbao.yaml` if present. With errors (reported in `diags`) the defaults are kept.
@@ -84,6 +87,9 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Config> {
             }
         }
     }
-    r.finish(top, &["字体", "输出", "发布前须解决"]);
+    if let Some(node) = top.opt("信任的证书") {
+        config.trusted = r.texts(node, "信任的证书");
+    }
+    r.finish(top, &["字体", "输出", "发布前须解决", "信任的证书"]);
     Some(config)
 }

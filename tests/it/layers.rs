@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["render"],
     &["typeset"],
     &["output"],
+    &["sign"],
     &["provenance"],
     &["pipeline"],
     &[

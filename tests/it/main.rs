@@ -28,6 +28,7 @@ mod outputs;
 mod owners;
 mod package;
 mod routine;
+mod sign;
 mod tables;
 mod text;
 mod typography;

@@ -1,0 +1,378 @@
+//! `tongbao issue MONTH --sign KEY`: the issued PDF signed (PAdES B-B), checked by programs no
+//! one here wrote: poppler's `pdfsig` (valid, whole file), pyHanko (intact, trusted through the
+//! test CA, untouched), OpenSSL (the ESS signing-certificate-v2 attribute, which pdfsig does not
+//! check). The certificates are made here with OpenSSL: a CA, an
+//! RSA office certificate in a PKCS#12 file as OpenSSL 3 writes it (AES, PBKDF2), an ECDSA P-256
+//! one in PEM with an encrypted key, and an expired one.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::util::git::git;
+use crate::util::{Project, output};
+
+const PASSWORD: &str = "秘密 123";
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA and the office's keys, in a folder outside any project.
+struct Keys {
+    dir: tempfile::TempDir,
+}
+
+impl Keys {
+    fn make() -> Keys {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("ext.cnf"),
+            "[s]\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
+        )
+        .unwrap();
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-subj",
+                "/CN=测试根证书",
+                "-utf8",
+                "-days",
+                "30",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+            ],
+        );
+        let issue = |name: &str, new_key: &[&str], days: &str| {
+            let mut req = vec!["req", "-new", "-nodes", "-keyout"];
+            let key = format!("{name}.key");
+            let csr = format!("{name}.csr");
+            req.extend([
+                key.as_str(),
+                "-out",
+                csr.as_str(),
+                "-subj",
+                "/CN=西宁市城中区人民政府办公室",
+                "-utf8",
+            ]);
+            req.extend(new_key);
+            openssl(d, &req);
+            let pem = format!("{name}.pem");
+            openssl(
+                d,
+                &[
+                    "x509",
+                    "-req",
+                    "-in",
+                    &csr,
+                    "-CA",
+                    "ca.pem",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-out",
+                    &pem,
+                    "-days",
+                    days,
+                    "-extfile",
+                    "ext.cnf",
+                    "-extensions",
+                    "s",
+                ],
+            );
+        };
+        issue("rsa", &["-newkey", "rsa:2048"], "30");
+        openssl(
+            d,
+            &[
+                "pkcs12",
+                "-export",
+                "-inkey",
+                "rsa.key",
+                "-in",
+                "rsa.pem",
+                "-certfile",
+                "ca.pem",
+                "-out",
+                "rsa.p12",
+                "-passout",
+                &format!("pass:{PASSWORD}"),
+            ],
+        );
+        issue("ec", &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"], "30");
+        openssl(
+            d,
+            &[
+                "pkcs8",
+                "-topk8",
+                "-v2",
+                "aes-256-cbc",
+                "-in",
+                "ec.key",
+                "-out",
+                "ec.enc.key",
+                "-passout",
+                &format!("pass:{PASSWORD}"),
+            ],
+        );
+        let pem = [
+            std::fs::read_to_string(d.join("ec.enc.key")).unwrap(),
+            std::fs::read_to_string(d.join("ca.pem")).unwrap(),
+            std::fs::read_to_string(d.join("ec.pem")).unwrap(),
+        ];
+        std::fs::write(d.join("ec-chain.pem"), pem.concat()).unwrap();
+        // Expired: valid for no time at all (OpenSSL 3.0 has no -not_after), and a second has passed
+        // before it is used.
+        openssl(
+            d,
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "old.key",
+                "-out",
+                "old.csr",
+                "-subj",
+                "/CN=过期的证书",
+                "-utf8",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "old.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "old.pem",
+                "-days",
+                "0",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "pkcs12",
+                "-export",
+                "-inkey",
+                "old.key",
+                "-in",
+                "old.pem",
+                "-out",
+                "old.p12",
+                "-passout",
+                &format!("pass:{PASSWORD}"),
+            ],
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        Keys { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// March alone in a git repository, trusting the test CA for `verify` (`信任的证书`).
+fn project(keys: &Keys) -> Project {
+    let p = Project::march_only();
+    std::fs::create_dir_all(p.path("certs")).unwrap();
+    std::fs::copy(keys.path("ca.pem"), p.path("certs/ca.pem")).unwrap();
+    p.write("tongbao.yaml", "信任的证书: [certs/ca.pem]\n");
+    git(p.root(), &["init", "-q"]);
+    git(p.root(), &["add", "-A"]);
+    git(p.root(), &["commit", "-q", "-m", "三月数据"]);
+    p
+}
+
+fn issue_signed(p: &Project, key: &Path, password: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tongbao"))
+        .args(["issue", "2023-03", "--sign"])
+        .arg(key)
+        .arg("--root")
+        .arg(p.root())
+        .env("TONGBAO_KEY_PASSWORD", password)
+        .output()
+        .unwrap()
+}
+
+/// pyHanko's verdict on each signature field (`NAME:HASH:INTACT:TRUSTED,UNTOUCHED`), trusting only
+/// the test CA, and whether it judged the file valid.
+fn pyhanko(file: &Path, ca: &Path) -> (bool, String) {
+    let exe = std::env::var("TONGBAO_PYHANKO").expect("TONGBAO_PYHANKO: scripts/test installs pyhanko-cli");
+    let out = Command::new(exe)
+        .args(["sign", "validate", "--trust"])
+        .arg(ca)
+        .arg("--trust-replace")
+        .arg(file)
+        .env("PYTHONWARNINGS", "ignore")
+        .output()
+        .expect("pyhanko");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+fn pdfsig(file: &Path) -> String {
+    let out = Command::new("pdfsig")
+        .arg(file)
+        .output()
+        .expect("pdfsig (poppler-utils)");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The CMS signature in the last `/Contents<…>` of a signed PDF, as OpenSSL prints it.
+fn cms_printed(pdf: &[u8], dir: &Path) -> String {
+    let at = pdf.windows(10).rposition(|w| w == b"/Contents<").unwrap() + 10;
+    let end = at + pdf[at..].iter().position(|b| *b == b'>').unwrap();
+    let hex = std::str::from_utf8(&pdf[at..end]).unwrap().trim_end_matches('0');
+    let hex = if hex.len() % 2 == 1 {
+        format!("{hex}0")
+    } else {
+        hex.to_string()
+    };
+    let der: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    std::fs::write(dir.join("sig.der"), der).unwrap();
+    let out = Command::new("openssl")
+        .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in", "sig.der"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn issued_circulars_are_signed_as_pades_and_stay_frozen() {
+    let keys = Keys::make();
+    for (key, algorithm) in [("rsa.p12", "rsaEncryption"), ("ec-chain.pem", "ecdsa-with-SHA256")] {
+        let p = project(&keys);
+        let out = issue_signed(&p, &keys.path(key), PASSWORD);
+        assert!(out.status.success(), "{key}: {}", output(&out));
+        assert!(
+            output(&out).contains("已签名（PAdES）：签名者 CN=西宁市城中区人民政府办公室"),
+            "{}",
+            output(&out)
+        );
+        let issued = p.path("data/2023-03/issued.pdf");
+        let report = pdfsig(&issued);
+        for line in [
+            "Signature Type: ETSI.CAdES.detached",
+            "Signer Certificate Common Name: 西宁市城中区人民政府办公室",
+            "Total document signed",
+            "Signature Validation: Signature is Valid.",
+            "Signing Hash Algorithm: SHA-256",
+        ] {
+            assert!(report.contains(line), "{key}: {line}\n{report}");
+        }
+        let (valid, verdict) = pyhanko(&issued, &keys.path("ca.pem"));
+        assert!(
+            valid && verdict.trim_end().ends_with(":INTACT:TRUSTED,UNTOUCHED"),
+            "{key}: {verdict}"
+        );
+        assert!(verdict.starts_with("单位签名:"), "{verdict}");
+        let bytes = std::fs::read(&issued).unwrap();
+        let cms = cms_printed(&bytes, keys.dir.path());
+        assert!(cms.contains("signingCertificateV2"), "{key}: {cms}");
+        assert!(cms.contains(algorithm), "{key}: {cms}");
+        assert!(
+            !cms.contains("signingTime"),
+            "PAdES has no signing-time attribute: {cms}"
+        );
+        // The record covers the signed file; check and build keep it frozen and unchanged.
+        git(p.root(), &["add", "-A"]);
+        git(p.root(), &["commit", "-q", "-m", "发布"]);
+        let out = p.run(&["check", "2023-03"]);
+        assert!(out.status.success(), "{key}: {}", output(&out));
+        let out = p.run(&["build", "2023-03"]);
+        assert!(output(&out).contains("已发布，未改变"), "{}", output(&out));
+        assert_eq!(std::fs::read(p.path("out/2023-03/circular.pdf")).unwrap(), bytes);
+        let out = p.run(&["verify", issued.to_str().unwrap()]);
+        let said = output(&out);
+        assert!(out.status.success(), "{said}");
+        assert!(
+            said.contains("签名：完好，覆盖整个文件；签名者 CN=西宁市城中区人民政府办公室"),
+            "{said}"
+        );
+        assert!(said.contains("与该文件签名前的内容逐字节相同"), "{said}");
+        assert!(said.contains("证书：可追溯到信任的证书 CN=测试根证书"), "{said}");
+        // Trusting another CA only: the signature is intact, its certificate not trusted.
+        let other = Keys::make();
+        std::fs::copy(other.path("ca.pem"), p.path("certs/ca.pem")).unwrap();
+        let out = p.run(&["verify", issued.to_str().unwrap()]);
+        assert!(!out.status.success(), "{}", output(&out));
+        assert!(output(&out).contains("不能追溯到"), "{}", output(&out));
+        std::fs::copy(keys.path("ca.pem"), p.path("certs/ca.pem")).unwrap();
+        // One byte altered after signing: pdfsig and tongbao both refuse it.
+        let mut altered = bytes.clone();
+        let at = altered.windows(6).position(|w| w == b"/Title").unwrap() + 8;
+        altered[at] ^= 1;
+        std::fs::write(&issued, &altered).unwrap();
+        assert!(pdfsig(&issued).contains("Digest Mismatch"), "{}", pdfsig(&issued));
+        let (valid, verdict) = pyhanko(&issued, &keys.path("ca.pem"));
+        assert!(!valid && verdict.contains("INVALID"), "{verdict}");
+        let out = p.run(&["check", "2023-03"]);
+        assert!(
+            !out.status.success() && output(&out).contains("issued-pdf"),
+            "{}",
+            output(&out)
+        );
+        let out = p.run(&["verify", issued.to_str().unwrap()]);
+        assert!(
+            output(&out).contains("签名：无效：文件在签名之后被改动过"),
+            "{}",
+            output(&out)
+        );
+    }
+}
+
+#[test]
+fn keys_stay_outside_the_project_and_bad_keys_say_why() {
+    let keys = Keys::make();
+    let p = project(&keys);
+    // A wrong password, an expired certificate, a file that is no key: nothing is issued.
+    for (key, password, said) in [
+        ("rsa.p12", "错的", "密码不对"),
+        ("old.p12", PASSWORD, "已于"),
+        ("ext.cnf", PASSWORD, "不是有效的 PKCS#12"),
+    ] {
+        let out = issue_signed(&p, &keys.path(key), password);
+        assert_eq!(out.status.code(), Some(2), "{key}: {}", output(&out));
+        assert!(output(&out).contains(said), "{key}: {}", output(&out));
+        assert!(!output(&out).contains(PASSWORD), "the password is never printed");
+        assert!(!p.path("data/2023-03/issued.pdf").exists());
+    }
+    // A key inside the project (it could be committed with the data) is refused.
+    std::fs::copy(keys.path("rsa.p12"), p.path("单位.p12")).unwrap();
+    let out = issue_signed(&p, &p.path("单位.p12"), PASSWORD);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(output(&out).contains("在项目文件夹中"), "{}", output(&out));
+    assert!(!p.path("data/2023-03/issued.pdf").exists());
+}
