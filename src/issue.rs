@@ -173,8 +173,10 @@ fn tool() -> String {
     format!("tongbao {}", env!("CARGO_PKG_VERSION"))
 }
 
-/// What signs an issued PDF (`issue --sign`): its bytes in, the signed file out, or why not.
-pub(crate) type Signer<'a> = dyn Fn(&[u8]) -> Result<Vec<u8>, String> + 'a;
+/// What signs an issued PDF (`issue --sign`): its bytes and where the signature field goes (the
+/// page and rectangle of the first seal, when the circular is sealed) in, the signed file out,
+/// or why not.
+pub(crate) type Signer<'a> = dyn Fn(&[u8], Option<(usize, [f32; 4])>) -> Result<Vec<u8>, String> + 'a;
 
 /// Issues (or, with `reason`, revises) a month: builds it, adds an edition to `issued.yaml` and
 /// keeps the PDF as `issued.pdf`. The inputs must be committed unless `allow_dirty` (then the
@@ -244,7 +246,11 @@ pub(crate) fn issue(
             .map_err(|e| io_failure(format!("{}：{}", made.display(), e.reason())))?;
         // The issued PDF signed: the record covers the signed file.
         if let (Output::Pdf, Some(sign)) = (output, sign) {
-            bytes = sign(&bytes).map_err(|why| {
+            let field = outcome
+                .document
+                .as_ref()
+                .and_then(|doc| seal_field(session, month, doc));
+            bytes = sign(&bytes, field).map_err(|why| {
                 restore_out(project, month);
                 vec![Diagnostic::error(
                     Code::Issued,
@@ -275,6 +281,38 @@ pub(crate) fn issue(
     crate::crash::point("issue:recorded");
     complete(project, kept)?;
     Ok(edition)
+}
+
+/// Where the signature field goes: over the first seal the circular prints (found by its
+/// diameter among the laid-out images), as a page index and a rectangle in points from the page's
+/// bottom left. `None` for a circular without a seal (the signature is then invisible).
+fn seal_field(session: &Session, month: &str, doc: &typst_layout::PagedDocument) -> Option<(usize, [f32; 4])> {
+    let loaded = session.load(month);
+    let diameters: Vec<f64> = loaded
+        .data
+        .as_ref()?
+        .month(month)?
+        .document
+        .layout
+        .seals
+        .iter()
+        .map(|s| s.diameter_mm as f64)
+        .collect();
+    let layout = crate::typeset::inspect::measure_text(doc);
+    let seal = layout.images.iter().find(|b| {
+        diameters
+            .iter()
+            .any(|d| (b.width - d).abs() < 0.5 && (b.height - d).abs() < 0.5)
+    })?;
+    let (_, height) = *layout.pages.get(seal.page.checked_sub(1)?)?;
+    let pt = |mm: f64| (mm * 72.0 / 25.4) as f32;
+    let rect = [
+        pt(seal.x),
+        pt(height - seal.y - seal.height),
+        pt(seal.x + seal.width),
+        pt(height - seal.y),
+    ];
+    Some((seal.page - 1, rect))
 }
 
 /// Whether month `month`'s inputs have uncommitted changes (`true` also where git cannot tell),

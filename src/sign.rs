@@ -269,6 +269,24 @@ pub(crate) fn sign_pdf(pdf: &[u8], key: &Key, placement: &Placement) -> Result<V
     widget.set("F", 132);
     widget.set("P", page);
     widget.set("Rect", rect.iter().map(|v| Object::Real(*v)).collect::<Vec<_>>());
+    // Its appearance is transparent: what shows at the field is the seal the page prints under it,
+    // so the signature's place is the seal's and the page looks as it was laid out.
+    let mut form = Dictionary::new();
+    form.set("Type", Object::Name(b"XObject".to_vec()));
+    form.set("Subtype", Object::Name(b"Form".to_vec()));
+    form.set(
+        "BBox",
+        vec![
+            0.into(),
+            0.into(),
+            Object::Real(rect[2] - rect[0]),
+            Object::Real(rect[3] - rect[1]),
+        ],
+    );
+    let appearance = update.new_document.add_object(lopdf::Stream::new(form, Vec::new()));
+    let mut ap = Dictionary::new();
+    ap.set("N", appearance);
+    widget.set("AP", ap);
     let widget = update.new_document.add_object(widget);
     update
         .opt_clone_object_to_new_document(page)

@@ -41,10 +41,10 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
     let resolved = std::sync::Arc::new(crate::pipeline::Resolved::read(project, &asked).map_err(Error::Usage)?);
     let mut session = Session::open(resolved);
     let signer = key.as_ref().map(|key| {
-        move |pdf: &[u8]| {
+        move |pdf: &[u8], field: Option<(usize, [f32; 4])>| {
             let placement = crate::sign::Placement {
                 time: crate::sign::pdf_time_now(),
-                field: None,
+                field,
             };
             crate::sign::sign_pdf(pdf, key, &placement)
         }
@@ -56,9 +56,7 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
         record::today(),
         args.revise.as_deref(),
         args.allow_dirty,
-        signer
-            .as_ref()
-            .map(|s| s as &dyn Fn(&[u8]) -> std::result::Result<Vec<u8>, String>),
+        signer.as_ref().map(|s| s as &record::Signer),
     ) {
         Ok(edition) => {
             let what = if edition.number == 1 {

@@ -353,6 +353,57 @@ fn issued_circulars_are_signed_as_pades_and_stay_frozen() {
     }
 }
 
+/// A sealed circular: the signature field lies over the seal the page prints (42 mm, on the
+/// signature page), and the signature is as valid as an invisible one.
+#[test]
+fn the_signature_field_of_a_sealed_circular_is_its_seal() {
+    const SEAL: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="420" height="420" viewBox="0 0 420 420">
+<circle cx="210" cy="210" r="200" fill="none" stroke="#e60012" stroke-width="14"/></svg>"##;
+    let keys = Keys::make();
+    let p = Project::march_only();
+    std::fs::create_dir_all(p.path("assets")).unwrap();
+    p.write("assets/seal.svg", SEAL);
+    let doc = p.read("data/2023-03/document.yaml");
+    p.write(
+        "data/2023-03/document.yaml",
+        &format!("{doc}版式:\n  印章: assets/seal.svg\n"),
+    );
+    git(p.root(), &["init", "-q"]);
+    git(p.root(), &["add", "-A"]);
+    git(p.root(), &["commit", "-q", "-m", "三月数据"]);
+    let out = issue_signed(&p, &keys.path("rsa.p12"), PASSWORD);
+    assert!(out.status.success(), "{}", output(&out));
+    let issued = p.path("data/2023-03/issued.pdf");
+    assert!(pdfsig(&issued).contains("Signature is Valid."), "{}", pdfsig(&issued));
+    let (valid, verdict) = pyhanko(&issued, &keys.path("ca.pem"));
+    assert!(valid, "{verdict}");
+    let bytes = std::fs::read(&issued).unwrap();
+    // The last rectangle of the file is the widget's: the signature's update comes last.
+    let at = bytes
+        .windows(5)
+        .rposition(|w| w == b"/Rect")
+        .expect("the field has a rectangle");
+    let tail = String::from_utf8_lossy(&bytes[at..]).to_string();
+    let at = 0;
+    let numbers: Vec<f64> = tail[at + 5..]
+        .trim_start_matches([' ', '['])
+        .split(']')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let side = 42.0 * 72.0 / 25.4;
+    assert!(
+        (numbers[2] - numbers[0] - side).abs() < 2.0 && (numbers[3] - numbers[1] - side).abs() < 2.0,
+        "{numbers:?}"
+    );
+    assert!(
+        numbers[0] > 0.0 && numbers[1] > 0.0 && numbers[3] < 842.0,
+        "{numbers:?}"
+    );
+}
+
 #[test]
 fn keys_stay_outside_the_project_and_bad_keys_say_why() {
     let keys = Keys::make();
