@@ -373,7 +373,7 @@ pub(crate) struct IssueArgs {
     #[arg(long, value_delimiter = ',', ignore_case = true, value_parser = outputs())]
     pub outputs: Vec<Outputs>,
     /// 用单位的证书和私钥为发布的 PDF 签名（PAdES）：.p12/.pfx 或 PEM 文件，须在项目文件夹之外；
-    /// 密码取自环境变量 TONGBAO_KEY_PASSWORD
+    /// 密码取自环境变量 TONGBAO_KEY_PASSWORD，没有时在终端上询问（输入时不显示）
     #[arg(long, value_name = "密钥文件", conflicts_with = "withdraw")]
     pub sign: Option<PathBuf>,
 }

@@ -113,8 +113,66 @@ fn signing_key(project: &Project, file: &std::path::Path) -> Result<crate::sign:
     }
     let bytes = std::fs::read(&real)
         .map_err(|e| Error::Usage(format!("无法读取密钥文件 {shown}：{}", crate::project::io_reason(&e))))?;
-    let password = std::env::var("TONGBAO_KEY_PASSWORD").unwrap_or_default();
+    let password = match std::env::var("TONGBAO_KEY_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => ask_password().unwrap_or_default(),
+    };
     crate::sign::read_key(&bytes, &password).map_err(|why| Error::Usage(format!("密钥文件 {shown}：{why}")))
+}
+
+/// The key's password typed at the terminal, not shown (on Linux; elsewhere, and when no one is
+/// at a terminal, only `TONGBAO_KEY_PASSWORD` gives it).
+fn ask_password() -> Option<String> {
+    use std::io::{BufRead as _, IsTerminal as _, Write as _};
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    let _ = write!(std::io::stderr(), "密钥文件的密码（输入时不显示）：");
+    let _ = std::io::stderr().flush();
+    let _echo = NoEcho::new();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).ok()?;
+    let _ = writeln!(std::io::stderr());
+    Some(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// The terminal's echo turned off while it lives.
+struct NoEcho {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    saved: Option<libc::termios>,
+}
+
+impl NoEcho {
+    fn new() -> NoEcho {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            // SAFETY: tcgetattr/tcsetattr on stdin with a termios the call itself filled in.
+            unsafe {
+                let mut term: libc::termios = std::mem::zeroed();
+                if libc::tcgetattr(libc::STDIN_FILENO, &mut term) != 0 {
+                    return NoEcho { saved: None };
+                }
+                let saved = term;
+                term.c_lflag &= !libc::ECHO;
+                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &term);
+                NoEcho { saved: Some(saved) }
+            }
+        }
+        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+        NoEcho {}
+    }
+}
+
+impl Drop for NoEcho {
+    fn drop(&mut self) {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        if let Some(saved) = &self.saved {
+            // SAFETY: restores the settings read in `new`.
+            unsafe {
+                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved);
+            }
+        }
+    }
 }
 
 /// `issue MONTH --withdraw 原因`.

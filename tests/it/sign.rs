@@ -350,6 +350,32 @@ fn issued_circulars_are_signed_as_pades_and_stay_frozen() {
             "{}",
             output(&out)
         );
+        // A revision is signed as the first edition was.
+        std::fs::write(&issued, &bytes).unwrap();
+        crate::util::replace_in(&p.path("data/2023-03/12345.yaml"), "本月: 71,", "本月: 72,");
+        crate::util::replace_in(
+            &p.path("data/2023-03/12345.yaml"),
+            "合计: {本月: 1164,",
+            "合计: {本月: 1165,",
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_tongbao"))
+            .args(["issue", "2023-03", "--revise", "总寨镇热线数更正", "--sign"])
+            .arg(keys.path(key))
+            .arg("--root")
+            .arg(p.root())
+            .env("TONGBAO_KEY_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && output(&out).contains("已修订（第 2 版）"),
+            "{}",
+            output(&out)
+        );
+        assert!(pdfsig(&issued).contains("Signature is Valid."), "{}", pdfsig(&issued));
+        git(p.root(), &["add", "-A"]);
+        git(p.root(), &["commit", "-q", "-m", "更正"]);
+        let out = p.run(&["check", "2023-03"]);
+        assert!(out.status.success(), "{key}: {}", output(&out));
     }
 }
 
