@@ -372,8 +372,9 @@ pub(crate) struct IssueArgs {
     /// 同时发布哪些输出（如 ofd），逗号分隔，或 all；默认取 tongbao.yaml 的“输出”。发布的 PDF 之外，OFD 也随发布记录保存
     #[arg(long, value_delimiter = ',', ignore_case = true, value_parser = outputs())]
     pub outputs: Vec<Outputs>,
-    /// 用单位的证书和私钥为发布的 PDF 签名（PAdES）：.p12/.pfx 或 PEM 文件，须在项目文件夹之外；
-    /// 密码取自环境变量 TONGBAO_KEY_PASSWORD，没有时在终端上询问（输入时不显示）
+    /// 用单位的证书和私钥为发布的 PDF 签名（PAdES）：.p12/.pfx 或 PEM 文件（须在项目文件夹之外），
+    /// 或 UKey 中的密钥 pkcs11:标签（驱动取自环境变量 TONGBAO_PKCS11_MODULE）；密码或 PIN 取自环境变量
+    /// TONGBAO_KEY_PASSWORD，没有时在终端上询问（输入时不显示）
     #[arg(long, value_name = "密钥文件", conflicts_with = "withdraw")]
     pub sign: Option<PathBuf>,
 }

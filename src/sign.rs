@@ -15,6 +15,8 @@ use lopdf::{Dictionary, Object, StringFormat};
 use sha2_11::{Digest, Sha256};
 use x509_cert::Certificate;
 
+mod token;
+
 /// Bytes reserved for the CMS signature in `/Contents` (hex doubles them in the file).
 const RESERVED: usize = 16 * 1024;
 
@@ -27,9 +29,113 @@ pub(crate) struct Key {
 enum Kind {
     Rsa(rsa::pkcs1v15::SigningKey<Sha256>),
     Ecdsa(p256::ecdsa::SigningKey),
+    TokenRsa(TokenRsa),
+    TokenEcdsa(TokenEcdsa),
+}
+
+/// A token's RSA key as CMS's builder signs with it.
+struct TokenRsa {
+    token: token::TokenKey,
+    public: rsa::pkcs1v15::VerifyingKey<Sha256>,
+}
+
+impl rsa::signature::Keypair for TokenRsa {
+    type VerifyingKey = rsa::pkcs1v15::VerifyingKey<Sha256>;
+    fn verifying_key(&self) -> Self::VerifyingKey {
+        self.public.clone()
+    }
+}
+
+impl spki::SignatureAlgorithmIdentifier for TokenRsa {
+    type Params = der::asn1::AnyRef<'static>;
+    const SIGNATURE_ALGORITHM_IDENTIFIER: spki::AlgorithmIdentifier<Self::Params> = spki::AlgorithmIdentifier {
+        oid: const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+        parameters: Some(der::asn1::AnyRef::NULL),
+    };
+}
+
+impl rsa::signature::Signer<rsa::pkcs1v15::Signature> for TokenRsa {
+    fn try_sign(&self, message: &[u8]) -> Result<rsa::pkcs1v15::Signature, rsa::signature::Error> {
+        let bytes = self.token.sign_rsa(message).map_err(|_| rsa::signature::Error::new())?;
+        rsa::pkcs1v15::Signature::try_from(bytes.as_slice())
+    }
+}
+
+/// A token's P-256 key as CMS's builder signs with it.
+struct TokenEcdsa {
+    token: token::TokenKey,
+    public: p256::ecdsa::VerifyingKey,
+}
+
+impl rsa::signature::Keypair for TokenEcdsa {
+    type VerifyingKey = p256::ecdsa::VerifyingKey;
+    fn verifying_key(&self) -> Self::VerifyingKey {
+        self.public
+    }
+}
+
+impl spki::SignatureAlgorithmIdentifier for TokenEcdsa {
+    type Params = der::asn1::AnyRef<'static>;
+    const SIGNATURE_ALGORITHM_IDENTIFIER: spki::AlgorithmIdentifier<Self::Params> = spki::AlgorithmIdentifier {
+        oid: const_oid::db::rfc5912::ECDSA_WITH_SHA_256,
+        parameters: None,
+    };
+}
+
+impl rsa::signature::Signer<p256::ecdsa::DerSignature> for TokenEcdsa {
+    fn try_sign(&self, message: &[u8]) -> Result<p256::ecdsa::DerSignature, rsa::signature::Error> {
+        let bytes = self
+            .token
+            .sign_ecdsa(message)
+            .map_err(|_| rsa::signature::Error::new())?;
+        p256::ecdsa::DerSignature::try_from(bytes.as_slice())
+    }
+}
+
+/// The key on token `label` (a UKey; `--sign pkcs11:LABEL`), opened with `pin`.
+pub(crate) fn token_key(label: &str, pin: &str) -> Result<Key, String> {
+    let token = token::TokenKey::open(label, pin)?;
+    let certificate = token.certificate.clone();
+    let spki = certificate
+        .tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .map_err(|_| "UKey 中的证书已损坏".to_string())?;
+    let key = if let Ok(public) = <rsa::PublicKey as rsa::pkcs8::DecodePublicKey>::from_public_key_der(&spki) {
+        Kind::TokenRsa(TokenRsa {
+            token,
+            public: rsa::pkcs1v15::VerifyingKey::new(public),
+        })
+    } else if let Ok(public) = <p256::ecdsa::VerifyingKey as p256::pkcs8::DecodePublicKey>::from_public_key_der(&spki) {
+        Kind::TokenEcdsa(TokenEcdsa { token, public })
+    } else {
+        return Err("UKey 中的密钥类型不受支持：请用 RSA 或 ECDSA（P-256）密钥".into());
+    };
+    let key = Key {
+        chain: vec![certificate],
+        key,
+    };
+    key.check_validity()?;
+    Ok(key)
 }
 
 impl Key {
+    /// Refuses a certificate out of its validity period.
+    fn check_validity(&self) -> Result<(), String> {
+        let validity = self.chain[0].tbs_certificate().validity();
+        let now = std::time::SystemTime::now();
+        if now > validity.not_after.to_system_time() {
+            return Err(format!(
+                "单位证书已于 {} 过期：请向发证机构更新证书",
+                validity.not_after
+            ));
+        }
+        if now < validity.not_before.to_system_time() {
+            return Err(format!("单位证书要到 {} 才生效", validity.not_before));
+        }
+        Ok(())
+    }
+
     /// The signer's certificate subject, as a reader shows it.
     pub(crate) fn subject(&self) -> String {
         self.chain[0].tbs_certificate().subject().to_string()
@@ -60,6 +166,7 @@ pub(crate) fn read_key(bytes: &[u8], password: &str) -> Result<Key, String> {
             use p256::pkcs8::EncodePublicKey as _;
             k.verifying_key().to_public_key_der().map(|d| d.as_bytes().to_vec())
         }
+        Kind::TokenRsa(_) | Kind::TokenEcdsa(_) => unreachable!("a file holds no token key"),
     }
     .map_err(|_| "无法读取私钥的公钥部分".to_string())?;
     let mut chain = chain;
@@ -415,6 +522,8 @@ fn cms_signature(digest: &[u8], key: &Key) -> Result<Vec<u8>, String> {
     match &key.key {
         Kind::Rsa(k) => data.add_signer_info::<_, rsa::pkcs1v15::Signature>(info, k),
         Kind::Ecdsa(k) => data.add_signer_info::<_, p256::ecdsa::DerSignature>(info, k),
+        Kind::TokenRsa(k) => data.add_signer_info::<_, rsa::pkcs1v15::Signature>(info, k),
+        Kind::TokenEcdsa(k) => data.add_signer_info::<_, p256::ecdsa::DerSignature>(info, k),
     }
     .map_err(|e| failed(&e))?;
     let built = data.build().map_err(|e| failed(&e))?;

@@ -94,6 +94,14 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
 /// ever printed.
 fn signing_key(project: &Project, file: &std::path::Path) -> Result<crate::sign::Key> {
     let shown = crate::diag::shorten_path(file, 80);
+    // A key on a token (UKey): `pkcs11:LABEL`, its PIN as the password.
+    if let Some(label) = file.to_str().and_then(|f| f.strip_prefix("pkcs11:")) {
+        let pin = match std::env::var("TONGBAO_KEY_PASSWORD") {
+            Ok(pin) => pin,
+            Err(_) => ask_password().unwrap_or_default(),
+        };
+        return crate::sign::token_key(label, &pin).map_err(|why| Error::Usage(format!("UKey {label}：{why}")));
+    }
     let real = file
         .canonicalize()
         .map_err(|e| Error::Usage(format!("无法读取密钥文件 {shown}：{}", crate::project::io_reason(&e))))?;

@@ -430,6 +430,137 @@ fn the_signature_field_of_a_sealed_circular_is_its_seal() {
     );
 }
 
+/// The SoftHSM module, where Debian puts it.
+const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// A key on a PKCS#11 token (SoftHSM standing in for an office's UKey): the key never leaves it,
+/// and the signature is as valid as one made with a key file.
+#[test]
+fn a_key_on_a_token_signs_like_a_key_file() {
+    let keys = Keys::make();
+    let d = keys.dir.path();
+    std::fs::create_dir(d.join("tokens")).unwrap();
+    std::fs::write(
+        d.join("softhsm2.conf"),
+        format!("directories.tokendir = {}\n", d.join("tokens").display()),
+    )
+    .unwrap();
+    let tool = |program: &str, args: &[&str]| {
+        let out = Command::new(program)
+            .args(args)
+            .current_dir(d)
+            .env("SOFTHSM2_CONF", d.join("softhsm2.conf"))
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e} (scripts/test installs softhsm2 and opensc)"));
+        assert!(out.status.success(), "{program} {args:?}: {}", output(&out));
+    };
+    for (name, label) in [("rsa", "office-rsa"), ("ec", "office-ec")] {
+        tool(
+            "softhsm2-util",
+            &[
+                "--init-token",
+                "--free",
+                "--label",
+                label,
+                "--pin",
+                "123456",
+                "--so-pin",
+                "12345678",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "pkcs8",
+                "-topk8",
+                "-nocrypt",
+                "-in",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.p8"),
+            ],
+        );
+        tool(
+            "softhsm2-util",
+            &[
+                "--import",
+                &format!("{name}.p8"),
+                "--token",
+                label,
+                "--label",
+                "signer",
+                "--id",
+                "01",
+                "--pin",
+                "123456",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-in",
+                &format!("{name}.pem"),
+                "-outform",
+                "DER",
+                "-out",
+                &format!("{name}.der"),
+            ],
+        );
+        tool(
+            "pkcs11-tool",
+            &[
+                "--module",
+                SOFTHSM,
+                "--token-label",
+                label,
+                "--login",
+                "--pin",
+                "123456",
+                "--write-object",
+                &format!("{name}.der"),
+                "--type",
+                "cert",
+                "--id",
+                "01",
+            ],
+        );
+        let p = project(&keys);
+        let out = Command::new(env!("CARGO_BIN_EXE_tongbao"))
+            .args(["issue", "2023-03", "--sign", &format!("pkcs11:{label}"), "--root"])
+            .arg(p.root())
+            .env("SOFTHSM2_CONF", d.join("softhsm2.conf"))
+            .env("TONGBAO_PKCS11_MODULE", SOFTHSM)
+            .env("TONGBAO_KEY_PASSWORD", "123456")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{label}: {}", output(&out));
+        let issued = p.path("data/2023-03/issued.pdf");
+        assert!(
+            pdfsig(&issued).contains("Signature is Valid."),
+            "{label}: {}",
+            pdfsig(&issued)
+        );
+        let (valid, verdict) = pyhanko(&issued, &keys.path("ca.pem"));
+        assert!(
+            valid && verdict.contains(":INTACT:TRUSTED,UNTOUCHED"),
+            "{label}: {verdict}"
+        );
+        // A wrong PIN: said, nothing issued.
+        let q = project(&keys);
+        let out = Command::new(env!("CARGO_BIN_EXE_tongbao"))
+            .args(["issue", "2023-03", "--sign", &format!("pkcs11:{label}"), "--root"])
+            .arg(q.root())
+            .env("SOFTHSM2_CONF", d.join("softhsm2.conf"))
+            .env("TONGBAO_PKCS11_MODULE", SOFTHSM)
+            .env("TONGBAO_KEY_PASSWORD", "000000")
+            .output()
+            .unwrap();
+        assert!(output(&out).contains("PIN 不对"), "{}", output(&out));
+        assert!(!q.path("data/2023-03/issued.pdf").exists());
+    }
+}
+
 #[test]
 fn keys_stay_outside_the_project_and_bad_keys_say_why() {
     let keys = Keys::make();
