@@ -350,51 +350,8 @@ pub(crate) fn sign_pdf(pdf: &[u8], key: &Key, placement: &Placement) -> Result<V
         .and_then(Object::as_reference)
         .map_err(|_| "PDF 没有目录（Root）".to_string())?;
     let mut update = lopdf::IncrementalDocument::create_from(pdf.to_vec(), document);
-    let placeholder = i64::from(u32::MAX);
-    let mut signature = Dictionary::new();
-    signature.set("Type", Object::Name(b"Sig".to_vec()));
-    signature.set("Filter", Object::Name(b"Adobe.PPKLite".to_vec()));
-    signature.set("SubFilter", Object::Name(b"ETSI.CAdES.detached".to_vec()));
-    signature.set(
-        "ByteRange",
-        vec![
-            Object::Integer(0),
-            placeholder.into(),
-            placeholder.into(),
-            placeholder.into(),
-        ],
-    );
-    signature.set("Contents", Object::String(vec![0; RESERVED], StringFormat::Hexadecimal));
-    signature.set("M", Object::string_literal(placement.time.clone()));
-    let signature = update.new_document.add_object(signature);
-    let mut widget = Dictionary::new();
-    widget.set("Type", Object::Name(b"Annot".to_vec()));
-    widget.set("Subtype", Object::Name(b"Widget".to_vec()));
-    widget.set("FT", Object::Name(b"Sig".to_vec()));
-    widget.set("T", text_string("单位签名"));
-    widget.set("V", signature);
-    widget.set("F", 132);
-    widget.set("P", page);
-    widget.set("Rect", rect.iter().map(|v| Object::Real(*v)).collect::<Vec<_>>());
-    // Its appearance is transparent: what shows at the field is the seal the page prints under it,
-    // so the signature's place is the seal's and the page looks as it was laid out.
-    let mut form = Dictionary::new();
-    form.set("Type", Object::Name(b"XObject".to_vec()));
-    form.set("Subtype", Object::Name(b"Form".to_vec()));
-    form.set(
-        "BBox",
-        vec![
-            0.into(),
-            0.into(),
-            Object::Real(rect[2] - rect[0]),
-            Object::Real(rect[3] - rect[1]),
-        ],
-    );
-    let appearance = update.new_document.add_object(lopdf::Stream::new(form, Vec::new()));
-    let mut ap = Dictionary::new();
-    ap.set("N", appearance);
-    widget.set("AP", ap);
-    let widget = update.new_document.add_object(widget);
+    let signature = signature_dictionary(&mut update, &placement.time);
+    let widget = field(&mut update, signature, page, rect);
     update
         .opt_clone_object_to_new_document(page)
         .map_err(|e| e.to_string())?;
@@ -440,6 +397,60 @@ pub(crate) fn sign_pdf(pdf: &[u8], key: &Key, placement: &Placement) -> Result<V
         .map_err(|e| format!("无法写出签名的 PDF：{e}"))?;
     finish(&mut signed, pdf.len(), key)?;
     Ok(signed)
+}
+
+/// The signature dictionary, its byte range and value reserved (filled in by [`finish`]).
+fn signature_dictionary(update: &mut lopdf::IncrementalDocument, time: &str) -> lopdf::ObjectId {
+    let placeholder = i64::from(u32::MAX);
+    let mut signature = Dictionary::new();
+    signature.set("Type", Object::Name(b"Sig".to_vec()));
+    signature.set("Filter", Object::Name(b"Adobe.PPKLite".to_vec()));
+    signature.set("SubFilter", Object::Name(b"ETSI.CAdES.detached".to_vec()));
+    signature.set(
+        "ByteRange",
+        vec![
+            Object::Integer(0),
+            placeholder.into(),
+            placeholder.into(),
+            placeholder.into(),
+        ],
+    );
+    signature.set("Contents", Object::String(vec![0; RESERVED], StringFormat::Hexadecimal));
+    signature.set("M", Object::string_literal(time));
+    update.new_document.add_object(signature)
+}
+
+/// The signature field on `page` at `rect`. Its appearance is transparent: what shows at the
+/// field is the seal the page prints under it, so the signature's place is the seal's and the
+/// page looks as it was laid out.
+fn field(
+    update: &mut lopdf::IncrementalDocument,
+    signature: lopdf::ObjectId,
+    page: lopdf::ObjectId,
+    rect: [f32; 4],
+) -> lopdf::ObjectId {
+    let mut form = Dictionary::new();
+    form.set("Type", Object::Name(b"XObject".to_vec()));
+    form.set("Subtype", Object::Name(b"Form".to_vec()));
+    let (width, height) = (rect[2] - rect[0], rect[3] - rect[1]);
+    form.set(
+        "BBox",
+        vec![0.into(), 0.into(), Object::Real(width), Object::Real(height)],
+    );
+    let appearance = update.new_document.add_object(lopdf::Stream::new(form, Vec::new()));
+    let mut ap = Dictionary::new();
+    ap.set("N", appearance);
+    let mut widget = Dictionary::new();
+    widget.set("Type", Object::Name(b"Annot".to_vec()));
+    widget.set("Subtype", Object::Name(b"Widget".to_vec()));
+    widget.set("FT", Object::Name(b"Sig".to_vec()));
+    widget.set("T", text_string("单位签名"));
+    widget.set("V", signature);
+    widget.set("F", 132);
+    widget.set("P", page);
+    widget.set("Rect", rect.iter().map(|v| Object::Real(*v)).collect::<Vec<_>>());
+    widget.set("AP", ap);
+    update.new_document.add_object(widget)
 }
 
 /// A PDF text string (UTF-16BE with its byte order mark), for names a reader shows.
