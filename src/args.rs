@@ -199,6 +199,9 @@ pub(crate) enum Command {
     Fonts(FontArgs),
     /// 发布通报：保存发布的 PDF 并记录摘要，此后任何会改变它的修改都会被拒绝
     Issue(IssueArgs),
+    /// 制作电子印章（GB/T 38540 的 .esl 文件）：印章图片、名称、用章者证书，由制章者用 SM2 签名；
+    /// 合法有效的电子印章由有权发放印章的机构提供，本命令供测试和经授权自行制章的单位使用
+    Seal(SealArgs),
     /// 开始新的月份：从最近一个月复制正文和表格，期间自动顺延，数字标为“待填”
     New(NewArgs),
     /// 从系统导出的表格（.xlsx .xls .ods .csv）导入一张表的数字
@@ -377,6 +380,31 @@ pub(crate) struct IssueArgs {
     /// TONGBAO_KEY_PASSWORD，没有时在终端上询问（输入时不显示）
     #[arg(long, value_name = "密钥文件", conflicts_with = "withdraw")]
     pub sign: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SealArgs {
+    /// 印章图片（PNG 或 SVG，项目中的文件，如 assets/印章.png）
+    #[arg(long, value_name = "图片")]
+    pub picture: PathBuf,
+    /// 印章名称（通常是单位全称）
+    #[arg(long, value_name = "名称")]
+    pub name: String,
+    /// 制章者的 SM2 私钥和证书（PEM 文件，须在项目文件夹之外；加密的私钥用 TONGBAO_KEY_PASSWORD 解开）
+    #[arg(long, value_name = "PEM")]
+    pub maker: PathBuf,
+    /// 用章者（签章人）的证书（PEM），可以是多张
+    #[arg(long, value_name = "PEM")]
+    pub holder: PathBuf,
+    /// 印章直径（毫米）
+    #[arg(long, default_value_t = 42)]
+    pub diameter: u32,
+    /// 有效天数
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// 写出的印章文件（.esl，项目中的路径，如 assets/印章.esl）
+    #[arg(long, value_name = "文件")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

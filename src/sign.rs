@@ -15,6 +15,7 @@ use lopdf::{Dictionary, Object, StringFormat};
 use sha2_11::{Digest, Sha256};
 use x509_cert::Certificate;
 
+pub(crate) mod seal;
 mod token;
 
 /// Bytes reserved for the CMS signature in `/Contents` (hex doubles them in the file).
@@ -189,20 +190,54 @@ pub(crate) fn read_key(bytes: &[u8], password: &str) -> Result<Key, String> {
     Ok(Key { chain, key })
 }
 
-fn pem(bytes: &[u8], password: &str) -> Result<(Kind, Vec<Certificate>), String> {
+/// The blocks of a PEM file: each one's label and its DER bytes.
+fn pem_blocks(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "PEM 文件不是文本".to_string())?;
-    let mut key = None;
-    let mut chain = Vec::new();
+    let mut blocks = Vec::new();
     for block in text.split("-----BEGIN ").skip(1) {
         let label = block.split("-----").next().unwrap_or("");
         let whole = format!("-----BEGIN {block}");
         let end = whole
             .find("-----END ")
-            .and_then(|at| whole[at..].find("\n").map(|n| at + n))
+            .and_then(|at| whole[at..].find('\n').map(|n| at + n))
             .unwrap_or(whole.len());
         let (_, der) =
             pem_rfc7468::decode_vec(whole[..end].trim().as_bytes()).map_err(|_| format!("PEM 块“{label}”已损坏"))?;
-        match label {
+        blocks.push((label.to_string(), der));
+    }
+    Ok(blocks)
+}
+
+/// An SM2 key (PKCS#8, decrypted with `password` when encrypted) and the certificates of a PEM
+/// file, for the electronic seal.
+pub(crate) fn sm2_pem(bytes: &[u8], password: &str) -> Result<(Vec<u8>, Vec<Certificate>), String> {
+    let mut key = None;
+    let mut certificates = Vec::new();
+    for (label, der) in pem_blocks(bytes)? {
+        match label.as_str() {
+            "CERTIFICATE" => certificates.push(Certificate::from_der(&der).map_err(|_| "证书已损坏".to_string())?),
+            "PRIVATE KEY" => key = Some(der),
+            "ENCRYPTED PRIVATE KEY" => {
+                let info =
+                    pkcs8::EncryptedPrivateKeyInfoRef::from_der(&der).map_err(|_| "加密的私钥已损坏".to_string())?;
+                key = Some(
+                    info.decrypt(password)
+                        .map_err(|_| wrong_password())?
+                        .as_bytes()
+                        .to_vec(),
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok((key.ok_or("PEM 文件中没有私钥（PRIVATE KEY）")?, certificates))
+}
+
+fn pem(bytes: &[u8], password: &str) -> Result<(Kind, Vec<Certificate>), String> {
+    let mut key = None;
+    let mut chain = Vec::new();
+    for (label, der) in pem_blocks(bytes)? {
+        match label.as_str() {
             "CERTIFICATE" => chain.push(Certificate::from_der(&der).map_err(|_| "证书已损坏".to_string())?),
             "PRIVATE KEY" => key = Some(private_key(&der)?),
             "ENCRYPTED PRIVATE KEY" => key = Some(encrypted_key(&der, password)?),

@@ -16,6 +16,7 @@ mod import;
 mod init;
 mod issue;
 mod new;
+mod seal;
 mod serve;
 mod verify;
 mod watch;
@@ -90,6 +91,7 @@ fn run(project: &Project, command: Command) -> Result {
         },
         Command::Fonts(args) => fonts::run(project, &args),
         Command::Issue(args) => issue::run(project, &args),
+        Command::Seal(args) => seal::run(project, &args),
         Command::New(args) => new::run(project, &args),
         Command::Import(args) => import::run(project, &args),
         Command::Export(args) => export::run(project, &args),

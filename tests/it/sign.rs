@@ -584,3 +584,153 @@ fn keys_stay_outside_the_project_and_bad_keys_say_why() {
     assert!(output(&out).contains("在项目文件夹中"), "{}", output(&out));
     assert!(!p.path("data/2023-03/issued.pdf").exists());
 }
+
+/// The TLVs directly inside the DER value at the start of `der`: each one's whole encoding.
+fn der_children(der: &[u8]) -> Vec<&[u8]> {
+    let header = |b: &[u8]| -> (usize, usize) {
+        let first = b[1] as usize;
+        if first < 0x80 {
+            (2, first)
+        } else {
+            let n = first & 0x7f;
+            (2 + n, b[2..2 + n].iter().fold(0usize, |a, x| a << 8 | *x as usize))
+        }
+    };
+    let (head, len) = header(der);
+    let mut inner = &der[head..head + len];
+    let mut out = Vec::new();
+    while !inner.is_empty() {
+        let (h, l) = header(inner);
+        out.push(&inner[..h + l]);
+        inner = &inner[h + l..];
+    }
+    out
+}
+
+/// `tongbao seal` makes a GB/T 38540 seal whose maker's SM2 signature over the seal's information
+/// OpenSSL verifies (and refuses once a byte of it changes).
+#[test]
+fn an_electronic_seal_is_signed_by_its_maker_with_sm2() {
+    let keys = tempfile::tempdir().unwrap();
+    let d = keys.path();
+    for (name, cn) in [("maker", "/CN=制章机构"), ("holder", "/CN=西宁市城中区人民政府办公室")] {
+        openssl(d, &["genpkey", "-algorithm", "SM2", "-out", &format!("{name}.key")]);
+        openssl(
+            d,
+            &[
+                "req",
+                "-new",
+                "-x509",
+                "-key",
+                &format!("{name}.key"),
+                "-sm3",
+                "-sigopt",
+                "distid:1234567812345678",
+                "-subj",
+                cn,
+                "-utf8",
+                "-days",
+                "30",
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
+    }
+    let maker = [
+        std::fs::read_to_string(d.join("maker.key")).unwrap(),
+        std::fs::read_to_string(d.join("maker.pem")).unwrap(),
+    ];
+    std::fs::write(d.join("maker-all.pem"), maker.concat()).unwrap();
+    let p = Project::march_only();
+    std::fs::create_dir_all(p.path("assets")).unwrap();
+    let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="420" height="420"><circle cx="210" cy="210" r="200" fill="none" stroke="#e60012" stroke-width="14"/></svg>"##;
+    p.write("assets/seal.svg", svg);
+    let maker_pem = d.join("maker-all.pem");
+    let holder_pem = d.join("holder.pem");
+    let out = p.run(&[
+        "seal",
+        "--picture",
+        "assets/seal.svg",
+        "--name",
+        "西宁市城中区人民政府办公室",
+        "--maker",
+        maker_pem.to_str().unwrap(),
+        "--holder",
+        holder_pem.to_str().unwrap(),
+        "--out",
+        "assets/seal.esl",
+    ]);
+    assert!(out.status.success(), "{}", output(&out));
+    let esl = std::fs::read(p.path("assets/seal.esl")).unwrap();
+    let parts = der_children(&esl);
+    assert_eq!(parts.len(), 4, "SESeal: sealInfo, cert, signAlgID, signedValue");
+    let info = parts[0];
+    assert!(
+        info.windows(svg.len()).any(|w| w == svg.as_bytes()),
+        "the picture is in the seal"
+    );
+    assert!(
+        info.windows(12).any(|w| w == "西宁市城".as_bytes()),
+        "the name is in the seal"
+    );
+    assert_eq!(
+        parts[2],
+        [6, 8, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 1, 0x83, 0x75],
+        "SM2 with SM3"
+    );
+    // The BIT STRING's value without its unused-bits octet is the DER signature.
+    let bits = parts[3];
+    let sig = &bits[if bits[1] < 0x80 {
+        3
+    } else {
+        3 + (bits[1] & 0x7f) as usize
+    }..];
+    std::fs::write(d.join("info.der"), info).unwrap();
+    std::fs::write(d.join("sig.der"), sig).unwrap();
+    openssl(d, &["pkey", "-in", "maker.key", "-pubout", "-out", "maker.pub"]);
+    let verify = |file: &str| {
+        let out = Command::new("openssl")
+            .args([
+                "dgst",
+                "-sm3",
+                "-verify",
+                "maker.pub",
+                "-sigopt",
+                "distid:1234567812345678",
+                "-signature",
+                "sig.der",
+                file,
+            ])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(verify("info.der").contains("Verified OK"), "{}", verify("info.der"));
+    let mut altered = info.to_vec();
+    let last = altered.len() - 1;
+    altered[last] ^= 1;
+    std::fs::write(d.join("altered.der"), altered).unwrap();
+    assert!(
+        verify("altered.der").contains("Verification failure"),
+        "{}",
+        verify("altered.der")
+    );
+    // The maker's key stays outside the project.
+    std::fs::copy(&maker_pem, p.path("maker.pem")).unwrap();
+    let out = p.run(&[
+        "seal",
+        "--picture",
+        "assets/seal.svg",
+        "--name",
+        "某",
+        "--maker",
+        p.path("maker.pem").to_str().unwrap(),
+        "--holder",
+        holder_pem.to_str().unwrap(),
+        "--out",
+        "assets/seal2.esl",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", output(&out));
+    assert!(output(&out).contains("私钥须放在项目之外"), "{}", output(&out));
+}
