@@ -120,6 +120,20 @@ pub(crate) fn token_key(label: &str, pin: &str) -> Result<Key, String> {
     Ok(key)
 }
 
+impl Kind {
+    /// The public key (SubjectPublicKeyInfo, DER), to find the certificate that belongs to it.
+    fn public_der(&self) -> Result<Vec<u8>, spki::Error> {
+        use rsa::pkcs8::EncodePublicKey as _;
+        let der = match self {
+            Kind::Rsa(k) => rsa::pkcs1v15::VerifyingKey::<Sha256>::new(k.as_ref().to_public_key()).to_public_key_der(),
+            Kind::Ecdsa(k) => k.verifying_key().to_public_key_der(),
+            Kind::TokenRsa(k) => k.public.to_public_key_der(),
+            Kind::TokenEcdsa(k) => k.public.to_public_key_der(),
+        };
+        der.map(|d| d.as_bytes().to_vec())
+    }
+}
+
 impl Key {
     /// Refuses a certificate out of its validity period.
     fn check_validity(&self) -> Result<(), String> {
@@ -155,39 +169,16 @@ pub(crate) fn read_key(bytes: &[u8], password: &str) -> Result<Key, String> {
         return Err("密钥文件中没有证书：签名需要单位的证书（及其上级证书）".into());
     }
     // The certificate that belongs to the key goes first.
-    let public = match &key {
-        Kind::Rsa(k) => {
-            use rsa::pkcs8::EncodePublicKey as _;
-            k.as_ref()
-                .to_public_key()
-                .to_public_key_der()
-                .map(|d| d.as_bytes().to_vec())
-        }
-        Kind::Ecdsa(k) => {
-            use p256::pkcs8::EncodePublicKey as _;
-            k.verifying_key().to_public_key_der().map(|d| d.as_bytes().to_vec())
-        }
-        Kind::TokenRsa(_) | Kind::TokenEcdsa(_) => unreachable!("a file holds no token key"),
-    }
-    .map_err(|_| "无法读取私钥的公钥部分".to_string())?;
+    let public = key.public_der().map_err(|_| "无法读取私钥的公钥部分".to_string())?;
     let mut chain = chain;
     let own = chain
         .iter()
         .position(|c| c.tbs_certificate().subject_public_key_info().to_der().ok().as_deref() == Some(public.as_slice()))
         .ok_or("密钥文件中的证书与私钥不匹配：请导出单位证书及其私钥")?;
     chain.swap(0, own);
-    let validity = chain[0].tbs_certificate().validity();
-    let now = std::time::SystemTime::now();
-    if now > validity.not_after.to_system_time() {
-        return Err(format!(
-            "单位证书已于 {} 过期：请向发证机构更新证书",
-            validity.not_after
-        ));
-    }
-    if now < validity.not_before.to_system_time() {
-        return Err(format!("单位证书要到 {} 才生效", validity.not_before));
-    }
-    Ok(Key { chain, key })
+    let key = Key { chain, key };
+    key.check_validity()?;
+    Ok(key)
 }
 
 /// The blocks of a PEM file: each one's label and its DER bytes.
@@ -629,7 +620,7 @@ pub(crate) fn intact(signed: &[u8]) -> Result<Signed, String> {
     let [0, a, b, c] = numbers[..] else {
         return Err("签名的范围已损坏".into());
     };
-    if b < a
+    if b < a + 2
         || b.checked_add(c) != Some(signed.len())
         || signed.get(a) != Some(&b'<')
         || signed.get(b - 1) != Some(&b'>')
@@ -781,4 +772,26 @@ fn der_length(bytes: &[u8]) -> Result<usize, String> {
     (total <= bytes.len())
         .then_some(total)
         .ok_or_else(|| "签名值已损坏".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(crate::limits::fuzz_config(8))]
+
+        /// A hostile "signed" file (any byte range, any contents) is refused with a reason, never a
+        /// panic.
+        #[test]
+        fn any_byte_range_is_refused_or_checked(
+            a in 0usize..64, b in 0usize..64, c in 0usize..64,
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..96),
+        ) {
+            let mut file = format!("/ByteRange[0 {a} {b} {c}]").into_bytes();
+            file.extend(body);
+            let _ = intact(&file);
+            let _ = signed_copy_of(&file, b"%PDF");
+        }
+    }
 }

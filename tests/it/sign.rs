@@ -213,12 +213,19 @@ fn project(keys: &Keys) -> Project {
 }
 
 fn issue_signed(p: &Project, key: &Path, password: &str) -> Output {
+    issue(p, &[], key.as_os_str(), &[("TONGBAO_KEY_PASSWORD", password.as_ref())])
+}
+
+/// `tongbao issue 2023-03 ARGS --sign KEY` in the project, with `env` set.
+fn issue(p: &Project, args: &[&str], key: &std::ffi::OsStr, env: &[(&str, &std::ffi::OsStr)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tongbao"))
-        .args(["issue", "2023-03", "--sign"])
+        .args(["issue", "2023-03"])
+        .args(args)
+        .arg("--sign")
         .arg(key)
         .arg("--root")
         .arg(p.root())
-        .env("TONGBAO_KEY_PASSWORD", password)
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
@@ -358,14 +365,13 @@ fn issued_circulars_are_signed_as_pades_and_stay_frozen() {
             "合计: {本月: 1164,",
             "合计: {本月: 1165,",
         );
-        let out = Command::new(env!("CARGO_BIN_EXE_tongbao"))
-            .args(["issue", "2023-03", "--revise", "总寨镇热线数更正", "--sign"])
-            .arg(keys.path(key))
-            .arg("--root")
-            .arg(p.root())
-            .env("TONGBAO_KEY_PASSWORD", PASSWORD)
-            .output()
-            .unwrap();
+        let revise = ["--revise", "总寨镇热线数更正"];
+        let out = issue(
+            &p,
+            &revise,
+            keys.path(key).as_os_str(),
+            &[("TONGBAO_KEY_PASSWORD", PASSWORD.as_ref())],
+        );
         assert!(
             out.status.success() && output(&out).contains("已修订（第 2 版）"),
             "{}",
@@ -454,6 +460,15 @@ fn a_key_on_a_token_signs_like_a_key_file() {
             .unwrap_or_else(|e| panic!("{program}: {e} (scripts/test installs softhsm2 and opensc)"));
         assert!(out.status.success(), "{program} {args:?}: {}", output(&out));
     };
+    let conf = d.join("softhsm2.conf");
+    let on_token = |p: &Project, label: &str, pin: &str| {
+        let env = [
+            ("SOFTHSM2_CONF", conf.as_os_str()),
+            ("TONGBAO_PKCS11_MODULE", SOFTHSM.as_ref()),
+            ("TONGBAO_KEY_PASSWORD", pin.as_ref()),
+        ];
+        issue(p, &[], format!("pkcs11:{label}").as_ref(), &env)
+    };
     for (name, label) in [("rsa", "office-rsa"), ("ec", "office-ec")] {
         tool(
             "softhsm2-util",
@@ -526,14 +541,7 @@ fn a_key_on_a_token_signs_like_a_key_file() {
             ],
         );
         let p = project(&keys);
-        let out = Command::new(env!("CARGO_BIN_EXE_tongbao"))
-            .args(["issue", "2023-03", "--sign", &format!("pkcs11:{label}"), "--root"])
-            .arg(p.root())
-            .env("SOFTHSM2_CONF", d.join("softhsm2.conf"))
-            .env("TONGBAO_PKCS11_MODULE", SOFTHSM)
-            .env("TONGBAO_KEY_PASSWORD", "123456")
-            .output()
-            .unwrap();
+        let out = on_token(&p, label, "123456");
         assert!(out.status.success(), "{label}: {}", output(&out));
         let issued = p.path("data/2023-03/issued.pdf");
         assert!(
@@ -548,14 +556,7 @@ fn a_key_on_a_token_signs_like_a_key_file() {
         );
         // A wrong PIN: said, nothing issued.
         let q = project(&keys);
-        let out = Command::new(env!("CARGO_BIN_EXE_tongbao"))
-            .args(["issue", "2023-03", "--sign", &format!("pkcs11:{label}"), "--root"])
-            .arg(q.root())
-            .env("SOFTHSM2_CONF", d.join("softhsm2.conf"))
-            .env("TONGBAO_PKCS11_MODULE", SOFTHSM)
-            .env("TONGBAO_KEY_PASSWORD", "000000")
-            .output()
-            .unwrap();
+        let out = on_token(&q, label, "000000");
         assert!(output(&out).contains("PIN 不对"), "{}", output(&out));
         assert!(!q.path("data/2023-03/issued.pdf").exists());
     }
