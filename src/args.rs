@@ -377,9 +377,19 @@ pub(crate) struct IssueArgs {
     pub outputs: Vec<Outputs>,
     /// 用单位的证书和私钥为发布的 PDF 签名（PAdES）：.p12/.pfx 或 PEM 文件（须在项目文件夹之外），
     /// 或 UKey 中的密钥 pkcs11:标签（驱动取自环境变量 TONGBAO_PKCS11_MODULE）；密码或 PIN 取自环境变量
-    /// TONGBAO_KEY_PASSWORD，没有时在终端上询问（输入时不显示）
+    /// TONGBAO_KEY_PASSWORD，没有时在终端上询问（输入时不显示）。联合行文时按发文机关的次序每个机关写一次，
+    /// 签名域各在该机关的印章处；第 N 个密钥的密码可另用 TONGBAO_KEY_PASSWORD_N
     #[arg(long, value_name = "密钥文件", conflicts_with = "withdraw")]
-    pub sign: Option<PathBuf>,
+    pub sign: Vec<PathBuf>,
+    /// 为发布的 OFD 加盖电子印章（GB/T 38540）：印章文件 .esl（项目中的文件，由印章管理机构或 tongbao seal
+    /// 生成），盖在通报印章的位置；联合行文有几枚印章就按印章的次序写几次 --seal，每个配一个 --seal-key
+    #[arg(long, value_name = "印章文件", conflicts_with = "withdraw", requires = "seal_key")]
+    pub seal: Vec<PathBuf>,
+    /// 盖章用的 SM2 私钥和证书（PEM 文件，须在项目文件夹之外，证书须列在印章的持章者中），与 --seal
+    /// 一一对应；加密的私钥的密码取自环境变量 TONGBAO_KEY_PASSWORD（第 N 个可另用 TONGBAO_KEY_PASSWORD_N），
+    /// 没有时在终端上询问
+    #[arg(long, value_name = "密钥文件", requires = "seal")]
+    pub seal_key: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -409,7 +419,7 @@ pub(crate) struct SealArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// 要核验的 PDF 文件
+    /// 要核验的 PDF 或 OFD 文件
     pub file: PathBuf,
 }
 

@@ -26,6 +26,7 @@ use crate::output::Output;
 use crate::pipeline::{Resolved, Session};
 use crate::project::{ISSUE_RECORD, ISSUED_OFD, ISSUED_PDF, Project, WITHDRAWN};
 use crate::provenance::{self, Digester};
+use crate::sign::Stamp;
 
 /// One edition of an issued circular.
 #[derive(Debug, Clone)]
@@ -173,17 +174,24 @@ fn tool() -> String {
     format!("tongbao {}", env!("CARGO_PKG_VERSION"))
 }
 
-/// What signs an issued PDF (`issue --sign`): its bytes and where the signature field goes (the
-/// page and rectangle of the first seal, when the circular is sealed) in, the signed file out,
-/// or why not.
-pub(crate) type Signer<'a> = dyn Fn(&[u8], Option<(usize, [f32; 4])>) -> Result<Vec<u8>, String> + 'a;
+/// What signs an issued file (`issue --sign` the PDF, `issue --seal` the OFD): its bytes and the
+/// places of the seals the circular prints, in order, in; the signed file out, or why not.
+pub(crate) type Signer<'a> = dyn Fn(&[u8], &[Stamp]) -> Result<Vec<u8>, String> + 'a;
+
+/// How the issued files are signed: the PDF, the OFD, either or neither.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Signing<'a> {
+    pub pdf: Option<&'a Signer<'a>>,
+    pub ofd: Option<&'a Signer<'a>>,
+}
 
 /// Issues (or, with `reason`, revises) a month: builds it, adds an edition to `issued.yaml` and
 /// keeps the PDF as `issued.pdf`. The inputs must be committed unless `allow_dirty` (then the
 /// edition says so). The record is written first and the files after it, so an issue cut short
 /// leaves a record whose files are still in `out/`: issuing again completes it
 /// ([`interrupted`]). With `sign`, the issued PDF is signed and the record covers the signed
-/// file. Returns the edition, or the problems that prevent issuing.
+/// file; with `signing.ofd`, the issued OFD is sealed (and must be among the outputs). Returns the
+/// edition, or the problems that prevent issuing.
 pub(crate) fn issue(
     project: &Project,
     session: &mut Session,
@@ -191,7 +199,7 @@ pub(crate) fn issue(
     today: Date,
     reason: Option<&str>,
     allow_dirty: bool,
-    sign: Option<&Signer<'_>>,
+    signing: Signing<'_>,
 ) -> Result<Edition, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut editions = if project.is_issued(month) {
@@ -223,6 +231,12 @@ pub(crate) fn issue(
             )),
         ]);
     }
+    if signing.ofd.is_some() && !session.plan().makes(Output::Ofd) {
+        return Err(vec![
+            Diagnostic::error(Code::Issued, &at, format!("{month} 的通报没有 OFD，无法加盖电子印章"))
+                .help("加上 --outputs pdf,ofd，或在 tongbao.yaml 的“输出”中加上 ofd"),
+        ]);
+    }
     let (dirty, refusal) = commitment(project, month, reason.is_some(), allow_dirty, &at);
     let (outcome, content) = session.build_to_issue(month);
     let blocking = crate::check::not_ready(&outcome.diagnostics, &session.resolved().blocking);
@@ -244,18 +258,30 @@ pub(crate) fn issue(
         let mut bytes = project
             .read(&made)
             .map_err(|e| io_failure(format!("{}：{}", made.display(), e.reason())))?;
-        // The issued PDF signed: the record covers the signed file.
-        if let (Output::Pdf, Some(sign)) = (output, sign) {
-            let field = outcome
+        // The issued PDF signed and the OFD sealed: the record covers the signed files.
+        let stamps = || {
+            outcome
                 .document
                 .as_ref()
-                .and_then(|doc| seal_field(session, month, doc));
-            bytes = sign(&bytes, field).map_err(|why| {
+                .map(|doc| seal_places(session, month, doc))
+                .unwrap_or_default()
+        };
+        let signer = match output {
+            Output::Pdf => signing.pdf,
+            Output::Ofd => signing.ofd,
+            _ => None,
+        };
+        let signed = signer.map(|sign| sign(&bytes, &stamps()));
+        if let Some(signed) = signed {
+            bytes = signed.map_err(|why| {
                 restore_out(project, month);
                 vec![Diagnostic::error(
                     Code::Issued,
                     &at,
-                    format!("{month} 的通报未能签名：{why}"),
+                    format!(
+                        "{month} 的通报未能{}：{why}",
+                        if output == Output::Pdf { "签名" } else { "盖章" }
+                    ),
                 )]
             })?;
         }
@@ -283,36 +309,36 @@ pub(crate) fn issue(
     Ok(edition)
 }
 
-/// Where the signature field goes: over the first seal the circular prints (found by its
-/// diameter among the laid-out images), as a page index and a rectangle in points from the page's
-/// bottom left. `None` for a circular without a seal (the signature is then invisible).
-fn seal_field(session: &Session, month: &str, doc: &typst_layout::PagedDocument) -> Option<(usize, [f32; 4])> {
+/// The seals the circular prints, in the order they are laid out (found by their diameters among
+/// the laid-out images): each one's page and box in millimetres from the page's top left. Empty
+/// for a circular without a seal.
+fn seal_places(session: &Session, month: &str, doc: &typst_layout::PagedDocument) -> Vec<Stamp> {
     let loaded = session.load(month);
-    let diameters: Vec<f64> = loaded
-        .data
-        .as_ref()?
-        .month(month)?
-        .document
-        .layout
-        .seals
-        .iter()
-        .map(|s| s.diameter_mm as f64)
-        .collect();
+    let Some(document) = loaded.data.as_ref().and_then(|d| d.month(month)).map(|m| &m.document) else {
+        return Vec::new();
+    };
+    let diameters: Vec<f64> = document.layout.seals.iter().map(|s| s.diameter_mm as f64).collect();
     let layout = crate::typeset::inspect::measure_text(doc);
-    let seal = layout.images.iter().find(|b| {
-        diameters
-            .iter()
-            .any(|d| (b.width - d).abs() < 0.5 && (b.height - d).abs() < 0.5)
-    })?;
-    let (_, height) = *layout.pages.get(seal.page.checked_sub(1)?)?;
-    let pt = |mm: f64| (mm * 72.0 / 25.4) as f32;
-    let rect = [
-        pt(seal.x),
-        pt(height - seal.y - seal.height),
-        pt(seal.x + seal.width),
-        pt(height - seal.y),
-    ];
-    Some((seal.page - 1, rect))
+    layout
+        .images
+        .iter()
+        .filter(|b| {
+            diameters
+                .iter()
+                .any(|d| (b.width - d).abs() < 0.5 && (b.height - d).abs() < 0.5)
+        })
+        .filter_map(|b| {
+            let (_, page_height) = *layout.pages.get(b.page.checked_sub(1)?)?;
+            Some(Stamp {
+                page: b.page - 1,
+                x: b.x,
+                y: b.y,
+                width: b.width,
+                height: b.height,
+                page_height,
+            })
+        })
+        .collect()
 }
 
 /// Whether month `month`'s inputs have uncommitted changes (`true` also where git cannot tell),
@@ -669,6 +695,21 @@ pub(crate) fn verify(resolved: &Arc<Resolved>, month: &str, session: &mut Option
             Frozen::Changed(changed(month, &last, &at, &inputs, content.is_none(), problems))
         }
     }
+}
+
+/// The month and edition whose issued `output` has SHA-256 `digest`, if any month's record has it.
+pub(crate) fn issued_as(project: &Project, output: Output, digest: &str) -> Option<(String, u64)> {
+    project
+        .months()
+        .into_iter()
+        .filter(|m| project.is_issued(m))
+        .find_map(|month| {
+            let found = editions(project, &month, &mut Vec::new())
+                .iter()
+                .find(|e| e.files.get(&output).map(String::as_str) == Some(digest))
+                .map(|e| e.number)?;
+            Some((month, found))
+        })
 }
 
 /// The issued PDF's bytes, within [`PDF_BYTES`].

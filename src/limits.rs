@@ -36,6 +36,10 @@ pub(crate) const CELL_CHARS: usize = 10_000;
 
 /// A PDF read by `verify` or kept as `issued.pdf`, on disk (a circular is a few hundred KiB).
 pub(crate) const PDF_BYTES: u64 = 64 << 20;
+/// Files in an OFD package read by `verify` (tongbao's own have a few dozen).
+pub(crate) const OFD_PARTS: usize = 10_000;
+/// An OFD package's files, inflated, read by `verify`.
+pub(crate) const OFD_INFLATED_BYTES: u64 = 256 << 20;
 /// The provenance manifest inside a PDF, inflated (the shipped project's is 3 KiB).
 pub(crate) const MANIFEST_BYTES: u64 = 1 << 20;
 /// Embedded-file streams of a PDF examined for the manifest (tongbao writes one).

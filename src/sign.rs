@@ -15,6 +15,7 @@ use lopdf::{Dictionary, Object, StringFormat};
 use sha2_11::{Digest, Sha256};
 use x509_cert::Certificate;
 
+pub(crate) mod ofd;
 pub(crate) mod seal;
 mod token;
 
@@ -137,24 +138,25 @@ impl Kind {
 impl Key {
     /// Refuses a certificate out of its validity period.
     fn check_validity(&self) -> Result<(), String> {
-        let validity = self.chain[0].tbs_certificate().validity();
-        let now = std::time::SystemTime::now();
-        if now > validity.not_after.to_system_time() {
-            return Err(format!(
-                "单位证书已于 {} 过期：请向发证机构更新证书",
-                validity.not_after
-            ));
-        }
-        if now < validity.not_before.to_system_time() {
-            return Err(format!("单位证书要到 {} 才生效", validity.not_before));
-        }
-        Ok(())
+        within_validity(&self.chain[0], std::time::SystemTime::now(), "单位证书")
     }
 
     /// The signer's certificate subject, as a reader shows it.
     pub(crate) fn subject(&self) -> String {
         self.chain[0].tbs_certificate().subject().to_string()
     }
+}
+
+/// Refuses `certificate` (`what`: 单位证书, …) when `at` is outside its validity period.
+pub(crate) fn within_validity(certificate: &Certificate, at: std::time::SystemTime, what: &str) -> Result<(), String> {
+    let validity = certificate.tbs_certificate().validity();
+    if at > validity.not_after.to_system_time() {
+        return Err(format!("{what}已于 {} 过期：请向发证机构更新证书", validity.not_after));
+    }
+    if at < validity.not_before.to_system_time() {
+        return Err(format!("{what}要到 {} 才生效", validity.not_before));
+    }
+    Ok(())
 }
 
 /// Reads a key file: PEM (a PKCS#8 key and certificates) or PKCS#12. `password` opens an
@@ -355,6 +357,54 @@ struct EssCertIdV2 {
     cert_hash: OctetString,
 }
 
+/// Where a seal is printed, and so where a signature or an electronic seal goes: the page (from
+/// 0), its box in millimetres from the page's top left, and the page's height.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Stamp {
+    pub page: usize,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+    pub page_height: f64,
+}
+
+impl Stamp {
+    /// A PDF signature field over the stamp: its page and rectangle in points from the bottom left.
+    pub(crate) fn pdf_field(&self) -> (usize, [f32; 4]) {
+        let pt = |mm: f64| (mm * 72.0 / 25.4) as f32;
+        let rect = [
+            pt(self.x),
+            pt(self.page_height - self.y - self.height),
+            pt(self.x + self.width),
+            pt(self.page_height - self.y),
+        ];
+        (self.page, rect)
+    }
+}
+
+/// Each of `keys` with the seal it goes over, in order: as many keys as the circular prints seals
+/// (a joint circular: one per office), or any number without a visible place when it prints none.
+/// `what` names the keys in the refusal (`签名密钥`, `电子印章`).
+pub(crate) fn placed<'k, K>(
+    keys: &'k [K],
+    stamps: &[Stamp],
+    what: &str,
+) -> Result<Vec<(&'k K, Option<Stamp>)>, String> {
+    if !stamps.is_empty() && stamps.len() != keys.len() {
+        return Err(format!(
+            "通报印有 {} 枚印章，给了 {} 个{what}：联合行文时每枚印章配一个，按发文机关的次序",
+            stamps.len(),
+            keys.len()
+        ));
+    }
+    Ok(keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k, stamps.get(i).copied()))
+        .collect())
+}
+
 /// When and where a signature is made.
 pub(crate) struct Placement {
     /// `D:YYYYMMDDHHmmSS+08'00'`-style time of signing (the `/M` entry).
@@ -375,9 +425,14 @@ pub(crate) fn sign_pdf(pdf: &[u8], key: &Key, placement: &Placement) -> Result<V
         .get(b"Root")
         .and_then(Object::as_reference)
         .map_err(|_| "PDF 没有目录（Root）".to_string())?;
+    let mut fields = signature_fields(&document, root)?;
+    let name = match fields.len() {
+        0 => "单位签名".to_string(),
+        n => format!("单位签名{}", n + 1),
+    };
     let mut update = lopdf::IncrementalDocument::create_from(pdf.to_vec(), document);
     let signature = signature_dictionary(&mut update, &placement.time);
-    let widget = field(&mut update, signature, page, rect);
+    let widget = field(&mut update, signature, page, rect, &name);
     update
         .opt_clone_object_to_new_document(page)
         .map_err(|e| e.to_string())?;
@@ -410,11 +465,9 @@ pub(crate) fn sign_pdf(pdf: &[u8], key: &Key, placement: &Placement) -> Result<V
         .get_object_mut(root)
         .and_then(Object::as_dict_mut)
         .map_err(|e| e.to_string())?;
-    if catalog.has(b"AcroForm") {
-        return Err("这份 PDF 已有表单或签名，不能再签名".into());
-    }
+    fields.push(Object::Reference(widget));
     let mut form = Dictionary::new();
-    form.set("Fields", vec![Object::Reference(widget)]);
+    form.set("Fields", fields);
     form.set("SigFlags", 3);
     catalog.set("AcroForm", form);
     let mut signed = Vec::new();
@@ -423,6 +476,29 @@ pub(crate) fn sign_pdf(pdf: &[u8], key: &Key, placement: &Placement) -> Result<V
         .map_err(|e| format!("无法写出签名的 PDF：{e}"))?;
     finish(&mut signed, pdf.len(), key)?;
     Ok(signed)
+}
+
+/// The signature fields a PDF already has: none for a circular as typst-pdf writes it, the earlier
+/// offices' for a joint circular signed before. A PDF with any other form is refused.
+fn signature_fields(document: &lopdf::Document, root: lopdf::ObjectId) -> Result<Vec<Object>, String> {
+    let catalog = document.get_dictionary(root).map_err(|e| e.to_string())?;
+    let Ok(form) = catalog.get(b"AcroForm") else {
+        return Ok(Vec::new());
+    };
+    let refused = || "这份 PDF 已有表单，不能再签名".to_string();
+    let fields = form
+        .as_dict()
+        .and_then(|f| f.get(b"Fields"))
+        .and_then(Object::as_array)
+        .map_err(|_| refused())?;
+    let signatures = fields.iter().all(|f| {
+        f.as_reference()
+            .and_then(|r| document.get_dictionary(r))
+            .and_then(|d| d.get(b"FT"))
+            .and_then(Object::as_name)
+            .is_ok_and(|n| n == b"Sig")
+    });
+    if signatures { Ok(fields.clone()) } else { Err(refused()) }
 }
 
 /// The signature dictionary, its byte range and value reserved (filled in by [`finish`]).
@@ -454,6 +530,7 @@ fn field(
     signature: lopdf::ObjectId,
     page: lopdf::ObjectId,
     rect: [f32; 4],
+    name: &str,
 ) -> lopdf::ObjectId {
     let mut form = Dictionary::new();
     form.set("Type", Object::Name(b"XObject".to_vec()));
@@ -470,7 +547,7 @@ fn field(
     widget.set("Type", Object::Name(b"Annot".to_vec()));
     widget.set("Subtype", Object::Name(b"Widget".to_vec()));
     widget.set("FT", Object::Name(b"Sig".to_vec()));
-    widget.set("T", text_string("单位签名"));
+    widget.set("T", text_string(name));
     widget.set("V", signature);
     widget.set("F", 132);
     widget.set("P", page);
@@ -585,22 +662,58 @@ pub(crate) fn pdf_time_now() -> String {
     )
 }
 
-/// Whether the PDF carries a signature (a signature dictionary's byte range).
-pub(crate) fn is_signed(pdf: &[u8]) -> bool {
-    pdf.windows(11).any(|w| w == b"/ByteRange[")
-}
-
 /// Whether `signed` is `original` with a signature appended that covers the whole file and is
 /// intact (its digest is the file's): what `issue` makes of an issued PDF with `--sign`.
 pub(crate) fn signed_copy_of(signed: &[u8], original: &[u8]) -> bool {
-    signed.len() > original.len() && signed.starts_with(original) && intact(signed).is_ok()
+    signed.len() > original.len() && signed.starts_with(original) && all_intact(signed).iter().all(Result::is_ok)
+}
+
+/// Checks every signature of a signed PDF, in the order they were made: each over the file as it
+/// was when it signed (the revision its byte range ends with), the last over the whole file.
+pub(crate) fn all_intact(signed: &[u8]) -> Vec<Result<Signed, String>> {
+    let starts: Vec<usize> = signed
+        .windows(11)
+        .enumerate()
+        .filter(|(_, w)| *w == b"/ByteRange[")
+        .map(|(i, _)| i)
+        .collect();
+    let last = starts.len().saturating_sub(1);
+    starts
+        .iter()
+        .enumerate()
+        .map(|(n, at)| {
+            let end = if n == last {
+                signed.len()
+            } else {
+                revision_end(&signed[*at..])
+                    .filter(|e| *e <= signed.len())
+                    .ok_or("签名的范围已损坏")?
+            };
+            intact(&signed[..end])
+        })
+        .collect()
+}
+
+/// Where the revision a byte range covers ends (`b + c` of `/ByteRange[0 a b c]`).
+fn revision_end(range: &[u8]) -> Option<usize> {
+    let close = range.iter().position(|b| *b == b']')?;
+    let numbers: Vec<usize> = std::str::from_utf8(range.get(11..close)?)
+        .ok()?
+        .split_whitespace()
+        .map(|n| n.parse().ok())
+        .collect::<Option<_>>()?;
+    match numbers[..] {
+        [0, _, b, c] => b.checked_add(c),
+        _ => None,
+    }
 }
 
 /// What a signature says once checked: who signed, and the certificates it carries.
 pub(crate) struct Signed {
     pub subject: String,
-    signer: Certificate,
-    certificates: Vec<Certificate>,
+    pub signer: Certificate,
+    /// The certificates the signature carries.
+    pub certificates: Vec<Certificate>,
 }
 
 /// Checks the last signature of a signed PDF: it covers the whole file but its own value, the
@@ -695,7 +808,7 @@ pub(crate) fn intact(signed: &[u8]) -> Result<Signed, String> {
 }
 
 /// Whether `signature` over `message` is made with the key of `certificate` (RSA PKCS #1 v1.5 or
-/// ECDSA P-256, SHA-256).
+/// ECDSA P-256 with SHA-256, or SM2 with SM3).
 fn verifies(certificate: &Certificate, message: &[u8], signature: &[u8]) -> bool {
     use rsa::signature::Verifier as _;
     let Ok(spki) = certificate.tbs_certificate().subject_public_key_info().to_der() else {
@@ -708,15 +821,20 @@ fn verifies(certificate: &Certificate, message: &[u8], signature: &[u8]) -> bool
     if let Ok(key) = <p256::ecdsa::VerifyingKey as p256::pkcs8::DecodePublicKey>::from_public_key_der(&spki) {
         return p256::ecdsa::Signature::from_der(signature).is_ok_and(|s| key.verify(message, &s).is_ok());
     }
-    false
+    ofd::sm2_verifies(certificate, message, signature)
 }
 
-/// Whether the signer's certificate chains, through the certificates the signature carries, to
+/// Whether the signer's certificate chains, through the certificates the signature carries
+/// (`carried`), to
 /// one of `anchors` (each link's signature checked, each certificate within its validity at
 /// `now`). The anchor's subject when so.
-pub(crate) fn chains_to(signed: &Signed, anchors: &[Certificate]) -> Result<String, String> {
+pub(crate) fn chains_to(
+    signer: &Certificate,
+    carried: &[Certificate],
+    anchors: &[Certificate],
+) -> Result<String, String> {
     let now = std::time::SystemTime::now();
-    let mut current = signed.signer.clone();
+    let mut current = signer.clone();
     for _ in 0..8 {
         let validity = current.tbs_certificate().validity();
         if now > validity.not_after.to_system_time() || now < validity.not_before.to_system_time() {
@@ -734,8 +852,7 @@ pub(crate) fn chains_to(signed: &Signed, anchors: &[Certificate]) -> Result<Stri
         if anchors.contains(&current) {
             return Ok(current.tbs_certificate().subject().to_string());
         }
-        match signed
-            .certificates
+        match carried
             .iter()
             .find(|c| c.tbs_certificate().subject() == issuer && *c != &current && verifies(c, &tbs, signature))
         {

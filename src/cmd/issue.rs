@@ -33,22 +33,21 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
         outputs: args.outputs.clone(),
         ..crate::output::Asked::default()
     };
-    let key = args
+    let keys = args
         .sign
-        .as_deref()
-        .map(|file| signing_key(project, file))
-        .transpose()?;
+        .iter()
+        .enumerate()
+        .map(|(i, file)| signing_key(project, file, i))
+        .collect::<Result<Vec<_>>>()?;
+    let seals = seal_keys(project, args)?;
     let resolved = std::sync::Arc::new(crate::pipeline::Resolved::read(project, &asked).map_err(Error::Usage)?);
     let mut session = Session::open(resolved);
-    let signer = key.as_ref().map(|key| {
-        move |pdf: &[u8], field: Option<(usize, [f32; 4])>| {
-            let placement = crate::sign::Placement {
-                time: crate::sign::pdf_time_now(),
-                field,
-            };
-            crate::sign::sign_pdf(pdf, key, &placement)
-        }
-    });
+    let signer = (!keys.is_empty()).then_some(|pdf: &[u8], stamps: &[crate::sign::Stamp]| sign(pdf, &keys, stamps));
+    let sealer = (!seals.is_empty()).then_some(|ofd: &[u8], stamps: &[crate::sign::Stamp]| seal(ofd, &seals, stamps));
+    let signing = record::Signing {
+        pdf: signer.as_ref().map(|s| s as &record::Signer),
+        ofd: sealer.as_ref().map(|s| s as &record::Signer),
+    };
     match record::issue(
         project,
         &mut session,
@@ -56,7 +55,7 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
         record::today(),
         args.revise.as_deref(),
         args.allow_dirty,
-        signer.as_ref().map(|s| s as &record::Signer),
+        signing,
     ) {
         Ok(edition) => {
             let what = if edition.number == 1 {
@@ -69,8 +68,11 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
                 record::pdf_path(project, &month).display(),
                 &edition.content[..12]
             );
-            if let Some(key) = &key {
+            for key in &keys {
                 say!("已签名（PAdES）：签名者 {}", key.subject());
+            }
+            for seal in &seals {
+                say!("OFD 已加盖电子印章“{}”：签章者 {}", seal.name(), seal.subject());
             }
             for output in edition.files.keys().filter(|o| **o != crate::output::Output::Pdf) {
                 if let Some(path) = record::issued_path(project, &month, *output) {
@@ -92,40 +94,97 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
 /// The office's key for `--sign`: a file outside the project (a key inside could be committed
 /// with the data), opened with `TONGBAO_KEY_PASSWORD`. Nothing of the key or the password is
 /// ever printed.
-fn signing_key(project: &Project, file: &std::path::Path) -> Result<crate::sign::Key> {
+fn signing_key(project: &Project, file: &std::path::Path, index: usize) -> Result<crate::sign::Key> {
     let shown = crate::diag::shorten_path(file, 80);
     // A key on a token (UKey): `pkcs11:LABEL`, its PIN as the password.
     if let Some(label) = file.to_str().and_then(|f| f.strip_prefix("pkcs11:")) {
-        let pin = match std::env::var("TONGBAO_KEY_PASSWORD") {
-            Ok(pin) => pin,
-            Err(_) => ask_password().unwrap_or_default(),
-        };
-        return crate::sign::token_key(label, &pin).map_err(|why| Error::Usage(format!("UKey {label}：{why}")));
+        return crate::sign::token_key(label, &password(index))
+            .map_err(|why| Error::Usage(format!("UKey {label}：{why}")));
     }
+    let bytes = secret_file(project, file)?;
+    crate::sign::read_key(&bytes, &password(index)).map_err(|why| Error::Usage(format!("密钥文件 {shown}：{why}")))
+}
+
+/// `pdf` signed with each of `keys` in turn, each signature's field over the seal of its office.
+fn sign(pdf: &[u8], keys: &[crate::sign::Key], stamps: &[crate::sign::Stamp]) -> std::result::Result<Vec<u8>, String> {
+    let mut signed = pdf.to_vec();
+    for (key, stamp) in crate::sign::placed(keys, stamps, "签名密钥")? {
+        let placement = crate::sign::Placement {
+            time: crate::sign::pdf_time_now(),
+            field: stamp.map(|s| s.pdf_field()),
+        };
+        signed = crate::sign::sign_pdf(&signed, key, &placement)?;
+    }
+    Ok(signed)
+}
+
+/// The seals of `--seal` with their keys (`--seal-key`), each checked against the other.
+fn seal_keys(project: &Project, args: &IssueArgs) -> Result<Vec<crate::sign::ofd::SealKey>> {
+    if args.seal.len() != args.seal_key.len() {
+        return Err(Error::Usage(format!(
+            "给了 {} 个印章（--seal）、{} 个盖章密钥（--seal-key）：每个印章须配一个密钥",
+            args.seal.len(),
+            args.seal_key.len()
+        )));
+    }
+    let mut keys = Vec::new();
+    for (i, (esl, key)) in args.seal.iter().zip(&args.seal_key).enumerate() {
+        let shown = crate::diag::shorten_path(esl, 80);
+        let rel = esl.strip_prefix(project.root()).unwrap_or(esl);
+        let seal = project
+            .read(rel)
+            .map_err(|e| Error::Usage(format!("无法读取印章文件 {shown}：{}", e.reason())))?;
+        let pem = secret_file(project, key)?;
+        let sealed = crate::sign::ofd::seal_key(seal, &pem, &password(i))
+            .map_err(|why| Error::Usage(format!("印章 {shown}：{why}")))?;
+        keys.push(sealed);
+    }
+    Ok(keys)
+}
+
+/// `ofd` sealed with each of `seals` at the seal the circular prints in the same order (without a
+/// visible stamp when it prints none).
+fn seal(
+    ofd: &[u8],
+    seals: &[crate::sign::ofd::SealKey],
+    stamps: &[crate::sign::Stamp],
+) -> std::result::Result<Vec<u8>, String> {
+    let placed = crate::sign::placed(seals, stamps, "电子印章")?;
+    crate::sign::ofd::seal_ofd(ofd, &placed, std::time::SystemTime::now())
+}
+
+/// A key file's bytes (at most 1 MiB): it must lie outside the project, where it cannot be
+/// committed with the data. Used for signing keys, sealing keys and the seal maker's key.
+pub(crate) fn secret_file(project: &Project, file: &std::path::Path) -> Result<Vec<u8>> {
+    let shown = crate::diag::shorten_path(file, 80);
     let real = file
         .canonicalize()
         .map_err(|e| Error::Usage(format!("无法读取密钥文件 {shown}：{}", crate::project::io_reason(&e))))?;
-    if real.starts_with(
-        project
-            .root()
-            .canonicalize()
-            .unwrap_or_else(|_| project.root().to_path_buf()),
-    ) {
+    let root = project
+        .root()
+        .canonicalize()
+        .unwrap_or_else(|_| project.root().to_path_buf());
+    if real.starts_with(root) {
         return Err(Error::Usage(format!(
-            "密钥文件 {shown} 在项目文件夹中，可能随数据提交到 git：请把它移到项目之外（如用户目录或 U 盘），再用 --sign 指定"
+            "密钥文件 {shown} 在项目文件夹中，可能随数据提交到 git：私钥须放在项目之外（如用户目录或 U 盘）"
         )));
     }
-    let size = std::fs::metadata(&real).map(|m| m.len()).unwrap_or(0);
-    if size > 1 << 20 {
-        return Err(Error::Usage(format!("{shown} 不是密钥文件（超过 1 MiB）")));
-    }
-    let bytes = std::fs::read(&real)
-        .map_err(|e| Error::Usage(format!("无法读取密钥文件 {shown}：{}", crate::project::io_reason(&e))))?;
-    let password = match std::env::var("TONGBAO_KEY_PASSWORD") {
+    crate::limits::read_bounded(&real, 1 << 20).map_err(|e| match e {
+        crate::limits::Refused::TooBig(_) => Error::Usage(format!("{shown} 不是密钥文件（超过 1 MiB）")),
+        e => Error::Usage(format!("无法读取密钥文件 {shown}：{}", e.reason(1 << 20))),
+    })
+}
+
+/// The password or PIN of the `index`-th key (from 0): `TONGBAO_KEY_PASSWORD_N` for the N-th
+/// from the second on, else `TONGBAO_KEY_PASSWORD`, else asked at the terminal.
+pub(crate) fn password(index: usize) -> String {
+    let own = (index > 0)
+        .then(|| std::env::var(format!("TONGBAO_KEY_PASSWORD_{}", index + 1)).ok())
+        .flatten();
+    match own.map(Ok).unwrap_or_else(|| std::env::var("TONGBAO_KEY_PASSWORD")) {
         Ok(password) => password,
         Err(_) => ask_password().unwrap_or_default(),
-    };
-    crate::sign::read_key(&bytes, &password).map_err(|why| Error::Usage(format!("密钥文件 {shown}：{why}")))
+    }
 }
 
 /// The key's password typed at the terminal, not shown (on Linux; elsewhere, and when no one is

@@ -21,29 +21,16 @@ pub(crate) fn run(project: &Project, args: &SealArgs) -> Result {
     let picture = project
         .read(&inside(&args.picture)?)
         .map_err(|e| Error::Usage(format!("无法读取印章图片 {}：{}", shown(&args.picture), e.reason())))?;
-    let outside = |p: &std::path::Path| -> Result<Vec<u8>> {
-        let real = p
-            .canonicalize()
-            .map_err(|e| Error::Usage(format!("无法读取 {}：{}", shown(p), crate::project::io_reason(&e))))?;
-        if real.starts_with(project.root().canonicalize().unwrap_or_default()) {
-            return Err(Error::Usage(format!("{} 在项目文件夹中：私钥须放在项目之外", shown(p))));
-        }
-        crate::limits::read_bounded(&real, 1 << 20)
-            .map_err(|e| Error::Usage(format!("无法读取 {}：{}", shown(p), e.reason(1 << 20))))
-    };
-    let password = std::env::var("TONGBAO_KEY_PASSWORD").unwrap_or_default();
-    let (maker_key, makers) = crate::sign::sm2_pem(&outside(&args.maker)?, &password)
+    let maker_pem = super::issue::secret_file(project, &args.maker)?;
+    let (maker_key, makers) = crate::sign::sm2_pem(&maker_pem, &super::issue::password(0))
         .map_err(|why| Error::Usage(format!("制章者的密钥 {}：{why}", shown(&args.maker))))?;
     let maker = makers
         .first()
         .ok_or_else(|| Error::Usage(format!("{} 中没有制章者的证书", shown(&args.maker))))?;
-    let holders = crate::sign::certificates(&std::fs::read(&args.holder).map_err(|e| {
-        Error::Usage(format!(
-            "无法读取 {}：{}",
-            shown(&args.holder),
-            crate::project::io_reason(&e)
-        ))
-    })?);
+    // The holders' certificates are public: read wherever they are, as a certificate is sized.
+    let holders = crate::limits::read_bounded(&args.holder, 1 << 20)
+        .map(|pem| crate::sign::certificates(&pem))
+        .map_err(|e| Error::Usage(format!("无法读取 {}：{}", shown(&args.holder), e.reason(1 << 20))))?;
     if holders.is_empty() {
         return Err(Error::Usage(format!("{} 中没有证书", shown(&args.holder))));
     }

@@ -17,25 +17,41 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
     let shown = crate::diag::shorten_path(file, 120);
     let bytes = crate::limits::read_bounded(file, PDF_BYTES)
         .map_err(|e| Error::Usage(format!("无法读取 {shown}：{}", e.reason(PDF_BYTES))))?;
-    // A signed PDF: its signature first (intact and whose), then the circular it signed.
-    let signature = crate::sign::is_signed(&bytes).then(|| crate::sign::intact(&bytes));
+    if bytes.starts_with(b"PK") {
+        return verify_ofd(project, &shown, &bytes);
+    }
+    // A signed PDF: its signatures first (intact and whose), then the circular they signed.
+    let signatures = crate::sign::all_intact(&bytes);
     let mut broken = false;
-    match &signature {
-        Some(Ok(signed)) => {
-            say!("签名：完好，覆盖整个文件；签名者 {}", signed.subject);
-            match trust(project).and_then(|anchors| crate::sign::chains_to(signed, &anchors)) {
-                Ok(anchor) => say!("证书：可追溯到信任的证书 {anchor}"),
-                Err(why) => {
-                    say!("证书：{why}");
-                    broken = true;
+    for (i, signature) in signatures.iter().enumerate() {
+        let which = if signatures.len() == 1 {
+            "签名".to_string()
+        } else {
+            format!("签名 {}", i + 1)
+        };
+        let whole = if i + 1 == signatures.len() {
+            "覆盖整个文件"
+        } else {
+            "覆盖它签名时的文件"
+        };
+        match signature {
+            Ok(signed) => {
+                say!("{which}：完好，{whole}；签名者 {}", signed.subject);
+                match trust(project)
+                    .and_then(|anchors| crate::sign::chains_to(&signed.signer, &signed.certificates, &anchors))
+                {
+                    Ok(anchor) => say!("证书：可追溯到信任的证书 {anchor}"),
+                    Err(why) => {
+                        say!("证书：{why}");
+                        broken = true;
+                    }
                 }
             }
+            Err(why) => {
+                say!("{which}：无效：{why}");
+                broken = true;
+            }
         }
-        Some(Err(why)) => {
-            say!("签名：无效：{why}");
-            broken = true;
-        }
-        None => {}
     }
     let manifest = provenance::read_manifest(&bytes).ok_or_else(|| Error::Failed(no_manifest(&shown, &bytes)))?;
     let commit = trusted(&manifest).map_err(|why| Error::Failed(format!("错误：{shown} 的构建清单不可信：{why}")))?;
@@ -108,6 +124,50 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
             Ok(Status::Problems)
         }
     }
+}
+
+/// `verify FILE.ofd`: each electronic seal (intact, whose, trusted) and whether the file is an OFD
+/// this project issued.
+fn verify_ofd(project: &Project, shown: &str, bytes: &[u8]) -> Result {
+    let seals = crate::sign::ofd::verify_ofd(bytes).map_err(|why| Error::Failed(format!("错误：{shown}：{why}")))?;
+    let mut broken = false;
+    if seals.is_empty() {
+        say!("电子印章：没有");
+    }
+    for (i, seal) in seals.iter().enumerate() {
+        match seal {
+            Ok(s) => {
+                say!(
+                    "电子印章 {}：完好，“{}”；签章者 {}；制章者 {}；保护包内 {} 个文件；盖章时间 {}",
+                    i + 1,
+                    s.name,
+                    s.signer.tbs_certificate().subject(),
+                    s.maker.tbs_certificate().subject(),
+                    s.references,
+                    s.time
+                );
+                match trust(project).and_then(|anchors| crate::sign::chains_to(&s.signer, &[], &anchors)) {
+                    Ok(anchor) => say!("证书：可追溯到信任的证书 {anchor}"),
+                    Err(why) => {
+                        say!("证书：{why}");
+                        broken = true;
+                    }
+                }
+            }
+            Err(why) => {
+                say!("电子印章 {}：无效：{why}", i + 1);
+                broken = true;
+            }
+        }
+    }
+    match crate::issue::issued_as(project, crate::output::Output::Ofd, &provenance::sha256(bytes)) {
+        Some((month, edition)) => say!("发布记录：与 {month} 第 {edition} 版发布的 OFD 逐字节相同"),
+        None => {
+            say!("发布记录：本项目的发布记录中没有这个 OFD（不是本项目发布的，或发布后被改动过）");
+            broken = true;
+        }
+    }
+    Ok(if broken { Status::Problems } else { Status::Clean })
 }
 
 /// The certificates `tongbao.yaml` trusts (`信任的证书`: PEM files in the project).

@@ -228,7 +228,7 @@ pub(crate) fn export(
     for m in &res.images {
         parts.push((format!("Doc_0/Res/{}", m.file), m.bytes.clone()));
     }
-    zip(&parts, timestamp).map_err(|e| {
+    pack(&parts, zip_time(timestamp)).map_err(|e| {
         vec![Diagnostic::general(
             Severity::Error,
             Output::Ofd.code(),
@@ -339,11 +339,9 @@ fn document_res(res: &Resources) -> String {
     xml
 }
 
-/// The ZIP container, every entry dated `timestamp`; images are stored, fonts deflated at the
-/// fastest level (their outlines give up a fifth of their size at any level; at the default level
-/// they took half of the OFD's time), the rest deflated.
-fn zip(parts: &[(String, Vec<u8>)], timestamp: typst::foundations::Datetime) -> zip::result::ZipResult<Vec<u8>> {
-    let time = zip::DateTime::from_date_and_time(
+/// A ZIP entry's time: the day of `timestamp`, at midnight (within what ZIP can say).
+fn zip_time(timestamp: typst::foundations::Datetime) -> zip::DateTime {
+    zip::DateTime::from_date_and_time(
         timestamp
             .year()
             .and_then(|y| u16::try_from(y).ok())
@@ -355,7 +353,19 @@ fn zip(parts: &[(String, Vec<u8>)], timestamp: typst::foundations::Datetime) -> 
         0,
         0,
     )
-    .unwrap_or_default();
+    .unwrap_or_default()
+}
+
+/// An OFD package's files in their order, and the time its entries carry.
+pub(crate) struct Package {
+    pub parts: Vec<(String, Vec<u8>)>,
+    pub time: zip::DateTime,
+}
+
+/// The ZIP container, every entry dated `time`; images are stored, fonts deflated at the
+/// fastest level (their outlines give up a fifth of their size at any level; at the default level
+/// they took half of the OFD's time), the rest deflated.
+pub(crate) fn pack(parts: &[(String, Vec<u8>)], time: zip::DateTime) -> zip::result::ZipResult<Vec<u8>> {
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (name, bytes) in parts {
         let stored = name.ends_with(".png") || name.ends_with(".jpg");
@@ -372,6 +382,51 @@ fn zip(parts: &[(String, Vec<u8>)], timestamp: typst::foundations::Datetime) -> 
         writer.write_all(bytes)?;
     }
     Ok(writer.finish()?.into_inner())
+}
+
+/// The files of an OFD package (anyone's: read within [`OFD_PARTS`] entries and
+/// [`OFD_INFLATED_BYTES`] inflated, whatever its directory claims), or why it cannot be read.
+///
+/// [`OFD_PARTS`]: crate::limits::OFD_PARTS
+/// [`OFD_INFLATED_BYTES`]: crate::limits::OFD_INFLATED_BYTES
+pub(crate) fn unpack(bytes: &[u8]) -> Result<Package, String> {
+    use crate::limits::{OFD_INFLATED_BYTES, OFD_PARTS, size};
+    use std::io::Read as _;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|_| "不是 OFD 文件（无法作为 ZIP 包读取）".to_string())?;
+    if archive.len() > OFD_PARTS {
+        return Err(format!("包内文件超过 {OFD_PARTS} 个，不是通报的 OFD"));
+    }
+    let mut left = OFD_INFLATED_BYTES;
+    let mut parts = Vec::with_capacity(archive.len());
+    let mut time = None;
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index(i)
+            .map_err(|e| format!("包内第 {} 个文件已损坏：{e}", i + 1))?;
+        if entry.is_dir() {
+            continue;
+        }
+        let name = entry
+            .name()
+            .map_err(|e| format!("包内第 {} 个文件的名称已损坏：{e}", i + 1))?
+            .trim_start_matches('/')
+            .to_string();
+        time = time.or(entry.last_modified());
+        let mut data = Vec::new();
+        entry
+            .take(left + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| format!("包内文件 {name} 已损坏：{e}"))?;
+        left = left
+            .checked_sub(data.len() as u64)
+            .ok_or_else(|| format!("解压后超过 {}，不是通报的 OFD", size(OFD_INFLATED_BYTES)))?;
+        parts.push((name, data));
+    }
+    Ok(Package {
+        parts,
+        time: time.unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]

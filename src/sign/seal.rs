@@ -4,6 +4,7 @@
 //! authority that issues seals; `tongbao seal` makes one for testing, and for offices whose
 //! authority lets them make their own.
 
+use der::Any;
 use der::asn1::{BitString, GeneralizedTime, Ia5String, ObjectIdentifier, OctetString};
 use der::{Encode as _, Sequence};
 use x509_cert::Certificate;
@@ -14,45 +15,50 @@ pub(crate) const SM2_WITH_SM3: ObjectIdentifier = ObjectIdentifier::new_unwrap("
 pub(crate) const DIST_ID: &str = "1234567812345678";
 
 #[derive(Sequence)]
-struct Header {
-    id: Ia5String,
-    version: u32,
-    vid: Ia5String,
+pub(super) struct Header {
+    pub id: Ia5String,
+    pub version: u32,
+    pub vid: Ia5String,
 }
 
 #[derive(Sequence)]
-struct PropertyInfo {
-    kind: u32,
-    name: String,
-    cert_list_type: u32,
-    cert_list: Vec<OctetString>,
-    create_date: GeneralizedTime,
-    valid_start: GeneralizedTime,
-    valid_end: GeneralizedTime,
+pub(super) struct PropertyInfo {
+    pub kind: u32,
+    pub name: String,
+    /// 1: `cert_list` holds the holders' certificates (OCTET STRINGs); 2: their digests.
+    pub cert_list_type: u32,
+    pub cert_list: Vec<Any>,
+    pub create_date: GeneralizedTime,
+    pub valid_start: GeneralizedTime,
+    pub valid_end: GeneralizedTime,
 }
 
 #[derive(Sequence)]
-struct PictureInfo {
-    kind: Ia5String,
-    data: OctetString,
-    width: u32,
-    height: u32,
+pub(super) struct PictureInfo {
+    pub kind: Ia5String,
+    pub data: OctetString,
+    pub width: u32,
+    pub height: u32,
 }
 
+/// `SES_SealInfo`.
 #[derive(Sequence)]
-struct SealInfo {
-    header: Header,
-    es_id: Ia5String,
-    property: PropertyInfo,
-    picture: PictureInfo,
+pub(super) struct SealInfo {
+    pub header: Header,
+    pub es_id: Ia5String,
+    pub property: PropertyInfo,
+    pub picture: PictureInfo,
+    #[asn1(optional = "true")]
+    pub ext_datas: Option<Any>,
 }
 
+/// `SESeal` (V4): the seal's information and its maker's signature over it.
 #[derive(Sequence)]
-struct Seal {
-    e_seal_info: SealInfo,
-    cert: OctetString,
-    sign_alg_id: ObjectIdentifier,
-    signed_value: BitString,
+pub(super) struct Seal {
+    pub e_seal_info: SealInfo,
+    pub cert: OctetString,
+    pub sign_alg_id: ObjectIdentifier,
+    pub signed_value: BitString,
 }
 
 /// What a seal is made of.
@@ -88,7 +94,12 @@ pub(crate) fn make(request: &Request<'_>) -> Result<Vec<u8>, String> {
     let holders = request
         .holders
         .iter()
-        .map(|c| c.to_der().and_then(OctetString::new).map_err(|e| failed(&e)))
+        .map(|c| {
+            c.to_der()
+                .and_then(OctetString::new)
+                .and_then(|o| Any::encode_from(&o))
+                .map_err(|e| failed(&e))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let info = SealInfo {
         header: Header {
@@ -118,6 +129,7 @@ pub(crate) fn make(request: &Request<'_>) -> Result<Vec<u8>, String> {
             width: request.diameter_mm,
             height: request.diameter_mm,
         },
+        ext_datas: None,
     };
     let signed = info.to_der().map_err(|e| failed(&e))?;
     let signature = sm2_sign(request.maker_key, &signed)?;

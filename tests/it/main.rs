@@ -28,6 +28,7 @@ mod outputs;
 mod owners;
 mod package;
 mod routine;
+mod seal;
 mod sign;
 mod tables;
 mod text;

@@ -11,9 +11,9 @@ use std::process::{Command, Output};
 use crate::util::git::git;
 use crate::util::{Project, output};
 
-const PASSWORD: &str = "秘密 123";
+pub(crate) const PASSWORD: &str = "秘密 123";
 
-fn openssl(dir: &Path, args: &[&str]) {
+pub(crate) fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -27,12 +27,12 @@ fn openssl(dir: &Path, args: &[&str]) {
 }
 
 /// A CA and the office's keys, in a folder outside any project.
-struct Keys {
-    dir: tempfile::TempDir,
+pub(crate) struct Keys {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Keys {
-    fn make() -> Keys {
+    pub(crate) fn make() -> Keys {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::write(
@@ -195,7 +195,7 @@ impl Keys {
         Keys { dir }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 }
@@ -232,7 +232,7 @@ fn issue(p: &Project, args: &[&str], key: &std::ffi::OsStr, env: &[(&str, &std::
 
 /// pyHanko's verdict on each signature field (`NAME:HASH:INTACT:TRUSTED,UNTOUCHED`), trusting only
 /// the test CA, and whether it judged the file valid.
-fn pyhanko(file: &Path, ca: &Path) -> (bool, String) {
+pub(crate) fn pyhanko(file: &Path, ca: &Path) -> (bool, String) {
     let exe = std::env::var("TONGBAO_PYHANKO").expect("TONGBAO_PYHANKO: scripts/test installs pyhanko-cli");
     let out = Command::new(exe)
         .args(["sign", "validate", "--trust"])
@@ -245,7 +245,7 @@ fn pyhanko(file: &Path, ca: &Path) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string())
 }
 
-fn pdfsig(file: &Path) -> String {
+pub(crate) fn pdfsig(file: &Path) -> String {
     let out = Command::new("pdfsig")
         .arg(file)
         .output()
@@ -409,6 +409,27 @@ fn the_signature_field_of_a_sealed_circular_is_its_seal() {
     assert!(pdfsig(&issued).contains("Signature is Valid."), "{}", pdfsig(&issued));
     let (valid, verdict) = pyhanko(&issued, &keys.path("ca.pem"));
     assert!(valid, "{verdict}");
+    // Every page looks as the unsigned circular's (the field's appearance is transparent).
+    let render = |pdf: &Path, prefix: &str| {
+        let out = Command::new("pdftoppm")
+            .args(["-r", "40", "-gray"])
+            .arg(pdf)
+            .arg(keys.dir.path().join(prefix))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let mut pages: Vec<_> = std::fs::read_dir(keys.dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| f.file_name().unwrap().to_string_lossy().starts_with(prefix))
+            .collect();
+        pages.sort();
+        pages.iter().map(|f| std::fs::read(f).unwrap()).collect::<Vec<_>>()
+    };
+    let unsigned_pdf = p.path("out/2023-03/circular.pdf");
+    assert_ne!(std::fs::read(&unsigned_pdf).unwrap(), std::fs::read(&issued).unwrap());
+    let (signed, unsigned) = (render(&issued, "signed"), render(&unsigned_pdf, "unsigned"));
+    assert!(signed.len() > 3 && signed == unsigned, "the signed circular's pages differ");
     let bytes = std::fs::read(&issued).unwrap();
     // The last rectangle of the file is the widget's: the signature's update comes last.
     let at = bytes
@@ -587,7 +608,7 @@ fn keys_stay_outside_the_project_and_bad_keys_say_why() {
 }
 
 /// The TLVs directly inside the DER value at the start of `der`: each one's whole encoding.
-fn der_children(der: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn der_children(der: &[u8]) -> Vec<&[u8]> {
     let header = |b: &[u8]| -> (usize, usize) {
         let first = b[1] as usize;
         if first < 0x80 {
