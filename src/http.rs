@@ -13,6 +13,9 @@
 //!
 //! Handlers run on a bounded pool of threads (they typeset, render and write files); an event
 //! stream is a producer function called on its own thread until the client goes away.
+//!
+//! The one request tongbao itself makes is here too ([`post`]: a timestamp authority's answer,
+//! bounded in size and time).
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -27,6 +30,69 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{Semaphore, mpsc};
+
+/// POSTs `body` to `url` (plain `http://`) as `content_type` and returns the answer's body when
+/// it is `200 OK` with `answer_type`: within `timeout` in all and `limit` bytes. Why not, in
+/// Chinese.
+pub(crate) fn post(
+    url: &url::Url,
+    content_type: &str,
+    body: Vec<u8>,
+    answer_type: &str,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, String> {
+    if url.scheme() != "http" {
+        return Err(format!("{url} 不是 http:// 地址"));
+    }
+    let host = url.host_str().ok_or_else(|| format!("{url} 没有主机名"))?.to_string();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::project::io_reason(&e))?;
+    let asked = async {
+        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| format!("无法连接 {host}:{port}：{}", crate::project::io_reason(&e)))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("{host} 的回应不是 HTTP：{e}"))?;
+        tokio::spawn(connection);
+        let request = hyper::Request::post(&url[url::Position::BeforePath..])
+            .header(
+                hyper::header::HOST,
+                url[url::Position::BeforeHost..url::Position::AfterPort].to_string(),
+            )
+            .header(hyper::header::CONTENT_TYPE, content_type)
+            .body(http_body_util::Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        let answer = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("{host} 没有回应：{e}"))?;
+        if answer.status() != hyper::StatusCode::OK {
+            return Err(format!("{host} 回答 {}", answer.status()));
+        }
+        let kind = answer
+            .headers()
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if kind.is_none_or(|k| !k.starts_with(answer_type)) {
+            return Err(format!("{host} 的回应不是 {answer_type}"));
+        }
+        let bytes = http_body_util::Limited::new(answer.into_body(), limit)
+            .collect()
+            .await
+            .map_err(|_| format!("{host} 的回应超过 {} 或中断了", crate::limits::size(limit as u64)))?;
+        Ok(bytes.to_bytes().to_vec())
+    };
+    runtime.block_on(async {
+        tokio::time::timeout(timeout, asked)
+            .await
+            .unwrap_or_else(|_| Err(format!("{host} 在 {} 秒内没有回应", timeout.as_secs())))
+    })
+}
 
 /// What the server allows each client.
 #[derive(Clone, Copy, Debug)]

@@ -160,6 +160,8 @@ pub(crate) struct Resolved {
     pub diagnostics: Vec<Diagnostic>,
     /// The kinds of warning the office does not issue with (`发布前须解决`).
     pub blocking: Vec<Code>,
+    /// The timestamp authority signatures are timestamped by (`时间戳服务`).
+    pub timestamp: Option<url::Url>,
 }
 
 impl Resolved {
@@ -179,6 +181,7 @@ impl Resolved {
             roles,
             base,
             blocking: config.blocking,
+            timestamp: config.timestamp,
             diagnostics,
         })
     }

@@ -17,6 +17,7 @@ use x509_cert::Certificate;
 
 pub(crate) mod ofd;
 pub(crate) mod seal;
+mod timestamp;
 mod token;
 
 /// Bytes reserved for the CMS signature in `/Contents` (hex doubles them in the file).
@@ -412,6 +413,8 @@ pub(crate) struct Placement {
     /// The page (0-based) the signature field is on, and its rectangle in points from the
     /// page's bottom left; an invisible field when `None`.
     pub field: Option<(usize, [f32; 4])>,
+    /// The timestamp authority (PAdES B-T), if any.
+    pub tsa: Option<url::Url>,
 }
 
 /// `pdf` signed with `key`: the PDF with one incremental update holding the signature.
@@ -474,7 +477,7 @@ pub(crate) fn sign_pdf(pdf: &[u8], key: &Key, placement: &Placement) -> Result<V
     update
         .save_to(&mut signed)
         .map_err(|e| format!("无法写出签名的 PDF：{e}"))?;
-    finish(&mut signed, pdf.len(), key)?;
+    finish(&mut signed, pdf.len(), key, placement.tsa.as_ref())?;
     Ok(signed)
 }
 
@@ -564,7 +567,7 @@ fn text_string(text: &str) -> Object {
 }
 
 /// Fills in `/ByteRange` and `/Contents` of the signature appended after `from`.
-fn finish(signed: &mut [u8], from: usize, key: &Key) -> Result<(), String> {
+fn finish(signed: &mut [u8], from: usize, key: &Key, tsa: Option<&url::Url>) -> Result<(), String> {
     let tail = &signed[from..];
     let find = |needle: &[u8]| tail.windows(needle.len()).position(|w| w == needle).map(|at| from + at);
     let contents = find(b"/Contents<").ok_or("签名占位没有写出")? + b"/Contents".len();
@@ -586,7 +589,7 @@ fn finish(signed: &mut [u8], from: usize, key: &Key) -> Result<(), String> {
     hasher.update(&signed[..contents]);
     hasher.update(&signed[end..]);
     let digest = hasher.finalize();
-    let cms = cms_signature(&digest, key)?;
+    let cms = cms_signature(&digest, key, tsa)?;
     if cms.len() > RESERVED {
         return Err("签名太长，超出预留的位置".into());
     }
@@ -595,8 +598,9 @@ fn finish(signed: &mut [u8], from: usize, key: &Key) -> Result<(), String> {
     Ok(())
 }
 
-/// A detached CMS SignedData over `digest` (SHA-256), PAdES B-B's attributes.
-fn cms_signature(digest: &[u8], key: &Key) -> Result<Vec<u8>, String> {
+/// A detached CMS SignedData over `digest` (SHA-256), PAdES B-B's attributes, and B-T's timestamp
+/// from `tsa` when there is one.
+fn cms_signature(digest: &[u8], key: &Key, tsa: Option<&url::Url>) -> Result<Vec<u8>, String> {
     use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
     use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
     use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
@@ -640,7 +644,20 @@ fn cms_signature(digest: &[u8], key: &Key) -> Result<Vec<u8>, String> {
         Kind::TokenEcdsa(k) => data.add_signer_info::<_, p256::ecdsa::DerSignature>(info, k),
     }
     .map_err(|e| failed(&e))?;
-    let built = data.build().map_err(|e| failed(&e))?;
+    let mut built = data.build().map_err(|e| failed(&e))?;
+    if let Some(url) = tsa {
+        let mut signed: cms::signed_data::SignedData = built.content.decode_as().map_err(|e| failed(&e))?;
+        let mut infos = signed.signer_infos.0.into_vec();
+        let info = infos.first_mut().ok_or("签名中没有签名者")?;
+        let token = timestamp::token(url, info.signature.as_bytes())?;
+        let attribute = x509_cert::attr::Attribute {
+            oid: timestamp::TOKEN,
+            values: SetOfVec::try_from(vec![token]).map_err(|e| failed(&e))?,
+        };
+        info.unsigned_attrs = Some(SetOfVec::try_from(vec![attribute]).map_err(|e| failed(&e))?);
+        signed.signer_infos = cms::signed_data::SignerInfos(SetOfVec::try_from(infos).map_err(|e| failed(&e))?);
+        built.content = der::Any::encode_from(&signed).map_err(|e| failed(&e))?;
+    }
     built.to_der().map_err(|e| failed(&e))
 }
 
@@ -714,6 +731,8 @@ pub(crate) struct Signed {
     pub signer: Certificate,
     /// The certificates the signature carries.
     pub certificates: Vec<Certificate>,
+    /// The time its timestamp states (PAdES B-T), or why the timestamp fails; `None`: none.
+    pub timestamp: Option<Result<String, String>>,
 }
 
 /// Checks the last signature of a signed PDF: it covers the whole file but its own value, the
@@ -751,31 +770,29 @@ pub(crate) fn intact(signed: &[u8]) -> Result<Signed, String> {
         .content
         .decode_as::<cms::signed_data::SignedData>()
         .map_err(|_| "签名值已损坏")?;
-    let signer = data.signer_infos.0.get(0).ok_or("签名中没有签名者")?;
     let mut hasher = Sha256::new();
     hasher.update(&signed[..a]);
     hasher.update(&signed[b..]);
     let digest = hasher.finalize();
-    let stated = signer
-        .signed_attrs
+    let own = signer_of(&data, &digest)?;
+    let signer = data.signer_infos.0.get(0).ok_or("签名中没有签名者")?;
+    let timestamp = signer
+        .unsigned_attrs
         .as_ref()
-        .and_then(|attrs| {
-            attrs
-                .iter()
-                .find(|a| a.oid == const_oid::db::rfc5911::ID_MESSAGE_DIGEST)
-        })
+        .and_then(|attrs| attrs.iter().find(|a| a.oid == timestamp::TOKEN))
         .and_then(|a| a.values.get(0))
-        .and_then(|v| v.decode_as::<OctetString>().ok())
-        .ok_or("签名中没有文件摘要")?;
-    if stated.as_bytes() != digest.as_slice() {
-        return Err("文件在签名之后被改动过（摘要不符）".into());
-    }
-    // The signer's certificate: the one the signer info names by issuer and serial number.
-    let cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(named) = &signer.sid else {
-        return Err("签名者的证书未按颁发者和序列号标明".into());
-    };
-    let certificates: Vec<Certificate> = data
-        .certificates
+        .map(|token| timestamp::stamped(token, signer.signature.as_bytes()));
+    Ok(Signed {
+        subject: own.tbs_certificate().subject().to_string(),
+        signer: own,
+        certificates: carried(&data),
+        timestamp,
+    })
+}
+
+/// The certificates a CMS signature carries.
+fn carried(data: &cms::signed_data::SignedData) -> Vec<Certificate> {
+    data.certificates
         .as_ref()
         .map(|certs| {
             certs
@@ -787,24 +804,47 @@ pub(crate) fn intact(signed: &[u8]) -> Result<Signed, String> {
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    let own = certificates
-        .iter()
+        .unwrap_or_default()
+}
+
+/// The certificate of a CMS signature's (first) signer, once checked: the SHA-256 digest it
+/// signed is `digest`, and its signature over the signed attributes verifies with the
+/// certificate's key.
+fn signer_of(data: &cms::signed_data::SignedData, digest: &[u8]) -> Result<Certificate, String> {
+    let signer = data.signer_infos.0.get(0).ok_or("签名中没有签名者")?;
+    if signer.digest_alg.oid != const_oid::db::rfc5912::ID_SHA_256 {
+        return Err("签名的摘要算法不是 SHA-256".into());
+    }
+    let stated = signer
+        .signed_attrs
+        .as_ref()
+        .and_then(|attrs| {
+            attrs
+                .iter()
+                .find(|a| a.oid == const_oid::db::rfc5911::ID_MESSAGE_DIGEST)
+        })
+        .and_then(|a| a.values.get(0))
+        .and_then(|v| v.decode_as::<OctetString>().ok())
+        .ok_or("签名中没有文件摘要")?;
+    if stated.as_bytes() != digest {
+        return Err("文件在签名之后被改动过（摘要不符）".into());
+    }
+    // The signer's certificate: the one the signer info names by issuer and serial number.
+    let cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(named) = &signer.sid else {
+        return Err("签名者的证书未按颁发者和序列号标明".into());
+    };
+    let own = carried(data)
+        .into_iter()
         .find(|c| {
             c.tbs_certificate().serial_number() == &named.serial_number && c.tbs_certificate().issuer() == &named.issuer
         })
-        .cloned()
         .ok_or("签名中没有签名者的证书")?;
     let attributes = signer.signed_attrs.as_ref().ok_or("签名中没有签名属性")?;
     let message = attributes.to_der().map_err(|_| "签名值已损坏")?;
     if !verifies(&own, &message, signer.signature.as_bytes()) {
         return Err("签名值与签名者的证书不符（签名被伪造或损坏）".into());
     }
-    Ok(Signed {
-        subject: own.tbs_certificate().subject().to_string(),
-        signer: own,
-        certificates,
-    })
+    Ok(own)
 }
 
 /// Whether `signature` over `message` is made with the key of `certificate` (RSA PKCS #1 v1.5 or

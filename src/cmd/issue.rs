@@ -41,8 +41,10 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
         .collect::<Result<Vec<_>>>()?;
     let seals = seal_keys(project, args)?;
     let resolved = std::sync::Arc::new(crate::pipeline::Resolved::read(project, &asked).map_err(Error::Usage)?);
+    let tsa = resolved.timestamp.clone();
     let mut session = Session::open(resolved);
-    let signer = (!keys.is_empty()).then_some(|pdf: &[u8], stamps: &[crate::sign::Stamp]| sign(pdf, &keys, stamps));
+    let signer = (!keys.is_empty())
+        .then_some(|pdf: &[u8], stamps: &[crate::sign::Stamp]| sign(pdf, &keys, stamps, tsa.as_ref()));
     let sealer = (!seals.is_empty()).then_some(|ofd: &[u8], stamps: &[crate::sign::Stamp]| seal(ofd, &seals, stamps));
     let signing = record::Signing {
         pdf: signer.as_ref().map(|s| s as &record::Signer),
@@ -68,8 +70,13 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
                 record::pdf_path(project, &month).display(),
                 &edition.content[..12]
             );
+            let level = if tsa.is_some() {
+                "PAdES B-T，带时间戳"
+            } else {
+                "PAdES"
+            };
             for key in &keys {
-                say!("已签名（PAdES）：签名者 {}", key.subject());
+                say!("已签名（{level}）：签名者 {}", key.subject());
             }
             for seal in &seals {
                 say!("OFD 已加盖电子印章“{}”：签章者 {}", seal.name(), seal.subject());
@@ -105,13 +112,20 @@ fn signing_key(project: &Project, file: &std::path::Path, index: usize) -> Resul
     crate::sign::read_key(&bytes, &password(index)).map_err(|why| Error::Usage(format!("密钥文件 {shown}：{why}")))
 }
 
-/// `pdf` signed with each of `keys` in turn, each signature's field over the seal of its office.
-fn sign(pdf: &[u8], keys: &[crate::sign::Key], stamps: &[crate::sign::Stamp]) -> std::result::Result<Vec<u8>, String> {
+/// `pdf` signed with each of `keys` in turn, each signature's field over the seal of its office,
+/// each timestamped by `tsa` when there is one.
+fn sign(
+    pdf: &[u8],
+    keys: &[crate::sign::Key],
+    stamps: &[crate::sign::Stamp],
+    tsa: Option<&url::Url>,
+) -> std::result::Result<Vec<u8>, String> {
     let mut signed = pdf.to_vec();
     for (key, stamp) in crate::sign::placed(keys, stamps, "签名密钥")? {
         let placement = crate::sign::Placement {
             time: crate::sign::pdf_time_now(),
             field: stamp.map(|s| s.pdf_field()),
+            tsa: tsa.cloned(),
         };
         signed = crate::sign::sign_pdf(&signed, key, &placement)?;
     }

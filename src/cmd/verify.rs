@@ -37,6 +37,14 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
         match signature {
             Ok(signed) => {
                 say!("{which}：完好，{whole}；签名者 {}", signed.subject);
+                match &signed.timestamp {
+                    Some(Ok(time)) => say!("时间戳：{time}"),
+                    Some(Err(why)) => {
+                        say!("时间戳：{why}");
+                        broken = true;
+                    }
+                    None => {}
+                }
                 match trust(project)
                     .and_then(|anchors| crate::sign::chains_to(&signed.signer, &signed.certificates, &anchors))
                 {

@@ -37,6 +37,9 @@ pub(crate) struct Config {
     /// The certificates a signature must chain to (`信任的证书`: PEM files in the project), as
     /// written, for `tongbao verify`.
     pub trusted: Vec<(String, Loc)>,
+    /// The timestamp authority (RFC 3161, `时间戳服务`) signatures are timestamped by (PAdES
+    /// B-T); none: B-B.
+    pub timestamp: Option<url::Url>,
 }
 
 /// Reads `tongbao.yaml` if present. With errors (reported in `diags`) the defaults are kept.
@@ -90,6 +93,21 @@ fn read(r: &mut Reader, tree: &yaml::Node) -> Option<Config> {
     if let Some(node) = top.opt("信任的证书") {
         config.trusted = r.texts(node, "信任的证书");
     }
-    r.finish(top, &["字体", "输出", "发布前须解决", "信任的证书"]);
+    if let Some(node) = top.opt("时间戳服务")
+        && let Some(text) = r.text(node, "时间戳服务")
+    {
+        match url::Url::parse(text.trim()) {
+            Ok(url) if url.scheme() == "http" && url.host_str().is_some() => config.timestamp = Some(url),
+            _ => r.push(
+                Diagnostic::error(
+                    Code::UnknownValue,
+                    &node.loc,
+                    format!("“{}”不是时间戳服务的地址", crate::diag::shorten(&text, 60)),
+                )
+                .help("写发证机构给的 RFC 3161 时间戳服务地址，以 http:// 开头，如 http://tsa.example.cn/tsa"),
+            ),
+        }
+    }
+    r.finish(top, &["字体", "输出", "发布前须解决", "信任的证书", "时间戳服务"]);
     Some(config)
 }

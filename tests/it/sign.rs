@@ -429,7 +429,10 @@ fn the_signature_field_of_a_sealed_circular_is_its_seal() {
     let unsigned_pdf = p.path("out/2023-03/circular.pdf");
     assert_ne!(std::fs::read(&unsigned_pdf).unwrap(), std::fs::read(&issued).unwrap());
     let (signed, unsigned) = (render(&issued, "signed"), render(&unsigned_pdf, "unsigned"));
-    assert!(signed.len() > 3 && signed == unsigned, "the signed circular's pages differ");
+    assert!(
+        signed.len() > 3 && signed == unsigned,
+        "the signed circular's pages differ"
+    );
     let bytes = std::fs::read(&issued).unwrap();
     // The last rectangle of the file is the widget's: the signature's update comes last.
     let at = bytes
@@ -755,4 +758,193 @@ fn an_electronic_seal_is_signed_by_its_maker_with_sm2() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", output(&out));
     assert!(output(&out).contains("私钥须放在项目之外"), "{}", output(&out));
+}
+
+/// A timestamp authority on 127.0.0.1: OpenSSL's `ts -reply` behind a minimal HTTP server (one
+/// request per connection), with a certificate from the test CA for timestamping; it answers
+/// for as long as the tests run. Its URL.
+fn timestamp_authority(keys: &Keys) -> String {
+    let d = keys.dir.path();
+    std::fs::write(
+        d.join("tsa-ext.cnf"),
+        "[s]\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "tsa.key",
+            "-out",
+            "tsa.csr",
+            "-subj",
+            "/CN=测试时间戳服务",
+            "-utf8",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "tsa.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "tsa.pem",
+            "-days",
+            "30",
+            "-extfile",
+            "tsa-ext.cnf",
+            "-extensions",
+            "s",
+        ],
+    );
+    std::fs::write(
+        d.join("ts.cnf"),
+        "[tsa]\ndefault_tsa = t\n[t]\nserial = ./tsaserial\nsigner_cert = ./tsa.pem\ncerts = ./ca.pem\n\
+         signer_key = ./tsa.key\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\nother_policies = 1.2.3.4.5\n\
+         digests = sha256\naccuracy = secs:1\ness_cert_id_alg = sha256\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("tsaserial"), "01\n").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = d.to_path_buf();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            answer_timestamp_request(stream, &dir);
+        }
+    });
+    format!("http://127.0.0.1:{port}/tsa")
+}
+
+/// Reads one HTTP request's body and answers it with OpenSSL's timestamp reply.
+fn answer_timestamp_request(mut stream: std::net::TcpStream, dir: &Path) {
+    use std::io::{Read as _, Write as _};
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let (head, length) = loop {
+        let n = stream.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            return;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&got[..end]).to_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            break (end + 4, length);
+        }
+    };
+    while got.len() < head + length {
+        let n = stream.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            return;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    let query = dir.join(format!("q-{}.tsq", std::process::id()));
+    std::fs::write(&query, &got[head..head + length]).unwrap();
+    let reply = dir.join("r.tsr");
+    let out = Command::new("openssl")
+        .args(["ts", "-reply", "-config", "ts.cnf", "-queryfile"])
+        .arg(&query)
+        .arg("-out")
+        .arg(&reply)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let body = std::fs::read(&reply).unwrap();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(&body);
+}
+
+/// With a timestamp authority in `tongbao.yaml`, the signature carries its timestamp (PAdES
+/// B-T), which pyHanko and OpenSSL find and tongbao verifies; without an answer nothing is issued.
+#[test]
+fn a_timestamp_authority_makes_the_signature_b_t() {
+    let keys = Keys::make();
+    let url = timestamp_authority(&keys);
+    let p = project(&keys);
+    p.write(
+        "tongbao.yaml",
+        &format!("信任的证书: [certs/ca.pem]\n时间戳服务: {url}\n"),
+    );
+    git(p.root(), &["commit", "-qam", "时间戳服务"]);
+    let out = issue_signed(&p, &keys.path("rsa.p12"), PASSWORD);
+    assert!(out.status.success(), "{}", output(&out));
+    assert!(
+        output(&out).contains("已签名（PAdES B-T，带时间戳）"),
+        "{}",
+        output(&out)
+    );
+    let issued = p.path("data/2023-03/issued.pdf");
+    assert!(pdfsig(&issued).contains("Signature is Valid."), "{}", pdfsig(&issued));
+    let exe = std::env::var("TONGBAO_PYHANKO").unwrap();
+    let out = Command::new(exe)
+        .args(["sign", "validate", "--pretty-print", "--trust"])
+        .arg(keys.path("ca.pem"))
+        .arg("--trust-replace")
+        .arg(&issued)
+        .env("PYTHONWARNINGS", "ignore")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{report}");
+    for line in [
+        "This timestamp is backed by a time stamping authority.",
+        "The timestamp token is cryptographically sound.",
+        "TSA certificate subject: \"Common Name: 测试时间戳服务\"",
+        "The TSA certificate is trusted.",
+        "The signature is judged VALID.",
+    ] {
+        assert!(report.contains(line), "{line}\n{report}");
+    }
+    let cms = cms_printed(&std::fs::read(&issued).unwrap(), keys.dir.path());
+    assert!(cms.contains("id-smime-aa-timeStampToken"), "{cms}");
+    let out = p.run(&["verify", issued.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", output(&out));
+    assert!(
+        output(&out).contains("（时间戳服务 CN=测试时间戳服务）"),
+        "{}",
+        output(&out)
+    );
+
+    // The authority does not answer: nothing is issued, and the message says whom it asked.
+    let p = project(&keys);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    p.write("tongbao.yaml", &format!("时间戳服务: http://127.0.0.1:{port}/tsa\n"));
+    git(p.root(), &["commit", "-qam", "时间戳服务"]);
+    let out = issue_signed(&p, &keys.path("rsa.p12"), PASSWORD);
+    assert!(!out.status.success(), "{}", output(&out));
+    assert!(
+        output(&out).contains(&format!("时间戳服务 http://127.0.0.1:{port}/tsa：无法连接")),
+        "{}",
+        output(&out)
+    );
+    assert!(!p.path("data/2023-03/issued.pdf").exists());
+    // An address that is not one is an error where it is written.
+    p.write("tongbao.yaml", "时间戳服务: ftp://tsa.example.cn\n");
+    let out = p.run(&["check", "2023-03"]);
+    assert!(output(&out).contains("不是时间戳服务的地址"), "{}", output(&out));
 }
