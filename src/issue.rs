@@ -22,7 +22,7 @@ use crate::calendar::Date;
 use crate::diag::{Code, Diagnostic, Loc, Severity};
 use crate::limits::PDF_BYTES;
 use crate::load::yaml::{self, Reader};
-use crate::output::Output;
+use crate::output::{Output, Signature};
 use crate::pipeline::{Resolved, Session};
 use crate::project::{ISSUE_RECORD, ISSUED_OFD, ISSUED_PDF, Project, WITHDRAWN};
 use crate::provenance::{self, Digester};
@@ -178,11 +178,12 @@ fn tool() -> String {
 /// places of the seals the circular prints, in order, in; the signed file out, or why not.
 pub(crate) type Signer<'a> = dyn Fn(&[u8], &[Stamp]) -> Result<Vec<u8>, String> + 'a;
 
-/// How the issued files are signed: the PDF, the OFD, either or neither.
+/// How the issued files are signed: with PAdES signatures (the PDF), with electronic seals (the
+/// OFD), either or neither ([`Signature`] says which output takes which).
 #[derive(Default, Clone, Copy)]
 pub(crate) struct Signing<'a> {
-    pub pdf: Option<&'a Signer<'a>>,
-    pub ofd: Option<&'a Signer<'a>>,
+    pub pades: Option<&'a Signer<'a>>,
+    pub seal: Option<&'a Signer<'a>>,
 }
 
 /// Issues (or, with `reason`, revises) a month: builds it, adds an edition to `issued.yaml` and
@@ -190,7 +191,7 @@ pub(crate) struct Signing<'a> {
 /// edition says so). The record is written first and the files after it, so an issue cut short
 /// leaves a record whose files are still in `out/`: issuing again completes it
 /// ([`interrupted`]). With `sign`, the issued PDF is signed and the record covers the signed
-/// file; with `signing.ofd`, the issued OFD is sealed (and must be among the outputs). Returns the
+/// file; with `signing.seal`, the issued OFD is sealed (and must be among the outputs). Returns the
 /// edition, or the problems that prevent issuing.
 pub(crate) fn issue(
     project: &Project,
@@ -231,7 +232,8 @@ pub(crate) fn issue(
             )),
         ]);
     }
-    if signing.ofd.is_some() && !session.plan().makes(Output::Ofd) {
+    let sealed = issued_outputs().any(|(o, i)| i.signature == Signature::Seal && session.plan().makes(o));
+    if signing.seal.is_some() && !sealed {
         return Err(vec![
             Diagnostic::error(Code::Issued, &at, format!("{month} 的通报没有 OFD，无法加盖电子印章"))
                 .help("加上 --outputs pdf,ofd，或在 tongbao.yaml 的“输出”中加上 ofd"),
@@ -250,46 +252,12 @@ pub(crate) fn issue(
         restore_out(project, month);
         return Err(diags);
     };
-    // The PDF and every other output an issued circular includes that this build made.
-    let mut files = BTreeMap::new();
-    let mut kept = Vec::new();
-    for (output, _) in issued_outputs().filter(|(o, _)| session.plan().makes(*o)) {
-        let made = project.out_dir(month).join(output.files()[0]);
-        let mut bytes = project
-            .read(&made)
-            .map_err(|e| io_failure(format!("{}：{}", made.display(), e.reason())))?;
-        // The issued PDF signed and the OFD sealed: the record covers the signed files.
-        let stamps = || {
-            outcome
-                .document
-                .as_ref()
-                .map(|doc| seal_places(session, month, doc))
-                .unwrap_or_default()
-        };
-        let signer = match output {
-            Output::Pdf => signing.pdf,
-            Output::Ofd => signing.ofd,
-            _ => None,
-        };
-        let signed = signer.map(|sign| sign(&bytes, &stamps()));
-        if let Some(signed) = signed {
-            bytes = signed.map_err(|why| {
-                restore_out(project, month);
-                vec![Diagnostic::error(
-                    Code::Issued,
-                    &at,
-                    format!(
-                        "{month} 的通报未能{}：{why}",
-                        if output == Output::Pdf { "签名" } else { "盖章" }
-                    ),
-                )]
-            })?;
-        }
-        files.insert(output, provenance::sha256(&bytes));
-        if let Some(path) = issued_path(project, month, output) {
-            kept.push((path, bytes));
-        }
-    }
+    let stamps = outcome
+        .document
+        .as_ref()
+        .map(|doc| seal_places(session, month, doc))
+        .unwrap_or_default();
+    let (files, kept) = issued_files(project, session.plan(), month, &stamps, signing, &at)?;
     let edition = Edition {
         number: editions.len() as u64 + 1,
         date: today,
@@ -307,6 +275,49 @@ pub(crate) fn issue(
     crate::crash::point("issue:recorded");
     complete(project, kept)?;
     Ok(edition)
+}
+
+/// Files to write, with their bytes.
+type Files = Vec<(PathBuf, Vec<u8>)>;
+
+/// The files of the edition being issued: the PDF and every other output an issued circular
+/// includes that this build made, each signed as `signing` asks (the record covers the signed
+/// files), with their digests; or why not (the build's outputs are restored).
+fn issued_files(
+    project: &Project,
+    plan: &crate::output::Plan,
+    month: &str,
+    stamps: &[Stamp],
+    signing: Signing<'_>,
+    at: &Loc,
+) -> Result<(BTreeMap<Output, String>, Files), Vec<Diagnostic>> {
+    let mut files = BTreeMap::new();
+    let mut kept = Vec::new();
+    for (output, issued) in issued_outputs().filter(|(o, _)| plan.makes(*o)) {
+        let made = project.out_dir(month).join(output.files()[0]);
+        let mut bytes = project
+            .read(&made)
+            .map_err(|e| io_failure(format!("{}：{}", made.display(), e.reason())))?;
+        let (signer, what) = match issued.signature {
+            Signature::Pades => (signing.pades, "签名"),
+            Signature::Seal => (signing.seal, "盖章"),
+        };
+        if let Some(sign) = signer {
+            bytes = sign(&bytes, stamps).map_err(|why| {
+                restore_out(project, month);
+                vec![Diagnostic::error(
+                    Code::Issued,
+                    at,
+                    format!("{month} 的通报未能{what}：{why}"),
+                )]
+            })?;
+        }
+        files.insert(output, provenance::sha256(&bytes));
+        if let Some(path) = issued_path(project, month, output) {
+            kept.push((path, bytes));
+        }
+    }
+    Ok((files, kept))
 }
 
 /// The seals the circular prints, in the order they are laid out (found by their diameters among
@@ -386,7 +397,7 @@ fn commitment(
 /// build wrote the revised circular there): nothing but the issued files is left in `out/` for
 /// an issued month. Nothing for a month not issued.
 fn restore_out(project: &Project, month: &str) {
-    let files: Vec<(PathBuf, Vec<u8>)> = issued_outputs()
+    let files: Files = issued_outputs()
         .filter_map(|(output, _)| {
             let kept = issued_path(project, month, output)?;
             let bytes = read_issued(project, &kept).ok()?;
@@ -412,7 +423,7 @@ fn io_failure(e: String) -> Vec<Diagnostic> {
 }
 
 /// Writes the issued files, replaced together.
-fn complete(project: &Project, files: Vec<(PathBuf, Vec<u8>)>) -> Result<(), Vec<Diagnostic>> {
+fn complete(project: &Project, files: Files) -> Result<(), Vec<Diagnostic>> {
     let all: Vec<(&std::path::Path, &[u8], bool)> =
         files.iter().map(|(p, b)| (p.as_path(), b.as_slice(), true)).collect();
     project
@@ -425,7 +436,7 @@ fn complete(project: &Project, files: Vec<(PathBuf, Vec<u8>)>) -> Result<(), Vec
 /// still an earlier edition's (what a kill between the record and the files leaves); any other
 /// difference is a change, not an interruption. `None` when nothing is missing or a missing file
 /// cannot be found in `out/`.
-pub(crate) fn interrupted(project: &Project, month: &str, editions: &[Edition]) -> Option<Vec<(PathBuf, Vec<u8>)>> {
+pub(crate) fn interrupted(project: &Project, month: &str, editions: &[Edition]) -> Option<Files> {
     let (last, earlier) = editions.split_last()?;
     let mut missing = Vec::new();
     for (output, digest) in &last.files {
@@ -697,8 +708,8 @@ pub(crate) fn verify(resolved: &Arc<Resolved>, month: &str, session: &mut Option
     }
 }
 
-/// The month and edition whose issued `output` has SHA-256 `digest`, if any month's record has it.
-pub(crate) fn issued_as(project: &Project, output: Output, digest: &str) -> Option<(String, u64)> {
+/// The month and edition of which an issued file has SHA-256 `digest`, if any month's record has it.
+pub(crate) fn issued_as(project: &Project, digest: &str) -> Option<(String, u64)> {
     project
         .months()
         .into_iter()
@@ -706,7 +717,7 @@ pub(crate) fn issued_as(project: &Project, output: Output, digest: &str) -> Opti
         .find_map(|month| {
             let found = editions(project, &month, &mut Vec::new())
                 .iter()
-                .find(|e| e.files.get(&output).map(String::as_str) == Some(digest))
+                .find(|e| e.files.values().any(|d| d == digest))
                 .map(|e| e.number)?;
             Some((month, found))
         })

@@ -47,8 +47,8 @@ pub(crate) fn run(project: &Project, args: &IssueArgs) -> Result {
         .then_some(|pdf: &[u8], stamps: &[crate::sign::Stamp]| sign(pdf, &keys, stamps, tsa.as_ref()));
     let sealer = (!seals.is_empty()).then_some(|ofd: &[u8], stamps: &[crate::sign::Stamp]| seal(ofd, &seals, stamps));
     let signing = record::Signing {
-        pdf: signer.as_ref().map(|s| s as &record::Signer),
-        ofd: sealer.as_ref().map(|s| s as &record::Signer),
+        pades: signer.as_ref().map(|s| s as &record::Signer),
+        seal: sealer.as_ref().map(|s| s as &record::Signer),
     };
     match record::issue(
         project,

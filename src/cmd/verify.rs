@@ -21,46 +21,7 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
         return verify_ofd(project, &shown, &bytes);
     }
     // A signed PDF: its signatures first (intact and whose), then the circular they signed.
-    let signatures = crate::sign::all_intact(&bytes);
-    let mut broken = false;
-    for (i, signature) in signatures.iter().enumerate() {
-        let which = if signatures.len() == 1 {
-            "签名".to_string()
-        } else {
-            format!("签名 {}", i + 1)
-        };
-        let whole = if i + 1 == signatures.len() {
-            "覆盖整个文件"
-        } else {
-            "覆盖它签名时的文件"
-        };
-        match signature {
-            Ok(signed) => {
-                say!("{which}：完好，{whole}；签名者 {}", signed.subject);
-                match &signed.timestamp {
-                    Some(Ok(time)) => say!("时间戳：{time}"),
-                    Some(Err(why)) => {
-                        say!("时间戳：{why}");
-                        broken = true;
-                    }
-                    None => {}
-                }
-                match trust(project)
-                    .and_then(|anchors| crate::sign::chains_to(&signed.signer, &signed.certificates, &anchors))
-                {
-                    Ok(anchor) => say!("证书：可追溯到信任的证书 {anchor}"),
-                    Err(why) => {
-                        say!("证书：{why}");
-                        broken = true;
-                    }
-                }
-            }
-            Err(why) => {
-                say!("{which}：无效：{why}");
-                broken = true;
-            }
-        }
-    }
+    let broken = report_signatures(project, &bytes);
     let manifest = provenance::read_manifest(&bytes).ok_or_else(|| Error::Failed(no_manifest(&shown, &bytes)))?;
     let commit = trusted(&manifest).map_err(|why| Error::Failed(format!("错误：{shown} 的构建清单不可信：{why}")))?;
     say!(
@@ -134,6 +95,51 @@ pub(crate) fn run(project: &Project, args: &VerifyArgs) -> Result {
     }
 }
 
+/// Says of each signature of a PDF whether it is intact, whose it is, when it was timestamped and
+/// whether its certificate is trusted; `true` when any of that fails.
+fn report_signatures(project: &Project, bytes: &[u8]) -> bool {
+    let signatures = crate::sign::all_intact(bytes);
+    let mut broken = false;
+    for (i, signature) in signatures.iter().enumerate() {
+        let which = if signatures.len() == 1 {
+            "签名".to_string()
+        } else {
+            format!("签名 {}", i + 1)
+        };
+        let whole = if i + 1 == signatures.len() {
+            "覆盖整个文件"
+        } else {
+            "覆盖它签名时的文件"
+        };
+        let signed = match signature {
+            Ok(signed) => signed,
+            Err(why) => {
+                say!("{which}：无效：{why}");
+                broken = true;
+                continue;
+            }
+        };
+        say!("{which}：完好，{whole}；签名者 {}", signed.subject);
+        match &signed.timestamp {
+            Some(Ok(time)) => say!("时间戳：{time}"),
+            Some(Err(why)) => {
+                say!("时间戳：{why}");
+                broken = true;
+            }
+            None => {}
+        }
+        match trust(project).and_then(|anchors| crate::sign::chains_to(&signed.signer, &signed.certificates, &anchors))
+        {
+            Ok(anchor) => say!("证书：可追溯到信任的证书 {anchor}"),
+            Err(why) => {
+                say!("证书：{why}");
+                broken = true;
+            }
+        }
+    }
+    broken
+}
+
 /// `verify FILE.ofd`: each electronic seal (intact, whose, trusted) and whether the file is an OFD
 /// this project issued.
 fn verify_ofd(project: &Project, shown: &str, bytes: &[u8]) -> Result {
@@ -168,7 +174,7 @@ fn verify_ofd(project: &Project, shown: &str, bytes: &[u8]) -> Result {
             }
         }
     }
-    match crate::issue::issued_as(project, crate::output::Output::Ofd, &provenance::sha256(bytes)) {
+    match crate::issue::issued_as(project, &provenance::sha256(bytes)) {
         Some((month, edition)) => say!("发布记录：与 {month} 第 {edition} 版发布的 OFD 逐字节相同"),
         None => {
             say!("发布记录：本项目的发布记录中没有这个 OFD（不是本项目发布的，或发布后被改动过）");

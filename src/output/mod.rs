@@ -83,11 +83,13 @@ impl Output {
                 file: crate::project::ISSUED_PDF,
                 key: "文件摘要",
                 code: Code::IssuedPdf,
+                signature: Signature::Pades,
             }),
             Output::Ofd => Some(Issued {
                 file: crate::project::ISSUED_OFD,
                 key: "OFD摘要",
                 code: Code::IssuedOfd,
+                signature: Signature::Seal,
             }),
             Output::Html | Output::Docx | Output::Xlsx => None,
             #[cfg(test)]
@@ -145,6 +147,17 @@ pub(crate) struct Issued {
     pub key: &'static str,
     /// The code of the error when it is missing or altered.
     pub code: Code,
+    /// How `issue --sign`/`--seal` signs it.
+    pub signature: Signature,
+}
+
+/// How an issued file is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signature {
+    /// A PAdES signature (`issue --sign`).
+    Pades,
+    /// An electronic seal, GB/T 38540 (`issue --seal`).
+    Seal,
 }
 
 /// A producer that exists only in the tests: the output that shows what a new output touches.

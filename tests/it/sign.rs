@@ -257,16 +257,21 @@ pub(crate) fn pdfsig(file: &Path) -> String {
 fn cms_printed(pdf: &[u8], dir: &Path) -> String {
     let at = pdf.windows(10).rposition(|w| w == b"/Contents<").unwrap() + 10;
     let end = at + pdf[at..].iter().position(|b| *b == b'>').unwrap();
-    let hex = std::str::from_utf8(&pdf[at..end]).unwrap().trim_end_matches('0');
-    let hex = if hex.len() % 2 == 1 {
-        format!("{hex}0")
-    } else {
-        hex.to_string()
-    };
-    let der: Vec<u8> = (0..hex.len())
+    let hex = std::str::from_utf8(&pdf[at..end]).unwrap();
+    let mut der: Vec<u8> = (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
         .collect();
+    // The value is padded with zeros to the space reserved: cut it at the DER's own length (a
+    // signature may end in a zero byte).
+    let (head, len) = match der[1] {
+        n if n < 0x80 => (2, n as usize),
+        n => {
+            let k = (n & 0x7f) as usize;
+            (2 + k, der[2..2 + k].iter().fold(0usize, |a, b| a << 8 | *b as usize))
+        }
+    };
+    der.truncate(head + len);
     std::fs::write(dir.join("sig.der"), der).unwrap();
     let out = Command::new("openssl")
         .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in", "sig.der"])
@@ -602,6 +607,17 @@ fn keys_stay_outside_the_project_and_bad_keys_say_why() {
         assert!(!output(&out).contains(PASSWORD), "the password is never printed");
         assert!(!p.path("data/2023-03/issued.pdf").exists());
     }
+    // OpenSSL refuses the expired certificate as well.
+    let out = Command::new("openssl")
+        .args(["verify", "-CAfile", "ca.pem", "old.pem"])
+        .current_dir(keys.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success() && output(&out).contains("certificate has expired"),
+        "{}",
+        output(&out)
+    );
     // A key inside the project (it could be committed with the data) is refused.
     std::fs::copy(keys.path("rsa.p12"), p.path("单位.p12")).unwrap();
     let out = issue_signed(&p, &p.path("单位.p12"), PASSWORD);
