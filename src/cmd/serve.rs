@@ -395,6 +395,12 @@ impl Workspace {
             reason: Option<String>,
             message: Option<String>,
             name: Option<String>,
+            /// `issue`/`revise`: the signing key file (or `pkcs11:LABEL`), its password, and an
+            /// electronic seal with the key it is applied with; each optional.
+            sign: Option<String>,
+            password: Option<String>,
+            seal: Option<String>,
+            seal_key: Option<String>,
         }
         let asked: Asked = body(request)?;
         let month = || -> std::result::Result<String, Response> {
@@ -405,7 +411,7 @@ impl Workspace {
                 .then_some(m)
                 .ok_or_else(|| Response::text(404, "404 没有这个月份"))
         };
-        let args: Vec<String> = match asked.command.as_str() {
+        let mut args: Vec<String> = match asked.command.as_str() {
             "new" => vec!["new".into()],
             "check" => vec!["check".into(), month()?],
             "build" => vec!["build".into(), month()?, "--outputs".into(), "all".into()],
@@ -422,7 +428,27 @@ impl Workspace {
             "commit" => return Ok(self.commit(project, &month()?, &asked.message, &asked.name)),
             _ => return Err(Response::text(404, "404 没有这个操作")),
         };
-        let (ok, output) = self.tongbao(&args);
+        // Signing on issue: the same options as on the command line; the password goes to the
+        // child in its environment, never on a command line or in what is answered.
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        if matches!(asked.command.as_str(), "issue" | "revise") {
+            if let Some(key) = given(&asked.sign) {
+                args.extend(["--sign".into(), key]);
+            }
+            if let (Some(seal), Some(key)) = (given(&asked.seal), given(&asked.seal_key)) {
+                args.extend(["--seal".into(), seal, "--seal-key".into(), key]);
+            }
+        }
+        let password = asked.password.clone().unwrap_or_default();
+        let (ok, mut output) = self.tongbao(&args, &password);
+        if !password.is_empty() {
+            output = output.replace(&password, "******");
+        }
         if asked.command == "new"
             && let Some(m) = Project::new(project.root()).months().last()
         {
@@ -431,16 +457,21 @@ impl Workspace {
         Ok(Response::json(&json!({"ok": ok, "output": output})))
     }
 
-    /// Runs this program on the project: the command line's own functions and words.
-    fn tongbao(&self, args: &[String]) -> (bool, String) {
+    /// Runs this program on the project: the command line's own functions and words; `password`
+    /// (a signing key's, when not empty) in its environment.
+    fn tongbao(&self, args: &[String], password: &str) -> (bool, String) {
         let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("tongbao"));
-        let output = std::process::Command::new(exe)
+        let mut command = std::process::Command::new(exe);
+        command
             .args(args)
             .arg("--root")
             .arg(self.project.root())
             .env("NO_COLOR", "1")
-            .stdin(std::process::Stdio::null())
-            .output();
+            .stdin(std::process::Stdio::null());
+        if !password.is_empty() {
+            command.env("TONGBAO_KEY_PASSWORD", password);
+        }
+        let output = command.output();
         match output {
             Ok(out) => {
                 let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -519,13 +550,16 @@ impl Workspace {
         let mut said = Vec::new();
         let mut imported = false;
         for table in &tables {
-            let (ok, output) = self.tongbao(&[
-                "import".into(),
-                table.clone(),
-                file.clone(),
-                "--month".into(),
-                month.clone(),
-            ]);
+            let (ok, output) = self.tongbao(
+                &[
+                    "import".into(),
+                    table.clone(),
+                    file.clone(),
+                    "--month".into(),
+                    month.clone(),
+                ],
+                "",
+            );
             if ok || tables.len() == 1 {
                 said.push(output);
             }
@@ -546,7 +580,7 @@ impl Workspace {
     /// gives it, and each issued edition (the commits that changed `issued.pdf`) to download.
     fn history(&self, request: &Request, project: &Project) -> std::result::Result<Response, Response> {
         let month = month_param(request, project)?;
-        let (ok, output) = self.tongbao(&["log".into(), month.clone(), "--format".into(), "json".into()]);
+        let (ok, output) = self.tongbao(&["log".into(), month.clone(), "--format".into(), "json".into()], "");
         let Ok(entries) = serde_json::from_str::<Value>(&output) else {
             return Ok(Response::json(&json!({"ok": false, "output": output})));
         };

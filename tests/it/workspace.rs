@@ -574,3 +574,32 @@ fn a_whole_month_in_the_browser() {
     );
     driver.screenshot("workspace-history");
 }
+
+/// 印发 in the workspace signs with the key file the clerk names and the password typed for it:
+/// the password reaches the command in its environment and never comes back in the answer.
+#[test]
+fn the_workspace_issues_a_signed_circular() {
+    let keys = crate::sign::Keys::make();
+    let p = Project::march_only();
+    repository(&p);
+    let s = Serve::start(p.root());
+    let key = keys.path("rsa.p12");
+    let ask = |password: &str| {
+        let body = serde_json::json!({
+            "command": "issue", "month": "2023-03", "sign": key.to_str().unwrap(), "password": password,
+        });
+        s.ask("POST", "/api/run", body.to_string().as_bytes())
+    };
+    let (status, body) = ask("不对的密码");
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["ok"], false, "{body}");
+    assert!(answer["output"].as_str().unwrap().contains("密码不对"), "{body}");
+    assert!(!body.contains("不对的密码"), "the password never comes back: {body}");
+    let (_, body) = ask(crate::sign::PASSWORD);
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["ok"], true, "{body}");
+    assert!(answer["output"].as_str().unwrap().contains("已签名（PAdES）"), "{body}");
+    let report = crate::sign::pdfsig(&p.path("data/2023-03/issued.pdf"));
+    assert!(report.contains("Signature is Valid."), "{report}");
+}
