@@ -564,30 +564,6 @@ fn raster(page: &typst_layout::Page, width: u32) -> Vec<u8> {
     out
 }
 
-/// Sets glibc's allocator up for a long-running preview: few arenas (a thread per connection
-/// would otherwise get its own, each keeping what it freed) and large blocks (page images, tens
-/// of MB) mapped on their own, so they go back to the system when freed. Elsewhere: nothing.
-pub(crate) fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes the allocator's parameters; called before the server's threads
-    // exist, with documented parameter values.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
-}
-
-/// Gives the memory freed since (a rebuild's, the renderings') back to the system, where the
-/// allocator keeps it otherwise (glibc). It holds the allocator's locks while it works: called
-/// when the preview is idle, never beside a build or a rendering.
-pub(crate) fn release_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the system; it may be called at any time.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// The width to serve for the `w=` parameter of a page image's URL: the step of [`WIDTHS`] at or
 /// above it (the widest above them all); 1000 when absent or malformed.
 fn width_param(url: &str) -> u32 {

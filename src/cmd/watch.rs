@@ -65,7 +65,7 @@ const IDLE_TRIM: Duration = Duration::from_secs(3);
 
 /// Starts the preview server (with the editor its source links open) and says where it is.
 fn start_preview(project: &Project, args: &WatchArgs) -> Result<Arc<State>> {
-    preview::tune_allocator();
+    crate::limits::allocator::preview();
     let editor = match args.editor.clone().or_else(|| std::env::var("TONGBAO_EDITOR").ok()) {
         Some(template) if !template.trim().is_empty() => preview::Editor::parse(&template).map_err(Error::Usage)?,
         _ => preview::Editor::default(),
@@ -204,7 +204,7 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
             Err(RecvTimeoutError::Timeout) => {
                 // Quiet for a while after a rebuild: what it and the renderings freed goes back.
                 if trim_at.is_some_and(|at| Instant::now() >= at) {
-                    preview::release_memory();
+                    crate::limits::allocator::release();
                     trim_at = None;
                 }
                 continue;
