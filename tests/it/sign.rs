@@ -964,3 +964,68 @@ fn a_timestamp_authority_makes_the_signature_b_t() {
     let out = p.run(&["check", "2023-03"]);
     assert!(output(&out).contains("不是时间戳服务的地址"), "{}", output(&out));
 }
+
+/// A PNG seal: a red ring, `side` pixels square.
+fn ring_png(side: u32) -> Vec<u8> {
+    let mut pixels = Vec::with_capacity((side * side * 4) as usize);
+    let c = side as f64 / 2.0;
+    for y in 0..side {
+        for x in 0..side {
+            let r = ((x as f64 - c).powi(2) + (y as f64 - c).powi(2)).sqrt();
+            let ink = r < c - 2.0 && r > c - 14.0;
+            pixels.extend_from_slice(if ink { &[230, 0, 18, 255] } else { &[255, 255, 255, 0] });
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// The seal's picture swapped in a signed circular (its image's bytes changed): poppler, pyHanko
+/// and tongbao each find the signature broken.
+#[test]
+fn a_seal_picture_swapped_after_signing_breaks_the_signature() {
+    let keys = Keys::make();
+    let p = Project::march_only();
+    std::fs::create_dir_all(p.path("assets")).unwrap();
+    std::fs::write(p.path("assets/seal.png"), ring_png(300)).unwrap();
+    let doc = p.read("data/2023-03/document.yaml");
+    p.write(
+        "data/2023-03/document.yaml",
+        &format!("{doc}版式:\n  印章: assets/seal.png\n"),
+    );
+    std::fs::create_dir_all(p.path("certs")).unwrap();
+    std::fs::copy(keys.path("ca.pem"), p.path("certs/ca.pem")).unwrap();
+    p.write("tongbao.yaml", "信任的证书: [certs/ca.pem]\n");
+    git(p.root(), &["init", "-q"]);
+    git(p.root(), &["add", "-A"]);
+    git(p.root(), &["commit", "-q", "-m", "三月数据"]);
+    let out = issue_signed(&p, &keys.path("ec-chain.pem"), PASSWORD);
+    assert!(out.status.success(), "{}", output(&out));
+    let issued = p.path("data/2023-03/issued.pdf");
+    let mut bytes = std::fs::read(&issued).unwrap();
+    // The seal's image: the one image the circular has, its stream's bytes.
+    let image = bytes
+        .windows(14)
+        .position(|w| w == b"/Subtype/Image" || w == b"/Subtype /Imag")
+        .expect("the seal is an image");
+    let data = image + bytes[image..].windows(7).position(|w| w == b"stream\n").unwrap() + 7;
+    bytes[data + 40] ^= 0x55;
+    let swapped = keys.dir.path().join("swapped.pdf");
+    std::fs::write(&swapped, &bytes).unwrap();
+    assert!(pdfsig(&swapped).contains("Digest Mismatch"), "{}", pdfsig(&swapped));
+    let (valid, verdict) = pyhanko(&swapped, &keys.path("ca.pem"));
+    assert!(!valid && verdict.contains("INVALID"), "{verdict}");
+    let out = p.run(&["verify", swapped.to_str().unwrap()]);
+    assert!(!out.status.success(), "{}", output(&out));
+    assert!(
+        output(&out).contains("签名：无效：文件在签名之后被改动过"),
+        "{}",
+        output(&out)
+    );
+}

@@ -68,16 +68,18 @@ impl FontUse {
     /// subset is embedded as it is (readers tell the two apart by the file's first bytes).
     pub(super) fn file(&self) -> Option<Vec<u8>> {
         let (data, index) = (self.font.font().data(), self.font.font().index());
-        let subset = subsetter::subset(data, index, &self.remapper).ok()?;
         let mut extra = vec![(*b"cmap", cmap_table(&self.cmap))];
         if let Some(os2) = table(data, index, *b"OS/2") {
             extra.push((*b"OS/2", os2.to_vec()));
         }
-        let file = add_tables(&subset, extra)?;
         if self.is_cff() {
-            return Some(super::truetype::truetype(&file).unwrap_or(file));
+            let gids: Vec<u16> = self.remapper.remapped_gids().collect();
+            if let Some(file) = super::truetype::subset(data, index, &gids, extra.clone()) {
+                return Some(file);
+            }
         }
-        Some(file)
+        let subset = subsetter::subset(data, index, &self.remapper).ok()?;
+        add_tables(&subset, extra)
     }
 }
 
