@@ -120,6 +120,8 @@ fn run(resolved: Arc<Resolved>, months: &[String], force: bool, workers: usize, 
     let workers = workers.clamp(1, months.len());
     let queue = Arc::new(Mutex::new(months.iter().cloned().collect::<VecDeque<String>>()));
     let (tx, rx) = mpsc::channel::<(Report, Option<Stamp>)>();
+    // Months one after another share few cache entries: the caches are swept less often.
+    crate::typeset::sweep_every(4);
     let base = Session::open(resolved);
     std::thread::scope(|scope| {
         let sessions: Vec<Session> = (0..workers).map(|_| base.sharing()).collect();

@@ -5,6 +5,8 @@ pub mod fonts;
 pub mod inspect;
 pub(crate) mod world;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use typst::WorldExt;
 use typst::diag::{Severity as TypstSeverity, SourceDiagnostic};
 use typst::foundations::Datetime;
@@ -59,19 +61,25 @@ pub(crate) fn compile(world: &TongbaoWorld) -> Result<Compiled, Vec<Diagnostic>>
     }
 }
 
-/// Keeps memory flat across many compiles (watch, a batch of months): every [`EVICT_EVERY`]th
-/// compile drops the cache entries no compile used since the last three such sweeps (about a
-/// dozen compiles). A sweep visits every entry of every cache; at every compile it was 3 % of a
-/// batch's time.
+/// Keeps memory flat across many compiles: the cache entries no recent compile used are dropped.
+/// A sweep visits every entry of every cache, so how often it runs is the caller's choice
+/// ([`sweep_every`]): after each compile by default (the preview's memory stays flat from edit to
+/// edit), every fourth in a batch of months (at every compile the sweeps were 3 % of a batch).
 fn evict() {
-    static COMPILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    if COMPILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % EVICT_EVERY == EVICT_EVERY - 1 {
-        typst::comemo::evict(3);
+    let every = SWEEP_EVERY.load(Ordering::Relaxed).max(1);
+    if COMPILES.fetch_add(1, Ordering::Relaxed) % every == every - 1 {
+        // Entries unused for about ten compiles go.
+        typst::comemo::evict(10usize.div_ceil(every));
     }
 }
 
-/// How many compiles pass between sweeps of the caches.
-const EVICT_EVERY: usize = 4;
+/// Sweeps the caches after every `n`th compile from now on (1: after each).
+pub(crate) fn sweep_every(n: usize) {
+    SWEEP_EVERY.store(n.max(1), Ordering::Relaxed);
+}
+
+static COMPILES: AtomicUsize = AtomicUsize::new(0);
+static SWEEP_EVERY: AtomicUsize = AtomicUsize::new(1);
 
 fn convert(world: &TongbaoWorld, diag: &SourceDiagnostic) -> Diagnostic {
     let severity = match diag.severity {
