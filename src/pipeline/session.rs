@@ -40,6 +40,22 @@ pub struct Session {
     issuing: bool,
 }
 
+/// A layout's result: the pages, or why not.
+type LaidOut = Result<Laid, Vec<Diagnostic>>;
+
+/// `plan` with only the outputs made from the laid-out pages.
+fn page_outputs_only(plan: &Plan) -> Plan {
+    Plan {
+        outputs: plan
+            .outputs
+            .iter()
+            .copied()
+            .filter(|o| matches!(o.producer(), Producer::Pages(_)))
+            .collect(),
+        ..plan.clone()
+    }
+}
+
 /// The laid-out pages, their warnings and count recorded in `out` and handed to `laid_out`;
 /// `None`, with the errors in `out`, when the layout failed.
 fn pages(
@@ -198,20 +214,30 @@ impl Session {
         let month = loaded.month.clone();
         let resolved = self.resolved.clone();
         let fonts = self.fonts();
-        let prepared = prepare(&resolved, &resolved.plan, &self.env, Some(&fonts), loaded, false);
+        // Web page and workbook need no layout: they are made beside it (lay_out_beside_documents).
+        let plan = page_outputs_only(&resolved.plan);
+        let prepared = prepare(&resolved, &plan, &self.env, Some(&fonts), loaded, false);
         let mut out = Outcome {
             diagnostics: prepared.diagnostics,
             timings: prepared.timings,
             data_only: prepared.data_only,
             ..Outcome::default()
         };
-        let Some(rendered) = prepared.rendered else { return out };
+        let Some(mut rendered) = prepared.rendered else {
+            return out;
+        };
         self.font_warnings(&rendered, &mut out);
         if has_errors(&out.diagnostics) {
             return out;
         }
         let t = Instant::now();
-        let laid = self.lay_out(&month, &rendered.source, rendered.date);
+        let laid = match self.lay_out_beside_documents(&month, &mut rendered, &mut out.timings) {
+            Ok(laid) => laid,
+            Err(mut errors) => {
+                out.diagnostics.append(&mut errors);
+                return out;
+            }
+        };
         out.timings.compile = t.elapsed();
         out.layouts = laid.as_ref().map_or(1, |l| l.layouts);
         if self.frozen_month(&month) {
@@ -465,6 +491,49 @@ impl Session {
             decisions,
             layouts,
         })
+    }
+
+    /// Lays the pages out ([`Session::lay_out`]) while, on another thread, the outputs made from
+    /// the rendered document alone are made and added to `rendered`'s files, each timed in
+    /// `timings`. The layout's result, or the errors of those outputs.
+    fn lay_out_beside_documents(
+        &mut self,
+        month: &str,
+        rendered: &mut Rendered,
+        timings: &mut Timings,
+    ) -> Result<LaidOut, Vec<Diagnostic>> {
+        let resolved = self.resolved.clone();
+        // The templates' environment is lent to the other thread while the world is laid out.
+        let env = std::mem::replace(&mut self.env, minijinja::Environment::empty());
+        let shown: &Rendered = rendered;
+        let (laid, documents) = std::thread::scope(|scope| {
+            let documents = scope.spawn(|| {
+                let made = output::Document {
+                    project: &resolved.project,
+                    circular: &shown.circular,
+                    env: &env,
+                    roles: &resolved.roles,
+                    page: &resolved.page,
+                };
+                let mut timings = Timings::default();
+                super::document_outputs(&resolved.project, &resolved.plan, month, &made, &mut timings)
+                    .map(|f| (f, timings))
+            });
+            let laid = self.lay_out(month, &shown.source, shown.date);
+            let documents = documents.join().unwrap_or_else(|_| {
+                Err(vec![Diagnostic::general(
+                    Severity::Error,
+                    Code::Html,
+                    "生成时出现内部错误",
+                )])
+            });
+            (laid, documents)
+        });
+        self.env = env;
+        let (files, made) = documents?;
+        rendered.artifacts.extend(files);
+        timings.outputs.extend(made.outputs);
+        Ok(laid)
     }
 
     /// The files of the outputs made from the laid-out pages, each timed: every other one first,
