@@ -186,27 +186,28 @@ pub(crate) fn seal_ofd(
 /// Each page's ID, in page order, from `Doc_0/Document.xml`.
 fn page_ids(parts: &[(String, Vec<u8>)]) -> Result<Vec<String>, String> {
     let document = part(parts, "Doc_0/Document.xml").ok_or("OFD 中没有 Doc_0/Document.xml")?;
-    let mut ids = Vec::new();
-    each_element(document, |name, attrs| {
-        if name == "Page" {
-            ids.extend(attrs.iter().find(|(k, _)| k == "ID").map(|(_, v)| v.clone()));
-        }
-    })?;
-    Ok(ids)
+    attribute_values(document, "Page", "ID")
 }
 
 /// The `Signature.xml` files `Signatures.xml` already lists (a package sealed before).
 fn existing_signatures(parts: &[(String, Vec<u8>)]) -> Result<Vec<String>, String> {
-    let Some(xml) = part(parts, SIGNATURES) else {
-        return Ok(Vec::new());
-    };
-    let mut listed = Vec::new();
-    each_element(xml, |name, attrs| {
-        if name == "Signature" {
-            listed.extend(attrs.iter().find(|(k, _)| k == "BaseLoc").map(|(_, v)| v.clone()));
+    match part(parts, SIGNATURES) {
+        Some(xml) => attribute_values(xml, "Signature", "BaseLoc"),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Attribute `attribute` of every `element` of `xml`, in order (any prefix).
+fn attribute_values(xml: &[u8], element: &str, attribute: &str) -> Result<Vec<String>, String> {
+    let mut values = Vec::new();
+    each_node(xml, |node| {
+        if let Node::Start(name, attrs) = node
+            && name == element
+        {
+            values.extend(attrs.into_iter().find(|(k, _)| k == attribute).map(|(_, v)| v));
         }
     })?;
-    Ok(listed)
+    Ok(values)
 }
 
 /// `OFD.xml` with `<ofd:Signatures>` after its `DocRoot`, once.
@@ -498,14 +499,6 @@ fn local<T: AsRef<[u8]> + ?Sized>(name: &T) -> String {
     let name = name.as_ref();
     let local = name.rsplit(|b| *b == b':').next().unwrap_or(name);
     String::from_utf8_lossy(local).to_string()
-}
-
-fn each_element(xml: &[u8], mut visit: impl FnMut(&str, &[(String, String)])) -> Result<(), String> {
-    each_node(xml, |node| {
-        if let Node::Start(name, attrs) = node {
-            visit(name, &attrs);
-        }
-    })
 }
 
 #[cfg(test)]

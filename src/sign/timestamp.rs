@@ -121,9 +121,8 @@ fn elements(der: &[u8]) -> Option<Vec<&[u8]>> {
     let mut out = Vec::new();
     while !reader.is_finished() {
         let start = usize::try_from(reader.position()).ok()?;
-        let any = der::AnyRef::decode(&mut reader).ok()?;
+        der::AnyRef::decode(&mut reader).ok()?;
         let end = usize::try_from(reader.position()).ok()?;
-        let _ = any;
         out.push(body.get(start..end)?);
     }
     Some(out)

@@ -19,7 +19,7 @@ const SEAL_B: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="420" hei
 /// An SM2 CA, a seal maker and offices with SM2 certificates the CA issued (`office`,
 /// `finance`, and `old`, expired), each key and certificate also in one PEM (`NAME-all.pem`), in a
 /// folder outside any project.
-fn sm2_keys() -> tempfile::TempDir {
+pub(crate) fn sm2_keys() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let key = |name: &str| openssl(d, &["genpkey", "-algorithm", "SM2", "-out", &format!("{name}.key")]);

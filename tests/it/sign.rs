@@ -652,42 +652,16 @@ pub(crate) fn der_children(der: &[u8]) -> Vec<&[u8]> {
 /// OpenSSL verifies (and refuses once a byte of it changes).
 #[test]
 fn an_electronic_seal_is_signed_by_its_maker_with_sm2() {
-    let keys = tempfile::tempdir().unwrap();
+    // The maker's key with its certificate (maker-all.pem) and the office's certificate, as the
+    // sealing tests make them.
+    let keys = crate::seal::sm2_keys();
     let d = keys.path();
-    for (name, cn) in [("maker", "/CN=制章机构"), ("holder", "/CN=西宁市城中区人民政府办公室")] {
-        openssl(d, &["genpkey", "-algorithm", "SM2", "-out", &format!("{name}.key")]);
-        openssl(
-            d,
-            &[
-                "req",
-                "-new",
-                "-x509",
-                "-key",
-                &format!("{name}.key"),
-                "-sm3",
-                "-sigopt",
-                "distid:1234567812345678",
-                "-subj",
-                cn,
-                "-utf8",
-                "-days",
-                "30",
-                "-out",
-                &format!("{name}.pem"),
-            ],
-        );
-    }
-    let maker = [
-        std::fs::read_to_string(d.join("maker.key")).unwrap(),
-        std::fs::read_to_string(d.join("maker.pem")).unwrap(),
-    ];
-    std::fs::write(d.join("maker-all.pem"), maker.concat()).unwrap();
     let p = Project::march_only();
     std::fs::create_dir_all(p.path("assets")).unwrap();
     let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="420" height="420"><circle cx="210" cy="210" r="200" fill="none" stroke="#e60012" stroke-width="14"/></svg>"##;
     p.write("assets/seal.svg", svg);
     let maker_pem = d.join("maker-all.pem");
-    let holder_pem = d.join("holder.pem");
+    let holder_pem = d.join("office.pem");
     let out = p.run(&[
         "seal",
         "--picture",
@@ -728,7 +702,6 @@ fn an_electronic_seal_is_signed_by_its_maker_with_sm2() {
     }..];
     std::fs::write(d.join("info.der"), info).unwrap();
     std::fs::write(d.join("sig.der"), sig).unwrap();
-    openssl(d, &["pkey", "-in", "maker.key", "-pubout", "-out", "maker.pub"]);
     let verify = |file: &str| {
         let out = Command::new("openssl")
             .args([
