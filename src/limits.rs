@@ -146,13 +146,16 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Peak memory of a piece of work, for tests: a global allocator that counts, per thread, the
-/// bytes held, so that a property can assert that reading a hostile input stayed within a budget
+/// Peak memory of a piece of work, for tests: a global allocator (the program's own, counted) that
+/// counts, per thread, the bytes held, so that a property can assert that reading a hostile input stayed within a budget
 /// whatever the other test threads do.
 #[cfg(test)]
 pub(crate) mod measure {
-    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::alloc::{GlobalAlloc, Layout};
     use std::cell::Cell;
+
+    /// The allocator counted: the one the program runs with.
+    use mimalloc::MiMalloc as System;
 
     thread_local! {
         static HELD: Cell<isize> = const { Cell::new(0) };
@@ -249,46 +252,47 @@ mod tests {
     }
 }
 
-/// How the process's allocator (glibc's, on Linux; elsewhere these do nothing) is set up, by the
-/// kind of command: one owner for both settings.
+/// The process's allocator and how it is set up by the kind of command: one owner for both.
+///
+/// mimalloc 2 rather than glibc's: Typst's layout makes and frees millions of small blocks from
+/// two threads; with mimalloc's thread-local heaps `build --all` and a single build take a tenth
+/// less time, and glibc's arena locks and chunk merging, a sixth of a batch's samples, are gone
+/// (BENCHMARKS.md). What a command does with freed memory is set here, once, when it starts.
 pub(crate) mod allocator {
+
+    use libmimalloc_sys as sys;
+
+    /// The unit tests count what this allocator holds (`measure`), the program uses it directly.
+    #[cfg(not(test))]
+    #[global_allocator]
+    static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+    /// `mi_option_purge_delay`: how many milliseconds freed memory is kept before it is given back
+    /// (-1: never). The sys crate names no constant for it; in mimalloc.h's enum it follows
+    /// `mi_option_eager_commit_delay`.
+    const PURGE_DELAY: sys::mi_option_t = sys::mi_option_eager_commit_delay + 1;
+
     /// For a command that runs and ends (`build`, `check`, `issue` …): what a layout frees is kept
-    /// for the next one instead of being given back and asked for again. Blocks below 32 MiB come
-    /// from the heap (mapping each on its own costs a page fault per 4 KiB, zeroed), the heap grows
-    /// 64 MiB at a time and is trimmed only above 256 MiB free. `build --all` is an eighth faster
-    /// (BENCHMARKS.md); the process's memory is given back when it ends.
+    /// for the next one instead of being given back and asked for again; the process's memory is
+    /// given back when it ends.
     pub(crate) fn throughput() {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: mallopt only changes the allocator's parameters; called at start-up, before any
-        // thread exists, with documented parameter values.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-            libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
-            libc::mallopt(libc::M_TOP_PAD, 64 << 20);
-        }
+        // SAFETY: mi_option_set only changes one of the allocator's documented parameters; called at
+        // start-up, before any other thread exists.
+        unsafe { sys::mi_option_set(PURGE_DELAY, -1) }
     }
 
-    /// For a long-running preview (`watch`, `serve`): few arenas (a thread per connection would
-    /// otherwise get its own, each keeping what it freed) and large blocks (page images, tens of
-    /// MB) mapped on their own, so they go back to the system when freed.
+    /// For a long-running preview (`watch`, `serve`): freed memory (page images, tens of MB, and a
+    /// rebuild's) goes back to the system 10 ms after it is freed, mimalloc's default.
     pub(crate) fn preview() {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: as above; called before the server's threads exist.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-        }
+        // SAFETY: as above.
+        unsafe { sys::mi_option_set(PURGE_DELAY, 10) }
     }
 
-    /// Gives the memory freed since (a rebuild's, the renderings') back to the system, where the
-    /// allocator keeps it otherwise. It holds the allocator's locks while it works: called when
-    /// the preview is idle, never beside a build or a rendering.
+    /// Gives what every thread freed since (a rebuild's, the renderings') back to the system at
+    /// once. Called when the preview is idle.
     pub(crate) fn release() {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: malloc_trim only returns free memory to the system; it may be called at any time.
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        // SAFETY: mi_collect only frees unused memory held by the allocator; it may be called at any time.
+        unsafe { sys::mi_collect(true) }
     }
 }
 
