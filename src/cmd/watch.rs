@@ -188,6 +188,8 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
         });
     }
 
+    // The caches are swept after each rebuild's files are written, not between a save and them.
+    crate::typeset::sweep_by_caller();
     let mut session = Session::open(resolve()?);
     rebuild(
         &mut session,
@@ -248,6 +250,7 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
             &burst.changed,
             started,
         );
+        crate::typeset::sweep();
         trim_at = Some(Instant::now() + IDLE_TRIM);
     }
     say!("已停止监视");

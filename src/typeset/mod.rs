@@ -62,12 +62,13 @@ pub(crate) fn compile(world: &TongbaoWorld) -> Result<Compiled, Vec<Diagnostic>>
 }
 
 /// Keeps memory flat across many compiles: the cache entries no recent compile used are dropped.
-/// A sweep visits every entry of every cache, so how often it runs is the caller's choice
-/// ([`sweep_every`]): after each compile by default (the preview's memory stays flat from edit to
-/// edit), every fourth in a batch of months (at every compile the sweeps were 3 % of a batch).
+/// A sweep visits every entry of every cache, so when it runs is the caller's choice: after each
+/// compile by default, every fourth in a batch of months ([`sweep_every`]; at every compile the
+/// sweeps were 3 % of a batch), or when the caller says ([`sweep_by_caller`]: the preview sweeps
+/// once its new PDF is written, so the sweep is not between a save and its pages).
 fn evict() {
-    let every = SWEEP_EVERY.load(Ordering::Relaxed).max(1);
-    if COMPILES.fetch_add(1, Ordering::Relaxed) % every == every - 1 {
+    let every = SWEEP_EVERY.load(Ordering::Relaxed);
+    if every > 0 && COMPILES.fetch_add(1, Ordering::Relaxed) % every == every - 1 {
         // Entries unused for about ten compiles go.
         typst::comemo::evict(10usize.div_ceil(every));
     }
@@ -76,6 +77,16 @@ fn evict() {
 /// Sweeps the caches after every `n`th compile from now on (1: after each).
 pub(crate) fn sweep_every(n: usize) {
     SWEEP_EVERY.store(n.max(1), Ordering::Relaxed);
+}
+
+/// From now on the caches are swept only by [`sweep`], when the caller chooses.
+pub(crate) fn sweep_by_caller() {
+    SWEEP_EVERY.store(0, Ordering::Relaxed);
+}
+
+/// Sweeps the caches now: the entries no compile of the last ten used go.
+pub(crate) fn sweep() {
+    typst::comemo::evict(10);
 }
 
 static COMPILES: AtomicUsize = AtomicUsize::new(0);

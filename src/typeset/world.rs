@@ -28,9 +28,9 @@ pub(crate) struct TongbaoWorld {
     library: LazyHash<Library>,
     decisions: Decisions,
     fonts: Arc<FontSet>,
-    /// The main source's id: the same for the world's whole life (the first month's path), so
-    /// that a source that differs from the last only in a few figures keeps its spans and Typst's
-    /// caches serve everything else, month after month.
+    /// The main source's id: [`MAIN`], whatever month it claims, so that a source that differs
+    /// from the last only in a few figures keeps its spans and Typst's caches serve everything
+    /// else, month after month and from one batch worker's world to another's.
     main: FileId,
     /// The path the main source now claims (`out/2023-03/circular.typ`), for messages.
     main_path: PathBuf,
@@ -76,8 +76,7 @@ impl FileLoader for Gate {
 
 impl TongbaoWorld {
     /// A world for `project`. `main_path` is the root-relative path the generated source claims
-    /// (e.g. `out/2023-03/circular.typ`), so relative paths in it resolve as they would for the
-    /// stock `typst` CLI run with `--root`.
+    /// (e.g. `out/2023-03/circular.typ`), which its messages name.
     pub(crate) fn new(
         project: &Project,
         fonts: Arc<FontSet>,
@@ -85,7 +84,7 @@ impl TongbaoWorld {
         text: String,
         today: Datetime,
     ) -> TongbaoWorld {
-        let main = file_id(main_path);
+        let main = file_id(MAIN);
         let decisions = Decisions::default();
         TongbaoWorld {
             library: library(&decisions),
@@ -140,6 +139,13 @@ fn library(decisions: &Decisions) -> LazyHash<Library> {
         .collect();
     LazyHash::new(Library::builder().with_inputs(inputs).build())
 }
+
+/// The path every world's main source has as its id, whatever month it claims: as deep as a
+/// month's (`out/2023-03/circular.typ`), so that a path relative to it resolves as it would from
+/// the month's (the generated sources name every file by an absolute path anyway). Typst's cached
+/// layouts name the file their content came from by id: with one id, what one month laid out
+/// serves the next, on any thread (`build --all`: a seventh less layout; BENCHMARKS.md).
+const MAIN: &str = "out/month/circular.typ";
 
 /// The file id of a root-relative path.
 pub(crate) fn file_id(path: &str) -> FileId {
