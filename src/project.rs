@@ -486,6 +486,18 @@ impl Project {
         self.write_together(&[(rel, bytes, true)]).map_err(|f| f.error)
     }
 
+    /// Writes `bytes` to a new temporary file for root-relative `rel` (synced when `durable`):
+    /// the temporary file and the target it is to replace.
+    fn stage(&self, &(rel, bytes, durable): &(&Path, &[u8], bool)) -> Result<(PathBuf, PathBuf), WriteError> {
+        let target = self.writable(rel)?;
+        let tmp = self.scratch_file(&target)?;
+        write_new(&tmp, bytes, durable).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            WriteError::Io(e)
+        })?;
+        Ok((tmp, target))
+    }
+
     /// Writes several files so that they are replaced together: each is written and synced to a
     /// temporary file first, and only when every one is complete are they renamed into place. When
     /// a file cannot be written (a full disk), none is replaced; the failure says which files were
@@ -493,28 +505,37 @@ impl Project {
     /// renames when its flag says so (not a file that can be made again, such as the generated
     /// source).
     pub(crate) fn write_together(&self, files: &[(&Path, &[u8], bool)]) -> Result<(), WriteFailure> {
-        let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
         let undo = |staged: &[(PathBuf, PathBuf)]| {
             for (tmp, _) in staged {
                 let _ = std::fs::remove_file(tmp);
             }
         };
-        for (rel, bytes, durable) in files {
-            let staging = self.writable(rel).and_then(|target| {
-                let tmp = self.scratch_file(&target)?;
-                write_new(&tmp, bytes, *durable).map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    WriteError::Io(e)
-                })?;
-                Ok((tmp, target))
-            });
-            match staging {
+        // Several files are written and synced side by side: the disk commits their syncs together.
+        let staging: Vec<Result<(PathBuf, PathBuf), WriteError>> = match files {
+            [one] => vec![self.stage(one)],
+            _ => std::thread::scope(|scope| {
+                let handles: Vec<_> = files.iter().map(|f| scope.spawn(move || self.stage(f))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(WriteError::Io(io::Error::other("写入时出现内部错误"))))
+                    })
+                    .collect()
+            }),
+        };
+        let (mut staged, mut failed) = (Vec::new(), None);
+        for (i, s) in staging.into_iter().enumerate() {
+            match s {
                 Ok(pair) => staged.push(pair),
                 Err(error) => {
-                    undo(&staged);
-                    return Err(WriteFailure::new(rel, error, Vec::new()));
+                    failed.get_or_insert((i, error));
                 }
             }
+        }
+        if let Some((at, error)) = failed {
+            undo(&staged);
+            return Err(WriteFailure::new(files[at].0, error, Vec::new()));
         }
         crate::crash::point("write:staged");
         // Several files: the renames to come are written down first, so that a run killed

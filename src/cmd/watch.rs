@@ -214,22 +214,9 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
             Err(RecvTimeoutError::Disconnected) => break,
         };
         let started = Instant::now();
-        let mut burst = Burst::default();
-        burst.add(project, first);
-        if burst.changed.is_empty() {
+        let Some(burst) = burst(project, &rx, first, started) else {
             continue;
-        }
-        // Wait until the burst is over (or MAX_DELAY has passed).
-        loop {
-            let left = MAX_DELAY.saturating_sub(started.elapsed());
-            match rx.recv_timeout(burst.quiet().min(left)) {
-                Ok(event) => burst.add(project, event),
-                Err(_) => break,
-            }
-            if started.elapsed() >= MAX_DELAY {
-                break;
-            }
-        }
+        };
         // A folder replaced as a whole (data/ restored from a copy) is watched anew: the watch
         // on the folder it replaced went with it.
         for input in INPUTS.iter().filter(|i| burst.changed.contains(Path::new(i))) {
@@ -255,6 +242,32 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
     }
     say!("已停止监视");
     Ok(Status::Clean)
+}
+
+/// The burst of changes that `first` starts (at `started`): the events that follow it until they
+/// are over (or [`MAX_DELAY`] has passed); `None` when nothing in it matters.
+fn burst(
+    project: &Project,
+    rx: &mpsc::Receiver<notify::Result<notify::Event>>,
+    first: notify::Result<notify::Event>,
+    started: Instant,
+) -> Option<Burst> {
+    let mut burst = Burst::default();
+    burst.add(project, first);
+    if burst.changed.is_empty() {
+        return None;
+    }
+    loop {
+        let left = MAX_DELAY.saturating_sub(started.elapsed());
+        match rx.recv_timeout(burst.quiet().min(left)) {
+            Ok(event) => burst.add(project, event),
+            Err(_) => break,
+        }
+        if started.elapsed() >= MAX_DELAY {
+            break;
+        }
+    }
+    Some(burst)
 }
 
 /// Watches input folder `input` (and everything in it), if it is there.

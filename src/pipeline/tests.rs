@@ -133,7 +133,8 @@ fn attaching_at_export_is_attaching_in_the_source() {
     let plan = crate::output::Plan::default();
     let date = typst::foundations::Datetime::from_ymd(2023, 5, 5).unwrap();
     let fonts = std::sync::Arc::new(crate::typeset::FontSet::load(&project, false));
-    let world = crate::typeset::TongbaoWorld::new(&project, fonts, "out/2023-03/circular.typ", in_source, date);
+    let world = crate::typeset::TongbaoWorld::new(&project, fonts, "out/2023-03/circular.typ", in_source, date)
+        .with_main_id("out/2023-03/circular.typ");
     let Ok(laid_out) = crate::typeset::compile(&world) else {
         panic!("the source with the attachment compiles")
     };

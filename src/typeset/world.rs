@@ -100,6 +100,15 @@ impl TongbaoWorld {
         }
     }
 
+    /// The same world with its main source's id made from `path`: a source compiled as sources
+    /// were before [`MAIN`], when a relative path in one resolved beside its month's folder.
+    #[cfg(test)]
+    pub(crate) fn with_main_id(mut self, path: &str) -> TongbaoWorld {
+        self.main = file_id(path);
+        self.main_source = Source::new(self.main, self.main_source.text().to_string());
+        self
+    }
+
     /// Replaces the main source (incrementally, so unchanged parts are not reparsed), which now
     /// claims `main_path` (another month's: its id stays, its messages name the new path; the
     /// generated sources reach every other file by an absolute path, so where the main source
