@@ -122,6 +122,7 @@ fn run(resolved: Arc<Resolved>, months: &[String], force: bool, workers: usize, 
     let (tx, rx) = mpsc::channel::<(Report, Option<Stamp>)>();
     // Months one after another share few cache entries: the caches are swept less often.
     crate::typeset::sweep_every(4);
+    crate::limits::allocator::keep_freed();
     let base = Session::open(resolved);
     std::thread::scope(|scope| {
         let sessions: Vec<Session> = (0..workers).map(|_| base.sharing()).collect();

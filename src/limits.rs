@@ -257,7 +257,7 @@ mod tests {
 /// mimalloc 2 rather than glibc's: Typst's layout makes and frees millions of small blocks from
 /// two threads; with mimalloc's thread-local heaps `build --all` and a single build take a tenth
 /// less time, and glibc's arena locks and chunk merging, a sixth of a batch's samples, are gone
-/// (BENCHMARKS.md). What a command does with freed memory is set here, once, when it starts.
+/// (BENCHMARKS.md).
 pub(crate) mod allocator {
 
     use libmimalloc_sys as sys;
@@ -272,20 +272,13 @@ pub(crate) mod allocator {
     /// `mi_option_eager_commit_delay`.
     const PURGE_DELAY: sys::mi_option_t = sys::mi_option_eager_commit_delay + 1;
 
-    /// For a command that runs and ends (`build`, `check`, `issue` …): what a layout frees is kept
-    /// for the next one instead of being given back and asked for again; the process's memory is
-    /// given back when it ends.
-    pub(crate) fn throughput() {
-        // SAFETY: mi_option_set only changes one of the allocator's documented parameters; called at
-        // start-up, before any other thread exists.
+    /// For a batch of months (`build --all`): what one month's build frees is kept for the next
+    /// rather than given back and asked for again (a twentieth of a batch's time; its memory is
+    /// its workers' months at once). Everything else keeps mimalloc's default, freed memory given
+    /// back 10 ms after it is freed: the largest month's peak stays lower (BENCHMARKS.md).
+    pub(crate) fn keep_freed() {
+        // SAFETY: mi_option_set only changes one of the allocator's documented parameters.
         unsafe { sys::mi_option_set(PURGE_DELAY, -1) }
-    }
-
-    /// For a long-running preview (`watch`, `serve`): freed memory (page images, tens of MB, and a
-    /// rebuild's) goes back to the system 10 ms after it is freed, mimalloc's default.
-    pub(crate) fn preview() {
-        // SAFETY: as above.
-        unsafe { sys::mi_option_set(PURGE_DELAY, 10) }
     }
 
     /// Gives what every thread freed since (a rebuild's, the renderings') back to the system at

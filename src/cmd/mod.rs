@@ -75,11 +75,6 @@ pub(crate) fn dispatch(cli: Cli) -> u8 {
 fn run(project: &Project, command: Command) -> Result {
     // What a killed run left half done is finished or removed before anything reads out/.
     project.recover();
-    // Commands that run and end keep what they free for reuse; the long-running ones set the
-    // allocator up to give memory back (watch, serve) or leave it as it is (lsp).
-    if !matches!(command, Command::Watch(_) | Command::Serve(_) | Command::Lsp) {
-        crate::limits::allocator::throughput();
-    }
     match command {
         Command::Check(args) => check::run(project, &args),
         Command::Build(args) => build::run(project, &args),

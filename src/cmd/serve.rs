@@ -51,7 +51,6 @@ struct Workspace {
 
 /// Runs until Ctrl-C.
 pub(crate) fn run(project: &Project, args: &ServeArgs) -> Result {
-    crate::limits::allocator::preview();
     let token = token().map_err(Error::Usage)?;
     let state = State::with_editor(preview::Editor::default());
     let month = project.months().last().cloned();

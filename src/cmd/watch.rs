@@ -65,7 +65,6 @@ const IDLE_TRIM: Duration = Duration::from_secs(3);
 
 /// Starts the preview server (with the editor its source links open) and says where it is.
 fn start_preview(project: &Project, args: &WatchArgs) -> Result<Arc<State>> {
-    crate::limits::allocator::preview();
     let editor = match args.editor.clone().or_else(|| std::env::var("TONGBAO_EDITOR").ok()) {
         Some(template) if !template.trim().is_empty() => preview::Editor::parse(&template).map_err(Error::Usage)?,
         _ => preview::Editor::default(),
