@@ -548,9 +548,10 @@ fn tokens(chars: &[char], base: usize) -> Result<Vec<(Tok, usize, usize)>, Slip>
             let end = (k + 1..chars.len())
                 .find(|&j| !(chars[j].is_ascii_digit() || chars[j] == '.'))
                 .unwrap_or(chars.len());
-            // A path segment may be a table id made of digits (`710.本月`).
-            if chars.get(end).is_some_and(|n| n.is_alphanumeric() || *n == '_') {
-                let stop = name_end(chars, k);
+            // A path segment may be a table id made of digits (`710.本月`); a minus sign starts no
+            // name (`-1倍` is the number and a name after it: a token is always taken).
+            let stop = name_end(chars, k);
+            if stop > k && chars.get(end).is_some_and(|n| n.is_alphanumeric() || *n == '_') {
                 out.push((Tok::Name(chars[k..stop].iter().collect()), at, stop - k));
                 k = stop;
             } else {
@@ -917,6 +918,15 @@ mod tests {
         ] {
             let e = parsed(body).expect_err(body);
             assert_eq!((e.code, e.at), (code, at), "{body}: {e:?}");
+        }
+    }
+
+    /// A minus sign before digits and a name (`-1倍`) gives a number and a name, refused: the
+    /// tokens always move on (they were once taken for ever here; the month-text fuzzer found it).
+    #[test]
+    fn a_minus_sign_before_a_name_is_refused_not_looped_on() {
+        for body in ["-1倍", "热线.本月 | 最多(-2x)", "-9_", "1 + -3项"] {
+            assert!(parsed(body).is_err(), "{body}");
         }
     }
 
