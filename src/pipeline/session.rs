@@ -445,14 +445,15 @@ impl Session {
             month: 1,
             day: 1,
         }));
+        let (project, fonts) = (self.resolved.project.clone(), self.fonts());
         let world = match &mut self.world {
             Some(w) => {
                 w.update(&main, source, today);
                 w
             }
             None => self.world.insert(TongbaoWorld::new(
-                &self.resolved.project,
-                self.fonts(),
+                &project,
+                fonts.clone(),
                 &main,
                 source.to_string(),
                 today,
@@ -467,14 +468,12 @@ impl Session {
         {
             // Fitted as GB/T 9704 asks: the tightest spacing that keeps the signature with the
             // body, else the last paragraph carried over (the last attempt stands either way).
-            for fit in typeset::signature_fits(at, page) {
-                decisions.fit = Some(fit);
+            let fits = typeset::signature_fits(at, page);
+            if !fits.is_empty() {
+                let spare = || TongbaoWorld::new(&project, fonts.clone(), &main, source.to_string(), today);
+                let (fit, laid, tried) = fitted(world, spare, fits);
+                (decisions.fit, compiled, layouts) = (fit, laid, layouts + tried);
                 world.decide(decisions.clone());
-                compiled = typeset::compile(world);
-                layouts += 1;
-                if matches!(&compiled, Ok(c) if typeset::signature_alone(&c.document).is_none()) {
-                    break;
-                }
             }
         }
         if let Ok(c) = &compiled
@@ -744,6 +743,56 @@ fn manifest_attachment(project: &Project, month: &str, json: String) -> pdf::Att
         json,
         description: provenance::DESCRIPTION,
     }
+}
+
+/// The fits laid out in order until one keeps the signature with the body: that one, else the
+/// last tried, with its layout and how many layouts were made. Outside a batch (whose workers
+/// keep every core busy) two fits are laid out side by side, the second in a world of its own
+/// (`spare`, made when first needed); the fit chosen is the one a layout at a time chooses.
+fn fitted(
+    world: &mut TongbaoWorld,
+    spare: impl Fn() -> TongbaoWorld,
+    fits: Vec<typeset::Fit>,
+) -> (Option<typeset::Fit>, Result<typeset::Compiled, Vec<Diagnostic>>, usize) {
+    let at_once = if rayon::current_thread_index().is_none() { 2 } else { 1 };
+    let mut other: Option<TongbaoWorld> = None;
+    let mut last = (None, Err(Vec::new()), 0);
+    let with = |fit: &typeset::Fit| Decisions {
+        fit: Some(fit.clone()),
+        colophon_page: false,
+    };
+    for pair in fits.chunks(at_once) {
+        world.decide(with(&pair[0]));
+        let results = match pair.get(1) {
+            None => vec![typeset::compile(world)],
+            Some(second) => {
+                let other = other.get_or_insert_with(&spare);
+                other.decide(with(second));
+                let (other, world) = (&*other, &*world);
+                std::thread::scope(|scope| {
+                    let later = scope.spawn(move || typeset::compile(other));
+                    let first = typeset::compile(world);
+                    let failed = || {
+                        Err(vec![Diagnostic::general(
+                            Severity::Error,
+                            Code::Typst,
+                            "排版时出现内部错误",
+                        )])
+                    };
+                    vec![first, later.join().unwrap_or_else(|_| failed())]
+                })
+            }
+        };
+        for (fit, result) in pair.iter().zip(results) {
+            last.2 += 1;
+            let kept = matches!(&result, Ok(c) if typeset::signature_alone(&c.document).is_none());
+            (last.0, last.1) = (Some(fit.clone()), result);
+            if kept {
+                return last;
+            }
+        }
+    }
+    last
 }
 
 /// The generated source as written to `out/` for inspection: what was laid out, and, when

@@ -153,3 +153,38 @@ fn attaching_at_export_is_attaching_in_the_source() {
             .any(|w| w == attachment.path.as_bytes())
     );
 }
+
+/// Fits laid out two at a time (a build on its own) choose what fits laid out one at a time (a
+/// batch's worker, on rayon's pool) choose: the same generated source, with its decisions, and
+/// the same PDF, for a month whose signature is fitted (2023-09).
+#[test]
+fn fits_side_by_side_choose_as_one_at_a_time() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    for top in ["data", "templates", "fonts"] {
+        for entry in walkdir::WalkDir::new(repo.join(top)) {
+            let entry = entry.unwrap();
+            let to = dir.path().join(entry.path().strip_prefix(repo).unwrap());
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&to).unwrap();
+            } else {
+                std::fs::copy(entry.path(), &to).unwrap();
+            }
+        }
+    }
+    let build = || {
+        let project = Project::new(dir.path());
+        let mut session = Session::open(Arc::new(Resolved::configured(&project)));
+        let outcome = session.build("2023-09");
+        assert!(outcome.pdf.is_some(), "{:?}", outcome.diagnostics);
+        let out = dir.path().join("out/2023-09");
+        let read = |f: &str| std::fs::read(out.join(f)).unwrap();
+        (outcome.layouts, read("circular.typ"), read("circular.pdf"))
+    };
+    let side_by_side = build();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let one_at_a_time = pool.install(build);
+    assert!(side_by_side.0 > 2, "2023-09 is fitted: {} layouts", side_by_side.0);
+    assert!(one_at_a_time.1 == side_by_side.1, "the generated sources differ");
+    assert!(one_at_a_time.2 == side_by_side.2, "the PDFs differ");
+}
