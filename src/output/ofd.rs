@@ -364,37 +364,17 @@ pub(crate) struct Package {
 
 /// The ZIP container, every entry dated `time`; images are stored, fonts deflated at the
 /// fastest level (their outlines give up a fifth of their size at any level; at the default level
-/// they took half of the OFD's time), the rest deflated. The parts are compressed side by side,
-/// each into an archive of its own, whose entry is then copied as it is.
+/// they took half of the OFD's time), the rest deflated. The parts are compressed side by side
+/// (rayon), each into an archive of its own, whose entry is then copied as it is.
 pub(crate) fn pack(parts: &[(String, Vec<u8>)], time: zip::DateTime) -> zip::result::ZipResult<Vec<u8>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(parts.len())
-        .max(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut each: Vec<Option<zip::result::ZipResult<Vec<u8>>>> = (0..parts.len()).map(|_| None).collect();
-    let done: Vec<Vec<(usize, zip::result::ZipResult<Vec<u8>>)>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((name, bytes)) = parts.get(i) else { break mine };
-                        mine.push((i, compressed(name, bytes, time)));
-                    }
-                })
-            })
-            .collect();
-        workers.into_iter().filter_map(|w| w.join().ok()).collect()
-    });
-    for (i, one) in done.into_iter().flatten() {
-        each[i] = Some(one);
-    }
+    use rayon::prelude::*;
+    let each: Vec<zip::result::ZipResult<Vec<u8>>> = parts
+        .par_iter()
+        .map(|(name, bytes)| compressed(name, bytes, time))
+        .collect();
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for ((name, _), one) in parts.iter().zip(each) {
-        let one = one.ok_or_else(|| zip::result::ZipError::Io(std::io::Error::other("压缩时出现内部错误")))??;
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(one))?;
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(one?))?;
         writer.raw_copy_file_rename(archive.by_index_raw(0)?, name)?;
     }
     Ok(writer.finish()?.into_inner())

@@ -202,7 +202,11 @@ impl Keys {
 
 /// March alone in a git repository, trusting the test CA for `verify` (`信任的证书`).
 fn project(keys: &Keys) -> Project {
-    let p = Project::march_only();
+    committed(keys, Project::march_only())
+}
+
+/// `p` trusting the test CA for `verify` and committed, as it is, to a new git repository.
+fn committed(keys: &Keys, p: Project) -> Project {
     std::fs::create_dir_all(p.path("certs")).unwrap();
     std::fs::copy(keys.path("ca.pem"), p.path("certs/ca.pem")).unwrap();
     p.write("tongbao.yaml", "信任的证书: [certs/ca.pem]\n");
@@ -972,12 +976,7 @@ fn a_seal_picture_swapped_after_signing_breaks_the_signature() {
         "data/2023-03/document.yaml",
         &format!("{doc}版式:\n  印章: assets/seal.png\n"),
     );
-    std::fs::create_dir_all(p.path("certs")).unwrap();
-    std::fs::copy(keys.path("ca.pem"), p.path("certs/ca.pem")).unwrap();
-    p.write("tongbao.yaml", "信任的证书: [certs/ca.pem]\n");
-    git(p.root(), &["init", "-q"]);
-    git(p.root(), &["add", "-A"]);
-    git(p.root(), &["commit", "-q", "-m", "三月数据"]);
+    let p = committed(&keys, p);
     let out = issue_signed(&p, &keys.path("ec-chain.pem"), PASSWORD);
     assert!(out.status.success(), "{}", output(&out));
     let issued = p.path("data/2023-03/issued.pdf");
