@@ -175,7 +175,7 @@ fn one(session: &mut Session, project: &Project, month: String, force: bool) -> 
             return (Report { month, built: None }, None);
         }
     }
-    let outcome = session.build_loaded(loaded, &mut |_, _| {});
+    let outcome = session.build_loaded(loaded, &mut crate::pipeline::go_on);
     let stamp = stamped(&plan, &outcome);
     let built = Built {
         data_only: outcome.data_only,

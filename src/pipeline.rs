@@ -131,6 +131,19 @@ pub struct Outcome {
     /// The digests of the inputs it was built from (root-relative path → SHA-256), as its manifest
     /// records them: what `build --all` stamps the month with.
     pub inputs: BTreeMap<String, String>,
+    /// The caller stopped the build once the pages were laid out ([`AfterLayout`]): nothing was
+    /// made or written.
+    pub(crate) stopped: bool,
+}
+
+/// What the caller of [`Session::build_loaded`] answers on seeing the laid-out pages: go on to
+/// make and write the outputs, or stop there (the live preview: another save came meanwhile, so
+/// these pages are out of date already).
+pub(crate) type AfterLayout = std::ops::ControlFlow<()>;
+
+/// The answer of a caller that only wants the outputs: go on.
+pub(crate) fn go_on(_: &PagedDocument, _: &[Diagnostic]) -> AfterLayout {
+    AfterLayout::Continue(())
 }
 
 impl Outcome {

@@ -510,19 +510,20 @@ impl Project {
                 let _ = std::fs::remove_file(tmp);
             }
         };
-        // Several files are written and synced side by side: the disk commits their syncs together.
+        // Several files are written and synced side by side (on rayon's threads, already
+        // running): the disk commits their syncs together.
         let staging: Vec<Result<(PathBuf, PathBuf), WriteError>> = match files {
             [one] => vec![self.stage(one)],
-            _ => std::thread::scope(|scope| {
-                let handles: Vec<_> = files.iter().map(|f| scope.spawn(move || self.stage(f))).collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
+            _ => {
+                use rayon::prelude::*;
+                files
+                    .par_iter()
+                    .map(|f| {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.stage(f)))
                             .unwrap_or_else(|_| Err(WriteError::Io(io::Error::other("写入时出现内部错误"))))
                     })
                     .collect()
-            }),
+            }
         };
         let (mut staged, mut failed) = (Vec::new(), None);
         for (i, s) in staging.into_iter().enumerate() {

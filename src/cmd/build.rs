@@ -52,7 +52,7 @@ pub(crate) fn run(project: &Project, args: &BuildArgs) -> Result {
 fn draft(resolved: Arc<Resolved>, month: &str, args: &BuildArgs) -> Status {
     let mut session = Session::open(resolved);
     let loaded = session.load(month);
-    let mut outcome = session.build_draft(loaded, &mut |_, _| {});
+    let mut outcome = session.build_draft(loaded, &mut crate::pipeline::go_on);
     report(&mut outcome.diagnostics, args.format);
     if args.format == Format::Human {
         match (&outcome.pdf, &outcome.draft) {

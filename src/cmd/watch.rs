@@ -2,10 +2,11 @@
 //!
 //! The loop is `build` plus a file watcher: it watches folders (data/, templates/, fonts/ and the
 //! project root for tongbao.yaml), never single files, so editors that save by renaming a temporary
-//! file keep being seen. A burst of events is gathered into one rebuild (see [`Burst`]). One
-//! [`Session`] lives for the whole run, so Typst reuses unchanged work between rebuilds.
+//! file keep being seen. A burst of events is gathered into one rebuild (see [`Burst`]), and a
+//! rebuild that another save overtakes is dropped before it shows anything ([`Events::newer`]).
+//! One [`Session`] lives for the whole run, so Typst reuses unchanged work between rebuilds.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -19,15 +20,17 @@ use crate::args::WatchArgs;
 use crate::calendar::{MonthId, clock};
 use crate::diag::{self, Diagnostic};
 use crate::output::{Asked, draft_path, pdf_path};
-use crate::pipeline::{Resolved, Session};
+use crate::pipeline::{AfterLayout, Resolved, Session};
 use crate::preview::{self, State};
 use crate::project::{FONTS, INPUTS, Project};
 
 /// Quiet time that ends a burst of file events while a file may still be being written.
 pub(crate) const DEBOUNCE: Duration = Duration::from_millis(25);
 /// Quiet time that ends a burst once every file in it is complete: closed after writing, renamed
-/// into place or removed. Enough for the next file of a "save all" or a checkout to be seen.
-pub(crate) const SETTLE: Duration = Duration::from_millis(6);
+/// into place or removed. Enough for the rest of one save's events; the next file of a "save
+/// all" or a checkout that comes later overtakes the rebuild ([`Events::newer`]), which then
+/// shows nothing and starts again.
+pub(crate) const SETTLE: Duration = Duration::from_millis(1);
 /// Longest a steady stream of events can delay a rebuild.
 pub(crate) const MAX_DELAY: Duration = Duration::from_millis(400);
 /// Default preview port.
@@ -158,6 +161,10 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
     let root = project.root();
     let state = state.clone();
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
+    let mut events = Events {
+        rx,
+        ahead: VecDeque::new(),
+    };
     *live.poke.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
     let mut watcher = notify::recommended_watcher(move |event| {
         let _ = tx.send(event);
@@ -197,10 +204,11 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
         &state,
         &BTreeSet::new(),
         Instant::now(),
+        &mut || false,
     );
     let mut trim_at = Some(Instant::now() + IDLE_TRIM);
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-        let first = match rx.recv_timeout(Duration::from_millis(200)) {
+        let first = match events.next(Duration::from_millis(200)) {
             Ok(event) => event,
             Err(RecvTimeoutError::Timeout) => {
                 // Quiet for a while after a rebuild: what it and the renderings freed goes back.
@@ -213,7 +221,7 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
             Err(RecvTimeoutError::Disconnected) => break,
         };
         let started = Instant::now();
-        let Some(burst) = burst(project, &rx, first, started) else {
+        let Some(burst) = burst(project, &mut events, first, started) else {
             continue;
         };
         // A folder replaced as a whole (data/ restored from a copy) is watched anew: the watch
@@ -235,6 +243,7 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
             &state,
             &burst.changed,
             started,
+            &mut || events.newer(project),
         );
         crate::typeset::sweep();
         trim_at = Some(Instant::now() + IDLE_TRIM);
@@ -247,19 +256,19 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
 /// are over (or [`MAX_DELAY`] has passed); `None` when nothing in it matters.
 fn burst(
     project: &Project,
-    rx: &mpsc::Receiver<notify::Result<notify::Event>>,
+    events: &mut Events,
     first: notify::Result<notify::Event>,
     started: Instant,
 ) -> Option<Burst> {
     let mut burst = Burst::default();
-    burst.add(project, first);
+    burst.add(project, &first);
     if burst.changed.is_empty() {
         return None;
     }
     loop {
         let left = MAX_DELAY.saturating_sub(started.elapsed());
-        match rx.recv_timeout(burst.quiet().min(left)) {
-            Ok(event) => burst.add(project, event),
+        match events.next(burst.quiet().min(left)) {
+            Ok(event) => burst.add(project, &event),
             Err(_) => break,
         }
         if started.elapsed() >= MAX_DELAY {
@@ -292,6 +301,33 @@ fn notify_reason(e: &notify::Error) -> String {
     }
 }
 
+/// The file watcher's events, with those read ahead (by [`Events::newer`]) first.
+struct Events {
+    rx: mpsc::Receiver<notify::Result<notify::Event>>,
+    ahead: VecDeque<notify::Result<notify::Event>>,
+}
+
+impl Events {
+    /// The next event, waiting up to `wait` for one.
+    fn next(&mut self, wait: Duration) -> std::result::Result<notify::Result<notify::Event>, RecvTimeoutError> {
+        match self.ahead.pop_front() {
+            Some(event) => Ok(event),
+            None => self.rx.recv_timeout(wait),
+        }
+    }
+
+    /// Whether an input changed since the burst being rebuilt ended: the events waiting are read
+    /// ahead (and kept for the next burst). A rebuild asks before it shows anything.
+    fn newer(&mut self, project: &Project) -> bool {
+        self.ahead.extend(self.rx.try_iter());
+        let mut probe = Burst::default();
+        for event in &self.ahead {
+            probe.add(project, event);
+        }
+        !probe.changed.is_empty()
+    }
+}
+
 /// The files changed by a burst of events, and which of them may still be being written.
 ///
 /// A save ends with the file closed after writing (Linux reports it), renamed into place or
@@ -305,7 +341,7 @@ struct Burst {
 }
 
 impl Burst {
-    fn add(&mut self, project: &Project, event: notify::Result<notify::Event>) {
+    fn add(&mut self, project: &Project, event: &notify::Result<notify::Event>) {
         let root = project.root();
         let Ok(event) = event else { return };
         let complete = match event.kind {
@@ -323,8 +359,8 @@ impl Burst {
             }
             _ => false,
         };
-        for path in event.paths {
-            if relevant(project, &path)
+        for path in &event.paths {
+            if relevant(project, path)
                 && let Ok(rel) = path.strip_prefix(root)
             {
                 if complete {
@@ -343,6 +379,8 @@ impl Burst {
     }
 }
 
+/// Rebuilds `month` (the latest when none) and shows it, unless `newer` says, before anything is
+/// shown, that another save has overtaken this rebuild (its burst comes next).
 fn rebuild(
     session: &mut Session,
     project: &Project,
@@ -350,6 +388,7 @@ fn rebuild(
     state: &State,
     changed: &BTreeSet<PathBuf>,
     started: Instant,
+    newer: &mut dyn FnMut() -> bool,
 ) {
     let month = match month {
         Some(m) => m.to_string(),
@@ -373,9 +412,16 @@ fn rebuild(
         .map(|d| preview::sources_of(d, &month))
         .unwrap_or_default();
     let mut outcome = session.build_loaded(loaded, &mut |doc, diagnostics| {
+        if newer() {
+            return AfterLayout::Break(());
+        }
         state.publish(&month, doc, pdf_path(project, &month), preview::problems(diagnostics));
         shown = Some(started.elapsed().as_millis());
+        AfterLayout::Continue(())
     });
+    if outcome.stopped || (outcome.document.is_none() && newer()) {
+        return;
+    }
     let ms = started.elapsed().as_millis();
     let (errors, warnings) = diag::counts(&outcome.diagnostics);
     let what = describe(changed);
@@ -454,6 +500,7 @@ fn draft(session: &mut Session, project: &Project, month: &str, state: &State) -
             mark.clone(),
         );
         label = Some(mark);
+        AfterLayout::Continue(())
     });
     label.is_some() && outcome.document.is_some()
 }
@@ -533,12 +580,12 @@ mod tests {
 
         // Written in place: the full debounce until the file is closed.
         let mut burst = Burst::default();
-        burst.add(root, event(write, "/p/data/2023-03/710.yaml"));
+        burst.add(root, &event(write, "/p/data/2023-03/710.yaml"));
         assert_eq!(burst.quiet(), DEBOUNCE);
-        burst.add(root, event(write, "/p/data/2023-03/12345.yaml"));
-        burst.add(root, event(closed, "/p/data/2023-03/710.yaml"));
+        burst.add(root, &event(write, "/p/data/2023-03/12345.yaml"));
+        burst.add(root, &event(closed, "/p/data/2023-03/710.yaml"));
         assert_eq!(burst.quiet(), DEBOUNCE, "12345.yaml is still open");
-        burst.add(root, event(closed, "/p/data/2023-03/12345.yaml"));
+        burst.add(root, &event(closed, "/p/data/2023-03/12345.yaml"));
         assert_eq!(burst.quiet(), SETTLE);
         assert_eq!(burst.changed.len(), 2);
 
@@ -546,17 +593,20 @@ mod tests {
         let mut burst = Burst::default();
         burst.add(
             root,
-            event(EventKind::Create(CreateKind::File), "/p/data/2023-03/.710.yaml.tmp"),
+            &event(EventKind::Create(CreateKind::File), "/p/data/2023-03/.710.yaml.tmp"),
         );
         burst.add(
             root,
-            event(
+            &event(
                 EventKind::Modify(ModifyKind::Name(RenameMode::To)),
                 "/p/data/2023-03/710.yaml",
             ),
         );
         assert_eq!(burst.quiet(), SETTLE);
-        burst.add(root, event(EventKind::Remove(RemoveKind::File), "/p/templates/old.typ"));
+        burst.add(
+            root,
+            &event(EventKind::Remove(RemoveKind::File), "/p/templates/old.typ"),
+        );
         assert_eq!(burst.quiet(), SETTLE);
         assert_eq!(
             burst
@@ -572,12 +622,54 @@ mod tests {
         let mut burst = Burst::default();
         burst.add(
             root,
-            event(
+            &event(
                 EventKind::Access(AccessKind::Close(AccessMode::Read)),
                 "/p/data/2023-03/710.yaml",
             ),
         );
-        burst.add(root, event(closed, "/p/out/2023-03/circular.pdf"));
+        burst.add(root, &event(closed, "/p/out/2023-03/circular.pdf"));
         assert!(burst.changed.is_empty());
+    }
+
+    /// A rebuild is overtaken by a change to an input that arrived meanwhile, not by anything
+    /// else; the events read ahead to tell are the next burst's, in their order.
+    #[test]
+    fn a_rebuild_is_overtaken_only_by_a_change_to_an_input() {
+        let root = &Project::new(Path::new("/p"));
+        let (tx, rx) = mpsc::channel();
+        let mut events = Events {
+            rx,
+            ahead: VecDeque::new(),
+        };
+        assert!(!events.newer(root));
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        tx.send(event(closed, "/p/out/2023-03/circular.pdf")).unwrap();
+        tx.send(event(
+            EventKind::Create(CreateKind::File),
+            "/p/data/2023-03/.710.yaml.swp",
+        ))
+        .unwrap();
+        assert!(
+            !events.newer(root),
+            "the build's own output and an editor's scratch file"
+        );
+        let write = EventKind::Modify(ModifyKind::Data(notify::event::DataChange::Any));
+        tx.send(event(write, "/p/data/2023-03/710.yaml")).unwrap();
+        assert!(events.newer(root));
+        assert!(events.newer(root), "asking again reads nothing away");
+        let order: Vec<PathBuf> = std::iter::from_fn(|| events.next(Duration::ZERO).ok())
+            .filter_map(|e| e.ok())
+            .flat_map(|e| e.paths)
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "/p/out/2023-03/circular.pdf",
+                "/p/data/2023-03/.710.yaml.swp",
+                "/p/data/2023-03/710.yaml"
+            ]
+            .map(PathBuf::from)
+        );
+        assert!(!events.newer(root));
     }
 }

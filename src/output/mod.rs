@@ -39,8 +39,11 @@ pub(crate) enum Producer {
     /// From the rendered document, before the pages are laid out.
     Document(fn(&Document<'_>) -> Made),
     /// From the laid-out pages.
-    Pages(fn(&Pages<'_>) -> Made),
+    Pages(FromPages),
 }
+
+/// A producer of an output made from the laid-out pages.
+pub(crate) type FromPages = fn(&Pages<'_>) -> Made;
 
 /// The files a producer made (file names under the month's `out/` folder, with their bytes), or
 /// why it could not.

@@ -210,11 +210,11 @@ pub(crate) fn export(
     for (i, content) in contents.into_iter().enumerate() {
         parts.push((format!("Doc_0/Pages/Page_{i}/Content.xml"), content.into_bytes()));
     }
-    // The faces are cut down side by side, one thread a face (each is independent).
-    let files: Vec<Option<Vec<u8>>> = std::thread::scope(|scope| {
-        let cuts: Vec<_> = res.fonts.list.iter().map(|f| scope.spawn(|| f.file())).collect();
-        cuts.into_iter().map(|c| c.join().ok().flatten()).collect()
-    });
+    // The faces are cut down side by side on rayon's threads (each is independent).
+    let files: Vec<Option<Vec<u8>>> = {
+        use rayon::prelude::*;
+        res.fonts.list.par_iter().map(|f| f.file()).collect()
+    };
     for (f, file) in res.fonts.list.iter().zip(files) {
         let file = file.ok_or_else(|| {
             vec![Diagnostic::general(

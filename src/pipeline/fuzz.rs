@@ -310,7 +310,7 @@ fn stages_of(root: &Path, month: &str) -> Result<(), String> {
     // itself can be made, the draft can too.
     let mut session = super::Session::new(project.root(), &super::Plan::default());
     let loaded = session.load(month);
-    let draft = session.build_draft(loaded, &mut |_, _| {});
+    let draft = session.build_draft(loaded, &mut crate::pipeline::go_on);
     if built.pdf.is_some() && draft.pdf.is_none() {
         return Err(format!("a circular but no draft: {:?}", codes(&draft.diagnostics)));
     }

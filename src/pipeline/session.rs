@@ -10,7 +10,8 @@ use std::time::Instant;
 use typst_layout::PagedDocument;
 
 use super::{
-    Artifact, Loaded, Outcome, Plan, Rendered, Resolved, Timings, has_errors, load_month, prepare, slashed, write_error,
+    AfterLayout, Artifact, Loaded, Outcome, Plan, Rendered, Resolved, Timings, go_on, has_errors, load_month, prepare,
+    slashed, write_error,
 };
 use crate::background::Background;
 use crate::calendar::Date;
@@ -57,17 +58,21 @@ fn page_outputs_only(plan: &Plan) -> Plan {
 }
 
 /// The laid-out pages, their warnings and count recorded in `out` and handed to `laid_out`;
-/// `None`, with the errors in `out`, when the layout failed.
+/// `None`, with the errors in `out`, when the layout failed, or with `out.stopped` when
+/// `laid_out` said to stop.
 fn pages(
     laid: Result<typeset::Compiled, Vec<Diagnostic>>,
     out: &mut Outcome,
-    laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]),
+    laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]) -> AfterLayout,
 ) -> Option<PagedDocument> {
     match laid {
         Ok(compiled) => {
             out.diagnostics.extend(compiled.warnings);
             out.pages = compiled.document.pages().len();
-            laid_out(&compiled.document, &out.diagnostics);
+            if laid_out(&compiled.document, &out.diagnostics).is_break() {
+                out.stopped = true;
+                return None;
+            }
             Some(compiled.document)
         }
         Err(mut errors) => {
@@ -199,7 +204,7 @@ impl Session {
         }
         self.fresh = false;
         let loaded = self.load(month);
-        self.build_loaded(loaded, &mut |_, _| {})
+        self.build_loaded(loaded, &mut go_on)
     }
 
     /// Builds a loaded month like [`Session::build`], handing the laid-out pages and the
@@ -209,7 +214,7 @@ impl Session {
     pub(crate) fn build_loaded(
         &mut self,
         loaded: Loaded,
-        laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]),
+        laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]) -> AfterLayout,
     ) -> Outcome {
         let month = loaded.month.clone();
         let resolved = self.resolved.clone();
@@ -262,7 +267,7 @@ impl Session {
             return failed(out);
         }
         let Some(compiled) = pages(laid.map(|l| l.compiled), &mut out, laid_out) else {
-            return failed(out);
+            return if out.stopped { out } else { failed(out) };
         };
         let Some(date) = rendered.date else { return out };
         out.date = Some(date);
@@ -316,7 +321,7 @@ impl Session {
     pub(crate) fn build_draft(
         &mut self,
         loaded: Loaded,
-        laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]),
+        laid_out: &mut dyn FnMut(&PagedDocument, &[Diagnostic]) -> AfterLayout,
     ) -> Outcome {
         let month = loaded.month.clone();
         let resolved = self.resolved.clone();
@@ -565,36 +570,35 @@ impl Session {
             timestamp: typeset::timestamp(date),
         };
         let mut artifacts = Vec::new();
-        let others: Vec<(Output, output::Made, std::time::Duration)> = std::thread::scope(|scope| {
-            let made: Vec<_> = plan
-                .outputs
-                .iter()
-                .filter(|o| **o != Output::Pdf)
-                .filter_map(|o| match o.producer() {
-                    Producer::Pages(produce) => Some((*o, produce)),
-                    Producer::Document(_) => None,
-                })
+        // Side by side on rayon's threads, already running (new threads of our own, each with
+        // its memory still to touch, cost more than the smaller outputs take).
+        let producers: Vec<(Output, output::FromPages)> = plan
+            .outputs
+            .iter()
+            .filter(|o| **o != Output::Pdf)
+            .filter_map(|o| match o.producer() {
+                Producer::Pages(produce) => Some((*o, produce)),
+                Producer::Document(_) => None,
+            })
+            .collect();
+        let others: Vec<(Output, output::Made, std::time::Duration)> = {
+            use rayon::prelude::*;
+            producers
+                .into_par_iter()
                 .map(|(o, produce)| {
-                    let pages = &pages;
-                    (
-                        o,
-                        scope.spawn(move || {
-                            let t = Instant::now();
-                            (produce(pages), t.elapsed())
-                        }),
-                    )
-                })
-                .collect();
-            made.into_iter()
-                .map(|(o, handle)| {
-                    let (files, took) = handle.join().unwrap_or_else(|_| {
-                        let failed = Diagnostic::general(Severity::Error, o.code(), "生成时出现内部错误");
-                        (Err(vec![failed]), std::time::Duration::ZERO)
-                    });
-                    (o, files, took)
+                    let t = Instant::now();
+                    let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| produce(&pages)))
+                        .unwrap_or_else(|_| {
+                            Err(vec![Diagnostic::general(
+                                Severity::Error,
+                                o.code(),
+                                "生成时出现内部错误",
+                            )])
+                        });
+                    (o, made, t.elapsed())
                 })
                 .collect()
-        });
+        };
         for (output, files, took) in others {
             for (file, bytes) in files? {
                 artifacts.push(Artifact {

@@ -188,3 +188,27 @@ fn fits_side_by_side_choose_as_one_at_a_time() {
     assert!(one_at_a_time.1 == side_by_side.1, "the generated sources differ");
     assert!(one_at_a_time.2 == side_by_side.2, "the PDFs differ");
 }
+
+/// A build its caller stops once the pages are laid out (the live preview, overtaken by another
+/// save) makes and writes nothing: the files of the build before stay as they were.
+#[test]
+fn a_build_stopped_after_its_layout_writes_nothing() {
+    let dir = super::fuzz::project();
+    let project = Project::new(dir.path());
+    let resolved = Arc::new(Resolved::read(&project, &Asked::default()).unwrap());
+    let mut session = Session::open(resolved);
+    let first = session.build("2023-03");
+    let pdf = dir.path().join(first.pdf.expect("the first build writes its PDF"));
+    let before = std::fs::read(&pdf).unwrap();
+    let mut seen = 0;
+    let loaded = session.load("2023-03");
+    let stopped = session.build_loaded(loaded, &mut |document, _| {
+        seen = document.pages().len();
+        super::AfterLayout::Break(())
+    });
+    assert!(seen > 0, "the pages were handed over");
+    assert!(stopped.stopped);
+    assert!(stopped.pdf.is_none() && stopped.outputs.is_empty() && stopped.typst.is_none());
+    assert!(!stopped.failed() || stopped.diagnostics.iter().all(|d| !d.is_error()));
+    assert_eq!(std::fs::read(&pdf).unwrap(), before);
+}

@@ -10,7 +10,7 @@
 
 use kurbo::{BezPath, CubicBez, Point};
 use skrifa::instance::{LocationRef, Size};
-use skrifa::outline::{DrawSettings, OutlinePen};
+use skrifa::outline::{DrawSettings, OutlineGlyphCollection, OutlinePen};
 use skrifa::raw::TableProvider as _;
 use skrifa::{FontRef, GlyphId, MetadataProvider as _};
 use write_fonts::FontBuilder;
@@ -75,27 +75,30 @@ pub(super) fn subset(data: &[u8], index: u32, gids: &[u16], extra: Vec<([u8; 4],
     Some(out.build())
 }
 
-/// The glyphs `gids` as TrueType glyphs, drawn side by side on the machine's cores.
+/// The glyphs `gids` as TrueType glyphs, drawn side by side on rayon's threads (already running,
+/// their memory already touched: threads of our own, each new, cost more than the drawing).
 fn convert(font: &FontRef, gids: &[u16]) -> Option<Vec<Glyph>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    let chunk = gids.len().div_ceil(threads).max(32);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = gids
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|g| glyph(font, *g)).collect::<Option<Vec<_>>>()))
-            .collect();
-        let mut all = Vec::with_capacity(gids.len());
-        for part in parts {
-            all.extend(part.join().ok()??);
-        }
-        Some(all)
-    })
+    use rayon::prelude::*;
+    let chunk = gids.len().div_ceil(rayon::current_num_threads()).max(32);
+    let parts: Vec<Option<Vec<Glyph>>> = gids
+        .par_chunks(chunk)
+        .map(|part| {
+            let outlines = font.outline_glyphs();
+            part.iter().map(|g| glyph(&outlines, *g)).collect()
+        })
+        .collect();
+    parts
+        .into_iter()
+        .try_fold(Vec::with_capacity(gids.len()), |mut all, part| {
+            all.extend(part?);
+            Some(all)
+        })
 }
 
 /// One glyph's outline as a TrueType glyph.
-fn glyph(font: &FontRef, gid: u16) -> Option<Glyph> {
+fn glyph(outlines: &OutlineGlyphCollection, gid: u16) -> Option<Glyph> {
     let mut pen = Pen::default();
-    if let Some(outline) = font.outline_glyphs().get(GlyphId::new(u32::from(gid))) {
+    if let Some(outline) = outlines.get(GlyphId::new(u32::from(gid))) {
         let settings = DrawSettings::unhinted(Size::unscaled(), LocationRef::default());
         outline.draw(settings, &mut pen).ok()?;
     }
