@@ -159,3 +159,31 @@ fn timings_give_each_stage_averaged_over_the_months_built() {
         "{skipped}"
     );
 }
+
+/// Every output of every month, the months on every core at once, finishes. The outputs made
+/// from the pages (Word, OFD) are made side by side inside a batch's workers, which are threads of
+/// rayon's pool: before, they ran on threads of their own that the workers waited on, and the OFD
+/// packed its parts on the pool from there, so with every worker waiting no thread was left to
+/// pack and the batch hung for ever.
+#[test]
+fn every_output_of_every_month_at_once_finishes() {
+    let p = Project::shipped();
+    let out = p
+        .run_within(
+            &["build", "--all", "--force", "--outputs", "all"],
+            std::time::Duration::from_secs(300),
+        )
+        .expect("build --all --outputs all did not finish within 5 minutes: the workers are stuck");
+    let said = crate::util::output(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let built = lines(&said, "已生成");
+    assert_eq!(built.len(), 5, "{said}");
+    for month in built {
+        for file in ["circular.pdf", "circular.docx", "circular.ofd", "circular.html"] {
+            assert!(
+                p.root().join("out").join(&month).join(file).exists(),
+                "{month}/{file}: {said}"
+            );
+        }
+    }
+}

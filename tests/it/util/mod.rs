@@ -166,6 +166,46 @@ impl Project {
             .unwrap()
     }
 
+    /// Runs tongbao with `args` in this project, as [`Project::run`], but for at most `limit`:
+    /// `None` (the process killed) when it has not finished by then.
+    pub fn run_within(&self, args: &[&str], limit: std::time::Duration) -> Option<Output> {
+        use std::io::Read;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tongbao"))
+            .args(args)
+            .arg("--root")
+            .arg(self.root())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let drain = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = pipe.read_to_end(&mut bytes);
+                bytes
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().unwrap()));
+        let stderr = drain(Box::new(child.stderr.take().unwrap()));
+        let deadline = std::time::Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        Some(Output {
+            status,
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+        })
+    }
+
     /// Runs `check --format json` and returns the exit code and the diagnostics.
     pub fn check(&self) -> (i32, Vec<serde_json::Value>) {
         let out = self.run(&["check", "--format", "json"]);
