@@ -119,13 +119,19 @@ fn run(resolved: Arc<Resolved>, months: &[String], force: bool, workers: usize, 
     let project = resolved.project.clone();
     let workers = workers.clamp(1, months.len());
     let queue = Arc::new(Mutex::new(months.iter().cloned().collect::<VecDeque<String>>()));
-    let (tx, rx) = mpsc::channel::<(Report, Option<Stamp>)>();
+    let (tx, rx) = mpsc::channel::<Finished>();
     // Months one after another share few cache entries: the caches are swept less often.
     crate::typeset::sweep_every(4);
     crate::limits::allocator::keep_freed();
     let base = Session::open(resolved);
     std::thread::scope(|scope| {
-        let sessions: Vec<Session> = (0..workers).map(|_| base.sharing()).collect();
+        let sessions: Vec<Session> = (0..workers)
+            .map(|_| {
+                let mut session = base.sharing();
+                session.defer_writing();
+                session
+            })
+            .collect();
         let pool_project = project.clone();
         scope.spawn(move || {
             rayon::scope(|pool| {
@@ -147,7 +153,10 @@ fn run(resolved: Arc<Resolved>, months: &[String], force: bool, workers: usize, 
                 drop(tx);
             });
         });
-        for (report, stamp) in rx {
+        // This thread writes each month's files while the workers go on with the next months.
+        let plan = base.plan().clone();
+        for finished in rx {
+            let (report, stamp) = finish(&project, &plan, finished);
             if let Some(stamp) = stamp {
                 write_stamp(&project, &report.month, &stamp);
             }
@@ -156,9 +165,20 @@ fn run(resolved: Arc<Resolved>, months: &[String], force: bool, workers: usize, 
     });
 }
 
-/// One month of a batch: skipped when its stamp matches (unless `force`), else built; with the
-/// stamp to leave when it was built.
-fn one(session: &mut Session, project: &Project, month: String, force: bool) -> (Report, Option<Stamp>) {
+/// A month a worker is done with: skipped, or built with its files still to write.
+enum Finished {
+    Skipped(String),
+    Built {
+        month: String,
+        outcome: Box<Outcome>,
+        /// How long the worker took.
+        took: Duration,
+    },
+}
+
+/// One month of a batch: skipped when its stamp matches (unless `force`), else built (its files
+/// left for [`finish`] to write).
+fn one(session: &mut Session, project: &Project, month: String, force: bool) -> Finished {
     let started = Instant::now();
     let plan = session.plan().clone();
     let mut loaded = session.load(&month);
@@ -172,17 +192,37 @@ fn one(session: &mut Session, project: &Project, month: String, force: bool) -> 
             .and_then(|b| serde_json::from_slice::<Stamp>(&b).ok());
         let outputs_there = plan.files(project, &month).iter().all(|f| project.path(f).exists());
         if outputs_there && previous.as_ref() == Some(&stamp) {
-            return (Report { month, built: None }, None);
+            return Finished::Skipped(month);
         }
     }
-    let outcome = session.build_loaded(loaded, &mut crate::pipeline::go_on);
-    let stamp = stamped(&plan, &outcome);
+    let mut outcome = session.build_loaded(loaded, &mut crate::pipeline::go_on);
+    // The pages are not needed any more: their memory goes back now, not after the write.
+    outcome.document = None;
+    Finished::Built {
+        month,
+        outcome: Box::new(outcome),
+        took: started.elapsed(),
+    }
+}
+
+/// A month the workers are done with, its files written: its report, with the stamp to leave
+/// when it was built.
+fn finish(project: &Project, plan: &Plan, finished: Finished) -> (Report, Option<Stamp>) {
+    let (month, mut outcome, took) = match finished {
+        Finished::Skipped(month) => return (Report { month, built: None }, None),
+        Finished::Built { month, outcome, took } => (month, outcome, took),
+    };
+    if !outcome.unwritten.is_empty() {
+        // In turn: rayon's threads are the workers, busy with the next months.
+        crate::pipeline::write_out(project, &month, &mut outcome, false);
+    }
+    let stamp = stamped(plan, &outcome);
     let built = Built {
         data_only: outcome.data_only,
         ok: !outcome.failed(),
         pages: outcome.pages,
         bytes: outcome.bytes,
-        elapsed: started.elapsed(),
+        elapsed: took + outcome.timings.write,
         timings: outcome.timings,
         diagnostics: outcome.diagnostics,
     };

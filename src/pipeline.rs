@@ -33,6 +33,7 @@ use crate::typeset::{self, FontSet, Resolved as Face};
 use crate::{aggregate, check, load, output, render};
 
 pub use session::Session;
+pub(crate) use session::write_out;
 
 #[cfg(test)]
 pub(crate) mod fuzz;
@@ -131,6 +132,8 @@ pub struct Outcome {
     /// The digests of the inputs it was built from (root-relative path → SHA-256), as its manifest
     /// records them: what `build --all` stamps the month with.
     pub inputs: BTreeMap<String, String>,
+    /// The files made and not written yet (a deferred build: [`Session::defer_writing`]).
+    pub(crate) unwritten: Vec<Artifact>,
     /// The caller stopped the build once the pages were laid out ([`AfterLayout`]): nothing was
     /// made or written.
     pub(crate) stopped: bool,

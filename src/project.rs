@@ -505,6 +505,13 @@ impl Project {
     /// renames when its flag says so (not a file that can be made again, such as the generated
     /// source).
     pub(crate) fn write_together(&self, files: &[(&Path, &[u8], bool)]) -> Result<(), WriteFailure> {
+        self.write_together_on(files, true)
+    }
+
+    /// [`Project::write_together`], the files staged side by side on rayon's pool only when
+    /// `pool` says so: a thread outside a pool that is busy (a batch's writer, beside its
+    /// workers) stages them in turn rather than wait for a free thread of it.
+    pub(crate) fn write_together_on(&self, files: &[(&Path, &[u8], bool)], pool: bool) -> Result<(), WriteFailure> {
         let undo = |staged: &[(PathBuf, PathBuf)]| {
             for (tmp, _) in staged {
                 let _ = std::fs::remove_file(tmp);
@@ -514,6 +521,7 @@ impl Project {
         // running): the disk commits their syncs together.
         let staging: Vec<Result<(PathBuf, PathBuf), WriteError>> = match files {
             [one] => vec![self.stage(one)],
+            _ if !pool => files.iter().map(|f| self.stage(f)).collect(),
             _ => {
                 use rayon::prelude::*;
                 files

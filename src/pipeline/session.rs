@@ -39,6 +39,9 @@ pub struct Session {
     /// Whether this build is `issue`'s, the one path that may make the files of an issued month
     /// (a correction); every other build of an issued month writes nothing.
     issuing: bool,
+    /// Whether a build leaves its files to its caller to write ([`write_out`]): a batch's workers
+    /// go on to the next month while the files wait for the disk.
+    deferred: bool,
 }
 
 /// A layout's result: the pages, or why not.
@@ -125,6 +128,7 @@ impl Session {
             resolved,
             fresh: true,
             issuing: false,
+            deferred: false,
         }
     }
 
@@ -140,6 +144,7 @@ impl Session {
             digester: self.digester.clone(),
             fresh: true,
             issuing: false,
+            deferred: false,
         }
     }
 
@@ -302,14 +307,18 @@ impl Session {
             rel: typ.clone(),
             bytes: source,
         });
-        self.write(&month, all, &mut out);
-        // The generated source is written with the outputs but is not one of them.
-        out.outputs.retain(|o| *o != typ);
-        if out.pdf.is_some() {
-            out.typst = Some(typ);
-        }
         out.document = Some(compiled);
+        out.unwritten = all;
+        if !self.deferred {
+            write_out(&resolved.project, &month, &mut out, true);
+        }
         out
+    }
+
+    /// From now on, a build leaves its files in its outcome's `unwritten`, for the caller to
+    /// write with [`write_out`].
+    pub(crate) fn defer_writing(&mut self) {
+        self.deferred = true;
     }
 
     /// Builds a loaded month as a draft, whatever its state: a figure not known yet or an
@@ -497,9 +506,10 @@ impl Session {
         })
     }
 
-    /// Lays the pages out ([`Session::lay_out`]) while, on another thread, the outputs made from
-    /// the rendered document alone are made and added to `rendered`'s files, each timed in
-    /// `timings`. The layout's result, or the errors of those outputs.
+    /// Lays the pages out ([`Session::lay_out`]) while, on another thread (only when any is
+    /// asked for), the outputs made from the rendered document alone are made and added to
+    /// `rendered`'s files, each timed in `timings`. The layout's result, or the errors of those
+    /// outputs.
     fn lay_out_beside_documents(
         &mut self,
         month: &str,
@@ -507,11 +517,17 @@ impl Session {
         timings: &mut Timings,
     ) -> Result<LaidOut, Vec<Diagnostic>> {
         let resolved = self.resolved.clone();
-        // The templates' environment is lent to the other thread while the world is laid out.
+        let asked = |o: &Output| matches!(o.producer(), Producer::Document(_));
+        if !resolved.plan.outputs.iter().any(asked) {
+            return Ok(self.lay_out(month, &rendered.source, rendered.date));
+        }
+        // The templates' environment is lent to the job while the world is laid out. The job runs
+        // on rayon's pool, the layout on this thread (a batch's worker, or the command's own).
         let env = std::mem::replace(&mut self.env, minijinja::Environment::empty());
         let shown: &Rendered = rendered;
-        let (laid, documents) = std::thread::scope(|scope| {
-            let documents = scope.spawn(|| {
+        let mut documents = None;
+        let laid = rayon::in_place_scope(|scope| {
+            scope.spawn(|_| {
                 let made = output::Document {
                     project: &resolved.project,
                     circular: &shown.circular,
@@ -520,18 +536,19 @@ impl Session {
                     page: &resolved.page,
                 };
                 let mut timings = Timings::default();
-                super::document_outputs(&resolved.project, &resolved.plan, month, &made, &mut timings)
-                    .map(|f| (f, timings))
+                let outputs = || super::document_outputs(&resolved.project, &resolved.plan, month, &made, &mut timings);
+                documents = std::panic::catch_unwind(std::panic::AssertUnwindSafe(outputs))
+                    .ok()
+                    .map(|made| made.map(|f| (f, timings)));
             });
-            let laid = self.lay_out(month, &shown.source, shown.date);
-            let documents = documents.join().unwrap_or_else(|_| {
-                Err(vec![Diagnostic::general(
-                    Severity::Error,
-                    Code::Html,
-                    "生成时出现内部错误",
-                )])
-            });
-            (laid, documents)
+            self.lay_out(month, &shown.source, shown.date)
+        });
+        let documents = documents.unwrap_or_else(|| {
+            Err(vec![Diagnostic::general(
+                Severity::Error,
+                Code::Html,
+                "生成时出现内部错误",
+            )])
         });
         self.env = env;
         let (files, made) = documents?;
@@ -627,35 +644,6 @@ impl Session {
         Ok(artifacts)
     }
 
-    /// Writes every file through the project's gate, replaced together: all are written in full
-    /// before any is renamed into place, so a full disk or a kill leaves the previous build's
-    /// files all as they were (or, should a rename fail, the message names those replaced).
-    fn write(&self, month: &str, mut files: Vec<Artifact>, out: &mut Outcome) {
-        let t = Instant::now();
-        let project = &self.resolved.project;
-        let pdf = pdf_path(project, month);
-        files.sort_by_key(|a| a.rel == pdf);
-        // The generated source can be made again: it is not waited for on the disk.
-        let typ = PathBuf::from(project.typst_source(month));
-        let all: Vec<(&Path, &[u8], bool)> = files
-            .iter()
-            .map(|a| (a.rel.as_path(), a.bytes.as_slice(), a.rel != typ))
-            .collect();
-        if let Err(failure) = project.write_together(&all) {
-            out.diagnostics.push(together_error(&failure, files.len()));
-            return;
-        }
-        for a in &files {
-            if a.rel == pdf {
-                out.bytes = a.bytes.len();
-                out.pdf = Some(a.rel.clone());
-            } else {
-                out.outputs.push(a.rel.clone());
-            }
-        }
-        out.timings.write = t.elapsed();
-    }
-
     /// Builds month `month` to be issued: the build (as [`Session::build`]) and, from the same
     /// layout, its content (as [`Session::frozen`] makes it); `None` for the content when the build failed.
     pub(crate) fn build_to_issue(&mut self, month: &str) -> (Outcome, Option<Vec<u8>>) {
@@ -725,6 +713,41 @@ impl Session {
     }
 }
 
+/// Writes the files a build made (`out.unwritten`) through the project's gate, replaced
+/// together: all are written in full before any is renamed into place, so a full disk or a kill
+/// leaves the previous build's files all as they were (or, should a rename fail, the message names
+/// those replaced). What was written is recorded in `out`. The files are staged side by side on
+/// rayon's pool when `pool` says so ([`Project::write_together_on`]).
+pub(crate) fn write_out(project: &Project, month: &str, out: &mut Outcome, pool: bool) {
+    let t = Instant::now();
+    let mut files = std::mem::take(&mut out.unwritten);
+    let pdf = pdf_path(project, month);
+    files.sort_by_key(|a| a.rel == pdf);
+    // The generated source can be made again: it is not waited for on the disk.
+    let typ = PathBuf::from(project.typst_source(month));
+    let all: Vec<(&Path, &[u8], bool)> = files
+        .iter()
+        .map(|a| (a.rel.as_path(), a.bytes.as_slice(), a.rel != typ))
+        .collect();
+    if let Err(failure) = project.write_together_on(&all, pool) {
+        out.diagnostics.push(together_error(&failure, files.len()));
+        return;
+    }
+    for a in &files {
+        if a.rel == pdf {
+            out.bytes = a.bytes.len();
+            out.pdf = Some(a.rel.clone());
+        } else if a.rel != typ {
+            // The generated source is written with the outputs but is not one of them.
+            out.outputs.push(a.rel.clone());
+        }
+    }
+    if out.pdf.is_some() {
+        out.typst = Some(typ);
+    }
+    out.timings.write = t.elapsed();
+}
+
 /// The error of a build whose files could not all be written: which one and why, and what became
 /// of the others.
 fn together_error(failure: &crate::project::WriteFailure, count: usize) -> Diagnostic {
@@ -773,18 +796,23 @@ fn fitted(
                 let other = other.get_or_insert_with(&spare);
                 other.decide(with(second));
                 let (other, world) = (&*other, &*world);
-                std::thread::scope(|scope| {
-                    let later = scope.spawn(move || typeset::compile(other));
-                    let first = typeset::compile(world);
-                    let failed = || {
-                        Err(vec![Diagnostic::general(
-                            Severity::Error,
-                            Code::Typst,
-                            "排版时出现内部错误",
-                        )])
-                    };
-                    vec![first, later.join().unwrap_or_else(|_| failed())]
-                })
+                // The second on rayon's pool, the first on this thread (not a pool thread here).
+                let mut later = None;
+                let first = rayon::in_place_scope(|scope| {
+                    scope.spawn(|_| {
+                        let compile = || typeset::compile(other);
+                        later = std::panic::catch_unwind(std::panic::AssertUnwindSafe(compile)).ok();
+                    });
+                    typeset::compile(world)
+                });
+                let failed = || {
+                    Err(vec![Diagnostic::general(
+                        Severity::Error,
+                        Code::Typst,
+                        "排版时出现内部错误",
+                    )])
+                };
+                vec![first, later.unwrap_or_else(failed)]
             }
         };
         for (fit, result) in pair.iter().zip(results) {
