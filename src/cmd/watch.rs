@@ -207,6 +207,8 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
         &mut || false,
     );
     let mut trim_at = Some(Instant::now() + IDLE_TRIM);
+    // When the last rebuild was overtaken: when its burst started (the next one counts from then).
+    let mut overtaken: Option<Instant> = None;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         let first = match events.next(Duration::from_millis(200)) {
             Ok(event) => event,
@@ -220,10 +222,11 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
             }
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        let started = Instant::now();
+        let started = overtaken.unwrap_or_else(Instant::now);
         let Some(burst) = burst(project, &mut events, first, started) else {
             continue;
         };
+        overtaken = None;
         // A folder replaced as a whole (data/ restored from a copy) is watched anew: the watch
         // on the folder it replaced went with it.
         for input in INPUTS.iter().filter(|i| burst.changed.contains(Path::new(i))) {
@@ -236,15 +239,20 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
         } else {
             session.refresh(resolve()?);
         }
-        rebuild(
+        // A rebuild may be overtaken only within MAX_DELAY of the first save it answers: saves
+        // that never stop still show their pages that often.
+        let shown = rebuild(
             &mut session,
             project,
             live.month().as_deref(),
             &state,
             &burst.changed,
             started,
-            &mut || events.newer(project),
+            &mut || started.elapsed() < MAX_DELAY && events.newer(project),
         );
+        if !shown {
+            overtaken = Some(started);
+        }
         crate::typeset::sweep();
         trim_at = Some(Instant::now() + IDLE_TRIM);
     }
@@ -380,7 +388,7 @@ impl Burst {
 }
 
 /// Rebuilds `month` (the latest when none) and shows it, unless `newer` says, before anything is
-/// shown, that another save has overtaken this rebuild (its burst comes next).
+/// shown, that another save has overtaken this rebuild (its burst comes next): whether it showed.
 fn rebuild(
     session: &mut Session,
     project: &Project,
@@ -389,7 +397,7 @@ fn rebuild(
     changed: &BTreeSet<PathBuf>,
     started: Instant,
     newer: &mut dyn FnMut() -> bool,
-) {
+) -> bool {
     let month = match month {
         Some(m) => m.to_string(),
         None => match project.months().last() {
@@ -397,7 +405,7 @@ fn rebuild(
             None => {
                 state.fail("", "data/ 中没有月份文件夹（应命名为 YYYY-MM）".into(), Vec::new());
                 tell!("错误：data/ 中没有月份文件夹");
-                return;
+                return true;
             }
         },
     };
@@ -420,7 +428,7 @@ fn rebuild(
         AfterLayout::Continue(())
     });
     if outcome.stopped || (outcome.document.is_none() && newer()) {
-        return;
+        return false;
     }
     let ms = started.elapsed().as_millis();
     let (errors, warnings) = diag::counts(&outcome.diagnostics);
@@ -467,6 +475,7 @@ fn rebuild(
         }
     }
     state.set_sources(sources);
+    true
 }
 
 /// An issued month rebuilt: its issued files are placed in out/ as `build` places them, or the

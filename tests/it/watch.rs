@@ -168,6 +168,34 @@ fn a_burst_of_saves_gives_few_rebuilds() {
     wait_pdf(&p, &format!("工单{}件", 1164 - 71 + 120));
 }
 
+/// Saves that never stop still show their pages: a rebuild that a later save overtakes is dropped,
+/// but not for longer than the longest a burst may wait.
+#[test]
+fn saves_that_never_stop_still_show_pages() {
+    let p = Project::shipped();
+    let mut w = Watch::start(&p);
+    let text = p.read(FILE);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let saving = {
+        let (path, stop, text) = (p.root().join(FILE), stop.clone(), text.clone());
+        std::thread::spawn(move || {
+            // At most 30 s of saves, whatever happens to the test.
+            for n in 0..3000 {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let _ = std::fs::write(&path, set_figure(&text, 100 + n % 50));
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    // While the saves go on (every 10 ms, faster than a rebuild), the preview is updated.
+    let updated = w.wait_line(|l| l.contains("已更新") && !l.contains("首次生成"));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    saving.join().unwrap();
+    assert!(updated.is_some());
+}
+
 #[test]
 fn server_routes_content_types_and_refusals() {
     let p = Project::shipped();
