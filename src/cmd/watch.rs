@@ -186,13 +186,7 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
         Resolved::read(project, &asked).map(Arc::new).map_err(Error::Usage)
     };
 
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        let _ = ctrlc::set_handler(move || {
-            stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        });
-    }
+    let stop = on_ctrl_c();
 
     // The caches are swept after each rebuild's files are written, not between a save and them.
     crate::typeset::sweep_by_caller();
@@ -258,6 +252,14 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
     }
     say!("已停止监视");
     Ok(Status::Clean)
+}
+
+/// A flag that Ctrl-C sets.
+fn on_ctrl_c() -> Arc<std::sync::atomic::AtomicBool> {
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let set = stop.clone();
+    let _ = ctrlc::set_handler(move || set.store(true, std::sync::atomic::Ordering::SeqCst));
+    stop
 }
 
 /// The burst of changes that `first` starts (at `started`): the events that follow it until they
