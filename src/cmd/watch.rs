@@ -201,8 +201,9 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
         &mut || false,
     );
     let mut trim_at = Some(Instant::now() + IDLE_TRIM);
-    // When the last rebuild was overtaken: when its burst started (the next one counts from then).
-    let mut overtaken: Option<Instant> = None;
+    // When the last rebuild was overtaken: when its burst started (the next one counts from then)
+    // and what it had changed (the next one says it too).
+    let mut overtaken: Option<(Instant, BTreeSet<PathBuf>)> = None;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         let first = match events.next(Duration::from_millis(200)) {
             Ok(event) => event,
@@ -216,11 +217,13 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
             }
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        let started = overtaken.unwrap_or_else(Instant::now);
-        let Some(burst) = burst(project, &mut events, first, started) else {
+        let started = overtaken.as_ref().map_or_else(Instant::now, |(at, _)| *at);
+        let Some(mut burst) = burst(project, &mut events, first, started) else {
             continue;
         };
-        overtaken = None;
+        burst
+            .changed
+            .extend(overtaken.take().map(|(_, changed)| changed).unwrap_or_default());
         // A folder replaced as a whole (data/ restored from a copy) is watched anew: the watch
         // on the folder it replaced went with it.
         for input in INPUTS.iter().filter(|i| burst.changed.contains(Path::new(i))) {
@@ -245,7 +248,7 @@ pub(crate) fn follow(project: &Project, system_fonts: bool, state: &Arc<State>, 
             &mut || started.elapsed() < MAX_DELAY && events.newer(project),
         );
         if !shown {
-            overtaken = Some(started);
+            overtaken = Some((started, burst.changed));
         }
         crate::typeset::sweep();
         trim_at = Some(Instant::now() + IDLE_TRIM);
