@@ -525,7 +525,7 @@ impl Session {
         // on rayon's pool, the layout on this thread (a batch's worker, or the command's own).
         let env = std::mem::replace(&mut self.env, minijinja::Environment::empty());
         let shown: &Rendered = rendered;
-        let mut documents = None;
+        let mut documents = Ok(Default::default());
         let laid = rayon::in_place_scope(|scope| {
             scope.spawn(|_| {
                 let made = output::Document {
@@ -535,20 +535,13 @@ impl Session {
                     roles: &resolved.roles,
                     page: &resolved.page,
                 };
-                let mut timings = Timings::default();
-                let outputs = || super::document_outputs(&resolved.project, &resolved.plan, month, &made, &mut timings);
-                documents = std::panic::catch_unwind(std::panic::AssertUnwindSafe(outputs))
-                    .ok()
-                    .map(|made| made.map(|f| (f, timings)));
+                documents = guarded(Code::Html, MADE, || {
+                    let mut timings = Timings::default();
+                    super::document_outputs(&resolved.project, &resolved.plan, month, &made, &mut timings)
+                        .map(|f| (f, timings))
+                });
             });
             self.lay_out(month, &shown.source, shown.date)
-        });
-        let documents = documents.unwrap_or_else(|| {
-            Err(vec![Diagnostic::general(
-                Severity::Error,
-                Code::Html,
-                "生成时出现内部错误",
-            )])
         });
         self.env = env;
         let (files, made) = documents?;
@@ -604,14 +597,7 @@ impl Session {
                 .into_par_iter()
                 .map(|(o, produce)| {
                     let t = Instant::now();
-                    let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| produce(&pages)))
-                        .unwrap_or_else(|_| {
-                            Err(vec![Diagnostic::general(
-                                Severity::Error,
-                                o.code(),
-                                "生成时出现内部错误",
-                            )])
-                        });
+                    let made = guarded(o.code(), MADE, || produce(&pages));
                     (o, made, t.elapsed())
                 })
                 .collect()
@@ -772,6 +758,16 @@ fn manifest_attachment(project: &Project, month: &str, json: String) -> pdf::Att
     }
 }
 
+/// What a panic in making an output says.
+const MADE: &str = "生成时出现内部错误";
+
+/// `work`'s result, or, should it panic, an error with `code` saying `what` (a job side by side
+/// with others: the build goes on and says what failed).
+fn guarded<T>(code: Code, what: &str, work: impl FnOnce() -> Result<T, Vec<Diagnostic>>) -> Result<T, Vec<Diagnostic>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(vec![Diagnostic::general(Severity::Error, code, what)]))
+}
+
 /// The fits laid out in order until one keeps the signature with the body: that one, else the
 /// last tried, with its layout and how many layouts were made. Outside a batch (whose workers
 /// keep every core busy) two fits are laid out side by side, the second in a world of its own
@@ -797,22 +793,14 @@ fn fitted(
                 other.decide(with(second));
                 let (other, world) = (&*other, &*world);
                 // The second on rayon's pool, the first on this thread (not a pool thread here).
-                let mut later = None;
+                let mut later = Err(Vec::new());
                 let first = rayon::in_place_scope(|scope| {
                     scope.spawn(|_| {
-                        let compile = || typeset::compile(other);
-                        later = std::panic::catch_unwind(std::panic::AssertUnwindSafe(compile)).ok();
+                        later = guarded(Code::Typst, "排版时出现内部错误", || typeset::compile(other))
                     });
                     typeset::compile(world)
                 });
-                let failed = || {
-                    Err(vec![Diagnostic::general(
-                        Severity::Error,
-                        Code::Typst,
-                        "排版时出现内部错误",
-                    )])
-                };
-                vec![first, later.unwrap_or_else(failed)]
+                vec![first, later]
             }
         };
         for (fit, result) in pair.iter().zip(results) {
