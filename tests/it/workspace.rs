@@ -286,6 +286,10 @@ fn wait_said(driver: &Driver, what: &str) -> String {
     driver.script(&text_of("say")).as_str().unwrap().to_string()
 }
 
+/// The three grids are on the tab, from the newest load (none still coming to replace them).
+const GRIDS_SHOWN: &str = "return document.querySelectorAll('table.grid').length === 3 && \
+     !('loading' in document.getElementById('grids').dataset);";
+
 /// A whole month with no command line: create it, import two spreadsheets, fix a misspelt unit
 /// in the grid, write a paragraph with a completed expression, watch the draft preview and its
 /// problems follow, jump from the page to the source, commit, issue, see a change refused in the
@@ -335,10 +339,7 @@ fn a_whole_month_in_the_browser() {
 
     // 2. Two spreadsheets uploaded: one into the hotline's table, one dropped for the rest.
     driver.click("button[data-tab='tables']");
-    driver.wait(
-        "the grids",
-        "return document.querySelectorAll('table.grid').length === 3;",
-    );
+    driver.wait("the grids", GRIDS_SHOWN);
     driver.type_into("input.import[data-table='热线']", hotline.to_str().unwrap());
     driver.wait(
         "the hotline imported",
@@ -357,10 +358,7 @@ fn a_whole_month_in_the_browser() {
         "{imported}\n{hotline_file}"
     );
     assert!(p.read("data/2023-04/710.yaml").contains("单位:"), "{imported}");
-    driver.wait(
-        "the grids again",
-        "return document.querySelectorAll('table.grid').length === 3;",
-    );
+    driver.wait("the grids again", GRIDS_SHOWN);
     driver.screenshot("workspace-tables");
 
     // 3. The headlines import does not fill, typed into the grid's fields; a unit misspelt in
@@ -522,10 +520,7 @@ fn a_whole_month_in_the_browser() {
 
     // 8. A figure changed: refused in the circular's terms; revised with a reason.
     driver.click("button[data-tab='tables']");
-    driver.wait(
-        "the grids",
-        "return document.querySelectorAll('table.grid').length === 3;",
-    );
+    driver.wait("the grids", GRIDS_SHOWN);
     let cell = "table.grid[data-id='12345'] tbody tr:first-child td:nth-child(2) input";
     driver.script(&format!("document.querySelector(\"{cell}\").value = ''; return true;"));
     driver.type_into(cell, "72");
